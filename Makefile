@@ -1,0 +1,79 @@
+# czprof - one non-recursive Makefile.  Each folder adds its targets in its
+# own module.mk; everything is built under $(B)/.
+#
+#   make            build czprof, libczprof.so, libczalloc
+#   make test       install missing packages, build, run every test
+#   make demo       install missing packages, build, record and report an example
+#   make bench      the performance benchmark (bench/)
+#   make install PREFIX=/usr/local
+#   make SANITIZE=1 build the CLI and tests with ASan+UBSan
+
+B ?= build
+PREFIX ?= /usr/local
+CC ?= cc
+CXX ?= c++
+VERSION := 0.1.0
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
+OPT ?= -O2 -g
+CPPFLAGS += -I. -Iformat -Ilib -D_GNU_SOURCE -DCZPROF_VERSION='"$(VERSION)"'
+CFLAGS += -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP
+CXXFLAGS += -std=gnu++17 $(OPT) $(WARN) -fPIC -MMD -MP
+
+# The recorder runs inside the profiled program: never sanitized.
+REC_CFLAGS := $(CFLAGS) -fvisibility=hidden -ftls-model=initial-exec
+ifeq ($(SANITIZE),1)
+SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+endif
+
+pc = $(shell pkg-config --cflags --libs $(1) 2>/dev/null)
+LIBUNWIND := $(call pc,libunwind) -lunwind
+SQLITE := $(call pc,sqlite3) -lsqlite3
+NCURSES := $(shell pkg-config --libs ncursesw 2>/dev/null || echo -lncursesw)
+LIBDW := $(call pc,libdw) -ldw -lelf
+ZSTD := $(call pc,libzstd) -lzstd
+
+all:
+
+$(B)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -c $< -o $@
+
+$(B)/obj/%.o: %.cc
+	@mkdir -p $(@D)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(SAN) -c $< -o $@
+
+include format/module.mk
+include symbols/module.mk
+include lib/module.mk
+include viewer/module.mk
+include cli/module.mk
+include examples/module.mk
+include tests/module.mk
+include bench/module.mk
+
+all: $(ALL_TARGETS)
+
+deps:
+	@sh scripts/deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all tests
+	@sh tests/run.sh $(B)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/czprof $(DESTDIR)$(PREFIX)/include/czprof $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 755 $(B)/czprof $(DESTDIR)$(PREFIX)/bin/czprof
+	install -m 755 $(B)/libczprof.so $(DESTDIR)$(PREFIX)/lib/czprof/libczprof.so
+	$(INSTALL_EXTRA)
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all deps test demo install clean tests bench
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)

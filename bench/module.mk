@@ -1,0 +1,10 @@
+# bench/: allocation-heavy programs and the harness behind `make bench`.
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+$(B)/bench/%: bench/%.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -o $@ $< -pthread
+
+bench: all $(BENCH_BINS)
+	@sh bench/run.sh $(B)

@@ -1,0 +1,21 @@
+/*
+ * commands.h - every `czprof` subcommand, one file each (cli/cmd_NAME.c).
+ * A command gets argv with argv[0] = its own name and returns the process
+ * exit status.  Commands print their own usage on -h/--help.
+ */
+#ifndef CZ_COMMANDS_H
+#define CZ_COMMANDS_H
+
+int cmd_record(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_load(int argc, char **argv);
+int cmd_leaks(int argc, char **argv);
+int cmd_peak(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_hotspots(int argc, char **argv);
+int cmd_temporary(int argc, char **argv);
+int cmd_sql(int argc, char **argv);
+int cmd_arenas(int argc, char **argv);
+int cmd_top(int argc, char **argv);
+
+#endif

@@ -1,0 +1,370 @@
+/*
+ * czt.h - the .czt trace format: constants, the record model, the encoder
+ * and the streaming decoder.  FORMAT.md beside this file is the normative
+ * specification; this header is its C rendering.
+ *
+ * Ownership and threading: nothing here allocates except czt_reader_open*
+ * (the reader owns its buffers and frees them in czt_reader_free).  The
+ * encoder writes into memory the caller provides, so the recorder can use it
+ * inside malloc without ever calling malloc.  Nothing here prints or exits;
+ * every fallible function returns a CZT_* code (0 = OK, negative = error) and
+ * czt_errstr() turns a code into text.
+ */
+#ifndef CZT_H
+#define CZT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define CZT_MAGIC "\x89" "CZT\r\n\x1a\n" /* 8 bytes: catches text-mode copies */
+#define CZT_MAGIC_LEN 8
+#define CZT_VERSION_MAJOR 1 /* a reader refuses a newer major */
+#define CZT_VERSION_MINOR 0 /* a newer minor only adds skippable records/chunks */
+
+#define CZT_CHUNK_HEADER_LEN 16
+#define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
+#define CZT_HEADER_MAX_BODY (1u << 20)
+
+/* Result codes.  Negative values are errors. */
+enum {
+	CZT_OK = 0,
+	CZT_EOF = 1,          /* clean end of input (not an error) */
+	CZT_ERR_IO = -1,      /* read/write failed; errno is set */
+	CZT_ERR_MAGIC = -2,   /* not a czprof trace */
+	CZT_ERR_VERSION = -3, /* trace from a newer major version */
+	CZT_ERR_TRUNCATED = -4, /* input ends inside a header or chunk */
+	CZT_ERR_CHECKSUM = -5,  /* a checksum does not match */
+	CZT_ERR_CORRUPT = -6,   /* a length, id or field is out of range */
+	CZT_ERR_NOMEM = -7,
+	CZT_ERR_UNSUPPORTED = -8, /* e.g. compressed chunk, built without zstd */
+};
+
+const char *czt_errstr(int rc);
+
+/* ---- chunks ---------------------------------------------------------- */
+
+enum czt_chunk_type {
+	CZT_CHUNK_EVENTS = 1,  /* one thread's timed events */
+	CZT_CHUNK_META = 2,    /* global definitions: stack nodes, modules, strings */
+	CZT_CHUNK_SYMBOLS = 3, /* symbol table appended by `czprof record` */
+	CZT_CHUNK_FOOTER = 4,  /* end-of-trace summary */
+};
+
+enum czt_chunk_flags {
+	CZT_CHUNK_ZSTD = 1, /* payload is one zstd frame of raw_len bytes */
+};
+
+/* ---- records ---------------------------------------------------------- */
+
+/*
+ * Record types.  0x00-0x3f are core records whose layout is fixed for a
+ * major version.  0x40-0xff carry a varint body length right after the type
+ * byte so that a reader can skip the ones it does not know.
+ */
+enum czt_rec_type {
+	/* allocation entry points: layout ALLOC (dt, addr, size, stack) */
+	CZT_REC_MALLOC = 0x01,
+	CZT_REC_CALLOC = 0x02,
+	CZT_REC_POSIX_MEMALIGN = 0x03,
+	CZT_REC_ALIGNED_ALLOC = 0x04,
+	CZT_REC_MEMALIGN = 0x05,
+	CZT_REC_VALLOC = 0x06,
+	CZT_REC_PVALLOC = 0x07,
+	/* layout FREE (dt, addr) */
+	CZT_REC_FREE = 0x10,
+	/* layout REALLOC (dt, dt_free, old addr, new addr, size, stack) */
+	CZT_REC_REALLOC = 0x11,
+	CZT_REC_REALLOCARRAY = 0x12,
+	/* allocator-library events (lib/cz_alloc.h under the recorder) */
+	CZT_REC_CZ_ALLOC = 0x20,   /* dt, allocator, addr, size, stack */
+	CZT_REC_CZ_FREE = 0x21,    /* dt, allocator, addr */
+	CZT_REC_CZ_RESIZE = 0x22,  /* dt, allocator, old addr, new addr, size, stack */
+	CZT_REC_CZ_NEW = 0x23,     /* dt, allocator, kind, parent, name, stack */
+	CZT_REC_CZ_RESET = 0x24,   /* dt, allocator, capacity kept */
+	CZT_REC_CZ_DESTROY = 0x25, /* dt, allocator */
+	CZT_REC_CZ_CAPACITY = 0x26,/* dt, allocator, capacity now held */
+
+	/* length-prefixed records */
+	CZT_REC_STACK_NODE = 0x40,  /* id, parent, ip */
+	CZT_REC_STRING = 0x41,      /* id, bytes */
+	CZT_REC_MODULE_LOAD = 0x42, /* time, id, bias, start, end, path, build-id */
+	CZT_REC_MODULE_UNLOAD = 0x43, /* time, id */
+	CZT_REC_THREAD_START = 0x44,  /* time, tid, name */
+	CZT_REC_THREAD_END = 0x45,    /* time, tid */
+	CZT_REC_FRAME = 0x46,       /* symbols: ip, module, n, n*(function, file, line) */
+	CZT_REC_PROCESS_END = 0x47, /* time, how, value */
+	CZT_REC_SUMMARY = 0x48,     /* footer: counts */
+	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
+};
+
+/* How a process ended (CZT_REC_PROCESS_END.how). */
+enum czt_end_how {
+	CZT_END_EXIT = 1,   /* value = exit status */
+	CZT_END_SIGNAL = 2, /* value = signal number */
+	CZT_END_EXEC = 3,   /* the image was replaced by exec */
+};
+
+#define CZT_MAX_INLINE_FRAMES 32 /* per ip in a FRAME record */
+
+struct czt_frame_sym {
+	uint64_t function; /* string id, 0 = unknown */
+	uint64_t file;     /* string id, 0 = unknown */
+	uint64_t line;     /* 0 = unknown */
+};
+
+/*
+ * One decoded record.  Which fields are meaningful depends on type; see
+ * FORMAT.md.  `time` is always absolute (ns since the header's monotonic
+ * start), already rebuilt from deltas by the decoder.  Byte fields
+ * (str, build_id) point into the reader's chunk buffer: valid until the next
+ * czt_reader_next_chunk.
+ */
+struct czt_record {
+	unsigned type;
+	uint64_t tid;       /* thread of the chunk (EVENTS), else 0 */
+	uint64_t time;      /* event time; for REALLOC the time of the alloc part */
+	uint64_t time_free; /* REALLOC*: time of the free part (<= time) */
+	uint64_t addr;      /* ALLOC/FREE/CZ_*: the block; REALLOC: new block */
+	uint64_t old_addr;  /* REALLOC*, CZ_RESIZE */
+	uint64_t size;
+	uint64_t stack;     /* stack node id, 0 = empty stack */
+	uint64_t allocator; /* CZ_*: allocator id */
+	uint64_t kind;      /* CZ_NEW: allocator kind */
+	uint64_t parent;    /* STACK_NODE, CZ_NEW: parent id */
+	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
+	uint64_t ip;        /* STACK_NODE, FRAME */
+	uint64_t bias, start, end; /* MODULE_LOAD */
+	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count */
+	uint64_t how;       /* PROCESS_END */
+	uint64_t name;      /* CZ_NEW, THREAD_START: string id (0 = none) */
+	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
+	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
+	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY */
+	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
+	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
+};
+
+/* ---- the header ------------------------------------------------------- */
+
+struct czt_header {
+	unsigned major, minor;
+	uint64_t pid, ppid;
+	uint64_t start_realtime_ns; /* wall clock at start, ns since the epoch */
+	uint64_t clock;             /* 1 = CLOCK_MONOTONIC */
+	uint64_t start_monotonic_ns;/* event times are relative to this */
+	const char *cmdline; size_t cmdline_len; /* args separated by NUL */
+	const char *exe; size_t exe_len;
+};
+
+/* ---- encoder ---------------------------------------------------------- */
+
+/*
+ * An encoder fills one chunk in caller-owned memory [buf, buf+cap).  The
+ * first CZT_CHUNK_HEADER_LEN bytes are reserved for the chunk header, which
+ * czt_enc_finish writes.  Callers check czt_enc_room() before appending: a
+ * record never exceeds CZT_ENC_MAX_RECORD bytes (FRAME and STRING records,
+ * whose size depends on their content, are checked by their encoder).
+ */
+#define CZT_ENC_MAX_RECORD 80
+
+struct czt_enc {
+	uint8_t *buf, *pos, *end;
+	unsigned type;
+	uint64_t last_time;
+	uint64_t last_addr;
+	uint64_t n_records;
+};
+
+static inline uint8_t *czt_put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint64_t czt_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t czt_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static inline size_t czt_enc_room(const struct czt_enc *e)
+{
+	return (size_t)(e->end - e->pos);
+}
+
+static inline int czt_enc_empty(const struct czt_enc *e)
+{
+	return e->n_records == 0;
+}
+
+/* Starts a chunk.  EVENTS chunks name their thread and base time (the
+ * time deltas of the chunk's records start from base_time); other chunk
+ * types pass 0, 0.  cap must be > CZT_CHUNK_HEADER_LEN + 32. */
+void czt_enc_init(struct czt_enc *e, void *buf, size_t cap, unsigned chunk_type,
+		  uint64_t tid, uint64_t base_time);
+
+/* Writes the chunk header (length, checksum) and returns the total chunk
+ * length in bytes, ready to write at e->buf. */
+size_t czt_enc_finish(struct czt_enc *e);
+
+static inline uint8_t *czt__put_time(struct czt_enc *e, uint8_t *p, uint64_t t)
+{
+	/* times within one thread only grow; a clock that stepped back is
+	 * clamped so that the delta stays unsigned */
+	uint64_t d = t >= e->last_time ? t - e->last_time : 0;
+	if (t > e->last_time)
+		e->last_time = t;
+	return czt_put_varint(p, d);
+}
+
+static inline uint8_t *czt__put_addr(struct czt_enc *e, uint8_t *p, uint64_t a)
+{
+	p = czt_put_varint(p, czt_zigzag((int64_t)(a - e->last_addr)));
+	e->last_addr = a;
+	return p;
+}
+
+/* type: one of CZT_REC_MALLOC..CZT_REC_PVALLOC.  addr 0 = the call failed. */
+static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
+				 uint64_t addr, uint64_t size, uint64_t stack)
+{
+	uint8_t *p = e->pos;
+	*p++ = (uint8_t)type;
+	p = czt__put_time(e, p, t);
+	p = czt__put_addr(e, p, addr);
+	p = czt_put_varint(p, size);
+	p = czt_put_varint(p, stack);
+	e->pos = p;
+	e->n_records++;
+}
+
+static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
+{
+	uint8_t *p = e->pos;
+	*p++ = CZT_REC_FREE;
+	p = czt__put_time(e, p, t);
+	p = czt__put_addr(e, p, addr);
+	e->pos = p;
+	e->n_records++;
+}
+
+/* t_free: when the old block was released (taken before the call),
+ * t: when the new block existed (taken after it).  t_free <= t. */
+static inline void czt_enc_realloc(struct czt_enc *e, unsigned type, uint64_t t_free,
+				   uint64_t t, uint64_t old_addr, uint64_t new_addr,
+				   uint64_t size, uint64_t stack)
+{
+	uint8_t *p = e->pos;
+	*p++ = (uint8_t)type;
+	p = czt__put_time(e, p, t);
+	p = czt_put_varint(p, t > t_free ? t - t_free : 0);
+	p = czt__put_addr(e, p, old_addr);
+	p = czt__put_addr(e, p, new_addr);
+	p = czt_put_varint(p, size);
+	p = czt_put_varint(p, stack);
+	e->pos = p;
+	e->n_records++;
+}
+
+/* Allocator-library events.  type is CZT_REC_CZ_*; fields a record does
+ * not have are ignored (see FORMAT.md for each layout). */
+void czt_enc_cz(struct czt_enc *e, const struct czt_record *r);
+
+/* Length-prefixed records (META, SYMBOLS and FOOTER chunks, PROCESS_END
+ * in any chunk).  Each returns CZT_ERR_CORRUPT and writes nothing if the
+ * record would not fit in the remaining room. */
+int czt_enc_stack_node(struct czt_enc *e, uint64_t id, uint64_t parent, uint64_t ip);
+int czt_enc_string(struct czt_enc *e, uint64_t id, const void *s, size_t len);
+int czt_enc_module_load(struct czt_enc *e, uint64_t t, uint64_t id, uint64_t bias,
+			uint64_t start, uint64_t end, const char *path, size_t path_len,
+			const uint8_t *build_id, size_t build_id_len);
+int czt_enc_module_unload(struct czt_enc *e, uint64_t t, uint64_t id);
+int czt_enc_thread_start(struct czt_enc *e, uint64_t t, uint64_t tid, uint64_t name);
+int czt_enc_thread_end(struct czt_enc *e, uint64_t t, uint64_t tid);
+int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,
+		  const struct czt_frame_sym *frames);
+int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t value);
+int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
+		    uint64_t end_time);
+int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
+
+/* Encodes a file header into buf (cap bytes).  Returns its length, or 0 if
+ * it does not fit. */
+size_t czt_header_encode(uint8_t *buf, size_t cap, const struct czt_header *h);
+
+/* CRC-32C (Castagnoli), as used by every checksum in the format. */
+uint32_t czt_crc32c(uint32_t crc, const void *data, size_t len);
+
+/* ---- decoder ---------------------------------------------------------- */
+
+/*
+ * A streaming reader over a file or a memory buffer.  It reads the header,
+ * then one chunk at a time; records are iterated from the current chunk.
+ * A reader never trusts a length: every id, length and count is bounded.
+ *
+ * Following a growing file: when czt_reader_next_chunk returns
+ * CZT_ERR_TRUNCATED at the end of a file still being written, the caller may
+ * wait and call it again; the reader rewinds to the start of the partial
+ * chunk first.
+ */
+struct czt_reader;
+
+struct czt_chunk {
+	unsigned type;
+	unsigned flags;
+	uint64_t offset;   /* file offset of the chunk header */
+	uint64_t tid;      /* EVENTS: the thread */
+	uint64_t base_time;/* EVENTS: first time delta is from here */
+	size_t raw_len;    /* payload length after decompression */
+};
+
+/* Opens path for reading.  Caller owns *out and frees it with
+ * czt_reader_free.  Fails with CZT_ERR_IO (errno set), CZT_ERR_MAGIC,
+ * CZT_ERR_VERSION, CZT_ERR_TRUNCATED or CZT_ERR_CHECKSUM. */
+int czt_reader_open(struct czt_reader **out, const char *path);
+
+/* Same over [data, data+len); the memory must outlive the reader. */
+int czt_reader_open_mem(struct czt_reader **out, const void *data, size_t len);
+
+void czt_reader_free(struct czt_reader *r);
+
+/* Valid while the reader lives. */
+const struct czt_header *czt_reader_header(const struct czt_reader *r);
+
+/*
+ * Advances to the next chunk.  Returns CZT_OK with *c filled, CZT_EOF at a
+ * clean end, or an error: CZT_ERR_TRUNCATED (input ends inside a chunk),
+ * CZT_ERR_CHECKSUM, CZT_ERR_CORRUPT, CZT_ERR_UNSUPPORTED.  After an error,
+ * czt_reader_offset() tells where the bad chunk starts; everything before it
+ * was whole.
+ */
+int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c);
+
+/*
+ * Decodes the next record of the current chunk into *rec.  Returns CZT_OK,
+ * CZT_EOF at the end of the chunk, or CZT_ERR_CORRUPT.  Unknown
+ * length-prefixed records are skipped silently; an unknown core record is
+ * CZT_ERR_CORRUPT (the rest of the chunk cannot be parsed).
+ */
+int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec);
+
+/* Offset just past the last whole chunk read (or of the failing chunk after
+ * an error). */
+uint64_t czt_reader_offset(const struct czt_reader *r);
+
+/* The file size seen so far (memory: the buffer length). */
+uint64_t czt_reader_size(const struct czt_reader *r);
+
+/* Human name of a record type ("malloc", "free", "stack-node"…), or NULL. */
+const char *czt_rec_name(unsigned type);
+
+#endif

@@ -1,0 +1,474 @@
+/*
+ * decode.c - the streaming reader.  It trusts nothing: every length is
+ * checked against what remains, every varint is bounded to 10 bytes, chunk
+ * sizes are bounded by CZT_CHUNK_MAX_RAW, and a checksum is verified before
+ * any byte of a chunk is interpreted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "format/czt.h"
+#include "format/czt_zstd.h"
+
+struct czt_reader {
+	int fd; /* -1 when reading memory */
+	const uint8_t *mem;
+	uint64_t size; /* bytes available (file size at last look) */
+	uint64_t off;  /* offset of the next chunk header */
+	uint64_t cur;  /* offset of the current chunk */
+	struct czt_header hdr;
+	uint8_t *hdr_buf;
+	uint8_t *stored; size_t stored_cap;
+	uint8_t *raw; size_t raw_cap;
+	const uint8_t *p, *pend; /* record cursor in the current chunk */
+	unsigned chunk_type;
+	uint64_t tid, last_time, last_addr;
+};
+
+const char *czt_errstr(int rc)
+{
+	switch (rc) {
+	case CZT_OK: return "ok";
+	case CZT_EOF: return "end of trace";
+	case CZT_ERR_IO: return "read or write failed";
+	case CZT_ERR_MAGIC: return "not a czprof trace";
+	case CZT_ERR_VERSION: return "trace written by a newer czprof (format version too new)";
+	case CZT_ERR_TRUNCATED: return "trace ends inside a chunk";
+	case CZT_ERR_CHECKSUM: return "checksum mismatch (damaged data)";
+	case CZT_ERR_CORRUPT: return "malformed data";
+	case CZT_ERR_NOMEM: return "out of memory";
+	case CZT_ERR_UNSUPPORTED: return "unsupported chunk encoding";
+	}
+	return "unknown error";
+}
+
+static uint16_t get_u16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Reads a varint from [*pp, end).  Returns 0, or -1 when it runs past end
+ * or past 10 bytes. */
+static int get_varint(const uint8_t **pp, const uint8_t *end, uint64_t *out)
+{
+	const uint8_t *p = *pp;
+	uint64_t v = 0;
+	for (int shift = 0; shift < 70; shift += 7) {
+		if (p >= end)
+			return -1;
+		uint8_t b = *p++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*out = v;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int get_bytes(const uint8_t **pp, const uint8_t *end, const uint8_t **s, size_t *len)
+{
+	uint64_t n;
+	if (get_varint(pp, end, &n) || n > (uint64_t)(end - *pp))
+		return -1;
+	*s = *pp;
+	*len = (size_t)n;
+	*pp += n;
+	return 0;
+}
+
+static int refresh_size(struct czt_reader *r)
+{
+	if (r->fd < 0)
+		return CZT_OK;
+	struct stat st;
+	if (fstat(r->fd, &st))
+		return CZT_ERR_IO;
+	r->size = (uint64_t)st.st_size;
+	return CZT_OK;
+}
+
+/* Reads len bytes at off into dst (file) or points *src at them (memory). */
+static int read_at(struct czt_reader *r, uint64_t off, size_t len, uint8_t *dst,
+		   const uint8_t **src)
+{
+	if (off + len > r->size)
+		return CZT_ERR_TRUNCATED;
+	if (r->fd < 0) {
+		*src = r->mem + off;
+		return CZT_OK;
+	}
+	size_t done = 0;
+	while (done < len) {
+		ssize_t n = pread(r->fd, dst + done, len - done, (off_t)(off + done));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return CZT_ERR_IO;
+		if (n == 0)
+			return CZT_ERR_TRUNCATED;
+		done += (size_t)n;
+	}
+	*src = dst;
+	return CZT_OK;
+}
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return CZT_OK;
+	size_t n = *cap ? *cap : 65536;
+	while (n < need)
+		n *= 2;
+	uint8_t *b = realloc(*buf, n);
+	if (!b)
+		return CZT_ERR_NOMEM;
+	*buf = b;
+	*cap = n;
+	return CZT_OK;
+}
+
+static int parse_header(struct czt_reader *r)
+{
+	uint8_t fixed[16];
+	const uint8_t *f;
+	int rc = read_at(r, 0, 16, fixed, &f);
+	if (rc == CZT_ERR_TRUNCATED) {
+		/* a short file is a cut trace only if what is there is our magic */
+		uint8_t b[16];
+		size_t n = (size_t)r->size;
+		if (n == 0 || read_at(r, 0, n, b, &f))
+			return CZT_ERR_MAGIC;
+		return memcmp(f, CZT_MAGIC, n < CZT_MAGIC_LEN ? n : CZT_MAGIC_LEN)
+			       ? CZT_ERR_MAGIC : CZT_ERR_TRUNCATED;
+	}
+	if (rc)
+		return rc;
+	if (memcmp(f, CZT_MAGIC, CZT_MAGIC_LEN))
+		return CZT_ERR_MAGIC;
+	r->hdr.major = get_u16(f + 8);
+	r->hdr.minor = get_u16(f + 10);
+	if (r->hdr.major > CZT_VERSION_MAJOR || r->hdr.major == 0)
+		return CZT_ERR_VERSION;
+	uint32_t body_len = get_u32(f + 12);
+	if (body_len > CZT_HEADER_MAX_BODY)
+		return CZT_ERR_CORRUPT;
+	r->hdr_buf = malloc(16 + (size_t)body_len + 4);
+	if (!r->hdr_buf)
+		return CZT_ERR_NOMEM;
+	const uint8_t *all;
+	rc = read_at(r, 0, 16 + (size_t)body_len + 4, r->hdr_buf, &all);
+	if (rc)
+		return rc;
+	if (all != r->hdr_buf)
+		memcpy(r->hdr_buf, all, 16 + (size_t)body_len + 4);
+	const uint8_t *p = r->hdr_buf + 16, *end = p + body_len;
+	if (czt_crc32c(0, r->hdr_buf, 16 + body_len) != get_u32(end))
+		return CZT_ERR_CHECKSUM;
+	const uint8_t *s;
+	size_t n;
+	if (get_varint(&p, end, &r->hdr.pid) || get_varint(&p, end, &r->hdr.ppid) ||
+	    get_varint(&p, end, &r->hdr.start_realtime_ns) ||
+	    get_varint(&p, end, &r->hdr.clock) ||
+	    get_varint(&p, end, &r->hdr.start_monotonic_ns))
+		return CZT_ERR_CORRUPT;
+	if (get_bytes(&p, end, &s, &n))
+		return CZT_ERR_CORRUPT;
+	r->hdr.cmdline = (const char *)s;
+	r->hdr.cmdline_len = n;
+	if (get_bytes(&p, end, &s, &n))
+		return CZT_ERR_CORRUPT;
+	r->hdr.exe = (const char *)s;
+	r->hdr.exe_len = n;
+	/* fields a newer minor version appends are skipped */
+	r->off = r->cur = 16 + (uint64_t)body_len + 4;
+	return CZT_OK;
+}
+
+static int open_common(struct czt_reader *r, struct czt_reader **out)
+{
+	int rc = parse_header(r);
+	if (rc) {
+		czt_reader_free(r);
+		return rc;
+	}
+	*out = r;
+	return CZT_OK;
+}
+
+int czt_reader_open(struct czt_reader **out, const char *path)
+{
+	*out = NULL;
+	struct czt_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return CZT_ERR_NOMEM;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		int e = errno;
+		free(r);
+		errno = e;
+		return CZT_ERR_IO;
+	}
+	struct stat st;
+	if (fstat(r->fd, &st) || !S_ISREG(st.st_mode)) {
+		int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+		czt_reader_free(r);
+		errno = e ? e : EINVAL;
+		return CZT_ERR_IO;
+	}
+	r->size = (uint64_t)st.st_size;
+	return open_common(r, out);
+}
+
+int czt_reader_open_mem(struct czt_reader **out, const void *data, size_t len)
+{
+	*out = NULL;
+	struct czt_reader *r = calloc(1, sizeof(*r));
+	if (!r)
+		return CZT_ERR_NOMEM;
+	r->fd = -1;
+	r->mem = data;
+	r->size = len;
+	return open_common(r, out);
+}
+
+void czt_reader_free(struct czt_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	free(r->hdr_buf);
+	free(r->stored);
+	free(r->raw);
+	free(r);
+}
+
+const struct czt_header *czt_reader_header(const struct czt_reader *r)
+{
+	return &r->hdr;
+}
+
+uint64_t czt_reader_offset(const struct czt_reader *r)
+{
+	return r->off;
+}
+
+uint64_t czt_reader_size(const struct czt_reader *r)
+{
+	return r->size;
+}
+
+int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
+{
+	int rc = refresh_size(r);
+	if (rc)
+		return rc;
+	r->p = r->pend = NULL;
+	if (r->off == r->size)
+		return CZT_EOF;
+	uint8_t hb[CZT_CHUNK_HEADER_LEN];
+	const uint8_t *h;
+	rc = read_at(r, r->off, CZT_CHUNK_HEADER_LEN, hb, &h);
+	if (rc)
+		return rc;
+	unsigned type = h[0], flags = h[1];
+	uint32_t stored_len = get_u32(h + 4), raw_len = get_u32(h + 8), crc = get_u32(h + 12);
+	if (type == 0 || stored_len > CZT_CHUNK_MAX_RAW || raw_len > CZT_CHUNK_MAX_RAW ||
+	    (flags & ~(unsigned)CZT_CHUNK_ZSTD) ||
+	    (!(flags & CZT_CHUNK_ZSTD) && stored_len != raw_len))
+		return CZT_ERR_CORRUPT;
+	uint32_t hcrc = czt_crc32c(0, h, 12);
+	if (r->fd >= 0 && (rc = grow(&r->stored, &r->stored_cap, stored_len)))
+		return rc;
+	const uint8_t *payload;
+	rc = read_at(r, r->off + CZT_CHUNK_HEADER_LEN, stored_len, r->stored, &payload);
+	if (rc)
+		return rc;
+	if (czt_crc32c(hcrc, payload, stored_len) != crc)
+		return CZT_ERR_CHECKSUM;
+	if (flags & CZT_CHUNK_ZSTD) {
+		if ((rc = grow(&r->raw, &r->raw_cap, raw_len ? raw_len : 1)))
+			return rc;
+		rc = czt_zstd_decompress(r->raw, raw_len, payload, stored_len);
+		if (rc)
+			return rc;
+		payload = r->raw;
+	}
+	r->cur = r->off;
+	r->p = payload;
+	r->pend = payload + raw_len;
+	r->chunk_type = type;
+	r->tid = r->last_time = r->last_addr = 0;
+	if (type == CZT_CHUNK_EVENTS &&
+	    (get_varint(&r->p, r->pend, &r->tid) || get_varint(&r->p, r->pend, &r->last_time)))
+		return CZT_ERR_CORRUPT;
+	c->type = type;
+	c->flags = flags;
+	c->offset = r->off;
+	c->tid = r->tid;
+	c->base_time = r->last_time;
+	c->raw_len = raw_len;
+	r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
+	return CZT_OK;
+}
+
+/* The fields of a core record, in order, as letters: t = time delta,
+ * f = free-time delta (REALLOC), a = allocator, A = address (delta), O = old
+ * address (delta), s = size, S = stack, k = kind, P = parent, n = name,
+ * v = value. */
+static const char *core_layout(unsigned type)
+{
+	switch (type) {
+	case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
+	case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
+	case CZT_REC_PVALLOC:
+		return "tAsS";
+	case CZT_REC_FREE: return "tA";
+	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: return "tfOAsS";
+	case CZT_REC_CZ_ALLOC: return "taAsS";
+	case CZT_REC_CZ_FREE: return "taA";
+	case CZT_REC_CZ_RESIZE: return "taOAsS";
+	case CZT_REC_CZ_NEW: return "takPnS";
+	case CZT_REC_CZ_RESET: case CZT_REC_CZ_CAPACITY: return "tav";
+	case CZT_REC_CZ_DESTROY: return "ta";
+	}
+	return NULL;
+}
+
+static int decode_core(struct czt_reader *r, struct czt_record *rec, const char *layout)
+{
+	uint64_t v, dt_free = 0;
+	for (const char *f = layout; *f; f++) {
+		if (get_varint(&r->p, r->pend, &v))
+			return CZT_ERR_CORRUPT;
+		switch (*f) {
+		case 't': r->last_time += v; rec->time = r->last_time; break;
+		case 'f': dt_free = v; break;
+		case 'a': rec->allocator = v; break;
+		case 'A': r->last_addr += (uint64_t)czt_unzigzag(v); rec->addr = r->last_addr; break;
+		case 'O': r->last_addr += (uint64_t)czt_unzigzag(v); rec->old_addr = r->last_addr; break;
+		case 's': rec->size = v; break;
+		case 'S': rec->stack = v; break;
+		case 'k': rec->kind = v; break;
+		case 'P': rec->parent = v; break;
+		case 'n': rec->name = v; break;
+		case 'v': rec->value = v; break;
+		}
+	}
+	rec->time_free = dt_free <= rec->time ? rec->time - dt_free : 0;
+	return CZT_OK;
+}
+
+static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *s;
+	size_t n;
+#define V(x) if (get_varint(&p, end, &(x))) return CZT_ERR_CORRUPT
+	switch (rec->type) {
+	case CZT_REC_STACK_NODE: V(rec->id); V(rec->parent); V(rec->ip); break;
+	case CZT_REC_STRING:
+		V(rec->id);
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->str = s; rec->str_len = n;
+		break;
+	case CZT_REC_MODULE_LOAD:
+		V(rec->time); V(rec->id); V(rec->bias); V(rec->start); V(rec->end);
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->str = s; rec->str_len = n;
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->build_id = s; rec->build_id_len = n;
+		break;
+	case CZT_REC_MODULE_UNLOAD: V(rec->time); V(rec->id); break;
+	case CZT_REC_THREAD_START: V(rec->time); V(rec->tid); V(rec->name); break;
+	case CZT_REC_THREAD_END: V(rec->time); V(rec->tid); break;
+	case CZT_REC_FRAME: {
+		uint64_t nf;
+		V(rec->ip); V(rec->id); V(nf);
+		if (nf > CZT_MAX_INLINE_FRAMES)
+			return CZT_ERR_CORRUPT;
+		rec->nframes = (unsigned)nf;
+		for (unsigned i = 0; i < rec->nframes; i++) {
+			V(rec->frames[i].function); V(rec->frames[i].file); V(rec->frames[i].line);
+		}
+		break;
+	}
+	case CZT_REC_PROCESS_END: V(rec->time); V(rec->how); V(rec->value); break;
+	case CZT_REC_SUMMARY: V(rec->n_events); V(rec->n_stack_nodes); V(rec->end_time); break;
+	case CZT_REC_LOST: V(rec->time); V(rec->value); break;
+	default: return 1; /* unknown: skip */
+	}
+#undef V
+	return CZT_OK;
+}
+
+int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
+{
+	for (;;) {
+		if (!r->p || r->p >= r->pend)
+			return CZT_EOF;
+		unsigned type = *r->p++;
+		memset(rec, 0, offsetof(struct czt_record, frames));
+		rec->nframes = 0;
+		rec->type = type;
+		rec->tid = r->tid;
+		if (type < 0x40) {
+			const char *layout = core_layout(type);
+			if (!layout)
+				return CZT_ERR_CORRUPT;
+			if (decode_core(r, rec, layout))
+				return CZT_ERR_CORRUPT;
+			return CZT_OK;
+		}
+		uint64_t len;
+		if (get_varint(&r->p, r->pend, &len) || len > (uint64_t)(r->pend - r->p))
+			return CZT_ERR_CORRUPT;
+		const uint8_t *body = r->p;
+		r->p += len;
+		int rc = decode_prefixed(rec, body, body + len);
+		if (rc == 1)
+			continue;
+		return rc;
+	}
+}
+
+const char *czt_rec_name(unsigned type)
+{
+	switch (type) {
+	case CZT_REC_MALLOC: return "malloc";
+	case CZT_REC_CALLOC: return "calloc";
+	case CZT_REC_POSIX_MEMALIGN: return "posix_memalign";
+	case CZT_REC_ALIGNED_ALLOC: return "aligned_alloc";
+	case CZT_REC_MEMALIGN: return "memalign";
+	case CZT_REC_VALLOC: return "valloc";
+	case CZT_REC_PVALLOC: return "pvalloc";
+	case CZT_REC_FREE: return "free";
+	case CZT_REC_REALLOC: return "realloc";
+	case CZT_REC_REALLOCARRAY: return "reallocarray";
+	case CZT_REC_CZ_ALLOC: return "cz-alloc";
+	case CZT_REC_CZ_FREE: return "cz-free";
+	case CZT_REC_CZ_RESIZE: return "cz-resize";
+	case CZT_REC_CZ_NEW: return "cz-new";
+	case CZT_REC_CZ_RESET: return "cz-reset";
+	case CZT_REC_CZ_DESTROY: return "cz-destroy";
+	case CZT_REC_CZ_CAPACITY: return "cz-capacity";
+	case CZT_REC_STACK_NODE: return "stack-node";
+	case CZT_REC_STRING: return "string";
+	case CZT_REC_MODULE_LOAD: return "module-load";
+	case CZT_REC_MODULE_UNLOAD: return "module-unload";
+	case CZT_REC_THREAD_START: return "thread-start";
+	case CZT_REC_THREAD_END: return "thread-end";
+	case CZT_REC_FRAME: return "frame";
+	case CZT_REC_PROCESS_END: return "process-end";
+	case CZT_REC_SUMMARY: return "summary";
+	case CZT_REC_LOST: return "lost";
+	}
+	return NULL;
+}

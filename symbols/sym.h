@@ -1,0 +1,44 @@
+/*
+ * sym.h - resolves code addresses of a recorded process to function,
+ * file:line and inlined frames, with libdw.  Used by `czprof record` (to
+ * write the trace's symbol table) and by the live viewer.  The only file
+ * that includes elfutils headers is symbols/sym_dw.c.
+ *
+ * Modules are described as the trace records them (path, load bias and the
+ * address range of their loaded segments); debug information is found from
+ * the path (and its build-id / .gnu_debuglink) and cached per module.
+ */
+#ifndef CZ_SYM_H
+#define CZ_SYM_H
+
+#include <stdint.h>
+
+struct sym_resolver;
+
+struct sym_frame {
+	const char *function; /* demangled when C++; NULL when unknown */
+	const char *file;     /* NULL when unknown */
+	unsigned line;        /* 0 when unknown */
+};
+
+/* Caller owns *out; frees it with sym_resolver_free. */
+int sym_resolver_new(struct sym_resolver **out);
+void sym_resolver_free(struct sym_resolver *r);
+
+/* Declares a module: id as in the trace, [start, end) the runtime address
+ * range it covered, bias the load bias.  A later module with the same
+ * range replaces an earlier one (dlclose + dlopen).  Returns 0 or -1. */
+int sym_add_module(struct sym_resolver *r, uint64_t id, const char *path,
+		   uint64_t bias, uint64_t start, uint64_t end);
+
+/*
+ * Resolves ip, a return address as unwinding gives it (the resolver looks
+ * at ip - 1, inside the call).  Fills frames[0..n) innermost (the inlined
+ * callee) first, and returns n (0 if ip is in no known module or has no
+ * symbol; *module_id is still set when a module covers it, else 0).
+ * Strings are owned by the resolver: valid until sym_resolver_free.
+ */
+int sym_lookup(struct sym_resolver *r, uint64_t ip, struct sym_frame *frames,
+	       int max_frames, uint64_t *module_id);
+
+#endif

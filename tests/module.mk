@@ -1,0 +1,31 @@
+# tests/: unit tests (tests/unit/test_*.c, one binary each, linked with
+# everything) and test programs with exactly known allocation behaviour
+# (tests/progs/*.c|*.cc; lib*.c there become shared objects for dlopen).
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%)
+PROG_C := $(filter-out tests/progs/lib%.c,$(wildcard tests/progs/*.c))
+PROG_CC := $(wildcard tests/progs/*.cc)
+PROG_SO := $(wildcard tests/progs/lib*.c)
+PROG_BINS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) \
+	$(PROG_CC:tests/progs/%.cc=$(B)/tests/progs/%) \
+	$(PROG_SO:tests/progs/%.c=$(B)/tests/progs/%.so)
+# Known lines and frames: no optimisation, no inlining.
+PROG_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline $(WARN) -I. -Ilib -D_GNU_SOURCE
+
+$(B)/tests/unit/%: tests/unit/%.c $(CZ_LIBS) $(B)/libczalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -DUNIT_SUITE='"$*"' -o $@ $< $(CZ_LIBS) $(B)/libczalloc.a $(EXT_LIBS) $(LIBUNWIND)
+
+$(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc.a
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(B)/libczalloc.a $(LIBUNWIND) -pthread -ldl
+
+$(B)/tests/progs/%: tests/progs/%.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O0 -g -fno-omit-frame-pointer $(WARN) -o $@ $<
+
+$(B)/tests/progs/%.so: tests/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
+
+tests: $(UNIT_BINS) $(PROG_BINS)

@@ -1,0 +1,293 @@
+/* test_format.c - encoder/decoder round trips and hostile input. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/czt.h"
+#include "tests/unit.h"
+
+static uint8_t file[1 << 16];
+static size_t file_len;
+
+static void put_header(void)
+{
+	struct czt_header h = { .pid = 4242, .ppid = 1, .start_realtime_ns = 1700000000000000000ull,
+				.clock = 1, .start_monotonic_ns = 123456789,
+				.cmdline = "prog\0arg", .cmdline_len = 8, .exe = "/bin/prog", .exe_len = 9 };
+	file_len = czt_header_encode(file, sizeof(file), &h);
+}
+
+static void put_chunk(struct czt_enc *e)
+{
+	file_len += czt_enc_finish(e);
+}
+
+/* Builds a trace holding one record of every type. */
+static void build_trace(void)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_string(&e, 1, "main", 4) == CZT_OK);
+	CHECK(czt_enc_stack_node(&e, 1, 0, 0x401000) == CZT_OK);
+	CHECK(czt_enc_stack_node(&e, 2, 1, 0x7fffffffe000ull) == CZT_OK);
+	const uint8_t bid[] = { 0xde, 0xad, 0xbe, 0xef };
+	CHECK(czt_enc_module_load(&e, 5, 1, 0x400000, 0x401000, 0x402000, "/bin/prog", 9, bid, 4) == CZT_OK);
+	CHECK(czt_enc_module_unload(&e, 6, 1) == CZT_OK);
+	CHECK(czt_enc_thread_start(&e, 7, 99, 1) == CZT_OK);
+	CHECK(czt_enc_thread_end(&e, 8, 99) == CZT_OK);
+	put_chunk(&e);
+
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 99, 1000);
+	czt_enc_alloc(&e, CZT_REC_MALLOC, 1010, 0x5555aaaa0010ull, 100, 2);
+	czt_enc_alloc(&e, CZT_REC_CALLOC, 1020, 0x5555aaaa0000ull, 0, 1);
+	czt_enc_free(&e, 1030, 0x5555aaaa0010ull);
+	czt_enc_realloc(&e, CZT_REC_REALLOC, 1035, 1040, 0x5555aaaa0000ull, 0x7f0000001000ull, UINT64_MAX, 2);
+	czt_enc_alloc(&e, CZT_REC_PVALLOC, 1050, 0, 4096, 0); /* failed call */
+	struct czt_record cz = { .type = CZT_REC_CZ_NEW, .time = 1060, .allocator = 3, .kind = 3,
+				 .parent = 1, .name = 1, .stack = 2 };
+	czt_enc_cz(&e, &cz);
+	cz = (struct czt_record){ .type = CZT_REC_CZ_RESIZE, .time = 1070, .allocator = 3,
+				  .old_addr = 0x10, .addr = 0x20, .size = 7, .stack = 1 };
+	czt_enc_cz(&e, &cz);
+	cz = (struct czt_record){ .type = CZT_REC_CZ_RESET, .time = 1080, .allocator = 3, .value = 65536 };
+	czt_enc_cz(&e, &cz);
+	CHECK(czt_enc_process_end(&e, 1090, CZT_END_SIGNAL, 9) == CZT_OK);
+	put_chunk(&e);
+
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_SYMBOLS, 0, 0);
+	struct czt_frame_sym fr[2] = { { 1, 2, 42 }, { 3, 0, 0 } };
+	CHECK(czt_enc_frame(&e, 0x401000, 1, 2, fr) == CZT_OK);
+	put_chunk(&e);
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_FOOTER, 0, 0);
+	CHECK(czt_enc_summary(&e, 8, 2, 1090) == CZT_OK);
+	put_chunk(&e);
+}
+
+static int next(struct czt_reader *r, struct czt_record *rec)
+{
+	return czt_reader_next_record(r, rec);
+}
+
+TEST(varint_edges)
+{
+	uint64_t vals[] = { 0, 1, 127, 128, 16383, 16384, UINT32_MAX, (uint64_t)1 << 63, UINT64_MAX };
+	uint8_t buf[16];
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+		uint8_t *end = czt_put_varint(buf, vals[i]);
+		size_t n = (size_t)(end - buf);
+		CHECK(n >= 1 && n <= 10);
+		uint64_t v = 0;
+		for (size_t k = 0; k < n; k++)
+			v |= (uint64_t)(buf[k] & 0x7f) << (7 * k);
+		CHECK_EQ_U(v, vals[i]);
+	}
+	CHECK_EQ_U(czt_put_varint(buf, 127) - buf, 1);
+	CHECK_EQ_U(czt_put_varint(buf, 128) - buf, 2);
+	CHECK_EQ_U(czt_put_varint(buf, UINT64_MAX) - buf, 10);
+	int64_t z[] = { 0, -1, 1, INT64_MIN, INT64_MAX };
+	for (size_t i = 0; i < 5; i++)
+		CHECK(czt_unzigzag(czt_zigzag(z[i])) == z[i]);
+}
+
+TEST(crc32c_known_value)
+{
+	/* the standard check value of CRC-32C */
+	CHECK_EQ_U(czt_crc32c(0, "123456789", 9), 0xE3069283u);
+	CHECK_EQ_U(czt_crc32c(czt_crc32c(0, "1234", 4), "56789", 5), 0xE3069283u);
+}
+
+TEST(roundtrip_every_record)
+{
+	build_trace();
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	const struct czt_header *h = czt_reader_header(r);
+	CHECK_EQ_U(h->pid, 4242);
+	CHECK_EQ_U(h->start_monotonic_ns, 123456789);
+	CHECK(h->cmdline_len == 8 && !memcmp(h->cmdline, "prog\0arg", 8));
+	CHECK(h->exe_len == 9 && !memcmp(h->exe, "/bin/prog", 9));
+
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK_EQ_U(c.type, CZT_CHUNK_META);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_STRING && rec.id == 1 &&
+	      rec.str_len == 4 && !memcmp(rec.str, "main", 4));
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_STACK_NODE && rec.id == 1 &&
+	      rec.parent == 0 && rec.ip == 0x401000);
+	CHECK(next(r, &rec) == CZT_OK && rec.id == 2 && rec.parent == 1 && rec.ip == 0x7fffffffe000ull);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_MODULE_LOAD);
+	CHECK(rec.time == 5 && rec.id == 1 && rec.bias == 0x400000 && rec.start == 0x401000 &&
+	      rec.end == 0x402000 && rec.str_len == 9 && rec.build_id_len == 4 && rec.build_id[3] == 0xef);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_MODULE_UNLOAD && rec.time == 6 && rec.id == 1);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_THREAD_START && rec.tid == 99 && rec.name == 1);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_THREAD_END && rec.time == 8);
+	CHECK(next(r, &rec) == CZT_EOF);
+
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(c.type == CZT_CHUNK_EVENTS && c.tid == 99 && c.base_time == 1000);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_MALLOC && rec.time == 1010 &&
+	      rec.addr == 0x5555aaaa0010ull && rec.size == 100 && rec.stack == 2 && rec.tid == 99);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_CALLOC && rec.addr == 0x5555aaaa0000ull &&
+	      rec.size == 0 && rec.stack == 1);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_FREE && rec.time == 1030 &&
+	      rec.addr == 0x5555aaaa0010ull);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_REALLOC && rec.time == 1040 &&
+	      rec.time_free == 1035 && rec.old_addr == 0x5555aaaa0000ull &&
+	      rec.addr == 0x7f0000001000ull && rec.size == UINT64_MAX);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_PVALLOC && rec.addr == 0 && rec.size == 4096);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_CZ_NEW && rec.allocator == 3 &&
+	      rec.kind == 3 && rec.parent == 1 && rec.name == 1 && rec.stack == 2 && rec.time == 1060);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_CZ_RESIZE && rec.old_addr == 0x10 &&
+	      rec.addr == 0x20 && rec.size == 7);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_CZ_RESET && rec.value == 65536);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_PROCESS_END && rec.how == CZT_END_SIGNAL &&
+	      rec.value == 9 && rec.time == 1090);
+	CHECK(next(r, &rec) == CZT_EOF);
+
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_SYMBOLS);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_FRAME && rec.ip == 0x401000 &&
+	      rec.id == 1 && rec.nframes == 2 && rec.frames[0].line == 42 && rec.frames[1].function == 3);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_FOOTER);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_SUMMARY && rec.n_events == 8 &&
+	      rec.n_stack_nodes == 2 && rec.end_time == 1090);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_EOF);
+	CHECK_EQ_U(czt_reader_offset(r), file_len);
+	czt_reader_free(r);
+}
+
+/* Every prefix of the trace either fails to open cleanly or yields only
+ * whole chunks, then CZT_ERR_TRUNCATED at a chunk boundary. */
+TEST(truncation_at_every_byte)
+{
+	build_trace();
+	int bad = 0;
+	for (size_t cut = 0; cut < file_len; cut++) {
+		struct czt_reader *r;
+		int rc = czt_reader_open_mem(&r, file, cut);
+		if (rc) {
+			if (rc != CZT_ERR_TRUNCATED && rc != CZT_ERR_MAGIC)
+				bad++;
+			continue;
+		}
+		struct czt_chunk c;
+		struct czt_record rec;
+		while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK)
+			while (czt_reader_next_record(r, &rec) == CZT_OK)
+				;
+		if (rc != CZT_ERR_TRUNCATED && !(rc == CZT_EOF && czt_reader_offset(r) == cut))
+			bad++;
+		if (czt_reader_offset(r) > cut)
+			bad++;
+		czt_reader_free(r);
+	}
+	CHECK_EQ_U(bad, 0);
+}
+
+/* Any single flipped bit after the magic is caught by a checksum or a
+ * bound, never read as different data. */
+TEST(bit_flips_detected)
+{
+	build_trace();
+	static uint8_t copy[sizeof(file)];
+	int undetected = 0;
+	for (size_t i = CZT_MAGIC_LEN; i < file_len; i++) {
+		for (int bit = 0; bit < 8; bit += 3) {
+			memcpy(copy, file, file_len);
+			copy[i] ^= (uint8_t)(1u << bit);
+			struct czt_reader *r;
+			int rc = czt_reader_open_mem(&r, copy, file_len);
+			if (rc)
+				continue;
+			struct czt_chunk c;
+			while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK)
+				;
+			if (rc == CZT_EOF)
+				undetected++;
+			czt_reader_free(r);
+		}
+	}
+	CHECK_EQ_U(undetected, 0);
+}
+
+TEST(rejects_non_traces)
+{
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, "hello world, not a trace", 24) == CZT_ERR_MAGIC);
+	CHECK(czt_reader_open_mem(&r, "", 0) == CZT_ERR_MAGIC);
+	CHECK(czt_reader_open_mem(&r, CZT_MAGIC, 5) == CZT_ERR_TRUNCATED);
+	put_header();
+	file[8] = CZT_VERSION_MAJOR + 1;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_ERR_VERSION);
+	CHECK(czt_reader_open(&r, "/nonexistent/trace.czt") == CZT_ERR_IO);
+	CHECK(czt_reader_open(&r, "/") == CZT_ERR_IO);
+}
+
+/* A record type from a newer minor version (length-prefixed) is skipped;
+ * an unknown core record stops the chunk as corrupt. */
+TEST(unknown_records)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	*e.pos++ = 0x7e; /* unknown, 3-byte body */
+	*e.pos++ = 3;
+	*e.pos++ = 1; *e.pos++ = 2; *e.pos++ = 3;
+	czt_enc_stack_node(&e, 5, 0, 77);
+	put_chunk(&e);
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 1, 0);
+	*e.pos++ = 0x3e;
+	put_chunk(&e);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_STACK_NODE && rec.ip == 77);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_ERR_CORRUPT);
+	czt_reader_free(r);
+}
+
+/* Fields that would run past their chunk are refused. */
+TEST(overlong_fields)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	*e.pos++ = CZT_REC_STRING;
+	*e.pos++ = 3;     /* body of 3 bytes ... */
+	*e.pos++ = 1;     /* id */
+	*e.pos++ = 100;   /* ... claiming a 100-byte string */
+	*e.pos++ = 'x';
+	put_chunk(&e);
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 1, 0);
+	*e.pos++ = CZT_REC_MALLOC;
+	for (int i = 0; i < 11; i++)
+		*e.pos++ = 0xff; /* a varint that never ends */
+	put_chunk(&e);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_ERR_CORRUPT);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_ERR_CORRUPT);
+	czt_reader_free(r);
+}
+
+int main(void)
+{
+	RUN(varint_edges);
+	RUN(crc32c_known_value);
+	RUN(roundtrip_every_record);
+	RUN(truncation_at_every_byte);
+	RUN(bit_flips_detected);
+	RUN(rejects_non_traces);
+	RUN(unknown_records);
+	RUN(overlong_fields);
+	return unit_done();
+}
