@@ -1,0 +1,70 @@
+#!/bin/sh
+# make bench: runs each benchmark program natively and under `czprof record`
+# in pairs (A B A B ...), and prints the median wall-time ratio, trace bytes
+# per event, peak RSS of both runs, and the analysis times (first report,
+# which loads the trace, and a repeated one).  With heaptrack installed it is
+# measured the same way (record only, then heaptrack_print) for comparison.
+#   ROUNDS=5 (pairs per program)   PROGS="churn threads leaky realloc"
+#   PEERS=0 to skip heaptrack      CZFLAGS="--unwind=fp" extra record flags
+B=${1:-build}
+ROUNDS=${ROUNDS:-5}
+PROGS=${PROGS:-"churn threads leaky realloc"}
+PEERS=${PEERS:-1}
+CZ="$PWD/$B/czprof"
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/czprof-bench.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+now() { date +%s.%N; }
+# wall seconds and peak RSS (KiB) of a command, into $secs and $rss
+timed() {
+	/usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/stderr" || {
+		echo "bench: '$*' failed: $(tail -n 3 "$tmp/stderr")" >&2; return 1; }
+	secs=$(cut -d' ' -f1 "$tmp/time"); rss=$(cut -d' ' -f2 "$tmp/time")
+}
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+
+have_heaptrack=0
+[ "$PEERS" = 1 ] && command -v heaptrack >/dev/null && have_heaptrack=1
+
+printf '%-8s %8s %8s %7s %9s %9s %10s %10s %9s %9s' prog native record ratio events B/event rss_nat rss_rec load+rep rep2
+[ $have_heaptrack = 1 ] && printf ' %8s %10s' ht_ratio ht_print
+echo
+for p in $PROGS; do
+	bin="$PWD/$B/bench/$p"
+	: >"$tmp/nat"; : >"$tmp/rec"; : >"$tmp/ratio"; : >"$tmp/ht"
+	for r in $(seq "$ROUNDS"); do
+		timed "$bin" || exit 1; n=$secs; echo "$n" >>"$tmp/nat"; rn=$rss
+		rm -f "$tmp/t.czt"*
+		timed "$CZ" record $CZFLAGS -o "$tmp/t.czt" -- "$bin" || exit 1
+		echo "$secs" >>"$tmp/rec"; rr=$rss
+		echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio"
+		if [ $have_heaptrack = 1 ]; then
+			rm -f "$tmp"/ht.*
+			timed heaptrack -r -o "$tmp/ht" "$bin" && echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ht"
+		fi
+	done
+	events=$("$CZ" dump --summary "$tmp/t.czt" | awk '$1=="events" {print $2}')
+	size=$(stat -c %s "$tmp/t.czt")
+	bpe=$(echo "$size $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
+	t0=$(now); "$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t1=$(now)
+	"$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t2=$(now)
+	first=$(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}')
+	second=$(echo "$t1 $t2" | awk '{printf "%.3f", $2-$1}')
+	printf '%-8s %8.2f %8.2f %7.2f %9s %9s %10s %10s %9s %9s' "$p" "$(median <"$tmp/nat")" \
+		"$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" "$events" "$bpe" "$rn" "$rr" "$first" "$second"
+	if [ $have_heaptrack = 1 ]; then
+		htr=$(median <"$tmp/ht"); htp="-"
+		f=$(ls "$tmp"/ht.* 2>/dev/null | head -n 1)
+		if [ -n "$f" ]; then
+			t0=$(now)
+			if timeout 120 heaptrack_print "$f" >/dev/null 2>&1; then
+				htp=$(echo "$t0 $(now)" | awk '{printf "%.2f", $2-$1}')
+			else
+				htp="failed"
+			fi
+		fi
+		printf ' %8s %10s' "${htr:--}" "$htp"
+	fi
+	echo
+done
+echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds)"
