@@ -29,3 +29,20 @@ $(B)/tests/progs/%.so: tests/progs/%.c
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
 
 tests: $(UNIT_BINS) $(PROG_BINS)
+
+# make fuzz: libFuzzer over each target for FUZZ_SECONDS (default 60),
+# new crashers land in tests/fuzz/corpus/NAME to be replayed by make test.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := decode
+fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
+		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-artifact_prefix=tests/fuzz/corpus/$$t/crash- $(B)/fuzz/corpus-$$t tests/fuzz/corpus/$$t \
+			|| exit 1; \
+	done
+
+$(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
+	@mkdir -p $(@D) $(B)/fuzz/corpus-decode
+	clang $(CPPFLAGS) -DCZT_FUZZING -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(ZSTD)
+.PHONY: fuzz
