@@ -1,0 +1,743 @@
+/*
+ * rec_core.c - the recorder's state: the trace file, per-thread event
+ * buffers, the interned stack tree, the flusher thread, and the process
+ * lifecycle (start, fork, fatal signals, exit).
+ *
+ * Locks, always taken in this order:
+ *   list_lock   the list of thread buffers
+ *   th->lock    one thread's buffer (a spin flag; uncontended except when
+ *               the flusher or exit flushes an idle thread)
+ *   g_lock      the stack tree, the META buffer and every write to the file
+ * The hot path (a plain malloc or free) takes only its own th->lock.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/rec.h"
+
+int rec_active;
+__thread int rec_guard;
+
+/* ---- internal memory ---- */
+
+void *rec_mmap(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* ---- time ---- */
+
+static uint64_t start_mono;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t rec_now(void)
+{
+	return mono_ns() - start_mono;
+}
+
+/* ---- the file and the META buffer (under g_lock) ---- */
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static int out_fd = -1;
+#define META_CAP (256 * 1024)
+static uint8_t *meta_buf;
+static struct czt_enc meta;
+
+static void write_all(const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	while (len) {
+		ssize_t n = write(out_fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return; /* disk full or closed: the loss shows as a cut trace */
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+static void meta_flush_locked(void)
+{
+	if (czt_enc_empty(&meta))
+		return;
+	size_t len = czt_enc_finish(&meta);
+	if (out_fd >= 0)
+		write_all(meta_buf, len);
+	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+}
+
+/* Makes room for one more META record of up to need bytes. */
+static void meta_room_locked(size_t need)
+{
+	if (czt_enc_room(&meta) < need)
+		meta_flush_locked();
+}
+
+/* ---- per-thread buffers ---- */
+
+#define CACHE_SLOTS 4096 /* per-thread stack cache, direct mapped */
+#define MAX_DEPTH 256
+
+struct cache_slot {
+	uint64_t hash;
+	uint32_t n;
+	uint32_t node;
+};
+
+struct rec_thread {
+	struct rec_thread *next;
+	int lock;
+	int in_use; /* 0: the thread exited, the struct can be reused */
+	uint64_t tid;
+	uint64_t last_flush;
+	uint8_t *buf;
+	struct czt_enc enc;
+	struct cache_slot *cache;
+};
+
+static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct rec_thread *threads;
+static __thread struct rec_thread *self;
+static pthread_key_t exit_key;
+static uint64_t cache_generation; /* bumped after fork to drop caches */
+static __thread uint64_t self_generation;
+
+static void th_lock(struct rec_thread *th)
+{
+	while (__atomic_exchange_n(&th->lock, 1, __ATOMIC_ACQUIRE))
+		sched_yield();
+}
+
+static int th_trylock(struct rec_thread *th)
+{
+	return !__atomic_exchange_n(&th->lock, 1, __ATOMIC_ACQUIRE);
+}
+
+static void th_unlock(struct rec_thread *th)
+{
+	__atomic_store_n(&th->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Writes th's chunk (with the pending META data first) and starts a new
+ * one.  Caller holds th->lock. */
+static void th_flush(struct rec_thread *th, uint64_t now)
+{
+	th->last_flush = now;
+	if (czt_enc_empty(&th->enc))
+		return;
+	uint64_t last = th->enc.last_time;
+	size_t len = czt_enc_finish(&th->enc);
+	pthread_mutex_lock(&g_lock);
+	meta_flush_locked();
+	if (out_fd >= 0)
+		write_all(th->buf, len);
+	pthread_mutex_unlock(&g_lock);
+	czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, th->tid, last);
+}
+
+static void thread_start_record(uint64_t tid, int end)
+{
+	pthread_mutex_lock(&g_lock);
+	meta_room_locked(64);
+	if (end)
+		czt_enc_thread_end(&meta, rec_now(), tid);
+	else
+		czt_enc_thread_start(&meta, rec_now(), tid, 0);
+	pthread_mutex_unlock(&g_lock);
+}
+
+static void on_thread_exit(void *arg)
+{
+	struct rec_thread *th = arg;
+	rec_guard = 1;
+	th_lock(th);
+	th_flush(th, rec_now());
+	th_unlock(th);
+	thread_start_record(th->tid, 1);
+	self = NULL;
+	__atomic_store_n(&th->in_use, 0, __ATOMIC_RELEASE);
+	rec_guard = 0;
+}
+
+static struct rec_thread *thread_new(void)
+{
+	uint64_t tid = (uint64_t)syscall(SYS_gettid);
+	struct rec_thread *th = NULL;
+	pthread_mutex_lock(&list_lock);
+	for (struct rec_thread *t = threads; t; t = t->next)
+		if (!__atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE)) {
+			th = t; /* reuse an exited thread's buffers: flushed at its exit */
+			break;
+		}
+	if (!th) {
+		th = rec_mmap(sizeof(*th) + rec_settings.buffer_bytes +
+			      CACHE_SLOTS * sizeof(struct cache_slot));
+		if (!th) {
+			pthread_mutex_unlock(&list_lock);
+			return NULL;
+		}
+		th->buf = (uint8_t *)(th + 1);
+		th->cache = (struct cache_slot *)(th->buf + rec_settings.buffer_bytes);
+		th->next = threads;
+		threads = th;
+	}
+	th->in_use = 1;
+	th->tid = tid;
+	th->lock = 0;
+	memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
+	uint64_t now = rec_now();
+	th->last_flush = now;
+	czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, tid, now);
+	pthread_mutex_unlock(&list_lock);
+	thread_start_record(tid, 0);
+	self = th;
+	self_generation = __atomic_load_n(&cache_generation, __ATOMIC_ACQUIRE);
+	pthread_setspecific(exit_key, th);
+	return th;
+}
+
+/* ---- the stack tree (under g_lock) ---- */
+
+struct node_slot {
+	uint64_t parent;
+	uint64_t ip;
+	uint64_t id; /* 0 = empty */
+};
+
+static struct node_slot *nodes;
+static size_t nodes_cap, nodes_used;
+static uint64_t next_node = 1;
+static uint64_t self_start, self_end;
+
+static size_t node_hash(uint64_t parent, uint64_t ip)
+{
+	uint64_t h = (parent * 0x9E3779B97F4A7C15ull) ^ (ip * 0xC2B2AE3D27D4EB4Full);
+	return (size_t)(h ^ (h >> 29));
+}
+
+static int nodes_grow_locked(void)
+{
+	size_t cap = nodes_cap ? nodes_cap * 2 : 65536;
+	struct node_slot *n = rec_mmap(cap * sizeof(*n));
+	if (!n)
+		return -1;
+	for (size_t i = 0; i < nodes_cap; i++) {
+		if (!nodes[i].id)
+			continue;
+		size_t k = node_hash(nodes[i].parent, nodes[i].ip) & (cap - 1);
+		while (n[k].id)
+			k = (k + 1) & (cap - 1);
+		n[k] = nodes[i];
+	}
+	if (nodes)
+		munmap(nodes, nodes_cap * sizeof(*nodes));
+	nodes = n;
+	nodes_cap = cap;
+	return 0;
+}
+
+static uint64_t node_intern_locked(uint64_t parent, uint64_t ip)
+{
+	if ((nodes_used + 1) * 4 > nodes_cap * 3 && nodes_grow_locked())
+		return parent; /* out of memory: keep the shorter stack */
+	size_t k = node_hash(parent, ip) & (nodes_cap - 1);
+	while (nodes[k].id) {
+		if (nodes[k].parent == parent && nodes[k].ip == ip)
+			return nodes[k].id;
+		k = (k + 1) & (nodes_cap - 1);
+	}
+	nodes[k].parent = parent;
+	nodes[k].ip = ip;
+	nodes[k].id = next_node++;
+	nodes_used++;
+	meta_room_locked(40);
+	czt_enc_stack_node(&meta, nodes[k].id, parent, ip);
+	return nodes[k].id;
+}
+
+static void nodes_reset_locked(void)
+{
+	if (nodes)
+		memset(nodes, 0, nodes_cap * sizeof(*nodes));
+	nodes_used = 0;
+	next_node = 1;
+}
+
+/* Captures the caller's stack and returns its node id.  Frames of the
+ * recorder itself (at the innermost end) are dropped, found by address so
+ * that inlining cannot shift them. */
+static uint64_t capture_stack(struct rec_thread *th)
+{
+	void *ips[MAX_DEPTH + 16];
+	int n = rec_backtrace(ips, rec_settings.depth + 8);
+	int skip = 0;
+	while (skip < n && (uint64_t)(uintptr_t)ips[skip] >= self_start &&
+	       (uint64_t)(uintptr_t)ips[skip] < self_end)
+		skip++;
+	void **st = ips + skip;
+	n -= skip;
+	if (n > rec_settings.depth)
+		n = rec_settings.depth;
+	if (n <= 0)
+		return 0;
+
+	uint64_t h = 0x84222325CBF29CE4ull;
+	for (int i = 0; i < n; i++)
+		h = (h ^ (uint64_t)(uintptr_t)st[i]) * 0x100000001B3ull;
+	h ^= h >> 32;
+	uint64_t gen = __atomic_load_n(&cache_generation, __ATOMIC_ACQUIRE);
+	if (REC_UNLIKELY(gen != self_generation)) {
+		memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
+		self_generation = gen;
+	}
+	struct cache_slot *slot = &th->cache[h & (CACHE_SLOTS - 1)];
+	if (REC_LIKELY(slot->hash == h && slot->n == (uint32_t)n && slot->node))
+		return slot->node;
+
+	pthread_mutex_lock(&g_lock);
+	uint64_t node = 0;
+	for (int i = n - 1; i >= 0; i--) /* outermost first: parents before children */
+		node = node_intern_locked(node, (uint64_t)(uintptr_t)st[i]);
+	pthread_mutex_unlock(&g_lock);
+	slot->hash = h;
+	slot->n = (uint32_t)n;
+	slot->node = (uint32_t)node;
+	return node;
+}
+
+/* ---- events ---- */
+
+/* Returns the calling thread's buffer, locked and with room for one
+ * record, or NULL when the thread cannot record. */
+static struct rec_thread *begin_event(void)
+{
+	struct rec_thread *th = self;
+	if (REC_UNLIKELY(!th) && !(th = thread_new()))
+		return NULL;
+	th_lock(th);
+	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
+		th_flush(th, rec_now());
+	return th;
+}
+
+static int flush_always; /* after the exit flush: write every event at once */
+
+static void end_event(struct rec_thread *th, uint64_t t)
+{
+	if (REC_UNLIKELY(flush_always) ||
+	    REC_UNLIKELY(t - th->last_flush > (uint64_t)rec_settings.flush_ms * 1000000u))
+		th_flush(th, t);
+	th_unlock(th);
+}
+
+void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size)
+{
+	struct rec_thread *th = self;
+	if (REC_UNLIKELY(!th) && !(th = thread_new()))
+		return;
+	uint64_t stack = capture_stack(th);
+	th = begin_event();
+	if (!th)
+		return;
+	czt_enc_alloc(&th->enc, type, t, (uint64_t)(uintptr_t)p, size, stack);
+	end_event(th, t);
+}
+
+void rec_event_free(uint64_t t, const void *p)
+{
+	struct rec_thread *th = begin_event();
+	if (!th)
+		return;
+	czt_enc_free(&th->enc, t, (uint64_t)(uintptr_t)p);
+	end_event(th, t);
+}
+
+void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,
+		       const void *p, size_t size)
+{
+	struct rec_thread *th = self;
+	if (REC_UNLIKELY(!th) && !(th = thread_new()))
+		return;
+	uint64_t stack = p ? capture_stack(th) : 0;
+	th = begin_event();
+	if (!th)
+		return;
+	czt_enc_realloc(&th->enc, type, t_free, t, (uint64_t)(uintptr_t)old,
+			(uint64_t)(uintptr_t)p, size, stack);
+	end_event(th, t);
+}
+
+void rec_event_cz(struct czt_record *r, int want_stack)
+{
+	struct rec_thread *th = self;
+	if (REC_UNLIKELY(!th) && !(th = thread_new()))
+		return;
+	if (want_stack)
+		r->stack = capture_stack(th);
+	th = begin_event();
+	if (!th)
+		return;
+	r->time = rec_now();
+	czt_enc_cz(&th->enc, r);
+	end_event(th, r->time);
+}
+
+/* String ids of the recorder start high so that the symbol table that
+ * `czprof record` appends later can number its strings from 1. */
+static uint64_t next_string = (uint64_t)1 << 32;
+
+uint64_t rec_intern_string(const char *s)
+{
+	size_t len = s ? strlen(s) : 0;
+	if (len > 1024)
+		len = 1024;
+	pthread_mutex_lock(&g_lock);
+	uint64_t id = next_string++;
+	meta_room_locked(len + 32);
+	czt_enc_string(&meta, id, s ? s : "", len);
+	pthread_mutex_unlock(&g_lock);
+	return id;
+}
+
+/* ---- modules ---- */
+
+static void emit_module(int loaded, uint64_t id, uint64_t bias, uint64_t start, uint64_t end,
+			const char *path, const uint8_t *bid, size_t bid_len)
+{
+	uint64_t t = rec_now();
+	if (loaded) {
+		size_t plen = strlen(path);
+		meta_room_locked(plen + bid_len + 80);
+		czt_enc_module_load(&meta, t, id, bias, start, end, path, plen, bid, bid_len);
+	} else {
+		meta_room_locked(32);
+		czt_enc_module_unload(&meta, t, id);
+	}
+}
+
+void rec_modules_changed(void)
+{
+	if (!rec_active)
+		return;
+	pthread_mutex_lock(&g_lock);
+	rec_modules_scan(emit_module);
+	pthread_mutex_unlock(&g_lock);
+}
+
+/* ---- flushing all threads ---- */
+
+/* Flushes every thread whose buffer is older than min_age ns; with
+ * blocking = 0 a busy thread is left alone (signal handlers, flusher). */
+static void flush_threads(uint64_t min_age, int blocking)
+{
+	uint64_t now = rec_now();
+	pthread_mutex_lock(&list_lock);
+	for (struct rec_thread *th = threads; th; th = th->next) {
+		if (now - th->last_flush < min_age)
+			continue;
+		if (blocking)
+			th_lock(th);
+		else if (!th_trylock(th))
+			continue;
+		th_flush(th, now);
+		th_unlock(th);
+	}
+	pthread_mutex_unlock(&list_lock);
+	pthread_mutex_lock(&g_lock);
+	meta_flush_locked();
+	pthread_mutex_unlock(&g_lock);
+}
+
+static void *flusher_main(void *arg)
+{
+	(void)arg;
+	rec_guard = 1; /* this thread's own allocations are never recorded */
+	uint64_t period = (uint64_t)rec_settings.flush_ms * 1000000u;
+	for (;;) {
+		struct timespec ts = { (time_t)(period / 2 / 1000000000u),
+				       (long)(period / 2 % 1000000000u) };
+		nanosleep(&ts, NULL);
+		if (!rec_active)
+			continue;
+		flush_threads(period, 0);
+	}
+	return NULL;
+}
+
+static void start_flusher(void)
+{
+	pthread_t t;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&a, 64 * 1024);
+	/* the flusher must not take signals meant for the program */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	pthread_create(&t, &a, flusher_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+}
+
+/* ---- the trace file ---- */
+
+static size_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	size_t len = 0;
+	ssize_t n;
+	while (len < cap && (n = read(fd, buf + len, cap - len)) > 0)
+		len += (size_t)n;
+	close(fd);
+	return len;
+}
+
+/* Reads start_monotonic_ns from the header of a trace this process's
+ * previous image began (exec keeps the pid and the file). */
+static int header_start_of(int fd, uint64_t *start)
+{
+	uint8_t b[128];
+	ssize_t n = pread(fd, b, sizeof(b), 0);
+	if (n < 24 || memcmp(b, CZT_MAGIC, CZT_MAGIC_LEN))
+		return -1;
+	const uint8_t *p = b + 16, *end = b + n;
+	uint64_t v = 0;
+	for (int field = 0; field < 5; field++) {
+		v = 0;
+		for (int shift = 0;; shift += 7) {
+			if (p >= end || shift > 63)
+				return -1;
+			uint8_t c = *p++;
+			v |= (uint64_t)(c & 0x7f) << shift;
+			if (!(c & 0x80))
+				break;
+		}
+	}
+	*start = v;
+	return 0;
+}
+
+/* Opens path and writes the header (or, after exec, the exec marker).
+ * Returns 0, or -1 when nothing can be recorded. */
+static int open_trace(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -1;
+	}
+	out_fd = fd;
+	uint64_t now = mono_ns();
+	if (st.st_size > 0) {
+		/* the same process after exec: continue its trace */
+		if (header_start_of(fd, &start_mono)) {
+			close(fd);
+			out_fd = -1;
+			return -1;
+		}
+		czt_enc_process_end(&meta, now - start_mono, CZT_END_EXEC, 0);
+		return 0;
+	}
+	start_mono = now;
+	static char cmdline[8192], exe[4096];
+	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	if (cmd_len && cmdline[cmd_len - 1] == 0)
+		cmd_len--;
+	ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe));
+	struct timespec rt;
+	clock_gettime(CLOCK_REALTIME, &rt);
+	struct czt_header h = {
+		.pid = (uint64_t)getpid(),
+		.ppid = (uint64_t)getppid(),
+		.start_realtime_ns = (uint64_t)rt.tv_sec * 1000000000u + (uint64_t)rt.tv_nsec,
+		.clock = 1,
+		.start_monotonic_ns = now,
+		.cmdline = cmdline,
+		.cmdline_len = cmd_len,
+		.exe = exe,
+		.exe_len = exe_len > 0 ? (size_t)exe_len : 0,
+	};
+	static uint8_t hbuf[16384];
+	size_t len = czt_header_encode(hbuf, sizeof(hbuf), &h);
+	write_all(hbuf, len);
+	return 0;
+}
+
+/* The name a forked or exec'd child writes: OUTPUT minus ".czt", then
+ * ".PID.czt". */
+static void child_path(char *buf, size_t cap, const char *output)
+{
+	size_t n = strlen(output);
+	if (n >= 4 && !strcmp(output + n - 4, ".czt"))
+		n -= 4;
+	if (n > cap - 32)
+		n = cap - 32;
+	memcpy(buf, output, n);
+	char num[24];
+	int k = 0;
+	for (unsigned long v = (unsigned long)getpid(); v; v /= 10)
+		num[k++] = (char)('0' + v % 10);
+	buf[n++] = '.';
+	while (k)
+		buf[n++] = num[--k];
+	memcpy(buf + n, ".czt", 5);
+}
+
+static const char *output_path(char *buf, size_t cap)
+{
+	const char *out = rec_settings.output;
+	static char def[64];
+	if (!out || !*out) {
+		child_path(def, sizeof(def), "czprof.czt");
+		return def;
+	}
+	if (getpid() == rec_settings.root_pid)
+		return out;
+	if (!rec_settings.follow_fork)
+		return NULL;
+	child_path(buf, cap, out);
+	return buf;
+}
+
+/* ---- fork ---- */
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&list_lock);
+	pthread_mutex_lock(&g_lock);
+}
+
+static void after_fork_parent(void)
+{
+	pthread_mutex_unlock(&g_lock);
+	pthread_mutex_unlock(&list_lock);
+}
+
+static void after_fork_child(void)
+{
+	pthread_mutex_init(&g_lock, NULL);
+	pthread_mutex_init(&list_lock, NULL);
+	/* Inherited buffers hold the parent's events: the parent writes them. */
+	for (struct rec_thread *th = threads; th; th = th->next) {
+		th->lock = 0;
+		th->in_use = 0;
+		czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, 0, 0);
+	}
+	self = NULL;
+	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+	if (out_fd >= 0)
+		close(out_fd);
+	out_fd = -1;
+	char path[4096];
+	if (!rec_active || !rec_settings.follow_fork || !rec_settings.output) {
+		rec_active = 0;
+		return;
+	}
+	child_path(path, sizeof(path), rec_settings.output);
+	nodes_reset_locked();
+	__atomic_add_fetch(&cache_generation, 1, __ATOMIC_RELEASE);
+	rec_modules_forget();
+	if (open_trace(path)) {
+		rec_active = 0;
+		return;
+	}
+	rec_modules_scan(emit_module);
+	start_flusher();
+}
+
+/* ---- fatal signals and exit ---- */
+
+static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
+
+static void on_fatal(int sig)
+{
+	rec_guard = 1;
+	if (rec_active) {
+		flush_threads(0, 0);
+		if (pthread_mutex_trylock(&g_lock) == 0) {
+			czt_enc_process_end(&meta, rec_now(), CZT_END_SIGNAL, (uint64_t)sig);
+			meta_flush_locked();
+			pthread_mutex_unlock(&g_lock);
+		}
+	}
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void install_fatal_handlers(void)
+{
+	for (size_t i = 0; i < sizeof(fatal_signals) / sizeof(fatal_signals[0]); i++) {
+		struct sigaction old;
+		if (sigaction(fatal_signals[i], NULL, &old) || old.sa_handler != SIG_DFL)
+			continue; /* the program handles it already */
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_fatal;
+		sa.sa_flags = SA_NODEFER | SA_RESETHAND;
+		sigaction(fatal_signals[i], &sa, NULL);
+	}
+}
+
+__attribute__((destructor(101))) static void rec_stop(void)
+{
+	if (!rec_active)
+		return;
+	rec_guard = 1;
+	flush_threads(0, 1);
+	/* Frees after this point (other destructors, libc's own exit work)
+	 * are written one chunk per event. */
+	flush_always = 1;
+	rec_guard = 0;
+}
+
+/* ---- start ---- */
+
+void rec_start(void)
+{
+	rec_guard = 1;
+	rec_settings_load();
+	meta_buf = rec_mmap(META_CAP);
+	if (!meta_buf)
+		goto out;
+	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+	char buf[4096];
+	const char *path = output_path(buf, sizeof(buf));
+	if (!path || open_trace(path))
+		goto out;
+	rec_self_range(&self_start, &self_end);
+	pthread_key_create(&exit_key, on_thread_exit);
+	pthread_mutex_lock(&g_lock);
+	if (nodes_grow_locked() == 0)
+		rec_modules_scan(emit_module);
+	pthread_mutex_unlock(&g_lock);
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+	install_fatal_handlers();
+	start_flusher();
+	__atomic_store_n(&rec_active, 1, __ATOMIC_RELEASE);
+out:
+	rec_guard = 0;
+}

@@ -1,0 +1,326 @@
+/*
+ * rec_interpose.c - the functions the program calls instead of libc's:
+ * the malloc family, dlopen/dlclose, and the hook table for allocator
+ * libraries.  Each wrapper calls the real function and records one event:
+ * a free's time is taken before the real free, an allocation's after the
+ * real call returned (FORMAT.md, "Ordering across threads").
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/czprof_hooks.h"
+#include "lib/rec.h"
+
+#define EXPORT __attribute__((visibility("default")))
+
+static void *(*real_malloc)(size_t);
+static void *(*real_calloc)(size_t, size_t);
+static void *(*real_realloc)(void *, size_t);
+static void (*real_free)(void *);
+static int (*real_posix_memalign)(void **, size_t, size_t);
+static void *(*real_aligned_alloc)(size_t, size_t);
+static void *(*real_memalign)(size_t, size_t);
+static void *(*real_valloc)(size_t);
+static void *(*real_pvalloc)(size_t);
+static size_t (*real_usable_size)(void *);
+static void *(*real_dlopen)(const char *, int);
+static int (*real_dlclose)(void *);
+
+/* dlsym may allocate before the real functions are known: those requests
+ * are served from here and never freed. */
+static char boot_heap[64 * 1024] __attribute__((aligned(64)));
+static size_t boot_used;
+static int resolving;
+
+static void *boot_alloc(size_t n)
+{
+	n = (n + 15) & ~(size_t)15;
+	if (boot_used + n > sizeof(boot_heap))
+		return NULL;
+	void *p = boot_heap + boot_used;
+	boot_used += n;
+	return p;
+}
+
+static int is_boot(const void *p)
+{
+	return (const char *)p >= boot_heap && (const char *)p < boot_heap + sizeof(boot_heap);
+}
+
+static void resolve(void)
+{
+	if (resolving)
+		return;
+	resolving = 1;
+	real_malloc = dlsym(RTLD_NEXT, "malloc");
+	real_calloc = dlsym(RTLD_NEXT, "calloc");
+	real_realloc = dlsym(RTLD_NEXT, "realloc");
+	real_free = dlsym(RTLD_NEXT, "free");
+	real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
+	real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
+	real_memalign = dlsym(RTLD_NEXT, "memalign");
+	real_valloc = dlsym(RTLD_NEXT, "valloc");
+	real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
+	real_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
+	real_dlopen = dlsym(RTLD_NEXT, "dlopen");
+	real_dlclose = dlsym(RTLD_NEXT, "dlclose");
+	resolving = 0;
+}
+
+__attribute__((constructor(101))) static void rec_init(void)
+{
+	if (!real_malloc)
+		resolve();
+	rec_start();
+}
+
+/* Recording is on and we are not inside the recorder already. */
+#define RECORDING() (REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) && !rec_guard)
+
+EXPORT void *malloc(size_t n)
+{
+	if (REC_UNLIKELY(!real_malloc)) {
+		if (resolving)
+			return boot_alloc(n);
+		resolve();
+	}
+	if (!RECORDING())
+		return real_malloc(n);
+	rec_guard = 1;
+	void *p = real_malloc(n);
+	rec_event_alloc(CZT_REC_MALLOC, rec_now(), p, n);
+	rec_guard = 0;
+	return p;
+}
+
+EXPORT void *calloc(size_t n, size_t size)
+{
+	if (REC_UNLIKELY(!real_calloc)) {
+		if (resolving) {
+			size_t total;
+			if (__builtin_mul_overflow(n, size, &total))
+				return NULL;
+			return boot_alloc(total); /* static memory is zeroed */
+		}
+		resolve();
+	}
+	if (!RECORDING())
+		return real_calloc(n, size);
+	rec_guard = 1;
+	void *p = real_calloc(n, size);
+	size_t total = 0;
+	__builtin_mul_overflow(n, size, &total);
+	rec_event_alloc(CZT_REC_CALLOC, rec_now(), p, total);
+	rec_guard = 0;
+	return p;
+}
+
+EXPORT void free(void *p)
+{
+	if (REC_UNLIKELY(!p || is_boot(p)))
+		return;
+	if (REC_UNLIKELY(!real_free))
+		resolve();
+	if (!RECORDING()) {
+		real_free(p);
+		return;
+	}
+	rec_guard = 1;
+	rec_event_free(rec_now(), p);
+	real_free(p);
+	rec_guard = 0;
+}
+
+static void *do_realloc(unsigned type, void *old, size_t n)
+{
+	if (REC_UNLIKELY(is_boot(old))) {
+		/* a bootstrap block moves to the real heap; its old copy stays */
+		void *p = malloc(n);
+		if (p)
+			memcpy(p, old, n < sizeof(boot_heap) ? n : sizeof(boot_heap));
+		return p;
+	}
+	if (REC_UNLIKELY(!real_realloc)) {
+		if (resolving)
+			return boot_alloc(n);
+		resolve();
+	}
+	if (!RECORDING())
+		return real_realloc(old, n);
+	rec_guard = 1;
+	uint64_t t_free = rec_now();
+	void *p = real_realloc(old, n);
+	rec_event_realloc(type, t_free, rec_now(), old, p, n);
+	rec_guard = 0;
+	return p;
+}
+
+EXPORT void *realloc(void *old, size_t n)
+{
+	return do_realloc(CZT_REC_REALLOC, old, n);
+}
+
+/* Not forwarded to libc's reallocarray, which calls realloc through a path
+ * this library sees again: the call would be counted twice. */
+EXPORT void *reallocarray(void *old, size_t n, size_t size)
+{
+	size_t total;
+	if (__builtin_mul_overflow(n, size, &total)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return do_realloc(CZT_REC_REALLOCARRAY, old, total);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (REC_UNLIKELY(!real_posix_memalign))
+		resolve();
+	if (!RECORDING())
+		return real_posix_memalign(out, align, n);
+	rec_guard = 1;
+	int rc = real_posix_memalign(out, align, n);
+	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n);
+	rec_guard = 0;
+	return rc;
+}
+
+#define ALIGNED_WRAPPER(name, type, params, args, size)                 \
+	EXPORT void *name params                                        \
+	{                                                               \
+		if (REC_UNLIKELY(!real_##name))                         \
+			resolve();                                      \
+		if (!RECORDING())                                       \
+			return real_##name args;                        \
+		rec_guard = 1;                                          \
+		void *p = real_##name args;                             \
+		rec_event_alloc(type, rec_now(), p, size);              \
+		rec_guard = 0;                                          \
+		return p;                                               \
+	}
+
+ALIGNED_WRAPPER(aligned_alloc, CZT_REC_ALIGNED_ALLOC, (size_t align, size_t n), (align, n), n)
+ALIGNED_WRAPPER(memalign, CZT_REC_MEMALIGN, (size_t align, size_t n), (align, n), n)
+ALIGNED_WRAPPER(valloc, CZT_REC_VALLOC, (size_t n), (n), n)
+ALIGNED_WRAPPER(pvalloc, CZT_REC_PVALLOC, (size_t n), (n), n)
+
+EXPORT size_t malloc_usable_size(void *p)
+{
+	if (!p || is_boot(p))
+		return 0;
+	if (REC_UNLIKELY(!real_usable_size))
+		resolve();
+	return real_usable_size(p);
+}
+
+EXPORT void *dlopen(const char *file, int flags)
+{
+	if (REC_UNLIKELY(!real_dlopen))
+		resolve();
+	void *h = real_dlopen(file, flags);
+	if (h && !rec_guard) {
+		rec_guard = 1;
+		rec_modules_changed();
+		rec_guard = 0;
+	}
+	return h;
+}
+
+EXPORT int dlclose(void *h)
+{
+	if (REC_UNLIKELY(!real_dlclose))
+		resolve();
+	int rc = real_dlclose(h);
+	if (!rec_guard) {
+		rec_guard = 1;
+		rec_modules_changed();
+		rec_guard = 0;
+	}
+	return rc;
+}
+
+/* ---- hooks for allocator libraries (lib/czprof_hooks.h) ---- */
+
+static uint64_t next_allocator = 1;
+
+static void hook_event(struct czt_record *r, int want_stack)
+{
+	if (!RECORDING())
+		return;
+	rec_guard = 1;
+	rec_event_cz(r, want_stack);
+	rec_guard = 0;
+}
+
+static uint64_t hook_new(unsigned kind, uint64_t parent, const char *name)
+{
+	uint64_t id = __atomic_fetch_add(&next_allocator, 1, __ATOMIC_RELAXED);
+	if (!RECORDING())
+		return id;
+	rec_guard = 1;
+	struct czt_record r = { .type = CZT_REC_CZ_NEW, .allocator = id, .kind = kind,
+				.parent = parent };
+	r.name = name ? rec_intern_string(name) : 0;
+	rec_event_cz(&r, 1);
+	rec_guard = 0;
+	return id;
+}
+
+static void hook_alloc(uint64_t a, const void *p, size_t size)
+{
+	struct czt_record r = { .type = CZT_REC_CZ_ALLOC, .allocator = a,
+				.addr = (uint64_t)(uintptr_t)p, .size = size };
+	hook_event(&r, 1);
+}
+
+static void hook_free(uint64_t a, const void *p)
+{
+	struct czt_record r = { .type = CZT_REC_CZ_FREE, .allocator = a, .addr = (uint64_t)(uintptr_t)p };
+	hook_event(&r, 0);
+}
+
+static void hook_resize(uint64_t a, const void *old, const void *p, size_t size)
+{
+	struct czt_record r = { .type = CZT_REC_CZ_RESIZE, .allocator = a,
+				.old_addr = (uint64_t)(uintptr_t)old,
+				.addr = (uint64_t)(uintptr_t)p, .size = size };
+	hook_event(&r, 1);
+}
+
+static void hook_reset(uint64_t a, size_t kept)
+{
+	struct czt_record r = { .type = CZT_REC_CZ_RESET, .allocator = a, .value = kept };
+	hook_event(&r, 0);
+}
+
+static void hook_capacity(uint64_t a, size_t cap)
+{
+	struct czt_record r = { .type = CZT_REC_CZ_CAPACITY, .allocator = a, .value = cap };
+	hook_event(&r, 0);
+}
+
+static void hook_destroy(uint64_t a)
+{
+	struct czt_record r = { .type = CZT_REC_CZ_DESTROY, .allocator = a };
+	hook_event(&r, 0);
+}
+
+static const struct czprof_hooks hooks = {
+	.version = CZPROF_HOOKS_VERSION,
+	.allocator_new = hook_new,
+	.alloc = hook_alloc,
+	.free = hook_free,
+	.resize = hook_resize,
+	.reset = hook_reset,
+	.capacity = hook_capacity,
+	.destroy = hook_destroy,
+};
+
+EXPORT const struct czprof_hooks *czprof_get_hooks(void)
+{
+	return &hooks;
+}

@@ -1,0 +1,43 @@
+/*
+ * rec_settings.c - every setting of the recorder, read from the environment
+ * once at start.  `czprof record` sets them; they can also be set by hand
+ * with LD_PRELOAD=libczprof.so.
+ *
+ * | variable           | default        | meaning                                         |
+ * |--------------------|----------------|-------------------------------------------------|
+ * | CZPROF_OUTPUT      | czprof.PID.czt | trace file to write                             |
+ * | CZPROF_ROOT_PID    | (own pid)      | the process that writes CZPROF_OUTPUT; others   |
+ * |                    |                | write NAME.PID.czt or nothing (follow-fork)     |
+ * | CZPROF_FOLLOW_FORK | 0              | 1: fork/exec children record to NAME.PID.czt    |
+ * | CZPROF_DEPTH       | 64             | most stack frames kept per event (1-256)        |
+ * | CZPROF_FLUSH_MS    | 100            | longest time an event waits in a buffer         |
+ * | CZPROF_BUFFER_KB   | 64             | per-thread buffer (one chunk), 4-4096           |
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "lib/rec.h"
+
+struct rec_settings rec_settings;
+
+static long env_long(const char *name, long def, long lo, long hi)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return def;
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*end || v < lo || v > hi)
+		return def;
+	return v;
+}
+
+void rec_settings_load(void)
+{
+	rec_settings.output = getenv("CZPROF_OUTPUT");
+	rec_settings.root_pid = (pid_t)env_long("CZPROF_ROOT_PID", getpid(), 1, 1L << 30);
+	rec_settings.follow_fork = (int)env_long("CZPROF_FOLLOW_FORK", 0, 0, 1);
+	rec_settings.depth = (int)env_long("CZPROF_DEPTH", 64, 1, 256);
+	rec_settings.flush_ms = (int)env_long("CZPROF_FLUSH_MS", 100, 1, 60000);
+	rec_settings.buffer_bytes = (size_t)env_long("CZPROF_BUFFER_KB", 64, 4, 4096) * 1024;
+}
