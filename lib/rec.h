@@ -73,5 +73,9 @@ void *rec_mmap(size_t len);
 
 #endif
 
+/* Writes every buffered event now (before _exit and exec, which skip the
+ * exit flush). */
+void rec_flush_all(void);
+
 /* Called once, from the library constructor (rec_interpose.c). */
 void rec_start(void);

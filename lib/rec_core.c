@@ -702,6 +702,16 @@ static void install_fatal_handlers(void)
 	}
 }
 
+void rec_flush_all(void)
+{
+	if (!rec_active)
+		return;
+	int was = rec_guard;
+	rec_guard = 1;
+	flush_threads(0, 1);
+	rec_guard = was;
+}
+
 __attribute__((destructor(101))) static void rec_stop(void)
 {
 	if (!rec_active)

@@ -243,6 +243,43 @@ EXPORT int dlclose(void *h)
 	return rc;
 }
 
+/* _exit and exec end the image without running destructors: write what is
+ * buffered first.  (Calls that glibc makes internally, e.g. execvp's own
+ * execve, do not come through here; these are the entry points programs
+ * call.) */
+static void (*real__exit)(int) __attribute__((noreturn));
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execv)(const char *, char *const[]);
+static int (*real_execvp)(const char *, char *const[]);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
+
+EXPORT void _exit(int status)
+{
+	rec_flush_all();
+	if (!real__exit)
+		*(void **)&real__exit = dlsym(RTLD_NEXT, "_exit");
+	real__exit(status);
+}
+
+EXPORT void _Exit(int status)
+{
+	_exit(status);
+}
+
+#define EXEC_WRAPPER(name, params, args)                                 \
+	EXPORT int name params                                          \
+	{                                                               \
+		rec_flush_all();                                        \
+		if (!real_##name)                                       \
+			*(void **)&real_##name = dlsym(RTLD_NEXT, #name); \
+		return real_##name args;                                \
+	}
+
+EXEC_WRAPPER(execve, (const char *f, char *const a[], char *const e[]), (f, a, e))
+EXEC_WRAPPER(execv, (const char *f, char *const a[]), (f, a))
+EXEC_WRAPPER(execvp, (const char *f, char *const a[]), (f, a))
+EXEC_WRAPPER(execvpe, (const char *f, char *const a[], char *const e[]), (f, a, e))
+
 /* ---- hooks for allocator libraries (lib/czprof_hooks.h) ---- */
 
 static uint64_t next_allocator = 1;

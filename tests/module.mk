@@ -46,3 +46,11 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-decode
 	clang $(CPPFLAGS) -DCZT_FUZZING -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(ZSTD)
 .PHONY: fuzz
+
+# tests/tools/: helpers the end-to-end tests run (e.g. czt_check).
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(B)/tests/tools/%)
+$(B)/tests/tools/%: tests/tools/%.c $(B)/libczt.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -o $@ $< $(B)/libczt.a $(ZSTD)
+tests: $(TOOL_BINS)

@@ -1,0 +1,91 @@
+# The preload recorder on programs with exactly known behaviour, checked
+# with tests/tools/czt_check (global event order, pairing by address).
+. tests/e2e/lib.sh
+P=$TESTBIN/progs
+CHECK=$TESTBIN/tools/czt_check
+
+rec() { out=$1; shift; env CZPROF_OUTPUT="$WORK/$out" LD_PRELOAD="$CZPROF_LIB" "$@"; }
+field() { "$CHECK" "$1" | awk -v k="$2" '$1==k {print $2}'; }
+count() { "$CZPROF" dump --summary "$1" 2>/dev/null | awk -v k="$2" '$1==k {print $2}'; }
+
+rec exact.czt "$P/rec_exact"
+expect_eq exact_allocs "$(field exact.czt allocs)" 1007
+expect_eq exact_frees "$(field exact.czt frees)" 1000
+expect_eq exact_leaked_blocks "$(field exact.czt live_blocks)" 7
+expect_eq exact_leaked_bytes "$(field exact.czt live_bytes)" 777
+expect_eq exact_trace_mode "$(stat -c %a exact.czt)" 600
+
+# each entry point counted once; reallocarray is not also a realloc
+rec var.czt "$P/rec_variants"
+for f in malloc calloc realloc reallocarray posix_memalign aligned_alloc memalign valloc pvalloc; do
+	expect_eq "variants_$f" "$(count var.czt $f)" 1
+done
+expect_eq variants_free "$(count var.czt free)" 8
+expect_eq variants_nothing_left "$(field var.czt live_blocks)" 0
+expect_eq variants_unmatched "$(field var.czt unmatched_frees)" 0
+
+# 4 threads, every block freed by another thread, addresses reused
+rec thr.czt "$P/rec_threads"
+expect_eq threads_unmatched_frees "$(field thr.czt unmatched_frees)" 0
+expect_eq threads_conflicts "$(field thr.czt conflicts)" 0
+expect_eq threads_frees "$(field thr.czt frees)" 80000
+expect_eq threads_thread_starts "$(count thr.czt thread-start)" 5
+# what stays live is glibc's per-thread bookkeeping (one block a thread)
+expect_eq threads_live_blocks "$(field thr.czt live_blocks)" 4
+
+# C++ new/delete reach the recorder through libstdc++
+rec cxx.czt "$P/rec_cxx"
+expect_eq cxx_allocs "$(field cxx.czt allocs)" 14
+expect_eq cxx_frees "$(field cxx.czt frees)" 14
+
+# dlopen'd library: its module is announced and unloaded, its leak seen
+rec dl.czt "$P/rec_dlopen" "$P/librec_plugin.so"
+expect_eq dlopen_unload "$(count dl.czt module-unload)" 1
+expect_match dlopen_module_path "$("$CZPROF" dump dl.czt 2>/dev/null | grep module-load)" librec_plugin.so
+expect_match dlopen_leak_777 "$("$CZPROF" dump dl.czt 2>/dev/null | grep -E 'malloc.* 777( |$)')" 777
+
+# fork: followed, the child writes NAME.PID.czt; not followed, nothing
+CZPROF_FOLLOW_FORK=1 rec fork.czt "$P/rec_fork"
+child=$(ls fork.*.czt 2>/dev/null | head -n 1)
+expect_eq fork_parent_leak "$(field fork.czt live_bytes)" 300
+if [ -n "$child" ]; then
+	expect_eq fork_child_leak "$(field "$child" live_bytes)" 1000
+	expect_eq fork_child_blocks "$(field "$child" allocs)" 5
+else
+	bad fork_child_trace "no child trace written"
+fi
+rm -f fork*.czt
+rec fork.czt "$P/rec_fork"
+expect_eq fork_unfollowed_no_child "$(ls fork.*.czt 2>/dev/null | wc -l)" 0
+expect_eq fork_unfollowed_parent "$(field fork.czt live_bytes)" 300
+
+# SIGKILL: everything made more than ~100 ms before the kill is in the file
+rec kill.czt "$P/rec_kill" "$WORK/count" &
+pid=$!
+sleep 1
+before=$(cat "$WORK/count" 2>/dev/null || echo 0)
+sleep 0.4
+kill -9 $pid
+wait $pid 2>/dev/null
+got=$(field kill.czt allocs)
+if [ "${before:-0}" -gt 0 ] && [ "${got:-0}" -ge "$before" ]; then
+	ok kill_keeps_events
+else
+	bad kill_keeps_events "trace has ${got:-none} allocations, program had made $before 400 ms before the kill"
+fi
+
+# SIGSEGV: the trace is flushed and says which signal ended the process
+cat >segv.c <<'C'
+#include <stdlib.h>
+#include <signal.h>
+int main(void) { for (int i = 0; i < 50; i++) ((volatile char *)malloc(10))[0] = 1; raise(SIGSEGV); return 0; }
+C
+cc -o segv segv.c
+rec segv.czt ./segv 2>/dev/null
+expect_eq segv_events_flushed "$(field segv.czt allocs)" 50
+expect_eq segv_end_signal "$(field segv.czt end_how) $(field segv.czt end_value)" "2 11"
+
+# a symlink planted at the output path is not followed
+ln -s "$WORK/victim" planted.czt
+rec planted.czt "$P/rec_exact"
+expect_eq symlink_not_followed "$(ls victim 2>/dev/null | wc -l)" 0
