@@ -1,0 +1,62 @@
+/* util.c - see util.h. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/util.h"
+
+int cz_error(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("czprof: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return -1;
+}
+
+void cz_warning(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fputs("czprof: warning: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+const char *cz_human_size(uint64_t bytes, char *buf)
+{
+	static const char *units[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (bytes < 1024) {
+		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
+		return buf;
+	}
+	double v = (double)bytes / 1024;
+	int u = 0;
+	while (v >= 1024 && u < 3) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, 32, "%.1f %s", v, units[u]);
+	return buf;
+}
+
+const char *cz_human_time(uint64_t ns, char *buf)
+{
+	if (ns < 1000)
+		snprintf(buf, 32, "%llu ns", (unsigned long long)ns);
+	else if (ns < 1000000)
+		snprintf(buf, 32, "%.1f us", (double)ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, 32, "%.1f ms", (double)ns / 1e6);
+	else
+		snprintf(buf, 32, "%.2f s", (double)ns / 1e9);
+	return buf;
+}
+
+int cz_is_help(const char *arg)
+{
+	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}

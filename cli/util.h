@@ -1,0 +1,24 @@
+/*
+ * util.h - small helpers every command uses.  Only the CLI prints.
+ */
+#ifndef CZ_UTIL_H
+#define CZ_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Prints "czprof: MESSAGE" on stderr; returns -1 so that
+ * `return cz_error(...)` reads naturally. */
+int cz_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void cz_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB" into buf (at least 32 bytes). */
+const char *cz_human_size(uint64_t bytes, char *buf);
+
+/* "850 ns", "12.3 ms", "4.56 s" into buf (at least 32 bytes). */
+const char *cz_human_time(uint64_t ns, char *buf);
+
+/* Is arg "-h" or "--help"? */
+int cz_is_help(const char *arg);
+
+#endif
