@@ -1,0 +1,353 @@
+/*
+ * cmd_record.c - `czprof record`: runs a program with the recorder
+ * preloaded, waits for it, then makes the trace self-contained (symbol
+ * table and footer, record_symtab.c).  The program keeps its stdin, stdout
+ * and stderr; czprof exits with the program's status.
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "cli/record_symtab.h"
+#include "cli/util.h"
+#include "format/czt.h"
+
+static const char usage[] =
+	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--] PROG [ARGS...]\n\n"
+	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
+	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
+	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
+	"  -o, --output FILE   write the trace to FILE\n"
+	"  -f, --force         replace FILE if it exists\n"
+	"      --follow-fork   also record forked and exec'd children, each to\n"
+	"                      NAME.PID.czt beside the trace\n"
+	"      --depth N       keep at most N stack frames per event (default 64)\n\n"
+	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
+
+static pid_t child;
+
+/* Signals sent to czprof by another process go on to the program; those
+ * from the terminal already reach it, since it shares the process group. */
+static void forward(int sig, siginfo_t *info, void *ctx)
+{
+	(void)ctx;
+	if (child > 0 && (!info || info->si_code == SI_USER || info->si_code == SI_QUEUE))
+		kill(child, sig);
+}
+
+/* Where libczprof.so is: $CZPROF_LIB, beside czprof, or PREFIX/lib/czprof. */
+static int find_library(char *out, size_t cap)
+{
+	const char *env = getenv("CZPROF_LIB");
+	if (env && *env) {
+		if (!realpath(env, out) || access(out, R_OK))
+			return cz_error("CZPROF_LIB='%s': %s", env, strerror(errno));
+		return 0;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return cz_error("cannot find my own path: %s", strerror(errno));
+	self[n] = 0;
+	char *dir = dirname(self);
+	snprintf(out, cap, "%s/libczprof.so", dir);
+	if (!access(out, R_OK))
+		return 0;
+	snprintf(out, cap, "%s/../lib/czprof/libczprof.so", dir);
+	if (!access(out, R_OK))
+		return 0;
+	return cz_error("cannot find libczprof.so beside %s (set CZPROF_LIB)", dir);
+}
+
+/* Resolves prog like a shell would (PATH search when it has no '/'). */
+static int find_program(const char *prog, char *out, size_t cap)
+{
+	if (strchr(prog, '/')) {
+		snprintf(out, cap, "%s", prog);
+	} else {
+		const char *path = getenv("PATH");
+		if (!path)
+			path = "/usr/local/bin:/usr/bin:/bin";
+		int found = 0;
+		for (const char *p = path; *p && !found;) {
+			const char *end = strchr(p, ':');
+			size_t len = end ? (size_t)(end - p) : strlen(p);
+			snprintf(out, cap, "%.*s/%s", (int)len, len ? p : ".", prog);
+			struct stat st;
+			if (!stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK))
+				found = 1;
+			p += len + (end ? 1 : 0);
+		}
+		if (!found)
+			return cz_error("'%s': command not found", prog);
+	}
+	struct stat st;
+	if (stat(out, &st))
+		return cz_error("'%s': %s", prog, strerror(errno));
+	if (!S_ISREG(st.st_mode) || access(out, X_OK))
+		return cz_error("'%s': not an executable file", prog);
+	if (st.st_mode & (S_ISUID | S_ISGID) && geteuid() != 0)
+		cz_warning("'%s' is setuid/setgid: the loader ignores LD_PRELOAD for it, "
+			   "so nothing will be recorded", prog);
+	return 0;
+}
+
+/* An ELF executable without PT_INTERP is static: preloading cannot reach
+ * it.  Scripts and anything that is not ELF are left to the kernel. */
+static int is_static_elf(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	Elf64_Ehdr eh;
+	int is_static = 0;
+	if (read(fd, &eh, sizeof(eh)) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
+	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) &&
+	    eh.e_phnum < 256) {
+		is_static = 1;
+		for (int i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
+			    (ssize_t)sizeof(ph))
+				break;
+			if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC) {
+				is_static = 0; /* static-pie has PT_DYNAMIC but no interpreter */
+				if (ph.p_type == PT_INTERP)
+					break;
+				is_static = 2;
+			}
+		}
+		if (is_static == 2) /* PT_DYNAMIC without PT_INTERP: static-pie */
+			is_static = 1;
+	}
+	close(fd);
+	return is_static;
+}
+
+/* Makes path absolute (its folder must exist). */
+static int absolute(const char *path, char *out, size_t cap)
+{
+	if (path[0] == '/') {
+		snprintf(out, cap, "%s", path);
+		return 0;
+	}
+	char cwd[PATH_MAX];
+	if (!getcwd(cwd, sizeof(cwd)))
+		return cz_error("cannot read the current folder: %s", strerror(errno));
+	if (strlen(cwd) + strlen(path) + 2 > cap)
+		return cz_error("'%s': path too long", path);
+	memcpy(out, cwd, strlen(cwd));
+	out[strlen(cwd)] = '/';
+	strcpy(out + strlen(cwd) + 1, path);
+	return 0;
+}
+
+/* Creates the trace file, empty, refusing to replace one unless forced
+ * and never following a symlink. */
+static int create_trace(const char *path, int force)
+{
+	if (force && unlink(path) && errno != ENOENT)
+		return cz_error("cannot replace '%s': %s", path, strerror(errno));
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		if (errno == EEXIST)
+			return cz_error("'%s' exists; use -f to replace it", path);
+		return cz_error("cannot create '%s': %s", path, strerror(errno));
+	}
+	close(fd);
+	return 0;
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void finish_one(const char *path, unsigned how, uint64_t value, double secs, int quiet)
+{
+	struct stat st;
+	if (stat(path, &st) || st.st_size == 0) {
+		cz_error("nothing was recorded to '%s' (the program may be statically linked, "
+			 "setuid, or it exec'd one that is)", path);
+		unlink(path);
+		return;
+	}
+	struct symtab_result res;
+	if (symtab_finish_trace(path, how, value, &res))
+		return;
+	if (quiet)
+		return;
+	char size[32];
+	fprintf(stderr, "czprof: recorded %llu events, %llu stack nodes, %s in %.2f s -> %s\n",
+		(unsigned long long)res.events, (unsigned long long)res.stack_nodes,
+		cz_human_size(res.size, size), secs, path);
+	if (res.cut)
+		cz_warning("the recorder was stopped inside a write; the trace keeps every whole chunk");
+}
+
+int cmd_record(int argc, char **argv)
+{
+	const char *output = NULL;
+	int force = 0, follow = 0, depth = 0, i;
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		} else if (cz_is_help(a)) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
+			if (++i == argc)
+				return cz_error("record: %s needs a file name", a), 2;
+			output = argv[i];
+		} else if (!strncmp(a, "--output=", 9)) {
+			output = a + 9;
+		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
+			force = 1;
+		} else if (!strcmp(a, "--follow-fork")) {
+			follow = 1;
+		} else if (!strcmp(a, "--depth") || !strncmp(a, "--depth=", 8)) {
+			const char *v = a[7] == '=' ? a + 8 : (++i < argc ? argv[i] : NULL);
+			char *end;
+			long d = v ? strtol(v, &end, 10) : 0;
+			if (!v || *end || d < 1 || d > 256)
+				return cz_error("record: --depth takes a number from 1 to 256"), 2;
+			depth = (int)d;
+		} else {
+			cz_error("record: unknown option '%s' (see 'czprof record --help')", a);
+			return 2;
+		}
+	}
+	if (i == argc) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	char **prog_argv = argv + i;
+	char lib[PATH_MAX], prog[PATH_MAX], trace[PATH_MAX];
+	if (find_library(lib, sizeof(lib)))
+		return 1;
+	if (find_program(prog_argv[0], prog, sizeof(prog)))
+		return 127;
+	if (is_static_elf(prog)) {
+		cz_error("'%s' is statically linked: czprof records through LD_PRELOAD, which a "
+			 "static program never loads", prog_argv[0]);
+		return 1;
+	}
+	if (output && (absolute(output, trace, sizeof(trace)) || create_trace(trace, force)))
+		return 1;
+
+	/* The child waits on this pipe until the parent has created the
+	 * default-named trace (its name holds the child's pid). */
+	int gate[2];
+	if (pipe2(gate, O_CLOEXEC))
+		return cz_error("pipe: %s", strerror(errno)), 1;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	child = fork();
+	if (child < 0)
+		return cz_error("fork: %s", strerror(errno)), 1;
+	if (child == 0) {
+		close(gate[1]);
+		char go;
+		if (read(gate[0], &go, 1) != 1)
+			_exit(127);
+		close(gate[0]);
+		char pid[24], dep[16];
+		snprintf(pid, sizeof(pid), "%d", (int)getpid());
+		const char *old = getenv("LD_PRELOAD");
+		char *preload = malloc(strlen(lib) + (old ? strlen(old) : 0) + 2);
+		sprintf(preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
+		setenv("LD_PRELOAD", preload, 1);
+		setenv("CZPROF_ROOT_PID", pid, 1);
+		setenv("CZPROF_FOLLOW_FORK", follow ? "1" : "0", 1);
+		if (depth) {
+			snprintf(dep, sizeof(dep), "%d", depth);
+			setenv("CZPROF_DEPTH", dep, 1);
+		}
+		if (!output) {
+			char name[PATH_MAX];
+			char *base = strrchr(prog_argv[0], '/');
+			snprintf(name, sizeof(name), "czprof.%s.%s.czt", base ? base + 1 : prog_argv[0], pid);
+			absolute(name, trace, sizeof(trace));
+		}
+		setenv("CZPROF_OUTPUT", trace, 1);
+		execv(prog, prog_argv);
+		cz_error("cannot run '%s': %s", prog_argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(gate[0]);
+	if (!output) {
+		char name[PATH_MAX];
+		char *base = strrchr(prog_argv[0], '/');
+		snprintf(name, sizeof(name), "czprof.%s.%d.czt", base ? base + 1 : prog_argv[0], (int)child);
+		if (absolute(name, trace, sizeof(trace)) || create_trace(trace, force)) {
+			kill(child, SIGKILL);
+			waitpid(child, NULL, 0);
+			return 1;
+		}
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = forward;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+	for (size_t k = 0; k < sizeof(forwarded) / sizeof(forwarded[0]); k++)
+		sigaction(forwarded[k], &sa, NULL);
+	if (write(gate[1], "g", 1) != 1)
+		cz_warning("could not start the program");
+	close(gate[1]);
+
+	int status = 0;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR)
+			return cz_error("waitpid: %s", strerror(errno)), 1;
+	double secs = seconds_since(&t0);
+	unsigned how = WIFSIGNALED(status) ? CZT_END_SIGNAL : CZT_END_EXIT;
+	uint64_t value = WIFSIGNALED(status) ? (uint64_t)WTERMSIG(status) : (uint64_t)WEXITSTATUS(status);
+	int rc = WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+	if (WIFEXITED(status) && rc == 127 && access(trace, F_OK) == 0) {
+		struct stat st;
+		if (!stat(trace, &st) && st.st_size == 0) { /* exec failed: said so already */
+			unlink(trace);
+			return 127;
+		}
+	}
+
+	finish_one(trace, how, value, secs, 0);
+	if (follow) {
+		/* children's traces: TRACE minus .czt, then .PID.czt */
+		char pattern[PATH_MAX + 16];
+		size_t n = strlen(trace);
+		if (n > 4 && !strcmp(trace + n - 4, ".czt"))
+			n -= 4;
+		snprintf(pattern, sizeof(pattern), "%.*s.*.czt", (int)n, trace);
+		glob_t g;
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			for (size_t k = 0; k < g.gl_pathc; k++) {
+				/* the children's own exit statuses are not known here */
+				finish_one(g.gl_pathv[k], CZT_END_EXIT, 0, secs, 1);
+				fprintf(stderr, "czprof: child trace %s\n", g.gl_pathv[k]);
+			}
+			globfree(&g);
+		}
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "czprof: the program was killed by signal %d (%s)\n", WTERMSIG(status),
+			strsignal(WTERMSIG(status)));
+	return rc;
+}
