@@ -9,7 +9,7 @@
 
 int main(int argc, char **argv)
 {
-	long rounds = bench_arg(argc, argv, 800000);
+	long rounds = bench_arg(argc, argv, 300000);
 	uint64_t sum = 0;
 	for (long r = 0; r < rounds; r++) {
 		size_t cap = 16;
@@ -33,6 +33,7 @@ int main(int argc, char **argv)
 			return 1;
 		void *b = aligned_alloc(128, 512);
 		void *c = memalign(32, 96);
+		sum += bench_touch(buf, len) + bench_touch(exact, 24 * 24);
 		sum += (uintptr_t)buf[len - 1] + (uintptr_t)ints[3] + ((uintptr_t)a & 63) + ((uintptr_t)b & 127);
 		free(buf); free(exact); free(ints); free(a); free(b); free(c);
 	}

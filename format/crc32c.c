@@ -57,8 +57,12 @@ uint32_t czt_crc32c(uint32_t crc, const void *data, size_t len)
 	crc = ~crc;
 #if defined(__x86_64__)
 	static int have = -1;
-	if (have < 0)
+	if (have < 0) {
+		/* needed when called from a library constructor, before
+		 * libgcc has filled in the CPU model */
+		__builtin_cpu_init();
 		have = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	}
 	if (have)
 		return ~crc_sse42(crc, p, len);
 #endif
