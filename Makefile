@@ -8,6 +8,9 @@
 #   make install PREFIX=/usr/local
 #   make SANITIZE=1 build the CLI and tests with ASan+UBSan
 
+ifeq ($(SANITIZE),1)
+B ?= build-san
+endif
 B ?= build
 PREFIX ?= /usr/local
 CC ?= cc

@@ -1,0 +1,800 @@
+/*
+ * load.c - one pass from a .czt trace into SQLite (tracedb.h).
+ *
+ * 1. Read every chunk: definitions (modules, stack nodes, strings, symbol
+ *    frames) are inserted as they come; allocation events are kept in an
+ *    array, a realloc split into its free part and its allocation part.
+ * 2. Put the events in the global order FORMAT.md defines (time, frees
+ *    before allocations on equal times, file order).  Each thread's events
+ *    are already ordered, so the array is usually nearly sorted.
+ * 3. Walk them once: pair allocations and frees by address, one row per
+ *    allocation; live bytes, the exact peak and a bounded timeline on the
+ *    way; per-thread totals.
+ * 4. Indexes last, then rename the finished file into place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/tracedb.h"
+#include "cli/util.h"
+#include "format/czt.h"
+
+#define TIMELINE_POINTS 4000
+/* Ids after an exec'd image's PROCESS_END(EXEC) are shifted so that the
+ * images' stack, module and string ids never collide (SCHEMA.md). */
+#define IMAGE_SHIFT 40
+
+struct ev {
+	uint64_t time, addr, size, stack, seq;
+	uint32_t tid; /* index into the thread table */
+	uint8_t fn;   /* CZT_REC_* of the call; 0 for a free */
+	uint8_t is_free;
+	uint32_t partner; /* realloc alloc part: index+1 of its free part */
+};
+
+struct row {
+	uint64_t addr, size, alloc_time, free_time, alloc_seq, free_seq, stack;
+	int64_t realloc_from; /* row id or -1 */
+	uint32_t tid, free_tid;
+	uint8_t fn, freed, temporary;
+};
+
+struct thread {
+	uint64_t tid, start, end, allocs, bytes;
+	int64_t last_alloc; /* row id of its latest allocation */
+};
+
+struct loader {
+	sqlite3 *db;
+	struct ev *evs;
+	size_t n_evs, cap_evs;
+	struct row *rows;
+	size_t n_rows, cap_rows;
+	struct thread *threads;
+	size_t n_threads;
+	/* strings of the symbol table, by id (ids are dense from 1) */
+	char **strs;
+	size_t cap_strs;
+	uint64_t image; /* exec count */
+	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
+	int end_how;
+	uint64_t end_value;
+	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
+};
+
+static const char schema[] =
+	"CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
+	"CREATE TABLE allocations(id INTEGER PRIMARY KEY, addr INTEGER, size INTEGER, fn TEXT,"
+	" alloc_time INTEGER, free_time INTEGER, alloc_seq INTEGER, free_seq INTEGER,"
+	" stack INTEGER, tid INTEGER, free_tid INTEGER, realloc_from INTEGER, temporary INTEGER);"
+	"CREATE TABLE stack_nodes(id INTEGER PRIMARY KEY, parent INTEGER, ip INTEGER, depth INTEGER);"
+	"CREATE TABLE frames(ip INTEGER, idx INTEGER, function TEXT, file TEXT, line INTEGER,"
+	" module INTEGER, PRIMARY KEY(ip, idx));"
+	"CREATE TABLE modules(id INTEGER PRIMARY KEY, path TEXT, bias INTEGER, start INTEGER,"
+	" end INTEGER, build_id TEXT, load_time INTEGER, unload_time INTEGER);"
+	"CREATE TABLE threads(tid INTEGER PRIMARY KEY, start_time INTEGER, end_time INTEGER,"
+	" allocations INTEGER, bytes INTEGER);"
+	"CREATE TABLE timeline(time INTEGER, seq INTEGER, live_bytes INTEGER, live_blocks INTEGER);"
+	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_time IS NULL;";
+
+static int exec_sql(sqlite3 *db, const char *sql)
+{
+	char *err = NULL;
+	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
+		cz_error("database: %s", err ? err : sqlite3_errmsg(db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 1024;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
+{
+	for (size_t i = l->n_threads; i-- > 0;)
+		if (l->threads[i].tid == tid)
+			return (uint32_t)i;
+	struct thread *t = realloc(l->threads, (l->n_threads + 1) * sizeof(*t));
+	if (!t)
+		return 0;
+	l->threads = t;
+	t[l->n_threads] = (struct thread){ .tid = tid, .start = time, .end = time, .last_alloc = -1 };
+	return (uint32_t)l->n_threads++;
+}
+
+static int push_ev(struct loader *l, const struct ev *e)
+{
+	if (grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
+		return -1;
+	l->evs[l->n_evs] = *e;
+	l->evs[l->n_evs].seq = l->n_evs;
+	l->n_evs++;
+	return 0;
+}
+
+static const char *string_of(struct loader *l, uint64_t id)
+{
+	return id && id < l->cap_strs ? l->strs[id] : NULL;
+}
+
+static int on_record(struct loader *l, const struct czt_record *r)
+{
+	uint64_t img = l->image << IMAGE_SHIFT;
+	struct ev e = { 0 };
+	switch (r->type) {
+	case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
+	case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
+	case CZT_REC_PVALLOC:
+		if (!r->addr) {
+			l->failed++;
+			return 0;
+		}
+		e = (struct ev){ .time = r->time, .addr = r->addr, .size = r->size,
+				 .stack = r->stack ? r->stack + img : 0, .fn = (uint8_t)r->type,
+				 .tid = thread_index(l, r->tid, r->time) };
+		return push_ev(l, &e);
+	case CZT_REC_FREE:
+		e = (struct ev){ .time = r->time, .addr = r->addr, .is_free = 1,
+				 .tid = thread_index(l, r->tid, r->time) };
+		return push_ev(l, &e);
+	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: {
+		uint32_t tid = thread_index(l, r->tid, r->time);
+		uint32_t partner = 0;
+		if (r->addr == 0 && r->size > 0) { /* failed: the old block stays */
+			l->failed++;
+			return 0;
+		}
+		if (r->old_addr) {
+			e = (struct ev){ .time = r->time_free, .addr = r->old_addr, .is_free = 1, .tid = tid };
+			if (push_ev(l, &e))
+				return -1;
+			partner = (uint32_t)l->n_evs;
+		}
+		if (!r->addr)
+			return 0; /* realloc(p, 0): a free */
+		e = (struct ev){ .time = r->time, .addr = r->addr, .size = r->size,
+				 .stack = r->stack ? r->stack + img : 0, .fn = (uint8_t)r->type,
+				 .tid = tid, .partner = partner };
+		return push_ev(l, &e);
+	}
+	case CZT_REC_STACK_NODE:
+		sqlite3_bind_int64(l->ins_node, 1, (sqlite3_int64)(r->id + img));
+		sqlite3_bind_int64(l->ins_node, 2, (sqlite3_int64)(r->parent ? r->parent + img : 0));
+		sqlite3_bind_int64(l->ins_node, 3, (sqlite3_int64)r->ip);
+		sqlite3_step(l->ins_node);
+		sqlite3_reset(l->ins_node);
+		return 0;
+	case CZT_REC_STRING:
+		if (r->id >= 1 && r->id < (1u << 24)) { /* symbol-table strings */
+			size_t old = l->cap_strs;
+			if (grow((void **)&l->strs, &l->cap_strs, r->id + 1, sizeof(char *)))
+				return -1;
+			memset(l->strs + old, 0, (l->cap_strs - old) * sizeof(char *));
+			char *s = malloc(r->str_len + 1);
+			if (!s)
+				return -1;
+			memcpy(s, r->str, r->str_len);
+			s[r->str_len] = 0;
+			free(l->strs[r->id]);
+			l->strs[r->id] = s;
+		}
+		return 0;
+	case CZT_REC_FRAME:
+		for (unsigned i = 0; i < r->nframes; i++) {
+			const char *fn = string_of(l, r->frames[i].function);
+			const char *file = string_of(l, r->frames[i].file);
+			sqlite3_bind_int64(l->ins_frame, 1, (sqlite3_int64)r->ip);
+			sqlite3_bind_int(l->ins_frame, 2, (int)i);
+			fn ? sqlite3_bind_text(l->ins_frame, 3, fn, -1, SQLITE_STATIC)
+			   : sqlite3_bind_null(l->ins_frame, 3);
+			file ? sqlite3_bind_text(l->ins_frame, 4, file, -1, SQLITE_STATIC)
+			     : sqlite3_bind_null(l->ins_frame, 4);
+			sqlite3_bind_int64(l->ins_frame, 5, (sqlite3_int64)r->frames[i].line);
+			sqlite3_bind_int64(l->ins_frame, 6, (sqlite3_int64)r->id);
+			sqlite3_step(l->ins_frame);
+			sqlite3_reset(l->ins_frame);
+		}
+		return 0;
+	case CZT_REC_MODULE_LOAD: {
+		char hex[129];
+		size_t n = r->build_id_len < 64 ? r->build_id_len : 64;
+		for (size_t i = 0; i < n; i++)
+			snprintf(hex + 2 * i, 3, "%02x", r->build_id[i]);
+		hex[2 * n] = 0;
+		sqlite3_stmt *s = l->ins_module;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)(r->id + img));
+		sqlite3_bind_text(s, 2, (const char *)r->str, (int)r->str_len, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)r->bias);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)r->start);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)r->end);
+		sqlite3_bind_text(s, 6, hex, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)r->time);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+		return 0;
+	}
+	case CZT_REC_MODULE_UNLOAD:
+		sqlite3_bind_int64(l->unload_module, 1, (sqlite3_int64)r->time);
+		sqlite3_bind_int64(l->unload_module, 2, (sqlite3_int64)(r->id + img));
+		sqlite3_step(l->unload_module);
+		sqlite3_reset(l->unload_module);
+		return 0;
+	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
+		uint32_t t = thread_index(l, r->tid, r->time);
+		if (r->type == CZT_REC_THREAD_END)
+			l->threads[t].end = r->time;
+		return 0;
+	}
+	case CZT_REC_PROCESS_END:
+		if (r->how == CZT_END_EXEC) {
+			/* every block of the old image is gone: an exec "free"
+			 * for each live one is added at the pairing pass */
+			struct ev x = { .time = r->time, .addr = 0, .is_free = 2 };
+			l->image++;
+			return push_ev(l, &x);
+		}
+		l->end_how = (int)r->how;
+		l->end_value = r->value;
+		if (r->time > l->end_time)
+			l->end_time = r->time;
+		return 0;
+	case CZT_REC_LOST:
+		l->lost += r->value;
+		return 0;
+	default:
+		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY)
+			l->cz_events++;
+		return 0;
+	}
+}
+
+static int ev_cmp(const void *a, const void *b)
+{
+	const struct ev *x = a, *y = b;
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	if ((x->is_free != 0) != (y->is_free != 0))
+		return x->is_free ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* ---- pairing ---- */
+
+struct slot {
+	uint64_t addr;
+	int64_t row; /* -1 empty, -2 deleted */
+};
+
+struct addrmap {
+	struct slot *s;
+	size_t cap, used;
+};
+
+static size_t addr_hash(uint64_t a, size_t cap)
+{
+	return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+}
+
+static struct slot *map_find(struct addrmap *m, uint64_t addr, int insert)
+{
+	size_t k = addr_hash(addr, m->cap);
+	struct slot *tomb = NULL;
+	for (;;) {
+		struct slot *s = &m->s[k];
+		if (s->row == -1)
+			return insert ? (tomb ? tomb : s) : NULL;
+		if (s->row == -2) {
+			if (!tomb)
+				tomb = s;
+		} else if (s->addr == addr) {
+			return s;
+		}
+		k = (k + 1) & (m->cap - 1);
+	}
+}
+
+static int map_init(struct addrmap *m, size_t live_max)
+{
+	m->cap = 1024;
+	while (m->cap < live_max * 2 + 16)
+		m->cap *= 2;
+	m->used = 0;
+	m->s = malloc(m->cap * sizeof(*m->s));
+	if (!m->s)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++)
+		m->s[i].row = -1;
+	return 0;
+}
+
+static void close_row(struct loader *l, struct row *r, uint64_t time, uint64_t seq, uint32_t tid)
+{
+	r->freed = 1;
+	r->free_time = time;
+	r->free_seq = seq;
+	r->free_tid = tid;
+	struct thread *t = &l->threads[tid];
+	if (r->tid == tid && t->last_alloc == r - l->rows)
+		r->temporary = 1;
+}
+
+struct tl_point {
+	uint64_t time, seq, bytes, blocks;
+};
+
+static const char *fn_name(unsigned type)
+{
+	return czt_rec_name(type) ? czt_rec_name(type) : "?";
+}
+
+static int put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text, int is_null)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?, ?)", -1, &s, NULL))
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (is_null)
+		sqlite3_bind_null(s, 2);
+	else if (text)
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(s, 2, v);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+#define META_I(k, v) put_meta(l->db, k, (sqlite3_int64)(v), NULL, 0)
+#define META_T(k, v) put_meta(l->db, k, 0, v, 0)
+
+/* Pairs the ordered events into rows and computes the live-heap figures. */
+static int pair_events(struct loader *l, uint64_t *peak_bytes, uint64_t *peak_blocks,
+		       uint64_t *peak_time, uint64_t *peak_seq, struct tl_point *tl, size_t *n_tl)
+{
+	struct addrmap m;
+	if (map_init(&m, 1 << 16))
+		return -1;
+	uint64_t live = 0, blocks = 0;
+	uint64_t duration = l->end_time ? l->end_time : 1;
+	int64_t *realloc_closed = NULL; /* by event index: row closed by a realloc's free part */
+	size_t n_tlp = 0;
+	*peak_bytes = *peak_blocks = *peak_time = *peak_seq = 0;
+	realloc_closed = malloc((l->n_evs + 1) * sizeof(*realloc_closed));
+	if (!realloc_closed) {
+		free(m.s);
+		return -1;
+	}
+	for (size_t i = 0; i < l->n_evs; i++) {
+		struct ev *e = &l->evs[i];
+		realloc_closed[e->seq] = -1;
+		if (e->is_free == 2) { /* exec: every live block is gone */
+			for (size_t k = 0; k < m.cap; k++)
+				if (m.s[k].row >= 0) {
+					close_row(l, &l->rows[m.s[k].row], e->time, i,
+						  l->rows[m.s[k].row].tid);
+					m.s[k].row = -2;
+				}
+			m.used = 0;
+			live = blocks = 0;
+		} else if (e->is_free) {
+			struct slot *s = map_find(&m, e->addr, 0);
+			if (!s) {
+				l->unmatched++;
+				continue;
+			}
+			struct row *r = &l->rows[s->row];
+			realloc_closed[e->seq] = s->row;
+			close_row(l, r, e->time, i, e->tid);
+			live -= r->size;
+			blocks--;
+			s->row = -2;
+			m.used--;
+		} else {
+			if (grow((void **)&l->rows, &l->cap_rows, l->n_rows + 1, sizeof(*l->rows)))
+				goto fail;
+			if ((m.used + 1) * 2 > m.cap) {
+				struct addrmap bigger;
+				if (map_init(&bigger, m.cap))
+					goto fail;
+				for (size_t k = 0; k < m.cap; k++)
+					if (m.s[k].row >= 0)
+						*map_find(&bigger, m.s[k].addr, 1) = m.s[k];
+				free(m.s);
+				bigger.used = m.used;
+				m = bigger;
+			}
+			struct slot *s = map_find(&m, e->addr, 1);
+			if (s->row >= 0) { /* its free was lost: close the old block */
+				l->conflicts++;
+				struct row *old = &l->rows[s->row];
+				close_row(l, old, e->time, i, e->tid);
+				live -= old->size;
+				blocks--;
+				m.used--;
+			}
+			int64_t id = (int64_t)l->n_rows++;
+			struct row *r = &l->rows[id];
+			*r = (struct row){ .addr = e->addr, .size = e->size, .alloc_time = e->time,
+					   .alloc_seq = i, .stack = e->stack, .tid = e->tid, .fn = e->fn,
+					   .realloc_from = e->partner ? realloc_closed[e->partner - 1] : -1 };
+			s->addr = e->addr;
+			s->row = id;
+			m.used++;
+			struct thread *t = &l->threads[e->tid];
+			t->last_alloc = id;
+			t->allocs++;
+			t->bytes += e->size;
+			live += e->size;
+			blocks++;
+			if (live > *peak_bytes) {
+				*peak_bytes = live;
+				*peak_blocks = blocks;
+				*peak_time = e->time;
+				*peak_seq = i;
+			}
+		}
+		if (e->is_free != 2 && e->time > l->threads[e->tid].end)
+			l->threads[e->tid].end = e->time;
+		/* timeline: the highest point of each time bucket */
+		size_t b = (size_t)((double)e->time / (double)duration * (TIMELINE_POINTS - 1));
+		if (b >= TIMELINE_POINTS)
+			b = TIMELINE_POINTS - 1;
+		if (n_tlp <= b) { /* buckets are visited in order */
+			while (n_tlp <= b) {
+				tl[n_tlp] = (struct tl_point){ e->time, i, live, blocks };
+				n_tlp++;
+			}
+		} else if (live >= tl[b].bytes) {
+			tl[b] = (struct tl_point){ e->time, i, live, blocks };
+		}
+	}
+	*n_tl = n_tlp;
+	free(m.s);
+	free(realloc_closed);
+	return 0;
+fail:
+	free(m.s);
+	free(realloc_closed);
+	return -1;
+}
+
+static int write_rows(struct loader *l)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(l->db, "INSERT INTO allocations VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			       &s, NULL))
+		return cz_error("database: %s", sqlite3_errmsg(l->db));
+	for (size_t i = 0; i < l->n_rows; i++) {
+		struct row *r = &l->rows[i];
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)i + 1);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)r->addr);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)r->size);
+		sqlite3_bind_text(s, 4, fn_name(r->fn), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)r->alloc_time);
+		sqlite3_bind_int64(s, 7, (sqlite3_int64)r->alloc_seq);
+		if (r->freed) {
+			sqlite3_bind_int64(s, 6, (sqlite3_int64)r->free_time);
+			sqlite3_bind_int64(s, 8, (sqlite3_int64)r->free_seq);
+			sqlite3_bind_int64(s, 11, (sqlite3_int64)l->threads[r->free_tid].tid);
+		} else {
+			sqlite3_bind_null(s, 6);
+			sqlite3_bind_null(s, 8);
+			sqlite3_bind_null(s, 11);
+		}
+		sqlite3_bind_int64(s, 9, (sqlite3_int64)r->stack);
+		sqlite3_bind_int64(s, 10, (sqlite3_int64)l->threads[r->tid].tid);
+		if (r->realloc_from >= 0)
+			sqlite3_bind_int64(s, 12, r->realloc_from + 1);
+		else
+			sqlite3_bind_null(s, 12);
+		sqlite3_bind_int(s, 13, r->temporary);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return cz_error("database: %s", sqlite3_errmsg(l->db));
+		}
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return 0;
+}
+
+static int prepare(struct loader *l)
+{
+	return sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO stack_nodes VALUES(?,?,?,NULL)", -1,
+				  &l->ins_node, NULL) ||
+	       sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO frames VALUES(?,?,?,?,?,?)", -1,
+				  &l->ins_frame, NULL) ||
+	       sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO modules VALUES(?,?,?,?,?,?,?,NULL)", -1,
+				  &l->ins_module, NULL) ||
+	       sqlite3_prepare_v2(l->db, "UPDATE modules SET unload_time = ? WHERE id = ?", -1,
+				  &l->unload_module, NULL);
+}
+
+static void loader_release(struct loader *l)
+{
+	sqlite3_finalize(l->ins_node);
+	sqlite3_finalize(l->ins_frame);
+	sqlite3_finalize(l->ins_module);
+	sqlite3_finalize(l->unload_module);
+	for (size_t i = 0; i < l->cap_strs; i++)
+		free(l->strs[i]);
+	free(l->strs);
+	free(l->evs);
+	free(l->rows);
+	free(l->threads);
+}
+
+int tracedb_path(const char *trace_path, char *buf, size_t cap)
+{
+	int n = snprintf(buf, cap, "%s.db", trace_path);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
+}
+
+static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, int verbose,
+		const struct stat *st)
+{
+	struct czt_chunk c;
+	struct czt_record rec;
+	int rc;
+	uint64_t n_records = 0;
+	const char *cut_reason = NULL;
+	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
+		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
+			n_records++;
+			if (rec.time > l->end_time && rec.type < CZT_REC_STACK_NODE)
+				l->end_time = rec.time;
+			if (on_record(l, &rec))
+				return cz_error("out of memory loading '%s'", trace_path);
+		}
+		if (rc != CZT_EOF) {
+			cut_reason = czt_errstr(rc);
+			break;
+		}
+	}
+	if (rc != CZT_EOF && !cut_reason)
+		cut_reason = czt_errstr(rc);
+	uint64_t cut_at = czt_reader_offset(r);
+	if (cut_reason)
+		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
+			   cut_at, cut_reason, l->n_evs);
+
+	/* the global order; each thread's events are in order already */
+	int sorted = 1;
+	for (size_t i = 1; i < l->n_evs && sorted; i++)
+		sorted = ev_cmp(&l->evs[i - 1], &l->evs[i]) <= 0;
+	if (!sorted)
+		qsort(l->evs, l->n_evs, sizeof(*l->evs), ev_cmp);
+
+	struct tl_point *tl = calloc(TIMELINE_POINTS, sizeof(*tl));
+	uint64_t pb, pk, pt, ps;
+	size_t n_tl = 0;
+	if (!tl || pair_events(l, &pb, &pk, &pt, &ps, tl, &n_tl)) {
+		free(tl);
+		return cz_error("out of memory loading '%s'", trace_path);
+	}
+	if (write_rows(l)) {
+		free(tl);
+		return -1;
+	}
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(l->db, "INSERT INTO timeline VALUES(?,?,?,?)", -1, &s, NULL);
+	for (size_t i = 0; i < n_tl; i++) {
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)tl[i].time);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)tl[i].seq);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)tl[i].bytes);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)tl[i].blocks);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	free(tl);
+	sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?)", -1, &s, NULL);
+	for (size_t i = 0; i < l->n_threads; i++) {
+		struct thread *t = &l->threads[i];
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)t->tid);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)t->start);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)t->end);
+		sqlite3_bind_int64(s, 4, (sqlite3_int64)t->allocs);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)t->bytes);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+
+	uint64_t frees = 0, leaked = 0, leaked_blocks = 0, total = 0;
+	for (size_t i = 0; i < l->n_rows; i++) {
+		total += l->rows[i].size;
+		if (l->rows[i].freed)
+			continue;
+		leaked += l->rows[i].size;
+		leaked_blocks++;
+	}
+	for (size_t i = 0; i < l->n_evs; i++)
+		frees += l->evs[i].is_free == 1;
+	const struct czt_header *h = czt_reader_header(r);
+	char *cmd = malloc(h->cmdline_len + 1);
+	if (cmd) {
+		for (size_t i = 0; i < h->cmdline_len; i++)
+			cmd[i] = h->cmdline[i] ? h->cmdline[i] : ' ';
+		cmd[h->cmdline_len] = 0;
+		META_T("cmdline", cmd);
+		free(cmd);
+	}
+	char exe[PATH_MAX];
+	snprintf(exe, sizeof(exe), "%.*s", (int)h->exe_len, h->exe);
+	META_T("exe", exe);
+	META_T("trace_path", trace_path);
+	META_I("trace_size", st->st_size);
+	META_I("trace_mtime_ns", (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
+	META_I("pid", h->pid);
+	META_I("ppid", h->ppid);
+	META_I("start_realtime_ns", h->start_realtime_ns);
+	META_I("duration_ns", l->end_time);
+	if (l->end_how == CZT_END_EXIT || l->end_how == CZT_END_SIGNAL) {
+		META_T("end_how", l->end_how == CZT_END_EXIT ? "exit" : "signal");
+		META_I("end_value", l->end_value);
+	} else {
+		put_meta(l->db, "end_how", 0, NULL, 1);
+		put_meta(l->db, "end_value", 0, NULL, 1);
+	}
+	if (cut_reason) {
+		META_I("truncated_at", cut_at);
+		META_T("cut_reason", cut_reason);
+	} else {
+		put_meta(l->db, "truncated_at", 0, NULL, 1);
+		put_meta(l->db, "cut_reason", 0, NULL, 1);
+	}
+	META_I("events", l->n_evs);
+	META_I("allocations", l->n_rows);
+	META_I("frees", frees);
+	META_I("unmatched_frees", l->unmatched);
+	META_I("address_conflicts", l->conflicts);
+	META_I("failed_allocs", l->failed);
+	META_I("lost_events", l->lost);
+	META_I("cz_events", l->cz_events);
+	META_I("peak_bytes", pb);
+	META_I("peak_blocks", pk);
+	META_I("peak_time", pt);
+	META_I("peak_seq", ps);
+	META_I("total_bytes", total);
+	META_I("leaked_bytes", leaked);
+	META_I("leaked_blocks", leaked_blocks);
+	META_I("format_version", h->major);
+	/* depth of every stack node, for users' SQL */
+	if (exec_sql(l->db,
+		     "WITH RECURSIVE d(id, depth) AS (SELECT id, 1 FROM stack_nodes WHERE parent = 0"
+		     " UNION ALL SELECT n.id, d.depth + 1 FROM stack_nodes n JOIN d ON n.parent = d.id)"
+		     " UPDATE stack_nodes SET depth = (SELECT depth FROM d WHERE d.id = stack_nodes.id);"
+		     "CREATE INDEX allocations_stack ON allocations(stack);"
+		     "CREATE INDEX allocations_free ON allocations(free_time);"
+		     "CREATE INDEX allocations_seq ON allocations(alloc_seq);"
+		     "CREATE INDEX stack_nodes_parent ON stack_nodes(parent);"))
+		return -1;
+	if (verbose)
+		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", l->n_evs,
+			l->n_rows, trace_path);
+	return (l->n_evs == 0 && cut_reason && n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
+}
+
+int tracedb_load(const char *trace_path, const char *db_path, int verbose)
+{
+	struct czt_reader *r;
+	int rc = czt_reader_open(&r, trace_path);
+	if (rc)
+		return cz_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
+	struct stat st;
+	if (stat(trace_path, &st)) {
+		czt_reader_free(r);
+		return cz_error("'%s': %s", trace_path, strerror(errno));
+	}
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", db_path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		czt_reader_free(r);
+		return cz_error("cannot create '%s': %s", tmp, strerror(errno));
+	}
+	close(fd);
+	struct loader l = { 0 };
+	int ret = -1;
+	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		cz_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
+		goto out;
+	}
+	char pragma[64];
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", TRACEDB_SCHEMA_VERSION);
+	if (exec_sql(l.db, "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; BEGIN;") ||
+	    exec_sql(l.db, schema) || exec_sql(l.db, pragma))
+		goto out;
+	if (prepare(&l)) {
+		cz_error("database: %s", sqlite3_errmsg(l.db));
+		goto out;
+	}
+	if (fill(&l, r, trace_path, verbose, &st) || exec_sql(l.db, "COMMIT;"))
+		goto out;
+	ret = 0;
+out:
+	loader_release(&l);
+	czt_reader_free(r);
+	if (l.db)
+		sqlite3_close(l.db);
+	if (ret == 0 && rename(tmp, db_path)) {
+		cz_error("cannot write '%s': %s", db_path, strerror(errno));
+		ret = -1;
+	}
+	if (ret)
+		unlink(tmp);
+	return ret;
+}
+
+/* The database is current when its stamp matches the trace. */
+static int is_current(sqlite3 *db, const struct stat *st)
+{
+	sqlite3_stmt *s;
+	int version = -1, ok = 0;
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			version = sqlite3_column_int(s, 0);
+		sqlite3_finalize(s);
+	}
+	if (version != TRACEDB_SCHEMA_VERSION)
+		return 0;
+	if (sqlite3_prepare_v2(db,
+			       "SELECT (SELECT value FROM meta WHERE key='trace_size'),"
+			       " (SELECT value FROM meta WHERE key='trace_mtime_ns')", -1, &s, NULL))
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		ok = sqlite3_column_int64(s, 0) == (sqlite3_int64)st->st_size &&
+		     sqlite3_column_int64(s, 1) ==
+			     (sqlite3_int64)((uint64_t)st->st_mtim.tv_sec * 1000000000u +
+					     (uint64_t)st->st_mtim.tv_nsec);
+	sqlite3_finalize(s);
+	return ok;
+}
+
+sqlite3 *tracedb_open(const char *trace_path)
+{
+	char db_path[PATH_MAX];
+	struct stat st;
+	if (stat(trace_path, &st)) {
+		cz_error("'%s': %s", trace_path, strerror(errno));
+		return NULL;
+	}
+	if (tracedb_path(trace_path, db_path, sizeof(db_path))) {
+		cz_error("'%s': path too long", trace_path);
+		return NULL;
+	}
+	for (int attempt = 0; attempt < 2; attempt++) {
+		sqlite3 *db = NULL;
+		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+		    is_current(db, &st))
+			return db;
+		sqlite3_close(db);
+		if (attempt == 0 && tracedb_load(trace_path, db_path, 0))
+			return NULL;
+	}
+	cz_error("'%s': the database could not be built", db_path);
+	return NULL;
+}
