@@ -1,0 +1,338 @@
+/*
+ * cmd_leaks.c - `czprof leaks`: blocks never freed, grouped by the call
+ * site that allocated them, biggest first, with the distinct stacks under
+ * each site.  Known one-time allocations of libc and libstdc++ and the
+ * user's suppressions are listed separately as suppressed, never dropped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/tracedb.h"
+#include "cli/util.h"
+
+static const char usage[] =
+	"usage: czprof leaks [OPTIONS] TRACE\n\n"
+	"Blocks that were never freed, grouped by the call site that allocated them\n"
+	"(the first frame outside the allocator), biggest first.\n\n"
+	"  --json                 machine-readable output\n"
+	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n"
+	"  --depth N              frames shown per stack (default 8)\n"
+	"  --full-stacks          show every distinct stack of a site, not only the biggest\n"
+	"  --suppressions FILE    LeakSanitizer-style file: 'leak:PATTERN' lines; a leak is\n"
+	"                         suppressed when a frame's function, file or module\n"
+	"                         contains PATTERN (repeatable)\n"
+	"  --no-default-suppressions   do not suppress libc's and libstdc++'s one-time\n"
+	"                         allocations (stdio buffers, the exception pool)\n"
+	"  --fail                 exit 1 when unsuppressed leaks remain (for CI)\n";
+
+/* One-time allocations of the C and C++ runtimes, never freed by design. */
+static const char *builtin_suppressions[] = {
+	"_IO_file_doallocate", /* stdio buffers */
+	"pool::pool",          /* libstdc++'s emergency exception pool */
+	"_dl_",                /* the dynamic loader's own data */
+	"__libc_setlocale",
+	"__gconv_open",
+	NULL,
+};
+
+struct stack_leak {
+	uint64_t stack, bytes, blocks;
+};
+
+struct site {
+	char name[REPORT_NAME_MAX];
+	uint64_t bytes, blocks;
+	struct stack_leak *stacks;
+	size_t n_stacks;
+	const char *suppressed_by; /* pattern, or NULL */
+};
+
+struct patterns {
+	char **p;
+	size_t n;
+};
+
+static int add_pattern(struct patterns *ps, const char *s)
+{
+	char **n = realloc(ps->p, (ps->n + 1) * sizeof(char *));
+	if (!n)
+		return -1;
+	ps->p = n;
+	ps->p[ps->n] = strdup(s);
+	return ps->p[ps->n++] ? 0 : -1;
+}
+
+static int load_suppressions(struct patterns *ps, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return cz_error("'%s': cannot read suppressions", path);
+	char line[1024];
+	int lineno = 0, rc = 0;
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		char *s = line;
+		while (*s == ' ' || *s == '\t')
+			s++;
+		if (!*s || *s == '#')
+			continue;
+		if (strncmp(s, "leak:", 5) || !s[5]) {
+			rc = cz_error("%s:%d: expected 'leak:PATTERN'", path, lineno);
+			break;
+		}
+		if (add_pattern(ps, s + 5)) {
+			rc = -1;
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+/* The first pattern matching any frame of the stack, or NULL. */
+static const char *suppressed(struct report_ctx *c, uint64_t stack, const struct patterns *user,
+			      int builtin)
+{
+	struct report_frame fr[64];
+	int n = report_stack(c, stack, fr, 64);
+	for (int i = 0; i < n; i++) {
+		for (size_t k = 0; k < user->n; k++)
+			if ((fr[i].function[0] && strstr(fr[i].function, user->p[k])) ||
+			    (fr[i].file[0] && strstr(fr[i].file, user->p[k])) ||
+			    (fr[i].module[0] && strstr(fr[i].module, user->p[k])))
+				return user->p[k];
+		for (int k = 0; builtin && builtin_suppressions[k]; k++)
+			if (fr[i].function[0] && strstr(fr[i].function, builtin_suppressions[k]))
+				return builtin_suppressions[k];
+	}
+	return NULL;
+}
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int stack_by_bytes(const void *a, const void *b)
+{
+	const struct stack_leak *x = a, *y = b;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : (x->stack > y->stack) - (x->stack < y->stack);
+}
+
+static void print_stack_text(struct report_ctx *c, const struct stack_leak *s, int depth)
+{
+	struct report_frame fr[256];
+	int n = report_stack(c, s->stack, fr, depth < 256 ? depth : 256);
+	char size[32];
+	printf("      %s in %llu block%s:\n", cz_human_size(s->bytes, size), (unsigned long long)s->blocks,
+	       s->blocks == 1 ? "" : "s");
+	for (int i = 0; i < n; i++)
+		printf("        #%-2d %s\n", i, fr[i].name);
+}
+
+static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, int depth)
+{
+	struct report_frame fr[256];
+	int n = report_stack(c, s->stack, fr, depth < 256 ? depth : 256);
+	printf("{\"bytes\": %llu, \"blocks\": %llu, \"frames\": [", (unsigned long long)s->bytes,
+	       (unsigned long long)s->blocks);
+	for (int i = 0; i < n; i++) {
+		printf(i ? ", " : "");
+		report_json_string(stdout, fr[i].name);
+	}
+	printf("]}");
+}
+
+int cmd_leaks(int argc, char **argv)
+{
+	const char *trace = NULL;
+	int json = 0, limit = 20, depth = 8, full = 0, fail = 0, builtin = 1;
+	struct patterns user = { 0 };
+	int ret = 1;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (cz_is_help(a)) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(a, "--json")) {
+			json = 1;
+		} else if (!strcmp(a, "--full-stacks")) {
+			full = 1;
+		} else if (!strcmp(a, "--fail")) {
+			fail = 1;
+		} else if (!strcmp(a, "--no-default-suppressions")) {
+			builtin = 0;
+		} else if (!strcmp(a, "-n") || !strcmp(a, "--limit") || !strcmp(a, "--depth")) {
+			char *end;
+			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
+			if (i + 1 >= argc || *end || v < 0 || v > 1000000)
+				return cz_error("leaks: %s takes a number", a), 2;
+			i++;
+			if (!strcmp(a, "--depth"))
+				depth = (int)v;
+			else
+				limit = (int)v;
+		} else if (!strcmp(a, "--suppressions")) {
+			if (++i == argc)
+				return cz_error("leaks: --suppressions needs a file"), 2;
+			if (load_suppressions(&user, argv[i]))
+				return 2;
+		} else if (a[0] == '-' && a[1]) {
+			return cz_error("leaks: unknown option '%s' (see 'czprof leaks --help')", a), 2;
+		} else if (!trace) {
+			trace = a;
+		} else {
+			return cz_error("leaks: one trace at a time"), 2;
+		}
+	}
+	if (!trace) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	sqlite3 *db = tracedb_open(trace);
+	if (!db)
+		return 1;
+	struct report_ctx *c = report_ctx_new(db);
+	struct site *sites = NULL;
+	size_t n_sites = 0;
+	sqlite3_stmt *q = NULL;
+	if (!c || sqlite3_prepare_v2(db,
+				     "SELECT stack, SUM(size), COUNT(*) FROM leaks GROUP BY stack", -1,
+				     &q, NULL)) {
+		cz_error("database: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		struct stack_leak s = { (uint64_t)sqlite3_column_int64(q, 0),
+					(uint64_t)sqlite3_column_int64(q, 1),
+					(uint64_t)sqlite3_column_int64(q, 2) };
+		char name[REPORT_NAME_MAX];
+		report_site(c, s.stack, name);
+		const char *sup = suppressed(c, s.stack, &user, builtin);
+		struct site *st = NULL;
+		for (size_t k = 0; k < n_sites; k++)
+			if (!strcmp(sites[k].name, name) && sites[k].suppressed_by == sup) {
+				st = &sites[k];
+				break;
+			}
+		if (!st) {
+			struct site *ns = realloc(sites, (n_sites + 1) * sizeof(*sites));
+			if (!ns)
+				goto out;
+			sites = ns;
+			st = &sites[n_sites++];
+			memset(st, 0, sizeof(*st));
+			snprintf(st->name, sizeof(st->name), "%s", name);
+			st->suppressed_by = sup;
+		}
+		struct stack_leak *nst = realloc(st->stacks, (st->n_stacks + 1) * sizeof(*nst));
+		if (!nst)
+			goto out;
+		st->stacks = nst;
+		st->stacks[st->n_stacks++] = s;
+		st->bytes += s.bytes;
+		st->blocks += s.blocks;
+	}
+	qsort(sites, n_sites, sizeof(*sites), by_bytes);
+	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0;
+	size_t n_real = 0, n_sup = 0;
+	for (size_t k = 0; k < n_sites; k++) {
+		qsort(sites[k].stacks, sites[k].n_stacks, sizeof(struct stack_leak), stack_by_bytes);
+		if (sites[k].suppressed_by) {
+			sup_bytes += sites[k].bytes;
+			sup_blocks += sites[k].blocks;
+			n_sup++;
+		} else {
+			bytes += sites[k].bytes;
+			blocks += sites[k].blocks;
+			n_real++;
+		}
+	}
+
+	if (json) {
+		printf("{\"trace\": ");
+		report_json_string(stdout, trace);
+		printf(", \"leaked_bytes\": %llu, \"leaked_blocks\": %llu, \"sites\": [",
+		       (unsigned long long)bytes, (unsigned long long)blocks);
+		for (int pass = 0; pass < 2; pass++) {
+			if (pass)
+				printf("], \"suppressed_bytes\": %llu, \"suppressed_blocks\": %llu, \"suppressed\": [",
+				       (unsigned long long)sup_bytes, (unsigned long long)sup_blocks);
+			size_t shown = 0;
+			for (size_t k = 0; k < n_sites; k++) {
+				struct site *s = &sites[k];
+				if (!s->suppressed_by != !pass || (limit && shown >= (size_t)limit))
+					continue;
+				printf(shown++ ? ", " : "");
+				printf("{\"site\": ");
+				report_json_string(stdout, s->name);
+				printf(", \"bytes\": %llu, \"blocks\": %llu, ", (unsigned long long)s->bytes,
+				       (unsigned long long)s->blocks);
+				if (pass) {
+					printf("\"suppressed_by\": ");
+					report_json_string(stdout, s->suppressed_by);
+					printf(", ");
+				}
+				printf("\"stacks\": [");
+				for (size_t j = 0; j < s->n_stacks && (full || j < 1); j++) {
+					printf(j ? ", " : "");
+					print_stack_json(c, &s->stacks[j], depth);
+				}
+				printf("]}");
+			}
+		}
+		printf("]}\n");
+	} else {
+		report_header(db, "leaks", trace);
+		char size[32];
+		if (n_real) {
+			printf("\n%12s %8s  %s\n", "BYTES", "BLOCKS", "ALLOCATED AT");
+			size_t shown = 0;
+			for (size_t k = 0; k < n_sites; k++) {
+				struct site *s = &sites[k];
+				if (s->suppressed_by || (limit && shown >= (size_t)limit))
+					continue;
+				shown++;
+				printf("%12s %8llu  %s\n", cz_human_size(s->bytes, size),
+				       (unsigned long long)s->blocks, s->name);
+				for (size_t j = 0; j < s->n_stacks && (full || j < 1); j++)
+					print_stack_text(c, &s->stacks[j], depth);
+				if (!full && s->n_stacks > 1)
+					printf("      (%zu more stacks; --full-stacks shows them)\n", s->n_stacks - 1);
+			}
+			if (shown < n_real)
+				printf("  ... %zu more sites (-n 0 shows all)\n", n_real - shown);
+		}
+		printf("\n%s in %llu block%s leaked from %zu site%s\n", cz_human_size(bytes, size),
+		       (unsigned long long)blocks, blocks == 1 ? "" : "s", n_real, n_real == 1 ? "" : "s");
+		if (n_sup) {
+			printf("suppressed: %s in %llu block%s from %zu site%s\n",
+			       cz_human_size(sup_bytes, size), (unsigned long long)sup_blocks,
+			       sup_blocks == 1 ? "" : "s", n_sup, n_sup == 1 ? "" : "s");
+			for (size_t k = 0; k < n_sites; k++)
+				if (sites[k].suppressed_by)
+					printf("%12s %8llu  %s  [%s]\n", cz_human_size(sites[k].bytes, size),
+					       (unsigned long long)sites[k].blocks, sites[k].name,
+					       sites[k].suppressed_by);
+		}
+	}
+	ret = fail && blocks ? 1 : 0;
+out:
+	for (size_t k = 0; k < n_sites; k++)
+		free(sites[k].stacks);
+	free(sites);
+	for (size_t k = 0; k < user.n; k++)
+		free(user.p[k]);
+	free(user.p);
+	sqlite3_finalize(q);
+	report_ctx_free(c);
+	sqlite3_close(db);
+	return ret;
+}

@@ -1,0 +1,224 @@
+/*
+ * report.c - see report.h.  Frames are looked up per ip and cached, since
+ * every stack of a report shares most of its frames.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/report.h"
+#include "cli/util.h"
+
+#define MAX_INLINE 8
+
+struct ip_entry {
+	uint64_t ip;
+	int n;
+	struct report_frame *frames;
+	struct ip_entry *next;
+};
+
+struct report_ctx {
+	sqlite3 *db;
+	sqlite3_stmt *node, *frames, *module;
+	struct ip_entry *buckets[4096];
+};
+
+struct report_ctx *report_ctx_new(sqlite3 *db)
+{
+	struct report_ctx *c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->db = db;
+	if (sqlite3_prepare_v2(db, "SELECT parent, ip FROM stack_nodes WHERE id = ?", -1, &c->node, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT function, file, line FROM frames WHERE ip = ? ORDER BY idx",
+			       -1, &c->frames, NULL) ||
+	    sqlite3_prepare_v2(db,
+			       "SELECT path, bias FROM modules WHERE start < ?1 AND end >= ?1"
+			       " ORDER BY id DESC LIMIT 1", -1, &c->module, NULL)) {
+		cz_error("database: %s", sqlite3_errmsg(db));
+		report_ctx_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void report_ctx_free(struct report_ctx *c)
+{
+	if (!c)
+		return;
+	sqlite3_finalize(c->node);
+	sqlite3_finalize(c->frames);
+	sqlite3_finalize(c->module);
+	for (size_t i = 0; i < 4096; i++)
+		while (c->buckets[i]) {
+			struct ip_entry *e = c->buckets[i];
+			c->buckets[i] = e->next;
+			free(e->frames);
+			free(e);
+		}
+	free(c);
+}
+
+static const char *basename_of(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+/* Functions that only pass an allocation on: a call site is never one. */
+static int allocator_function(const char *fn, const char *module)
+{
+	static const char *names[] = { "malloc", "calloc", "realloc", "reallocarray", "free",
+				       "posix_memalign", "aligned_alloc", "memalign", "valloc",
+				       "pvalloc", "strdup", "strndup", "__strdup", "__strndup", NULL };
+	if (fn) {
+		for (int i = 0; names[i]; i++)
+			if (!strcmp(fn, names[i]))
+				return 1;
+		if (!strncmp(fn, "operator new", 12) || !strncmp(fn, "operator delete", 15) ||
+		    !strncmp(fn, "cz_", 3) || !strncmp(fn, "cz__", 4))
+			return 1;
+	}
+	const char *b = basename_of(module);
+	return !strncmp(b, "libczprof.so", 12) || !strncmp(b, "libc.so", 7) ||
+	       !strncmp(b, "libstdc++.so", 12) || !strncmp(b, "ld-linux", 8);
+}
+
+static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
+{
+	size_t b = (size_t)((ip * 0x9E3779B97F4A7C15ull) >> 52);
+	for (struct ip_entry *e = c->buckets[b]; e; e = e->next)
+		if (e->ip == ip)
+			return e;
+	struct ip_entry *e = calloc(1, sizeof(*e));
+	if (!e)
+		return NULL;
+	e->ip = ip;
+	e->frames = calloc(MAX_INLINE, sizeof(*e->frames));
+	if (!e->frames) {
+		free(e);
+		return NULL;
+	}
+	char module[512] = "";
+	uint64_t bias = 0;
+	sqlite3_bind_int64(c->module, 1, (sqlite3_int64)ip);
+	if (sqlite3_step(c->module) == SQLITE_ROW) {
+		const char *p = (const char *)sqlite3_column_text(c->module, 0);
+		snprintf(module, sizeof(module), "%s", p ? p : "");
+		bias = (uint64_t)sqlite3_column_int64(c->module, 1);
+	}
+	sqlite3_reset(c->module);
+	sqlite3_bind_int64(c->frames, 1, (sqlite3_int64)ip);
+	while (e->n < MAX_INLINE && sqlite3_step(c->frames) == SQLITE_ROW) {
+		struct report_frame *f = &e->frames[e->n];
+		const char *fn = (const char *)sqlite3_column_text(c->frames, 0);
+		const char *file = (const char *)sqlite3_column_text(c->frames, 1);
+		int line = sqlite3_column_int(c->frames, 2);
+		if (!fn)
+			continue;
+		snprintf(f->function, sizeof(f->function), "%s", fn);
+		snprintf(f->file, sizeof(f->file), "%s", file ? file : "");
+		snprintf(f->module, sizeof(f->module), "%s", module);
+		if (file && line)
+			snprintf(f->name, sizeof(f->name), "%s (%s:%d)", fn, file, line);
+		else
+			snprintf(f->name, sizeof(f->name), "%s (%s)", fn, basename_of(module));
+		f->is_allocator = allocator_function(fn, module);
+		e->n++;
+	}
+	sqlite3_reset(c->frames);
+	if (e->n == 0) { /* no symbol: module+offset, never a guess */
+		struct report_frame *f = &e->frames[0];
+		snprintf(f->module, sizeof(f->module), "%s", module);
+		if (*module)
+			snprintf(f->name, sizeof(f->name), "%s+0x%llx", basename_of(module),
+				 (unsigned long long)(ip - bias));
+		else
+			snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)ip);
+		f->is_allocator = *module && allocator_function(NULL, module);
+		e->n = 1;
+	}
+	e->next = c->buckets[b];
+	c->buckets[b] = e;
+	return e;
+}
+
+int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *frames, int max)
+{
+	int n = 0;
+	for (int guard = 0; stack && n < max && guard < 1024; guard++) {
+		sqlite3_bind_int64(c->node, 1, (sqlite3_int64)stack);
+		if (sqlite3_step(c->node) != SQLITE_ROW) {
+			sqlite3_reset(c->node);
+			break;
+		}
+		uint64_t parent = (uint64_t)sqlite3_column_int64(c->node, 0);
+		uint64_t ip = (uint64_t)sqlite3_column_int64(c->node, 1);
+		sqlite3_reset(c->node);
+		struct ip_entry *e = lookup_ip(c, ip);
+		for (int i = 0; e && i < e->n && n < max; i++)
+			frames[n++] = e->frames[i];
+		stack = parent;
+	}
+	return n;
+}
+
+void report_site(struct report_ctx *c, uint64_t stack, char *buf)
+{
+	struct report_frame frames[64];
+	int n = report_stack(c, stack, frames, 64);
+	for (int i = 0; i < n; i++)
+		if (!frames[i].is_allocator) {
+			snprintf(buf, REPORT_NAME_MAX, "%s", frames[i].name);
+			return;
+		}
+	snprintf(buf, REPORT_NAME_MAX, "%s", n ? frames[0].name : "(no stack)");
+}
+
+void report_json_string(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static char *meta_text(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL))
+		return NULL;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		out = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
+int64_t report_meta_int(sqlite3 *db, const char *key)
+{
+	char *t = meta_text(db, key);
+	int64_t v = t ? strtoll(t, NULL, 10) : 0;
+	free(t);
+	return v;
+}
+
+void report_header(sqlite3 *db, const char *report, const char *trace)
+{
+	char *cmd = meta_text(db, "cmdline");
+	printf("czprof %s: %s (pid %lld), trace %s\n", report, cmd ? cmd : "?",
+	       (long long)report_meta_int(db, "pid"), trace);
+	free(cmd);
+	char *cut = meta_text(db, "cut_reason");
+	if (cut)
+		printf("warning: the trace was cut at byte %lld (%s): figures cover what was recorded before\n",
+		       (long long)report_meta_int(db, "truncated_at"), cut);
+	free(cut);
+}
