@@ -1,0 +1,72 @@
+# czprof load and czprof leaks on programs with exactly known behaviour.
+. tests/e2e/lib.sh
+P=$TESTBIN/progs
+q() { sqlite3 "$1.db" "$2"; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+"$CZPROF" record -o ex.czt "$P/rec_exact" 2>/dev/null
+check load_runs "$CZPROF" load ex.czt
+expect_eq load_db_mode "$(stat -c %a ex.czt.db)" 600
+expect_eq load_allocations "$(q ex.czt 'select count(*) from allocations')" 1007
+expect_eq load_leaked "$(q ex.czt 'select count(*) || " " || sum(size) from leaks')" "7 777"
+expect_eq load_peak "$(q ex.czt "select group_concat(value, ' ') from meta where key in ('peak_bytes','peak_blocks') order by key")" "7 777"
+expect_eq load_temporary "$(q ex.czt 'select count(*) from allocations where temporary = 1')" 1000
+expect_eq load_end "$(q ex.czt "select value from meta where key = 'end_how'")" exit
+expect_eq load_leak_line "$(q ex.czt "select distinct f.function || ':' || f.line from leaks l join stack_nodes n on n.id = l.stack join frames f on f.ip = n.ip and f.idx = 0")" "leak_some:19"
+
+# leaks: the site, its figures, JSON that parses and agrees
+out=$("$CZPROF" leaks ex.czt)
+expect_match leaks_site "$out" "777 B +7  leak_some \(tests/progs/rec_exact.c:19\)"
+expect_match leaks_totals "$out" "777 B in 7 blocks leaked from 1 site"
+j=$("$CZPROF" leaks --json ex.czt)
+expect_eq leaks_json_bytes "$(echo "$j" | json 'd["leaked_bytes"]')" 777
+expect_eq leaks_json_site "$(echo "$j" | json 'd["sites"][0]["site"]')" "leak_some (tests/progs/rec_exact.c:19)"
+expect_eq leaks_json_caller "$(echo "$j" | json 'd["sites"][0]["stacks"][0]["frames"][1]')" "main (tests/progs/rec_exact.c:28)"
+check_fails leaks_fail_flag "$CZPROF" leaks --fail ex.czt
+"$CZPROF" record -o var.czt "$P/rec_variants" 2>/dev/null
+check leaks_fail_flag_clean "$CZPROF" leaks --fail var.czt
+expect_eq realloc_chain "$(q var.czt "select a.fn || '<-' || b.fn from allocations a join allocations b on a.realloc_from = b.id")" "realloc<-calloc"
+
+# suppressions: user file and the built-in stdio buffer, both shown
+echo "leak:leak_some" >supp
+out=$("$CZPROF" leaks --suppressions supp ex.czt)
+expect_match suppression_moves_site "$out" "suppressed: 777 B in 7 blocks from 1 site"
+check leaks_fail_suppressed "$CZPROF" leaks --fail --suppressions supp ex.czt
+echo "bogus line" >badsupp
+check_fails bad_suppression_file "$CZPROF" leaks --suppressions badsupp ex.czt
+"$CZPROF" record -o demo.czt "$TESTBIN/../examples/demo" >/dev/null 2>&1
+out=$("$CZPROF" leaks demo.czt)
+expect_match demo_lookup_site "$out" "11.7 KiB +500  lookup \(examples/demo.c:25\)"
+expect_match demo_table_site "$out" "8.0 KiB +1  main \(examples/demo.c:67\)"
+expect_match demo_stdio_suppressed "$out" "4.0 KiB +1  main \(examples/demo.c:80\)  \[_IO_file_doallocate\]"
+
+# the database is reused while the trace is unchanged, rebuilt when it changes
+before=$(stat -c %Y.%s ex.czt.db; ls -i ex.czt.db | cut -d' ' -f1)
+sleep 1
+"$CZPROF" leaks ex.czt >/dev/null
+expect_eq db_reused "$(stat -c %Y.%s ex.czt.db; ls -i ex.czt.db | cut -d' ' -f1)" "$before"
+touch ex.czt
+"$CZPROF" leaks ex.czt >/dev/null
+inode=$(ls -i ex.czt.db | cut -d' ' -f1)
+if [ "$inode" != "$(echo "$before" | tail -n 1)" ]; then ok db_rebuilt_when_trace_changes; else bad db_rebuilt_when_trace_changes "same file"; fi
+
+# four threads freeing each other's blocks: no false leaks or unmatched frees
+"$CZPROF" record -o thr.czt "$P/rec_threads" 2>/dev/null
+"$CZPROF" load thr.czt 2>/dev/null
+expect_eq threads_unmatched "$(q thr.czt "select value from meta where key='unmatched_frees'")" 0
+expect_eq threads_conflicts "$(q thr.czt "select value from meta where key='address_conflicts'")" 0
+expect_eq threads_cross_frees "$(q thr.czt 'select count(*) from allocations where free_tid != tid')" 80000
+
+# bad input: one line, non-zero, no database left behind
+cp /etc/passwd notatrace.czt
+check_fails not_a_trace "$CZPROF" leaks notatrace.czt
+expect_match not_a_trace_message "$(cat "$WORK/.out")" "^czprof: 'notatrace.czt': not a czprof trace$"
+expect_eq not_a_trace_no_db "$(ls notatrace.czt.db* 2>/dev/null | wc -l)" 0
+check_fails missing_trace "$CZPROF" leaks nothing.czt
+check_fails bad_flag "$CZPROF" leaks --bogus ex.czt
+size=$(stat -c %s ex.czt)
+head -c $((size * 2 / 3)) ex.czt >cut.czt
+"$CZPROF" leaks cut.czt >cut.out 2>cut.err
+expect_eq cut_trace_status $? 0
+expect_match cut_trace_warning "$(cat cut.err)" "trace cut at byte [0-9]+"
+expect_match cut_trace_noted "$(cat cut.out)" "the trace was cut"
