@@ -14,14 +14,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "record", cmd_record, "run a program and record its allocations to a trace" },
-	{ "top", cmd_top, "live view of a running program's heap (ncurses)" },
 	{ "leaks", cmd_leaks, "blocks never freed, by call site" },
-	{ "peak", cmd_peak, "when the heap peaked and who held it" },
-	{ "arenas", cmd_arenas, "every arena and pool: lifetime, footprint, waste" },
-	{ "stats", cmd_stats, "summary figures: calls, bytes, sizes, threads" },
-	{ "hotspots", cmd_hotspots, "call sites by number of allocations" },
-	{ "temporary", cmd_temporary, "allocations freed right away, by call site" },
-	{ "sql", cmd_sql, "run SQL against the trace's database" },
+	{ "sql", cmd_sql, "run SQL against the trace's database (read-only)" },
 	{ "load", cmd_load, "build the trace's SQLite database (reports do it when needed)" },
 	{ "dump", cmd_dump, "list every record of a trace (format debugging)" },
 };

@@ -1,0 +1,175 @@
+/*
+ * cmd_sql.c - `czprof sql TRACE "SELECT ..."`: the user's own questions,
+ * against the database opened read-only; an authorizer also refuses
+ * writes and ATTACH, so a query cannot touch other files.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/tracedb.h"
+#include "cli/util.h"
+
+static const char usage[] =
+	"usage: czprof sql [--json | --csv] TRACE \"SELECT ...\"\n\n"
+	"Runs SQL against the trace's database (built on first use; tables in\n"
+	"cli/SCHEMA.md: allocations, leaks, stack_nodes, frames, modules, threads,\n"
+	"timeline, meta).  Read-only.  Prints an aligned table, or JSON (an array of\n"
+	"objects) or CSV.\n";
+
+static int deny_writes(void *arg, int action, const char *a, const char *b, const char *c,
+		       const char *d)
+{
+	(void)arg; (void)a; (void)b; (void)c; (void)d;
+	switch (action) {
+	case SQLITE_SELECT: case SQLITE_READ: case SQLITE_FUNCTION: case SQLITE_RECURSIVE:
+		return SQLITE_OK;
+	case SQLITE_PRAGMA:
+		return b ? SQLITE_DENY : SQLITE_OK; /* reading a pragma, not setting one */
+	}
+	return SQLITE_DENY;
+}
+
+static void csv_field(const char *s)
+{
+	if (!strpbrk(s, ",\"\r\n")) {
+		fputs(s, stdout);
+		return;
+	}
+	putchar('"');
+	for (; *s; s++) {
+		if (*s == '"')
+			putchar('"');
+		putchar(*s);
+	}
+	putchar('"');
+}
+
+int cmd_sql(int argc, char **argv)
+{
+	int json = 0, csv = 0;
+	const char *trace = NULL, *sql = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (cz_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "--csv")) {
+			csv = 1;
+		} else if (argv[i][0] == '-' && argv[i][1] && !trace) {
+			return cz_error("sql: unknown option '%s'", argv[i]), 2;
+		} else if (!trace) {
+			trace = argv[i];
+		} else if (!sql) {
+			sql = argv[i];
+		} else {
+			return cz_error("sql: give the query as one argument (quote it)"), 2;
+		}
+	}
+	if (!trace || !sql) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	sqlite3 *db = tracedb_open(trace);
+	if (!db)
+		return 1;
+	sqlite3_set_authorizer(db, deny_writes, NULL);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
+		cz_error("sql: %s", sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return 1;
+	}
+	int cols = sqlite3_column_count(s), rc;
+	/* rows are collected first so a table can be aligned */
+	size_t n = 0, cap = 0;
+	char **cells = NULL;
+	int *is_num = calloc((size_t)cols + 1, sizeof(int));
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((n + 1) * (size_t)cols > cap) {
+			cap = cap ? cap * 2 : 256 * (size_t)(cols ? cols : 1);
+			char **nc = realloc(cells, cap * sizeof(char *));
+			if (!nc)
+				break;
+			cells = nc;
+		}
+		for (int c = 0; c < cols; c++) {
+			const char *t = (const char *)sqlite3_column_text(s, c);
+			int type = sqlite3_column_type(s, c);
+			cells[n * (size_t)cols + (size_t)c] = t ? strdup(t) : NULL;
+			if (type == SQLITE_INTEGER || type == SQLITE_FLOAT)
+				is_num[c] = 1;
+		}
+		n++;
+	}
+	int ret = 0;
+	if (rc != SQLITE_DONE) {
+		cz_error("sql: %s", sqlite3_errmsg(db));
+		ret = 1;
+	} else if (json) {
+		printf("[");
+		for (size_t r = 0; r < n; r++) {
+			printf(r ? ",\n {" : "{");
+			for (int c = 0; c < cols; c++) {
+				const char *v = cells[r * (size_t)cols + (size_t)c];
+				printf(c ? ", " : "");
+				report_json_string(stdout, sqlite3_column_name(s, c));
+				printf(": ");
+				if (!v)
+					printf("null");
+				else if (is_num[c])
+					printf("%s", v);
+				else
+					report_json_string(stdout, v);
+			}
+			printf("}");
+		}
+		printf("]\n");
+	} else if (csv) {
+		for (int c = 0; c < cols; c++) {
+			printf(c ? "," : "");
+			csv_field(sqlite3_column_name(s, c));
+		}
+		printf("\n");
+		for (size_t r = 0; r < n; r++) {
+			for (int c = 0; c < cols; c++) {
+				const char *v = cells[r * (size_t)cols + (size_t)c];
+				printf(c ? "," : "");
+				csv_field(v ? v : "");
+			}
+			printf("\n");
+		}
+	} else {
+		size_t *w = calloc((size_t)cols + 1, sizeof(size_t));
+		for (int c = 0; c < cols; c++)
+			w[c] = strlen(sqlite3_column_name(s, c));
+		for (size_t r = 0; r < n; r++)
+			for (int c = 0; c < cols; c++) {
+				const char *v = cells[r * (size_t)cols + (size_t)c];
+				size_t len = v ? strlen(v) : 4;
+				if (len > w[c])
+					w[c] = len;
+			}
+		for (int c = 0; c < cols; c++)
+			printf("%s%-*s", c ? "  " : "", (int)w[c], sqlite3_column_name(s, c));
+		printf("\n");
+		for (size_t r = 0; r < n; r++) {
+			for (int c = 0; c < cols; c++) {
+				const char *v = cells[r * (size_t)cols + (size_t)c];
+				printf(is_num[c] ? "%s%*s" : "%s%-*s", c ? "  " : "", (int)w[c], v ? v : "NULL");
+			}
+			printf("\n");
+		}
+		free(w);
+	}
+	for (size_t i = 0; i < n * (size_t)cols; i++)
+		free(cells[i]);
+	free(cells);
+	free(is_num);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return ret;
+}
