@@ -10,6 +10,7 @@ int cmd_record(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
+int cmd_peak(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
 
 #endif

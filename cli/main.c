@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{ "record", cmd_record, "run a program and record its allocations to a trace" },
 	{ "leaks", cmd_leaks, "blocks never freed, by call site" },
+	{ "peak", cmd_peak, "when the heap peaked and who held it" },
 	{ "sql", cmd_sql, "run SQL against the trace's database (read-only)" },
 	{ "load", cmd_load, "build the trace's SQLite database (reports do it when needed)" },
 	{ "dump", cmd_dump, "list every record of a trace (format debugging)" },

@@ -70,3 +70,22 @@ head -c $((size * 2 / 3)) ex.czt >cut.czt
 expect_eq cut_trace_status $? 0
 expect_match cut_trace_warning "$(cat cut.err)" "trace cut at byte [0-9]+"
 expect_match cut_trace_noted "$(cat cut.out)" "the trace was cut"
+
+# peak: the exact figures and the sites held at that instant
+out=$("$CZPROF" peak ex.czt)
+expect_match peak_line "$out" "peak: 777 B in 7 blocks at "
+expect_match peak_site "$out" "777 B +7  leak_some \(tests/progs/rec_exact.c:19\)"
+j=$("$CZPROF" peak --json demo.czt)
+expect_eq peak_json_sites_sum "$(echo "$j" | json 'sum(s["bytes"] for s in d["sites"]) == d["peak_bytes"]')" True
+expect_eq peak_json_top "$(echo "$j" | json 'd["sites"][0]["site"]')" "make_text (examples/demo.c:48)"
+expect_eq peak_json_text_buffer "$(echo "$j" | json 'd["sites"][0]["bytes"]')" 40001
+
+# sql: read-only, table / json / csv
+expect_eq sql_table "$("$CZPROF" sql ex.czt "select fn, count(*) n from allocations group by fn" | tail -n 1 | tr -s ' ')" "malloc 1007"
+expect_eq sql_json "$("$CZPROF" sql --json ex.czt "select count(*) as n from leaks" | json 'd[0]["n"]')" 7
+expect_eq sql_csv "$("$CZPROF" sql --csv ex.czt "select 'a,b' as x, 2 as y" | tail -n 1)" '"a,b",2'
+check_fails sql_no_writes "$CZPROF" sql ex.czt "delete from allocations"
+check_fails sql_no_attach "$CZPROF" sql ex.czt "attach 'other.db' as o"
+expect_eq sql_still_there "$("$CZPROF" sql --csv ex.czt "select count(*) from allocations" | tail -n 1)" 1007
+check_fails sql_bad_query "$CZPROF" sql ex.czt "select x from nowhere"
+expect_match sql_bad_query_message "$(cat "$WORK/.out")" "^czprof: sql: no such table: nowhere"

@@ -1,0 +1,172 @@
+/*
+ * cmd_peak.c - `czprof peak`: when the heap was largest and which call
+ * sites held it at that instant, with a sparkline of live bytes over time.
+ * "Live at the peak" is exact: allocated at or before the peak event and
+ * freed after it, in the global event order (alloc_seq / free_seq).
+ */
+#include <langinfo.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/tracedb.h"
+#include "cli/util.h"
+
+static const char usage[] =
+	"usage: czprof peak [--json] [-n N] TRACE\n\n"
+	"When the heap peaked (time, bytes, blocks), the call sites holding memory at\n"
+	"that instant, biggest first, and live bytes over the run as a sparkline.\n\n"
+	"  --json        machine-readable output\n"
+	"  -n, --limit N show at most N sites (default 20; 0 = all)\n";
+
+#define SPARK_WIDTH 60
+
+struct held {
+	char name[REPORT_NAME_MAX];
+	uint64_t bytes, blocks;
+};
+
+static int by_bytes(const void *a, const void *b)
+{
+	const struct held *x = a, *y = b;
+	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->name, y->name);
+}
+
+static void sparkline(sqlite3 *db, uint64_t duration)
+{
+	uint64_t col[SPARK_WIDTH] = { 0 }, max = 0;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &s, NULL))
+		return;
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		uint64_t t = (uint64_t)sqlite3_column_int64(s, 0), b = (uint64_t)sqlite3_column_int64(s, 1);
+		size_t k = duration ? (size_t)((double)t / (double)duration * (SPARK_WIDTH - 1)) : 0;
+		if (k >= SPARK_WIDTH)
+			k = SPARK_WIDTH - 1;
+		if (b > col[k])
+			col[k] = b;
+		if (b > max)
+			max = b;
+	}
+	sqlite3_finalize(s);
+	setlocale(LC_CTYPE, "");
+	int utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	static const char *blocks[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char ascii[] = " .:-=+*#";
+	printf("live bytes over time: ");
+	for (int k = 0; k < SPARK_WIDTH; k++) {
+		int level = max ? (int)((double)col[k] / (double)max * 7.0 + 0.5) : 0;
+		if (utf8)
+			fputs(blocks[level], stdout);
+		else
+			putchar(ascii[level]);
+	}
+	char m[32];
+	printf(" (max %s)\n", cz_human_size(max, m));
+}
+
+int cmd_peak(int argc, char **argv)
+{
+	const char *trace = NULL;
+	int json = 0, limit = 20;
+	for (int i = 1; i < argc; i++) {
+		if (cz_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit")) {
+			char *end;
+			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
+			if (i + 1 >= argc || *end || v < 0)
+				return cz_error("peak: %s takes a number", argv[i]), 2;
+			limit = (int)v;
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cz_error("peak: unknown option '%s'", argv[i]), 2;
+		} else if (!trace) {
+			trace = argv[i];
+		} else {
+			return cz_error("peak: one trace at a time"), 2;
+		}
+	}
+	if (!trace) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	sqlite3 *db = tracedb_open(trace);
+	if (!db)
+		return 1;
+	int64_t bytes = report_meta_int(db, "peak_bytes"), blocks = report_meta_int(db, "peak_blocks");
+	int64_t t = report_meta_int(db, "peak_time"), seq = report_meta_int(db, "peak_seq");
+	int64_t duration = report_meta_int(db, "duration_ns");
+	struct report_ctx *c = report_ctx_new(db);
+	struct held *held = NULL;
+	size_t n = 0;
+	sqlite3_stmt *s = NULL;
+	int ret = 1;
+	if (!c || sqlite3_prepare_v2(db,
+				     "SELECT stack, SUM(size), COUNT(*) FROM allocations WHERE alloc_seq <= ?1"
+				     " AND (free_seq IS NULL OR free_seq > ?1) GROUP BY stack", -1, &s, NULL)) {
+		cz_error("database: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, seq);
+	while (bytes > 0 && sqlite3_step(s) == SQLITE_ROW) {
+		char name[REPORT_NAME_MAX];
+		report_site(c, (uint64_t)sqlite3_column_int64(s, 0), name);
+		size_t k;
+		for (k = 0; k < n && strcmp(held[k].name, name); k++)
+			;
+		if (k == n) {
+			struct held *nh = realloc(held, (n + 1) * sizeof(*held));
+			if (!nh)
+				goto out;
+			held = nh;
+			memset(&held[n], 0, sizeof(*held));
+			snprintf(held[n].name, sizeof(held[n].name), "%s", name);
+			n++;
+		}
+		held[k].bytes += (uint64_t)sqlite3_column_int64(s, 1);
+		held[k].blocks += (uint64_t)sqlite3_column_int64(s, 2);
+	}
+	qsort(held, n, sizeof(*held), by_bytes);
+	size_t shown = limit && (size_t)limit < n ? (size_t)limit : n;
+	char a[32], b[32], d[32];
+	if (json) {
+		printf("{\"trace\": ");
+		report_json_string(stdout, trace);
+		printf(", \"peak_bytes\": %lld, \"peak_blocks\": %lld, \"peak_time_ns\": %lld, \"sites\": [",
+		       (long long)bytes, (long long)blocks, (long long)t);
+		for (size_t k = 0; k < shown; k++) {
+			printf(k ? ", {\"site\": " : "{\"site\": ");
+			report_json_string(stdout, held[k].name);
+			printf(", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)held[k].bytes,
+			       (unsigned long long)held[k].blocks);
+		}
+		printf("]}\n");
+	} else {
+		report_header(db, "peak", trace);
+		printf("\npeak: %s in %lld blocks at %s of %s\n", cz_human_size((uint64_t)bytes, a),
+		       (long long)blocks, cz_human_time((uint64_t)t, b), cz_human_time((uint64_t)duration, d));
+		sparkline(db, (uint64_t)duration);
+		if (n) {
+			printf("\n%12s %8s  %s\n", "BYTES", "BLOCKS", "HELD BY");
+			for (size_t k = 0; k < shown; k++)
+				printf("%12s %8llu  %s\n", cz_human_size(held[k].bytes, a),
+				       (unsigned long long)held[k].blocks, held[k].name);
+			if (shown < n)
+				printf("  ... %zu more sites (-n 0 shows all)\n", n - shown);
+		}
+	}
+	ret = 0;
+out:
+	free(held);
+	sqlite3_finalize(s);
+	report_ctx_free(c);
+	sqlite3_close(db);
+	return ret;
+}
