@@ -240,7 +240,8 @@ int cmd_leaks(int argc, char **argv)
 		st->bytes += s.bytes;
 		st->blocks += s.blocks;
 	}
-	qsort(sites, n_sites, sizeof(*sites), by_bytes);
+	if (n_sites)
+		qsort(sites, n_sites, sizeof(*sites), by_bytes);
 	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0;
 	size_t n_real = 0, n_sup = 0;
 	for (size_t k = 0; k < n_sites; k++) {

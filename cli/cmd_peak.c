@@ -133,7 +133,8 @@ int cmd_peak(int argc, char **argv)
 		held[k].bytes += (uint64_t)sqlite3_column_int64(s, 1);
 		held[k].blocks += (uint64_t)sqlite3_column_int64(s, 2);
 	}
-	qsort(held, n, sizeof(*held), by_bytes);
+	if (n)
+		qsort(held, n, sizeof(*held), by_bytes);
 	size_t shown = limit && (size_t)limit < n ? (size_t)limit : n;
 	char a[32], b[32], d[32];
 	if (json) {

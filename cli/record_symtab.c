@@ -178,7 +178,8 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		goto out;
 	}
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_SYMBOLS, 0, 0);
-	qsort(ips, n_ips, sizeof(*ips), cmp_u64);
+	if (n_ips)
+		qsort(ips, n_ips, sizeof(*ips), cmp_u64);
 	for (size_t i = 0; i < n_ips; i++) {
 		if (i && ips[i] == ips[i - 1])
 			continue;
