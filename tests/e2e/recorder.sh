@@ -60,13 +60,15 @@ expect_eq fork_unfollowed_no_child "$(ls fork.*.czt 2>/dev/null | wc -l)" 0
 expect_eq fork_unfollowed_parent "$(field fork.czt live_bytes)" 300
 
 # SIGKILL: everything made more than ~100 ms before the kill is in the file
-rec kill.czt "$P/rec_kill" "$WORK/count" &
+# env execs the program, so $! is the program itself
+env CZPROF_OUTPUT="$WORK/kill.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_kill" "$WORK/count" &
 pid=$!
 sleep 1
 before=$(cat "$WORK/count" 2>/dev/null || echo 0)
 sleep 0.4
 kill -9 $pid
 wait $pid 2>/dev/null
+if kill -0 $pid 2>/dev/null; then bad kill_target "the program survived"; kill -9 $pid; fi
 got=$(field kill.czt allocs)
 if [ "${before:-0}" -gt 0 ] && [ "${got:-0}" -ge "$before" ]; then
 	ok kill_keeps_events

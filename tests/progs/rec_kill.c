@@ -15,6 +15,9 @@ int main(int argc, char **argv)
 	int fd = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	char line[32];
 	struct timespec pause = { 0, 1000000 };
+	/* a safety net: a test that fails to kill it must not leave it
+	 * running (and allocating) for ever */
+	alarm(30);
 	for (unsigned long n = 1;; n++) {
 		((volatile char *)malloc(64))[0] = 1;
 		if (n % 1000 == 0) {
