@@ -1,0 +1,193 @@
+/*
+ * test_load.c - czprof load on synthetic traces written with the encoder:
+ * exact pairing, realloc chains, cross-thread reuse, peak, temporary flags,
+ * unmatched frees, cut traces, database reuse and failed loads.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "czt.h"
+#include "cli/tracedb.h"
+#include "tests/unit.h"
+
+static uint8_t file[1 << 16];
+static size_t file_len;
+static char dir[64], trace[128], dbp[160];
+
+static void begin(void)
+{
+	struct czt_header h = { .major = CZT_VERSION_MAJOR, .minor = CZT_VERSION_MINOR,
+				.pid = 7, .ppid = 1, .clock = 1 };
+	file_len = czt_header_encode(file, sizeof(file), &h);
+}
+
+static void put_chunk(struct czt_enc *e)
+{
+	file_len += czt_enc_finish(e);
+}
+
+static struct czt_enc enc;
+static void events(uint64_t tid, uint64_t base)
+{
+	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, tid, base);
+}
+
+static void save(size_t len)
+{
+	snprintf(trace, sizeof(trace), "%s/t.czt", dir);
+	snprintf(dbp, sizeof(dbp), "%s/t.czt.db", dir);
+	int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, file, len) == (ssize_t)len);
+	close(fd);
+}
+
+static long long q(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	long long v = -999;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -998;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static long long meta(sqlite3 *db, const char *key)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT value FROM meta WHERE key='%s'", key);
+	return q(db, sql);
+}
+
+/* Thread 2's chunk is written first; thread 1 frees 0x1000 at t=10 and
+ * thread 2 reuses the address at t=20. */
+static void write_basic(void)
+{
+	begin();
+	events(2, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 20, 0x1000, 64, 0);   /* reuse, leaked */
+	czt_enc_free(&enc, 60, 0x9999);                           /* unmatched */
+	put_chunk(&enc);
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 100, 0);   /* freed at 10 */
+	czt_enc_alloc(&enc, CZT_REC_CALLOC, 2, 0x2000, 50, 0);    /* realloc'd */
+	czt_enc_free(&enc, 10, 0x1000);
+	czt_enc_realloc(&enc, CZT_REC_REALLOC, 30, 31, 0x2000, 0x3000, 500, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 40, 0x4000, 8, 0);    /* temporary */
+	czt_enc_free(&enc, 41, 0x4000);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 42, 0, 8, 0);         /* failed */
+	put_chunk(&enc);
+}
+
+TEST(pairing_peak_temporary)
+{
+	write_basic();
+	save(file_len);
+	unlink(dbp);
+	sqlite3 *db = tracedb_open(trace);
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 5);
+	/* cross-thread: the reuse at t=20 is a new row, the first is freed at 10 */
+	CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE addr=4096 AND size=100"), 10);
+	CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE addr=4096 AND size=64"), (unsigned long long)-1);
+	CHECK_EQ_U(q(db, "SELECT tid FROM allocations WHERE addr=4096 AND size=64"), 2);
+	/* realloc chain */
+	CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE addr=8192"), 30);
+	CHECK_EQ_U(q(db, "SELECT a.size FROM allocations a JOIN allocations b ON a.realloc_from=b.id WHERE b.addr=8192"), 500);
+	CHECK_EQ_U(q(db, "SELECT temporary FROM allocations WHERE addr=16384"), 1);
+	/* the calloc closed by realloc at t=30 also counts: its free part comes
+	 * before the realloc's allocation, with nothing in between */
+	CHECK_EQ_U(q(db, "SELECT temporary FROM allocations WHERE addr=8192"), 1);
+	CHECK_EQ_U(q(db, "SELECT temporary FROM allocations WHERE addr=4096 AND size=100"), 0);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations WHERE temporary=1"), 2);
+	/* live: 100+50 -> 150 at t=2; 50 at 10; 114 at 20; 564 at 31 (peak) */
+	CHECK_EQ_U(meta(db, "peak_bytes"), 572);
+	CHECK_EQ_U(meta(db, "peak_blocks"), 3);
+	CHECK_EQ_U(meta(db, "unmatched_frees"), 1);
+	CHECK_EQ_U(meta(db, "failed_allocs"), 1);
+	CHECK_EQ_U(meta(db, "leaked_bytes"), 564);
+	CHECK_EQ_U(meta(db, "leaked_blocks"), 2);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM leaks"), 2);
+	sqlite3_close(db);
+}
+
+TEST(reuse_and_rebuild)
+{
+	write_basic();
+	save(file_len);
+	unlink(dbp);
+	sqlite3 *db = tracedb_open(trace);
+	sqlite3_close(db);
+	struct stat a, b;
+	CHECK(stat(dbp, &a) == 0);
+	db = tracedb_open(trace);
+	sqlite3_close(db);
+	CHECK(stat(dbp, &b) == 0);
+	CHECK_EQ_U(a.st_ino, b.st_ino); /* reused: not renamed over */
+	/* a changed trace (one chunk fewer) is rebuilt */
+	begin();
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 7, 0);
+	put_chunk(&enc);
+	save(file_len);
+	db = tracedb_open(trace);
+	CHECK(db != NULL);
+	if (db) {
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 1);
+		CHECK_EQ_U(meta(db, "leaked_bytes"), 7);
+		sqlite3_close(db);
+	}
+}
+
+TEST(truncated_loads_whole_chunks)
+{
+	begin();
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 0);
+	put_chunk(&enc);
+	size_t whole = file_len;
+	events(1, 5);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 6, 0x2000, 20, 0);
+	put_chunk(&enc);
+	save(file_len - 3);
+	unlink(dbp);
+	sqlite3 *db = tracedb_open(trace);
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 1);
+	CHECK_EQ_U(meta(db, "truncated_at"), whole);
+	sqlite3_close(db);
+}
+
+TEST(not_a_trace_leaves_nothing)
+{
+	memset(file, 'x', 100);
+	save(100);
+	unlink(dbp);
+	CHECK(tracedb_open(trace) == NULL);
+	CHECK(access(dbp, F_OK) != 0);
+	CHECK(tracedb_load(trace, dbp, 0) == -1);
+	CHECK(access(dbp, F_OK) != 0);
+}
+
+int main(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/czload.XXXXXX");
+	if (!mkdtemp(dir))
+		return 1;
+	RUN(pairing_peak_temporary);
+	RUN(reuse_and_rebuild);
+	RUN(truncated_loads_whole_chunks);
+	RUN(not_a_trace_leaves_nothing);
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (system(cmd) != 0)
+		return 1;
+	return unit_done();
+}
