@@ -89,3 +89,14 @@ check_fails sql_no_attach "$CZPROF" sql ex.czt "attach 'other.db' as o"
 expect_eq sql_still_there "$("$CZPROF" sql --csv ex.czt "select count(*) from allocations" | tail -n 1)" 1007
 check_fails sql_bad_query "$CZPROF" sql ex.czt "select x from nowhere"
 expect_match sql_bad_query_message "$(cat "$WORK/.out")" "^czprof: sql: no such table: nowhere"
+
+# hotspots and temporary: call sites by count
+out=$("$CZPROF" hotspots ex.czt)
+expect_match hotspots_top "$out" "1000 +31.2 KiB  make_pair \(tests/progs/rec_exact.c:11\)"
+expect_match hotspots_second "$out" "7 +777 B  leak_some \(tests/progs/rec_exact.c:19\)"
+expect_match hotspots_total "$out" "1007 allocations, 32.0 KiB, from 2 sites"
+j=$("$CZPROF" temporary --json ex.czt)
+expect_eq temporary_json_count "$(echo "$j" | json 'd["count"]')" 1000
+expect_eq temporary_json_site "$(echo "$j" | json 'd["sites"][0]["site"]')" "make_pair (tests/progs/rec_exact.c:11)"
+expect_eq temporary_none_in_leaks "$(echo "$j" | json 'len(d["sites"])')" 1
+check_fails hotspots_bad_flag "$CZPROF" hotspots --bogus ex.czt
