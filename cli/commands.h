@@ -11,6 +11,7 @@ int cmd_dump(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_sql(int argc, char **argv);
 int cmd_peak(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_temporary(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);

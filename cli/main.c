@@ -16,6 +16,7 @@ static const struct command commands[] = {
 	{ "record", cmd_record, "run a program and record its allocations to a trace" },
 	{ "leaks", cmd_leaks, "blocks never freed, by call site" },
 	{ "peak", cmd_peak, "when the heap peaked and who held it" },
+	{ "stats", cmd_stats, "summary figures: calls, bytes, sizes, threads" },
 	{ "hotspots", cmd_hotspots, "call sites by number of allocations" },
 	{ "temporary", cmd_temporary, "allocations freed right away, by call site" },
 	{ "sql", cmd_sql, "run SQL against the trace's database (read-only)" },

@@ -100,3 +100,15 @@ expect_eq temporary_json_count "$(echo "$j" | json 'd["count"]')" 1000
 expect_eq temporary_json_site "$(echo "$j" | json 'd["sites"][0]["site"]')" "make_pair (tests/progs/rec_exact.c:11)"
 expect_eq temporary_none_in_leaks "$(echo "$j" | json 'len(d["sites"])')" 1
 check_fails hotspots_bad_flag "$CZPROF" hotspots --bogus ex.czt
+
+# stats: exact figures of a known run
+j=$("$CZPROF" stats --json var.czt)
+expect_eq stats_allocations "$(echo "$j" | json 'd["allocations"]')" 9
+expect_eq stats_each_function_once "$(echo "$j" | json 'sorted(set(v["calls"] for v in d["functions"].values()))')" "[1]"
+expect_eq stats_functions "$(echo "$j" | json 'len(d["functions"])')" 9
+expect_eq stats_total_bytes "$(echo "$j" | json 'd["total_bytes"]')" 630
+expect_eq stats_end "$(echo "$j" | json 'd["end_how"] + " " + str(d["end_value"])')" "exit 0"
+expect_eq stats_histogram_total "$(echo "$j" | json 'sum(b["count"] for b in d["size_histogram"])')" 9
+j=$("$CZPROF" stats --json thr.czt)
+expect_eq stats_threads "$(echo "$j" | json 'sorted(t["allocations"] for t in d["threads"])[1:]')" "[20000, 20000, 20000, 20000]"
+expect_match stats_text "$("$CZPROF" stats ex.czt)" "leaked +777 B in 7 blocks"

@@ -1,0 +1,179 @@
+/*
+ * cmd_stats.c - `czprof stats`: the figures of a whole run on one screen:
+ * duration, calls per function, bytes, the peak, leaks, temporary
+ * allocations, a histogram of sizes, and per-thread totals.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "cli/report.h"
+#include "cli/tracedb.h"
+#include "cli/util.h"
+
+static const char usage[] =
+	"usage: czprof stats [--json] TRACE\n\n"
+	"Summary figures of a recorded run: duration, calls per function, total,\n"
+	"peak and leaked bytes, temporary allocations, a histogram of allocation\n"
+	"sizes (power-of-two buckets), per-thread totals, frees of unknown blocks,\n"
+	"failed calls and how the process ended.\n\n"
+	"  --json   machine-readable output\n";
+
+#define BUCKETS 48
+
+static int query_int(sqlite3 *db, const char *sql, int64_t *out)
+{
+	sqlite3_stmt *s;
+	*out = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
+		return cz_error("database: %s", sqlite3_errmsg(db));
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*out = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return 0;
+}
+
+int cmd_stats(int argc, char **argv)
+{
+	const char *trace = NULL;
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (cz_is_help(argv[i])) {
+			fputs(usage, stdout);
+			return 0;
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			return cz_error("stats: unknown option '%s'", argv[i]), 2;
+		} else if (!trace) {
+			trace = argv[i];
+		} else {
+			return cz_error("stats: one trace at a time"), 2;
+		}
+	}
+	if (!trace) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	sqlite3 *db = tracedb_open(trace);
+	if (!db)
+		return 1;
+	static const char *keys[] = { "duration_ns", "allocations", "frees", "total_bytes",
+				      "peak_bytes", "peak_blocks", "peak_time", "leaked_bytes",
+				      "leaked_blocks", "unmatched_frees", "failed_allocs",
+				      "address_conflicts", NULL };
+	int64_t v[16];
+	for (int k = 0; keys[k]; k++)
+		v[k] = report_meta_int(db, keys[k]);
+	int64_t temporary = 0;
+	query_int(db, "SELECT COUNT(*) FROM allocations WHERE temporary = 1", &temporary);
+
+	/* calls per function, sizes by power of two, threads */
+	struct { char fn[32]; int64_t calls, bytes; } fns[16];
+	int n_fns = 0;
+	int64_t hist[BUCKETS] = { 0 };
+	sqlite3_stmt *s;
+	sqlite3_prepare_v2(db, "SELECT fn, COUNT(*), SUM(size) FROM allocations GROUP BY fn ORDER BY 2 DESC",
+			   -1, &s, NULL);
+	while (s && sqlite3_step(s) == SQLITE_ROW && n_fns < 16) {
+		snprintf(fns[n_fns].fn, sizeof(fns[n_fns].fn), "%s", (const char *)sqlite3_column_text(s, 0));
+		fns[n_fns].calls = sqlite3_column_int64(s, 1);
+		fns[n_fns].bytes = sqlite3_column_int64(s, 2);
+		n_fns++;
+	}
+	sqlite3_finalize(s);
+	sqlite3_prepare_v2(db, "SELECT size, COUNT(*) FROM allocations GROUP BY size", -1, &s, NULL);
+	while (s && sqlite3_step(s) == SQLITE_ROW) {
+		uint64_t size = (uint64_t)sqlite3_column_int64(s, 0);
+		int b = size ? 64 - __builtin_clzll(size) : 0; /* bucket b: [2^(b-1), 2^b) */
+		hist[b < BUCKETS ? b : BUCKETS - 1] += sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	char *end_how = NULL;
+	sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'end_how'", -1, &s, NULL);
+	if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		end_how = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	int64_t end_value = report_meta_int(db, "end_value");
+
+	char a[32], b[32];
+	if (json) {
+		printf("{\"trace\": ");
+		report_json_string(stdout, trace);
+		for (int k = 0; keys[k]; k++)
+			printf(", \"%s\": %lld", keys[k], (long long)v[k]);
+		printf(", \"temporary\": %lld, \"end_how\": ", (long long)temporary);
+		if (end_how)
+			report_json_string(stdout, end_how);
+		else
+			printf("null");
+		printf(", \"end_value\": %lld, \"functions\": {", (long long)end_value);
+		for (int k = 0; k < n_fns; k++)
+			printf("%s\"%s\": {\"calls\": %lld, \"bytes\": %lld}", k ? ", " : "", fns[k].fn,
+			       (long long)fns[k].calls, (long long)fns[k].bytes);
+		printf("}, \"size_histogram\": [");
+		int first = 1;
+		for (int k = 0; k < BUCKETS; k++)
+			if (hist[k]) {
+				printf("%s{\"from\": %llu, \"count\": %lld}", first ? "" : ", ",
+				       k ? 1ull << (k - 1) : 0ull, (long long)hist[k]);
+				first = 0;
+			}
+		printf("], \"threads\": [");
+	} else {
+		report_header(db, "stats", trace);
+		printf("\nduration           %s\n", cz_human_time((uint64_t)v[0], a));
+		printf("allocations        %lld (%s)\n", (long long)v[1], cz_human_size((uint64_t)v[3], a));
+		printf("frees              %lld\n", (long long)v[2]);
+		printf("peak               %s in %lld blocks at %s\n", cz_human_size((uint64_t)v[4], a),
+		       (long long)v[5], cz_human_time((uint64_t)v[6], b));
+		printf("leaked             %s in %lld blocks\n", cz_human_size((uint64_t)v[7], a), (long long)v[8]);
+		printf("temporary          %lld\n", (long long)temporary);
+		printf("unknown frees      %lld   failed calls %lld\n", (long long)v[9], (long long)v[10]);
+		if (end_how)
+			printf("ended              %s %lld\n", end_how, (long long)end_value);
+		else
+			printf("ended              unknown (the trace has no footer)\n");
+		printf("\ncalls per function\n");
+		for (int k = 0; k < n_fns; k++)
+			printf("  %-16s %10lld  %s\n", fns[k].fn, (long long)fns[k].calls,
+			       cz_human_size((uint64_t)fns[k].bytes, a));
+		printf("\nallocation sizes\n");
+		int64_t hmax = 1;
+		for (int k = 0; k < BUCKETS; k++)
+			if (hist[k] > hmax)
+				hmax = hist[k];
+		for (int k = 0; k < BUCKETS; k++) {
+			if (!hist[k])
+				continue;
+			char range[64];
+			if (k == 0)
+				snprintf(range, sizeof(range), "0 B");
+			else
+				snprintf(range, sizeof(range), "%s - %s", cz_human_size(1ull << (k - 1), a),
+					 cz_human_size((1ull << k) - 1, b));
+			int bar = (int)((double)hist[k] / (double)hmax * 40 + 0.5);
+			printf("  %-22s %10lld  %.*s\n", range, (long long)hist[k], bar,
+			       "########################################");
+		}
+		printf("\nthreads\n  %-10s %12s %12s\n", "TID", "ALLOCATIONS", "BYTES");
+	}
+	sqlite3_prepare_v2(db, "SELECT tid, allocations, bytes FROM threads ORDER BY allocations DESC", -1,
+			   &s, NULL);
+	for (int k = 0; s && sqlite3_step(s) == SQLITE_ROW; k++) {
+		long long tid = sqlite3_column_int64(s, 0), n = sqlite3_column_int64(s, 1);
+		uint64_t by = (uint64_t)sqlite3_column_int64(s, 2);
+		if (json)
+			printf("%s{\"tid\": %lld, \"allocations\": %lld, \"bytes\": %llu}", k ? ", " : "", tid,
+			       n, (unsigned long long)by);
+		else
+			printf("  %-10lld %12lld %12s\n", tid, n, cz_human_size(by, a));
+	}
+	sqlite3_finalize(s);
+	if (json)
+		printf("]}\n");
+	free(end_how);
+	sqlite3_close(db);
+	return 0;
+}
