@@ -2,7 +2,8 @@
  * cmd_peak.c - `czprof peak`: when the heap was largest and which call
  * sites held it at that instant, with a sparkline of live bytes over time.
  * "Live at the peak" is exact: allocated at or before the peak event and
- * freed after it, in the global event order (alloc_seq / free_seq).
+ * freed after it, in the global event order; the loader sums it per stack
+ * (stack_totals.peak_*), so this report reads no allocation rows.
  */
 #include <langinfo.h>
 #include <locale.h>
@@ -101,7 +102,7 @@ int cmd_peak(int argc, char **argv)
 	if (!db)
 		return 1;
 	int64_t bytes = report_meta_int(db, "peak_bytes"), blocks = report_meta_int(db, "peak_blocks");
-	int64_t t = report_meta_int(db, "peak_time"), seq = report_meta_int(db, "peak_seq");
+	int64_t t = report_meta_int(db, "peak_time");
 	int64_t duration = report_meta_int(db, "duration_ns");
 	struct report_ctx *c = report_ctx_new(db);
 	struct held *held = NULL;
@@ -109,12 +110,11 @@ int cmd_peak(int argc, char **argv)
 	sqlite3_stmt *s = NULL;
 	int ret = 1;
 	if (!c || sqlite3_prepare_v2(db,
-				     "SELECT stack, SUM(size), COUNT(*) FROM allocations WHERE alloc_seq <= ?1"
-				     " AND (free_seq IS NULL OR free_seq > ?1) GROUP BY stack", -1, &s, NULL)) {
+				     "SELECT stack, peak_bytes, peak_blocks FROM stack_totals"
+				     " WHERE peak_blocks > 0", -1, &s, NULL)) {
 		cz_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
-	sqlite3_bind_int64(s, 1, seq);
 	while (bytes > 0 && sqlite3_step(s) == SQLITE_ROW) {
 		char name[REPORT_NAME_MAX];
 		report_site(c, (uint64_t)sqlite3_column_int64(s, 0), name);

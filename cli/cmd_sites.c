@@ -1,8 +1,8 @@
 /*
  * cmd_sites.c - reports that rank call sites by a count: `czprof hotspots`
  * (every allocation call) and `czprof temporary` (allocations freed with
- * no other allocation in between on the same thread).  Both group the
- * allocations table by stack, name each stack's call site, and merge.
+ * no other allocation in between on the same thread).  Both read the
+ * loader's per-stack totals, name each stack's call site, and merge.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 struct site_report {
 	const char *name;
 	const char *usage;
-	const char *where; /* SQL condition on allocations */
+	const char *sql;   /* (stack, count, bytes) rows from stack_totals */
 	const char *what;  /* column title for the count */
 };
 
@@ -27,7 +27,7 @@ static const struct site_report hotspots = {
 	"with the bytes they asked for.\n\n"
 	"  --json        machine-readable output\n"
 	"  -n, --limit N show at most N sites (default 20; 0 = all)\n",
-	"1", "CALLS",
+	"SELECT stack, allocations, bytes FROM stack_totals", "CALLS",
 };
 
 static const struct site_report temporary = {
@@ -38,7 +38,7 @@ static const struct site_report temporary = {
 	"recently allocated).  Often a sign of work a stack buffer could do.\n\n"
 	"  --json        machine-readable output\n"
 	"  -n, --limit N show at most N sites (default 20; 0 = all)\n",
-	"temporary = 1", "TEMPORARY",
+	"SELECT stack, temporary, temporary_bytes FROM stack_totals WHERE temporary > 0", "TEMPORARY",
 };
 
 struct row {
@@ -86,16 +86,13 @@ static int run(const struct site_report *rep, int argc, char **argv)
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;
-	char sql[256];
-	snprintf(sql, sizeof(sql),
-		 "SELECT stack, COUNT(*), SUM(size) FROM allocations WHERE %s GROUP BY stack", rep->where);
 	struct report_ctx *c = report_ctx_new(db);
 	sqlite3_stmt *s = NULL;
 	struct row *rows = NULL;
 	size_t n = 0;
 	uint64_t total = 0, total_bytes = 0;
 	int ret = 1;
-	if (!c || sqlite3_prepare_v2(db, sql, -1, &s, NULL)) {
+	if (!c || sqlite3_prepare_v2(db, rep->sql, -1, &s, NULL)) {
 		cz_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}

@@ -67,14 +67,14 @@ int cmd_stats(int argc, char **argv)
 	for (int k = 0; keys[k]; k++)
 		v[k] = report_meta_int(db, keys[k]);
 	int64_t temporary = 0;
-	query_int(db, "SELECT COUNT(*) FROM allocations WHERE temporary = 1", &temporary);
+	query_int(db, "SELECT SUM(temporary) FROM stack_totals", &temporary);
 
 	/* calls per function, sizes by power of two, threads */
 	struct { char fn[32]; int64_t calls, bytes; } fns[16];
 	int n_fns = 0;
 	int64_t hist[BUCKETS] = { 0 };
 	sqlite3_stmt *s;
-	sqlite3_prepare_v2(db, "SELECT fn, COUNT(*), SUM(size) FROM allocations GROUP BY fn ORDER BY 2 DESC",
+	sqlite3_prepare_v2(db, "SELECT fn, calls, bytes FROM fn_totals ORDER BY 2 DESC, 1",
 			   -1, &s, NULL);
 	while (s && sqlite3_step(s) == SQLITE_ROW && n_fns < 16) {
 		snprintf(fns[n_fns].fn, sizeof(fns[n_fns].fn), "%s", (const char *)sqlite3_column_text(s, 0));
@@ -83,10 +83,10 @@ int cmd_stats(int argc, char **argv)
 		n_fns++;
 	}
 	sqlite3_finalize(s);
-	sqlite3_prepare_v2(db, "SELECT size, COUNT(*) FROM allocations GROUP BY size", -1, &s, NULL);
+	sqlite3_prepare_v2(db, "SELECT size_from, count FROM size_histogram", -1, &s, NULL);
 	while (s && sqlite3_step(s) == SQLITE_ROW) {
-		uint64_t size = (uint64_t)sqlite3_column_int64(s, 0);
-		int b = size ? 64 - __builtin_clzll(size) : 0; /* bucket b: [2^(b-1), 2^b) */
+		uint64_t from = (uint64_t)sqlite3_column_int64(s, 0);
+		int b = from ? 65 - __builtin_clzll(from) : 0; /* bucket b: [2^(b-1), 2^b) */
 		hist[b < BUCKETS ? b : BUCKETS - 1] += sqlite3_column_int64(s, 1);
 	}
 	sqlite3_finalize(s);

@@ -83,7 +83,12 @@ static const char schema[] =
 	"CREATE TABLE threads(tid INTEGER PRIMARY KEY, start_time INTEGER, end_time INTEGER,"
 	" allocations INTEGER, bytes INTEGER);"
 	"CREATE TABLE timeline(time INTEGER, seq INTEGER, live_bytes INTEGER, live_blocks INTEGER);"
-	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_time IS NULL;";
+	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_time IS NULL;"
+	"CREATE TABLE stack_totals(stack INTEGER PRIMARY KEY, allocations INTEGER, bytes INTEGER,"
+	" temporary INTEGER, temporary_bytes INTEGER, leaked INTEGER, leaked_bytes INTEGER,"
+	" peak_blocks INTEGER, peak_bytes INTEGER);"
+	"CREATE TABLE fn_totals(fn TEXT PRIMARY KEY, calls INTEGER, bytes INTEGER);"
+	"CREATE TABLE size_histogram(size_from INTEGER PRIMARY KEY, size_to INTEGER, count INTEGER);";
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {
@@ -520,6 +525,109 @@ static int write_rows(struct loader *l)
 	return 0;
 }
 
+/* Per-stack, per-function and per-size totals, so that reports read a
+ * few thousand rows instead of every allocation. */
+struct stack_total {
+	uint64_t stack, allocs, bytes, temp, temp_bytes, leaked, leaked_bytes, peak_blocks, peak_bytes;
+};
+
+static int write_totals(struct loader *l, uint64_t peak_seq)
+{
+	size_t cap = 1024;
+	while (cap < l->n_rows / 4 + 16 && cap < ((size_t)1 << 24))
+		cap *= 2;
+	size_t n_used = 0;
+	struct stack_total *t = calloc(cap, sizeof(*t));
+	uint64_t fn_calls[256] = { 0 }, fn_bytes[256] = { 0 }, hist[65] = { 0 };
+	if (!t)
+		return cz_error("out of memory");
+	for (size_t i = 0; i < l->n_rows; i++) {
+		struct row *r = &l->rows[i];
+		if ((n_used + 1) * 2 > cap) { /* grow: rehash */
+			size_t ncap = cap * 2;
+			struct stack_total *n = calloc(ncap, sizeof(*n));
+			if (!n) {
+				free(t);
+				return cz_error("out of memory");
+			}
+			for (size_t k = 0; k < cap; k++)
+				if (t[k].allocs) {
+					size_t h = (size_t)(t[k].stack * 0x9E3779B97F4A7C15ull) & (ncap - 1);
+					while (n[h].allocs)
+						h = (h + 1) & (ncap - 1);
+					n[h] = t[k];
+				}
+			free(t);
+			t = n;
+			cap = ncap;
+		}
+		size_t h = (size_t)(r->stack * 0x9E3779B97F4A7C15ull) & (cap - 1);
+		while (t[h].allocs && t[h].stack != r->stack)
+			h = (h + 1) & (cap - 1);
+		if (!t[h].allocs) {
+			t[h].stack = r->stack;
+			n_used++;
+		}
+		struct stack_total *x = &t[h];
+		x->allocs++;
+		x->bytes += r->size;
+		if (r->temporary) {
+			x->temp++;
+			x->temp_bytes += r->size;
+		}
+		if (!r->freed) {
+			x->leaked++;
+			x->leaked_bytes += r->size;
+		}
+		if (r->alloc_seq <= peak_seq && (!r->freed || r->free_seq > peak_seq)) {
+			x->peak_blocks++;
+			x->peak_bytes += r->size;
+		}
+		fn_calls[r->fn]++;
+		fn_bytes[r->fn] += r->size;
+		hist[r->size ? 64 - __builtin_clzll(r->size) : 0]++;
+	}
+	sqlite3_stmt *s;
+	int rc = sqlite3_prepare_v2(l->db, "INSERT INTO stack_totals VALUES(?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
+	for (size_t k = 0; rc == SQLITE_OK && k < cap; k++) {
+		if (!t[k].allocs)
+			continue;
+		uint64_t v[] = { t[k].stack, t[k].allocs, t[k].bytes, t[k].temp, t[k].temp_bytes,
+				 t[k].leaked, t[k].leaked_bytes, t[k].peak_blocks, t[k].peak_bytes };
+		for (int c = 0; c < 9; c++)
+			sqlite3_bind_int64(s, c + 1, (sqlite3_int64)v[c]);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	free(t);
+	sqlite3_prepare_v2(l->db, "INSERT INTO fn_totals VALUES(?,?,?)", -1, &s, NULL);
+	for (int f = 0; f < 256; f++) {
+		if (!fn_calls[f])
+			continue;
+		sqlite3_bind_text(s, 1, fn_name((unsigned)f), -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)fn_calls[f]);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)fn_bytes[f]);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	sqlite3_prepare_v2(l->db, "INSERT INTO size_histogram VALUES(?,?,?)", -1, &s, NULL);
+	for (int b = 0; b < 65; b++) {
+		if (!hist[b])
+			continue;
+		uint64_t from = b ? (uint64_t)1 << (b - 1) : 0;
+		uint64_t to = b == 0 ? 0 : b == 64 ? UINT64_MAX : ((uint64_t)1 << b) - 1;
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)from);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)to);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)hist[b]);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_OK ? 0 : cz_error("database: %s", sqlite3_errmsg(l->db));
+}
+
 static int prepare(struct loader *l)
 {
 	return sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO stack_nodes VALUES(?,?,?,NULL)", -1,
@@ -594,7 +702,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 		free(tl);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	if (write_rows(l)) {
+	if (write_rows(l) || write_totals(l, ps)) {
 		free(tl);
 		return -1;
 	}
@@ -688,8 +796,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 		     " UNION ALL SELECT n.id, d.depth + 1 FROM stack_nodes n JOIN d ON n.parent = d.id)"
 		     " UPDATE stack_nodes SET depth = (SELECT depth FROM d WHERE d.id = stack_nodes.id);"
 		     "CREATE INDEX allocations_stack ON allocations(stack);"
-		     "CREATE INDEX allocations_free ON allocations(free_time);"
-		     "CREATE INDEX allocations_seq ON allocations(alloc_seq);"
+		     /* small: only the blocks never freed, which leaks reads */
+		     "CREATE INDEX allocations_leaked ON allocations(stack) WHERE free_time IS NULL;"
 		     "CREATE INDEX stack_nodes_parent ON stack_nodes(parent);"))
 		return -1;
 	if (verbose)
@@ -719,6 +827,15 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	close(fd);
 	struct loader l = { 0 };
 	int ret = -1;
+	/* an event takes 5-10 bytes in a trace: size the array once instead of
+	 * doubling (and copying) it all the way up */
+	size_t guess = (size_t)st.st_size / 6 + 1024;
+	if (grow((void **)&l.evs, &l.cap_evs, guess, sizeof(*l.evs)) ||
+	    grow((void **)&l.rows, &l.cap_rows, guess / 2, sizeof(*l.rows))) {
+		czt_reader_free(r);
+		unlink(tmp);
+		return cz_error("out of memory loading '%s'", trace_path);
+	}
 	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		cz_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
 		goto out;
@@ -789,8 +906,13 @@ sqlite3 *tracedb_open(const char *trace_path)
 	for (int attempt = 0; attempt < 2; attempt++) {
 		sqlite3 *db = NULL;
 		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-		    is_current(db, &st))
+		    is_current(db, &st)) {
+			/* reports read much of the table: map it rather than
+			 * pread it page by page through a small cache */
+			sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
+				     NULL, NULL, NULL);
 			return db;
+		}
 		sqlite3_close(db);
 		if (attempt == 0 && tracedb_load(trace_path, db_path, 0))
 			return NULL;
