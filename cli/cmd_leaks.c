@@ -150,52 +150,45 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 	printf("]}");
 }
 
+struct leaks_args {
+	int fail, builtin;
+	struct patterns user;
+};
+
+static int leaks_option(void *ctx, int argc, char **argv, int *i)
+{
+	struct leaks_args *a = ctx;
+	const char *arg = argv[*i];
+	if (!strcmp(arg, "--fail"))
+		a->fail = 1;
+	else if (!strcmp(arg, "--no-default-suppressions"))
+		a->builtin = 0;
+	else if (!strcmp(arg, "--suppressions")) {
+		if (++*i == argc)
+			return cz_error("leaks: --suppressions needs a file");
+		if (load_suppressions(&a->user, argv[*i]))
+			return -1;
+	} else
+		return 0;
+	return 1;
+}
+
 int cmd_leaks(int argc, char **argv)
 {
-	const char *trace = NULL;
-	int json = 0, limit = 20, depth = 8, full = 0, fail = 0, builtin = 1;
-	struct patterns user = { 0 };
-	int ret = 1;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (cz_is_help(a)) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (!strcmp(a, "--json")) {
-			json = 1;
-		} else if (!strcmp(a, "--full-stacks")) {
-			full = 1;
-		} else if (!strcmp(a, "--fail")) {
-			fail = 1;
-		} else if (!strcmp(a, "--no-default-suppressions")) {
-			builtin = 0;
-		} else if (!strcmp(a, "-n") || !strcmp(a, "--limit") || !strcmp(a, "--depth")) {
-			char *end;
-			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
-			if (i + 1 >= argc || *end || v < 0 || v > 1000000)
-				return cz_error("leaks: %s takes a number", a), 2;
-			i++;
-			if (!strcmp(a, "--depth"))
-				depth = (int)v;
-			else
-				limit = (int)v;
-		} else if (!strcmp(a, "--suppressions")) {
-			if (++i == argc)
-				return cz_error("leaks: --suppressions needs a file"), 2;
-			if (load_suppressions(&user, argv[i]))
-				return 2;
-		} else if (a[0] == '-' && a[1]) {
-			return cz_error("leaks: unknown option '%s' (see 'czprof leaks --help')", a), 2;
-		} else if (!trace) {
-			trace = a;
-		} else {
-			return cz_error("leaks: one trace at a time"), 2;
-		}
+	struct leaks_args la = { .builtin = 1 };
+	struct report_opts o;
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_DEPTH,
+			      leaks_option, &la, &o);
+	if (pr) {
+		for (size_t k = 0; k < la.user.n; k++)
+			free(la.user.p[k]);
+		free(la.user.p);
+		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	}
-	if (!trace) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	const char *trace = o.trace;
+	int json = o.json, limit = o.limit, depth = o.depth, full = o.full_stacks;
+	int fail = la.fail, builtin = la.builtin, ret = 1;
+	struct patterns user = la.user;
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;

@@ -25,17 +25,6 @@ static const char usage[] =
 
 #define SPARK_WIDTH 60
 
-struct held {
-	char name[REPORT_NAME_MAX];
-	uint64_t bytes, blocks;
-};
-
-static int by_bytes(const void *a, const void *b)
-{
-	const struct held *x = a, *y = b;
-	return x->bytes < y->bytes ? 1 : x->bytes > y->bytes ? -1 : strcmp(x->name, y->name);
-}
-
 static void sparkline(sqlite3 *db, uint64_t duration)
 {
 	uint64_t col[SPARK_WIDTH] = { 0 }, max = 0;
@@ -71,33 +60,12 @@ static void sparkline(sqlite3 *db, uint64_t duration)
 
 int cmd_peak(int argc, char **argv)
 {
-	const char *trace = NULL;
-	int json = 0, limit = 20;
-	for (int i = 1; i < argc; i++) {
-		if (cz_is_help(argv[i])) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit")) {
-			char *end;
-			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
-			if (i + 1 >= argc || *end || v < 0)
-				return cz_error("peak: %s takes a number", argv[i]), 2;
-			limit = (int)v;
-			i++;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cz_error("peak: unknown option '%s'", argv[i]), 2;
-		} else if (!trace) {
-			trace = argv[i];
-		} else {
-			return cz_error("peak: one trace at a time"), 2;
-		}
-	}
-	if (!trace) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	struct report_opts o;
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, NULL, NULL, &o);
+	if (pr)
+		return pr == REPORT_ARGS_HELP ? 0 : 2;
+	const char *trace = o.trace;
+	int json = o.json, limit = o.limit;
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;
@@ -105,8 +73,7 @@ int cmd_peak(int argc, char **argv)
 	int64_t t = report_meta_int(db, "peak_time");
 	int64_t duration = report_meta_int(db, "duration_ns");
 	struct report_ctx *c = report_ctx_new(db);
-	struct held *held = NULL;
-	size_t n = 0;
+	struct site_table held = { 0 };
 	sqlite3_stmt *s = NULL;
 	int ret = 1;
 	if (!c || sqlite3_prepare_v2(db,
@@ -118,23 +85,12 @@ int cmd_peak(int argc, char **argv)
 	while (bytes > 0 && sqlite3_step(s) == SQLITE_ROW) {
 		char name[REPORT_NAME_MAX];
 		report_site(c, (uint64_t)sqlite3_column_int64(s, 0), name);
-		size_t k;
-		for (k = 0; k < n && strcmp(held[k].name, name); k++)
-			;
-		if (k == n) {
-			struct held *nh = realloc(held, (n + 1) * sizeof(*held));
-			if (!nh)
-				goto out;
-			held = nh;
-			memset(&held[n], 0, sizeof(*held));
-			snprintf(held[n].name, sizeof(held[n].name), "%s", name);
-			n++;
-		}
-		held[k].bytes += (uint64_t)sqlite3_column_int64(s, 1);
-		held[k].blocks += (uint64_t)sqlite3_column_int64(s, 2);
+		if (site_table_add(&held, name, (uint64_t)sqlite3_column_int64(s, 2),
+				   (uint64_t)sqlite3_column_int64(s, 1)))
+			goto out;
 	}
-	if (n)
-		qsort(held, n, sizeof(*held), by_bytes);
+	site_table_sort(&held, 1);
+	size_t n = held.n;
 	size_t shown = limit && (size_t)limit < n ? (size_t)limit : n;
 	char a[32], b[32], d[32];
 	if (json) {
@@ -144,9 +100,9 @@ int cmd_peak(int argc, char **argv)
 		       (long long)bytes, (long long)blocks, (long long)t);
 		for (size_t k = 0; k < shown; k++) {
 			printf(k ? ", {\"site\": " : "{\"site\": ");
-			report_json_string(stdout, held[k].name);
-			printf(", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)held[k].bytes,
-			       (unsigned long long)held[k].blocks);
+			report_json_string(stdout, held.v[k].name);
+			printf(", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)held.v[k].bytes,
+			       (unsigned long long)held.v[k].count);
 		}
 		printf("]}\n");
 	} else {
@@ -157,15 +113,15 @@ int cmd_peak(int argc, char **argv)
 		if (n) {
 			printf("\n%12s %8s  %s\n", "BYTES", "BLOCKS", "HELD BY");
 			for (size_t k = 0; k < shown; k++)
-				printf("%12s %8llu  %s\n", cz_human_size(held[k].bytes, a),
-				       (unsigned long long)held[k].blocks, held[k].name);
+				printf("%12s %8llu  %s\n", cz_human_size(held.v[k].bytes, a),
+				       (unsigned long long)held.v[k].count, held.v[k].name);
 			if (shown < n)
 				printf("  ... %zu more sites (-n 0 shows all)\n", n - shown);
 		}
 	}
 	ret = 0;
 out:
-	free(held);
+	free(held.v);
 	sqlite3_finalize(s);
 	report_ctx_free(c);
 	sqlite3_close(db);

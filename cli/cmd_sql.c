@@ -47,29 +47,41 @@ static void csv_field(const char *s)
 	putchar('"');
 }
 
+struct sql_args {
+	int csv, positionals;
+	const char *sql;
+};
+
+/* --csv, and the query: the second word that is not an option. */
+static int sql_option(void *ctx, int argc, char **argv, int *i)
+{
+	(void)argc;
+	struct sql_args *a = ctx;
+	const char *arg = argv[*i];
+	if (!strcmp(arg, "--csv")) {
+		a->csv = 1;
+		return 1;
+	}
+	if (arg[0] == '-' && arg[1] && a->positionals < 1)
+		return 0;
+	if (++a->positionals == 1)
+		return 0; /* the trace */
+	if (a->sql)
+		return cz_error("sql: give the query as one argument (quote it)");
+	a->sql = arg;
+	return 1;
+}
+
 int cmd_sql(int argc, char **argv)
 {
-	int json = 0, csv = 0;
-	const char *trace = NULL, *sql = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (cz_is_help(argv[i])) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (!strcmp(argv[i], "--csv")) {
-			csv = 1;
-		} else if (argv[i][0] == '-' && argv[i][1] && !trace) {
-			return cz_error("sql: unknown option '%s'", argv[i]), 2;
-		} else if (!trace) {
-			trace = argv[i];
-		} else if (!sql) {
-			sql = argv[i];
-		} else {
-			return cz_error("sql: give the query as one argument (quote it)"), 2;
-		}
-	}
-	if (!trace || !sql) {
+	struct sql_args sa = { 0 };
+	struct report_opts o;
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON, sql_option, &sa, &o);
+	if (pr)
+		return pr == REPORT_ARGS_HELP ? 0 : 2;
+	const char *trace = o.trace, *sql = sa.sql;
+	int json = o.json, csv = sa.csv;
+	if (!sql) {
 		fputs(usage, stderr);
 		return 2;
 	}

@@ -36,26 +36,12 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 
 int cmd_stats(int argc, char **argv)
 {
-	const char *trace = NULL;
-	int json = 0;
-	for (int i = 1; i < argc; i++) {
-		if (cz_is_help(argv[i])) {
-			fputs(usage, stdout);
-			return 0;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cz_error("stats: unknown option '%s'", argv[i]), 2;
-		} else if (!trace) {
-			trace = argv[i];
-		} else {
-			return cz_error("stats: one trace at a time"), 2;
-		}
-	}
-	if (!trace) {
-		fputs(usage, stderr);
-		return 2;
-	}
+	struct report_opts o;
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON, NULL, NULL, &o);
+	if (pr)
+		return pr == REPORT_ARGS_HELP ? 0 : 2;
+	const char *trace = o.trace;
+	int json = o.json;
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;

@@ -222,3 +222,95 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 		       (long long)report_meta_int(db, "truncated_at"), cut);
 	free(cut);
 }
+
+int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
+		 report_extra_fn extra, void *ctx, struct report_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->limit = 20;
+	o->depth = 8;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage, stdout);
+			return REPORT_ARGS_HELP;
+		}
+		int rc = extra ? extra(ctx, argc, argv, &i) : 0;
+		if (rc < 0)
+			return REPORT_ARGS_ERROR;
+		if (rc > 0)
+			continue;
+		if ((allowed & REPORT_OPT_JSON) && !strcmp(a, "--json")) {
+			o->json = 1;
+		} else if ((allowed & REPORT_OPT_DEPTH) && !strcmp(a, "--full-stacks")) {
+			o->full_stacks = 1;
+		} else if (((allowed & REPORT_OPT_LIMIT) && (!strcmp(a, "-n") || !strcmp(a, "--limit"))) ||
+			   ((allowed & REPORT_OPT_DEPTH) && !strcmp(a, "--depth"))) {
+			char *end;
+			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
+			if (i + 1 >= argc || *end || v < 0 || v > 1000000) {
+				cz_error("%s: %s takes a number", argv[0], a);
+				return REPORT_ARGS_ERROR;
+			}
+			i++;
+			if (!strcmp(a, "--depth"))
+				o->depth = (int)v;
+			else
+				o->limit = (int)v;
+		} else if (a[0] == '-' && a[1]) {
+			cz_error("%s: unknown option '%s' (see 'czprof %s --help')", argv[0], a, argv[0]);
+			return REPORT_ARGS_ERROR;
+		} else if (!o->trace) {
+			o->trace = a;
+		} else {
+			cz_error("%s: unexpected argument '%s'", argv[0], a);
+			return REPORT_ARGS_ERROR;
+		}
+	}
+	if (!o->trace) {
+		fputs(usage, stderr);
+		return REPORT_ARGS_ERROR;
+	}
+	return REPORT_ARGS_OK;
+}
+
+int site_table_add(struct site_table *t, const char *name, uint64_t count, uint64_t bytes)
+{
+	size_t k;
+	for (k = 0; k < t->n && strcmp(t->v[k].name, name); k++)
+		;
+	if (k == t->n) {
+		struct site_sum *n = realloc(t->v, (t->n + 1) * sizeof(*n));
+		if (!n)
+			return -1;
+		t->v = n;
+		memset(&t->v[k], 0, sizeof(*t->v));
+		snprintf(t->v[k].name, sizeof(t->v[k].name), "%s", name);
+		t->n++;
+	}
+	t->v[k].count += count;
+	t->v[k].bytes += bytes;
+	return 0;
+}
+
+static int cmp_bytes(const void *a, const void *b)
+{
+	const struct site_sum *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_count(const void *a, const void *b)
+{
+	const struct site_sum *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+void site_table_sort(struct site_table *t, int by_bytes)
+{
+	if (t->n)
+		qsort(t->v, t->n, sizeof(*t->v), by_bytes ? cmp_bytes : cmp_count);
+}

@@ -46,4 +46,52 @@ void report_header(sqlite3 *db, const char *report, const char *trace);
 /* A meta value as an integer (0 when missing). */
 int64_t report_meta_int(sqlite3 *db, const char *key);
 
+/* ---- options every report shares ---- */
+
+enum {
+	REPORT_OPT_JSON = 1,  /* --json */
+	REPORT_OPT_LIMIT = 2, /* -n/--limit N */
+	REPORT_OPT_DEPTH = 4, /* --depth N, --full-stacks */
+};
+
+struct report_opts {
+	const char *trace;
+	int json, limit, depth, full_stacks;
+};
+
+/* A command's own options: returns 1 when it consumed argv[*i] (and may
+ * advance *i past a value), 0 when the option is not its, -1 after
+ * printing an error. */
+typedef int (*report_extra_fn)(void *ctx, int argc, char **argv, int *i);
+
+enum { REPORT_ARGS_OK = 0, REPORT_ARGS_HELP = 1, REPORT_ARGS_ERROR = 2 };
+
+/*
+ * Parses "[OPTIONS] TRACE" into o (defaults: limit 20, depth 8).  allowed
+ * is a mask of REPORT_OPT_*; extra may be NULL.  Prints usage on --help
+ * (returns REPORT_ARGS_HELP: exit 0) and one error line on a bad or
+ * missing argument (REPORT_ARGS_ERROR: exit 2).
+ */
+int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
+		 report_extra_fn extra, void *ctx, struct report_opts *o);
+
+/* ---- call sites: stacks merged by the name of their call site ---- */
+
+struct site_sum {
+	char name[REPORT_NAME_MAX];
+	uint64_t count, bytes;
+};
+
+struct site_table {
+	struct site_sum *v;
+	size_t n;
+};
+
+/* Adds count and bytes to the site called name.  Returns 0 or -1 (no
+ * memory).  Caller owns t->v; frees it with free(). */
+int site_table_add(struct site_table *t, const char *name, uint64_t count, uint64_t bytes);
+
+/* Biggest first, by bytes or by count; ties by name. */
+void site_table_sort(struct site_table *t, int by_bytes);
+
 #endif

@@ -113,7 +113,8 @@ static int put_prefixed(struct czt_enc *e, unsigned type, const uint8_t *body, s
 static uint8_t *put_bytes(uint8_t *p, const void *s, size_t len)
 {
 	p = czt_put_varint(p, len);
-	memcpy(p, s, len);
+	if (len) /* s may be NULL for an empty field */
+		memcpy(p, s, len);
 	return p + len;
 }
 
