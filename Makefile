@@ -69,9 +69,10 @@ demo: deps
 	@sh scripts/demo.sh $(B)
 
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/czprof $(DESTDIR)$(PREFIX)/include/czprof $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/czprof $(DESTDIR)$(PREFIX)/include/czprof
 	install -m 755 $(B)/czprof $(DESTDIR)$(PREFIX)/bin/czprof
 	install -m 755 $(B)/libczprof.so $(DESTDIR)$(PREFIX)/lib/czprof/libczprof.so
+	install -m 644 lib/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
 	$(INSTALL_EXTRA)
 
 clean:
