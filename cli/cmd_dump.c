@@ -31,13 +31,6 @@ static const char *chunk_name(unsigned t)
 	return "unknown";
 }
 
-static int is_event(unsigned t)
-{
-	return (t >= CZT_REC_MALLOC && t <= CZT_REC_PVALLOC) || t == CZT_REC_FREE ||
-	       t == CZT_REC_REALLOC || t == CZT_REC_REALLOCARRAY ||
-	       (t >= CZT_REC_CZ_ALLOC && t <= CZT_REC_CZ_CAPACITY);
-}
-
 static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 {
 	const char *name = czt_rec_name(r->type);
@@ -151,7 +144,7 @@ int cmd_dump(int argc, char **argv)
 		chunks++;
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
 			counts[rec.type]++;
-			events += is_event(rec.type);
+			events += czt_rec_is_event(rec.type);
 			if (!summary_only)
 				print_record(&c, &rec);
 		}

@@ -102,13 +102,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static int is_event(unsigned t)
-{
-	return (t >= CZT_REC_MALLOC && t <= CZT_REC_PVALLOC) || t == CZT_REC_FREE ||
-	       t == CZT_REC_REALLOC || t == CZT_REC_REALLOCARRAY ||
-	       (t >= CZT_REC_CZ_ALLOC && t <= CZT_REC_CZ_CAPACITY);
-}
-
 int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct symtab_result *res)
 {
 	memset(res, 0, sizeof(*res));
@@ -131,7 +124,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	struct czt_record rec;
 	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
 		while (czt_reader_next_record(r, &rec) == CZT_OK) {
-			if (is_event(rec.type)) {
+			if (czt_rec_is_event(rec.type)) {
 				res->events++;
 				if (rec.time > res->end_time)
 					res->end_time = rec.time;

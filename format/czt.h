@@ -98,6 +98,15 @@ enum czt_rec_type {
 	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
 };
 
+/* Is type an event (an allocation-function call or an allocator-library
+ * event) rather than a definition? */
+static inline int czt_rec_is_event(unsigned type)
+{
+	return (type >= CZT_REC_MALLOC && type <= CZT_REC_PVALLOC) || type == CZT_REC_FREE ||
+	       type == CZT_REC_REALLOC || type == CZT_REC_REALLOCARRAY ||
+	       (type >= CZT_REC_CZ_ALLOC && type <= CZT_REC_CZ_CAPACITY);
+}
+
 /* How a process ended (CZT_REC_PROCESS_END.how). */
 enum czt_end_how {
 	CZT_END_EXIT = 1,   /* value = exit status */

@@ -542,7 +542,8 @@ static int header_start_of(int fd, uint64_t *start)
  * Returns 0, or -1 when nothing can be recorded. */
 static int open_trace(const char *path)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	/* read-write: after exec the header is read back to continue its clock */
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -1;
 	struct stat st;

@@ -112,3 +112,13 @@ expect_eq stats_histogram_total "$(echo "$j" | json 'sum(b["count"] for b in d["
 j=$("$CZPROF" stats --json thr.czt)
 expect_eq stats_threads "$(echo "$j" | json 'sorted(t["allocations"] for t in d["threads"])[1:]')" "[20000, 20000, 20000, 20000]"
 expect_match stats_text "$("$CZPROF" stats ex.czt)" "leaked +777 B in 7 blocks"
+
+# exec keeps the pid: the new image continues the same trace, and blocks
+# of the old image are gone (not leaks)
+"$CZPROF" record -o exec.czt sh -c "exec $P/rec_exact" 2>/dev/null
+expect_match exec_marker "$("$CZPROF" dump exec.czt)" "process-end .*how=exec"
+j=$("$CZPROF" leaks --json exec.czt)
+expect_eq exec_leaks_of_new_image "$(echo "$j" | json 'd["leaked_bytes"]')" 777
+expect_eq exec_leak_site "$(echo "$j" | json 'd["sites"][0]["site"]')" "leak_some (tests/progs/rec_exact.c:19)"
+expect_eq exec_calls "$("$CZPROF" sql --csv exec.czt "select calls from fn_totals where fn = 'malloc'" | tail -n 1)" \
+	"$(( $("$CZPROF" sql --csv exec.czt "select count(*) from allocations where fn = 'malloc'" | tail -n 1) ))"
