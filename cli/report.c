@@ -7,6 +7,7 @@
 
 #include "cli/report.h"
 #include "cli/util.h"
+#include "symbols/sym.h"
 
 #define MAX_INLINE 8
 
@@ -59,31 +60,6 @@ void report_ctx_free(struct report_ctx *c)
 	free(c);
 }
 
-static const char *basename_of(const char *p)
-{
-	const char *s = strrchr(p, '/');
-	return s ? s + 1 : p;
-}
-
-/* Functions that only pass an allocation on: a call site is never one. */
-static int allocator_function(const char *fn, const char *module)
-{
-	static const char *names[] = { "malloc", "calloc", "realloc", "reallocarray", "free",
-				       "posix_memalign", "aligned_alloc", "memalign", "valloc",
-				       "pvalloc", "strdup", "strndup", "__strdup", "__strndup", NULL };
-	if (fn) {
-		for (int i = 0; names[i]; i++)
-			if (!strcmp(fn, names[i]))
-				return 1;
-		if (!strncmp(fn, "operator new", 12) || !strncmp(fn, "operator delete", 15) ||
-		    !strncmp(fn, "cz_", 3) || !strncmp(fn, "cz__", 4))
-			return 1;
-	}
-	const char *b = basename_of(module);
-	return !strncmp(b, "libczprof.so", 12) || !strncmp(b, "libc.so", 7) ||
-	       !strncmp(b, "libstdc++.so", 12) || !strncmp(b, "ld-linux", 8);
-}
-
 static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 {
 	size_t b = (size_t)((ip * 0x9E3779B97F4A7C15ull) >> 52);
@@ -122,8 +98,8 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 		if (file && line)
 			snprintf(f->name, sizeof(f->name), "%s (%s:%d)", fn, file, line);
 		else
-			snprintf(f->name, sizeof(f->name), "%s (%s)", fn, basename_of(module));
-		f->is_allocator = allocator_function(fn, module);
+			snprintf(f->name, sizeof(f->name), "%s (%s)", fn, sym_basename(module));
+		f->is_allocator = sym_is_allocator_frame(fn, module);
 		e->n++;
 	}
 	sqlite3_reset(c->frames);
@@ -131,11 +107,11 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 		struct report_frame *f = &e->frames[0];
 		snprintf(f->module, sizeof(f->module), "%s", module);
 		if (*module)
-			snprintf(f->name, sizeof(f->name), "%s+0x%llx", basename_of(module),
+			snprintf(f->name, sizeof(f->name), "%s+0x%llx", sym_basename(module),
 				 (unsigned long long)(ip - bias));
 		else
 			snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)ip);
-		f->is_allocator = *module && allocator_function(NULL, module);
+		f->is_allocator = *module && sym_is_allocator_frame(NULL, module);
 		e->n = 1;
 	}
 	e->next = c->buckets[b];

@@ -41,4 +41,15 @@ int sym_add_module(struct sym_resolver *r, uint64_t id, const char *path,
 int sym_lookup(struct sym_resolver *r, uint64_t ip, struct sym_frame *frames,
 	       int max_frames, uint64_t *module_id);
 
+/* The file name part of path (a pointer into it). */
+const char *sym_basename(const char *path);
+
+/*
+ * Is a frame part of the allocation machinery (the malloc family, C++
+ * operator new/delete, the allocator library, libc/libstdc++ internals or
+ * the recorder) rather than the program?  A call site is the innermost
+ * frame that is not.  function and module may be NULL when unknown.
+ */
+int sym_is_allocator_frame(const char *function, const char *module);
+
 #endif
