@@ -15,5 +15,6 @@ int cmd_stats(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_temporary(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 #endif

@@ -1,0 +1,73 @@
+/*
+ * follow.h - reads a trace while it grows and feeds the live model in the
+ * trace's global event order.
+ *
+ * Chunks of different threads reach the file in flush order, not in time
+ * order (FORMAT.md, Ordering across threads), so events are not applied as
+ * they are read: each EVENTS chunk becomes a run of events (already in
+ * order within the thread) and runs are merged by time.  The caller decides
+ * how far to apply: a few hundred milliseconds behind the newest event
+ * while the recorder may still flush older chunks (FOLLOW_LAG_NS), and
+ * everything once the trace is complete.  Definitions (stack nodes,
+ * strings, modules, symbols, threads) are applied as soon as they are read.
+ */
+#ifndef CZ_FOLLOW_H
+#define CZ_FOLLOW_H
+
+#include <stdint.h>
+
+#include "format/czt.h"
+#include "viewer/live.h"
+#include "viewer/names.h"
+
+/* How long after an event every other thread's earlier events are surely in
+ * the file: the recorder flushes every buffer at least every 100 ms. */
+#define FOLLOW_LAG_NS 300000000ull
+
+struct follower;
+
+enum follow_state {
+	FOLLOW_WAITING = 0, /* no header yet (the recorder just started) */
+	FOLLOW_READING = 1,
+	FOLLOW_COMPLETE = 2,/* the footer was read: nothing more will come */
+	FOLLOW_DAMAGED = 3, /* a bad chunk: what came before it is kept */
+};
+
+/* Opens path for following; the file may not have a header yet.  Caller
+ * owns *out (follow_close).  model and names must outlive it.  Returns 0,
+ * or -1 with errno set when the file cannot be opened at all. */
+int follow_open(struct follower **out, const char *path, struct live_model *model,
+		struct names *names);
+void follow_close(struct follower *f);
+
+/*
+ * Reads chunks appended since the last call, without waiting, until the
+ * newest event read is later than until (UINT64_MAX: read all there is) or
+ * about max_bytes were read.  Returns the state.  A trace that is not a
+ * trace, of a newer version or damaged gives FOLLOW_DAMAGED with
+ * follow_error() saying why and where.
+ */
+int follow_poll(struct follower *f, uint64_t until, uint64_t max_bytes);
+
+/* Applies pending events with time <= limit (UINT64_MAX: all), in order. */
+void follow_apply(struct follower *f, uint64_t limit);
+
+/* Time of the newest event read (not necessarily applied). */
+uint64_t follow_newest(const struct follower *f);
+
+/* Events read but not yet applied. */
+uint64_t follow_pending(const struct follower *f);
+
+/* Whole bytes read so far. */
+uint64_t follow_bytes(const struct follower *f);
+
+/* Events the recorder reported lost (LOST records). */
+uint64_t follow_lost(const struct follower *f);
+
+/* The header, NULL while FOLLOW_WAITING. */
+const struct czt_header *follow_header(const struct follower *f);
+
+/* Why the trace is FOLLOW_DAMAGED ("" otherwise). */
+const char *follow_error(const struct follower *f);
+
+#endif

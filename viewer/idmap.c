@@ -1,0 +1,69 @@
+/*
+ * idmap.c - see idmap.h.
+ */
+#include <stdlib.h>
+
+#include "viewer/idmap.h"
+
+long idmap_get(const struct idmap *m, uint64_t key)
+{
+	if (!m->cap)
+		return -1;
+	for (size_t i = idmap_hash(key, m->cap);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->vals[i])
+			return -1;
+		if (m->keys[i] == key)
+			return (long)m->vals[i] - 1;
+	}
+}
+
+static int grow(struct idmap *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	uint64_t *keys = calloc(cap, sizeof(*keys));
+	uint32_t *vals = calloc(cap, sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -1;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->vals[i])
+			continue;
+		size_t j = idmap_hash(m->keys[i], cap);
+		while (vals[j])
+			j = (j + 1) & (cap - 1);
+		keys[j] = m->keys[i];
+		vals[j] = m->vals[i];
+	}
+	free(m->keys);
+	free(m->vals);
+	m->keys = keys;
+	m->vals = vals;
+	m->cap = cap;
+	return 0;
+}
+
+int idmap_put(struct idmap *m, uint64_t key, uint32_t index)
+{
+	/* keep the load under 1/2 so probes stay short */
+	if ((m->used + 1) * 2 > m->cap && grow(m))
+		return -1;
+	size_t i = idmap_hash(key, m->cap);
+	while (m->vals[i] && m->keys[i] != key)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->vals[i])
+		m->used++;
+	m->keys[i] = key;
+	m->vals[i] = index + 1;
+	return 0;
+}
+
+void idmap_clear(struct idmap *m)
+{
+	free(m->keys);
+	free(m->vals);
+	m->keys = NULL;
+	m->vals = NULL;
+	m->cap = m->used = 0;
+}

@@ -1,0 +1,33 @@
+/*
+ * idmap.h - a growable map from 64-bit ids to array indexes (open
+ * addressing, no deletion).  The live model and the name cache index their
+ * arrays with it.
+ */
+#ifndef CZ_IDMAP_H
+#define CZ_IDMAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct idmap {
+	uint64_t *keys;
+	uint32_t *vals; /* index + 1; 0 = empty slot */
+	size_t cap, used;
+};
+
+/* Index stored for key, or -1. */
+long idmap_get(const struct idmap *m, uint64_t key);
+
+/* Stores key -> index (replacing an existing value).  Returns 0, or -1
+ * when out of memory (the map is unchanged). */
+int idmap_put(struct idmap *m, uint64_t key, uint32_t index);
+
+/* Frees the map's memory and empties it. */
+void idmap_clear(struct idmap *m);
+
+static inline size_t idmap_hash(uint64_t key, size_t cap)
+{
+	return (size_t)((key * 0x9E3779B97F4A7C15ull) >> 29) & (cap - 1);
+}
+
+#endif

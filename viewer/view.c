@@ -1,0 +1,542 @@
+/*
+ * view.c - see view.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format/czt.h"
+#include "viewer/view.h"
+
+#define BATCH_ROWS 20
+#define STACK_FRAMES 24
+
+void view_init(struct view *v, int utf8)
+{
+	memset(v, 0, sizeof(*v));
+	v->utf8 = utf8;
+}
+
+void view_free(struct view *v)
+{
+	free(v->sites);
+	free(v->prev_allocs);
+	free(v->prev_live);
+	memset(v, 0, sizeof(*v));
+}
+
+char *view_size(uint64_t b, char *buf, size_t cap)
+{
+	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
+	if (b < 1024) {
+		snprintf(buf, cap, "%llu B", (unsigned long long)b);
+		return buf;
+	}
+	double x = (double)b / 1024;
+	int u = 0;
+	while (x >= 1024 && u < 3) {
+		x /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, x < 10 ? "%.2f %s" : x < 100 ? "%.1f %s" : "%.0f %s", x, units[u]);
+	return buf;
+}
+
+/* 1234567 -> "1,234,567" */
+static char *grouped(uint64_t v, char *buf, size_t cap)
+{
+	char tmp[32];
+	int n = snprintf(tmp, sizeof(tmp), "%llu", (unsigned long long)v);
+	size_t o = 0;
+	for (int i = 0; i < n && o + 2 < cap; i++) {
+		if (i && (n - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = tmp[i];
+	}
+	buf[o] = 0;
+	return buf;
+}
+
+/* 1.2M, 34.5k, 12 */
+static char *rate_text(double r, char *buf, size_t cap)
+{
+	if (r >= 1e6)
+		snprintf(buf, cap, "%.1fM", r / 1e6);
+	else if (r >= 1e4)
+		snprintf(buf, cap, "%.0fk", r / 1e3);
+	else if (r >= 1e3)
+		snprintf(buf, cap, "%.1fk", r / 1e3);
+	else
+		snprintf(buf, cap, "%.0f", r);
+	return buf;
+}
+
+static char *time_text(uint64_t ns, char *buf, size_t cap)
+{
+	double s = (double)ns / 1e9;
+	if (s < 1)
+		snprintf(buf, cap, "%.0f ms", s * 1e3);
+	else if (s < 100)
+		snprintf(buf, cap, "%.2f s", s);
+	else
+		snprintf(buf, cap, "%.0f s", s);
+	return buf;
+}
+
+/* ---- ticks: stacks folded into sites ---------------------------------- */
+
+static int grow_prev(struct view *v, size_t n)
+{
+	if (n <= v->n_prev)
+		return 0;
+	uint64_t *a = realloc(v->prev_allocs, n * sizeof(*a));
+	if (!a)
+		return -1;
+	v->prev_allocs = a;
+	uint64_t *l = realloc(v->prev_live, n * sizeof(*l));
+	if (!l)
+		return -1;
+	v->prev_live = l;
+	memset(a + v->n_prev, 0, (n - v->n_prev) * sizeof(*a));
+	memset(l + v->n_prev, 0, (n - v->n_prev) * sizeof(*l));
+	v->n_prev = n;
+	return 0;
+}
+
+void view_tick(struct view *v, struct live_model *m, struct names *n)
+{
+	/* sites by number: a dense table indexed by names_site */
+	for (size_t i = 0; i < m->n_stacks; i++)
+		(void)names_site(n, m->stacks[i].id);
+	size_t n_sites = (size_t)names_site_count(n);
+	struct view_site *by = calloc(n_sites ? n_sites : 1, sizeof(*by));
+	if (!by || grow_prev(v, n_sites)) {
+		free(by);
+		return;
+	}
+	for (size_t i = 0; i < m->n_stacks; i++) {
+		const struct live_stack *st = &m->stacks[i];
+		long s = names_site(n, st->id);
+		if (s < 0)
+			continue;
+		struct view_site *x = &by[s];
+		int first = !x->allocs; /* every stack made at least one allocation */
+		x->site = s;
+		x->live_bytes += st->live_bytes;
+		x->live_blocks += st->live_blocks;
+		x->allocs += st->allocs;
+		if (first || st->live_bytes > x->top_stack_bytes) {
+			x->top_stack = st->id;
+			x->top_stack_bytes = st->live_bytes;
+		}
+	}
+	double dt = v->ticked && m->now > v->prev_time ? (double)(m->now - v->prev_time) / 1e9 : 0;
+	size_t k = 0;
+	for (size_t s = 0; s < n_sites; s++) {
+		struct view_site *x = &by[s];
+		if (!x->allocs && !x->live_blocks)
+			continue;
+		x->site = (long)s;
+		if (dt > 0)
+			x->rate = (double)(x->allocs - v->prev_allocs[s]) / dt;
+		x->trend = !v->ticked ? 0 : x->live_bytes > v->prev_live[s] ? 1
+					     : x->live_bytes < v->prev_live[s] ? -1 : 0;
+		v->prev_allocs[s] = x->allocs;
+		v->prev_live[s] = x->live_bytes;
+		by[k++] = *x;
+	}
+	free(v->sites);
+	v->sites = by;
+	v->n_sites = k;
+	if (dt > 0) {
+		v->rate_allocs = (uint64_t)((double)(m->allocs - v->prev_total_allocs) / dt);
+		v->rate_frees = (uint64_t)((double)(m->frees - v->prev_total_frees) / dt);
+	}
+	if (!v->ticked || m->now > v->prev_time) {
+		v->prev_time = m->now;
+		v->prev_total_allocs = m->allocs;
+		v->prev_total_frees = m->frees;
+	}
+	v->ticked = 1;
+}
+
+/* ---- rows: filtered and sorted ---------------------------------------- */
+
+static enum view_sort sort_key;
+
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0; /* biggest first */
+}
+
+static int cmp_site(const void *pa, const void *pb)
+{
+	const struct view_site *a = pa, *b = pb;
+	int c = 0;
+	switch (sort_key) {
+	case SORT_LIVE_BLOCKS: c = cmp_u64(a->live_blocks, b->live_blocks); break;
+	case SORT_ALLOCS: c = cmp_u64(a->allocs, b->allocs); break;
+	case SORT_RATE: c = a->rate < b->rate ? 1 : a->rate > b->rate ? -1 : 0; break;
+	default: break;
+	}
+	if (!c)
+		c = cmp_u64(a->live_bytes, b->live_bytes);
+	if (!c)
+		c = cmp_u64(a->allocs, b->allocs);
+	return c ? c : (a->site > b->site) - (a->site < b->site);
+}
+
+static int matches(const struct view *v, const char *a, const char *b)
+{
+	return !v->filter[0] || (a && strcasestr(a, v->filter)) || (b && strcasestr(b, v->filter));
+}
+
+/* The site rows of the current mode, sorted; returns the count.  rows is
+ * caller-allocated with v->n_sites entries. */
+static size_t site_rows(struct view *v, struct names *n, struct view_site *rows)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < v->n_sites; i++) {
+		const struct view_site *s = &v->sites[i];
+		if (v->mode == VIEW_LEAKS && !s->live_blocks)
+			continue;
+		if (!matches(v, names_site_name(n, s->site), names_site_module(n, s->site)))
+			continue;
+		rows[k++] = *s;
+	}
+	sort_key = v->mode == VIEW_LEAKS ? SORT_LIVE_BYTES : v->sort;
+	qsort(rows, k, sizeof(*rows), cmp_site);
+	return k;
+}
+
+static int cmp_thread(const void *pa, const void *pb)
+{
+	const struct live_thread *a = *(struct live_thread *const *)pa, *b = *(struct live_thread *const *)pb;
+	int c = cmp_u64(a->live_bytes, b->live_bytes);
+	if (!c)
+		c = cmp_u64(a->allocs, b->allocs);
+	return c ? c : (a->tid > b->tid) - (a->tid < b->tid);
+}
+
+static int cmp_alloc(const void *pa, const void *pb)
+{
+	const struct live_allocator *a = *(struct live_allocator *const *)pa;
+	const struct live_allocator *b = *(struct live_allocator *const *)pb;
+	int c = cmp_u64(a->live_bytes, b->live_bytes);
+	if (!c)
+		c = cmp_u64(a->peak_capacity, b->peak_capacity);
+	return c ? c : (a->id > b->id) - (a->id < b->id);
+}
+
+int view_rows(struct view *v, struct live_model *m, struct names *n)
+{
+	if (v->mode == VIEW_THREADS)
+		return (int)m->n_threads;
+	if (v->mode == VIEW_ARENAS)
+		return (int)m->n_allocators;
+	struct view_site *rows = malloc((v->n_sites ? v->n_sites : 1) * sizeof(*rows));
+	if (!rows)
+		return 0;
+	int k = (int)site_rows(v, n, rows);
+	free(rows);
+	return k;
+}
+
+/* ---- text ------------------------------------------------------------- */
+
+struct out {
+	struct view_line *lines;
+	int n, max, width;
+};
+
+/* Cuts s to width columns (UTF-8 sequences count as one column). */
+static void clip(char *s, int width)
+{
+	int cols = 0;
+	for (char *p = s; *p; p++) {
+		if (((unsigned char)*p & 0xC0) == 0x80)
+			continue;
+		if (cols++ == width) {
+			*p = 0;
+			return;
+		}
+	}
+}
+
+__attribute__((format(printf, 3, 4)))
+static void line(struct out *o, int attr, const char *fmt, ...)
+{
+	if (o->n >= o->max)
+		return;
+	struct view_line *l = &o->lines[o->n++];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(l->text, sizeof(l->text), fmt, ap);
+	va_end(ap);
+	clip(l->text, o->width);
+	l->attr = attr;
+}
+
+static const char *kind_name(uint64_t k)
+{
+	static const char *const names[] = { "?", "c", "page", "arena", "fixed", "debug",
+					     "failing", "testing", "pool" };
+	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+static void header(struct out *o, struct view *v, struct live_model *m, const struct view_info *in)
+{
+	char a[32], b[32], c[32], d[32], e[32], f[32];
+	line(o, VIEW_TITLE, "czprof top - %s  (pid %llu)  %s  %s", in->command ? in->command : "?",
+	     (unsigned long long)in->pid, in->status ? in->status : "", time_text(m->now, a, sizeof(a)));
+	line(o, VIEW_TITLE, "live %s (%s B) in %s blocks   peak %s at %s", view_size(m->live_bytes, a, sizeof(a)),
+	     grouped(m->live_bytes, b, sizeof(b)), grouped(m->live_blocks, c, sizeof(c)),
+	     view_size(m->peak_bytes, d, sizeof(d)), time_text(m->peak_time, e, sizeof(e)));
+	line(o, VIEW_TITLE, "allocs %s/s  frees %s/s   %s allocs, %s frees   trace %s%s%s",
+	     rate_text((double)v->rate_allocs, a, sizeof(a)), rate_text((double)v->rate_frees, b, sizeof(b)),
+	     grouped(m->allocs, c, sizeof(c)), grouped(m->frees, d, sizeof(d)),
+	     view_size(in->trace_bytes, e, sizeof(e)), in->lag_ns > 1000000000ull ? "   lag " : "",
+	     in->lag_ns > 1000000000ull ? time_text(in->lag_ns, f, sizeof(f)) : "");
+	if (in->lost)
+		line(o, VIEW_TITLE, "warning: the recorder lost %s events", grouped(in->lost, a, sizeof(a)));
+	if (in->warning)
+		line(o, VIEW_TITLE, "warning: %s", in->warning);
+}
+
+/* The live-bytes chart: rows x cols cells over the whole run, each column
+ * the highest level of the buckets it covers. */
+static void chart(struct out *o, struct view *v, struct live_model *m, int rows)
+{
+	static const char *const eighths[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	enum { LABEL = 10, MAX_COLS = 512 };
+	int cols = o->width - LABEL - 1;
+	size_t nb = m->n_buckets;
+	if (rows <= 0 || cols < 10 || !nb)
+		return;
+	if (cols > MAX_COLS)
+		cols = MAX_COLS;
+	uint64_t val[MAX_COLS], top = 1;
+	for (int c = 0; c < cols; c++) {
+		size_t lo = (size_t)c * nb / (size_t)cols, hi = (size_t)(c + 1) * nb / (size_t)cols;
+		if (hi <= lo)
+			hi = lo + 1;
+		val[c] = 0;
+		for (size_t b = lo; b < hi && b < nb; b++)
+			if (m->timeline[b] > val[c])
+				val[c] = m->timeline[b];
+		if (val[c] > top)
+			top = val[c];
+	}
+	char lab[32];
+	for (int r = rows - 1; r >= 0; r--) {
+		char buf[VIEW_LINE_MAX];
+		size_t p = (size_t)snprintf(buf, sizeof(buf), "%9s|",
+					    r == rows - 1 ? view_size(top, lab, sizeof(lab)) : r == 0 ? "0" : "");
+		for (int c = 0; c < cols && p + 8 < sizeof(buf); c++) {
+			/* how many eighths of this row the column fills */
+			uint64_t level = val[c] * (uint64_t)rows * 8 / top;
+			int fill = level >= (uint64_t)(r + 1) * 8 ? 8 : level <= (uint64_t)r * 8 ? 0
+				 : (int)(level - (uint64_t)r * 8);
+			if (fill == 0 && r == 0 && val[c])
+				fill = 1; /* a non-empty heap is never drawn empty */
+			const char *cell = v->utf8 ? eighths[fill] : fill >= 4 ? "#" : fill ? "." : " ";
+			p += (size_t)snprintf(buf + p, sizeof(buf) - p, "%s", cell);
+		}
+		line(o, VIEW_CHART, "%s", buf);
+	}
+	/* the axis: 0, the peak marked with its size, and the time covered */
+	char axis[VIEW_LINE_MAX], t1[32], pk[48], sz[32];
+	int end = LABEL + cols;
+	memset(axis, ' ', (size_t)end + 1);
+	axis[LABEL] = '0';
+	time_text((uint64_t)nb * m->bucket_ns, t1, sizeof(t1));
+	int t1len = (int)strlen(t1);
+	memcpy(axis + end - t1len + 1, t1, (size_t)t1len);
+	axis[end + 1] = 0;
+	if (m->peak_bytes) {
+		int pc = (int)(m->peak_time / m->bucket_ns * (uint64_t)cols / nb);
+		if (pc >= cols)
+			pc = cols - 1;
+		int len = snprintf(pk, sizeof(pk), "^ peak %s", view_size(m->peak_bytes, sz, sizeof(sz)));
+		int at = LABEL + 1 + pc;
+		if (at + len > end - t1len) { /* no room on the right: label to the left */
+			len = snprintf(pk, sizeof(pk), "peak %s ^", view_size(m->peak_bytes, sz, sizeof(sz)));
+			at = at - len + 1;
+		}
+		if (at > LABEL + 1 && at + len <= end - t1len)
+			memcpy(axis + at, pk, (size_t)len);
+		else
+			axis[LABEL + 1 + pc] = '^';
+	}
+	line(o, VIEW_CHART, "%s", axis);
+}
+
+static const char *sort_name(enum view_sort s)
+{
+	static const char *const names[] = { "live bytes", "live blocks", "allocations", "alloc rate" };
+	return names[s];
+}
+
+static void help(struct out *o)
+{
+	static const char *const keys[] = {
+		"up/down, pgup/pgdn   select a row",
+		"enter                show or hide the selected site's stack",
+		"s                    sort sites: live bytes, live blocks, allocations, rate",
+		"/                    filter by function, file or module (empty: all)",
+		"c  t  a  l           call sites, threads, arenas, leaks",
+		"space                pause the view (recording goes on)",
+		"+  -                 replay faster / slower       n  step one interval",
+		"?                    this help                    q  quit",
+	};
+	line(o, VIEW_HEADING, "keys");
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		line(o, VIEW_PLAIN, "  %s", keys[i]);
+}
+
+/* First row shown so that the selection stays in view. */
+static int scroll_from(int selected, int rows, int room)
+{
+	if (room <= 0 || selected < room)
+		return 0;
+	int first = selected - room + 1;
+	return first + room > rows ? (rows - room > 0 ? rows - room : 0) : first;
+}
+
+static void sites_table(struct out *o, struct view *v, struct live_model *m, struct names *n,
+			int room)
+{
+	struct view_site *rows = malloc((v->n_sites ? v->n_sites : 1) * sizeof(*rows));
+	if (!rows)
+		return;
+	size_t k = site_rows(v, n, rows);
+	char a[32], b[32], c[32], d[32];
+	if (v->mode == VIEW_LEAKS) {
+		if (!m->ended)
+			line(o, VIEW_PLAIN, "LEAKS: the program is still running; blocks live now are shown "
+					    "(leaks are what is live at exit)");
+		else
+			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks never freed", view_size(m->live_bytes, a, sizeof(a)),
+			     grouped(m->live_blocks, b, sizeof(b)));
+	} else {
+		line(o, VIEW_PLAIN, "CALL SITES by %s (%zu)%s%s%s", sort_name(v->sort), k,
+		     v->filter[0] ? "   filter: '" : "", v->filter, v->filter[0] ? "'" : "");
+	}
+	line(o, VIEW_HEADING, "%12s %10s %12s %9s %s  %s", "LIVE BYTES", "BLOCKS", "ALLOCS", "ALLOC/S",
+	     v->utf8 ? "  " : "  ", "CALL SITE");
+	if (v->selected >= (int)k)
+		v->selected = k ? (int)k - 1 : 0;
+	int stack_lines = v->expanded && k ? STACK_FRAMES : 0;
+	int show = room < 0 ? (int)(k < BATCH_ROWS ? k : BATCH_ROWS) : room - 2;
+	int first = room < 0 ? 0 : scroll_from(v->selected, (int)k, show - (stack_lines < show / 2 ? stack_lines : show / 2));
+	for (int i = first; i < (int)k && o->n < o->max && (i - first) < show; i++) {
+		const struct view_site *s = &rows[i];
+		const char *trend = s->trend > 0 ? (v->utf8 ? "▲" : "+") : s->trend < 0 ? (v->utf8 ? "▼" : "-") : " ";
+		int sel = room >= 0 && i == v->selected;
+		line(o, sel ? VIEW_SELECTED : VIEW_PLAIN, "%12s %10s %12s %9s %s  %s",
+		     view_size(s->live_bytes, a, sizeof(a)), grouped(s->live_blocks, b, sizeof(b)),
+		     grouped(s->allocs, c, sizeof(c)), rate_text(s->rate, d, sizeof(d)), trend,
+		     names_site_name(n, s->site));
+		if (sel && v->expanded) {
+			const char *frames[STACK_FRAMES];
+			int nf = names_stack(n, s->top_stack, frames, STACK_FRAMES);
+			line(o, VIEW_DIM, "%48s  stack holding %s:", "", view_size(s->top_stack_bytes, a, sizeof(a)));
+			for (int f = 0; f < nf; f++)
+				line(o, VIEW_DIM, "%48s    #%-2d %s", "", f, frames[f]);
+		}
+	}
+	free(rows);
+}
+
+static void threads_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room)
+{
+	struct live_thread **rows = malloc((m->n_threads ? m->n_threads : 1) * sizeof(*rows));
+	if (!rows)
+		return;
+	for (size_t i = 0; i < m->n_threads; i++)
+		rows[i] = &m->threads[i];
+	qsort(rows, m->n_threads, sizeof(*rows), cmp_thread);
+	char a[32], b[32], c[32], d[32], e[32];
+	line(o, VIEW_PLAIN, "THREADS (%zu) by live bytes", m->n_threads);
+	line(o, VIEW_HEADING, "%8s %12s %10s %12s %12s %12s  %-6s %s", "TID", "LIVE BYTES", "BLOCKS",
+	     "ALLOCS", "FREES", "ALLOCATED", "STATE", "NAME");
+	int show = room < 0 ? BATCH_ROWS : room - 2;
+	if (v->selected >= (int)m->n_threads)
+		v->selected = m->n_threads ? (int)m->n_threads - 1 : 0;
+	int first = room < 0 ? 0 : scroll_from(v->selected, (int)m->n_threads, show);
+	for (int i = first; i < (int)m->n_threads && i - first < show; i++) {
+		const struct live_thread *t = rows[i];
+		const char *name = t->name ? names_string(n, t->name) : NULL;
+		line(o, room >= 0 && i == v->selected ? VIEW_SELECTED : VIEW_PLAIN,
+		     "%8llu %12s %10s %12s %12s %12s  %-6s %s", (unsigned long long)t->tid,
+		     view_size(t->live_bytes, a, sizeof(a)), grouped(t->live_blocks, b, sizeof(b)),
+		     grouped(t->allocs, c, sizeof(c)), grouped(t->frees, d, sizeof(d)),
+		     view_size(t->bytes_allocated, e, sizeof(e)), t->ended ? "ended" : "live",
+		     name ? name : "");
+	}
+	free(rows);
+}
+
+static void arenas_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room)
+{
+	line(o, VIEW_PLAIN, "ARENAS AND ALLOCATORS (%zu) by live bytes", m->n_allocators);
+	if (!m->n_allocators) {
+		line(o, VIEW_PLAIN, "  none: the program announces no allocators (link libczalloc, or "
+				    "use czprof_annotate.h for your own pools)");
+		return;
+	}
+	struct live_allocator **rows = malloc(m->n_allocators * sizeof(*rows));
+	if (!rows)
+		return;
+	for (size_t i = 0; i < m->n_allocators; i++)
+		rows[i] = &m->allocators[i];
+	qsort(rows, m->n_allocators, sizeof(*rows), cmp_alloc);
+	char a[32], b[32], c[32], d[32], e[32];
+	line(o, VIEW_HEADING, "%5s %-7s %12s %10s %12s %12s %12s %6s  %-9s %s", "ID", "KIND",
+	     "LIVE BYTES", "BLOCKS", "ALLOCS", "CAPACITY", "PEAK CAP", "RESETS", "STATE", "NAME");
+	int show = room < 0 ? BATCH_ROWS : room - 2;
+	if (v->selected >= (int)m->n_allocators)
+		v->selected = (int)m->n_allocators - 1;
+	int first = room < 0 ? 0 : scroll_from(v->selected, (int)m->n_allocators, show);
+	for (int i = first; i < (int)m->n_allocators && i - first < show; i++) {
+		const struct live_allocator *x = rows[i];
+		const char *name = x->name ? names_string(n, x->name) : NULL;
+		line(o, room >= 0 && i == v->selected ? VIEW_SELECTED : VIEW_PLAIN,
+		     "%5llu %-7s %12s %10s %12s %12s %12s %6llu  %-9s %s", (unsigned long long)x->id,
+		     kind_name(x->kind), view_size(x->live_bytes, a, sizeof(a)),
+		     grouped(x->live_blocks, b, sizeof(b)), grouped(x->allocs, c, sizeof(c)),
+		     view_size(x->capacity, d, sizeof(d)), view_size(x->peak_capacity, e, sizeof(e)),
+		     (unsigned long long)x->resets, x->is_destroyed ? "destroyed" : "live", name ? name : "");
+	}
+	free(rows);
+}
+
+int view_render(struct view *v, struct live_model *m, struct names *n, const struct view_info *info,
+		int width, int height, struct view_line *lines, int max)
+{
+	struct out o = { lines, 0, max, width > 0 ? width : 120 };
+	if (height > 0 && height < max)
+		o.max = height;
+	header(&o, v, m, info);
+	int chart_rows = height == 0 ? 6 : height >= 30 ? 8 : height >= 22 ? 5 : height >= 16 ? 3 : 0;
+	if (chart_rows)
+		chart(&o, v, m, chart_rows);
+	/* room for the table: all but the key bar in a screen; -1 in batch */
+	int room = height > 0 ? height - o.n - 1 : -1;
+	if (v->help)
+		help(&o);
+	else if (v->mode == VIEW_THREADS)
+		threads_table(&o, v, m, n, room);
+	else if (v->mode == VIEW_ARENAS)
+		arenas_table(&o, v, m, n, room);
+	else
+		sites_table(&o, v, m, n, room);
+	if (height > 0) {
+		while (o.n < height - 1)
+			line(&o, VIEW_PLAIN, "%s", "");
+		line(&o, VIEW_HEADING, "q quit  ? help  space pause  s sort  / filter  enter stack  "
+				       "c sites  t threads  a arenas  l leaks");
+	}
+	return o.n;
+}
