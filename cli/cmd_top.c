@@ -34,7 +34,18 @@ static const char usage[] =
 	"  -d, --interval MS   refresh interval in milliseconds (default 500)\n"
 	"      --speed X       replay speed of a finished trace (default 1; 0 = show\n"
 	"                      the end at once)\n"
-	"  -w, --width N       line width of --batch output (default $COLUMNS or 120)\n";
+	"  -w, --width N       line width of --batch output (default $COLUMNS or 120)\n"
+	"      --view V        first view: sites (default), threads, arenas, leaks\n"
+	"      --sort K        sites by: bytes (live bytes, default), blocks, allocs, rate\n";
+
+/* Index of name in list (NULL-terminated), or -1. */
+static int pick(const char *name, const char *const *list)
+{
+	for (int i = 0; name && list[i]; i++)
+		if (!strcmp(name, list[i]))
+			return i;
+	return -1;
+}
 
 /* Does path start with the trace magic? */
 static int looks_like_trace(const char *path)
@@ -188,6 +199,16 @@ int cmd_top(int argc, char **argv)
 			if (parse_int(a, v, 40, 1000, &o.width))
 				return 2;
 			i++;
+		} else if (!strcmp(a, "--view")) {
+			static const char *const views[] = { "sites", "threads", "arenas", "leaks", NULL };
+			if ((o.view = pick(v, views)) < 0)
+				return cz_error("--view needs one of: sites, threads, arenas, leaks"), 2;
+			i++;
+		} else if (!strcmp(a, "--sort")) {
+			static const char *const keys[] = { "bytes", "blocks", "allocs", "rate", NULL };
+			if ((o.sort = pick(v, keys)) < 0)
+				return cz_error("--sort needs one of: bytes, blocks, allocs, rate"), 2;
+			i++;
 		} else if (!strcmp(a, "--speed")) {
 			char *end;
 			o.speed = v ? strtod(v, &end) : -1;
@@ -232,6 +253,14 @@ int cmd_top(int argc, char **argv)
 	o.writer = pid;
 	o.speed = 0;
 	int rc = top_run(&o);
+	if (rc) { /* record's own error (a missing program...) is in the log */
+		FILE *f = fopen(log, "r");
+		char line[1024];
+		for (int n = 0; f && n < 20 && fgets(line, sizeof(line), f); n++)
+			fputs(line, stderr);
+		if (f)
+			fclose(f);
+	}
 	fprintf(stderr, "czprof: trace %s, program output %s\n", trace, log);
 	return rc;
 }

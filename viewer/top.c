@@ -350,6 +350,8 @@ int top_run(const struct top_opts *o)
 		return 1;
 	}
 	view_init(&t.view, utf8);
+	t.view.mode = (enum view_mode)o->view;
+	t.view.sort = (enum view_sort)o->sort;
 	int rc = 1;
 	if (wait_for_trace(&t) == 0) {
 		const struct czt_header *h = follow_header(t.f);

@@ -15,6 +15,7 @@ struct top_opts {
 	double speed;        /* replay speed of a finished trace; 0 = at once */
 	int width;           /* batch: line width */
 	const char *command; /* what the header names; NULL: from the trace */
+	int view, sort;      /* first view (enum view_mode) and site order (enum view_sort) */
 };
 
 /*
