@@ -102,6 +102,11 @@ if command -v tmux >/dev/null 2>&1; then
 	touch ctl/go3
 	screen_check screen_ended "exited 0"
 	screen_check screen_leaks "LEAKS: 9.77 KiB in 10 blocks never freed"
+	# a smaller terminal: the layout follows, the key bar stays at the bottom
+	tmux resize-window -t "$S" -x 80 -y 20 2>/dev/null || tmux resize-pane -t "$S" -x 80 -y 20
+	screen_check screen_resized "LEAKS: 9.77 KiB"
+	expect_match screen_resized_keybar "$(pane | tail -1)" "^q quit  \\? help"
+	expect_eq screen_resized_width "$(pane | python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().splitlines()))')" 80
 	tmux send-keys -t "$S" q
 	screen_check screen_quit "TOP-EXIT=0"
 	expect_eq screen_restored "$(tmux display -p -t "$S" '#{alternate_on}')" 0
