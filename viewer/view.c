@@ -288,8 +288,9 @@ static const char *kind_name(uint64_t k)
 static void header(struct out *o, struct view *v, struct live_model *m, const struct view_info *in)
 {
 	char a[32], b[32], c[32], d[32], e[32], f[32];
-	line(o, VIEW_TITLE, "czprof top - %s  (pid %llu)  %s  %s", in->command ? in->command : "?",
-	     (unsigned long long)in->pid, in->status ? in->status : "", time_text(m->now, a, sizeof(a)));
+	/* the command last: a narrow screen cuts it, not the figures */
+	line(o, VIEW_TITLE, "czprof top - %s %s - pid %llu - %s", in->status ? in->status : "",
+	     time_text(m->now, a, sizeof(a)), (unsigned long long)in->pid, in->command ? in->command : "?");
 	line(o, VIEW_TITLE, "live %s (%s B) in %s blocks   peak %s at %s", view_size(m->live_bytes, a, sizeof(a)),
 	     grouped(m->live_bytes, b, sizeof(b)), grouped(m->live_blocks, c, sizeof(c)),
 	     view_size(m->peak_bytes, d, sizeof(d)), time_text(m->peak_time, e, sizeof(e)));
@@ -441,9 +442,9 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 		if (sel && v->expanded) {
 			const char *frames[STACK_FRAMES];
 			int nf = names_stack(n, s->top_stack, frames, STACK_FRAMES);
-			line(o, VIEW_DIM, "%48s  stack holding %s:", "", view_size(s->top_stack_bytes, a, sizeof(a)));
+			line(o, VIEW_DIM, "      stack holding %s of it:", view_size(s->top_stack_bytes, a, sizeof(a)));
 			for (int f = 0; f < nf; f++)
-				line(o, VIEW_DIM, "%48s    #%-2d %s", "", f, frames[f]);
+				line(o, VIEW_DIM, "        #%-2d %s", f, frames[f]);
 		}
 	}
 	free(rows);

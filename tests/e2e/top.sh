@@ -14,7 +14,7 @@ wait_text() { i=0; while ! grep -Eq -- "$2" "$1" 2>/dev/null && [ $i -lt 200 ]; 
 # ---- a finished trace, replayed to its end at once ----
 "$CZPROF" record -o done.czt "$P" 2>/dev/null
 out=$("$CZPROF" top --batch 1 --speed 0 -w 120 done.czt)
-expect_match batch_status "$out" "top_phases  \(pid [0-9]+\)  exited 0"
+expect_match batch_status "$out" "^czprof top - exited 0 [0-9.]+ m?s - pid [0-9]+ - .*top_phases"
 expect_match batch_live "$out" "live 9.77 KiB \(10,000 B\) in 10 blocks"
 expect_match batch_peak "$out" "peak 4.00 MiB at"
 expect_match batch_counts "$out" "1,074 allocs, 1,064 frees"
@@ -71,7 +71,7 @@ if command -v tmux >/dev/null 2>&1; then
 	wait_file ctl/at1
 	screen_check screen_live "live 4.00 MiB \(4,194,304 B\) in 64 blocks"
 	screen_check screen_top_site "4.00 MiB +64 +64 .*grow_cache \(tests/progs/top_phases.c:40\)"
-	screen_check screen_header "czprof top - .*top_phases.*recording"
+	screen_check screen_header "czprof top - recording .* - pid [0-9]+ - .*top_phases"
 	screen_check screen_chart "4.00 MiB\|"
 	# sort: live bytes -> live blocks -> allocations
 	tmux send-keys -t "$S" s s
