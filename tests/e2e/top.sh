@@ -123,6 +123,15 @@ if command -v tmux >/dev/null 2>&1; then
 	expect_match ctrl_c_stopped "$(pane)" "stopping the recorded program"
 	tmux kill-session -t "$S" 2>/dev/null
 
+	# a fatal signal in the viewer still gives the terminal back
+	tmux -f /dev/null new-session -d -s "$S" -x 100 -y 30 \
+		"cd '$WORK' && '$CZPROF' top done.czt; echo TOP-EXIT=\$?; sleep 60"
+	screen_check fatal_screen_up "czprof top - "
+	pkill -SEGV -f "czprof top done.czt"
+	screen_check fatal_exit_status "TOP-EXIT=139"
+	expect_eq fatal_restored "$(tmux display -p -t "$S" '#{alternate_on}')" 0
+	tmux kill-session -t "$S" 2>/dev/null
+
 	# following a trace another czprof record writes; plain `czprof top`
 	# finds it in the current folder
 	mkdir -p fol ctl3 && cd fol
