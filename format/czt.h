@@ -133,6 +133,7 @@ struct czt_record {
 	unsigned type;
 	uint64_t tid;       /* thread of the chunk (EVENTS), else 0 */
 	uint64_t time;      /* event time; for REALLOC the time of the alloc part */
+	/* fields of core (event) records, cleared for every record */
 	uint64_t time_free; /* REALLOC*: time of the free part (<= time) */
 	uint64_t addr;      /* ALLOC/FREE/CZ_*: the block; REALLOC: new block */
 	uint64_t old_addr;  /* REALLOC*, CZ_RESIZE */
@@ -141,12 +142,13 @@ struct czt_record {
 	uint64_t allocator; /* CZ_*: allocator id */
 	uint64_t kind;      /* CZ_NEW: allocator kind */
 	uint64_t parent;    /* STACK_NODE, CZ_NEW: parent id */
+	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count */
+	uint64_t name;      /* CZ_NEW, THREAD_START: string id (0 = none) */
+	/* fields only length-prefixed records have, cleared for those */
 	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
 	uint64_t ip;        /* STACK_NODE, FRAME */
 	uint64_t bias, start, end; /* MODULE_LOAD */
-	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count */
 	uint64_t how;       /* PROCESS_END */
-	uint64_t name;      /* CZ_NEW, THREAD_START: string id (0 = none) */
 	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
 	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY */

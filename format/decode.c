@@ -423,8 +423,8 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 		if (!r->p || r->p >= r->pend)
 			return CZT_EOF;
 		unsigned type = *r->p++;
-		memset(rec, 0, offsetof(struct czt_record, frames));
-		rec->nframes = 0;
+		/* events are most records: clear only what they can set */
+		memset(&rec->time, 0, offsetof(struct czt_record, id) - offsetof(struct czt_record, time));
 		rec->type = type;
 		rec->tid = r->tid;
 		if (type < 0x40) {
@@ -440,6 +440,7 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			return CZT_ERR_CORRUPT;
 		const uint8_t *body = r->p;
 		r->p += len;
+		memset(&rec->id, 0, offsetof(struct czt_record, frames) - offsetof(struct czt_record, id));
 		int rc = decode_prefixed(rec, body, body + len);
 		if (rc == 1)
 			continue;
