@@ -1,0 +1,79 @@
+# Programs that misbehave or do unusual things, recorded for real: every way
+# of starting processes, allocations in constructors, destructors, atexit
+# and signal handlers, _exit and abort, and 16 threads on 2 cores freeing
+# each other's blocks.  Figures are exact (see each program's comment).
+. tests/e2e/lib.sh
+P=$TESTBIN/progs
+CHECK=$TESTBIN/tools/czt_check
+field() { "$CHECK" "$1" | awk -v k="$2" '$1==k {print $2}'; }
+site() { "$CZPROF" leaks "$1" | grep -E "^ +[0-9.]+ [KMG]?i?B +[0-9]+  $2"; }
+
+# ---- processes: system, posix_spawn, vfork+exec, fork+exec, fork ----
+mkdir plain && cd plain
+"$CZPROF" record -o s.czt "$P/rel_spawn" 2>/dev/null
+expect_eq spawn_exit_status $? 0
+expect_eq spawn_only_parent_traced "$(ls)" "s.czt"
+expect_match spawn_parent_leak "$(site s.czt parent_leak)" "300 B +3  parent_leak \(tests/progs/rel_spawn.c:28\)"
+expect_match spawn_parent_total "$("$CZPROF" leaks s.czt)" "300 B in 3 blocks leaked from 1 site"
+cd "$WORK" && mkdir follow && cd follow
+"$CZPROF" record --follow-fork -o f.czt "$P/rel_spawn" 2>/dev/null
+expect_eq follow_exit_status $? 0
+expect_eq follow_trace_count "$(ls f.*.czt | wc -l)" 5
+children=0 forked=0 shell=0
+for t in f.*.czt; do
+	out=$("$CZPROF" leaks "$t")
+	case "$out" in
+	*"70 B in 7 blocks leaked from 1 site"*) children=$((children + 1)) ;;
+	*"4.9 KiB in 5 blocks leaked from 1 site"*) forked=$((forked + 1)) ;;
+	*) "$CZPROF" stats "$t" | grep -q "sh -c exit 3" && shell=$((shell + 1)) ;;
+	esac
+done
+expect_eq follow_spawn_vfork_fork_exec_children "$children" 3
+expect_eq follow_fork_without_exec "$forked" 1
+expect_eq follow_system_shell "$shell" 1
+expect_match follow_parent_unchanged "$("$CZPROF" leaks f.czt)" "300 B in 3 blocks leaked from 1 site"
+cd "$WORK"
+
+# ---- constructors, destructors, atexit, a signal handler, _exit, abort ----
+"$CZPROF" record -o odd.czt "$P/rel_odd" 2>/dev/null
+out=$("$CZPROF" leaks odd.czt)
+expect_match odd_ctor "$out" "11 B +1  ctor_alloc \(tests/progs/rel_odd.c:19\)"
+expect_match odd_handler "$out" "19 B +1  handler_alloc \(tests/progs/rel_odd.c:38\)"
+expect_match odd_atexit "$out" "13 B +1  atexit_alloc \(tests/progs/rel_odd.c:30\)"
+expect_match odd_total "$out" "43 B in 3 blocks leaked from 3 sites"
+expect_match odd_handler_temporary "$("$CZPROF" temporary odd.czt)" "handler_alloc \(tests/progs/rel_odd.c:37\)"
+"$CZPROF" record -o u.czt "$P/rel_odd" _exit 2>/dev/null
+expect_eq odd__exit_status $? 0
+out=$("$CZPROF" leaks u.czt)
+expect_match odd__exit_main "$out" "23 B +1  main_alloc \(tests/progs/rel_odd.c:44\)"
+expect_match odd__exit_total "$out" "53 B in 3 blocks leaked from 3 sites"
+"$CZPROF" record -o a.czt "$P/rel_odd" abort 2>/dev/null
+expect_eq abort_status $? 134
+expect_match abort_ended_by_signal "$("$CZPROF" stats a.czt)" "ended +signal 6"
+expect_match abort_events_kept "$("$CZPROF" leaks a.czt)" "23 B +1  main_alloc"
+
+# ---- 16 threads on 2 cores, 1 M allocations each, cross-thread frees ----
+env CZPROF_OUTPUT="$WORK/st.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rel_stress" >/dev/null 2>&1
+expect_eq stress_status $? 0
+"$CHECK" st.czt >st.txt
+f() { awk -v k="$1" '$1==k {print $2}' st.txt; }
+# 16 x 1,000,000 + 160 leaked + 200 x 1,000 short-lived + 16 thread DTVs
+expect_eq stress_allocs "$(f allocs)" 16200176
+expect_eq stress_frees "$(f frees)" 16200012
+expect_eq stress_no_false_double_free "$(f unmatched_frees)" 0
+expect_eq stress_no_address_conflict "$(f conflicts)" 0
+expect_eq stress_live_blocks "$(f live_blocks)" 164
+# the same at a size the SQLite analysis chews quickly: no false leaks
+"$CZPROF" record -o st2.czt "$P/rel_stress" 100000 2>/dev/null
+out=$("$CZPROF" leaks st2.czt)
+expect_match stress_leak_site "$out" "7.5 KiB +160  leak_some \(tests/progs/rel_stress.c:40\)"
+expect_match stress_only_site "$out" "7.5 KiB in 160 blocks leaked from 1 site"
+expect_eq stress_meta "$("$CZPROF" sql --csv st2.czt "select group_concat(value, ' ') from (select value from meta where key in ('allocations','frees','unmatched_frees','address_conflicts') order by key)" | tail -1)" "0 1800176 1800012 0"
+
+# ---- setuid programs: the loader drops LD_PRELOAD; say so ----
+if id nobody >/dev/null 2>&1; then
+	chmod 755 "$WORK" && mkdir -m 1777 open
+	cp "$P/rel_odd" open/suid && chown root open/suid && chmod 4755 open/suid
+	err=$(su nobody -s /bin/sh -c "'$CZPROF' record -o '$WORK/open/x.czt' '$WORK/open/suid'" 2>&1)
+	expect_match setuid_message "$err" "setuid/setgid: the loader ignores LD_PRELOAD"
+fi
