@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/suppress.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 
@@ -21,9 +22,10 @@ static const char usage[] =
 	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n"
 	"  --depth N              frames shown per stack (default 8)\n"
 	"  --full-stacks          show every distinct stack of a site, not only the biggest\n"
-	"  --suppressions FILE    LeakSanitizer-style file: 'leak:PATTERN' lines; a leak is\n"
-	"                         suppressed when a frame's function, file or module\n"
-	"                         contains PATTERN (repeatable)\n"
+	"  --suppressions FILE    LeakSanitizer-style file: 'leak:PATTERN' lines ('*' any\n"
+	"                         run, '^'/'$' anchors); a leak is suppressed when a\n"
+	"                         frame's function, file or module\n"
+	"                         matches PATTERN (repeatable)\n"
 	"  --no-default-suppressions   do not suppress libc's and libstdc++'s one-time\n"
 	"                         allocations (stdio buffers, the exception pool)\n"
 	"  --fail                 exit 1 when unsuppressed leaks remain (for CI)\n";
@@ -50,61 +52,18 @@ struct site {
 	const char *suppressed_by; /* pattern, or NULL */
 };
 
-struct patterns {
-	char **p;
-	size_t n;
-};
-
-static int add_pattern(struct patterns *ps, const char *s)
-{
-	char **n = realloc(ps->p, (ps->n + 1) * sizeof(char *));
-	if (!n)
-		return -1;
-	ps->p = n;
-	ps->p[ps->n] = strdup(s);
-	return ps->p[ps->n++] ? 0 : -1;
-}
-
-static int load_suppressions(struct patterns *ps, const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return cz_error("'%s': cannot read suppressions", path);
-	char line[1024];
-	int lineno = 0, rc = 0;
-	while (fgets(line, sizeof(line), f)) {
-		lineno++;
-		line[strcspn(line, "\r\n")] = 0;
-		char *s = line;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		if (!*s || *s == '#')
-			continue;
-		if (strncmp(s, "leak:", 5) || !s[5]) {
-			rc = cz_error("%s:%d: expected 'leak:PATTERN'", path, lineno);
-			break;
-		}
-		if (add_pattern(ps, s + 5)) {
-			rc = -1;
-			break;
-		}
-	}
-	fclose(f);
-	return rc;
-}
-
 /* The first pattern matching any frame of the stack, or NULL. */
-static const char *suppressed(struct report_ctx *c, uint64_t stack, const struct patterns *user,
+static const char *suppressed(struct report_ctx *c, uint64_t stack, const struct suppressions *user,
 			      int builtin)
 {
 	struct report_frame fr[64];
 	int n = report_stack(c, stack, fr, 64);
 	for (int i = 0; i < n; i++) {
 		for (size_t k = 0; k < user->n; k++)
-			if ((fr[i].function[0] && strstr(fr[i].function, user->p[k])) ||
-			    (fr[i].file[0] && strstr(fr[i].file, user->p[k])) ||
-			    (fr[i].module[0] && strstr(fr[i].module, user->p[k])))
-				return user->p[k];
+			if ((fr[i].function[0] && suppression_match(user->pattern[k], fr[i].function)) ||
+			    (fr[i].file[0] && suppression_match(user->pattern[k], fr[i].file)) ||
+			    (fr[i].module[0] && suppression_match(user->pattern[k], fr[i].module)))
+				return user->pattern[k];
 		for (int k = 0; builtin && builtin_suppressions[k]; k++)
 			if (fr[i].function[0] && strstr(fr[i].function, builtin_suppressions[k]))
 				return builtin_suppressions[k];
@@ -152,7 +111,7 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 
 struct leaks_args {
 	int fail, builtin;
-	struct patterns user;
+	struct suppressions user;
 };
 
 static int leaks_option(void *ctx, int argc, char **argv, int *i)
@@ -166,7 +125,7 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 	else if (!strcmp(arg, "--suppressions")) {
 		if (++*i == argc)
 			return cz_error("leaks: --suppressions needs a file");
-		if (load_suppressions(&a->user, argv[*i]))
+		if (suppressions_load(&a->user, argv[*i]))
 			return -1;
 	} else
 		return 0;
@@ -180,15 +139,13 @@ int cmd_leaks(int argc, char **argv)
 	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_DEPTH,
 			      leaks_option, &la, &o);
 	if (pr) {
-		for (size_t k = 0; k < la.user.n; k++)
-			free(la.user.p[k]);
-		free(la.user.p);
+		suppressions_free(&la.user);
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	}
 	const char *trace = o.trace;
 	int json = o.json, limit = o.limit, depth = o.depth, full = o.full_stacks;
 	int fail = la.fail, builtin = la.builtin, ret = 1;
-	struct patterns user = la.user;
+	struct suppressions user = la.user;
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;
@@ -322,9 +279,7 @@ out:
 	for (size_t k = 0; k < n_sites; k++)
 		free(sites[k].stacks);
 	free(sites);
-	for (size_t k = 0; k < user.n; k++)
-		free(user.p[k]);
-	free(user.p);
+	suppressions_free(&user);
 	sqlite3_finalize(q);
 	report_ctx_free(c);
 	sqlite3_close(db);

@@ -33,7 +33,7 @@ tests: $(UNIT_BINS) $(PROG_BINS)
 # make fuzz: libFuzzer over each target for FUZZ_SECONDS (default 60),
 # new crashers land in tests/fuzz/corpus/NAME to be replayed by make test.
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := decode
+FUZZ_TARGETS := decode load suppress
 fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
@@ -42,9 +42,19 @@ fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
 			|| exit 1; \
 	done
 
+FUZZ_FLAGS = $(CPPFLAGS) -DCZT_FUZZING -g -O1 -fsanitize=fuzzer,address,undefined
+
 $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-decode
-	clang $(CPPFLAGS) -DCZT_FUZZING -g -O1 -fsanitize=fuzzer,address,undefined -o $@ $^ $(ZSTD)
+	clang $(FUZZ_FLAGS) -o $@ $^ $(ZSTD)
+
+$(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c cli/load.c cli/util.c $(FORMAT_SRCS)
+	@mkdir -p $(@D) $(B)/fuzz/corpus-load
+	clang $(FUZZ_FLAGS) -o $@ $^ $(SQLITE) $(ZSTD)
+
+$(B)/fuzz/fuzz_suppress: tests/fuzz/fuzz_suppress.c cli/suppress.c cli/util.c
+	@mkdir -p $(@D) $(B)/fuzz/corpus-suppress
+	clang $(FUZZ_FLAGS) -o $@ $^
 .PHONY: fuzz
 
 # tests/tools/: helpers the end-to-end tests run (e.g. czt_check).

@@ -32,8 +32,13 @@ echo "leak:leak_some" >supp
 out=$("$CZPROF" leaks --suppressions supp ex.czt)
 expect_match suppression_moves_site "$out" "suppressed: 777 B in 7 blocks from 1 site"
 check leaks_fail_suppressed "$CZPROF" leaks --fail --suppressions supp ex.czt
+echo "leak:^leak_*e$" >wild
+expect_match suppression_wildcard "$("$CZPROF" leaks --suppressions wild ex.czt)" "suppressed: 777 B in 7 blocks from 1 site"
+echo "leak:^leak_$" >nomatch
+expect_match suppression_anchored_miss "$("$CZPROF" leaks --suppressions nomatch ex.czt)" "777 B in 7 blocks leaked from 1 site"
 echo "bogus line" >badsupp
 check_fails bad_suppression_file "$CZPROF" leaks --suppressions badsupp ex.czt
+expect_match bad_suppression_line "$(cat "$WORK/.out")" "badsupp:1: expected 'leak:PATTERN'"
 "$CZPROF" record -o demo.czt "$TESTBIN/../examples/demo" >/dev/null 2>&1
 out=$("$CZPROF" leaks demo.czt)
 expect_match demo_lookup_site "$out" "11.7 KiB +500  lookup \(examples/demo.c:25\)"

@@ -9,9 +9,13 @@
 
 #include "format/czt.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* test_fuzz_corpus.c includes every target under its own name */
+#ifndef FUZZ_ENTRY
+#define FUZZ_ENTRY LLVMFuzzerTestOneInput
+#endif
+int FUZZ_ENTRY(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+int FUZZ_ENTRY(const uint8_t *data, size_t size)
 {
 	struct czt_reader *r;
 	if (czt_reader_open_mem(&r, data, size))

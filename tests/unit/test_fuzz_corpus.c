@@ -5,7 +5,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#define FUZZ_ENTRY fuzz_decode
 #include "tests/fuzz/fuzz_decode.c"
+#undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_suppress
+#include "tests/fuzz/fuzz_suppress.c"
+#undef FUZZ_ENTRY
+#define FUZZ_ENTRY fuzz_load
+#include "tests/fuzz/fuzz_load.c"
+#undef FUZZ_ENTRY
 #include "tests/unit.h"
 
 static int replay(const char *dir, int (*target)(const uint8_t *, size_t))
@@ -38,12 +46,25 @@ static int replay(const char *dir, int (*target)(const uint8_t *, size_t))
 
 TEST(decode_corpus)
 {
-	int n = replay("tests/fuzz/corpus/decode", LLVMFuzzerTestOneInput);
-	CHECK(n > 0);
+	CHECK(replay("tests/fuzz/corpus/decode", fuzz_decode) > 0);
+}
+
+TEST(load_corpus)
+{
+	/* the loader reads the same inputs as the decoder, and its own */
+	CHECK(replay("tests/fuzz/corpus/decode", fuzz_load) > 0);
+	CHECK(replay("tests/fuzz/corpus/load", fuzz_load) > 0);
+}
+
+TEST(suppress_corpus)
+{
+	CHECK(replay("tests/fuzz/corpus/suppress", fuzz_suppress) > 0);
 }
 
 int main(void)
 {
 	RUN(decode_corpus);
+	RUN(load_corpus);
+	RUN(suppress_corpus);
 	return unit_done();
 }
