@@ -60,9 +60,21 @@ all: $(ALL_TARGETS)
 deps:
 	@sh scripts/deps.sh
 
+# In CI (CI=true) the suite also runs once more under AddressSanitizer and
+# UndefinedBehaviorSanitizer, and every fuzz target runs for
+# CI_FUZZ_SECONDS; one summary line covers all of it.
+CI_FUZZ_SECONDS ?= 30
+ifeq ($(CI),true)
+test: deps
+	@$(MAKE) --no-print-directory all tests
+	@$(MAKE) --no-print-directory SANITIZE=1 all tests
+	@$(MAKE) --no-print-directory fuzz-build
+	@FUZZ_SECONDS=$(CI_FUZZ_SECONDS) sh tests/run.sh $(B) build-san
+else
 test: deps
 	@$(MAKE) --no-print-directory all tests
 	@sh tests/run.sh $(B)
+endif
 
 demo: deps
 	@$(MAKE) --no-print-directory all

@@ -34,7 +34,8 @@ tests: $(UNIT_BINS) $(PROG_BINS)
 # new crashers land in tests/fuzz/corpus/NAME to be replayed by make test.
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := decode load suppress
-fuzz: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz-build: $(FUZZ_TARGETS:%=$(B)/fuzz/fuzz_%)
+fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do \
 		echo "fuzzing $$t for $(FUZZ_SECONDS) s"; \
 		$(B)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
@@ -55,7 +56,7 @@ $(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c cli/load.c cli/util.c $(FORMAT_SRCS)
 $(B)/fuzz/fuzz_suppress: tests/fuzz/fuzz_suppress.c cli/suppress.c cli/util.c
 	@mkdir -p $(@D) $(B)/fuzz/corpus-suppress
 	clang $(FUZZ_FLAGS) -o $@ $^
-.PHONY: fuzz
+.PHONY: fuzz fuzz-build
 
 # tests/tools/: helpers the end-to-end tests run (e.g. czt_check).
 TOOL_SRCS := $(wildcard tests/tools/*.c)

@@ -65,7 +65,7 @@ env CZPROF_OUTPUT="$WORK/kill.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_kill" "$WORK
 pid=$!
 sleep 1
 before=$(cat "$WORK/count" 2>/dev/null || echo 0)
-sleep 0.4
+sleep 0.15
 kill -9 $pid
 wait $pid 2>/dev/null
 if kill -0 $pid 2>/dev/null; then bad kill_target "the program survived"; kill -9 $pid; fi
@@ -73,7 +73,7 @@ got=$(field kill.czt allocs)
 if [ "${before:-0}" -gt 0 ] && [ "${got:-0}" -ge "$before" ]; then
 	ok kill_keeps_events
 else
-	bad kill_keeps_events "trace has ${got:-none} allocations, program had made $before 400 ms before the kill"
+	bad kill_keeps_events "trace has ${got:-none} allocations, program had made $before 150 ms before the kill"
 fi
 
 # SIGSEGV: the trace is flushed and says which signal ended the process

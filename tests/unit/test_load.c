@@ -165,6 +165,69 @@ TEST(truncated_loads_whole_chunks)
 	sqlite3_close(db);
 }
 
+/* A real trace (a recorded program) cut at every offset near a chunk
+ * boundary and every 5th byte elsewhere: the loader fails cleanly (nothing
+ * left behind) or loads exactly the whole chunks before the cut and says
+ * where it was cut. */
+TEST(real_trace_cut_anywhere)
+{
+	FILE *f = fopen("tests/fuzz/corpus/load/seed-rel-odd.czt", "rb");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	file_len = fread(file, 1, sizeof(file), f);
+	fclose(f);
+	/* where each whole chunk ends, from the reader itself */
+	uint64_t ends[256];
+	size_t n_ends = 0;
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	ends[n_ends++] = czt_reader_offset(r); /* the header */
+	struct czt_chunk c;
+	while (czt_reader_next_chunk(r, &c) == CZT_OK && n_ends < 256)
+		ends[n_ends++] = czt_reader_offset(r);
+	czt_reader_free(r);
+	CHECK(n_ends > 3);
+	int loads = 0, refusals = 0, wrong = 0;
+	for (size_t cut = 0; cut < file_len; cut++) {
+		int near = 0;
+		for (size_t k = 0; k < n_ends; k++)
+			near |= cut + 8 >= ends[k] && cut <= ends[k] + 8;
+		if (!near && cut % 5)
+			continue;
+		save(cut);
+		unlink(dbp);
+		int saved = dup(2), devnull = open("/dev/null", O_WRONLY);
+		dup2(devnull, 2);
+		int rc = tracedb_load(trace, dbp, 0);
+		dup2(saved, 2);
+		close(saved);
+		close(devnull);
+		if (rc) {
+			refusals++;
+			wrong += access(dbp, F_OK) == 0; /* a failed load leaves nothing */
+			continue;
+		}
+		loads++;
+		uint64_t whole = 0;
+		for (size_t k = 0; k < n_ends; k++)
+			if (ends[k] <= cut)
+				whole = ends[k];
+		/* a cut exactly between chunks is a clean end: nothing to warn */
+		long long want = whole == cut ? -1 : (long long)whole;
+		sqlite3 *db = tracedb_open(trace);
+		if (!db || meta(db, "truncated_at") != want) {
+			printf("  cut at %zu: truncated_at %lld, expected %lld\n", cut,
+			       db ? meta(db, "truncated_at") : -2, want);
+			wrong++;
+		}
+		sqlite3_close(db);
+	}
+	CHECK(loads > 0);
+	CHECK(refusals > 0); /* a cut inside the header is not a trace */
+	CHECK_EQ_U(wrong, 0);
+}
+
 TEST(not_a_trace_leaves_nothing)
 {
 	memset(file, 'x', 100);
@@ -185,6 +248,7 @@ int main(void)
 	RUN(reuse_and_rebuild);
 	RUN(truncated_loads_whole_chunks);
 	RUN(not_a_trace_leaves_nothing);
+	RUN(real_trace_cut_anywhere);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
