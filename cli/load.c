@@ -27,6 +27,7 @@
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "viewer/idmap.h"
 
 #define TIMELINE_POINTS 4000
 /* Ids after an exec'd image's PROCESS_END(EXEC) are shifted so that the
@@ -60,7 +61,9 @@ struct loader {
 	struct row *rows;
 	size_t n_rows, cap_rows;
 	struct thread *threads;
-	size_t n_threads;
+	size_t n_threads, cap_threads;
+	struct idmap thread_ids;
+	uint32_t last_thread;
 	/* strings of the symbol table, by id (ids are dense from 1) */
 	char **strs;
 	size_t cap_strs;
@@ -125,17 +128,20 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* Threads by tid through a hash map: a crafted trace naming a new thread
+ * in every tiny chunk must not make this quadratic. */
 static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
 {
-	for (size_t i = l->n_threads; i-- > 0;)
-		if (l->threads[i].tid == tid)
-			return (uint32_t)i;
-	struct thread *t = realloc(l->threads, (l->n_threads + 1) * sizeof(*t));
-	if (!t)
-		return 0;
-	l->threads = t;
-	t[l->n_threads] = (struct thread){ .tid = tid, .start = time, .end = time, .last_alloc = -1 };
-	return (uint32_t)l->n_threads++;
+	if (l->n_threads && l->threads[l->last_thread].tid == tid)
+		return l->last_thread;
+	long i = idmap_get(&l->thread_ids, tid);
+	if (i >= 0)
+		return l->last_thread = (uint32_t)i;
+	if (grow((void **)&l->threads, &l->cap_threads, l->n_threads + 1, sizeof(*l->threads)) ||
+	    idmap_put(&l->thread_ids, tid, (uint32_t)l->n_threads))
+		return 0; /* out of memory: counted under the first thread */
+	l->threads[l->n_threads] = (struct thread){ .tid = tid, .start = time, .end = time, .last_alloc = -1 };
+	return l->last_thread = (uint32_t)l->n_threads++;
 }
 
 static int push_ev(struct loader *l, const struct ev *e)
@@ -697,6 +703,7 @@ static void loader_release(struct loader *l)
 	free(l->evs);
 	free(l->rows);
 	free(l->threads);
+	idmap_clear(&l->thread_ids);
 }
 
 int tracedb_path(const char *trace_path, char *buf, size_t cap)

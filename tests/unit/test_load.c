@@ -228,6 +228,36 @@ TEST(real_trace_cut_anywhere)
 	CHECK_EQ_U(wrong, 0);
 }
 
+/* A crafted trace naming a new thread in every record: each gets its row
+ * (the thread table is a hash map, not a list searched per record). */
+TEST(many_threads)
+{
+	static uint8_t big[1 << 22];
+	struct czt_header h = { .major = CZT_VERSION_MAJOR, .minor = CZT_VERSION_MINOR, .pid = 7, .clock = 1 };
+	size_t len = czt_header_encode(big, sizeof(big), &h);
+	struct czt_enc e;
+	uint64_t tid = 1;
+	for (int chunk = 0; chunk < 25; chunk++) {
+		czt_enc_init(&e, big + len, sizeof(big) - len, CZT_CHUNK_META, 0, 0);
+		for (int i = 0; i < 4000; i++, tid++)
+			CHECK(czt_enc_thread_start(&e, tid, tid, 0) == 0);
+		len += czt_enc_finish(&e);
+	}
+	snprintf(trace, sizeof(trace), "%s/t.czt", dir);
+	snprintf(dbp, sizeof(dbp), "%s/t.czt.db", dir);
+	int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	CHECK(fd >= 0 && write(fd, big, len) == (ssize_t)len);
+	close(fd);
+	unlink(dbp);
+	sqlite3 *db = tracedb_open(trace);
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM threads"), 100000);
+	CHECK_EQ_U(q(db, "SELECT max(tid) FROM threads"), 100000);
+	sqlite3_close(db);
+}
+
 TEST(not_a_trace_leaves_nothing)
 {
 	memset(file, 'x', 100);
@@ -249,6 +279,7 @@ int main(void)
 	RUN(truncated_loads_whole_chunks);
 	RUN(not_a_trace_leaves_nothing);
 	RUN(real_trace_cut_anywhere);
+	RUN(many_threads);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
