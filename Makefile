@@ -23,8 +23,9 @@ CPPFLAGS += -I. -Iformat -Ilib -D_GNU_SOURCE -DCZPROF_VERSION='"$(VERSION)"'
 CFLAGS += -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP
 CXXFLAGS += -std=gnu++17 $(OPT) $(WARN) -fPIC -MMD -MP
 
-# The recorder runs inside the profiled program: never sanitized.
-REC_CFLAGS := $(CFLAGS) -fvisibility=hidden -ftls-model=initial-exec
+# The recorder runs inside the profiled program: never sanitized; frame
+# pointers kept so that CZPROF_UNWIND=fp can walk through its own frames.
+REC_CFLAGS := $(CFLAGS) -fvisibility=hidden -ftls-model=initial-exec -fno-omit-frame-pointer
 ifeq ($(SANITIZE),1)
 SAN := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif

@@ -6,5 +6,10 @@ $(B)/bench/%: bench/%.c bench/common.h
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -o $@ $< -pthread
 
-bench: all $(BENCH_BINS)
+# churn again, built with frame pointers, for `czprof record --unwind=fp`
+$(B)/bench/churn_fp: bench/churn.c bench/common.h
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer $(WARN) -D_GNU_SOURCE -I. -o $@ $< -pthread
+
+bench: all $(BENCH_BINS) $(B)/bench/churn_fp
 	@sh bench/run.sh $(B)

@@ -4,11 +4,13 @@
 # per event, peak RSS of the program natively and under the recorder, and the analysis times (first report,
 # which loads the trace, and a repeated one).  With heaptrack installed it is
 # measured the same way (record only, then heaptrack_print) for comparison.
-#   ROUNDS=5 (pairs per program)   PROGS="churn threads leaky realloc"
-#   PEERS=0 to skip heaptrack      CZFLAGS="--unwind=fp" extra record flags
+#   ROUNDS=5 (pairs per program)   PROGS="churn threads leaky realloc churn_fp"
+#   PEERS=0 to skip heaptrack      CZFLAGS="..." extra record flags
+# churn_fp is churn built with frame pointers, recorded with --unwind=fp.
+# The target column is the recording ratio the project aims for.
 B=${1:-build}
 ROUNDS=${ROUNDS:-5}
-PROGS=${PROGS:-"churn threads leaky realloc"}
+PROGS=${PROGS:-"churn threads leaky realloc churn_fp"}
 PEERS=${PEERS:-1}
 CZ="$PWD/$B/czprof"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/czprof-bench.XXXXXX")
@@ -26,16 +28,19 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+
 have_heaptrack=0
 [ "$PEERS" = 1 ] && command -v heaptrack >/dev/null && have_heaptrack=1
 
-printf '%-8s %8s %8s %7s %9s %9s %10s %10s %9s %9s' prog native record ratio events B/event rss_nat rss_prof load+rep rep2
+target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5 ;; realloc) echo 2.2 ;; churn_fp) echo 1.6 ;; *) echo - ;; esac; }
+printf '%-8s %8s %8s %7s %6s %9s %9s %10s %10s %9s %9s' prog native record ratio target events B/event rss_nat rss_prof load+rep rep2
 [ $have_heaptrack = 1 ] && printf ' %8s %10s' ht_ratio ht_print
 echo
 for p in $PROGS; do
 	bin="$PWD/$B/bench/$p"
+	flags=$CZFLAGS
+	case $p in *_fp) flags="$flags --unwind=fp" ;; esac
 	: >"$tmp/nat"; : >"$tmp/rec"; : >"$tmp/ratio"; : >"$tmp/ht"
 	for r in $(seq "$ROUNDS"); do
 		timed "$bin" || exit 1; n=$secs; echo "$n" >>"$tmp/nat"; rn=$rss
 		rm -f "$tmp/t.czt"*
-		timed "$CZ" record $CZFLAGS -o "$tmp/t.czt" -- "$bin" || exit 1
+		timed "$CZ" record $flags -o "$tmp/t.czt" -- "$bin" || exit 1
 		echo "$secs" >>"$tmp/rec"; rr=$rss
 		echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio"
 		if [ $have_heaptrack = 1 ]; then
@@ -46,7 +51,8 @@ for p in $PROGS; do
 	# the program's own peak RSS under the recorder, without czprof's
 	# post-processing (symbolization) counted in
 	rm -f "$tmp/p.czt"
-	timed env LD_PRELOAD="$PWD/$B/libczprof.so" CZPROF_OUTPUT="$tmp/p.czt" "$bin" || exit 1
+	unwind=dwarf; case $p in *_fp) unwind=fp ;; esac
+	timed env LD_PRELOAD="$PWD/$B/libczprof.so" CZPROF_OUTPUT="$tmp/p.czt" CZPROF_UNWIND=$unwind "$bin" || exit 1
 	rr=$rss
 	events=$("$CZ" dump --summary "$tmp/t.czt" | awk '$1=="events" {print $2}')
 	size=$(stat -c %s "$tmp/t.czt")
@@ -58,8 +64,8 @@ for p in $PROGS; do
 		first=$(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}')
 		second=$(echo "$t1 $t2" | awk '{printf "%.3f", $2-$1}')
 	fi
-	printf '%-8s %8.2f %8.2f %7.2f %9s %9s %10s %10s %9s %9s' "$p" "$(median <"$tmp/nat")" \
-		"$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" "$events" "$bpe" "$rn" "$rr" "$first" "$second"
+	printf '%-8s %8.2f %8.2f %7.2f %6s %9s %9s %10s %10s %9s %9s' "$p" "$(median <"$tmp/nat")" \
+		"$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" "<=$(target_of "$p")" "$events" "$bpe" "$rn" "$rr" "$first" "$second"
 	if [ $have_heaptrack = 1 ]; then
 		htr=$(median <"$tmp/ht"); htp="-"
 		f=$(ls "$tmp"/ht.* 2>/dev/null | head -n 1)

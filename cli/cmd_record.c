@@ -25,7 +25,8 @@
 #include "format/czt.h"
 
 static const char usage[] =
-	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--] PROG [ARGS...]\n\n"
+	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--unwind fp|dwarf]\n"
+	"                     [--] PROG [ARGS...]\n\n"
 	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
 	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
 	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
@@ -33,7 +34,10 @@ static const char usage[] =
 	"  -f, --force         replace FILE if it exists\n"
 	"      --follow-fork   also record forked and exec'd children, each to\n"
 	"                      NAME.PID.czt beside the trace\n"
-	"      --depth N       keep at most N stack frames per event (default 64)\n\n"
+	"      --depth N       keep at most N stack frames per event (default 64)\n"
+	"      --unwind fp     follow frame pointers instead of DWARF unwind tables:\n"
+	"                      much cheaper, complete only for code built with\n"
+	"                      -fno-omit-frame-pointer (default: dwarf)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;
@@ -202,7 +206,7 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 int cmd_record(int argc, char **argv)
 {
 	const char *output = NULL;
-	int force = 0, follow = 0, depth = 0, i;
+	int force = 0, follow = 0, depth = 0, fp = 0, i;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
@@ -228,6 +232,11 @@ int cmd_record(int argc, char **argv)
 			if (!v || *end || d < 1 || d > 256)
 				return cz_error("record: --depth takes a number from 1 to 256"), 2;
 			depth = (int)d;
+		} else if (!strcmp(a, "--unwind") || !strncmp(a, "--unwind=", 9)) {
+			const char *v = a[8] == '=' ? a + 9 : (++i < argc ? argv[i] : NULL);
+			if (!v || (strcmp(v, "fp") && strcmp(v, "dwarf")))
+				return cz_error("record: --unwind takes 'fp' or 'dwarf'"), 2;
+			fp = !strcmp(v, "fp");
 		} else {
 			cz_error("record: unknown option '%s' (see 'czprof record --help')", a);
 			return 2;
@@ -275,6 +284,7 @@ int cmd_record(int argc, char **argv)
 		setenv("LD_PRELOAD", preload, 1);
 		setenv("CZPROF_ROOT_PID", pid, 1);
 		setenv("CZPROF_FOLLOW_FORK", follow ? "1" : "0", 1);
+		setenv("CZPROF_UNWIND", fp ? "fp" : "dwarf", 1);
 		if (depth) {
 			snprintf(dep, sizeof(dep), "%d", depth);
 			setenv("CZPROF_DEPTH", dep, 1);

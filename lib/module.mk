@@ -3,7 +3,7 @@
 REC_SRCS := $(wildcard lib/rec_*.c) $(FORMAT_REC_SRCS)
 REC_OBJS := $(REC_SRCS:%.c=$(B)/recobj/%.o)
 
-$(B)/recobj/%.o: %.c
+$(B)/recobj/%.o: %.c lib/module.mk Makefile
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(REC_CFLAGS) -c $< -o $@
 

@@ -27,6 +27,7 @@ struct rec_settings {
 	int depth;            /* CZPROF_DEPTH */
 	int flush_ms;         /* CZPROF_FLUSH_MS */
 	size_t buffer_bytes;  /* CZPROF_BUFFER_KB * 1024 */
+	int unwind_fp;        /* CZPROF_UNWIND=fp: walk frame pointers */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);

@@ -12,8 +12,11 @@
  * | CZPROF_DEPTH       | 64             | most stack frames kept per event (1-256)        |
  * | CZPROF_FLUSH_MS    | 100            | longest time an event waits in a buffer         |
  * | CZPROF_BUFFER_KB   | 64             | per-thread buffer (one chunk), 4-4096           |
+ * | CZPROF_UNWIND      | dwarf          | fp: follow frame pointers (programs built with  |
+ * |                    |                | -fno-omit-frame-pointer), much cheaper          |
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "lib/rec.h"
@@ -40,4 +43,6 @@ void rec_settings_load(void)
 	rec_settings.depth = (int)env_long("CZPROF_DEPTH", 64, 1, 256);
 	rec_settings.flush_ms = (int)env_long("CZPROF_FLUSH_MS", 100, 1, 60000);
 	rec_settings.buffer_bytes = (size_t)env_long("CZPROF_BUFFER_KB", 64, 4, 4096) * 1024;
+	const char *unwind = getenv("CZPROF_UNWIND");
+	rec_settings.unwind_fp = unwind && !strcmp(unwind, "fp");
 }

@@ -1,15 +1,71 @@
 /*
  * rec_unwind.c - stack capture.  The only file of the recorder that
- * includes libunwind.h.  unw_backtrace walks with libunwind's fast trace
- * cache; an unw_step loop would cost two sigprocmask calls per frame.
+ * includes libunwind.h.
+ *
+ * Two ways: libunwind's unw_backtrace (DWARF CFI with its fast trace
+ * cache; an unw_step loop would cost two sigprocmask calls per frame), and
+ * with CZPROF_UNWIND=fp a walk of the frame-pointer chain, several times
+ * cheaper but only complete through code built with -fno-omit-frame-pointer
+ * (the recorder itself is).  The walk never reads outside the thread's
+ * stack, so code without frame pointers only cuts the stack short.
  */
+#include <pthread.h>
+#include <stdint.h>
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
 #include "lib/rec.h"
 
+static __thread uintptr_t stack_lo, stack_hi;
+
+/* The calling thread's stack, once per thread (pthread_getattr_np may
+ * allocate: callers run under rec_guard, so that passes straight through). */
+static int stack_bounds(void)
+{
+	if (REC_LIKELY(stack_hi))
+		return 0;
+	pthread_attr_t attr;
+	void *addr;
+	size_t size;
+	if (pthread_getattr_np(pthread_self(), &attr))
+		return -1;
+	int rc = pthread_attr_getstack(&attr, &addr, &size);
+	pthread_attr_destroy(&attr);
+	if (rc)
+		return -1;
+	stack_lo = (uintptr_t)addr;
+	stack_hi = (uintptr_t)addr + size;
+	return 0;
+}
+
+__attribute__((noinline)) static int backtrace_fp(void **ips, int max)
+{
+	if (stack_bounds())
+		return 0;
+	/* a frame record is { saved frame pointer, return address } */
+	const uintptr_t *fp = __builtin_frame_address(0);
+	int n = 0;
+	while (n < max) {
+		uintptr_t at = (uintptr_t)fp;
+		if (at < stack_lo || at + 2 * sizeof(uintptr_t) > stack_hi || (at & (sizeof(uintptr_t) - 1)))
+			break;
+		uintptr_t ret = fp[1];
+		if (ret < 4096)
+			break;
+		ips[n++] = (void *)ret;
+		const uintptr_t *next = (const uintptr_t *)fp[0];
+		if ((uintptr_t)next <= at) /* the chain only goes up the stack */
+			break;
+		fp = next;
+	}
+	return n;
+}
+
 int rec_backtrace(void **ips, int max)
 {
+	if (rec_settings.unwind_fp)
+		return backtrace_fp(ips, max);
 	int n = unw_backtrace(ips, max);
 	return n < 0 ? 0 : n;
 }

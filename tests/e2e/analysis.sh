@@ -23,6 +23,12 @@ expect_eq leaks_json_bytes "$(echo "$j" | json 'd["leaked_bytes"]')" 777
 expect_eq leaks_json_site "$(echo "$j" | json 'd["sites"][0]["site"]')" "leak_some (tests/progs/rec_exact.c:19)"
 expect_eq leaks_json_caller "$(echo "$j" | json 'd["sites"][0]["stacks"][0]["frames"][1]')" "main (tests/progs/rec_exact.c:28)"
 check_fails leaks_fail_flag "$CZPROF" leaks --fail ex.czt
+# frame-pointer unwinding (the test programs keep frame pointers): same sites
+"$CZPROF" record --unwind fp -o fp.czt "$P/rec_exact" 2>/dev/null
+out=$("$CZPROF" leaks fp.czt)
+expect_match unwind_fp_site "$out" "777 B +7  leak_some \(tests/progs/rec_exact.c:19\)"
+expect_match unwind_fp_caller "$out" "#1  main \(tests/progs/rec_exact.c:28\)"
+check_fails unwind_bad_value "$CZPROF" record --unwind sideways -o bad.czt "$P/rec_exact"
 "$CZPROF" record -o var.czt "$P/rec_variants" 2>/dev/null
 check leaks_fail_flag_clean "$CZPROF" leaks --fail var.czt
 expect_eq realloc_chain "$(q var.czt "select a.fn || '<-' || b.fn from allocations a join allocations b on a.realloc_from = b.id")" "realloc<-calloc"
