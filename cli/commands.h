@@ -16,5 +16,6 @@ int cmd_hotspots(int argc, char **argv);
 int cmd_temporary(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_flamegraph(int argc, char **argv);
 
 #endif

@@ -1,0 +1,193 @@
+/*
+ * fold.c - see fold.h.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/fold.h"
+#include "cli/report.h"
+#include "cli/util.h"
+
+#define MAX_FRAMES 256
+
+static const char *const metric_names[] = { "leaked", "peak", "allocated", "count" };
+static const char *const metric_sql[] = {
+	"SELECT stack, leaked_bytes FROM stack_totals WHERE leaked_bytes > 0",
+	"SELECT stack, peak_bytes FROM stack_totals WHERE peak_bytes > 0",
+	"SELECT stack, bytes FROM stack_totals WHERE bytes > 0",
+	"SELECT stack, allocations FROM stack_totals WHERE allocations > 0",
+};
+
+int fold_metric_parse(const char *s)
+{
+	for (int i = 0; s && i < 4; i++)
+		if (!strcmp(s, metric_names[i]))
+			return i;
+	return -1;
+}
+
+const char *fold_metric_name(int metric)
+{
+	return metric >= 0 && metric < 4 ? metric_names[metric] : "?";
+}
+
+int fold_metric_is_bytes(int metric)
+{
+	return metric != FOLD_COUNT;
+}
+
+/* Interned copy of s: a flame graph names the same frame thousands of times. */
+struct name_slot {
+	uint64_t hash;
+	size_t index; /* + 1; 0 empty */
+};
+
+struct name_index {
+	struct name_slot *slots;
+	size_t cap, used;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static const char *intern(struct fold *f, const char *s)
+{
+	struct name_index *ix = f->index;
+	if ((ix->used + 1) * 2 > ix->cap) {
+		size_t cap = ix->cap ? ix->cap * 2 : 1024;
+		struct name_slot *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return NULL;
+		for (size_t i = 0; i < ix->cap; i++) {
+			if (!ix->slots[i].index)
+				continue;
+			size_t k = ix->slots[i].hash & (cap - 1);
+			while (n[k].index)
+				k = (k + 1) & (cap - 1);
+			n[k] = ix->slots[i];
+		}
+		free(ix->slots);
+		ix->slots = n;
+		ix->cap = cap;
+	}
+	uint64_t h = hash_str(s);
+	size_t k = h & (ix->cap - 1);
+	for (; ix->slots[k].index; k = (k + 1) & (ix->cap - 1))
+		if (ix->slots[k].hash == h && !strcmp(f->names[ix->slots[k].index - 1], s))
+			return f->names[ix->slots[k].index - 1];
+	if (f->n_names == f->cap_names) {
+		size_t cap = f->cap_names ? f->cap_names * 2 : 256;
+		char **v = realloc(f->names, cap * sizeof(*v));
+		if (!v)
+			return NULL;
+		f->names = v;
+		f->cap_names = cap;
+	}
+	char *copy = strdup(s);
+	if (!copy)
+		return NULL;
+	for (char *p = copy; *p; p++)
+		if (*p == ';' || *p == '\n')
+			*p = ':'; /* ';' separates frames in folded text */
+	f->names[f->n_names++] = copy;
+	ix->slots[k] = (struct name_slot){ h, f->n_names };
+	ix->used++;
+	return copy;
+}
+
+static int by_value(const void *a, const void *b)
+{
+	const struct fold_stack *x = a, *y = b;
+	if (x->value != y->value)
+		return x->value < y->value ? 1 : -1;
+	return (x->stack > y->stack) - (x->stack < y->stack);
+}
+
+int fold_collect(sqlite3 *db, int metric, struct fold *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->metric = metric;
+	f->index = calloc(1, sizeof(struct name_index));
+	struct report_ctx *c = report_ctx_new(db);
+	sqlite3_stmt *q = NULL;
+	struct report_frame *fr = calloc(MAX_FRAMES, sizeof(*fr));
+	size_t cap = 0;
+	int rc = -1;
+	if (!f->index || !c || !fr)
+		goto out;
+	if (sqlite3_prepare_v2(db, metric_sql[metric], -1, &q, NULL)) {
+		cz_error("database: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		uint64_t stack = (uint64_t)sqlite3_column_int64(q, 0);
+		uint64_t value = (uint64_t)sqlite3_column_int64(q, 1);
+		int n = report_stack(c, stack, fr, MAX_FRAMES);
+		int first = 0; /* innermost frame kept: the first outside the allocator */
+		while (first < n - 1 && fr[first].is_allocator)
+			first++;
+		if (f->n == cap) {
+			cap = cap ? cap * 2 : 256;
+			struct fold_stack *v = realloc(f->v, cap * sizeof(*v));
+			if (!v)
+				goto out;
+			f->v = v;
+		}
+		struct fold_stack *s = &f->v[f->n];
+		s->stack = stack;
+		s->value = value;
+		s->n = 0;
+		s->frames = malloc((size_t)(n > 0 ? n : 1) * sizeof(char *));
+		if (!s->frames)
+			goto out;
+		f->n++;
+		if (n == 0)
+			s->frames[s->n++] = intern(f, "(no stack)");
+		for (int i = n - 1; i >= first; i--) /* root first */
+			s->frames[s->n++] = intern(f, fr[i].name);
+		for (int i = 0; i < s->n; i++)
+			if (!s->frames[i])
+				goto out;
+		f->total += value;
+	}
+	qsort(f->v, f->n, sizeof(*f->v), by_value);
+	rc = 0;
+out:
+	if (rc)
+		cz_error("out of memory");
+	sqlite3_finalize(q);
+	report_ctx_free(c);
+	free(fr);
+	return rc;
+}
+
+void fold_free(struct fold *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].frames);
+	free(f->v);
+	for (size_t i = 0; i < f->n_names; i++)
+		free(f->names[i]);
+	free(f->names);
+	struct name_index *ix = f->index;
+	if (ix)
+		free(ix->slots);
+	free(ix);
+	memset(f, 0, sizeof(*f));
+}
+
+void fold_write_folded(const struct fold *f, FILE *out)
+{
+	for (size_t i = 0; i < f->n; i++) {
+		const struct fold_stack *s = &f->v[i];
+		for (int k = 0; k < s->n; k++)
+			fprintf(out, "%s%s", k ? ";" : "", s->frames[k]);
+		fprintf(out, " %llu\n", (unsigned long long)s->value);
+	}
+}

@@ -1,0 +1,49 @@
+# Pictures and the formats other tools read: flame graphs (SVG and folded
+# text), and their figures on a program with exactly known allocations
+# (rec_exact: 1,000 x 32 B freed from make_pair, 7 x 111 B leaked from
+# leak_some).
+. tests/e2e/lib.sh
+P=$TESTBIN/progs
+"$CZPROF" record -o ex.czt "$P/rec_exact" 2>/dev/null
+
+# folded stacks: one line per stack, root first, the call site last
+out=$("$CZPROF" flamegraph --folded -o - ex.czt)
+expect_eq folded_leaked_lines "$(echo "$out" | wc -l)" 1
+expect_match folded_leaked "$out" ";main \(tests/progs/rec_exact.c:28\);leak_some \(tests/progs/rec_exact.c:19\) 777$"
+out=$("$CZPROF" flamegraph --folded --metric count -o - ex.czt)
+expect_match folded_count_pairs "$out" ";main \(tests/progs/rec_exact.c:27\);make_pair \(tests/progs/rec_exact.c:11\) 1000$"
+expect_match folded_count_leaks "$out" ";leak_some \(tests/progs/rec_exact.c:19\) 7$"
+out=$("$CZPROF" flamegraph --folded --metric allocated -o - ex.czt)
+expect_match folded_allocated "$out" "make_pair \(tests/progs/rec_exact.c:11\) 32000$"
+out=$("$CZPROF" flamegraph --folded --metric peak -o - ex.czt)
+expect_match folded_peak "$out" "leak_some \(tests/progs/rec_exact.c:19\) 777$"
+check folded_default_name "$CZPROF" flamegraph --folded ex.czt
+check folded_file_written test -s ex.czt.folded
+
+# the SVG: well-formed XML, the frames with their exact figures
+check svg_written "$CZPROF" flamegraph --metric allocated -o ex.svg ex.czt
+expect_eq svg_mode "$(stat -c %a ex.svg)" 644
+svg=$(python3 - ex.svg <<'PY'
+import sys, xml.etree.ElementTree as ET
+ns = {'s': 'http://www.w3.org/2000/svg'}
+root = ET.parse(sys.argv[1]).getroot()
+for g in root.iter('{http://www.w3.org/2000/svg}g'):
+    t = g.find('s:title', ns).text
+    r = g.find('s:rect', ns)
+    print('%s | w=%.1f' % (t, float(r.get('width'))))
+print('script' if root.find('s:script', ns) is not None else 'no script')
+PY
+)
+expect_match svg_parses "$svg" "script"
+expect_match svg_root "$svg" "^all - 32.0 KiB \(100.00%\) \| w=1180.0"
+expect_match svg_make_pair "$svg" "make_pair \(tests/progs/rec_exact.c:11\) - 31.2 KiB \(97.63%\)"
+expect_match svg_leak_some "$svg" "leak_some \(tests/progs/rec_exact.c:19\) - 777 B \(2.37%\)"
+
+# errors: one line, non-zero, no file left behind
+err=$("$CZPROF" flamegraph --metric bogus ex.czt 2>&1); rc=$?
+expect_match bad_metric "$rc $err" "^2 czprof: flamegraph: --metric takes leaked, peak, allocated or count"
+err=$("$CZPROF" flamegraph -o "$WORK/nodir/x.svg" ex.czt 2>&1); rc=$?
+expect_match unwritable_output "$rc $err" "^1 czprof: cannot create"
+err=$("$CZPROF" flamegraph -o out.svg missing.czt 2>&1); rc=$?
+expect_match missing_trace "$rc $err" "^1 czprof: 'missing.czt'"
+expect_eq missing_trace_no_output "$(ls out.svg* 2>/dev/null | wc -l)" 0
