@@ -47,3 +47,22 @@ expect_match unwritable_output "$rc $err" "^1 czprof: cannot create"
 err=$("$CZPROF" flamegraph -o out.svg missing.czt 2>&1); rc=$?
 expect_match missing_trace "$rc $err" "^1 czprof: 'missing.czt'"
 expect_eq missing_trace_no_output "$(ls out.svg* 2>/dev/null | wc -l)" 0
+
+# ---- diff: pic_grow 1 against pic_grow 5 ----
+"$CZPROF" record -o g1.czt "$P/pic_grow" 1 2>/dev/null
+"$CZPROF" record -o g5.czt "$P/pic_grow" 5 2>/dev/null
+out=$("$CZPROF" diff g1.czt g5.czt); rc=$?
+expect_eq diff_status $rc 0
+expect_match diff_leak_more "$(echo "$out" | sed -n 4p)" "^ +\+400 B +\+400 B +\+4  leak_more \(tests/progs/pic_grow.c\)$"
+expect_match diff_churn "$(echo "$out" | sed -n 5p)" "^ +0 B +0 B +\+40  churn \(tests/progs/pic_grow.c\)$"
+expect_eq diff_unchanged_hidden "$(echo "$out" | grep -c leak_base)" 0
+expect_match diff_totals "$out" "leaked \+400 B \(600 B -> 1000 B\), peak \+400 B \(664 B -> 1.0 KiB\), allocations \+44"
+j=$("$CZPROF" diff --json g1.czt g5.czt)
+expect_eq diff_json "$(echo "$j" | python3 -c 'import json,sys; d=json.load(sys.stdin); s=d["sites"][0]; print(s["site"], s["leaked_bytes"], d["allocations"], d["grew"])')" "leak_more (tests/progs/pic_grow.c) [100, 500] [21, 65] False"
+check_fails diff_fail_on_growth "$CZPROF" diff --fail-on-growth 399 g1.czt g5.czt
+check diff_growth_within "$CZPROF" diff --fail-on-growth 400 g1.czt g5.czt
+out=$("$CZPROF" diff g5.czt g1.czt)
+expect_match diff_shrink "$out" "-400 B +-400 B +-4  leak_more"
+expect_match diff_same "$("$CZPROF" diff g1.czt g1.czt)" "no call site changed"
+err=$("$CZPROF" diff g1.czt 2>&1); rc=$?
+expect_match diff_needs_two "$rc $err" "^2 czprof: diff: needs two traces"
