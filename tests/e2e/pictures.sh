@@ -66,3 +66,26 @@ expect_match diff_shrink "$out" "-400 B +-400 B +-4  leak_more"
 expect_match diff_same "$("$CZPROF" diff g1.czt g1.czt)" "no call site changed"
 err=$("$CZPROF" diff g1.czt 2>&1); rc=$?
 expect_match diff_needs_two "$rc $err" "^2 czprof: diff: needs two traces"
+
+# ---- plot: top_phases grows to exactly 4 MiB, frees it, leaks 10,000 B ----
+"$CZPROF" record -o ph.czt "$TESTBIN/progs/top_phases" 2>/dev/null
+check plot_written "$CZPROF" plot ph.czt
+check plot_default_name test -s ph.czt.plot.svg
+texts=$(python3 - ph.czt.plot.svg <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+print('\n'.join((t.text or '') for t in root.iter('{http://www.w3.org/2000/svg}text')))
+PY
+)
+expect_match plot_peak_label "$texts" "^peak 4.0 MiB at [0-9.]+ ms$"
+expect_match plot_bytes_axis "$texts" "^4 MiB$"
+expect_match plot_time_axis "$texts" "^time \((ms|s)\)$"
+expect_match plot_title "$texts" "^live heap - .*top_phases$"
+"$CZPROF" plot --by site -o sites.svg ph.czt 2>/dev/null
+texts=$(python3 -c 'import sys, xml.etree.ElementTree as ET; print("\n".join((t.text or "") for t in ET.parse(sys.argv[1]).getroot().iter("{http://www.w3.org/2000/svg}text")))' sites.svg)
+expect_match plot_by_site_legend "$texts" "^grow_cache \(tests/progs/top_phases.c:40\)$"
+expect_match plot_by_site_leak "$texts" "^leak_some \(tests/progs/top_phases.c:58\)$"
+"$CZPROF" plot --by thread -o threads.svg ph.czt 2>/dev/null
+expect_match plot_by_thread "$(cat threads.svg)" "thread [0-9]+"
+err=$("$CZPROF" plot --by colour ph.czt 2>&1); rc=$?
+expect_match plot_bad_by "$rc $err" "^2 czprof: plot: --by takes site or thread"
