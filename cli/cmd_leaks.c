@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/leaks_sarif.h"
 #include "cli/report.h"
 #include "cli/suppress.h"
 #include "cli/tracedb.h"
@@ -28,7 +29,9 @@ static const char usage[] =
 	"                         matches PATTERN (repeatable)\n"
 	"  --no-default-suppressions   do not suppress libc's and libstdc++'s one-time\n"
 	"                         allocations (stdio buffers, the exception pool)\n"
-	"  --fail                 exit 1 when unsuppressed leaks remain (for CI)\n";
+	"  --fail                 exit 1 when unsuppressed leaks remain (for CI)\n"
+	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
+	"                         leaking site, at its file and line, with its stack\n";
 
 /* One-time allocations of the C and C++ runtimes, never freed by design. */
 static const char *builtin_suppressions[] = {
@@ -110,7 +113,7 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 }
 
 struct leaks_args {
-	int fail, builtin;
+	int fail, builtin, sarif;
 	struct suppressions user;
 };
 
@@ -120,6 +123,11 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 	const char *arg = argv[*i];
 	if (!strcmp(arg, "--fail"))
 		a->fail = 1;
+	else if (!strcmp(arg, "--format")) {
+		if (++*i == argc || strcmp(argv[*i], "sarif"))
+			return cz_error("leaks: --format takes sarif (--json gives czprof's own JSON)");
+		a->sarif = 1;
+	}
 	else if (!strcmp(arg, "--no-default-suppressions"))
 		a->builtin = 0;
 	else if (!strcmp(arg, "--suppressions")) {
@@ -207,7 +215,18 @@ int cmd_leaks(int argc, char **argv)
 		}
 	}
 
-	if (json) {
+	if (la.sarif) {
+		struct sarif_leak *v = calloc(n_real ? n_real : 1, sizeof(*v));
+		size_t k2 = 0;
+		for (size_t k = 0; v && k < n_sites; k++)
+			if (!sites[k].suppressed_by && (!limit || k2 < (size_t)limit))
+				v[k2++] = (struct sarif_leak){ sites[k].stacks[0].stack, sites[k].bytes,
+							       sites[k].blocks, (int)sites[k].n_stacks };
+		if (!v)
+			goto out;
+		leaks_sarif(stdout, c, trace, v, k2, depth);
+		free(v);
+	} else if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
 		printf(", \"leaked_bytes\": %llu, \"leaked_blocks\": %llu, \"sites\": [",

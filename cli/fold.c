@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/fold.h"
+#include "cli/strmap.h"
 #include "cli/report.h"
 #include "cli/util.h"
 
@@ -37,68 +38,17 @@ int fold_metric_is_bytes(int metric)
 	return metric != FOLD_COUNT;
 }
 
-/* Interned copy of s: a flame graph names the same frame thousands of times. */
-struct name_slot {
-	uint64_t hash;
-	size_t index; /* + 1; 0 empty */
-};
-
-struct name_index {
-	struct name_slot *slots;
-	size_t cap, used;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
+/* Interned copy of s (a flame graph names the same frame thousands of
+ * times); ';' separates frames in folded text, so it becomes ':'. */
 static const char *intern(struct fold *f, const char *s)
 {
-	struct name_index *ix = f->index;
-	if ((ix->used + 1) * 2 > ix->cap) {
-		size_t cap = ix->cap ? ix->cap * 2 : 1024;
-		struct name_slot *n = calloc(cap, sizeof(*n));
-		if (!n)
-			return NULL;
-		for (size_t i = 0; i < ix->cap; i++) {
-			if (!ix->slots[i].index)
-				continue;
-			size_t k = ix->slots[i].hash & (cap - 1);
-			while (n[k].index)
-				k = (k + 1) & (cap - 1);
-			n[k] = ix->slots[i];
-		}
-		free(ix->slots);
-		ix->slots = n;
-		ix->cap = cap;
-	}
-	uint64_t h = hash_str(s);
-	size_t k = h & (ix->cap - 1);
-	for (; ix->slots[k].index; k = (k + 1) & (ix->cap - 1))
-		if (ix->slots[k].hash == h && !strcmp(f->names[ix->slots[k].index - 1], s))
-			return f->names[ix->slots[k].index - 1];
-	if (f->n_names == f->cap_names) {
-		size_t cap = f->cap_names ? f->cap_names * 2 : 256;
-		char **v = realloc(f->names, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		f->names = v;
-		f->cap_names = cap;
-	}
-	char *copy = strdup(s);
-	if (!copy)
-		return NULL;
-	for (char *p = copy; *p; p++)
+	char clean[REPORT_NAME_MAX];
+	snprintf(clean, sizeof(clean), "%s", s);
+	for (char *p = clean; *p; p++)
 		if (*p == ';' || *p == '\n')
-			*p = ':'; /* ';' separates frames in folded text */
-	f->names[f->n_names++] = copy;
-	ix->slots[k] = (struct name_slot){ h, f->n_names };
-	ix->used++;
-	return copy;
+			*p = ':';
+	long i = strmap_intern(&f->names, clean);
+	return i < 0 ? NULL : f->names.str[i];
 }
 
 static int by_value(const void *a, const void *b)
@@ -113,13 +63,12 @@ int fold_collect(sqlite3 *db, int metric, struct fold *f)
 {
 	memset(f, 0, sizeof(*f));
 	f->metric = metric;
-	f->index = calloc(1, sizeof(struct name_index));
 	struct report_ctx *c = report_ctx_new(db);
 	sqlite3_stmt *q = NULL;
 	struct report_frame *fr = calloc(MAX_FRAMES, sizeof(*fr));
 	size_t cap = 0;
 	int rc = -1;
-	if (!f->index || !c || !fr)
+	if (!c || !fr)
 		goto out;
 	if (sqlite3_prepare_v2(db, metric_sql[metric], -1, &q, NULL)) {
 		cz_error("database: %s", sqlite3_errmsg(db));
@@ -172,13 +121,7 @@ void fold_free(struct fold *f)
 	for (size_t i = 0; i < f->n; i++)
 		free(f->v[i].frames);
 	free(f->v);
-	for (size_t i = 0; i < f->n_names; i++)
-		free(f->names[i]);
-	free(f->names);
-	struct name_index *ix = f->index;
-	if (ix)
-		free(ix->slots);
-	free(ix);
+	strmap_free(&f->names);
 	memset(f, 0, sizeof(*f));
 }
 

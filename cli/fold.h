@@ -11,6 +11,9 @@
 
 #include <sqlite3.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "cli/strmap.h"
 
 enum fold_metric { FOLD_LEAKED, FOLD_PEAK, FOLD_ALLOCATED, FOLD_COUNT };
 
@@ -26,10 +29,7 @@ struct fold {
 	size_t n;
 	uint64_t total;
 	int metric;
-	/* private: interned names */
-	char **names;
-	size_t n_names, cap_names;
-	void *index;
+	struct strmap names; /* the frames' names */
 };
 
 /* "leaked", "peak", "allocated", "count" -> enum fold_metric, or -1. */

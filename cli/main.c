@@ -21,6 +21,7 @@ static const struct command commands[] = {
 	{ "temporary", cmd_temporary, "allocations freed right away, by call site" },
 	{ "flamegraph", cmd_flamegraph, "stacks as an interactive SVG flame graph, or folded text" },
 	{ "plot", cmd_plot, "live heap over time as an SVG chart" },
+	{ "export", cmd_export, "the trace as pprof, massif, speedscope or JSON" },
 	{ "diff", cmd_diff, "what changed between two traces, by call site" },
 	{ "top", cmd_top, "live view of a running program's heap (ncurses)" },
 	{ "sql", cmd_sql, "run SQL against the trace's database (read-only)" },

@@ -139,6 +139,14 @@ int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *fram
 	return n;
 }
 
+long report_frame_line(const struct report_frame *f)
+{
+	if (!f->file[0])
+		return 0;
+	const char *end = strrchr(f->name, ')'), *colon = strrchr(f->name, ':');
+	return end && colon && colon < end ? strtol(colon + 1, NULL, 10) : 0;
+}
+
 void report_site(struct report_ctx *c, uint64_t stack, char *buf)
 {
 	struct report_frame frames[64];

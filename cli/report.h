@@ -32,6 +32,9 @@ void report_ctx_free(struct report_ctx *c);
  */
 int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *frames, int max);
 
+/* The line number in a frame's "function (file:line)" name, 0 without one. */
+long report_frame_line(const struct report_frame *f);
+
 /* The call site of a stack: the first frame, innermost first, that is not
  * an allocator function.  Writes its name into buf (REPORT_NAME_MAX). */
 void report_site(struct report_ctx *c, uint64_t stack, char *buf);

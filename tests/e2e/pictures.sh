@@ -89,3 +89,45 @@ expect_match plot_by_site_leak "$texts" "^leak_some \(tests/progs/top_phases.c:5
 expect_match plot_by_thread "$(cat threads.svg)" "thread [0-9]+"
 err=$("$CZPROF" plot --by colour ph.czt 2>&1); rc=$?
 expect_match plot_bad_by "$rc $err" "^2 czprof: plot: --by takes site or thread"
+
+# ---- exports: pprof, massif, speedscope, json; SARIF ----
+check export_pprof "$CZPROF" export --format pprof ex.czt
+expect_eq export_pprof_gzip "$(gunzip -t ex.czt.pb.gz && echo ok)" ok
+raw=$(gunzip -c ex.czt.pb.gz | protoc --decode_raw)
+# sample values: alloc_objects, alloc_space, inuse_objects, inuse_space
+samples=$(echo "$raw" | python3 -c '
+import sys, re
+text = sys.stdin.read()
+for block in re.findall(r"^2 \{\n(.*?)^\}", text, re.S | re.M):
+    print(" ".join(v for v in re.findall(r"^  2: (\d+)", block, re.M)))
+' | sort)
+expect_eq export_pprof_samples "$samples" "$(printf '1000 32000 0 0\n7 777 7 777')"
+expect_match export_pprof_types "$raw" '6: "alloc_space"'
+expect_match export_pprof_function "$raw" '6: "leak_some"'
+check export_massif "$CZPROF" export --format massif -o ex.massif ex.czt
+ms=$(ms_print ex.massif)
+expect_match export_massif_peak "$ms" "Detailed snapshots: \[[0-9]+ \(peak\)\]"
+expect_match export_massif_tree "$ms" "100.00% \(777B\) 0x1: leak_some \(tests/progs/rec_exact.c:19\)"
+check export_speedscope "$CZPROF" export --format speedscope -o ex.ss.json ex.czt
+expect_eq export_speedscope_leaked "$(python3 -c '
+import json; d = json.load(open("ex.ss.json")); p = d["profiles"][0]
+print(p["name"], p["weights"], d["shared"]["frames"][p["samples"][0][-1]]["name"])')" "leaked bytes [777] leak_some (tests/progs/rec_exact.c:19)"
+expect_eq export_speedscope_count "$(python3 -c '
+import json; d = json.load(open("ex.ss.json")); p = d["profiles"][3]
+print(p["name"], sorted(p["weights"]))')" "allocation calls [7, 1000]"
+check export_json "$CZPROF" export --format json -o ex.json ex.czt
+expect_eq export_json_figures "$(python3 -c '
+import json; d = json.load(open("ex.json")); m = {r["key"]: r["value"] for r in d["meta"]}
+print(m["leaked_bytes"], m["peak_bytes"], sorted((s["site"], s["leaked_bytes"]) for s in d["stacks"])[1])')" "777 777 ('make_pair (tests/progs/rec_exact.c:11)', 0)"
+err=$("$CZPROF" export ex.czt 2>&1); rc=$?
+expect_match export_needs_format "$rc $err" "^2 czprof: export: --format is needed"
+err=$("$CZPROF" export --format gif ex.czt 2>&1); rc=$?
+expect_match export_bad_format "$rc $err" "^2 czprof: export: --format takes pprof"
+sarif=$("$CZPROF" leaks --format sarif ex.czt)
+expect_eq sarif_result "$(echo "$sarif" | python3 -c '
+import json, sys; d = json.load(sys.stdin); r = d["version"], d["runs"][0]["results"][0]
+loc = r[1]["locations"][0]["physicalLocation"]
+print(r[0], r[1]["ruleId"], loc["artifactLocation"]["uri"], loc["region"]["startLine"], r[1]["properties"]["bytes"])')" "2.1.0 czprof/leak tests/progs/rec_exact.c 19 777"
+expect_eq sarif_stack "$(echo "$sarif" | python3 -c '
+import json, sys; d = json.load(sys.stdin); f = d["runs"][0]["results"][0]["stacks"][0]["frames"]
+print(f[1]["location"]["logicalLocations"][0]["fullyQualifiedName"], f[1]["location"]["physicalLocation"]["region"]["startLine"])')" "main 28"
