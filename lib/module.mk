@@ -24,3 +24,14 @@ $(B)/libczalloc.so: $(CZALLOC_OBJS)
 	$(CC) -shared -o $@ $(CZALLOC_OBJS) $(LIBUNWIND) -lpthread -ldl
 
 ALL_TARGETS += $(B)/libczprof.so $(B)/libczalloc.a $(B)/libczalloc.so
+
+# make install: the allocator library, its headers and its pkg-config file
+define INSTALL_CZALLOC
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(B)/libczalloc.a $(DESTDIR)$(PREFIX)/lib/libczalloc.a
+	install -m 755 $(B)/libczalloc.so $(DESTDIR)$(PREFIX)/lib/libczalloc.so
+	install -m 644 lib/cz_alloc.h lib/czprof_annotate.h $(DESTDIR)$(PREFIX)/include/czprof/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/czalloc.pc.in \
+		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/czalloc.pc
+endef
+INSTALL_EXTRA += $(INSTALL_CZALLOC)

@@ -1,0 +1,194 @@
+/*
+ * cz_alloc.h - libczalloc: allocator injection for C.
+ *
+ * Every function that allocates takes a `struct cz_allocator`: a context
+ * pointer and a table of four operations.  The caller decides where memory
+ * comes from (libc, pages, an arena, a fixed buffer) and wraps it to check
+ * it (the debug allocator) or to break it on purpose (the failing
+ * allocator).  Frees pass the length and alignment of the block back,
+ * which lets simple allocators keep no headers.
+ *
+ * Under `czprof record`, every allocator announces itself (kind, name,
+ * parent, creation stack) and reports its blocks and resets, so profiles
+ * show each arena's life; outside the recorder that costs one predictable
+ * branch per call and no allocation.
+ *
+ * Ownership: a block returned by cz_alloc (or any helper below) is owned
+ * by the caller, valid until it is freed through the same allocator or the
+ * allocator is reset or deinitialized (arenas, fixed buffers), whichever
+ * comes first.  Allocators are not thread-safe unless said so.
+ */
+#ifndef CZ_ALLOC_H
+#define CZ_ALLOC_H
+
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct cz_allocator_vtable {
+	/* len > 0, align a power of two.  NULL: out of memory. */
+	void *(*alloc)(void *ctx, size_t len, size_t align, uintptr_t ret_addr);
+	/* Grow or shrink mem in place to new_len (> 0).  Returns 1 when done,
+	 * 0 when the allocator refuses (the block is unchanged). */
+	int (*resize)(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr);
+	/* Like resize but may move the block: returns its new address (the old
+	 * one is then invalid), or NULL when it refuses (unchanged). */
+	void *(*remap)(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret_addr);
+	/* Gives back mem, which was allocated with len and align. */
+	void (*free)(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret_addr);
+};
+
+struct cz_allocator {
+	void *ctx;
+	const struct cz_allocator_vtable *vt;
+};
+
+#define CZ_RET_ADDR ((uintptr_t)__builtin_return_address(0))
+
+/* ---- using an allocator ---- */
+
+/* len bytes aligned to align (a power of two); len 0 gives a unique
+ * non-NULL pointer of no size.  Caller owns the block.  NULL: out of
+ * memory. */
+void *cz_alloc(struct cz_allocator a, size_t len, size_t align);
+/* Gives back a block from cz_alloc with the same len and align. */
+void cz_free(struct cz_allocator a, void *mem, size_t len, size_t align);
+/* n elements of size bytes, checking n * size for overflow (NULL then).
+ * Caller owns the array; free it with cz_free_array. */
+void *cz_alloc_array(struct cz_allocator a, size_t n, size_t size, size_t align);
+void cz_free_array(struct cz_allocator a, void *mem, size_t n, size_t size, size_t align);
+/* Changes a block's length: in place if the allocator can, else moved
+ * (possibly by allocating, copying and freeing).  Returns the block, or
+ * NULL when out of memory (then mem is unchanged and still owned). */
+void *cz_realloc(struct cz_allocator a, void *mem, size_t len, size_t new_len, size_t align);
+/* A copy of len bytes; caller owns it (cz_free with len, align 1). */
+void *cz_dup(struct cz_allocator a, const void *src, size_t len);
+/* A copy of a string with its NUL; caller owns it (cz_free_str). */
+char *cz_strdup(struct cz_allocator a, const char *s);
+void cz_free_str(struct cz_allocator a, char *s);
+
+/* One object of type T, uninitialized; caller owns it (cz_destroy). */
+#define cz_create(a, T) ((T *)cz_alloc((a), sizeof(T), alignof(T)))
+#define cz_destroy(a, p) cz_free((a), (p), sizeof(*(p)), alignof(__typeof__(*(p))))
+/* An array of n T; caller owns it (cz_free_array with the same n). */
+#define cz_create_array(a, T, n) ((T *)cz_alloc_array((a), (n), sizeof(T), alignof(T)))
+
+/* ---- libc and pages ---- */
+
+/* malloc/free (aligned_alloc beyond 16 bytes of alignment).  Thread-safe. */
+struct cz_allocator cz_c_allocator(void);
+/* Whole pages from mmap; remap uses mremap.  Thread-safe. */
+struct cz_allocator cz_page_allocator(void);
+
+/* ---- arena: batch lifetimes ---- */
+
+struct cz_arena_chunk;
+
+struct cz_arena {
+	struct cz_allocator parent;
+	struct cz_arena_chunk *chunks; /* newest first */
+	uint8_t *cur, *end;            /* free space of the newest chunk */
+	uint8_t *last;                 /* the latest block, for in-place resize/free */
+	size_t last_len;
+	size_t capacity;               /* bytes held from the parent */
+	size_t requested;              /* bytes handed out since the last reset */
+	uint64_t id;                   /* the profiler's id, 0 outside the recorder */
+};
+
+enum cz_reset_mode {
+	CZ_RESET_FREE_ALL,       /* give every chunk back to the parent */
+	CZ_RESET_RETAIN,         /* keep the capacity for the next batch (one chunk) */
+};
+
+/* An arena drawing from parent.  name is for profiles (copied by the
+ * profiler), may be NULL.  Blocks are valid until the next reset or
+ * deinit. */
+void cz_arena_init(struct cz_arena *arena, struct cz_allocator parent, const char *name);
+struct cz_allocator cz_arena_allocator(struct cz_arena *arena);
+void cz_arena_reset(struct cz_arena *arena, enum cz_reset_mode mode);
+/* Frees everything at once. */
+void cz_arena_deinit(struct cz_arena *arena);
+
+/* ---- fixed buffer: no heap at all ---- */
+
+struct cz_fixed {
+	uint8_t *buf;
+	size_t len, used;
+	size_t last;       /* offset of the latest block */
+	uint64_t id;
+};
+
+/* Serves blocks from the caller's buf[0..len) (which must outlive it);
+ * out of memory once full.  The latest block resizes and frees in place. */
+void cz_fixed_init(struct cz_fixed *f, void *buf, size_t len, const char *name);
+struct cz_allocator cz_fixed_allocator(struct cz_fixed *f);
+void cz_fixed_reset(struct cz_fixed *f);
+
+/* ---- debug: catches leaks, double and invalid frees ---- */
+
+struct cz_debug_options {
+	int stack_depth;     /* frames kept per allocation and free (default 16, max 64) */
+	size_t memory_limit; /* bytes live at once before out of memory; 0 = none */
+	int thread_safe;     /* serialize every call with a mutex */
+	int no_poison;       /* do not fill freed memory with 0xDD */
+	FILE *report;        /* where problems are written (default stderr) */
+};
+
+struct cz_debug_state;
+
+struct cz_debug {
+	struct cz_allocator parent;
+	struct cz_debug_state *s;  /* private */
+	uint64_t id;
+};
+
+/* opts may be NULL for the defaults.  Returns 0, -1 if out of memory. */
+int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts);
+struct cz_allocator cz_debug_allocator(struct cz_debug *d);
+/* Blocks live now, bytes live now, problems seen (double/invalid frees). */
+size_t cz_debug_live_blocks(const struct cz_debug *d);
+size_t cz_debug_live_bytes(const struct cz_debug *d);
+size_t cz_debug_problems(const struct cz_debug *d);
+/* Reports every block still live with its allocation stack, frees them,
+ * and returns how many there were (0: no leak). */
+size_t cz_debug_deinit(struct cz_debug *d);
+
+/* ---- failing: tests error paths ---- */
+
+enum cz_fail_mode {
+	CZ_FAIL_NTH,          /* only the allocation number fail_index (0-based) fails */
+	CZ_FAIL_FROM,         /* it and every later one fail */
+};
+
+struct cz_failing {
+	struct cz_allocator parent;
+	size_t fail_index;
+	enum cz_fail_mode mode;
+	size_t allocations, frees, failures; /* counted, including failed ones */
+	size_t resizes;
+	uint64_t id;
+};
+
+void cz_failing_init(struct cz_failing *f, struct cz_allocator parent, size_t fail_index,
+		     enum cz_fail_mode mode);
+struct cz_allocator cz_failing_allocator(struct cz_failing *f);
+
+/* ---- testing: the debug allocator set up for unit tests ---- */
+
+/* A process-wide debug allocator over libc, reporting to stderr. */
+struct cz_allocator cz_testing_allocator(void);
+/* Ends a test: reports leaks since the last call and returns their number
+ * (a test fails when it is non-zero), then starts afresh. */
+size_t cz_testing_check(void);
+
+/*
+ * Runs fn once to count its allocations, then once per allocation with
+ * that allocation failing, each run on a fresh debug allocator.  fn must
+ * free what it allocated whether or not it fails.  Returns the number of
+ * runs that leaked or freed wrongly (each reported to report, or stderr),
+ * so that error paths without cleanup are found automatically.
+ */
+size_t cz_check_allocation_failures(int (*fn)(struct cz_allocator a, void *ctx), void *ctx, FILE *report);
+
+#endif
