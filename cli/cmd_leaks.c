@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/by_allocator.h"
 #include "cli/leaks_sarif.h"
 #include "cli/report.h"
 #include "cli/suppress.h"
@@ -30,6 +31,8 @@ static const char usage[] =
 	"  --no-default-suppressions   do not suppress libc's and libstdc++'s one-time\n"
 	"                         allocations (stdio buffers, the exception pool)\n"
 	"  --fail                 exit 1 when unsuppressed leaks remain (for CI)\n"
+	"  --by allocator         libczalloc blocks never freed, by allocator (arenas\n"
+	"                         never destroyed, pools never cleared)\n"
 	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
 	"                         leaking site, at its file and line, with its stack\n";
 
@@ -113,7 +116,7 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 }
 
 struct leaks_args {
-	int fail, builtin, sarif;
+	int fail, builtin, sarif, by_allocator;
 	struct suppressions user;
 };
 
@@ -123,7 +126,11 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 	const char *arg = argv[*i];
 	if (!strcmp(arg, "--fail"))
 		a->fail = 1;
-	else if (!strcmp(arg, "--format")) {
+	else if (!strcmp(arg, "--by")) {
+		if (++*i == argc || strcmp(argv[*i], "allocator"))
+			return cz_error("leaks: --by takes allocator (sites are the default)");
+		a->by_allocator = 1;
+	} else if (!strcmp(arg, "--format")) {
 		if (++*i == argc || strcmp(argv[*i], "sarif"))
 			return cz_error("leaks: --format takes sarif (--json gives czprof's own JSON)");
 		a->sarif = 1;
@@ -157,6 +164,12 @@ int cmd_leaks(int argc, char **argv)
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;
+	if (la.by_allocator) {
+		suppressions_free(&user);
+		int st = by_allocator_report(db, "leaks", trace, BY_ALLOC_AT_EXIT, json, limit);
+		sqlite3_close(db);
+		return st;
+	}
 	struct report_ctx *c = report_ctx_new(db);
 	struct site *sites = NULL;
 	size_t n_sites = 0;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/by_allocator.h"
 #include "cli/commands.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
@@ -21,7 +22,8 @@ static const char usage[] =
 	"When the heap peaked (time, bytes, blocks), the call sites holding memory at\n"
 	"that instant, biggest first, and live bytes over the run as a sparkline.\n\n"
 	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n";
+	"  -n, --limit N show at most N sites (default 20; 0 = all)\n"
+	"  --by allocator  libczalloc blocks live at the peak, by allocator\n";
 
 #define SPARK_WIDTH 60
 
@@ -58,10 +60,21 @@ static void sparkline(sqlite3 *db, uint64_t duration)
 	printf(" (max %s)\n", cz_human_size(max, m));
 }
 
+static int peak_option(void *ctx, int argc, char **argv, int *i)
+{
+	if (strcmp(argv[*i], "--by"))
+		return 0;
+	if (++*i == argc || strcmp(argv[*i], "allocator"))
+		return cz_error("peak: --by takes allocator (sites are the default)");
+	*(int *)ctx = 1;
+	return 1;
+}
+
 int cmd_peak(int argc, char **argv)
 {
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, NULL, NULL, &o);
+	int by_allocator = 0;
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, peak_option, &by_allocator, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;
@@ -69,6 +82,11 @@ int cmd_peak(int argc, char **argv)
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;
+	if (by_allocator) {
+		int st = by_allocator_report(db, "peak", trace, BY_ALLOC_AT_PEAK, json, limit);
+		sqlite3_close(db);
+		return st;
+	}
 	int64_t bytes = report_meta_int(db, "peak_bytes"), blocks = report_meta_int(db, "peak_blocks");
 	int64_t t = report_meta_int(db, "peak_time");
 	int64_t duration = report_meta_int(db, "duration_ns");

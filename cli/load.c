@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/load_cz.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
@@ -72,6 +73,7 @@ struct loader {
 	int end_how;
 	uint64_t end_value;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
+	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
 };
 
 static const char schema[] =
@@ -207,6 +209,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		sqlite3_reset(l->ins_node);
 		return 0;
 	case CZT_REC_STRING:
+		if (cz_loader_record(l->cz, r))
+			return -1;
 		if (r->id >= 1 && r->id < (1u << 24)) { /* symbol-table strings */
 			size_t old = l->cap_strs;
 			if (grow((void **)&l->strs, &l->cap_strs, r->id + 1, sizeof(char *)))
@@ -284,8 +288,10 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		l->lost += r->value;
 		return 0;
 	default:
-		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY)
+		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY) {
 			l->cz_events++;
+			return cz_loader_record(l->cz, r);
+		}
 		return 0;
 	}
 }
@@ -704,6 +710,7 @@ static void loader_release(struct loader *l)
 	free(l->rows);
 	free(l->threads);
 	idmap_clear(&l->thread_ids);
+	cz_loader_free(l->cz);
 }
 
 int tracedb_path(const char *trace_path, char *buf, size_t cap)
@@ -842,6 +849,10 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	META_I("leaked_bytes", leaked);
 	META_I("leaked_blocks", leaked_blocks);
 	META_I("format_version", h->major);
+	int cz_rc = cz_loader_end(l->cz, l->end_time);
+	l->cz = NULL;
+	if (cz_rc)
+		return -1;
 	/* depth of every stack node, for users' SQL */
 	if (exec_sql(l->db,
 		     "WITH RECURSIVE d(id, depth) AS (SELECT id, 1 FROM stack_nodes WHERE parent = 0"
@@ -900,6 +911,10 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 			   " BEGIN;") ||
 	    exec_sql(l.db, schema) || exec_sql(l.db, pragma))
 		goto out;
+	if (cz_loader_begin(&l.cz, l.db)) {
+		cz_error("database: %s", sqlite3_errmsg(l.db));
+		goto out;
+	}
 	if (prepare(&l)) {
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;

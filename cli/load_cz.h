@@ -1,7 +1,8 @@
 /*
  * load_cz.h - the part of `czprof load` that turns allocator-library events
- * (CZT_REC_CZ_*) into the allocators / cz_blocks tables.  The loader
- * (cli/load.c) calls these in its single streaming pass, in time order.
+ * (CZT_REC_CZ_*) into the allocators / cz_blocks tables (cli/SCHEMA.md).
+ * The loader (cli/load.c) calls these in its single streaming pass, in
+ * file order.
  */
 #ifndef CZ_LOAD_CZ_H
 #define CZ_LOAD_CZ_H
@@ -16,11 +17,15 @@ struct cz_loader;
  * (with the sqlite error available from db). */
 int cz_loader_begin(struct cz_loader **out, sqlite3 *db);
 
-/* One CZT_REC_CZ_* record (other types are ignored).  Returns 0 or -1. */
+/* One CZT_REC_CZ_* record, or a STRING (allocator names); other types are
+ * ignored.  Returns 0 or -1 (out of memory). */
 int cz_loader_record(struct cz_loader *l, const struct czt_record *rec);
 
 /* Writes per-allocator totals, indexes, and frees l.  end_time is the
  * trace's last event time (for "never destroyed").  Returns 0 or -1. */
 int cz_loader_end(struct cz_loader *l, uint64_t end_time);
+
+/* Frees l without writing anything (a failed load). */
+void cz_loader_free(struct cz_loader *l);
 
 #endif

@@ -17,6 +17,7 @@ static const struct command commands[] = {
 	{ "leaks", cmd_leaks, "blocks never freed, by call site" },
 	{ "peak", cmd_peak, "when the heap peaked and who held it" },
 	{ "stats", cmd_stats, "summary figures: calls, bytes, sizes, threads" },
+	{ "arenas", cmd_arenas, "every arena and allocator: lifetime, footprint, waste" },
 	{ "hotspots", cmd_hotspots, "call sites by number of allocations" },
 	{ "temporary", cmd_temporary, "allocations freed right away, by call site" },
 	{ "flamegraph", cmd_flamegraph, "stacks as an interactive SVG flame graph, or folded text" },

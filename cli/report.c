@@ -99,7 +99,7 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 			snprintf(f->name, sizeof(f->name), "%s (%s:%d)", fn, file, line);
 		else
 			snprintf(f->name, sizeof(f->name), "%s (%s)", fn, sym_basename(module));
-		f->is_allocator = sym_is_allocator_frame(fn, module);
+		f->is_allocator = sym_is_allocator_frame(fn, file, module);
 		e->n++;
 	}
 	sqlite3_reset(c->frames);
@@ -111,7 +111,7 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 				 (unsigned long long)(ip - bias));
 		else
 			snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)ip);
-		f->is_allocator = *module && sym_is_allocator_frame(NULL, module);
+		f->is_allocator = *module && sym_is_allocator_frame(NULL, NULL, module);
 		e->n = 1;
 	}
 	e->next = c->buckets[b];

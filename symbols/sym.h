@@ -48,8 +48,8 @@ const char *sym_basename(const char *path);
  * Is a frame part of the allocation machinery (the malloc family, C++
  * operator new/delete, the allocator library, libc/libstdc++ internals or
  * the recorder) rather than the program?  A call site is the innermost
- * frame that is not.  function and module may be NULL when unknown.
+ * frame that is not.  Any argument may be NULL when unknown.
  */
-int sym_is_allocator_frame(const char *function, const char *module);
+int sym_is_allocator_frame(const char *function, const char *file, const char *module);
 
 #endif

@@ -13,8 +13,16 @@ const char *sym_basename(const char *path)
 	return s ? s + 1 : path;
 }
 
-int sym_is_allocator_frame(const char *function, const char *module)
+int sym_is_allocator_frame(const char *function, const char *file, const char *module)
 {
+	if (file) { /* libczalloc's own files, static functions included */
+		static const char *const lib_files[] = { "cz_core.c", "cz_arena.c", "cz_fixed.c",
+							 "cz_debug.c", "cz_failing.c", "cz_hooks.c", NULL };
+		const char *b = sym_basename(file);
+		for (int i = 0; lib_files[i]; i++)
+			if (!strcmp(b, lib_files[i]))
+				return 1;
+	}
 	static const char *const names[] = {
 		"malloc", "calloc", "realloc", "reallocarray", "free", "posix_memalign",
 		"aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",

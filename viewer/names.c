@@ -266,7 +266,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 				continue;
 			e->f[e->n].name = frame_text(fn, names_string(n, f->f[i].file),
 						     (unsigned)f->f[i].line, mpath);
-			e->f[e->n].is_allocator = sym_is_allocator_frame(fn, mpath);
+			e->f[e->n].is_allocator = sym_is_allocator_frame(fn, names_string(n, f->f[i].file), mpath);
 			e->n++;
 		}
 	} else {
@@ -277,7 +277,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 			if (!sf[i].function)
 				continue;
 			e->f[e->n].name = frame_text(sf[i].function, sf[i].file, sf[i].line, mpath);
-			e->f[e->n].is_allocator = sym_is_allocator_frame(sf[i].function, mpath);
+			e->f[e->n].is_allocator = sym_is_allocator_frame(sf[i].function, sf[i].file, mpath);
 			e->n++;
 		}
 	}
@@ -289,7 +289,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 		else
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ip);
 		e->f[0].name = strdup(buf);
-		e->f[0].is_allocator = mod && sym_is_allocator_frame(NULL, mpath);
+		e->f[0].is_allocator = mod && sym_is_allocator_frame(NULL, NULL, mpath);
 		e->n = 1;
 	}
 	for (int i = 0; i < e->n; i++)

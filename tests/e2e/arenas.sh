@@ -1,0 +1,51 @@
+# The allocator library under the recorder: cz_arenas announces arenas, a
+# fixed buffer, a debug allocator and an annotated pool with exactly known
+# behaviour (see tests/progs/cz_arenas.c); czprof arenas, leaks/peak
+# --by allocator and top's arena view must show exactly that.
+. tests/e2e/lib.sh
+"$CZPROF" record -o ar.czt "$TESTBIN/progs/cz_arenas" >prog.out 2>/dev/null
+expect_eq record_status $? 0
+expect_match debug_allocator_report "$(cat prog.out)" "czalloc: 1 block \(64 bytes\) leaked"
+
+out=$("$CZPROF" arenas ar.czt)
+row() { echo "$out" | grep -E "^$1 " | sed 's/  */ /g'; }
+expect_eq arenas_parser "$(row parser)" "parser arena libc 5 4.9 KiB 4.9 KiB 12.0 KiB 7.1 KiB 0 $(row parser | grep -o '[0-9.]* ms -> never destroyed') parse_input (tests/progs/cz_arenas.c:37)"
+expect_match arenas_parser_never "$(row parser)" "-> never destroyed"
+expect_match arenas_requests "$(row requests)" "^requests arena libc 30 2.9 KiB 1000 B 4.0 KiB 3.0 KiB 3 [0-9.]+ ms -> [0-9.]+ ms handle_requests \(tests/progs/cz_arenas.c:22\)$"
+expect_match arenas_scratch "$(row scratch)" "^scratch fixed - 2 1.0 KiB 1.0 KiB 4.0 KiB 3.0 KiB 1 "
+expect_match arenas_pool "$(echo "$out" | grep '^my pool')" "pool +- +3 +96 B +96 B +96 B +0 B +0 .*own_pool \(tests/progs/cz_arenas.c:72\)"
+expect_match arenas_debug "$(row debug)" "^debug debug libc 2 128 B 128 B 0 B 0 B 0 "
+expect_eq arenas_first_is_biggest "$(echo "$out" | sed -n 4p | cut -d' ' -f1)" parser
+expect_match arenas_summary "$out" "6 allocators; 1 never destroyed while holding 4.9 KiB in blocks"
+j=$("$CZPROF" arenas --json ar.czt)
+expect_eq arenas_json "$(echo "$j" | python3 -c '
+import json, sys
+d = {a["name"]: a for a in json.load(sys.stdin)["allocators"]}
+p, r = d["parser"], d["requests"]
+print(p["allocations"], p["bytes_requested"], p["peak_live_bytes"], p["peak_footprint"], p["waste"], p["destroyed_ns"],
+      r["allocations"], r["bytes_requested"], r["resets"], r["peak_footprint"], r["destroyed_ns"] is not None, r["parent"])')" \
+	"5 5000 5000 12288 7288 None 30 3000 3 4096 True libc"
+expect_eq arenas_sort_name "$("$CZPROF" arenas --sort name ar.czt | sed -n 4p | cut -d' ' -f1)" debug
+expect_eq arenas_sort_allocs "$("$CZPROF" arenas --sort allocs ar.czt | sed -n 4p | cut -d' ' -f1)" requests
+err=$("$CZPROF" arenas --sort colour ar.czt 2>&1); rc=$?
+expect_match arenas_bad_sort "$rc $err" "^2 czprof: arenas: --sort takes"
+
+# by allocator: what was never freed, and what was live at the heap's peak
+out=$("$CZPROF" leaks --by allocator ar.czt)
+expect_match leaks_by_allocator "$out" "4.9 KiB +5  parser \(arena, never destroyed\) parse_input \(tests/progs/cz_arenas.c:37\)"
+expect_match leaks_by_allocator_total "$out" "4.9 KiB in 5 blocks from 1 allocator$"
+expect_eq leaks_by_allocator_json "$("$CZPROF" leaks --by allocator --json ar.czt | python3 -c '
+import json, sys; d = json.load(sys.stdin); print(d["bytes"], d["blocks"], d["allocators"][0]["name"])')" "5000 5 parser"
+out=$("$CZPROF" peak --by allocator ar.czt)
+expect_match peak_by_allocator "$out" "64 B +1  debug \(debug\) +check_with_debug"
+# the arena's chunks are heap blocks too, attributed to the code that used the arena
+expect_match heap_leak_site "$("$CZPROF" leaks ar.czt)" "12.0 KiB +2  parse_input \(tests/progs/cz_arenas.c:40\)"
+
+# the live view's arena view reads the same events
+out=$("$CZPROF" top --batch 1 --speed 0 --view arenas -w 140 ar.czt)
+expect_match top_arenas_parser "$out" "3 arena +4.88 KiB +5 +5 +12.0 KiB +12.0 KiB +0  live +parser"
+expect_match top_arenas_requests "$out" "arena +0 B +0 +30 +0 B +4.00 KiB +3  destroyed requests"
+
+# a program that announces nothing
+"$CZPROF" record -o plain.czt "$TESTBIN/progs/rec_exact" 2>/dev/null
+expect_match arenas_none "$("$CZPROF" arenas plain.czt)" "no allocator announced itself"
