@@ -163,7 +163,7 @@ static void describe(struct top *t, struct view_info *in)
 /* Waits until the trace has a header (or the writer fails first). */
 static int wait_for_trace(struct top *t)
 {
-	for (int waited = 0;; waited += 50) {
+	for (;;) {
 		if (!t->f && follow_open(&t->f, t->o->trace, t->model, t->names) && errno != ENOENT) {
 			fprintf(stderr, "czprof: %s: %s\n", t->o->trace, strerror(errno));
 			return -1;
