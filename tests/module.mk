@@ -14,7 +14,7 @@ PROG_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline $(WARN) -I.
 
 $(B)/tests/unit/%: tests/unit/%.c $(CZ_LIBS) $(B)/libczalloc.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -DUNIT_SUITE='"$*"' -o $@ $< $(CZ_LIBS) $(B)/libczalloc.a $(EXT_LIBS) $(LIBUNWIND)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -rdynamic -DUNIT_SUITE='"$*"' -o $@ $< $(CZ_LIBS) $(B)/libczalloc.a $(EXT_LIBS) $(LIBUNWIND)
 
 $(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc.a
 	@mkdir -p $(@D)

@@ -115,6 +115,154 @@ TEST(fixed_buffer)
 	CHECK(cz_alloc(a, 1, 1) == NULL);
 }
 
+/* ---- one conformance suite, run against every allocator ---- */
+
+static void conformance(struct cz_allocator a, const char *who, size_t max_align)
+{
+	int bad = 0;
+	for (size_t align = 1; align <= max_align; align *= 2) {
+		static const size_t sizes[] = { 1, 7, 64, 1000, 5000 };
+		for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+			unsigned char *p = cz_alloc(a, sizes[k], align);
+			if (!p || ((uintptr_t)p & (align - 1))) {
+				printf("  %s: alloc(%zu, align %zu) gave %p\n", who, sizes[k], align, (void *)p);
+				bad = 1;
+				continue;
+			}
+			memset(p, (int)k + 1, sizes[k]);
+			/* grow, then shrink: the bytes survive either way */
+			unsigned char *q = cz_realloc(a, p, sizes[k], sizes[k] * 3, align);
+			if (!q || ((uintptr_t)q & (align - 1)) || q[0] != k + 1 || q[sizes[k] - 1] != k + 1) {
+				printf("  %s: realloc up of %zu (align %zu) lost data\n", who, sizes[k], align);
+				bad = 1;
+				if (!q)
+					q = p;
+			}
+			unsigned char *r = cz_realloc(a, q, q == p ? sizes[k] : sizes[k] * 3, sizes[k], align);
+			if (!r || r[sizes[k] - 1] != k + 1) {
+				printf("  %s: realloc down of %zu (align %zu) lost data\n", who, sizes[k], align);
+				bad = 1;
+				r = r ? r : q;
+			}
+			cz_free(a, r, sizes[k], align);
+		}
+	}
+	void *z = cz_alloc(a, 0, 16); /* zero size: a unique pointer, freeable */
+	CHECK(z != NULL);
+	cz_free(a, z, 0, 16);
+	CHECK(cz_alloc_array(a, SIZE_MAX / 8 + 1, 16, 8) == NULL); /* overflow: refused, not wrapped */
+	CHECK(cz_alloc_array(a, 0, 16, 8) != NULL);
+	void *big = cz_alloc(a, 3 << 20, 16); /* large: served, or out of memory cleanly */
+	if (big)
+		memset(big, 1, 3 << 20);
+	cz_free(a, big, 3 << 20, 16);
+	CHECK(!bad);
+	(void)who;
+}
+
+TEST(conformance_all_allocators)
+{
+	conformance(cz_c_allocator(), "libc", 4096);
+	conformance(cz_page_allocator(), "pages", 4096);
+	struct cz_arena arena;
+	cz_arena_init(&arena, cz_c_allocator(), "conformance");
+	conformance(cz_arena_allocator(&arena), "arena", 4096);
+	cz_arena_deinit(&arena);
+	static unsigned char buf[1 << 20];
+	struct cz_fixed f;
+	cz_fixed_init(&f, buf, sizeof(buf), NULL);
+	conformance(cz_fixed_allocator(&f), "fixed", 4096);
+	struct cz_debug d;
+	CHECK(cz_debug_init(&d, cz_c_allocator(), NULL) == 0);
+	conformance(cz_debug_allocator(&d), "debug", 4096);
+	CHECK_EQ_U(cz_debug_problems(&d), 0);
+	CHECK_EQ_U(cz_debug_deinit(&d), 0);
+	struct cz_failing fl;
+	cz_failing_init(&fl, cz_c_allocator(), SIZE_MAX, CZ_FAIL_NTH);
+	conformance(cz_failing_allocator(&fl), "failing (never)", 4096);
+	CHECK(fl.allocations > 0 && fl.failures == 0);
+	conformance(cz_testing_allocator(), "testing", 4096);
+	CHECK_EQ_U(cz_testing_check(), 0);
+}
+
+/* Named functions (the test binary exports them with -rdynamic) whose
+ * names the debug allocator's stacks must show; the barrier after each
+ * call keeps the compiler from turning it into a jump that leaves no
+ * frame. */
+#define KEEP_FRAME() __asm__ volatile("" ::: "memory")
+void czt_leaky_helper(struct cz_allocator a);
+void czt_first_free(struct cz_allocator a, void *p);
+void czt_second_free(struct cz_allocator a, void *p);
+void *czt_make_block(struct cz_allocator a);
+
+__attribute__((noinline)) void czt_leaky_helper(struct cz_allocator a)
+{
+	if (!cz_alloc(a, 24, 8))
+		abort();
+	KEEP_FRAME();
+}
+
+__attribute__((noinline)) void *czt_make_block(struct cz_allocator a)
+{
+	void *p = cz_alloc(a, 32, 8);
+	KEEP_FRAME();
+	return p;
+}
+
+__attribute__((noinline)) void czt_first_free(struct cz_allocator a, void *p)
+{
+	cz_free(a, p, 32, 8);
+	KEEP_FRAME();
+}
+
+__attribute__((noinline)) void czt_second_free(struct cz_allocator a, void *p)
+{
+	cz_free(a, p, 32, 8);
+	KEEP_FRAME();
+}
+
+/* The lines of the report from the one starting with head, up to the next
+ * "czalloc:" line. */
+static const char *section(const char *head)
+{
+	static char out[8192];
+	const char *p = strstr(report, head);
+	if (!p)
+		return "";
+	const char *end = strstr(p + 1, "czalloc:");
+	size_t n = end ? (size_t)(end - p) : strlen(p);
+	snprintf(out, sizeof(out), "%.*s", (int)n, p);
+	return out;
+}
+
+TEST(debug_stacks_name_the_functions)
+{
+	FILE *rf = report_open();
+	struct cz_debug_options o = { .report = rf };
+	struct cz_debug d;
+	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
+	struct cz_allocator a = cz_debug_allocator(&d);
+	void *p = czt_make_block(a);
+	czt_first_free(a, p);
+	czt_second_free(a, p);
+	czt_leaky_helper(a);
+	CHECK_EQ_U(cz_debug_deinit(&d), 1);
+	fclose(rf);
+	const char *df = section("czalloc: double free of 32 bytes");
+	const char *alloc = strstr(df, "allocated at:"), *first = strstr(df, "first freed at:"),
+		   *again = strstr(df, "freed again at:");
+	CHECK(alloc && first && again && alloc < first && first < again);
+	if (alloc && first && again) {
+		/* each stack's innermost program frame is the right function */
+		CHECK(strstr(alloc, "#0  0x") && strstr(alloc, "czt_make_block+") &&
+		      strstr(alloc, "czt_make_block+") < first);
+		CHECK(strstr(first, "czt_first_free+") && strstr(first, "czt_first_free+") < again);
+		CHECK(strstr(again, "czt_second_free+") != NULL);
+	}
+	const char *leak = section("czalloc: leak: 24 bytes");
+	CHECK(strstr(leak, "#0 ") && strstr(leak, "czt_leaky_helper+"));
+}
+
 TEST(debug_reports_leaks_with_stacks)
 {
 	FILE *rf = report_open();
@@ -281,6 +429,8 @@ int main(void)
 	RUN(pages);
 	RUN(arena_blocks_and_reset);
 	RUN(fixed_buffer);
+	RUN(conformance_all_allocators);
+	RUN(debug_stacks_name_the_functions);
 	RUN(debug_reports_leaks_with_stacks);
 	RUN(debug_double_and_invalid_free);
 	RUN(debug_poison_and_limit);
