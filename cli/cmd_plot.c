@@ -16,11 +16,13 @@
 #include "cli/util.h"
 
 static const char usage[] =
-	"usage: czprof plot [-o FILE] [--by site|thread] [-n N] TRACE\n\n"
+	"usage: czprof plot [-o FILE] [--by site|thread|allocator] [-n N] TRACE\n\n"
 	"Charts live heap bytes over the run as an SVG picture, the peak marked.\n\n"
 	"  -o, --output FILE  where to write (default TRACE.plot.svg; '-' for stdout)\n"
 	"  --by site          stack the area by the N call sites biggest at their peak\n"
 	"  --by thread        stack it by the thread that allocated the bytes\n"
+	"  --by allocator     the blocks of each libczalloc allocator or annotated pool\n"
+	"                     (inside the heap they came from), stacked\n"
 	"  -n, --limit N      series before the rest is summed as 'other' (default 8)\n";
 
 #define COLS 600
@@ -32,7 +34,7 @@ static const char usage[] =
 #define BOTTOM 110
 #define MAX_SERIES 16
 
-enum { BY_NONE, BY_SITE, BY_THREAD };
+enum { BY_NONE, BY_SITE, BY_THREAD, BY_ALLOCATOR };
 
 struct series {
 	char name[REPORT_NAME_MAX];
@@ -59,8 +61,10 @@ static int plot_option(void *ctx, int argc, char **argv, int *i)
 			a->by = BY_SITE;
 		else if (!strcmp(argv[*i], "thread"))
 			a->by = BY_THREAD;
+		else if (!strcmp(argv[*i], "allocator"))
+			a->by = BY_ALLOCATOR;
 		else
-			return cz_error("plot: --by takes site or thread");
+			return cz_error("plot: --by takes site, thread or allocator");
 	} else {
 		a->output = argv[*i];
 	}
@@ -100,6 +104,26 @@ static void time_label(double ns, double unit, const char *name, char *buf)
 	snprintf(buf, 32, fabs(v - floor(v + 0.5)) < 1e-6 ? "%.0f %s" : "%.1f %s", v, name);
 }
 
+/* A key's series name: a call site, a thread, or an allocator. */
+static void key_name(sqlite3 *db, struct report_ctx *c, int by, uint64_t key, char *name)
+{
+	if (by == BY_SITE) {
+		report_site(c, key, name);
+	} else if (by == BY_THREAD) {
+		snprintf(name, REPORT_NAME_MAX, "thread %llu", (unsigned long long)key);
+	} else {
+		sqlite3_stmt *q;
+		snprintf(name, REPORT_NAME_MAX, "allocator %llu", (unsigned long long)key);
+		if (!sqlite3_prepare_v2(db, "SELECT coalesce(name, kind) || ' (' || kind || ')' FROM allocators WHERE id = ?",
+					-1, &q, NULL)) {
+			sqlite3_bind_int64(q, 1, (sqlite3_int64)key);
+			if (sqlite3_step(q) == SQLITE_ROW)
+				snprintf(name, REPORT_NAME_MAX, "%s", (const char *)sqlite3_column_text(q, 0));
+			sqlite3_finalize(q);
+		}
+	}
+}
+
 /* The stacked series from the allocation rows: each row adds its size
  * from its allocation to its free. */
 static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct series **out, int *n_out)
@@ -110,8 +134,8 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	/* which key each stack belongs to, and the biggest keys */
 	struct site_table sites = { 0 };
 	sqlite3_stmt *q;
-	const char *pick = by == BY_SITE
-		? "SELECT stack, peak_bytes FROM stack_totals WHERE allocations > 0"
+	const char *pick = by == BY_SITE ? "SELECT stack, peak_bytes FROM stack_totals WHERE allocations > 0"
+		: by == BY_ALLOCATOR ? "SELECT id, peak_bytes FROM allocators WHERE allocations > 0"
 		: "SELECT a.tid, sum(a.size) FROM allocations a WHERE a.alloc_seq <= "
 		  "(SELECT value FROM meta WHERE key = 'peak_seq') AND (a.free_seq IS NULL OR a.free_seq > "
 		  "(SELECT value FROM meta WHERE key = 'peak_seq')) GROUP BY a.tid "
@@ -122,11 +146,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		char name[REPORT_NAME_MAX];
-		uint64_t key = (uint64_t)sqlite3_column_int64(q, 0);
-		if (by == BY_SITE)
-			report_site(c, key, name);
-		else
-			snprintf(name, sizeof(name), "thread %llu", (unsigned long long)key);
+		key_name(db, c, by, (uint64_t)sqlite3_column_int64(q, 0), name);
 		site_table_add(&sites, name, 1, (uint64_t)sqlite3_column_int64(q, 1));
 	}
 	sqlite3_finalize(q);
@@ -144,7 +164,8 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	/* deltas per column, then running sums */
 	double *delta = calloc((size_t)(n + 1) * COLS, sizeof(double));
 	const char *rows = by == BY_SITE ? "SELECT stack, size, alloc_time, free_time FROM allocations"
-					 : "SELECT tid, size, alloc_time, free_time FROM allocations";
+			   : by == BY_ALLOCATOR ? "SELECT allocator, size, alloc_time, free_time FROM cz_blocks"
+			   : "SELECT tid, size, alloc_time, free_time FROM allocations";
 	int rc = -1;
 	if (!delta || sqlite3_prepare_v2(db, rows, -1, &q, NULL))
 		goto out;
@@ -155,10 +176,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 		uint64_t key = (uint64_t)sqlite3_column_int64(q, 0);
 		if (key != last_key) {
 			char name[REPORT_NAME_MAX];
-			if (by == BY_SITE)
-				report_site(c, key, name);
-			else
-				snprintf(name, sizeof(name), "thread %llu", (unsigned long long)key);
+			key_name(db, c, by, key, name);
 			last_series = n;
 			for (int i = 0; i < n; i++)
 				if (!strcmp(s[i].name, name))

@@ -49,3 +49,9 @@ expect_match top_arenas_requests "$out" "arena +0 B +0 +30 +0 B +4.00 KiB +3  de
 # a program that announces nothing
 "$CZPROF" record -o plain.czt "$TESTBIN/progs/rec_exact" 2>/dev/null
 expect_match arenas_none "$("$CZPROF" arenas plain.czt)" "no allocator announced itself"
+
+# plot stacked by allocator: a series per allocator, named with its kind
+"$CZPROF" plot --by allocator -o alloc.svg ar.czt 2>/dev/null
+texts=$(python3 -c 'import sys, xml.etree.ElementTree as ET; print("\n".join((t.text or "") for t in ET.parse(sys.argv[1]).getroot().iter("{http://www.w3.org/2000/svg}text")))' alloc.svg)
+expect_match plot_by_allocator_parser "$texts" "^parser \(arena\)$"
+expect_match plot_by_allocator_pool "$texts" "^my pool \(pool\)$"

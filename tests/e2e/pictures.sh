@@ -88,7 +88,7 @@ expect_match plot_by_site_leak "$texts" "^leak_some \(tests/progs/top_phases.c:5
 "$CZPROF" plot --by thread -o threads.svg ph.czt 2>/dev/null
 expect_match plot_by_thread "$(cat threads.svg)" "thread [0-9]+"
 err=$("$CZPROF" plot --by colour ph.czt 2>&1); rc=$?
-expect_match plot_bad_by "$rc $err" "^2 czprof: plot: --by takes site or thread"
+expect_match plot_bad_by "$rc $err" "^2 czprof: plot: --by takes site, thread or allocator"
 
 # ---- exports: pprof, massif, speedscope, json; SARIF ----
 check export_pprof "$CZPROF" export --format pprof ex.czt
