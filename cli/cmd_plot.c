@@ -346,7 +346,7 @@ int cmd_plot(int argc, char **argv)
 			fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/>"
 				   "<text x=\"%.0f\" y=\"%.0f\">", lx, ly - 9, col, lx + 14, ly);
 			char name[80];
-			snprintf(name, sizeof(name), "%s", s[i].name);
+			snprintf(name, sizeof(name), "%.*s", (int)sizeof(name) - 1, s[i].name);
 			if (strlen(s[i].name) >= sizeof(name) - 1)
 				strcpy(name + sizeof(name) - 4, "...");
 			svg_escape(f, name);
