@@ -2,8 +2,8 @@
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
 
-$(B)/examples/%: examples/%.c $(B)/libczalloc.a
+$(B)/examples/%: examples/%.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O0 -o $@ $< $(B)/libczalloc.a $(LIBUNWIND) -lpthread -ldl
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O0 -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -lpthread -ldl
 
 ALL_TARGETS += $(EXAMPLE_BINS)

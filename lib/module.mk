@@ -23,7 +23,17 @@ $(B)/libczalloc.a: $(CZALLOC_OBJS)
 $(B)/libczalloc.so: $(CZALLOC_OBJS)
 	$(CC) -shared -o $@ $(CZALLOC_OBJS) $(LIBUNWIND) -lpthread -ldl
 
-ALL_TARGETS += $(B)/libczprof.so $(B)/libczalloc.a $(B)/libczalloc.so
+# Programs run under the recorder (tests/progs, examples) link a copy never
+# built with the sanitizers: ASan and a preloaded malloc do not mix.
+CZALLOC_PLAIN_OBJS := $(CZALLOC_SRCS:%.c=$(B)/plainobj/%.o)
+$(B)/plainobj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libczalloc-plain.a: $(CZALLOC_PLAIN_OBJS)
+	$(AR) rcs $@ $^
+
+ALL_TARGETS += $(B)/libczprof.so $(B)/libczalloc.a $(B)/libczalloc.so $(B)/libczalloc-plain.a
 
 # make install: the allocator library, its headers and its pkg-config file
 define INSTALL_CZALLOC

@@ -16,9 +16,9 @@ $(B)/tests/unit/%: tests/unit/%.c $(CZ_LIBS) $(B)/libczalloc.a
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -rdynamic -DUNIT_SUITE='"$*"' -o $@ $< $(CZ_LIBS) $(B)/libczalloc.a $(EXT_LIBS) $(LIBUNWIND)
 
-$(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc.a
+$(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) -o $@ $< $(B)/libczalloc.a $(LIBUNWIND) -pthread -ldl
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -pthread -ldl
 
 $(B)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
