@@ -123,7 +123,8 @@ int cmd_arenas(int argc, char **argv)
 		for (int k = 0; k < 8; k++)
 			*f[k] = sqlite3_column_int64(q, 7 + k);
 	}
-	qsort(v, n, sizeof(*v), cmp);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), cmp);
 	size_t shown = o.limit && (size_t)o.limit < n ? (size_t)o.limit : n;
 	char site[REPORT_NAME_MAX], pbuf[32], t0[32], t1[32], s1[32], s2[32], s3[32], s4[32];
 	if (o.json) {

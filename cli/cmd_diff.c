@@ -180,7 +180,8 @@ int cmd_diff(int argc, char **argv)
 		free(t.v);
 		return 1;
 	}
-	qsort(t.v, t.n, sizeof(*t.v), by_change);
+	if (t.n > 1)
+		qsort(t.v, t.n, sizeof(*t.v), by_change);
 	int64_t leaked[2] = { 0, 0 }, allocs[2] = { 0, 0 };
 	for (size_t i = 0; i < t.n; i++)
 		for (int k = 0; k < 2; k++) {

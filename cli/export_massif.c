@@ -63,7 +63,8 @@ static void write_tree(FILE *out, struct mnode *n, int depth, unsigned *id)
 	k = 0;
 	for (struct mnode *c = n->child; kids && c; c = c->next)
 		kids[k++] = c;
-	qsort(kids, k, sizeof(*kids), by_bytes);
+	if (k > 1)
+		qsort(kids, k, sizeof(*kids), by_bytes);
 	fprintf(out, "%*sn%zu: %llu ", depth, "", k, (unsigned long long)n->bytes);
 	if (depth == 0)
 		fputs("(heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n", out);

@@ -105,7 +105,8 @@ int fold_collect(sqlite3 *db, int metric, struct fold *f)
 				goto out;
 		f->total += value;
 	}
-	qsort(f->v, f->n, sizeof(*f->v), by_value);
+	if (f->n > 1)
+		qsort(f->v, f->n, sizeof(*f->v), by_value);
 	rc = 0;
 out:
 	if (rc)

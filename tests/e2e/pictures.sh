@@ -131,3 +131,11 @@ print(r[0], r[1]["ruleId"], loc["artifactLocation"]["uri"], loc["region"]["start
 expect_eq sarif_stack "$(echo "$sarif" | python3 -c '
 import json, sys; d = json.load(sys.stdin); f = d["runs"][0]["results"][0]["stacks"][0]["frames"]
 print(f[1]["location"]["logicalLocations"][0]["fullyQualifiedName"], f[1]["location"]["physicalLocation"]["region"]["startLine"])')" "main 28"
+
+# nothing to draw: a program that frees everything
+"$CZPROF" record -o clean.czt "$P/rec_variants" 2>/dev/null
+out=$("$CZPROF" flamegraph --folded -o - clean.czt); rc=$?
+expect_eq empty_folded "$rc [$out]" "0 []"
+check empty_svg "$CZPROF" flamegraph -o clean.svg clean.czt
+check empty_svg_parses python3 -c 'import xml.etree.ElementTree as E; E.parse("clean.svg")'
+check empty_massif "$CZPROF" export --format massif -o clean.massif clean.czt
