@@ -163,7 +163,7 @@ int cmd_arenas(int argc, char **argv)
 		rc = 0;
 		goto out;
 	}
-	printf("\n%-14s %-7s %-10s %8s %10s %10s %10s %10s %6s  %-22s %s\n", "NAME", "KIND", "PARENT", "ALLOCS",
+	printf("\n%-14s %-7s %-10s %8s %10s %10s %10s %10s %6s  %-25s %s\n", "NAME", "KIND", "PARENT", "ALLOCS",
 	       "REQUESTED", "PEAK LIVE", "FOOTPRINT", "WASTE", "RESETS", "LIFETIME", "CREATED AT");
 	for (size_t i = 0; i < shown; i++) {
 		const struct arena *a = &v[i];
@@ -174,7 +174,7 @@ int cmd_arenas(int argc, char **argv)
 			snprintf(life, sizeof(life), "%s -> %s", t0, cz_human_time((uint64_t)a->destroyed, t1));
 		else
 			snprintf(life, sizeof(life), "%s -> never destroyed", t0);
-		printf("%-14.14s %-7s %-10.10s %8lld %10s %10s %10s %10s %6lld  %-22s %s\n", a->name, a->kind,
+		printf("%-14.14s %-7s %-10.10s %8lld %10s %10s %10s %10s %6lld  %-25s %s\n", a->name, a->kind,
 		       name_of(v, n, a->parent, pbuf), (long long)a->allocs, cz_human_size((uint64_t)a->requested, s1),
 		       cz_human_size((uint64_t)a->peak_bytes, s2), cz_human_size((uint64_t)a->peak_capacity, s3),
 		       cz_human_size((uint64_t)a->waste, s4), (long long)a->resets, life, site);
