@@ -43,7 +43,8 @@ static void usage(FILE *f)
 {
 	fprintf(f, "usage: czprof COMMAND [ARGS...]\n"
 		   "       czprof record [-o FILE] [--] PROG [ARGS...]\n"
-		   "       czprof leaks TRACE\n\n"
+		   "       czprof leaks TRACE\n"
+		   "       czprof top [--] PROG [ARGS...]\n\n"
 		   "An allocation profiler: records every malloc and free of a program with\n"
 		   "its stack, then answers questions about the trace.\n\ncommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
