@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,13 +75,23 @@ struct loader {
 	uint64_t end_value;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
+	const char *tmp_path;  /* the database being written */
 };
+
+#define ALLOCATIONS_DDL                                                                       \
+	"CREATE TABLE allocations(id INTEGER PRIMARY KEY, addr INTEGER, size INTEGER, fn TEXT,"  \
+	" alloc_time INTEGER, free_time INTEGER, alloc_seq INTEGER, free_seq INTEGER,"          \
+	" stack INTEGER, tid INTEGER, free_tid INTEGER, realloc_from INTEGER, temporary INTEGER);"
+
+/* nothing to recover if a load fails (the file is deleted), so no journal;
+ * large pages for tables that are only appended to */
+#define LOAD_PRAGMAS                                                                           \
+	"PRAGMA page_size = 65536; PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;"        \
+	" PRAGMA cache_size = -262144; PRAGMA threads = 2;"
 
 static const char schema[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
-	"CREATE TABLE allocations(id INTEGER PRIMARY KEY, addr INTEGER, size INTEGER, fn TEXT,"
-	" alloc_time INTEGER, free_time INTEGER, alloc_seq INTEGER, free_seq INTEGER,"
-	" stack INTEGER, tid INTEGER, free_tid INTEGER, realloc_from INTEGER, temporary INTEGER);"
+	ALLOCATIONS_DDL
 	"CREATE TABLE stack_nodes(id INTEGER PRIMARY KEY, parent INTEGER, ip INTEGER, depth INTEGER);"
 	"CREATE TABLE frames(ip INTEGER, idx INTEGER, function TEXT, file TEXT, line INTEGER,"
 	" module INTEGER, PRIMARY KEY(ip, idx));"
@@ -561,25 +572,74 @@ static void bind_row(struct loader *l, sqlite3_stmt *s, int base, size_t i)
 	sqlite3_bind_int(s, base + 13, r->temporary);
 }
 
-static int write_rows(struct loader *l)
+/* Rows [from, to) into db's allocations table. */
+static int write_rows(struct loader *l, sqlite3 *db, size_t from, size_t to)
 {
-	sqlite3_stmt *many = prepare_insert(l->db, ROWS_PER_INSERT), *one = prepare_insert(l->db, 1);
+	sqlite3_stmt *many = prepare_insert(db, ROWS_PER_INSERT), *one = prepare_insert(db, 1);
 	int ok = many && one;
-	size_t i = 0;
-	for (; ok && i + ROWS_PER_INSERT <= l->n_rows; i += ROWS_PER_INSERT) {
+	size_t i = from;
+	for (; ok && i + ROWS_PER_INSERT <= to; i += ROWS_PER_INSERT) {
 		for (int k = 0; k < ROWS_PER_INSERT; k++)
 			bind_row(l, many, k * ROW_COLUMNS, i + (size_t)k);
 		ok = sqlite3_step(many) == SQLITE_DONE;
 		sqlite3_reset(many);
 	}
-	for (; ok && i < l->n_rows; i++) {
+	for (; ok && i < to; i++) {
 		bind_row(l, one, 0, i);
 		ok = sqlite3_step(one) == SQLITE_DONE;
 		sqlite3_reset(one);
 	}
 	sqlite3_finalize(many);
 	sqlite3_finalize(one);
-	return ok ? 0 : cz_error("database: %s", sqlite3_errmsg(l->db));
+	return ok ? 0 : cz_error("database: %s", sqlite3_errmsg(db));
+}
+
+/*
+ * SQLite inserts are most of a big load, and one connection is one thread.
+ * So the second half of the rows goes into a database file of its own on
+ * another thread while this one writes the first half and the totals; the
+ * halves are joined with one INSERT ... SELECT, which copies records
+ * without binding a value.
+ */
+#define SPLIT_ROWS 200000 /* below this, a second thread is not worth it */
+
+struct part {
+	struct loader *l;
+	char path[PATH_MAX + 48];
+	size_t from, to;
+	int rc;
+};
+
+static void *write_part(void *arg)
+{
+	struct part *p = arg;
+	sqlite3 *db = NULL;
+	p->rc = -1;
+	if (sqlite3_open_v2(p->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+			    NULL) == SQLITE_OK &&
+	    sqlite3_exec(db, LOAD_PRAGMAS ALLOCATIONS_DDL "BEGIN;", NULL, NULL, NULL) == SQLITE_OK &&
+	    write_rows(p->l, db, p->from, p->to) == 0 &&
+	    sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) == SQLITE_OK)
+		p->rc = 0;
+	sqlite3_close(db);
+	return NULL;
+}
+
+static int join_part(struct loader *l, struct part *p)
+{
+	if (p->rc)
+		return cz_error("cannot write '%s'", p->path);
+	sqlite3_stmt *s;
+	int rc = exec_sql(l->db, "COMMIT;");
+	if (!rc && sqlite3_prepare_v2(l->db, "ATTACH ?1 AS part", -1, &s, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(s, 1, p->path, -1, SQLITE_STATIC);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : cz_error("database: %s", sqlite3_errmsg(l->db));
+		sqlite3_finalize(s);
+	}
+	if (!rc)
+		rc = exec_sql(l->db, "BEGIN; INSERT INTO allocations SELECT * FROM part.allocations;"
+				     " COMMIT; DETACH part; BEGIN;");
+	return rc;
 }
 
 /* Per-stack, per-function and per-size totals, so that reports read a
@@ -761,7 +821,26 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 		free(tl);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	if (write_rows(l) || write_totals(l, ps)) {
+	/* the second half of the rows on another thread (see struct part) */
+	struct part part = { .l = l, .from = l->n_rows, .to = l->n_rows };
+	pthread_t writer;
+	int split = 0;
+	if (l->n_rows >= SPLIT_ROWS) {
+		snprintf(part.path, sizeof(part.path), "%s.part", l->tmp_path);
+		part.from = l->n_rows / 2;
+		unlink(part.path);
+		split = pthread_create(&writer, NULL, write_part, &part) == 0;
+		if (!split)
+			part.from = l->n_rows;
+	}
+	int failed = write_rows(l, l->db, 0, part.from) || write_totals(l, ps);
+	if (split) {
+		pthread_join(writer, NULL);
+		if (!failed)
+			failed = join_part(l, &part);
+		unlink(part.path);
+	}
+	if (failed) {
 		free(tl);
 		return -1;
 	}
@@ -887,7 +966,7 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 		return cz_error("cannot create '%s': %s", tmp, strerror(errno));
 	}
 	close(fd);
-	struct loader l = { 0 };
+	struct loader l = { .tmp_path = tmp };
 	int ret = -1;
 	/* an event takes 5-10 bytes in a trace: size the array once instead of
 	 * doubling (and copying) it all the way up */
@@ -904,11 +983,7 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	}
 	char pragma[64];
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", TRACEDB_SCHEMA_VERSION);
-	/* nothing to recover if a load fails (the file is deleted), so no
-	 * journal; large pages for a table that is only appended to */
-	if (exec_sql(l.db, "PRAGMA page_size = 65536; PRAGMA journal_mode = OFF;"
-			   " PRAGMA synchronous = OFF; PRAGMA cache_size = -262144; PRAGMA threads = 2;"
-			   " BEGIN;") ||
+	if (exec_sql(l.db, LOAD_PRAGMAS " BEGIN;") ||
 	    exec_sql(l.db, schema) || exec_sql(l.db, pragma))
 		goto out;
 	if (cz_loader_begin(&l.cz, l.db)) {

@@ -68,6 +68,9 @@ expect_eq stress_live_blocks "$(f live_blocks)" 164
 out=$("$CZPROF" leaks st2.czt)
 expect_match stress_leak_site "$out" "7.5 KiB +160  leak_some \(tests/progs/rel_stress.c:40\)"
 expect_match stress_only_site "$out" "7.5 KiB in 160 blocks leaked from 1 site"
+# 1.8 M rows: loaded in two halves on two threads, joined, the half file gone
+expect_eq stress_rows_joined "$("$CZPROF" sql --csv st2.czt "select count(*) || ' ' || min(id) || ' ' || max(id) || ' ' || count(distinct id) from allocations" | tail -1)" "1800176 1 1800176 1800176"
+expect_eq stress_no_part_file "$(ls st2.czt.db* | wc -l)" 1
 expect_eq stress_meta "$("$CZPROF" sql --csv st2.czt "select group_concat(value, ' ') from (select value from meta where key in ('allocations','frees','unmatched_frees','address_conflicts') order by key)" | tail -1)" "0 1800176 1800012 0"
 
 # ---- setuid programs: the loader drops LD_PRELOAD; say so ----
