@@ -152,9 +152,15 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 	if (!RECORDING())
 		return real_realloc(old, n);
 	rec_guard = 1;
-	uint64_t t_free = rec_now();
+	/* Two clock reads only when the block moved: its new address may have
+	 * been freed by another thread just before, so the allocation's time
+	 * must come after the call (FORMAT.md, ordering).  A block resized in
+	 * place stayed this thread's all along, and realloc(NULL, n) frees
+	 * nothing: one read serves both parts. */
+	uint64_t t_free = old ? rec_now() : 0;
 	void *p = real_realloc(old, n);
-	rec_event_realloc(type, t_free, rec_now(), old, p, n);
+	uint64_t t = old && (p == old || !p) ? t_free : rec_now();
+	rec_event_realloc(type, old ? t_free : t, t, old, p, n);
 	rec_guard = 0;
 	return p;
 }
