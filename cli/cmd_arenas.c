@@ -4,6 +4,7 @@
  * pools made visible with czprof_annotate.h): its life, what it served,
  * how much it held and how much of that it never needed.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,8 @@ static const char usage[] =
 	"requested, the most its blocks held at once (peak live), the most it held\n"
 	"from its parent (peak footprint), resets, and waste: footprint it never\n"
 	"needed (peak footprint - peak live).\n\n"
-	"  --sort KEY     footprint (default), waste, allocs, requested, live, name, created\n"
+	"  --sort KEY     footprint (default), waste, allocs, requested, live, resets,\n"
+	"                 lifetime (never destroyed first), name, created\n"
 	"  --json         machine-readable output\n"
 	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n\n"
 	"Programs appear here when they use libczalloc (lib/cz_alloc.h) or annotate\n"
@@ -34,7 +36,7 @@ struct arena {
 };
 
 static const char *const sort_keys[] = { "footprint", "waste", "allocs", "requested", "live", "name",
-					 "created", NULL };
+					 "created", "resets", "lifetime", NULL };
 static int sort_key;
 
 static int cmp(const void *pa, const void *pb)
@@ -49,6 +51,11 @@ static int cmp(const void *pa, const void *pb)
 	case 4: x = a->live_bytes; y = b->live_bytes; break;
 	case 5: return strcmp(a->name, b->name);
 	case 6: return (a->created > b->created) - (a->created < b->created);
+	case 7: x = a->resets; y = b->resets; break;
+	case 8: /* the longest first; never destroyed is longer than any */
+		x = a->is_destroyed ? a->destroyed - a->created : INT64_MAX;
+		y = b->is_destroyed ? b->destroyed - b->created : INT64_MAX;
+		break;
 	}
 	if (x != y)
 		return x < y ? 1 : -1; /* biggest first */
@@ -67,7 +74,8 @@ static int arenas_option(void *ctx, int argc, char **argv, int *i)
 			sort_key = k;
 			return 1;
 		}
-	return cz_error("arenas: --sort takes footprint, waste, allocs, requested, live, name or created");
+	return cz_error("arenas: --sort takes footprint, waste, allocs, requested, live, resets, lifetime, name or "
+			"created");
 }
 
 static const char *name_of(const struct arena *v, size_t n, int64_t id, char *buf)

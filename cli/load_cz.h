@@ -17,7 +17,9 @@ struct cz_loader;
  * (with the sqlite error available from db). */
 int cz_loader_begin(struct cz_loader **out, sqlite3 *db);
 
-/* One CZT_REC_CZ_* record, or a STRING (allocator names); other types are
+/* One record in file order: CZT_REC_CZ_* records are buffered and applied
+ * in the global order of FORMAT.md; a STRING may name an allocator; a
+ * PROCESS_END of an exec ends the old image's blocks.  Other types are
  * ignored.  Returns 0 or -1 (out of memory). */
 int cz_loader_record(struct cz_loader *l, const struct czt_record *rec);
 

@@ -26,8 +26,16 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * The table an allocator implements.  The helpers below guarantee len > 0
+ * (and new_len > 0), align a power of two, and that mem, len and align are
+ * those of a block this allocator handed out.  ret_addr is the return
+ * address of the program's call (CZ_RET_ADDR): debug allocators start
+ * their stacks there, wrappers pass it on.  Slots an allocator cannot do
+ * refuse (resize returns 0, remap NULL); cz_realloc then copies.
+ */
 struct cz_allocator_vtable {
-	/* len > 0, align a power of two.  NULL: out of memory. */
+	/* A new block of len bytes aligned to align; NULL: out of memory. */
 	void *(*alloc)(void *ctx, size_t len, size_t align, uintptr_t ret_addr);
 	/* Grow or shrink mem in place to new_len (> 0).  Returns 1 when done,
 	 * 0 when the allocator refuses (the block is unchanged). */
@@ -48,30 +56,40 @@ struct cz_allocator {
 
 /* ---- using an allocator ---- */
 
-/* len bytes aligned to align (a power of two); len 0 gives a unique
- * non-NULL pointer of no size.  Caller owns the block.  NULL: out of
+/* len bytes aligned to align (a power of two; 0 means 1), uninitialized.
+ * Caller owns the block: valid until cz_free (same a, len, align) or the
+ * allocator's reset/deinit.  len 0 gives a non-NULL pointer to no bytes
+ * (the same for every such block; freeing it does nothing).  NULL: out of
  * memory. */
 void *cz_alloc(struct cz_allocator a, size_t len, size_t align);
-/* Gives back a block from cz_alloc with the same len and align. */
+/* Gives back a block from cz_alloc with the same len and align (its
+ * current len after cz_realloc).  mem NULL does nothing. */
 void cz_free(struct cz_allocator a, void *mem, size_t len, size_t align);
 /* n elements of size bytes, checking n * size for overflow (NULL then).
- * Caller owns the array; free it with cz_free_array. */
+ * Caller owns the array: valid until cz_free_array with the same n, size
+ * and align, or the allocator's reset/deinit. */
 void *cz_alloc_array(struct cz_allocator a, size_t n, size_t size, size_t align);
 void cz_free_array(struct cz_allocator a, void *mem, size_t n, size_t size, size_t align);
-/* Changes a block's length: in place if the allocator can, else moved
- * (possibly by allocating, copying and freeing).  Returns the block, or
- * NULL when out of memory (then mem is unchanged and still owned). */
+/* Changes a block's length from len to new_len, keeping its first bytes:
+ * in place if the allocator can, else moved (remap, or alloc + copy +
+ * free).  Caller owns the returned block (free it with new_len); mem is
+ * then invalid unless it is the result.  NULL: out of memory, and mem is
+ * unchanged and still owned.  mem NULL (or len 0) allocates; new_len 0
+ * frees and returns the zero-length block. */
 void *cz_realloc(struct cz_allocator a, void *mem, size_t len, size_t new_len, size_t align);
-/* A copy of len bytes; caller owns it (cz_free with len, align 1). */
+/* A copy of len bytes.  Caller owns it (cz_free with len, align 1).  NULL:
+ * out of memory. */
 void *cz_dup(struct cz_allocator a, const void *src, size_t len);
-/* A copy of a string with its NUL; caller owns it (cz_free_str). */
+/* A copy of a string with its NUL.  Caller owns it (cz_free_str, which
+ * needs it unchanged in length).  NULL: out of memory. */
 char *cz_strdup(struct cz_allocator a, const char *s);
 void cz_free_str(struct cz_allocator a, char *s);
 
-/* One object of type T, uninitialized; caller owns it (cz_destroy). */
+/* One object of type T, uninitialized.  Caller owns it (cz_destroy). */
 #define cz_create(a, T) ((T *)cz_alloc((a), sizeof(T), alignof(T)))
 #define cz_destroy(a, p) cz_free((a), (p), sizeof(*(p)), alignof(__typeof__(*(p))))
-/* An array of n T; caller owns it (cz_free_array with the same n). */
+/* An array of n T, uninitialized, overflow checked.  Caller owns it
+ * (cz_free_array with the same n). */
 #define cz_create_array(a, T, n) ((T *)cz_alloc_array((a), (n), sizeof(T), alignof(T)))
 
 /* ---- libc and pages ---- */
@@ -101,13 +119,15 @@ enum cz_reset_mode {
 	CZ_RESET_RETAIN,         /* keep the capacity for the next batch (one chunk) */
 };
 
-/* An arena drawing from parent.  name is for profiles (copied by the
- * profiler), may be NULL.  Blocks are valid until the next reset or
- * deinit. */
+/* An arena drawing from parent (which must outlive it).  name is for
+ * profiles (copied by the profiler), may be NULL.  Blocks it hands out
+ * are valid until the next reset or deinit; freeing one gives its space
+ * back only if it is the latest, and the latest also grows in place. */
 void cz_arena_init(struct cz_arena *arena, struct cz_allocator parent, const char *name);
 struct cz_allocator cz_arena_allocator(struct cz_arena *arena);
+/* Ends every block at once; the arena stays usable. */
 void cz_arena_reset(struct cz_arena *arena, enum cz_reset_mode mode);
-/* Frees everything at once. */
+/* Gives everything back to the parent at once; init again to reuse. */
 void cz_arena_deinit(struct cz_arena *arena);
 
 /* ---- fixed buffer: no heap at all ---- */
@@ -120,9 +140,12 @@ struct cz_fixed {
 };
 
 /* Serves blocks from the caller's buf[0..len) (which must outlive it);
- * out of memory once full.  The latest block resizes and frees in place. */
+ * out of memory (NULL) once full, nothing else happens.  The latest block
+ * resizes and frees in place.  Blocks are valid until cz_fixed_reset or
+ * the buffer's end of life; the caller still owns buf. */
 void cz_fixed_init(struct cz_fixed *f, void *buf, size_t len, const char *name);
 struct cz_allocator cz_fixed_allocator(struct cz_fixed *f);
+/* Ends every block; the whole buffer is free again. */
 void cz_fixed_reset(struct cz_fixed *f);
 
 /* ---- debug: catches leaks, double and invalid frees ---- */
@@ -131,8 +154,9 @@ struct cz_debug_options {
 	int stack_depth;     /* frames kept per allocation and free (default 16, max 64) */
 	size_t memory_limit; /* bytes live at once before out of memory; 0 = none */
 	int thread_safe;     /* serialize every call with a mutex */
-	int no_poison;       /* do not fill freed memory with 0xDD */
+	int no_poison;       /* do not fill freed memory (and shrunk tails) with 0xDD */
 	FILE *report;        /* where problems are written (default stderr) */
+	const char *name;    /* for profiles (default "debug") */
 };
 
 struct cz_debug_state;
@@ -143,15 +167,23 @@ struct cz_debug {
 	uint64_t id;
 };
 
-/* opts may be NULL for the defaults.  Returns 0, -1 if out of memory. */
+/* A debug allocator over parent (which must outlive it); opts may be NULL
+ * for the defaults.  Returns 0, -1 if out of memory.  Each problem is
+ * reported as it happens: a line starting "czalloc: " naming it, then the
+ * stacks, innermost frame first, as "    #N  0xADDR function+0xOFF
+ * (module)".  Blocks are valid until freed or cz_debug_deinit. */
 int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts);
 struct cz_allocator cz_debug_allocator(struct cz_debug *d);
-/* Blocks live now, bytes live now, problems seen (double/invalid frees). */
+/* Blocks live now, bytes live now, problems seen (double, invalid and
+ * wrong-length frees, resizes after free). */
 size_t cz_debug_live_blocks(const struct cz_debug *d);
 size_t cz_debug_live_bytes(const struct cz_debug *d);
 size_t cz_debug_problems(const struct cz_debug *d);
-/* Reports every block still live with its allocation stack, frees them,
- * and returns how many there were (0: no leak). */
+/* Allocations and resizes refused by the memory limit (each reported). */
+size_t cz_debug_refusals(const struct cz_debug *d);
+/* Reports every block still live with its allocation stack, gives them
+ * back to the parent, and returns how many there were (0: no leak).  Every
+ * block it handed out is then invalid. */
 size_t cz_debug_deinit(struct cz_debug *d);
 
 /* ---- failing: tests error paths ---- */
@@ -170,13 +202,18 @@ struct cz_failing {
 	uint64_t id;
 };
 
+/* Allocations go to parent except the failing ones (NULL, counted in
+ * failures).  Resizes in place never fail; a block that must move to grow
+ * is a new allocation (cz_realloc's copy), counted and failed like one.
+ * Blocks are the parent's: valid until freed through f. */
 void cz_failing_init(struct cz_failing *f, struct cz_allocator parent, size_t fail_index,
 		     enum cz_fail_mode mode);
 struct cz_allocator cz_failing_allocator(struct cz_failing *f);
 
 /* ---- testing: the debug allocator set up for unit tests ---- */
 
-/* A process-wide debug allocator over libc, reporting to stderr. */
+/* A process-wide, thread-safe debug allocator over libc, reporting to
+ * stderr.  Blocks are valid until freed or the next cz_testing_check. */
 struct cz_allocator cz_testing_allocator(void);
 /* Ends a test: reports leaks since the last call and returns their number
  * (a test fails when it is non-zero), then starts afresh. */

@@ -2,11 +2,15 @@
  * cz_debug.c - the development allocator: wraps a parent and remembers
  * every live block with the stack that allocated it.  It reports leaks at
  * deinit, double frees (with the allocation, first free and second free
- * stacks), frees of blocks it never handed out, and frees with the wrong
- * length; it poisons freed memory and can cap the bytes live at once.
- * Also the testing allocator and the every-allocation-fails checker.
+ * stacks), frees and resizes of blocks it never handed out, and frees with
+ * the wrong length; it poisons freed memory and can cap the bytes live at
+ * once.
  *
- * Its own bookkeeping comes from mmap, never from the program's heap, so a
+ * Stacks start at the caller's frame: the return address every allocator
+ * call carries marks where the program's frames begin, so the library's
+ * own frames (helpers, arenas in between) are never shown first.
+ *
+ * Its bookkeeping comes from mmap, never from the program's heap, so a
  * profile of a program using it shows only the program's blocks.
  */
 #include <dlfcn.h>
@@ -19,8 +23,11 @@
 
 #include "lib/cz_internal.h"
 
+#define DEFAULT_DEPTH 16
 #define MAX_DEPTH 64
+#define SLACK 8         /* frames of the library above the caller, at most */
 #define FREED_RING 1024 /* recent frees kept, to name a double free's first free */
+#define POISON 0xDD
 
 struct rec { /* one live block, or one recent free */
 	uintptr_t addr;
@@ -35,10 +42,11 @@ struct cz_debug_state {
 	/* live blocks: open addressing on addr, backward-shift deletion */
 	struct rec *live;
 	size_t cap, used, bytes;
+	void **frames; /* 2 * depth slots per live record */
 	struct rec ring[FREED_RING];
+	void **ring_frames; /* 2 * depth slots per ring entry */
 	size_t ring_next;
-	size_t problems;
-	void **frames; /* 2 * depth slots per live record and per ring entry */
+	size_t problems, refusals;
 };
 
 /* ---- memory for the bookkeeping ---- */
@@ -54,20 +62,25 @@ static size_t hash(uintptr_t a, size_t cap)
 	return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
 }
 
+static size_t stack_slots(const struct cz_debug_state *s)
+{
+	return 2 * (size_t)s->o.stack_depth;
+}
+
 static int grow(struct cz_debug_state *s)
 {
-	size_t cap = s->cap ? s->cap * 2 : 1024, depth = (size_t)s->o.stack_depth;
+	size_t cap = s->cap ? s->cap * 2 : 1024, slots = stack_slots(s);
 	struct rec *live = map(cap * sizeof(*live));
-	void **frames = map(cap * 2 * depth * sizeof(void *));
+	void **frames = map(cap * slots * sizeof(void *));
 	if (!live || !frames) {
 		if (live)
 			munmap(live, cap * sizeof(*live));
 		if (frames)
-			munmap(frames, cap * 2 * depth * sizeof(void *));
+			munmap(frames, cap * slots * sizeof(void *));
 		return -1;
 	}
 	for (size_t i = 0; i < cap; i++)
-		live[i].stacks = frames + i * 2 * depth;
+		live[i].stacks = frames + i * slots;
 	for (size_t i = 0; i < s->cap; i++) {
 		if (!s->live[i].addr)
 			continue;
@@ -81,7 +94,7 @@ static int grow(struct cz_debug_state *s)
 	}
 	if (s->live) {
 		munmap(s->live, s->cap * sizeof(*s->live));
-		munmap(s->frames, s->cap * 2 * depth * sizeof(void *));
+		munmap(s->frames, s->cap * slots * sizeof(void *));
 	}
 	s->live = live;
 	s->frames = frames;
@@ -101,16 +114,17 @@ static struct rec *find(struct cz_debug_state *s, uintptr_t addr)
 	}
 }
 
+/* Removes r, shifting back the records that probed past it. */
 static void forget(struct cz_debug_state *s, struct rec *r)
 {
-	size_t mask = s->cap - 1, i = (size_t)(r - s->live), depth = (size_t)s->o.stack_depth;
+	size_t mask = s->cap - 1, i = (size_t)(r - s->live);
 	for (size_t j = (i + 1) & mask; s->live[j].addr; j = (j + 1) & mask) {
 		size_t home = hash(s->live[j].addr, s->cap);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			void **keep = s->live[i].stacks;
 			s->live[i] = s->live[j];
 			s->live[i].stacks = keep;
-			memcpy(keep, s->live[j].stacks, 2 * depth * sizeof(void *));
+			memcpy(keep, s->live[j].stacks, (size_t)s->live[j].n_alloc * sizeof(void *));
 			i = j;
 		}
 	}
@@ -118,14 +132,35 @@ static void forget(struct cz_debug_state *s, struct rec *r)
 	s->used--;
 }
 
+/* The most recent free of addr still in the ring, or NULL. */
+static const struct rec *freed_before(const struct cz_debug_state *s, uintptr_t addr)
+{
+	for (size_t i = 0; i < FREED_RING; i++) {
+		const struct rec *r = &s->ring[(s->ring_next + FREED_RING - 1 - i) % FREED_RING];
+		if (r->addr == addr)
+			return r;
+	}
+	return NULL;
+}
+
 /* ---- stacks ---- */
 
-static int capture(void **out, int depth)
+/* Up to depth frames of the current stack, starting at the frame that ret
+ * returns into (the program's call of the allocator); when ret is not on
+ * the stack, after the allocator's own two frames. */
+static int capture(void **out, int depth, uintptr_t ret)
 {
-	void *buf[MAX_DEPTH + 2];
-	int n = unw_backtrace(buf, depth + 2);
-	n = n < 2 ? 0 : n - 2; /* not this function and its caller inside the allocator */
-	memcpy(out, buf + 2, (size_t)n * sizeof(void *));
+	void *buf[MAX_DEPTH + SLACK];
+	int n = unw_backtrace(buf, depth + SLACK), from = n < 2 ? n : 2;
+	for (int i = 0; i < n && i < SLACK; i++)
+		if ((uintptr_t)buf[i] == ret) {
+			from = i;
+			break;
+		}
+	n -= from;
+	if (n > depth)
+		n = depth;
+	memcpy(out, buf + from, (size_t)n * sizeof(void *));
 	return n;
 }
 
@@ -134,6 +169,7 @@ static void print_stack(FILE *f, void *const *ips, int n)
 	for (int i = 0; i < n; i++) {
 		Dl_info info;
 		uintptr_t ip = (uintptr_t)ips[i];
+		/* ip - 1: inside the call instruction, not after it */
 		if (dladdr((void *)(ip - 1), &info) && info.dli_fname) {
 			const char *mod = strrchr(info.dli_fname, '/');
 			mod = mod ? mod + 1 : info.dli_fname;
@@ -147,6 +183,11 @@ static void print_stack(FILE *f, void *const *ips, int n)
 			fprintf(f, "    #%-2d 0x%lx\n", i, (unsigned long)ip);
 		}
 	}
+}
+
+static FILE *out(const struct cz_debug_state *s)
+{
+	return s->o.report ? s->o.report : stderr;
 }
 
 /* ---- the allocator ---- */
@@ -163,14 +204,30 @@ static void unlock(struct cz_debug_state *s)
 		pthread_mutex_unlock(&s->lock);
 }
 
+/* Would len more bytes live go past the limit?  Then report it. */
+static int over_limit(struct cz_debug_state *s, size_t more, uintptr_t ret)
+{
+	size_t limit = s->o.memory_limit;
+	if (!limit || (more <= limit && s->bytes <= limit - more))
+		return 0;
+	void *now[MAX_DEPTH];
+	int n = capture(now, s->o.stack_depth, ret);
+	s->refusals++;
+	fprintf(out(s), "czalloc: memory limit: %zu more bytes with %zu of %zu live, refused at:\n", more,
+		s->bytes, limit);
+	print_stack(out(s), now, n);
+	fflush(out(s));
+	return 1;
+}
+
 static void *debug_alloc(void *ctx, size_t len, size_t align, uintptr_t ret)
 {
 	struct cz_debug *d = ctx;
 	struct cz_debug_state *s = d->s;
 	lock(s);
 	void *p = NULL;
-	if (s->o.memory_limit && (len > s->o.memory_limit || s->bytes > s->o.memory_limit - len))
-		goto out; /* over the limit: out of memory, as a real allocator would be */
+	if (over_limit(s, len, ret)) /* out of memory, as a real allocator would be */
+		goto out;
 	if ((s->used + 1) * 2 > s->cap && grow(s))
 		goto out;
 	p = d->parent.vt->alloc(d->parent.ctx, len, align, ret);
@@ -183,7 +240,7 @@ static void *debug_alloc(void *ctx, size_t len, size_t align, uintptr_t ret)
 	r->addr = (uintptr_t)p;
 	r->len = len;
 	r->align = align;
-	r->n_alloc = capture(r->stacks, s->o.stack_depth);
+	r->n_alloc = capture(r->stacks, s->o.stack_depth, ret);
 	r->n_free = 0;
 	s->used++;
 	s->bytes += len;
@@ -193,28 +250,25 @@ out:
 	return p;
 }
 
-static void report_problem(struct cz_debug_state *s, const char *what, void *mem, size_t len)
+/* mem is not a live block of this allocator: a double free (or resize
+ * after free) when the ring remembers freeing it, else an invalid one. */
+static void report_unknown(struct cz_debug_state *s, const char *op, void *mem, size_t len, uintptr_t ret)
 {
-	FILE *f = s->o.report ? s->o.report : stderr;
+	FILE *f = out(s);
 	void *now[MAX_DEPTH];
-	int n = capture(now, s->o.stack_depth);
+	int n = capture(now, s->o.stack_depth, ret);
+	const struct rec *old = freed_before(s, (uintptr_t)mem);
 	s->problems++;
-	/* the block may have been handed out and freed before: say where */
-	const struct rec *old = NULL;
-	for (size_t i = 0; i < FREED_RING && !old; i++) {
-		const struct rec *r = &s->ring[(s->ring_next + FREED_RING - 1 - i) % FREED_RING];
-		if (r->addr == (uintptr_t)mem && r->stacks)
-			old = r;
-	}
 	if (old) {
-		fprintf(f, "czalloc: double free of %zu bytes at %p\n  allocated at:\n", old->len, mem);
+		fprintf(f, "czalloc: %s of %zu bytes at %p\n  allocated at:\n",
+			!strcmp(op, "free") ? "double free" : "resize after free", old->len, mem);
 		print_stack(f, old->stacks, old->n_alloc);
 		fprintf(f, "  first freed at:\n");
 		print_stack(f, old->stacks + old->n_alloc, old->n_free);
-		fprintf(f, "  freed again at:\n");
+		fprintf(f, "  %s at:\n", !strcmp(op, "free") ? "freed again" : "resized");
 	} else {
-		fprintf(f, "czalloc: %s of %zu bytes at %p, which this allocator did not hand out, at:\n", what,
-			len, mem);
+		fprintf(f, "czalloc: invalid %s of %zu bytes at %p, which this allocator did not hand out, at:\n",
+			op, len, mem);
 	}
 	print_stack(f, now, n);
 	fflush(f);
@@ -227,34 +281,36 @@ static void debug_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
 	lock(s);
 	struct rec *r = find(s, (uintptr_t)mem);
 	if (!r) {
-		report_problem(s, "invalid free", mem, len);
+		report_unknown(s, "free", mem, len, ret);
 		unlock(s);
-		return;
+		return; /* not passed on: the parent would corrupt itself */
 	}
 	if (r->len != len || r->align != align) {
-		FILE *f = s->o.report ? s->o.report : stderr;
+		FILE *f = out(s);
 		fprintf(f, "czalloc: block at %p of %zu bytes (align %zu) freed as %zu bytes (align %zu); allocated at:\n",
 			mem, r->len, r->align, len, align);
 		print_stack(f, r->stacks, r->n_alloc);
+		fflush(f);
 		s->problems++;
 		len = r->len; /* give the parent what it handed out */
 		align = r->align;
 	}
 	/* keep its stacks in the ring for a later double free */
 	struct rec *g = &s->ring[s->ring_next++ % FREED_RING];
-	if (!g->stacks)
-		g->stacks = map(2 * MAX_DEPTH * sizeof(void *));
+	g->addr = r->addr;
+	g->len = r->len;
+	g->n_alloc = r->n_alloc;
+	g->n_free = 0;
 	if (g->stacks) {
-		g->addr = r->addr;
-		g->len = r->len;
-		g->n_alloc = r->n_alloc;
 		memcpy(g->stacks, r->stacks, (size_t)r->n_alloc * sizeof(void *));
-		g->n_free = capture(g->stacks + g->n_alloc, s->o.stack_depth);
+		g->n_free = capture(g->stacks + g->n_alloc, s->o.stack_depth, ret);
+	} else {
+		g->n_alloc = 0;
 	}
 	s->bytes -= r->len;
 	forget(s, r);
 	if (!s->o.no_poison)
-		memset(mem, 0xDD, len);
+		memset(mem, POISON, len);
 	cz__on_free(d->id, mem);
 	d->parent.vt->free(d->parent.ctx, mem, len, align, ret);
 	unlock(s);
@@ -268,10 +324,13 @@ static int debug_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
 	struct rec *r = find(s, (uintptr_t)mem);
 	int ok = 0;
 	if (!r)
-		report_problem(s, "invalid resize", mem, len);
-	else if (new_len > len && s->o.memory_limit && s->bytes + (new_len - len) > s->o.memory_limit)
-		ok = 0;
-	else if ((ok = d->parent.vt->resize(d->parent.ctx, mem, len, align, new_len, ret))) {
+		report_unknown(s, "resize", mem, len, ret);
+	else if (new_len > r->len && s->o.memory_limit &&
+		 (new_len - r->len > s->o.memory_limit || s->bytes > s->o.memory_limit - (new_len - r->len)))
+		ok = 0; /* refused quietly: the move cz_realloc tries next needs more and reports */
+	else if ((ok = d->parent.vt->resize(d->parent.ctx, mem, r->len, align, new_len, ret))) {
+		if (new_len < r->len && !s->o.no_poison)
+			memset((char *)mem + new_len, POISON, r->len - new_len);
 		s->bytes = s->bytes - r->len + new_len;
 		r->len = new_len;
 		cz__on_resize(d->id, mem, mem, new_len);
@@ -295,6 +354,12 @@ const struct cz_allocator_vtable cz__debug_vt = { debug_alloc, debug_resize, deb
 
 int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts)
 {
+	return cz__debug_init(d, parent, opts, CZPROF_KIND_DEBUG);
+}
+
+int cz__debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts,
+		   unsigned kind)
+{
 	memset(d, 0, sizeof(*d));
 	struct cz_debug_state *s = map(sizeof(*s));
 	if (!s)
@@ -302,13 +367,21 @@ int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct c
 	if (opts)
 		s->o = *opts;
 	if (s->o.stack_depth <= 0)
-		s->o.stack_depth = 16;
+		s->o.stack_depth = DEFAULT_DEPTH;
 	if (s->o.stack_depth > MAX_DEPTH)
 		s->o.stack_depth = MAX_DEPTH;
+	/* the ring's frames: one mapping, touched only as frees fill it */
+	s->ring_frames = map(FREED_RING * stack_slots(s) * sizeof(void *));
+	if (!s->ring_frames) {
+		munmap(s, sizeof(*s));
+		return -1;
+	}
+	for (size_t i = 0; i < FREED_RING; i++)
+		s->ring[i].stacks = s->ring_frames + i * stack_slots(s);
 	pthread_mutex_init(&s->lock, NULL);
 	d->parent = parent;
 	d->s = s;
-	d->id = cz__announce(CZPROF_KIND_DEBUG, parent, "debug");
+	d->id = cz__announce(kind, parent, s->o.name ? s->o.name : "debug");
 	return 0;
 }
 
@@ -332,12 +405,17 @@ size_t cz_debug_problems(const struct cz_debug *d)
 	return d->s ? d->s->problems : 0;
 }
 
+size_t cz_debug_refusals(const struct cz_debug *d)
+{
+	return d->s ? d->s->refusals : 0;
+}
+
 size_t cz_debug_deinit(struct cz_debug *d)
 {
 	struct cz_debug_state *s = d->s;
 	if (!s)
 		return 0;
-	FILE *f = s->o.report ? s->o.report : stderr;
+	FILE *f = out(s);
 	size_t leaks = s->used, bytes = s->bytes;
 	for (size_t i = 0; i < s->cap; i++) {
 		struct rec *r = &s->live[i];
@@ -347,86 +425,17 @@ size_t cz_debug_deinit(struct cz_debug *d)
 		print_stack(f, r->stacks, r->n_alloc);
 		d->parent.vt->free(d->parent.ctx, (void *)r->addr, r->len, r->align, CZ_RET_ADDR);
 	}
-	if (leaks) {
+	if (leaks)
 		fprintf(f, "czalloc: %zu block%s (%zu bytes) leaked\n", leaks, leaks == 1 ? "" : "s", bytes);
-		fflush(f);
-	}
-	for (size_t i = 0; i < FREED_RING; i++)
-		if (s->ring[i].stacks)
-			munmap(s->ring[i].stacks, 2 * MAX_DEPTH * sizeof(void *));
+	fflush(f);
+	munmap(s->ring_frames, FREED_RING * stack_slots(s) * sizeof(void *));
 	if (s->live) {
 		munmap(s->live, s->cap * sizeof(*s->live));
-		munmap(s->frames, s->cap * 2 * (size_t)s->o.stack_depth * sizeof(void *));
+		munmap(s->frames, s->cap * stack_slots(s) * sizeof(void *));
 	}
 	pthread_mutex_destroy(&s->lock);
 	munmap(s, sizeof(*s));
 	d->s = NULL;
 	cz__on_destroy(d->id);
 	return leaks;
-}
-
-/* ---- testing ---- */
-
-static struct cz_debug testing;
-static pthread_mutex_t testing_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void testing_start(void)
-{
-	struct cz_debug_options o = { .stack_depth = 16, .thread_safe = 1 };
-	if (cz_debug_init(&testing, cz_c_allocator(), &o) == 0 && cz__hooks)
-		cz__hooks->allocator_new(CZPROF_KIND_TESTING, testing.id, "testing");
-}
-
-struct cz_allocator cz_testing_allocator(void)
-{
-	pthread_mutex_lock(&testing_lock);
-	if (!testing.s)
-		testing_start();
-	pthread_mutex_unlock(&testing_lock);
-	return cz_debug_allocator(&testing);
-}
-
-size_t cz_testing_check(void)
-{
-	pthread_mutex_lock(&testing_lock);
-	size_t bad = testing.s ? cz_debug_problems(&testing) + cz_debug_deinit(&testing) : 0;
-	testing_start(); /* handles given out before stay usable */
-	pthread_mutex_unlock(&testing_lock);
-	return bad;
-}
-
-/* ---- every allocation failing in turn ---- */
-
-size_t cz_check_allocation_failures(int (*fn)(struct cz_allocator a, void *ctx), void *ctx, FILE *report)
-{
-	FILE *out = report ? report : stderr;
-	struct cz_debug_options o = { .stack_depth = 16, .report = out };
-	struct cz_debug d;
-	struct cz_failing f;
-	size_t bad = 0;
-	/* first, how many allocations a successful run makes */
-	if (cz_debug_init(&d, cz_c_allocator(), &o))
-		return 1;
-	cz_failing_init(&f, cz_debug_allocator(&d), SIZE_MAX, CZ_FAIL_NTH);
-	fn(cz_failing_allocator(&f), ctx);
-	size_t n = f.allocations;
-	if (cz_debug_problems(&d) + cz_debug_deinit(&d)) {
-		fprintf(out, "czalloc: the run where no allocation fails leaks or frees wrongly\n");
-		bad++;
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (cz_debug_init(&d, cz_c_allocator(), &o))
-			return bad + 1;
-		cz_failing_init(&f, cz_debug_allocator(&d), i, CZ_FAIL_NTH);
-		int rc = fn(cz_failing_allocator(&f), ctx);
-		size_t problems = cz_debug_problems(&d), leaks = cz_debug_deinit(&d);
-		if (leaks || problems) {
-			fprintf(out, "czalloc: with allocation %zu of %zu failing (the function returned %d): "
-				     "%zu block%s leaked, %zu wrong free%s\n",
-				i + 1, n, rc, leaks, leaks == 1 ? "" : "s", problems, problems == 1 ? "" : "s");
-			bad++;
-		}
-	}
-	fflush(out);
-	return bad;
 }

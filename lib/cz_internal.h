@@ -2,6 +2,12 @@
  * cz_internal.h - what libczalloc's files share: the profiler's hook table
  * (found once at start; NULL outside `czprof record`) and the allocators'
  * ids.  Not installed.
+ *
+ * Names: cz_ public, cz__ internal.  Reports skip the library's frames
+ * when they name a call site (symbols/sym_site.c: by file for the older
+ * files, by the cz_ prefix for any function), so a static function that
+ * can be on a recorded stack (it calls malloc, mmap, a hook or a parent
+ * allocator) is named cz__ as well.
  */
 #ifndef CZ_INTERNAL_H
 #define CZ_INTERNAL_H
@@ -58,6 +64,10 @@ static inline void cz__on_destroy(uint64_t id)
 	if (CZ_UNLIKELY(cz__hooks) && id)
 		cz__hooks->destroy(id);
 }
+
+/* A debug allocator announced as kind (debug, or testing). */
+int cz__debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts,
+		   unsigned kind);
 
 /* The vtables, so that cz__id_of can tell which struct a ctx is. */
 extern const struct cz_allocator_vtable cz__arena_vt, cz__fixed_vt, cz__debug_vt, cz__failing_vt,

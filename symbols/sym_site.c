@@ -16,8 +16,9 @@ const char *sym_basename(const char *path)
 int sym_is_allocator_frame(const char *function, const char *file, const char *module)
 {
 	if (file) { /* libczalloc's own files, static functions included */
-		static const char *const lib_files[] = { "cz_core.c", "cz_arena.c", "cz_fixed.c",
-							 "cz_debug.c", "cz_failing.c", "cz_hooks.c", NULL };
+		static const char *const lib_files[] = { "cz_core.c", "cz_c.c", "cz_page.c", "cz_arena.c",
+							 "cz_fixed.c", "cz_debug.c", "cz_failing.c", "cz_testing.c",
+							 "cz_hooks.c", NULL };
 		const char *b = sym_basename(file);
 		for (int i = 0; lib_files[i]; i++)
 			if (!strcmp(b, lib_files[i]))

@@ -27,6 +27,10 @@ print(p["allocations"], p["bytes_requested"], p["peak_live_bytes"], p["peak_foot
 	"5 5000 5000 12288 7288 None 30 3000 3 4096 True libc"
 expect_eq arenas_sort_name "$("$CZPROF" arenas --sort name ar.czt | sed -n 4p | cut -d' ' -f1)" debug
 expect_eq arenas_sort_allocs "$("$CZPROF" arenas --sort allocs ar.czt | sed -n 4p | cut -d' ' -f1)" requests
+expect_eq arenas_sort_resets "$("$CZPROF" arenas --sort resets ar.czt | sed -n 4,5p | cut -d' ' -f1 | tr '\n' ' ')" "requests scratch "
+# the never destroyed first (then by id: the order they were announced)
+expect_eq arenas_sort_lifetime "$("$CZPROF" arenas --sort lifetime ar.czt | sed -n 4,6p | cut -d' ' -f1 | tr '\n' ' ')" \
+	"libc parser scratch "
 err=$("$CZPROF" arenas --sort colour ar.czt 2>&1); rc=$?
 expect_match arenas_bad_sort "$rc $err" "^2 czprof: arenas: --sort takes"
 
@@ -53,5 +57,21 @@ expect_match arenas_none "$("$CZPROF" arenas plain.czt)" "no allocator announced
 # plot stacked by allocator: a series per allocator, named with its kind
 "$CZPROF" plot --by allocator -o alloc.svg ar.czt 2>/dev/null
 texts=$(python3 -c 'import sys, xml.etree.ElementTree as ET; print("\n".join((t.text or "") for t in ET.parse(sys.argv[1]).getroot().iter("{http://www.w3.org/2000/svg}text")))' alloc.svg)
-expect_match plot_by_allocator_parser "$texts" "^parser \(arena\)$"
-expect_match plot_by_allocator_pool "$texts" "^my pool \(pool\)$"
+expect_match plot_by_allocator_parser "$texts" "^parser \(arena\)( |$)"
+expect_match plot_by_allocator_pool "$texts" "^my pool \(pool\)( |$)"
+
+# allocators crossing threads: a worker fills an arena the main thread
+# resets, and allocates blocks the main thread frees; the threads' events
+# reach the trace in flush order, and the figures must not depend on it
+# (flushing every millisecond mixes that order up more often)
+CZPROF_FLUSH_MS=1 "$CZPROF" record -o th.czt "$TESTBIN/progs/cz_threads" >/dev/null 2>&1
+expect_eq threads_record_status $? 0
+expect_eq threads_arenas "$("$CZPROF" arenas --json th.czt | python3 -c '
+import json, sys
+d = {a["name"]: a for a in json.load(sys.stdin)["allocators"]}
+for n in ("shared", "handoff"):
+    a = d[n]
+    print(n, a["kind"], a["allocations"], a["bytes_requested"], a["peak_live_bytes"], a["live_blocks"], a["resets"],
+          a["destroyed_ns"] is not None)')" "shared arena 30 1920 640 0 3 True
+handoff debug 15 480 160 0 0 True"
+expect_match threads_no_leaks "$("$CZPROF" leaks --by allocator th.czt)" "^ +\(none\)$"

@@ -4,12 +4,17 @@
  * (out of memory, the latest block), the debug allocator's reports (leak,
  * double free, invalid free, wrong length, memory limit, poisoning), the
  * failing allocator, the testing allocator and the checker that fails
- * each allocation in turn.
+ * each allocation in turn; and the loader of the events they send to the
+ * profiler (cli/load_cz.c), fed records in the order a file can hold them.
  */
+#include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/load_cz.h"
 #include "lib/cz_alloc.h"
+#include "lib/czprof_hooks.h"
 #include "tests/unit.h"
 
 /* What a debug allocator reported, read back from its stream. */
@@ -105,7 +110,10 @@ TEST(fixed_buffer)
 	CHECK(p == buf);
 	char *q = cz_alloc(a, 100, 16);
 	CHECK(q && ((uintptr_t)q & 15) == 0);
+	size_t used = f.used;
 	CHECK(cz_alloc(a, 100, 1) == NULL); /* full: out of memory, cleanly */
+	CHECK_EQ_U(f.used, used);
+	CHECK(cz_realloc(a, p, 100, 101, 1) == NULL); /* not the latest: no growing in place, no room to move */
 	CHECK(cz_realloc(a, q, 100, 140, 16) == q); /* the latest block grows in place */
 	CHECK(cz_realloc(a, q, 140, 1000, 16) == NULL); /* beyond the buffer: refused */
 	cz_free(a, q, 140, 16);
@@ -194,6 +202,9 @@ void czt_leaky_helper(struct cz_allocator a);
 void czt_first_free(struct cz_allocator a, void *p);
 void czt_second_free(struct cz_allocator a, void *p);
 void *czt_make_block(struct cz_allocator a);
+void czt_bad_free(struct cz_allocator a, void *p, size_t len);
+void *czt_big_alloc(struct cz_allocator a, size_t len);
+void czt_resize_freed(struct cz_allocator a, void *p);
 
 __attribute__((noinline)) void czt_leaky_helper(struct cz_allocator a)
 {
@@ -221,6 +232,35 @@ __attribute__((noinline)) void czt_second_free(struct cz_allocator a, void *p)
 	KEEP_FRAME();
 }
 
+__attribute__((noinline)) void czt_bad_free(struct cz_allocator a, void *p, size_t len)
+{
+	cz_free(a, p, len, 8);
+	KEEP_FRAME();
+}
+
+__attribute__((noinline)) void *czt_big_alloc(struct cz_allocator a, size_t len)
+{
+	void *p = cz_alloc(a, len, 8);
+	KEEP_FRAME();
+	return p;
+}
+
+/* An in-place resize as the helpers ask it, with the caller's return
+ * address. */
+__attribute__((noinline)) static int resize_in_place(struct cz_allocator a, void *p, size_t len, size_t new_len)
+{
+	int ok = a.vt->resize(a.ctx, p, len, 8, new_len, CZ_RET_ADDR);
+	KEEP_FRAME();
+	return ok;
+}
+
+__attribute__((noinline)) void czt_resize_freed(struct cz_allocator a, void *p)
+{
+	if (resize_in_place(a, p, 32, 16)) /* refused: not a live block */
+		abort();
+	KEEP_FRAME();
+}
+
 /* The lines of the report from the one starting with head, up to the next
  * "czalloc:" line. */
 static const char *section(const char *head)
@@ -235,7 +275,42 @@ static const char *section(const char *head)
 	return out;
 }
 
-TEST(debug_stacks_name_the_functions)
+/* The function named by the first frame line ("    #0  0xADDR fn+0xOFF
+ * (module)") after text, "" if none. */
+static const char *frame0(const char *text)
+{
+	static char fn[128];
+	const char *p = text ? strstr(text, "    #0  0x") : NULL;
+	fn[0] = 0;
+	if (p && (p = strchr(p + 10, ' ')))
+		sscanf(p + 1, "%127[^+ \n]", fn);
+	return fn;
+}
+
+/* How many frame lines the stack after text has. */
+static int frames_after(const char *text)
+{
+	const char *p = strchr(text, '\n');
+	int n = 0;
+	while (p && !strncmp(p + 1, "    #", 5)) {
+		n++;
+		p = strchr(p + 1, '\n');
+	}
+	return n;
+}
+
+/* The first line of the section starting with head. */
+static const char *line1(const char *head)
+{
+	static char out[512];
+	snprintf(out, sizeof(out), "%s", section(head));
+	char *nl = strchr(out, '\n');
+	if (nl)
+		*nl = 0;
+	return out;
+}
+
+TEST(debug_double_free_names_three_stacks)
 {
 	FILE *rf = report_open();
 	struct cz_debug_options o = { .report = rf };
@@ -244,99 +319,189 @@ TEST(debug_stacks_name_the_functions)
 	struct cz_allocator a = cz_debug_allocator(&d);
 	void *p = czt_make_block(a);
 	czt_first_free(a, p);
-	czt_second_free(a, p);
-	czt_leaky_helper(a);
-	CHECK_EQ_U(cz_debug_deinit(&d), 1);
+	czt_second_free(a, p); /* reported, not passed on to libc */
+	CHECK_EQ_U(cz_debug_problems(&d), 1);
+	CHECK_EQ_U(cz_debug_deinit(&d), 0);
 	fclose(rf);
-	const char *df = section("czalloc: double free of 32 bytes");
-	const char *alloc = strstr(df, "allocated at:"), *first = strstr(df, "first freed at:"),
-		   *again = strstr(df, "freed again at:");
+	char want[128];
+	snprintf(want, sizeof(want), "czalloc: double free of 32 bytes at %p", p);
+	CHECK_STR(line1("czalloc: double free"), want);
+	const char *df = section("czalloc: double free");
+	const char *alloc = strstr(df, "\n  allocated at:\n"), *first = strstr(df, "\n  first freed at:\n"),
+		   *again = strstr(df, "\n  freed again at:\n");
 	CHECK(alloc && first && again && alloc < first && first < again);
 	if (alloc && first && again) {
-		/* each stack's innermost program frame is the right function */
-		CHECK(strstr(alloc, "#0  0x") && strstr(alloc, "czt_make_block+") &&
-		      strstr(alloc, "czt_make_block+") < first);
-		CHECK(strstr(first, "czt_first_free+") && strstr(first, "czt_first_free+") < again);
-		CHECK(strstr(again, "czt_second_free+") != NULL);
+		/* each stack starts at the program's function, not the library's */
+		CHECK_STR(frame0(alloc), "czt_make_block");
+		CHECK_STR(frame0(first), "czt_first_free");
+		CHECK_STR(frame0(again), "czt_second_free");
 	}
-	const char *leak = section("czalloc: leak: 24 bytes");
-	CHECK(strstr(leak, "#0 ") && strstr(leak, "czt_leaky_helper+"));
 }
 
-TEST(debug_reports_leaks_with_stacks)
+TEST(debug_leak_report)
 {
 	FILE *rf = report_open();
 	struct cz_debug_options o = { .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
-	void *keep = cz_alloc(a, 24, 8);
+	czt_leaky_helper(a);
 	void *gone = cz_alloc(a, 8, 8);
 	cz_free(a, gone, 8, 8);
 	CHECK_EQ_U(cz_debug_live_blocks(&d), 1);
 	CHECK_EQ_U(cz_debug_live_bytes(&d), 24);
 	CHECK_EQ_U(cz_debug_deinit(&d), 1);
 	fclose(rf);
-	CHECK(strstr(report, "czalloc: leak: 24 bytes at") != NULL);
-	/* the stack: this program's frames (module+offset without -rdynamic) */
-	CHECK(strstr(report, "    #0  0x") != NULL && strstr(report, "test_czalloc") != NULL);
-	CHECK(strstr(report, "1 block (24 bytes) leaked") != NULL);
-	(void)keep;
+	/* exactly: one leak with its stack, then the total */
+	CHECK(!strncmp(report, "czalloc: leak: 24 bytes at 0x", 29));
+	CHECK_STR(frame0(section("czalloc: leak: 24 bytes")), "czt_leaky_helper");
+	CHECK_STR(line1("czalloc: 1 block"), "czalloc: 1 block (24 bytes) leaked");
+	CHECK_EQ_U(strstr(report, "czalloc: 1 block") - report,
+		   strlen(section("czalloc: leak: 24 bytes"))); /* nothing in between */
+	CHECK_STR(strstr(report, "czalloc: 1 block"), "czalloc: 1 block (24 bytes) leaked\n"); /* nor after */
 }
 
-TEST(debug_double_and_invalid_free)
+TEST(debug_invalid_and_wrong_length_free)
 {
 	FILE *rf = report_open();
 	struct cz_debug_options o = { .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
-	char *p = cz_alloc(a, 32, 8);
-	memset(p, 1, 32);
-	cz_free(a, p, 32, 8);
-	cz_free(a, p, 32, 8); /* again: reported, not passed on */
 	int local;
-	cz_free(a, &local, sizeof(local), alignof(int));
-	char *q = cz_alloc(a, 16, 8);
-	cz_free(a, q, 8, 8); /* wrong length */
+	czt_bad_free(a, &local, sizeof(local));
+	char *q = czt_make_block(a);
+	czt_bad_free(a, q, 8); /* 32 bytes freed as 8: reported, freed as 32 */
+	void *r = czt_make_block(a);
+	cz_free(a, r, 32, 8);
+	czt_resize_freed(a, r);
 	CHECK_EQ_U(cz_debug_problems(&d), 3);
+	CHECK_EQ_U(cz_debug_live_blocks(&d), 0);
 	CHECK_EQ_U(cz_debug_deinit(&d), 0);
 	fclose(rf);
-	CHECK(strstr(report, "czalloc: double free of 32 bytes at") != NULL);
-	CHECK(strstr(report, "  allocated at:") && strstr(report, "  first freed at:") &&
-	      strstr(report, "  freed again at:"));
-	CHECK(strstr(report, "which this allocator did not hand out") != NULL);
-	CHECK(strstr(report, "freed as 8 bytes") != NULL);
+	char want[200];
+	snprintf(want, sizeof(want),
+		 "czalloc: invalid free of 4 bytes at %p, which this allocator did not hand out, at:", (void *)&local);
+	CHECK_STR(line1("czalloc: invalid free"), want);
+	CHECK_STR(frame0(section("czalloc: invalid free")), "czt_bad_free");
+	snprintf(want, sizeof(want),
+		 "czalloc: block at %p of 32 bytes (align 8) freed as 8 bytes (align 8); allocated at:", (void *)q);
+	CHECK_STR(line1("czalloc: block at"), want);
+	CHECK_STR(frame0(section("czalloc: block at")), "czt_make_block");
+	snprintf(want, sizeof(want), "czalloc: resize after free of 32 bytes at %p", r);
+	CHECK_STR(line1("czalloc: resize after free"), want);
+	const char *rs = strstr(section("czalloc: resize after free"), "\n  resized at:\n");
+	CHECK_STR(frame0(rs), "czt_resize_freed");
 }
 
-TEST(debug_poison_and_limit)
+TEST(debug_memory_limit)
 {
-	struct cz_debug_options o = { .memory_limit = 1000 };
+	FILE *rf = report_open();
+	struct cz_debug_options o = { .memory_limit = 1000, .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
 	void *p = cz_alloc(a, 600, 8);
 	CHECK(p != NULL);
-	CHECK(cz_alloc(a, 600, 8) == NULL); /* 1,200 > 1,000 */
+	CHECK(czt_big_alloc(a, 600) == NULL); /* 1,200 > 1,000: out of memory */
 	void *q = cz_alloc(a, 400, 8);
-	CHECK(q != NULL);
-	CHECK(cz_alloc(a, 1, 1) == NULL);
+	CHECK(q != NULL); /* exactly at the limit */
+	CHECK(czt_big_alloc(a, 1) == NULL);
 	cz_free(a, q, 400, 8);
 	CHECK(cz_realloc(a, p, 600, 1001, 8) == NULL); /* growing past it fails too */
+	CHECK_EQ_U(cz_debug_live_bytes(&d), 600);      /* and the block is untouched */
 	cz_free(a, p, 600, 8);
+	CHECK_EQ_U(cz_debug_refusals(&d), 3);
+	CHECK_EQ_U(cz_debug_problems(&d), 0); /* running out is not a bug of the program */
 	CHECK_EQ_U(cz_debug_deinit(&d), 0);
+	fclose(rf);
+	CHECK_STR(line1("czalloc: memory limit: 600"), "czalloc: memory limit: 600 more bytes with 600 of 1000 live, refused at:");
+	CHECK_STR(frame0(section("czalloc: memory limit: 600")), "czt_big_alloc");
+	CHECK_STR(line1("czalloc: memory limit: 1 "), "czalloc: memory limit: 1 more bytes with 1000 of 1000 live, refused at:");
+	/* the realloc: in place is refused quietly, the move that follows reports */
+	CHECK_STR(line1("czalloc: memory limit: 1001"), "czalloc: memory limit: 1001 more bytes with 600 of 1000 live, refused at:");
+	CHECK(strstr(report, "memory limit: 401") == NULL);
+}
 
-	/* freed memory is filled with 0xDD before it goes back; seen through
-	 * a fixed buffer that keeps its bytes */
+TEST(debug_poison)
+{
+	/* freed memory is filled with 0xDD before it goes back, and so is the
+	 * tail a shrink gives up; seen through a fixed buffer that keeps its
+	 * bytes */
 	static unsigned char buf[64];
 	struct cz_fixed f;
+	struct cz_debug d;
 	cz_fixed_init(&f, buf, sizeof(buf), NULL);
 	CHECK(cz_debug_init(&d, cz_fixed_allocator(&f), NULL) == 0);
-	a = cz_debug_allocator(&d);
+	struct cz_allocator a = cz_debug_allocator(&d);
 	unsigned char *b = cz_alloc(a, 16, 1);
 	memset(b, 0x11, 16);
+	CHECK(cz_realloc(a, b, 16, 10, 1) == b);
+	CHECK(buf[9] == 0x11 && buf[10] == 0xDD && buf[15] == 0xDD);
+	cz_free(a, b, 10, 1);
+	CHECK(buf[0] == 0xDD && buf[9] == 0xDD);
+	CHECK_EQ_U(cz_debug_deinit(&d), 0);
+	/* and not with no_poison */
+	struct cz_debug_options o = { .no_poison = 1 };
+	cz_fixed_reset(&f);
+	CHECK(cz_debug_init(&d, cz_fixed_allocator(&f), &o) == 0);
+	a = cz_debug_allocator(&d);
+	b = cz_alloc(a, 16, 1);
+	memset(b, 0x22, 16);
 	cz_free(a, b, 16, 1);
-	CHECK(buf[0] == 0xDD && buf[15] == 0xDD);
+	CHECK(buf[0] == 0x22 && buf[15] == 0x22);
+	CHECK_EQ_U(cz_debug_deinit(&d), 0);
+}
+
+TEST(debug_stack_depth)
+{
+	FILE *rf = report_open();
+	struct cz_debug_options o = { .report = rf, .stack_depth = 2 };
+	struct cz_debug d;
+	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
+	czt_leaky_helper(cz_debug_allocator(&d));
+	CHECK_EQ_U(cz_debug_deinit(&d), 1);
+	fclose(rf);
+	const char *leak = section("czalloc: leak: 24 bytes");
+	CHECK_STR(frame0(leak), "czt_leaky_helper");
+	CHECK_EQ_U(frames_after(leak), 2);
+}
+
+/* Threads sharing one thread-safe debug allocator: every block is
+ * accounted for. */
+#define T_THREADS 4
+#define T_ROUNDS 2000
+
+static void *hammer(void *arg)
+{
+	struct cz_allocator a = *(struct cz_allocator *)arg;
+	void *keep[8] = { 0 };
+	for (int i = 0; i < T_ROUNDS; i++) {
+		int k = i % 8;
+		if (keep[k])
+			cz_free(a, keep[k], 16 + (size_t)k, 8);
+		keep[k] = cz_alloc(a, 16 + (size_t)k, 8);
+		if (!keep[k])
+			abort();
+	}
+	for (int k = 0; k < 8; k++)
+		cz_free(a, keep[k], 16 + (size_t)k, 8);
+	return NULL;
+}
+
+TEST(debug_thread_safe)
+{
+	struct cz_debug_options o = { .thread_safe = 1 };
+	struct cz_debug d;
+	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
+	struct cz_allocator a = cz_debug_allocator(&d);
+	pthread_t t[T_THREADS];
+	for (int i = 0; i < T_THREADS; i++)
+		CHECK(pthread_create(&t[i], NULL, hammer, &a) == 0);
+	for (int i = 0; i < T_THREADS; i++)
+		pthread_join(t[i], NULL);
+	CHECK_EQ_U(cz_debug_problems(&d), 0);
+	CHECK_EQ_U(cz_debug_live_blocks(&d), 0);
 	CHECK_EQ_U(cz_debug_deinit(&d), 0);
 }
 
@@ -359,6 +524,30 @@ TEST(failing_allocator)
 	CHECK(p0 && !cz_alloc(a, 8, 8) && !cz_alloc(a, 8, 8));
 	CHECK_EQ_U(f.failures, 2);
 	cz_free(a, p0, 8, 8);
+	CHECK_EQ_U(f.frees, 1);
+}
+
+TEST(failing_realloc_is_one_allocation)
+{
+	/* a growing realloc that must move is exactly one allocation: it
+	 * fails when its turn comes, and the block stays as it was */
+	struct cz_failing f;
+	cz_failing_init(&f, cz_c_allocator(), 1, CZ_FAIL_NTH);
+	struct cz_allocator a = cz_failing_allocator(&f);
+	char *p = cz_alloc(a, 16, 8);
+	CHECK(p != NULL);
+	memset(p, 5, 16);
+	CHECK(cz_realloc(a, p, 16, 1 << 20, 8) == NULL);
+	CHECK_EQ_U(f.allocations, 2);
+	CHECK_EQ_U(f.failures, 1);
+	char *q = cz_realloc(a, p, 16, 1 << 20, 8); /* the next one succeeds */
+	CHECK(q && q[15] == 5);
+	CHECK_EQ_U(f.allocations, 3);
+	CHECK_EQ_U(f.frees, 1); /* the old block, after the copy */
+	CHECK(cz_realloc(a, q, 1 << 20, 8, 8) != NULL); /* shrinking is never an allocation */
+	CHECK_EQ_U(f.allocations, 3);
+	cz_free(a, q, 8, 8);
+	CHECK_EQ_U(f.frees, 2);
 }
 
 TEST(testing_allocator)
@@ -423,6 +612,158 @@ TEST(every_allocation_failing_in_turn)
 	CHECK(strstr(report, "czalloc: leak: 16 bytes at") != NULL);
 }
 
+
+/* ---- the loader of allocator events (cli/load_cz.c) ---- */
+
+static sqlite3 *ldb;
+static struct cz_loader *ld;
+
+static void ld_begin(void)
+{
+	CHECK(sqlite3_open(":memory:", &ldb) == SQLITE_OK);
+	CHECK(cz_loader_begin(&ld, ldb) == 0);
+}
+
+/* One record as the decoder gives it. */
+static void ld_rec(unsigned type, uint64_t tid, uint64_t time, uint64_t allocator, uint64_t addr, uint64_t n)
+{
+	struct czt_record r;
+	memset(&r, 0, sizeof(r));
+	r.type = type;
+	r.tid = tid;
+	r.time = time;
+	r.allocator = allocator;
+	r.addr = addr;
+	r.size = n;
+	r.value = n;
+	r.kind = CZPROF_KIND_ARENA;
+	CHECK(cz_loader_record(ld, &r) == 0);
+}
+
+static void ld_string(uint64_t id, const char *text)
+{
+	struct czt_record r;
+	memset(&r, 0, sizeof(r));
+	r.type = CZT_REC_STRING;
+	r.id = id;
+	r.str = (const uint8_t *)text;
+	r.str_len = strlen(text);
+	CHECK(cz_loader_record(ld, &r) == 0);
+}
+
+static void ld_new(uint64_t tid, uint64_t time, uint64_t allocator, uint64_t name)
+{
+	struct czt_record r;
+	memset(&r, 0, sizeof(r));
+	r.type = CZT_REC_CZ_NEW;
+	r.tid = tid;
+	r.time = time;
+	r.allocator = allocator;
+	r.kind = CZPROF_KIND_ARENA;
+	r.name = name;
+	r.stack = 7;
+	CHECK(cz_loader_record(ld, &r) == 0);
+}
+
+/* The rows of a query, as "a b c|a b c|..." (NULL as "-"). */
+static const char *ld_query(const char *sql)
+{
+	static char out[1024];
+	size_t len = 0;
+	sqlite3_stmt *q;
+	out[0] = 0;
+	if (sqlite3_prepare_v2(ldb, sql, -1, &q, NULL) != SQLITE_OK)
+		return sqlite3_errmsg(ldb);
+	while (sqlite3_step(q) == SQLITE_ROW && len < sizeof(out) - 64)
+		for (int c = 0; c < sqlite3_column_count(q); c++) {
+			const char *v = (const char *)sqlite3_column_text(q, c);
+			len += (size_t)snprintf(out + len, sizeof(out) - len, "%s%s",
+						c ? " " : (len ? "|" : ""), v ? v : "-");
+		}
+	sqlite3_finalize(q);
+	return out;
+}
+
+static void ld_end(void)
+{
+	CHECK(cz_loader_end(ld, 0) == 0);
+}
+
+TEST(loader_orders_threads_by_time)
+{
+	ld_begin();
+	/* thread 1's chunk comes first in the file, but thread 2 filled the
+	 * arena before thread 1 reset it */
+	ld_new(1, 1, 1, 0);
+	ld_rec(CZT_REC_CZ_CAPACITY, 1, 2, 1, 0, 4096);
+	ld_rec(CZT_REC_CZ_RESET, 1, 10, 1, 0, 4096);
+	ld_rec(CZT_REC_CZ_DESTROY, 1, 20, 1, 0, 0);
+	ld_rec(CZT_REC_CZ_ALLOC, 2, 5, 1, 0x1000, 100);
+	ld_rec(CZT_REC_CZ_ALLOC, 2, 6, 1, 0x1070, 50);
+	ld_end();
+	CHECK_STR(ld_query("SELECT kind, coalesce(name, '-'), stack, created, destroyed, allocations,"
+			   " bytes_requested, live_blocks, peak_bytes, peak_capacity, resets, waste FROM allocators"),
+		  "arena - 7 1 20 2 150 0 150 4096 1 3946");
+	CHECK_STR(ld_query("SELECT addr, size, alloc_time, free_time FROM cz_blocks ORDER BY alloc_time"),
+		  "4096 100 5 10|4208 50 6 10");
+	sqlite3_close(ldb);
+}
+
+TEST(loader_equal_times)
+{
+	ld_begin();
+	/* thread 1 reuses an address thread 2 freed at the same nanosecond:
+	 * the free comes first */
+	ld_rec(CZT_REC_CZ_ALLOC, 1, 1, 1, 0x2000, 16);
+	ld_rec(CZT_REC_CZ_ALLOC, 1, 7, 1, 0x2000, 32);
+	ld_rec(CZT_REC_CZ_FREE, 2, 7, 1, 0x2000, 0);
+	/* within one thread the file order holds even on equal times */
+	ld_rec(CZT_REC_CZ_ALLOC, 3, 9, 2, 0x3000, 8);
+	ld_rec(CZT_REC_CZ_FREE, 3, 9, 2, 0x3000, 0);
+	ld_end();
+	CHECK_STR(ld_query("SELECT allocator, size, alloc_time, coalesce(free_time, '-') FROM cz_blocks"
+			   " ORDER BY allocator, alloc_time"),
+		  "1 16 1 7|1 32 7 -|2 8 9 9");
+	CHECK_STR(ld_query("SELECT id, allocations, live_blocks, live_bytes, peak_bytes FROM allocators ORDER BY id"),
+		  "1 2 1 32 32|2 1 0 0 8");
+	sqlite3_close(ldb);
+}
+
+TEST(loader_resize_reset_and_exec)
+{
+	ld_begin();
+	ld_string((uint64_t)1 << 32, "first");
+	ld_new(1, 1, 1, (uint64_t)1 << 32);
+	ld_rec(CZT_REC_CZ_ALLOC, 1, 2, 1, 0x100, 10);
+	struct czt_record r;
+	memset(&r, 0, sizeof(r));
+	r.type = CZT_REC_CZ_RESIZE; /* grows: the growth is requested too */
+	r.tid = 1;
+	r.time = 3;
+	r.allocator = 1;
+	r.old_addr = 0x100;
+	r.addr = 0x200;
+	r.size = 25;
+	CHECK(cz_loader_record(ld, &r) == 0);
+	ld_rec(CZT_REC_CZ_ALLOC, 1, 4, 1, 0x300, 5);
+	/* an exec: the old image's blocks end; ids start again */
+	memset(&r, 0, sizeof(r));
+	r.type = CZT_REC_PROCESS_END;
+	r.how = CZT_END_EXEC;
+	r.time = 50;
+	CHECK(cz_loader_record(ld, &r) == 0);
+	ld_string((uint64_t)1 << 32, "second");
+	ld_new(1, 60, 1, (uint64_t)1 << 32);
+	ld_rec(CZT_REC_CZ_ALLOC, 1, 61, 1, 0x100, 64);
+	ld_end();
+	CHECK_STR(ld_query("SELECT name, allocations, bytes_requested, live_blocks, peak_bytes, stack > 7"
+			   " FROM allocators ORDER BY id"),
+		  "first 2 30 0 30 0|second 1 64 1 64 1");
+	CHECK_STR(ld_query("SELECT size, alloc_time, coalesce(free_time, '-') FROM cz_blocks ORDER BY alloc_time"),
+		  "10 2 3|25 3 50|5 4 50|64 61 -");
+	sqlite3_close(ldb);
+}
+
 int main(void)
 {
 	RUN(helpers_on_libc);
@@ -430,12 +771,19 @@ int main(void)
 	RUN(arena_blocks_and_reset);
 	RUN(fixed_buffer);
 	RUN(conformance_all_allocators);
-	RUN(debug_stacks_name_the_functions);
-	RUN(debug_reports_leaks_with_stacks);
-	RUN(debug_double_and_invalid_free);
-	RUN(debug_poison_and_limit);
+	RUN(debug_double_free_names_three_stacks);
+	RUN(debug_leak_report);
+	RUN(debug_invalid_and_wrong_length_free);
+	RUN(debug_memory_limit);
+	RUN(debug_poison);
+	RUN(debug_stack_depth);
+	RUN(debug_thread_safe);
 	RUN(failing_allocator);
+	RUN(failing_realloc_is_one_allocation);
 	RUN(testing_allocator);
 	RUN(every_allocation_failing_in_turn);
+	RUN(loader_orders_threads_by_time);
+	RUN(loader_equal_times);
+	RUN(loader_resize_reset_and_exec);
 	return unit_done();
 }
