@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/strmap.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 
@@ -29,15 +30,20 @@ struct dsite {
 };
 
 struct dtable {
-	struct dsite *v;
+	struct dsite *v;     /* v[i] is the site interned as i in keys */
 	size_t n, cap;
+	struct strmap keys;
 };
 
+/* The site called key, added with zero figures when new; NULL when out of
+ * memory. */
 static struct dsite *find(struct dtable *t, const char *key)
 {
-	for (size_t i = 0; i < t->n; i++)
-		if (!strcmp(t->v[i].key, key))
-			return &t->v[i];
+	long i = strmap_intern(&t->keys, key);
+	if (i < 0)
+		return NULL;
+	if ((size_t)i < t->n)
+		return &t->v[i];
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 64;
 		struct dsite *v = realloc(t->v, cap * sizeof(*v));
@@ -50,6 +56,12 @@ static struct dsite *find(struct dtable *t, const char *key)
 	memset(s, 0, sizeof(*s));
 	snprintf(s->key, sizeof(s->key), "%s", key);
 	return s;
+}
+
+static void dtable_release(struct dtable *t)
+{
+	free(t->v);
+	strmap_free(&t->keys);
 }
 
 /* "function (file)": the call site without its line, or the frame's name
@@ -177,7 +189,7 @@ int cmd_diff(int argc, char **argv)
 	struct dtable t = { 0 };
 	int64_t peak[2] = { 0, 0 };
 	if (add_trace(&t, a.base, 0, &peak[0]) || add_trace(&t, o.trace, 1, &peak[1])) {
-		free(t.v);
+		dtable_release(&t);
 		return 1;
 	}
 	if (t.n > 1)
@@ -233,6 +245,6 @@ int cmd_diff(int argc, char **argv)
 		if (grew)
 			printf("growth beyond %lld B: failing\n", (long long)a.fail_on);
 	}
-	free(t.v);
+	dtable_release(&t);
 	return grew ? 1 : 0;
 }

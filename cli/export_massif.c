@@ -10,7 +10,7 @@
 #include "cli/report.h"
 #include "cli/util.h"
 
-#define SNAPSHOTS 60
+#define SNAPSHOTS 60 /* about what massif keeps */
 #define MAX_FRAMES 64
 
 struct mnode {
@@ -75,6 +75,16 @@ static void write_tree(FILE *out, struct mnode *n, int depth, unsigned *id)
 	free(kids);
 }
 
+/* One snapshot; tree NULL for an empty one, else the detailed peak. */
+static void snapshot(FILE *out, int n, uint64_t time_ns, uint64_t bytes, struct mnode *tree, unsigned *ids)
+{
+	fprintf(out, "#-----------\nsnapshot=%d\n#-----------\ntime=%.3f\nmem_heap_B=%llu\n"
+		     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=%s\n",
+		n, (double)time_ns / 1e6, (unsigned long long)bytes, tree ? "peak" : "empty");
+	if (tree)
+		write_tree(out, tree, 0, ids);
+}
+
 int export_massif(sqlite3 *db, FILE *out)
 {
 	char *cmd = NULL;
@@ -114,47 +124,42 @@ int export_massif(sqlite3 *db, FILE *out)
 	sqlite3_finalize(q);
 	report_ctx_free(c);
 	free(fr);
-	/* snapshots along the timeline, the peak one detailed */
+	/* snapshots: the start, the highest point of each of SNAPSHOTS equal
+	 * slices of the run, the peak (detailed) in its place, the end */
 	uint64_t peak_seq = (uint64_t)report_meta_int(db, "peak_seq");
 	uint64_t peak = (uint64_t)report_meta_int(db, "peak_bytes");
 	uint64_t peak_time = (uint64_t)report_meta_int(db, "peak_time");
-	int64_t points = 0;
-	if (!sqlite3_prepare_v2(db, "SELECT count(*) FROM timeline", -1, &q, NULL)) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			points = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-	}
-	int64_t every = points / SNAPSHOTS + 1;
+	int64_t duration = report_meta_int(db, "duration_ns");
 	int snap = 0, peak_done = 0;
 	unsigned ids = 0;
-	if (!rc && !sqlite3_prepare_v2(db, "SELECT time, seq, live_bytes FROM timeline ORDER BY seq", -1, &q, NULL)) {
-		int64_t k = 0;
+	uint64_t last_time = 0;
+	if (!rc)
+		snapshot(out, snap++, 0, 0, NULL, &ids);
+	/* SQLite takes a bare column of a max() aggregate from the row holding the max */
+	if (!rc && !sqlite3_prepare_v2(db, "SELECT time, seq, max(live_bytes) FROM timeline "
+					   "GROUP BY min(time * ?1 / (?2 + 1), ?1 - 1) ORDER BY seq", -1, &q, NULL)) {
+		sqlite3_bind_int(q, 1, SNAPSHOTS);
+		sqlite3_bind_int64(q, 2, duration);
 		while (sqlite3_step(q) == SQLITE_ROW) {
 			uint64_t t = (uint64_t)sqlite3_column_int64(q, 0), seq = (uint64_t)sqlite3_column_int64(q, 1);
-			uint64_t live = (uint64_t)sqlite3_column_int64(q, 2);
-			if (!peak_done && seq >= peak_seq) { /* the peak, in its place in time */
-				fprintf(out, "#-----------\nsnapshot=%d\n#-----------\ntime=%.3f\nmem_heap_B=%llu\n"
-					     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=peak\n",
-					snap++, (double)peak_time / 1e6, (unsigned long long)peak);
-				write_tree(out, &root, 0, &ids);
+			if (!peak_done && seq >= peak_seq) {
+				snapshot(out, snap++, peak_time, peak, &root, &ids);
 				peak_done = 1;
+				last_time = peak_time;
 				if (seq == peak_seq)
 					continue;
 			}
-			if (k++ % every)
-				continue;
-			fprintf(out, "#-----------\nsnapshot=%d\n#-----------\ntime=%.3f\nmem_heap_B=%llu\n"
-				     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n",
-				snap++, (double)t / 1e6, (unsigned long long)live);
+			snapshot(out, snap++, t, (uint64_t)sqlite3_column_int64(q, 2), NULL, &ids);
+			last_time = t;
 		}
 		sqlite3_finalize(q);
 	}
 	if (!rc && !peak_done) {
-		fprintf(out, "#-----------\nsnapshot=%d\n#-----------\ntime=%.3f\nmem_heap_B=%llu\n"
-			     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=peak\n",
-			snap, (double)peak_time / 1e6, (unsigned long long)peak);
-		write_tree(out, &root, 0, &ids);
+		snapshot(out, snap++, peak_time, peak, &root, &ids);
+		last_time = peak_time;
 	}
+	if (!rc && (uint64_t)duration > last_time) /* what is left at the end: the leaks */
+		snapshot(out, snap++, (uint64_t)duration, (uint64_t)report_meta_int(db, "leaked_bytes"), NULL, &ids);
 	free_nodes(root.child);
 	return rc;
 }

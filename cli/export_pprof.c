@@ -105,7 +105,7 @@ int export_pprof(sqlite3 *db, FILE *out)
 		cz_error("out of memory");
 		goto out;
 	}
-	rc = gzip_write_stored(out, prof.p, prof.n) ? cz_error("write failed") : 0;
+	rc = gzip_write(out, prof.p, prof.n) ? cz_error("cannot compress or write the profile") : 0;
 out:
 	if (rc && (!c || !fr || !loc))
 		cz_error("out of memory");

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/flame_svg.h"
+#include "cli/svg.h"
 #include "cli/util.h"
 
 #define WIDTH 1200
@@ -13,7 +14,7 @@
 #define ROW 17
 #define TOP 54
 #define BOTTOM 30
-#define CHAR_W 6.6 /* average width of a 12 px Verdana character */
+#define TITLE_MARGIN 110 /* room for the buttons on either side */
 
 struct node {
 	const char *name; /* interned by the fold: compare pointers */
@@ -42,21 +43,6 @@ static void free_tree(struct node *n)
 		free_tree(n->child);
 		free(n);
 		n = next;
-	}
-}
-
-void svg_escape(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '&': fputs("&amp;", out); break;
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default:
-			if ((unsigned char)*s >= 0x20 || *s == '\t')
-				fputc(*s, out);
-		}
 	}
 }
 
@@ -115,19 +101,8 @@ static int draw(struct ctx *c, struct node *n, double x, int depth)
 			"fill=\"#%06x\" rx=\"2\"/><text x=\"%.2f\" y=\"%.0f\">",
 		fig, 100.0 * w, PAD + x * (WIDTH - 2 * PAD), y, px, ROW - 1, color(n->name),
 		PAD + x * (WIDTH - 2 * PAD) + 3, y + ROW - 5);
-	/* the label, cut to the frame's width */
-	size_t fits = px > 3 * CHAR_W ? (size_t)((px - 6) / CHAR_W) : 0;
-	size_t len = strlen(n->name);
-	if (fits >= len) {
-		svg_escape(c->out, n->name);
-	} else if (fits > 2) {
-		char cut[1024];
-		size_t k = fits - 2 < sizeof(cut) - 1 ? fits - 2 : sizeof(cut) - 1;
-		memcpy(cut, n->name, k);
-		cut[k] = 0;
-		svg_escape(c->out, cut);
-		fputs("..", c->out);
-	}
+	char label[1024];
+	svg_escape(c->out, svg_fit(label, sizeof(label), n->name, px));
 	fputs("</text></g>\n", c->out);
 	size_t nc = 0;
 	for (struct node *k = n->child; k; k = k->next)
@@ -223,17 +198,16 @@ int flame_svg_write(const struct fold *f, const char *title, FILE *out)
 	c.height = TOP + BOTTOM + (c.depth_max + 1) * ROW + 10;
 	char total[32];
 	figure(total, root.value, c.bytes);
-	fprintf(out, "<?xml version=\"1.0\" standalone=\"no\"?>\n"
-		     "<svg version=\"1.1\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-		     "xmlns=\"http://www.w3.org/2000/svg\">\n"
-		     "<style>text { font-family: Verdana, sans-serif; font-size: 12px; fill: #000; }\n"
-		     "g.f { cursor: pointer; } g.f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
-		     "g.up rect { opacity: 0.5; } g.hit rect { fill: #e040e0; }\n"
-		     "#title { font-size: 17px; } .button { fill: #0050a0; cursor: pointer; }</style>\n"
-		     "<rect width=\"100%%\" height=\"100%%\" fill=\"#f8f8f0\"/>\n"
-		     "<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">",
-		c.height > 0 ? WIDTH : WIDTH, c.height, WIDTH, c.height, WIDTH / 2);
-	svg_escape(out, title);
+	svg_begin(out, WIDTH, c.height,
+		  "text { font-family: Verdana, sans-serif; font-size: 12px; fill: #000; }\n"
+		  "g.f { cursor: pointer; } g.f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+		  "g.up rect { opacity: 0.5; } g.hit rect { fill: #e040e0; }\n"
+		  "#title { font-size: 17px; } .button { fill: #0050a0; cursor: pointer; }",
+		  "#f8f8f0");
+	/* the title between the two buttons; it is 17 px text, svg_fit counts 12 px */
+	char cut[512];
+	fprintf(out, "<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">", WIDTH / 2);
+	svg_escape(out, svg_fit(cut, sizeof(cut), title, (WIDTH - 2 * TITLE_MARGIN) * 12.0 / 17.0));
 	fprintf(out, "</text>\n<text x=\"%d\" y=\"44\" text-anchor=\"middle\">%s: %s in %zu stacks; "
 		     "click a frame to zoom, Escape or Reset to go back, Ctrl-F or Search to find</text>\n"
 		     "<text id=\"unzoom\" class=\"button\" x=\"%d\" y=\"24\">Reset zoom</text>\n"
@@ -243,8 +217,12 @@ int flame_svg_write(const struct fold *f, const char *title, FILE *out)
 		WIDTH / 2, fold_metric_name(f->metric), total, f->n, PAD, WIDTH - PAD, PAD,
 		c.height - 10, WIDTH - PAD, c.height - 10);
 	int rc = draw(&c, &root, 0.0, 0);
-	fprintf(out, script, WIDTH, PAD, CHAR_W);
-	fputs("</svg>\n", out);
+	if (!f->n)
+		fprintf(out, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">nothing to draw: no stack has any %s%s</text>\n",
+			WIDTH / 2, c.height - BOTTOM - ROW, f->metric == FOLD_COUNT ? "allocation" : fold_metric_name(f->metric),
+			f->metric == FOLD_COUNT ? "s" : " bytes");
+	fprintf(out, script, WIDTH, PAD, SVG_CHAR_W);
+	svg_end(out);
 	free_tree(root.child);
 	return rc;
 }

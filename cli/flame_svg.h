@@ -12,11 +12,10 @@
 
 #include "cli/fold.h"
 
-/* Writes the SVG for f.  title is shown on top (escaped here).  Returns 0,
- * or -1 when out of memory. */
+/* Writes the SVG for f (which stays the caller's).  title is shown on top,
+ * escaped and cut to fit here.  Returns 0, or -1 when out of memory (the
+ * stream then holds a partial document: write it to an outfile and drop
+ * it). */
 int flame_svg_write(const struct fold *f, const char *title, FILE *out);
-
-/* Writes s with XML's special characters escaped. */
-void svg_escape(FILE *out, const char *s);
 
 #endif

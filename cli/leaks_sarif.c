@@ -8,10 +8,29 @@
 
 #define MAX_FRAMES 64
 
+/* A path as a URI reference (SARIF's artifactLocation.uri): the bytes a
+ * URI may not hold as they are (space, '%', '#', '?', '\\', controls,
+ * non-ASCII) percent-encoded.  Absolute paths become file:// URIs. */
+static void uri(FILE *out, const char *path)
+{
+	char buf[3 * REPORT_NAME_MAX + 8];
+	size_t n = 0;
+	if (path[0] == '/')
+		n = (size_t)snprintf(buf, sizeof(buf), "file://");
+	for (const unsigned char *p = (const unsigned char *)path; *p && n + 4 < sizeof(buf); p++) {
+		if (*p <= 0x20 || *p >= 0x7f || strchr("%#?\\\"<>[]^`{|}", *p))
+			n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%%%02X", *p);
+		else
+			buf[n++] = (char)*p;
+	}
+	buf[n] = 0;
+	report_json_string(out, buf);
+}
+
 static void location(FILE *out, const struct report_frame *f)
 {
 	fputs("{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
-	report_json_string(out, f->file[0] ? f->file : f->module[0] ? f->module : "unknown");
+	uri(out, f->file[0] ? f->file : f->module[0] ? f->module : "unknown");
 	fputc('}', out);
 	long line = report_frame_line(f);
 	if (line > 0)
@@ -31,7 +50,7 @@ void leaks_sarif(FILE *out, struct report_ctx *c, const char *trace, const struc
 	      "\"fullDescription\": {\"text\": \"Blocks allocated at this call site were still allocated when "
 	      "the program ended (czprof leaks).\"}, \"defaultConfiguration\": {\"level\": \"warning\"}}]}}, "
 	      "\"artifacts\": [{\"location\": {\"uri\": ", out);
-	report_json_string(out, trace);
+	uri(out, trace);
 	fputs("}, \"description\": {\"text\": \"the czprof trace\"}}], \"results\": [", out);
 	struct report_frame fr[MAX_FRAMES];
 	for (size_t i = 0; i < n; i++) {

@@ -3,7 +3,7 @@
 CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 CZ_LIBS = $(B)/libczcli.a $(B)/libczview.a $(B)/libczsym.a $(B)/libczt.a
-EXT_LIBS = $(SQLITE) $(NCURSES) $(LIBDW) $(ZSTD) -lstdc++ -lm -lpthread -ldl
+EXT_LIBS = $(SQLITE) $(NCURSES) $(LIBDW) $(ZSTD) -lz -lstdc++ -lm -lpthread -ldl
 
 $(B)/libczcli.a: $(CLI_OBJS)
 	@mkdir -p $(@D)
