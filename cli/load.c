@@ -291,6 +291,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			 * for each live one is added at the pairing pass */
 			struct ev x = { .time = r->time, .addr = 0, .is_free = 2 };
 			l->image++;
+			if (cz_loader_record(l->cz, r))
+				return -1;
 			return push_ev(l, &x);
 		}
 		l->end_how = (int)r->how;
@@ -1012,8 +1014,11 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 		return -1;
 	/* depth of every stack node, for users' SQL */
 	if (exec_sql(l->db,
-		     "WITH RECURSIVE d(id, depth) AS (SELECT id, 1 FROM stack_nodes WHERE parent = 0"
-		     " UNION ALL SELECT n.id, d.depth + 1 FROM stack_nodes n JOIN d ON n.parent = d.id)"
+		     /* a crafted trace may hold a node that is its own parent, or a
+		      * cycle: the walk stops at the recorder's deepest stack */
+		     "WITH RECURSIVE d(id, depth) AS (SELECT id, 1 FROM stack_nodes WHERE parent = 0 AND id != 0"
+		     " UNION ALL SELECT n.id, d.depth + 1 FROM stack_nodes n JOIN d ON n.parent = d.id"
+		     " WHERE n.id != n.parent AND d.depth < 256)"
 		     " UPDATE stack_nodes SET depth = (SELECT depth FROM d WHERE d.id = stack_nodes.id);"
 		     /* small: only the blocks never freed, which leaks reads */
 		     "CREATE INDEX allocations_leaked ON allocations(stack) WHERE free_time IS NULL;"

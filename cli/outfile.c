@@ -24,7 +24,7 @@ int outfile_open(struct outfile *o, const char *path)
 	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp%d", path, (int)getpid());
 	int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return cz_error("cannot create '%s': %s", o->tmp, strerror(errno));
+		return cz_error("cannot create '%s': %s", path, strerror(errno));
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		close(fd);

@@ -258,6 +258,33 @@ TEST(many_threads)
 	sqlite3_close(db);
 }
 
+/* Stack nodes that are their own parent, or form a cycle, cannot make the
+ * depth computation run forever (found by fuzzing the loader). */
+TEST(stack_cycles_terminate)
+{
+	begin();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_stack_node(&e, 0, 0, 0x10) == 0);
+	CHECK(czt_enc_stack_node(&e, 5, 5, 0x20) == 0);
+	CHECK(czt_enc_stack_node(&e, 6, 7, 0x30) == 0);
+	CHECK(czt_enc_stack_node(&e, 7, 6, 0x40) == 0);
+	CHECK(czt_enc_stack_node(&e, 8, 0, 0x50) == 0);
+	file_len += czt_enc_finish(&e);
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 6);
+	put_chunk(&enc);
+	save(file_len);
+	unlink(dbp);
+	sqlite3 *db = tracedb_open(trace);
+	CHECK(db != NULL);
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM stack_nodes"), 5);
+	CHECK_EQ_U(q(db, "SELECT depth FROM stack_nodes WHERE id = 8"), 1);
+	sqlite3_close(db);
+}
+
 TEST(not_a_trace_leaves_nothing)
 {
 	memset(file, 'x', 100);
@@ -280,6 +307,7 @@ int main(void)
 	RUN(not_a_trace_leaves_nothing);
 	RUN(real_trace_cut_anywhere);
 	RUN(many_threads);
+	RUN(stack_cycles_terminate);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
