@@ -82,19 +82,6 @@ static const char schema[] =
 	"CREATE TABLE cz_blocks(allocator INTEGER, addr INTEGER, size INTEGER, alloc_time INTEGER,"
 	" free_time INTEGER, stack INTEGER);";
 
-static int reserve(void **v, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * elem);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 int cz_loader_begin(struct cz_loader **out, sqlite3 *db)
 {
 	struct cz_loader *l = calloc(1, sizeof(*l));
@@ -117,7 +104,7 @@ static struct cz_alloc_row *allocator(struct cz_loader *l, uint64_t id)
 	long i = idmap_get(&l->a_ids, id);
 	if (i >= 0)
 		return &l->a[i];
-	if (l->n_a >= UINT32_MAX || reserve((void **)&l->a, &l->cap_a, l->n_a, sizeof(*l->a)) ||
+	if (l->n_a >= UINT32_MAX || array_reserve((void **)&l->a, &l->cap_a, l->n_a, sizeof(*l->a)) ||
 	    idmap_put(&l->a_ids, id, (uint32_t)l->n_a)) {
 		l->oom = 1;
 		return NULL;
@@ -224,7 +211,7 @@ static void open_block(struct cz_loader *l, uint32_t row, const struct cz_ev *e)
 	/* an open block at the same address: its free was never reported */
 	close_addr(l, row, e->addr, e->time);
 	if (((l->open_used + 1) * 2 > l->open_cap && open_grow(l)) ||
-	    reserve((void **)&l->b, &l->cap_b, l->n_b, sizeof(*l->b))) {
+	    array_reserve((void **)&l->b, &l->cap_b, l->n_b, sizeof(*l->b))) {
 		l->oom = 1;
 		return;
 	}
@@ -395,7 +382,7 @@ static int push(struct cz_loader *l, const struct czt_record *r)
 			return -1;
 		t = l->n_threads++;
 	}
-	if (l->n_ev >= UINT32_MAX || reserve((void **)&l->ev, &l->cap_ev, l->n_ev, sizeof(*l->ev)))
+	if (l->n_ev >= UINT32_MAX || array_reserve((void **)&l->ev, &l->cap_ev, l->n_ev, sizeof(*l->ev)))
 		return -1;
 	struct cz_ev *e = &l->ev[l->n_ev++];
 	*e = (struct cz_ev){ .time = r->time, .allocator = r->allocator + l->img, .addr = r->addr,
@@ -430,7 +417,7 @@ int cz_loader_record(struct cz_loader *l, const struct czt_record *r)
 		uint64_t id = r->id + l->img;
 		if (r->id >= ((uint64_t)1 << 32) && idmap_get(&l->s_ids, id) < 0) {
 			char *s = strndup((const char *)r->str, r->str_len);
-			if (!s || l->n_s >= UINT32_MAX || reserve((void **)&l->s, &l->cap_s, l->n_s, sizeof(char *)) ||
+			if (!s || l->n_s >= UINT32_MAX || array_reserve((void **)&l->s, &l->cap_s, l->n_s, sizeof(char *)) ||
 			    idmap_put(&l->s_ids, id, (uint32_t)l->n_s)) {
 				free(s);
 				l->oom = 1;

@@ -2,6 +2,7 @@
  * idmap.c - see idmap.h.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "viewer/idmap.h"
 
@@ -66,4 +67,18 @@ void idmap_clear(struct idmap *m)
 	m->keys = NULL;
 	m->vals = NULL;
 	m->cap = m->used = 0;
+}
+
+int array_reserve(void **v, size_t *cap, size_t n, size_t elem)
+{
+	if (n < *cap)
+		return 0;
+	size_t c = *cap ? *cap * 2 : 64;
+	void *p = realloc(*v, c * elem);
+	if (!p)
+		return -1;
+	memset((char *)p + *cap * elem, 0, (c - *cap) * elem);
+	*v = p;
+	*cap = c;
+	return 0;
 }

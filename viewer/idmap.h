@@ -1,7 +1,8 @@
 /*
  * idmap.h - a growable map from 64-bit ids to array indexes (open
- * addressing, no deletion).  The live model and the name cache index their
- * arrays with it.
+ * addressing, no deletion), and the array growth that goes with it.  The
+ * live model, the name cache and the allocator-event loader index their
+ * arrays with these.
  */
 #ifndef CZ_IDMAP_H
 #define CZ_IDMAP_H
@@ -24,6 +25,10 @@ int idmap_put(struct idmap *m, uint64_t key, uint32_t index);
 
 /* Frees the map's memory and empties it. */
 void idmap_clear(struct idmap *m);
+
+/* Makes room for element n of the array *v (doubling, from 64), zeroing
+ * the new elements.  Returns 0, or -1 when out of memory (*v unchanged). */
+int array_reserve(void **v, size_t *cap, size_t n, size_t elem);
 
 static inline size_t idmap_hash(uint64_t key, size_t cap)
 {

@@ -125,27 +125,12 @@ void live_model_free(struct live_model *m)
 	free(m);
 }
 
-/* Makes room for one more element of an array; 0 or -1. */
-static int reserve(void **v, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * elem);
-	if (!p)
-		return -1;
-	memset((char *)p + *cap * elem, 0, (c - *cap) * elem);
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 static long stack_index(struct live_model *m, uint64_t id)
 {
 	long i = idmap_get(&m->stack_ids, id);
 	if (i >= 0)
 		return i;
-	if (reserve((void **)&m->stacks, &m->cap_stacks, m->n_stacks, sizeof(*m->stacks)) ||
+	if (array_reserve((void **)&m->stacks, &m->cap_stacks, m->n_stacks, sizeof(*m->stacks)) ||
 	    idmap_put(&m->stack_ids, id, (uint32_t)m->n_stacks)) {
 		m->oom = 1;
 		return -1;
@@ -159,7 +144,7 @@ static long thread_index(struct live_model *m, uint64_t tid)
 	long i = idmap_get(&m->thread_ids, tid);
 	if (i >= 0)
 		return i;
-	if (reserve((void **)&m->threads, &m->cap_threads, m->n_threads, sizeof(*m->threads)) ||
+	if (array_reserve((void **)&m->threads, &m->cap_threads, m->n_threads, sizeof(*m->threads)) ||
 	    idmap_put(&m->thread_ids, tid, (uint32_t)m->n_threads)) {
 		m->oom = 1;
 		return -1;
@@ -185,7 +170,7 @@ static struct live_allocator *allocator_get(struct live_model *m, uint64_t id)
 	struct live_allocator *a = live_find_allocator(m, id);
 	if (a)
 		return a;
-	if (reserve((void **)&m->allocators, &m->cap_allocators, m->n_allocators,
+	if (array_reserve((void **)&m->allocators, &m->cap_allocators, m->n_allocators,
 		    sizeof(*m->allocators)) ||
 	    idmap_put(&m->allocator_ids, id, (uint32_t)m->n_allocators)) {
 		m->oom = 1;

@@ -69,19 +69,6 @@ struct names {
 	struct idmap site_hash; /* hash of name -> site; collisions probe on */
 };
 
-static int reserve(void **v, size_t *cap, size_t n, size_t elem)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 64;
-	void *p = realloc(*v, c * elem);
-	if (!p)
-		return -1;
-	*v = p;
-	*cap = c;
-	return 0;
-}
-
 int names_new(struct names **out)
 {
 	struct names *n = calloc(1, sizeof(*n));
@@ -163,7 +150,7 @@ static void add_string(struct names *n, uint64_t id, const uint8_t *s, size_t le
 	if (idmap_get(&n->string_ids, id) >= 0)
 		return;
 	char *copy = malloc(len + 1);
-	if (!copy || reserve((void **)&n->strings, &n->cap_strings, n->n_strings, sizeof(char *)) ||
+	if (!copy || array_reserve((void **)&n->strings, &n->cap_strings, n->n_strings, sizeof(char *)) ||
 	    idmap_put(&n->string_ids, id, (uint32_t)n->n_strings)) {
 		free(copy);
 		return;
@@ -179,7 +166,7 @@ static void add_module(struct names *n, const struct czt_record *r)
 	size_t len = r->str_len < sizeof(path) - 1 ? r->str_len : sizeof(path) - 1;
 	memcpy(path, r->str, len);
 	path[len] = 0;
-	if (reserve((void **)&n->mods, &n->cap_mods, n->n_mods, sizeof(*n->mods)))
+	if (array_reserve((void **)&n->mods, &n->cap_mods, n->n_mods, sizeof(*n->mods)))
 		return;
 	char *copy = strdup(path);
 	if (!copy)
@@ -196,7 +183,7 @@ void names_record(struct names *n, const struct czt_record *r)
 		break;
 	case CZT_REC_STACK_NODE:
 		if (idmap_get(&n->node_ids, r->id) >= 0 ||
-		    reserve((void **)&n->nodes, &n->cap_nodes, n->n_nodes, sizeof(*n->nodes)) ||
+		    array_reserve((void **)&n->nodes, &n->cap_nodes, n->n_nodes, sizeof(*n->nodes)) ||
 		    idmap_put(&n->node_ids, r->id, (uint32_t)n->n_nodes))
 			break;
 		n->nodes[n->n_nodes][0] = r->parent;
@@ -213,7 +200,7 @@ void names_record(struct names *n, const struct czt_record *r)
 		break;
 	case CZT_REC_FRAME:
 		if (idmap_get(&n->frame_ids, r->ip) >= 0 ||
-		    reserve((void **)&n->frames, &n->cap_frames, n->n_frames, sizeof(*n->frames)) ||
+		    array_reserve((void **)&n->frames, &n->cap_frames, n->n_frames, sizeof(*n->frames)) ||
 		    idmap_put(&n->frame_ids, r->ip, (uint32_t)n->n_frames))
 			break;
 		struct frame_rec *f = &n->frames[n->n_frames++];
@@ -249,7 +236,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 	long k = idmap_get(&n->ip_ids, ip);
 	if (k >= 0)
 		return &n->ips[k];
-	if (reserve((void **)&n->ips, &n->cap_ips, n->n_ips, sizeof(*n->ips)) ||
+	if (array_reserve((void **)&n->ips, &n->cap_ips, n->n_ips, sizeof(*n->ips)) ||
 	    idmap_put(&n->ip_ids, ip, (uint32_t)n->n_ips))
 		return NULL;
 	struct ip_names *e = &n->ips[n->n_ips++];
@@ -316,7 +303,7 @@ static long intern_site(struct names *n, const char *name, const char *module)
 		if (!strcmp(n->sites[i].name, name))
 			return i;
 	}
-	if (reserve((void **)&n->sites, &n->cap_sites, n->n_sites, sizeof(*n->sites)))
+	if (array_reserve((void **)&n->sites, &n->cap_sites, n->n_sites, sizeof(*n->sites)))
 		return -1;
 	char *nm = strdup(name), *mo = strdup(module ? module : "");
 	uint64_t probe = h;
