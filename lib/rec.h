@@ -28,6 +28,8 @@ struct rec_settings {
 	int flush_ms;         /* CZPROF_FLUSH_MS */
 	size_t buffer_bytes;  /* CZPROF_BUFFER_KB * 1024 */
 	int unwind_fp;        /* CZPROF_UNWIND=fp: walk frame pointers */
+	const char *check_stacks; /* CZPROF_CHECK_STACKS: unwind cached stacks too,
+				     write "checked N differed M" to this file at exit */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -68,6 +70,39 @@ void rec_self_range(uint64_t *start, uint64_t *end);
 
 /* ---- unwinding (rec_unwind.c: the only file including libunwind.h) ---- */
 int rec_backtrace(void **ips, int max);
+/* The stack slot that holds the return address from the recorder into the
+ * program (the innermost frame that is not in [self_lo, self_hi)), found
+ * through the recorder's own frame pointers; *stack_top is set to the end of
+ * the thread's stack.  NULL when it cannot be found (a signal stack, a
+ * thread whose stack is unknown). */
+const uintptr_t *rec_caller_slot(uintptr_t self_lo, uintptr_t self_hi, uintptr_t *stack_top);
+
+/* ---- frame sizes from the unwind tables (rec_cfi.c) ---- */
+#define REC_CFI_OUTERMOST 1u
+/* For ret, a return address into some function: the distance in bytes
+ * from the slot holding ret to the slot holding that function's own return
+ * address, when the unwind tables fix it at that call site (the frame
+ * address is the stack pointer plus a constant); REC_CFI_OUTERMOST when
+ * the function is the outermost frame (its return address is undefined:
+ * _start, a thread's start); 0 otherwise (a frame found through the frame
+ * pointer, whose size may vary; a signal frame; no unwind tables). */
+uint32_t rec_cfi_frame_size(uintptr_t ret);
+
+/* ---- the stack-layout cache (rec_layout.c) ---- */
+/* Per-thread memory of where the return addresses of stacks seen before
+ * were, so that a repeated stack is checked instead of unwound.  The
+ * caller owns the memory (rec_layouts_size() bytes, zeroed or cleared). */
+struct rec_layouts;
+size_t rec_layouts_size(void);
+void rec_layouts_clear(struct rec_layouts *c);
+/* The node of the stack whose innermost return address is at slot0, when
+ * it is a stack seen before and unchanged; 0 otherwise. */
+uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi);
+/* Remembers the stack ips[0..n) (ips[0] the return address at slot0) as
+ * node, when the unwind tables fix where each of its return addresses
+ * lies; cut: n frames are a prefix of a deeper stack. */
+void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
+		     void *const *ips, int n, int cut, uint32_t node);
 
 /* ---- internal memory (rec_core.c) ---- */
 void *rec_mmap(size_t len);

@@ -111,6 +111,7 @@ struct rec_thread {
 	uint8_t *buf;
 	struct czt_enc enc;
 	struct cache_slot *cache;
+	struct rec_layouts *layouts;
 };
 
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -189,13 +190,14 @@ static struct rec_thread *thread_new(void)
 		}
 	if (!th) {
 		th = rec_mmap(sizeof(*th) + rec_settings.buffer_bytes +
-			      CACHE_SLOTS * sizeof(struct cache_slot));
+			      CACHE_SLOTS * sizeof(struct cache_slot) + rec_layouts_size());
 		if (!th) {
 			pthread_mutex_unlock(&list_lock);
 			return NULL;
 		}
 		th->buf = (uint8_t *)(th + 1);
 		th->cache = (struct cache_slot *)(th->buf + rec_settings.buffer_bytes);
+		th->layouts = (struct rec_layouts *)(th->cache + CACHE_SLOTS);
 		th->next = threads;
 		threads = th;
 	}
@@ -203,6 +205,7 @@ static struct rec_thread *thread_new(void)
 	th->tid = tid;
 	th->lock = 0;
 	memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
+	rec_layouts_clear(th->layouts);
 	uint64_t now = rec_now();
 	th->last_flush = now;
 	czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, tid, now);
@@ -281,12 +284,11 @@ static void nodes_reset_locked(void)
 	next_node = 1;
 }
 
-/* Captures the caller's stack and returns its node id.  Frames of the
- * recorder itself (at the innermost end) are dropped, found by address so
- * that inlining cannot shift them. */
-static uint64_t capture_stack(struct rec_thread *th)
+/* Unwinds the caller's stack into ips and returns its node id; *st and *n
+ * are set to its frames.  Frames of the recorder itself (at the innermost
+ * end) are dropped, found by address so that inlining cannot shift them. */
+static uint64_t unwind_stack(struct rec_thread *th, void **ips, void ***stp, int *np)
 {
-	void *ips[MAX_DEPTH + 16];
 	int n = rec_backtrace(ips, rec_settings.depth + 8);
 	int skip = 0;
 	while (skip < n && (uint64_t)(uintptr_t)ips[skip] >= self_start &&
@@ -296,6 +298,8 @@ static uint64_t capture_stack(struct rec_thread *th)
 	n -= skip;
 	if (n > rec_settings.depth)
 		n = rec_settings.depth;
+	*stp = st;
+	*np = n;
 	if (n <= 0)
 		return 0;
 
@@ -310,11 +314,6 @@ static uint64_t capture_stack(struct rec_thread *th)
 		a = (a ^ (uint64_t)(uintptr_t)st[i]) * 0x100000001B3ull;
 	uint64_t h = a ^ (b >> 1) ^ (b << 63);
 	h ^= h >> 32;
-	uint64_t gen = __atomic_load_n(&cache_generation, __ATOMIC_ACQUIRE);
-	if (REC_UNLIKELY(gen != self_generation)) {
-		memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
-		self_generation = gen;
-	}
 	struct cache_slot *slot = &th->cache[h & (CACHE_SLOTS - 1)];
 	if (REC_LIKELY(slot->hash == h && slot->n == (uint32_t)n && slot->node))
 		return slot->node;
@@ -328,6 +327,70 @@ static uint64_t capture_stack(struct rec_thread *th)
 	slot->n = (uint32_t)n;
 	slot->node = (uint32_t)node;
 	return node;
+}
+
+static uint64_t stacks_checked, stacks_differed; /* CZPROF_CHECK_STACKS */
+
+/* The node of the caller's stack: from the layout cache when the stack was
+ * seen before and is unchanged, else unwound (and remembered). */
+static uint64_t capture_stack(struct rec_thread *th)
+{
+	uint64_t gen = __atomic_load_n(&cache_generation, __ATOMIC_ACQUIRE);
+	if (REC_UNLIKELY(gen != self_generation)) {
+		memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
+		rec_layouts_clear(th->layouts);
+		self_generation = gen;
+	}
+	uintptr_t top = 0;
+	/* frame-pointer walks are cheap and their frames found through the
+	 * frame pointer, which the cache cannot vouch for */
+	const uintptr_t *slot0 = rec_settings.unwind_fp ? NULL : rec_caller_slot(self_start, self_end, &top);
+	void *ips[MAX_DEPTH + 16];
+	void **st;
+	int n;
+	if (REC_LIKELY(slot0 != NULL)) {
+		uint64_t node = rec_layouts_find(th->layouts, slot0, top);
+		if (REC_LIKELY(node)) {
+			if (REC_UNLIKELY(rec_settings.check_stacks)) {
+				__atomic_add_fetch(&stacks_checked, 1, __ATOMIC_RELAXED);
+				if (unwind_stack(th, ips, &st, &n) != node)
+					__atomic_add_fetch(&stacks_differed, 1, __ATOMIC_RELAXED);
+			}
+			return node;
+		}
+	}
+	uint64_t node = unwind_stack(th, ips, &st, &n);
+	if (slot0)
+		rec_layouts_add(th->layouts, slot0, top, st, n, n >= rec_settings.depth, (uint32_t)node);
+	return node;
+}
+
+/* CZPROF_CHECK_STACKS: the counts, for the tests. */
+static void write_stack_check(void)
+{
+	if (!rec_settings.check_stacks)
+		return;
+	int fd = open(rec_settings.check_stacks, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	char line[96];
+	char *p = line + sizeof(line);
+	/* no stdio in the recorder: digits by hand, written backwards */
+	uint64_t v[2] = { stacks_checked, stacks_differed };
+	const char *label[2] = { "checked ", " differed " };
+	*--p = '\n';
+	for (int i = 1; i >= 0; i--) {
+		uint64_t x = v[i];
+		do
+			*--p = (char)('0' + x % 10);
+		while (x /= 10);
+		size_t len = strlen(label[i]);
+		p -= len;
+		memcpy(p, label[i], len);
+	}
+	ssize_t ignored = write(fd, p, (size_t)(line + sizeof(line) - p));
+	(void)ignored;
+	close(fd);
 }
 
 /* ---- events ---- */
@@ -726,6 +789,7 @@ __attribute__((destructor(101))) static void rec_stop(void)
 		return;
 	rec_guard = 1;
 	flush_threads(0, 1);
+	write_stack_check();
 	/* Frees after this point (other destructors, libc's own exit work)
 	 * are written one chunk per event. */
 	flush_always = 1;

@@ -62,6 +62,28 @@ __attribute__((noinline)) static int backtrace_fp(void **ips, int max)
 	return n;
 }
 
+const uintptr_t *rec_caller_slot(uintptr_t self_lo, uintptr_t self_hi, uintptr_t *stack_top)
+{
+	if (stack_bounds())
+		return NULL;
+	/* the recorder's own frames all keep frame pointers */
+	const uintptr_t *fp = __builtin_frame_address(0);
+	for (int steps = 0; steps < 32; steps++) {
+		uintptr_t at = (uintptr_t)fp;
+		if (at < stack_lo || at + 2 * sizeof(uintptr_t) > stack_hi || (at & (sizeof(uintptr_t) - 1)))
+			return NULL;
+		if (fp[1] < self_lo || fp[1] >= self_hi) {
+			*stack_top = stack_hi;
+			return fp + 1;
+		}
+		const uintptr_t *next = (const uintptr_t *)fp[0];
+		if ((uintptr_t)next <= at)
+			return NULL;
+		fp = next;
+	}
+	return NULL;
+}
+
 int rec_backtrace(void **ips, int max)
 {
 	if (rec_settings.unwind_fp)

@@ -20,6 +20,11 @@ $(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -pthread -ldl
 
+# rec_shapes: frames sized only by the unwind tables, and no sibling calls
+# so that every path keeps its frames.
+$(B)/tests/progs/rec_shapes: PROG_CFLAGS := -std=gnu11 -O2 -g -fomit-frame-pointer \
+	-fno-optimize-sibling-calls $(WARN) -I. -Ilib -D_GNU_SOURCE
+
 $(B)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O0 -g -fno-omit-frame-pointer $(WARN) -o $@ $<

@@ -33,6 +33,39 @@ expect_eq threads_thread_starts "$(count thr.czt thread-start)" 5
 # what stays live is glibc's per-thread bookkeeping (one block a thread)
 expect_eq threads_live_blocks "$(field thr.czt live_blocks)" 4
 
+# The layout cache (stacks checked instead of unwound) gives the stacks the
+# unwinder gives, through frames of varying size and paths that line up
+# (rec_shapes: a block's size names its path).  CZPROF_CHECK_STACKS unwinds
+# every remembered stack as well and counts disagreements.
+CZPROF_CHECK_STACKS="$WORK/shapes.check" "$CZPROF" record -o shapes.czt -- "$P/rec_shapes" 2>/dev/null
+read -r _ checked _ differed <"$WORK/shapes.check" || true
+expect_eq shapes_cached_stacks_differ "${differed:-missing}" 0
+if [ "${checked:-0}" -ge 500 ]; then ok shapes_stacks_remembered
+else bad shapes_stacks_remembered "only ${checked:-no} stacks came from the cache"; fi
+shapes_sql="WITH RECURSIVE walk(aid, size, node) AS (
+  SELECT id, size, stack FROM allocations WHERE size BETWEEN 1001 AND 4002
+  UNION ALL SELECT w.aid, w.size, n.parent FROM walk w JOIN stack_nodes n ON n.id = w.node
+  WHERE n.parent != 0),
+fn AS (SELECT w.aid, w.size, f.function AS name FROM walk w
+  JOIN stack_nodes n ON n.id = w.node JOIN frames f ON f.ip = n.ip),
+per AS (SELECT aid, size, SUM(name = 'via_big') big, SUM(name = 'via_small') small,
+  SUM(name = 'dyn_alloca') alloca_, SUM(name = 'dyn_vla') vla, SUM(name = 'dispatch') disp,
+  SUM(name = 'hop') hop, SUM(name = 'down') down, SUM(name = 'aligned_down') aligned,
+  SUM(name = 'sig_a') siga, SUM(name = 'sig_b') sigb FROM fn GROUP BY aid)
+SELECT COUNT(*) || ' ' || SUM(NOT CASE
+  WHEN size = 1001 THEN big = 1 AND small = 0 AND alloca_ = 1
+  WHEN size = 1002 THEN small = 1 AND big = 0 AND alloca_ = 1
+  WHEN size = 1003 THEN big = 1 AND small = 0 AND vla = 1
+  WHEN size = 1004 THEN small = 1 AND big = 0 AND vla = 1
+  WHEN size = 1005 THEN disp = 1 AND hop = 0 AND alloca_ = 1
+  WHEN size = 1006 THEN disp = 1 AND hop = 1 AND alloca_ = 1
+  WHEN size BETWEEN 2000 AND 2015 THEN aligned = size - 1999
+  WHEN size BETWEEN 3000 AND 3015 THEN down = size - 2999
+  WHEN size = 4001 THEN siga = 1 AND sigb = 0
+  WHEN size = 4002 THEN sigb = 1 AND siga = 0
+  ELSE 0 END) FROM per"
+expect_eq shapes_blocks_and_wrong_stacks "$("$CZPROF" sql --csv shapes.czt "$shapes_sql" | tail -n 1)" "6600 0"
+
 # C++ new/delete reach the recorder through libstdc++
 rec cxx.czt "$P/rec_cxx"
 expect_eq cxx_allocs "$(field cxx.czt allocs)" 14

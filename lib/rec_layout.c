@@ -1,0 +1,156 @@
+/*
+ * rec_layout.c - the stack-layout cache: most allocations are made from a
+ * stack that was seen before, so instead of unwinding it again (DWARF
+ * unwinding costs ~8 ns per frame, ~200 ns for a 25-deep stack) the
+ * recorder checks that it is still there.
+ *
+ * Every frame of a stack keeps its return address in a slot on the thread's
+ * stack.  Once a stack has been unwound, the cache remembers where those
+ * slots were (offsets from the innermost one) and what they held.  Next
+ * time an allocation is made with the innermost slot at the same address
+ * holding the same return address, reading the remembered slots and finding
+ * the same return addresses proves the same call chain, by induction from
+ * the innermost frame: a return address fixes the function and the call
+ * site in it, the unwind tables fix that function's frame size at that
+ * call site, so the next slot is where it was last time, and its value
+ * fixes the next function.
+ *
+ * That holds only for frames whose size the unwind tables fix (the frame
+ * address is the stack pointer plus a constant: rec_cfi.c).  A frame that
+ * is found through the frame pointer may change size between calls
+ * (alloca, variable-length arrays, over-aligned locals); a stack through
+ * one could then be reached with the innermost slot at the same address
+ * along another path, leaving the remembered slots holding the same values
+ * (a function pointer called from one place, reaching the varying frame
+ * directly or through one more function whose frame the growth makes up
+ * for).  Such stacks, and any the tables do not describe, are never
+ * remembered: they are unwound every time.  CZPROF_CHECK_STACKS makes the
+ * recorder unwind the remembered stacks too and count disagreements;
+ * tests/progs/rec_shapes.c is built to find them.
+ */
+#include <string.h>
+
+#include "lib/rec.h"
+
+#define SETS 128
+#define WAYS 16
+#define FRAMES 64              /* deeper stacks are unwound every time */
+#define MAX_SPAN (512 * 1024)  /* bytes from the innermost slot to the outermost */
+#define SIZES 1024             /* frame sizes remembered per thread */
+
+struct layout_key {
+	uintptr_t slot0; /* address of the innermost return address; 0 = empty */
+	uintptr_t ret0;  /* the return address found there */
+};
+
+struct layout {
+	uint32_t node;           /* the stack node these frames intern to */
+	uint16_t n;              /* frames, innermost first */
+	uint16_t span;           /* words from slot0 to the outermost slot */
+	uint16_t off[FRAMES];    /* slot of frame k, in words above slot0 */
+	uintptr_t ip[FRAMES];    /* the return address it held */
+};
+
+struct frame_size {
+	uintptr_t ret;  /* 0: empty */
+	uint32_t bytes; /* rec_cfi_frame_size(ret) */
+};
+
+struct rec_layouts {
+	struct layout_key key[SETS][WAYS]; /* kept apart: a set's keys are two cache lines */
+	uint8_t victim[SETS];
+	struct layout way[SETS][WAYS];
+	struct frame_size sizes[SIZES];
+};
+
+size_t rec_layouts_size(void)
+{
+	return sizeof(struct rec_layouts);
+}
+
+void rec_layouts_clear(struct rec_layouts *c)
+{
+	memset(c->key, 0, sizeof(c->key));
+	memset(c->sizes, 0, sizeof(c->sizes));
+}
+
+/* rec_cfi_frame_size, remembered: reading the tables costs ~0.3 us */
+static uint32_t frame_size(struct rec_layouts *c, uintptr_t ret)
+{
+	struct frame_size *f = &c->sizes[(ret * 0x9E3779B97F4A7C15ull) >> 54 & (SIZES - 1)];
+	if (f->ret != ret) {
+		f->bytes = rec_cfi_frame_size(ret);
+		f->ret = ret;
+	}
+	return f->bytes;
+}
+
+static unsigned set_of(uintptr_t slot0, uintptr_t ret0)
+{
+	uint64_t h = ((uint64_t)slot0 >> 3) * 0x9E3779B97F4A7C15ull ^ (uint64_t)ret0 * 0xC2B2AE3D27D4EB4Full;
+	return (unsigned)(h >> 57) & (SETS - 1);
+}
+
+uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi)
+{
+	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
+	unsigned set = set_of(s0, r0);
+	for (unsigned w = 0; w < WAYS; w++) {
+		const struct layout_key *k = &c->key[set][w];
+		if (k->slot0 != s0 || k->ret0 != r0)
+			continue;
+		const struct layout *l = &c->way[set][w];
+		if (s0 + (uintptr_t)l->span * sizeof(uintptr_t) >= stack_hi)
+			continue; /* cannot happen on the thread that filled it; never read past the stack */
+		/* outermost first: stacks sharing their innermost frame differ
+		 * further out, so a wrong candidate fails in a compare or two */
+		int i = l->n - 1;
+		while (i > 0 && slot0[l->off[i]] == l->ip[i])
+			i--;
+		if (i == 0)
+			return l->node;
+	}
+	return 0;
+}
+
+void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
+		     void *const *ips, int n, int cut, uint32_t node)
+{
+	if (n <= 0 || n > FRAMES || !node || (uintptr_t)ips[0] != *slot0)
+		return;
+	struct layout l;
+	l.node = node;
+	l.n = (uint16_t)n;
+	l.off[0] = 0;
+	l.ip[0] = *slot0;
+	uintptr_t limit = (uintptr_t)slot0 + MAX_SPAN;
+	if (limit > stack_hi)
+		limit = stack_hi;
+	const uintptr_t *p = slot0;
+	for (int k = 1; k < n; k++) {
+		uint32_t bytes = frame_size(c, (uintptr_t)ips[k - 1]);
+		if (bytes < sizeof(uintptr_t))
+			return; /* a frame of varying or unknown size */
+		p = (const uintptr_t *)((uintptr_t)p + bytes);
+		if ((uintptr_t)(p + 1) > limit || *p != (uintptr_t)ips[k])
+			return; /* not where the tables say: leave it to the unwinder */
+		l.off[k] = (uint16_t)(p - slot0);
+		l.ip[k] = (uintptr_t)ips[k];
+	}
+	/* the unwinder stopped because the tables say so, not for a reason
+	 * that could change from call to call */
+	if (!cut && frame_size(c, (uintptr_t)ips[n - 1]) != REC_CFI_OUTERMOST)
+		return;
+	l.span = l.off[n - 1];
+	unsigned set = set_of((uintptr_t)slot0, *slot0);
+	unsigned w = c->victim[set]++ % WAYS;
+	for (unsigned i = 0; i < WAYS; i++)
+		if (!c->key[set][i].slot0) {
+			w = i;
+			break;
+		}
+	c->key[set][w].slot0 = (uintptr_t)slot0;
+	c->key[set][w].ret0 = *slot0;
+	memcpy(&c->way[set][w], &l, offsetof(struct layout, off) + (size_t)n * sizeof(l.off[0]));
+	memcpy(c->way[set][w].ip, l.ip, (size_t)n * sizeof(l.ip[0]));
+}
