@@ -28,6 +28,7 @@ struct rec_settings {
 	int flush_ms;         /* CZPROF_FLUSH_MS */
 	size_t buffer_bytes;  /* CZPROF_BUFFER_KB * 1024 */
 	int unwind_fp;        /* CZPROF_UNWIND=fp: walk frame pointers */
+	int clock_os;         /* CZPROF_CLOCK=os: never the time-stamp counter */
 	const char *check_stacks; /* CZPROF_CHECK_STACKS: unwind cached stacks too,
 				     write "checked N differed M" to this file at exit */
 };
@@ -44,7 +45,18 @@ extern int rec_active;
  * straight through. */
 extern __thread int rec_guard;
 
+/* ---- event times (rec_clock.c) ---- */
+/* Nanoseconds since the trace started; never decreasing on one thread.
+ * Any thread, any time after rec_clock_start. */
 uint64_t rec_now(void);
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t rec_clock_mono(void);
+/* The trace started at mono (CLOCK_MONOTONIC ns); use_counter: the CPU's
+ * time-stamp counter may stand in for the OS clock while one thread
+ * records.  Called before any event, and again in a forked child. */
+void rec_clock_start(uint64_t mono, int use_counter);
+/* The calling thread is about to record its first event. */
+void rec_clock_claim(void);
 void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size);
 void rec_event_free(uint64_t t, const void *p);
 void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,

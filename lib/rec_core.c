@@ -38,20 +38,6 @@ void *rec_mmap(size_t len)
 
 /* ---- time ---- */
 
-static uint64_t start_mono;
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-uint64_t rec_now(void)
-{
-	return mono_ns() - start_mono;
-}
-
 /* ---- the file and the META buffer (under g_lock) ---- */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -204,6 +190,7 @@ static struct rec_thread *thread_new(void)
 	th->in_use = 1;
 	th->tid = tid;
 	th->lock = 0;
+	rec_clock_claim();
 	memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
 	rec_layouts_clear(th->layouts);
 	uint64_t now = rec_now();
@@ -622,18 +609,20 @@ static int open_trace(const char *path)
 		return -1;
 	}
 	out_fd = fd;
-	uint64_t now = mono_ns();
+	uint64_t now = rec_clock_mono();
 	if (st.st_size > 0) {
 		/* the same process after exec: continue its trace */
+		uint64_t start_mono;
 		if (header_start_of(fd, &start_mono)) {
 			close(fd);
 			out_fd = -1;
 			return -1;
 		}
-		czt_enc_process_end(&meta, now - start_mono, CZT_END_EXEC, 0);
+		rec_clock_start(start_mono, !rec_settings.clock_os);
+		czt_enc_process_end(&meta, rec_now(), CZT_END_EXEC, 0);
 		return 0;
 	}
-	start_mono = now;
+	rec_clock_start(now, !rec_settings.clock_os);
 	static char cmdline[8192], exe[4096];
 	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
 	if (cmd_len && cmdline[cmd_len - 1] == 0)

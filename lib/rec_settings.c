@@ -14,6 +14,9 @@
  * | CZPROF_BUFFER_KB   | 64             | per-thread buffer (one chunk), 4-4096           |
  * | CZPROF_UNWIND      | dwarf          | fp: follow frame pointers (programs built with  |
  * |                    |                | -fno-omit-frame-pointer), much cheaper          |
+ * | CZPROF_CLOCK       | auto           | os: always the OS clock, never the CPU's time-  |
+ * |                    |                | stamp counter (read while one thread records,   |
+ * |                    |                | see rec_clock.c)                                |
  * | CZPROF_CHECK_STACKS| (off)          | a file: every stack the layout cache finds is   |
  * |                    |                | unwound too; the counts are written there at    |
  * |                    |                | exit (tests use it)                             |
@@ -48,6 +51,8 @@ void rec_settings_load(void)
 	rec_settings.buffer_bytes = (size_t)env_long("CZPROF_BUFFER_KB", 64, 4, 4096) * 1024;
 	const char *unwind = getenv("CZPROF_UNWIND");
 	rec_settings.unwind_fp = unwind && !strcmp(unwind, "fp");
+	const char *clock = getenv("CZPROF_CLOCK");
+	rec_settings.clock_os = clock && !strcmp(clock, "os");
 	rec_settings.check_stacks = getenv("CZPROF_CHECK_STACKS");
 	if (rec_settings.check_stacks && !*rec_settings.check_stacks)
 		rec_settings.check_stacks = NULL;

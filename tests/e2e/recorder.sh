@@ -66,6 +66,19 @@ SELECT COUNT(*) || ' ' || SUM(NOT CASE
   ELSE 0 END) FROM per"
 expect_eq shapes_blocks_and_wrong_stacks "$("$CZPROF" sql --csv shapes.czt "$shapes_sql" | tail -n 1)" "6600 0"
 
+# Times across the switch from one recording thread (the time-stamp
+# counter, where the CPU has an invariant one) to two (the OS clock): every
+# block freed by the other thread pairs, the 200 ms sleep is measured.
+for clock in auto os; do
+	CZPROF_CLOCK=$clock "$CZPROF" record -o "clock_$clock.czt" -- "$P/rec_clock" 2>/dev/null
+	expect_eq "clock_${clock}_unmatched" "$(field "clock_$clock.czt" unmatched_frees)" 0
+	expect_eq "clock_${clock}_conflicts" "$(field "clock_$clock.czt" conflicts)" 0
+	expect_eq "clock_${clock}_pairs" "$("$CZPROF" sql --csv "clock_$clock.czt" "select count(*) || ' ' || sum(free_tid != tid) from allocations where size in (111, 222, 333) and free_time is not null" | tail -n 1)" "300 200"
+	slept=$("$CZPROF" sql --csv "clock_$clock.czt" "select ((select min(alloc_time) from allocations where size = 222) - (select max(alloc_time) from allocations where size = 111)) / 1000000" | tail -n 1)
+	if [ "${slept:-0}" -ge 195 ] && [ "${slept:-0}" -le 400 ]; then ok "clock_${clock}_sleep_measured"
+	else bad "clock_${clock}_sleep_measured" "${slept:-no} ms between the batches, slept 200"; fi
+done
+
 # C++ new/delete reach the recorder through libstdc++
 rec cxx.czt "$P/rec_cxx"
 expect_eq cxx_allocs "$(field cxx.czt allocs)" 14
