@@ -57,6 +57,9 @@ uint64_t rec_clock_mono(void);
 void rec_clock_start(uint64_t mono, int use_counter);
 /* The calling thread is about to record its first event. */
 void rec_clock_claim(void);
+/* 1 while the calling thread is the only one that has recorded: no
+ * other thread's event can need ordering against its own. */
+int rec_clock_alone(void);
 void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size);
 void rec_event_free(uint64_t t, const void *p);
 void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,

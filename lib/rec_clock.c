@@ -118,6 +118,11 @@ void rec_clock_claim(void)
 	__atomic_store_n(&shared, 1, __ATOMIC_RELEASE);
 }
 
+int rec_clock_alone(void)
+{
+	return owner && !__atomic_load_n(&shared, __ATOMIC_ACQUIRE);
+}
+
 static uint64_t monotonic(uint64_t t)
 {
 	if (t < fit.last)

@@ -155,11 +155,13 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 	/* Two clock reads only when the block moved: its new address may have
 	 * been freed by another thread just before, so the allocation's time
 	 * must come after the call (FORMAT.md, ordering).  A block resized in
-	 * place stayed this thread's all along, and realloc(NULL, n) frees
-	 * nothing: one read serves both parts. */
+	 * place stayed this thread's all along, realloc(NULL, n) frees
+	 * nothing, and while no other thread has recorded (checked after the
+	 * call: a free by another thread before it would have been seen)
+	 * there is nothing to order against: one read serves both parts. */
 	uint64_t t_free = old ? rec_now() : 0;
 	void *p = real_realloc(old, n);
-	uint64_t t = old && (p == old || !p) ? t_free : rec_now();
+	uint64_t t = old && (p == old || !p || rec_clock_alone()) ? t_free : rec_now();
 	rec_event_realloc(type, old ? t_free : t, t, old, p, n);
 	rec_guard = 0;
 	return p;

@@ -48,6 +48,7 @@ static void one_then_two(int use_counter)
 	rec_clock_start(rec_clock_mono(), use_counter);
 	rec_clock_claim();
 	CHECK(owner);
+	CHECK(rec_clock_alone());
 	uint64_t last = 0;
 	follow(30, 200000, &last);
 	if (use_counter && invariant_counter()) {
@@ -58,6 +59,7 @@ static void one_then_two(int use_counter)
 	CHECK(pthread_create(&t, NULL, second_thread, NULL) == 0);
 	pthread_join(t, NULL);
 	CHECK(shared);
+	CHECK(!rec_clock_alone());
 	CHECK(seen_by_second > last);
 	CHECK_EQ_U(gap, counter_allowed ? GAP_NS : 0);
 	uint64_t now = rec_now();
