@@ -112,7 +112,7 @@ size_t rec_layouts_size(void);
 void rec_layouts_clear(struct rec_layouts *c);
 /* The node of the stack whose innermost return address is at slot0, when
  * it is a stack seen before and unchanged; 0 otherwise. */
-uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi);
+uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0);
 /* Remembers the stack ips[0..n) (ips[0] the return address at slot0) as
  * node, when the unwind tables fix where each of its return addresses
  * lies; cut: n frames are a prefix of a deeper stack. */

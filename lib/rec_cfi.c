@@ -95,7 +95,7 @@ struct rules {
 	uint64_t cfa_reg;
 	int64_t cfa_off;
 	int cfa_other; /* an expression: not register + offset */
-	int ra_kind;   /* 0: at CFA + ra_off, 1: undefined, 2: anything else */
+	enum { RA_SAVED, RA_UNDEFINED, RA_OTHER } ra_kind; /* RA_SAVED: at CFA + ra_off */
 	int64_t ra_off;
 };
 
@@ -158,6 +158,15 @@ static int parse_cie(const uint8_t *p, struct cie *c)
 	return p <= c->end;
 }
 
+/* A rule for register reg: only the return address's is kept. */
+static void set_rule(struct rules *r, uint64_t reg, int kind, int64_t off)
+{
+	if (reg == REG_RA) {
+		r->ra_kind = kind;
+		r->ra_off = off;
+	}
+}
+
 /* Runs the instructions from p to end, starting at location *loc, until
  * the row covering pc: returns 0 on an instruction it cannot step over. */
 static int run(const uint8_t *p, const uint8_t *end, const struct cie *c, uintptr_t *loc,
@@ -177,18 +186,11 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cie *c, uintpt
 			goto advance;
 		}
 		if (hi == 0x80) { /* offset */
-			off = (int64_t)uleb(&p) * c->data_align;
-			if (lo == REG_RA) {
-				r->ra_kind = 0;
-				r->ra_off = off;
-			}
+			set_rule(r, lo, RA_SAVED, (int64_t)uleb(&p) * c->data_align);
 			continue;
 		}
 		if (hi == 0xc0) { /* restore */
-			if (lo == REG_RA) {
-				r->ra_kind = initial->ra_kind;
-				r->ra_off = initial->ra_off;
-			}
+			set_rule(r, lo, initial->ra_kind, initial->ra_off);
 			continue;
 		}
 		switch (op) {
@@ -213,22 +215,16 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cie *c, uintpt
 			off = sleb(&p) * c->data_align;
 			goto set_offset;
 		case 0x06: /* restore_extended */
-			if (uleb(&p) == REG_RA) {
-				r->ra_kind = initial->ra_kind;
-				r->ra_off = initial->ra_off;
-			}
+			set_rule(r, uleb(&p), initial->ra_kind, initial->ra_off);
 			continue;
 		case 0x07: /* undefined */
-			if (uleb(&p) == REG_RA)
-				r->ra_kind = 1;
+			set_rule(r, uleb(&p), RA_UNDEFINED, 0);
 			continue;
 		case 0x08: /* same_value */
-			if (uleb(&p) == REG_RA)
-				r->ra_kind = 2;
+			set_rule(r, uleb(&p), RA_OTHER, 0);
 			continue;
 		case 0x09: /* register */
-			if (uleb(&p) == REG_RA)
-				r->ra_kind = 2;
+			set_rule(r, uleb(&p), RA_OTHER, 0);
 			uleb(&p);
 			continue;
 		case 0x0a: /* remember_state */
@@ -267,18 +263,15 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cie *c, uintpt
 			continue;
 		case 0x10: /* expression */
 		case 0x16: /* val_expression */
-			if (uleb(&p) == REG_RA)
-				r->ra_kind = 2;
+			set_rule(r, uleb(&p), RA_OTHER, 0);
 			p += uleb(&p);
 			continue;
 		case 0x14: /* val_offset */
-			if (uleb(&p) == REG_RA)
-				r->ra_kind = 2;
+			set_rule(r, uleb(&p), RA_OTHER, 0);
 			uleb(&p);
 			continue;
 		case 0x15: /* val_offset_sf */
-			if (uleb(&p) == REG_RA)
-				r->ra_kind = 2;
+			set_rule(r, uleb(&p), RA_OTHER, 0);
 			sleb(&p);
 			continue;
 		case 0x2e: /* GNU_args_size */
@@ -292,10 +285,7 @@ static int run(const uint8_t *p, const uint8_t *end, const struct cie *c, uintpt
 			return 0;
 		}
 	set_offset:
-		if (reg == REG_RA) {
-			r->ra_kind = 0;
-			r->ra_off = off;
-		}
+		set_rule(r, reg, RA_SAVED, off);
 		continue;
 	advance:
 		if (*loc + delta > pc)
@@ -370,7 +360,7 @@ uint32_t rec_cfi_frame_size(uintptr_t ret)
 	if (c.has_aug_data)
 		p += uleb(&p);
 
-	struct rules r = { .cfa_reg = 0, .cfa_off = 0, .cfa_other = 1, .ra_kind = 2, .ra_off = 0 };
+	struct rules r = { .cfa_reg = 0, .cfa_off = 0, .cfa_other = 1, .ra_kind = RA_OTHER, .ra_off = 0 };
 	struct rules stack[MAX_STATES];
 	int depth = 0;
 	uintptr_t loc = start;
@@ -379,9 +369,9 @@ uint32_t rec_cfi_frame_size(uintptr_t ret)
 	struct rules initial = r;
 	if (!run(p, fde_end, &c, &loc, pc, &r, &initial, stack, &depth))
 		return 0;
-	if (r.ra_kind == 1)
+	if (r.ra_kind == RA_UNDEFINED)
 		return REC_CFI_OUTERMOST;
-	if (r.cfa_other || r.cfa_reg != REG_RSP || r.ra_kind != 0 || r.ra_off != -8 ||
+	if (r.cfa_other || r.cfa_reg != REG_RSP || r.ra_kind != RA_SAVED || r.ra_off != -8 ||
 	    r.cfa_off < 8 || r.cfa_off >= MAX_FRAME || (r.cfa_off & 7))
 		return 0;
 	return (uint32_t)r.cfa_off;

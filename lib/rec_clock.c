@@ -160,7 +160,7 @@ static __attribute__((noinline)) uint64_t owner_sync(void)
 
 uint64_t rec_now(void)
 {
-	if (owner && counter_ok && !__atomic_load_n(&shared, __ATOMIC_ACQUIRE)) {
+	if (rec_clock_alone() && counter_ok) {
 		uint64_t ticks = read_counter() - fit.tsc;
 		if (REC_LIKELY(ticks < fit.sync_ticks))
 			return monotonic(fit.ns + ((ticks * fit.mult) >> 32));

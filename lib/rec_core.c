@@ -36,8 +36,6 @@ void *rec_mmap(size_t len)
 	return p == MAP_FAILED ? NULL : p;
 }
 
-/* ---- time ---- */
-
 /* ---- the file and the META buffer (under g_lock) ---- */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -336,7 +334,7 @@ static uint64_t capture_stack(struct rec_thread *th)
 	void **st;
 	int n;
 	if (REC_LIKELY(slot0 != NULL)) {
-		uint64_t node = rec_layouts_find(th->layouts, slot0, top);
+		uint64_t node = rec_layouts_find(th->layouts, slot0);
 		if (REC_LIKELY(node)) {
 			if (REC_UNLIKELY(rec_settings.check_stacks)) {
 				__atomic_add_fetch(&stacks_checked, 1, __ATOMIC_RELAXED);
@@ -352,6 +350,20 @@ static uint64_t capture_stack(struct rec_thread *th)
 	return node;
 }
 
+/* Writes v in decimal at buf (room for 20 digits); returns the length.
+ * The recorder has no stdio. */
+static size_t put_decimal(char *buf, uint64_t v)
+{
+	char digits[20];
+	size_t k = 0;
+	do
+		digits[k++] = (char)('0' + v % 10);
+	while (v /= 10);
+	for (size_t i = 0; i < k; i++)
+		buf[i] = digits[k - 1 - i];
+	return k;
+}
+
 /* CZPROF_CHECK_STACKS: the counts, for the tests. */
 static void write_stack_check(void)
 {
@@ -360,22 +372,15 @@ static void write_stack_check(void)
 	int fd = open(rec_settings.check_stacks, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	char line[96];
-	char *p = line + sizeof(line);
-	/* no stdio in the recorder: digits by hand, written backwards */
-	uint64_t v[2] = { stacks_checked, stacks_differed };
-	const char *label[2] = { "checked ", " differed " };
-	*--p = '\n';
-	for (int i = 1; i >= 0; i--) {
-		uint64_t x = v[i];
-		do
-			*--p = (char)('0' + x % 10);
-		while (x /= 10);
-		size_t len = strlen(label[i]);
-		p -= len;
-		memcpy(p, label[i], len);
-	}
-	ssize_t ignored = write(fd, p, (size_t)(line + sizeof(line) - p));
+	char line[80];
+	size_t n = 0;
+	memcpy(line, "checked ", 8);
+	n = 8 + put_decimal(line + 8, stacks_checked);
+	memcpy(line + n, " differed ", 10);
+	n += 10;
+	n += put_decimal(line + n, stacks_differed);
+	line[n++] = '\n';
+	ssize_t ignored = write(fd, line, n);
 	(void)ignored;
 	close(fd);
 }
@@ -657,13 +662,8 @@ static void child_path(char *buf, size_t cap, const char *output)
 	if (n > cap - 32)
 		n = cap - 32;
 	memcpy(buf, output, n);
-	char num[24];
-	int k = 0;
-	for (unsigned long v = (unsigned long)getpid(); v; v /= 10)
-		num[k++] = (char)('0' + v % 10);
 	buf[n++] = '.';
-	while (k)
-		buf[n++] = num[--k];
+	n += put_decimal(buf + n, (uint64_t)getpid());
 	memcpy(buf + n, ".czt", 5);
 }
 

@@ -45,8 +45,7 @@ struct layout_key {
 
 struct layout {
 	uint32_t node;           /* the stack node these frames intern to */
-	uint16_t n;              /* frames, innermost first */
-	uint16_t span;           /* words from slot0 to the outermost slot */
+	uint32_t n;              /* frames, innermost first */
 	uint16_t off[FRAMES];    /* slot of frame k, in words above slot0 */
 	uintptr_t ip[FRAMES];    /* the return address it held */
 };
@@ -91,7 +90,7 @@ static unsigned set_of(uintptr_t slot0, uintptr_t ret0)
 	return (unsigned)(h >> 57) & (SETS - 1);
 }
 
-uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi)
+uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0)
 {
 	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
 	unsigned set = set_of(s0, r0);
@@ -99,9 +98,9 @@ uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0, u
 		const struct layout_key *k = &c->key[set][w];
 		if (k->slot0 != s0 || k->ret0 != r0)
 			continue;
+		/* every slot was checked to lie on this thread's stack when the
+		 * layout was added, and the cache dies with the thread */
 		const struct layout *l = &c->way[set][w];
-		if (s0 + (uintptr_t)l->span * sizeof(uintptr_t) >= stack_hi)
-			continue; /* cannot happen on the thread that filled it; never read past the stack */
 		/* outermost first: stacks sharing their innermost frame differ
 		 * further out, so a wrong candidate fails in a compare or two */
 		int i = l->n - 1;
@@ -120,7 +119,7 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
 		return;
 	struct layout l;
 	l.node = node;
-	l.n = (uint16_t)n;
+	l.n = (uint32_t)n;
 	l.off[0] = 0;
 	l.ip[0] = *slot0;
 	uintptr_t limit = (uintptr_t)slot0 + MAX_SPAN;
@@ -141,7 +140,6 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
 	 * that could change from call to call */
 	if (!cut && frame_size(c, (uintptr_t)ips[n - 1]) != REC_CFI_OUTERMOST)
 		return;
-	l.span = l.off[n - 1];
 	unsigned set = set_of((uintptr_t)slot0, *slot0);
 	unsigned w = c->victim[set]++ % WAYS;
 	for (unsigned i = 0; i < WAYS; i++)

@@ -39,25 +39,31 @@ static int stack_bounds(void)
 	return 0;
 }
 
+/* A frame record is { saved frame pointer, return address }.  Returns
+ * whether the one at fp lies on the thread's stack, so it can be read. */
+static int record_readable(const uintptr_t *fp)
+{
+	uintptr_t at = (uintptr_t)fp;
+	return at >= stack_lo && at + 2 * sizeof(uintptr_t) <= stack_hi &&
+	       !(at & (sizeof(uintptr_t) - 1));
+}
+
+/* The caller's frame record, or NULL: the chain only goes up the stack. */
+static const uintptr_t *outer_record(const uintptr_t *fp)
+{
+	const uintptr_t *next = (const uintptr_t *)fp[0];
+	return next > fp ? next : NULL;
+}
+
 __attribute__((noinline)) static int backtrace_fp(void **ips, int max)
 {
 	if (stack_bounds())
 		return 0;
-	/* a frame record is { saved frame pointer, return address } */
-	const uintptr_t *fp = __builtin_frame_address(0);
 	int n = 0;
-	while (n < max) {
-		uintptr_t at = (uintptr_t)fp;
-		if (at < stack_lo || at + 2 * sizeof(uintptr_t) > stack_hi || (at & (sizeof(uintptr_t) - 1)))
+	for (const uintptr_t *fp = __builtin_frame_address(0); fp && n < max; fp = outer_record(fp)) {
+		if (!record_readable(fp) || fp[1] < 4096)
 			break;
-		uintptr_t ret = fp[1];
-		if (ret < 4096)
-			break;
-		ips[n++] = (void *)ret;
-		const uintptr_t *next = (const uintptr_t *)fp[0];
-		if ((uintptr_t)next <= at) /* the chain only goes up the stack */
-			break;
-		fp = next;
+		ips[n++] = (void *)fp[1];
 	}
 	return n;
 }
@@ -68,18 +74,13 @@ const uintptr_t *rec_caller_slot(uintptr_t self_lo, uintptr_t self_hi, uintptr_t
 		return NULL;
 	/* the recorder's own frames all keep frame pointers */
 	const uintptr_t *fp = __builtin_frame_address(0);
-	for (int steps = 0; steps < 32; steps++) {
-		uintptr_t at = (uintptr_t)fp;
-		if (at < stack_lo || at + 2 * sizeof(uintptr_t) > stack_hi || (at & (sizeof(uintptr_t) - 1)))
+	for (int steps = 0; fp && steps < 32; steps++, fp = outer_record(fp)) {
+		if (!record_readable(fp))
 			return NULL;
 		if (fp[1] < self_lo || fp[1] >= self_hi) {
 			*stack_top = stack_hi;
 			return fp + 1;
 		}
-		const uintptr_t *next = (const uintptr_t *)fp[0];
-		if ((uintptr_t)next <= at)
-			return NULL;
-		fp = next;
 	}
 	return NULL;
 }

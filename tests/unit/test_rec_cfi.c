@@ -209,40 +209,40 @@ TEST(layouts_remember_only_what_the_tables_fix)
 	s0[522] = RET(cfi_outer_ret);
 	void *ips[4] = { (void *)s0[0], (void *)s0[6], (void *)s0[8], (void *)s0[522] };
 	rec_layouts_add(c, s0, top_of(f), ips, 4, 0, 7);
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 7);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 7);
 	s0[5] = 12345; /* not a slot */
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 7);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 7);
 	s0[8] = RET(cfi_fixed16_ret); /* another caller */
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 0);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 0);
 	s0[8] = RET(cfi_large_ret);
-	CHECK_EQ_U(rec_layouts_find(c, s0 + 1, top_of(f)), 0); /* another place */
+	CHECK_EQ_U(rec_layouts_find(c, s0 + 1), 0); /* another place */
 
 	/* a frame of varying size anywhere: never remembered */
 	rec_layouts_clear(c);
 	s0[6] = RET(cfi_rbp_ret);
 	ips[1] = (void *)s0[6];
 	rec_layouts_add(c, s0, top_of(f), ips, 4, 0, 7);
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 0);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 0);
 
 	/* the unwinder's frames are not where the tables put them */
 	s0[6] = 0;
 	s0[7] = RET(cfi_fixed16_ret);
 	ips[1] = (void *)RET(cfi_fixed16_ret);
 	rec_layouts_add(c, s0, top_of(f), ips, 4, 0, 7);
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 0);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 0);
 	s0[6] = RET(cfi_fixed16_ret);
 
 	/* the unwinder stopped early: only a stack cut at the depth limit is
 	 * remembered */
 	rec_layouts_add(c, s0, top_of(f), ips, 3, 0, 8);
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 0);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 0);
 	rec_layouts_add(c, s0, top_of(f), ips, 3, 1, 8);
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 8);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 8);
 
 	/* never past the top of the stack */
 	rec_layouts_clear(c);
 	rec_layouts_add(c, s0, (uintptr_t)(s0 + 522), ips, 4, 0, 9);
-	CHECK_EQ_U(rec_layouts_find(c, s0, top_of(f)), 0);
+	CHECK_EQ_U(rec_layouts_find(c, s0), 0);
 	free(c);
 	free(f);
 }
