@@ -21,6 +21,7 @@
 #include "cli/svg.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "viewer/idmap.h"
 
 static const char usage[] =
 	"usage: czprof plot [-o FILE] [--by site|thread|allocator] [-n N] TRACE\n\n"
@@ -179,24 +180,11 @@ static int grouping_add(struct grouping *g, const char *name, uint64_t key, uint
 	long group = strmap_intern(&g->names, name);
 	if (group < 0)
 		return -1;
-	if ((size_t)group >= g->cap_groups) {
-		size_t cap = g->cap_groups ? g->cap_groups * 2 : 64;
-		uint64_t *v = realloc(g->at_peak, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		memset(v + g->cap_groups, 0, (cap - g->cap_groups) * sizeof(*v));
-		g->at_peak = v;
-		g->cap_groups = cap;
-	}
+	if (array_reserve((void **)&g->at_peak, &g->cap_groups, (size_t)group, sizeof(*g->at_peak)))
+		return -1;
 	g->at_peak[group] += at_peak;
-	if (g->n_keys == g->cap_keys) {
-		size_t cap = g->cap_keys ? g->cap_keys * 2 : 256;
-		struct keygroup *v = realloc(g->keys, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		g->keys = v;
-		g->cap_keys = cap;
-	}
+	if (array_reserve((void **)&g->keys, &g->cap_keys, g->n_keys, sizeof(*g->keys)))
+		return -1;
 	g->keys[g->n_keys++] = (struct keygroup){ key, group };
 	return 0;
 }

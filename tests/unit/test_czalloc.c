@@ -624,8 +624,8 @@ static void ld_begin(void)
 	CHECK(cz_loader_begin(&ld, ldb) == 0);
 }
 
-/* One record as the decoder gives it. */
-static void ld_rec(unsigned type, uint64_t tid, uint64_t time, uint64_t allocator, uint64_t addr, uint64_t n)
+/* A record as the decoder gives it, with what every test record shares. */
+static struct czt_record ld_base(unsigned type, uint64_t tid, uint64_t time, uint64_t allocator)
 {
 	struct czt_record r;
 	memset(&r, 0, sizeof(r));
@@ -633,10 +633,16 @@ static void ld_rec(unsigned type, uint64_t tid, uint64_t time, uint64_t allocato
 	r.tid = tid;
 	r.time = time;
 	r.allocator = allocator;
+	r.kind = CZPROF_KIND_ARENA;
+	return r;
+}
+
+static void ld_rec(unsigned type, uint64_t tid, uint64_t time, uint64_t allocator, uint64_t addr, uint64_t n)
+{
+	struct czt_record r = ld_base(type, tid, time, allocator);
 	r.addr = addr;
 	r.size = n;
 	r.value = n;
-	r.kind = CZPROF_KIND_ARENA;
 	CHECK(cz_loader_record(ld, &r) == 0);
 }
 
@@ -653,13 +659,7 @@ static void ld_string(uint64_t id, const char *text)
 
 static void ld_new(uint64_t tid, uint64_t time, uint64_t allocator, uint64_t name)
 {
-	struct czt_record r;
-	memset(&r, 0, sizeof(r));
-	r.type = CZT_REC_CZ_NEW;
-	r.tid = tid;
-	r.time = time;
-	r.allocator = allocator;
-	r.kind = CZPROF_KIND_ARENA;
+	struct czt_record r = ld_base(CZT_REC_CZ_NEW, tid, time, allocator);
 	r.name = name;
 	r.stack = 7;
 	CHECK(cz_loader_record(ld, &r) == 0);

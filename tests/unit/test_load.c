@@ -34,13 +34,29 @@ static void events(uint64_t tid, uint64_t base)
 	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, tid, base);
 }
 
-static void save(size_t len)
+/* Writes bytes as the test trace (trace, its database path dbp). */
+static void save_bytes(const void *bytes, size_t len)
 {
 	snprintf(trace, sizeof(trace), "%s/t.czt", dir);
 	snprintf(dbp, sizeof(dbp), "%s/t.czt.db", dir);
 	int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0 && write(fd, file, len) == (ssize_t)len);
+	CHECK(fd >= 0 && write(fd, bytes, len) == (ssize_t)len);
 	close(fd);
+}
+
+static void save(size_t len)
+{
+	save_bytes(file, len);
+}
+
+/* The trace loaded into a new database; NULL (a failed CHECK) if it
+ * could not be. */
+static sqlite3 *load_fresh(void)
+{
+	unlink(dbp);
+	sqlite3 *db = tracedb_open(trace);
+	CHECK(db != NULL);
+	return db;
 }
 
 static long long q(sqlite3 *db, const char *sql)
@@ -86,9 +102,7 @@ TEST(pairing_peak_temporary)
 {
 	write_basic();
 	save(file_len);
-	unlink(dbp);
-	sqlite3 *db = tracedb_open(trace);
-	CHECK(db != NULL);
+	sqlite3 *db = load_fresh();
 	if (!db)
 		return;
 	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 5);
@@ -155,9 +169,7 @@ TEST(truncated_loads_whole_chunks)
 	czt_enc_alloc(&enc, CZT_REC_MALLOC, 6, 0x2000, 20, 0);
 	put_chunk(&enc);
 	save(file_len - 3);
-	unlink(dbp);
-	sqlite3 *db = tracedb_open(trace);
-	CHECK(db != NULL);
+	sqlite3 *db = load_fresh();
 	if (!db)
 		return;
 	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 1);
@@ -243,14 +255,8 @@ TEST(many_threads)
 			CHECK(czt_enc_thread_start(&e, tid, tid, 0) == 0);
 		len += czt_enc_finish(&e);
 	}
-	snprintf(trace, sizeof(trace), "%s/t.czt", dir);
-	snprintf(dbp, sizeof(dbp), "%s/t.czt.db", dir);
-	int fd = open(trace, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	CHECK(fd >= 0 && write(fd, big, len) == (ssize_t)len);
-	close(fd);
-	unlink(dbp);
-	sqlite3 *db = tracedb_open(trace);
-	CHECK(db != NULL);
+	save_bytes(big, len);
+	sqlite3 *db = load_fresh();
 	if (!db)
 		return;
 	CHECK_EQ_U(q(db, "SELECT count(*) FROM threads"), 100000);
@@ -275,9 +281,7 @@ TEST(stack_cycles_terminate)
 	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 6);
 	put_chunk(&enc);
 	save(file_len);
-	unlink(dbp);
-	sqlite3 *db = tracedb_open(trace);
-	CHECK(db != NULL);
+	sqlite3 *db = load_fresh();
 	if (!db)
 		return;
 	CHECK_EQ_U(q(db, "SELECT count(*) FROM stack_nodes"), 5);
