@@ -76,9 +76,13 @@ static void check_writer(struct top *t)
 		t->writer_done = 1;
 }
 
-/* Reads and applies one refresh interval's worth. */
+/* Reads and applies one refresh interval's worth: while the trace is
+ * being written, no more than an interval's time, so that a program that
+ * writes faster than this reads still sees the screen move; a replay
+ * reads what its clock covers. */
 static void tick(struct top *t)
 {
+	uint64_t began = mono_ms();
 	check_writer(t);
 	int writer_was_done = t->writer_done;
 	uint64_t read = 0;
@@ -115,7 +119,8 @@ static void tick(struct top *t)
 		follow_apply(t->f, limit);
 		if (!t->finished && !t->replay && limit > 0 && !follow_pending(t->f))
 			live_advance(t->model, limit);
-		if (!got || t->finished || read >= TICK_BYTES || (t->replay && newest > until))
+		if (!got || t->finished || read >= TICK_BYTES || (t->replay && newest > until) ||
+		    (!t->replay && mono_ms() - began >= (uint64_t)t->o->interval_ms))
 			break;
 	}
 	view_tick(&t->view, t->model, t->names);
