@@ -12,16 +12,18 @@
 #include "cli/util.h"
 
 static const char usage[] =
-	"usage: czprof load [-o DB] TRACE\n\n"
+	"usage: czprof load [-o DB] [--times] TRACE\n\n"
 	"Reads TRACE once into an SQLite database (default TRACE.db) that every report\n"
 	"and 'czprof sql' use; the schema is documented in cli/SCHEMA.md.  Reports\n"
 	"build it themselves when it is missing or older than the trace; load always\n"
 	"rebuilds it.\n\n"
-	"  -o, --output DB   write the database to DB\n";
+	"  -o, --output DB   write the database to DB\n"
+	"      --times       print how long each step of the load took\n";
 
 int cmd_load(int argc, char **argv)
 {
 	const char *trace = NULL, *out = NULL;
+	int verbose = 1;
 	for (int i = 1; i < argc; i++) {
 		if (cz_is_help(argv[i])) {
 			fputs(usage, stdout);
@@ -30,6 +32,8 @@ int cmd_load(int argc, char **argv)
 			if (++i == argc)
 				return cz_error("load: %s needs a file name", argv[i - 1]), 2;
 			out = argv[i];
+		} else if (!strcmp(argv[i], "--times")) {
+			verbose = 2;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			return cz_error("load: unknown option '%s'", argv[i]), 2;
 		} else if (!trace) {
@@ -50,7 +54,7 @@ int cmd_load(int argc, char **argv)
 	}
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (tracedb_load(trace, out, 1))
+	if (tracedb_load(trace, out, verbose))
 		return 1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	fprintf(stderr, "czprof: wrote '%s' in %.2f s\n", out,

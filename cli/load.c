@@ -6,11 +6,14 @@
  *    array, a realloc split into its free part and its allocation part.
  * 2. Put the events in the global order FORMAT.md defines (time, frees
  *    before allocations on equal times, file order) by merging the
- *    threads' own sequences, which the file already has in order.
+ *    threads' own sequences, which the file already has in order; a trace
+ *    recorded on one thread is in that order as it stands.
  * 3. Walk them once: pair allocations and frees by address, one row per
  *    allocation; live bytes, the exact peak and a bounded timeline on the
  *    way; per-thread totals.
- * 4. Indexes last, then rename the finished file into place.
+ * 4. The rows go into SQLite in one statement (load_rows.c) while another
+ *    thread sums them per stack, function and size.
+ * 5. Indexes last, then rename the finished file into place.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +29,7 @@
 #include <unistd.h>
 
 #include "cli/load_cz.h"
+#include "cli/load_rows.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
@@ -36,33 +40,13 @@
  * images' stack, module and string ids never collide (SCHEMA.md). */
 #define IMAGE_SHIFT 40
 
-struct ev {
-	uint64_t time, addr, size, stack, seq;
-	uint32_t tid; /* index into the thread table */
-	uint8_t fn;   /* CZT_REC_* of the call; 0 for a free */
-	uint8_t is_free;
-	uint32_t partner; /* realloc alloc part: index+1 of its free part */
-};
-
-struct row {
-	uint64_t addr, size, alloc_time, free_time, alloc_seq, free_seq, stack;
-	int64_t realloc_from; /* row id or -1 */
-	uint32_t tid, free_tid;
-	uint8_t fn, freed, temporary;
-};
-
-struct thread {
-	uint64_t tid, start, end, allocs, bytes;
-	int64_t last_alloc; /* row id of its latest allocation */
-};
-
 struct loader {
 	sqlite3 *db;
-	struct ev *evs;
+	struct load_ev *evs;
 	size_t n_evs, cap_evs;
-	struct row *rows;
+	struct load_row *rows;
 	size_t n_rows, cap_rows;
-	struct thread *threads;
+	struct load_thread *threads;
 	size_t n_threads, cap_threads;
 	struct idmap thread_ids;
 	uint32_t last_thread;
@@ -76,6 +60,8 @@ struct loader {
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
 	const char *tmp_path;  /* the database being written */
+	int verbose;           /* tracedb_load's */
+	double phase_start;
 };
 
 #define ALLOCATIONS_DDL                                                                       \
@@ -156,17 +142,15 @@ static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
 	if (grow((void **)&l->threads, &l->cap_threads, l->n_threads + 1, sizeof(*l->threads)) ||
 	    idmap_put(&l->thread_ids, tid, (uint32_t)l->n_threads))
 		return 0; /* out of memory: counted under the first thread */
-	l->threads[l->n_threads] = (struct thread){ .tid = tid, .start = time, .end = time, .last_alloc = -1 };
+	l->threads[l->n_threads] = (struct load_thread){ .tid = tid, .start = time, .end = time, .last_alloc = -1 };
 	return l->last_thread = (uint32_t)l->n_threads++;
 }
 
-static int push_ev(struct loader *l, const struct ev *e)
+static int push_ev(struct loader *l, const struct load_ev *e)
 {
 	if (grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
 		return -1;
-	l->evs[l->n_evs] = *e;
-	l->evs[l->n_evs].seq = l->n_evs;
-	l->n_evs++;
+	l->evs[l->n_evs++] = *e;
 	return 0;
 }
 
@@ -178,7 +162,7 @@ static const char *string_of(struct loader *l, uint64_t id)
 static int on_record(struct loader *l, const struct czt_record *r)
 {
 	uint64_t img = l->image << IMAGE_SHIFT;
-	struct ev e = { 0 };
+	struct load_ev e = { 0 };
 	switch (r->type) {
 	case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
 	case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
@@ -187,32 +171,31 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			l->failed++;
 			return 0;
 		}
-		e = (struct ev){ .time = r->time, .addr = r->addr, .size = r->size,
+		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size,
 				 .stack = r->stack ? r->stack + img : 0, .fn = (uint8_t)r->type,
-				 .tid = thread_index(l, r->tid, r->time) };
+				 .tid = thread_index(l, r->tid, r->time), .kind = EV_ALLOC };
 		return push_ev(l, &e);
 	case CZT_REC_FREE:
-		e = (struct ev){ .time = r->time, .addr = r->addr, .is_free = 1,
+		e = (struct load_ev){ .time = r->time, .addr = r->addr, .kind = EV_FREE,
 				 .tid = thread_index(l, r->tid, r->time) };
 		return push_ev(l, &e);
 	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: {
 		uint32_t tid = thread_index(l, r->tid, r->time);
-		uint32_t partner = 0;
 		if (r->addr == 0 && r->size > 0) { /* failed: the old block stays */
 			l->failed++;
 			return 0;
 		}
 		if (r->old_addr) {
-			e = (struct ev){ .time = r->time_free, .addr = r->old_addr, .is_free = 1, .tid = tid };
+			e = (struct load_ev){ .time = r->time_free, .addr = r->old_addr, .kind = EV_FREE,
+					 .tid = tid, .realloc = 1 };
 			if (push_ev(l, &e))
 				return -1;
-			partner = (uint32_t)l->n_evs;
 		}
 		if (!r->addr)
 			return 0; /* realloc(p, 0): a free */
-		e = (struct ev){ .time = r->time, .addr = r->addr, .size = r->size,
+		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size,
 				 .stack = r->stack ? r->stack + img : 0, .fn = (uint8_t)r->type,
-				 .tid = tid, .partner = partner };
+				 .tid = tid, .kind = EV_ALLOC, .realloc = r->old_addr != 0 };
 		return push_ev(l, &e);
 	}
 	case CZT_REC_STACK_NODE:
@@ -289,7 +272,7 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		if (r->how == CZT_END_EXEC) {
 			/* every block of the old image is gone: an exec "free"
 			 * for each live one is added at the pairing pass */
-			struct ev x = { .time = r->time, .addr = 0, .is_free = 2 };
+			struct load_ev x = { .time = r->time, .kind = EV_EXEC };
 			l->image++;
 			if (cz_loader_record(l->cz, r))
 				return -1;
@@ -321,13 +304,23 @@ static int on_record(struct loader *l, const struct czt_record *r)
  * markers form a sequence of their own.  Caller frees the result; NULL
  * when out of memory.
  */
-static int before(const struct ev *x, uint32_t xi, const struct ev *y, uint32_t yi)
+static int before(const struct load_ev *x, uint32_t xi, const struct load_ev *y, uint32_t yi)
 {
 	if (x->time != y->time)
 		return x->time < y->time;
-	if ((x->is_free != 0) != (y->is_free != 0))
-		return x->is_free != 0;
+	if ((x->kind != EV_ALLOC) != (y->kind != EV_ALLOC))
+		return x->kind != EV_ALLOC;
 	return xi < yi;
+}
+
+/* True when the file order is the global order already, as it is for a
+ * program that recorded on one thread: then no permutation is needed. */
+static int in_order(const struct loader *l)
+{
+	for (size_t i = 1; i < l->n_evs; i++)
+		if (!before(&l->evs[i - 1], (uint32_t)i - 1, &l->evs[i], (uint32_t)i))
+			return 0;
+	return 1;
 }
 
 static uint32_t *event_order(struct loader *l)
@@ -345,7 +338,7 @@ static uint32_t *event_order(struct loader *l)
 	for (size_t t = 0; t < k; t++)
 		head[t] = tail[t] = UINT32_MAX;
 	for (uint32_t i = 0; i < n; i++) {
-		size_t t = l->evs[i].is_free == 2 || l->evs[i].tid >= l->n_threads ? k - 1 : l->evs[i].tid;
+		size_t t = l->evs[i].kind == EV_EXEC || l->evs[i].tid >= l->n_threads ? k - 1 : l->evs[i].tid;
 		next[i] = UINT32_MAX;
 		if (head[t] == UINT32_MAX)
 			head[t] = i;
@@ -456,15 +449,16 @@ static int map_init(struct addrmap *m, size_t live_max)
 	return 0;
 }
 
-static void close_row(struct loader *l, struct row *r, uint64_t time, uint64_t seq, uint32_t tid)
+/* Row r ended at event f (order position seq): a free on thread f->tid, or
+ * an exec, which ends it on its own thread. */
+static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq)
 {
-	r->freed = 1;
-	r->free_time = time;
-	r->free_seq = seq;
-	r->free_tid = tid;
-	struct thread *t = &l->threads[tid];
-	if (r->tid == tid && t->last_alloc == r - l->rows)
-		r->temporary = 1;
+	struct load_row *x = &l->rows[r];
+	const struct load_ev *fe = &l->evs[f], *ae = &l->evs[x->ev];
+	x->free_ev = f;
+	x->free_seq = seq;
+	if (fe->kind != EV_EXEC && fe->tid == ae->tid && l->threads[fe->tid].last_alloc == (int64_t)r)
+		x->temporary = 1;
 }
 
 struct tl_point {
@@ -496,7 +490,30 @@ static int put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *t
 #define META_I(k, v) put_meta(l->db, k, (sqlite3_int64)(v), NULL, 0)
 #define META_T(k, v) put_meta(l->db, k, 0, v, 0)
 
-/* Pairs the ordered events into rows and computes the live-heap figures. */
+/* Timeline bucket of time t: [lo, hi) is the range of times in bucket b,
+ * so that consecutive events (nearly always in the same bucket) skip the
+ * division. */
+struct bucket {
+	uint64_t duration, lo, hi;
+	size_t b;
+};
+
+static size_t bucket_of(struct bucket *k, uint64_t t)
+{
+	if (t >= k->lo && t < k->hi)
+		return k->b;
+	const uint64_t n = TIMELINE_POINTS - 1;
+	unsigned __int128 x = (unsigned __int128)t * n / k->duration;
+	k->b = x >= n ? n : (size_t)x;
+	/* times whose bucket is b: ceil(b*D/n) <= t < ceil((b+1)*D/n) */
+	k->lo = (uint64_t)(((unsigned __int128)k->b * k->duration + n - 1) / n);
+	k->hi = k->b >= n ? UINT64_MAX
+			  : (uint64_t)(((unsigned __int128)(k->b + 1) * k->duration + n - 1) / n);
+	return k->b;
+}
+
+/* Pairs the ordered events (order NULL: file order) into rows and computes
+ * the live-heap figures. */
 static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_bytes, uint64_t *peak_blocks,
 		       uint64_t *peak_time, uint64_t *peak_seq, struct tl_point *tl, size_t *n_tl)
 {
@@ -504,37 +521,31 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 	if (map_init(&m, 1 << 16))
 		return -1;
 	uint64_t live = 0, blocks = 0;
-	uint64_t duration = l->end_time ? l->end_time : 1;
-	int64_t *realloc_closed = NULL; /* by event index: row closed by a realloc's free part */
+	struct bucket bk = { .duration = l->end_time ? l->end_time : 1, .hi = 0 };
 	size_t n_tlp = 0;
 	*peak_bytes = *peak_blocks = *peak_time = *peak_seq = 0;
-	realloc_closed = malloc((l->n_evs + 1) * sizeof(*realloc_closed));
-	if (!realloc_closed) {
-		free(m.s);
-		return -1;
-	}
-	for (size_t i = 0; i < l->n_evs; i++) {
-		struct ev *e = &l->evs[order[i]];
-		realloc_closed[e->seq] = -1;
-		if (e->is_free == 2) { /* exec: every live block is gone */
+	for (uint32_t i = 0; i < l->n_evs; i++) {
+		uint32_t ei = order ? order[i] : i;
+		struct load_ev *e = &l->evs[ei];
+		struct load_thread *t = &l->threads[e->tid];
+		if (e->kind == EV_EXEC) { /* every live block is gone */
 			for (size_t k = 0; k < m.cap; k++)
 				if (m.s[k].row >= 0) {
-					close_row(l, &l->rows[m.s[k].row], e->time, i,
-						  l->rows[m.s[k].row].tid);
+					close_row(l, (uint32_t)m.s[k].row, ei, i);
 					m.s[k].row = -1;
 				}
 			m.used = 0;
 			live = blocks = 0;
-		} else if (e->is_free) {
+		} else if (e->kind == EV_FREE) {
 			struct slot *s = map_find(&m, e->addr, 0);
+			if (e->realloc)
+				t->realloc_row = s ? (uint32_t)s->row + 1 : 0;
 			if (!s) {
 				l->unmatched++;
 				continue;
 			}
-			struct row *r = &l->rows[s->row];
-			realloc_closed[e->seq] = s->row;
-			close_row(l, r, e->time, i, e->tid);
-			live -= r->size;
+			close_row(l, (uint32_t)s->row, ei, i);
+			live -= l->evs[l->rows[s->row].ev].size;
 			blocks--;
 			map_remove(&m, s);
 		} else {
@@ -554,21 +565,18 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 			struct slot *s = map_find(&m, e->addr, 1);
 			if (s->row >= 0) { /* its free was lost: close the old block */
 				l->conflicts++;
-				struct row *old = &l->rows[s->row];
-				close_row(l, old, e->time, i, e->tid);
-				live -= old->size;
+				close_row(l, (uint32_t)s->row, ei, i);
+				live -= l->evs[l->rows[s->row].ev].size;
 				blocks--;
 				m.used--;
 			}
 			int64_t id = (int64_t)l->n_rows++;
-			struct row *r = &l->rows[id];
-			*r = (struct row){ .addr = e->addr, .size = e->size, .alloc_time = e->time,
-					   .alloc_seq = i, .stack = e->stack, .tid = e->tid, .fn = e->fn,
-					   .realloc_from = e->partner ? realloc_closed[e->partner - 1] : -1 };
+			l->rows[id] = (struct load_row){ .ev = ei, .free_ev = NO_EV, .alloc_seq = i,
+						    .realloc_from = e->realloc ? t->realloc_row : 0 };
+			t->realloc_row = 0;
 			s->addr = e->addr;
 			s->row = id;
 			m.used++;
-			struct thread *t = &l->threads[e->tid];
 			t->last_alloc = id;
 			t->allocs++;
 			t->bytes += e->size;
@@ -581,12 +589,10 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 				*peak_seq = i;
 			}
 		}
-		if (e->is_free != 2 && e->time > l->threads[e->tid].end)
-			l->threads[e->tid].end = e->time;
+		if (e->kind != EV_EXEC && e->time > t->end)
+			t->end = e->time;
 		/* timeline: the highest point of each time bucket */
-		size_t b = (size_t)((double)e->time / (double)duration * (TIMELINE_POINTS - 1));
-		if (b >= TIMELINE_POINTS)
-			b = TIMELINE_POINTS - 1;
+		size_t b = bucket_of(&bk, e->time);
 		if (n_tlp <= b) { /* buckets are visited in order */
 			while (n_tlp <= b) {
 				tl[n_tlp] = (struct tl_point){ e->time, i, live, blocks };
@@ -598,128 +604,10 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 	}
 	*n_tl = n_tlp;
 	free(m.s);
-	free(realloc_closed);
 	return 0;
 fail:
 	free(m.s);
-	free(realloc_closed);
 	return -1;
-}
-
-/* Rows go in ROWS_PER_INSERT at a time: one statement step per batch
- * rather than per row roughly halves SQLite's share of the load. */
-#define ROWS_PER_INSERT 64
-#define ROW_COLUMNS 13
-
-static sqlite3_stmt *prepare_insert(sqlite3 *db, int rows)
-{
-	char *sql = malloc((size_t)rows * (ROW_COLUMNS * 2 + 4) + 64);
-	if (!sql)
-		return NULL;
-	char *p = sql + sprintf(sql, "INSERT INTO allocations VALUES");
-	for (int r = 0; r < rows; r++)
-		p += sprintf(p, "%s(?,?,?,?,?,?,?,?,?,?,?,?,?)", r ? "," : "");
-	sqlite3_stmt *s = NULL;
-	sqlite3_prepare_v2(db, sql, -1, &s, NULL);
-	free(sql);
-	return s;
-}
-
-static void bind_row(struct loader *l, sqlite3_stmt *s, int base, size_t i)
-{
-	struct row *r = &l->rows[i];
-	sqlite3_bind_int64(s, base + 1, (sqlite3_int64)i + 1);
-	sqlite3_bind_int64(s, base + 2, (sqlite3_int64)r->addr);
-	sqlite3_bind_int64(s, base + 3, (sqlite3_int64)r->size);
-	sqlite3_bind_text(s, base + 4, fn_name(r->fn), -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, base + 5, (sqlite3_int64)r->alloc_time);
-	sqlite3_bind_int64(s, base + 7, (sqlite3_int64)r->alloc_seq);
-	if (r->freed) {
-		sqlite3_bind_int64(s, base + 6, (sqlite3_int64)r->free_time);
-		sqlite3_bind_int64(s, base + 8, (sqlite3_int64)r->free_seq);
-		sqlite3_bind_int64(s, base + 11, (sqlite3_int64)l->threads[r->free_tid].tid);
-	} else {
-		sqlite3_bind_null(s, base + 6);
-		sqlite3_bind_null(s, base + 8);
-		sqlite3_bind_null(s, base + 11);
-	}
-	sqlite3_bind_int64(s, base + 9, (sqlite3_int64)r->stack);
-	sqlite3_bind_int64(s, base + 10, (sqlite3_int64)l->threads[r->tid].tid);
-	if (r->realloc_from >= 0)
-		sqlite3_bind_int64(s, base + 12, r->realloc_from + 1);
-	else
-		sqlite3_bind_null(s, base + 12);
-	sqlite3_bind_int(s, base + 13, r->temporary);
-}
-
-/* Rows [from, to) into db's allocations table. */
-static int write_rows(struct loader *l, sqlite3 *db, size_t from, size_t to)
-{
-	sqlite3_stmt *many = prepare_insert(db, ROWS_PER_INSERT), *one = prepare_insert(db, 1);
-	int ok = many && one;
-	size_t i = from;
-	for (; ok && i + ROWS_PER_INSERT <= to; i += ROWS_PER_INSERT) {
-		for (int k = 0; k < ROWS_PER_INSERT; k++)
-			bind_row(l, many, k * ROW_COLUMNS, i + (size_t)k);
-		ok = sqlite3_step(many) == SQLITE_DONE;
-		sqlite3_reset(many);
-	}
-	for (; ok && i < to; i++) {
-		bind_row(l, one, 0, i);
-		ok = sqlite3_step(one) == SQLITE_DONE;
-		sqlite3_reset(one);
-	}
-	sqlite3_finalize(many);
-	sqlite3_finalize(one);
-	return ok ? 0 : cz_error("database: %s", sqlite3_errmsg(db));
-}
-
-/*
- * SQLite inserts are most of a big load, and one connection is one thread.
- * So the second half of the rows goes into a database file of its own on
- * another thread while this one writes the first half and the totals; the
- * halves are joined with one INSERT ... SELECT, which copies records
- * without binding a value.
- */
-#define SPLIT_ROWS 200000 /* below this, a second thread is not worth it */
-
-struct part {
-	struct loader *l;
-	char path[PATH_MAX + 48];
-	size_t from, to;
-	int rc;
-};
-
-static void *write_part(void *arg)
-{
-	struct part *p = arg;
-	sqlite3 *db = NULL;
-	p->rc = -1;
-	if (sqlite3_open_v2(p->path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-			    NULL) == SQLITE_OK &&
-	    sqlite3_exec(db, LOAD_PRAGMAS ALLOCATIONS_DDL "BEGIN;", NULL, NULL, NULL) == SQLITE_OK &&
-	    write_rows(p->l, db, p->from, p->to) == 0 &&
-	    sqlite3_exec(db, "COMMIT;", NULL, NULL, NULL) == SQLITE_OK)
-		p->rc = 0;
-	sqlite3_close(db);
-	return NULL;
-}
-
-static int join_part(struct loader *l, struct part *p)
-{
-	if (p->rc)
-		return cz_error("cannot write '%s'", p->path);
-	sqlite3_stmt *s;
-	int rc = exec_sql(l->db, "COMMIT;");
-	if (!rc && sqlite3_prepare_v2(l->db, "ATTACH ?1 AS part", -1, &s, NULL) == SQLITE_OK) {
-		sqlite3_bind_text(s, 1, p->path, -1, SQLITE_STATIC);
-		rc = sqlite3_step(s) == SQLITE_DONE ? 0 : cz_error("database: %s", sqlite3_errmsg(l->db));
-		sqlite3_finalize(s);
-	}
-	if (!rc)
-		rc = exec_sql(l->db, "BEGIN; INSERT INTO allocations SELECT * FROM part.allocations;"
-				     " COMMIT; DETACH part; BEGIN;");
-	return rc;
 }
 
 /* Per-stack, per-function and per-size totals, so that reports read a
@@ -728,24 +616,41 @@ struct stack_total {
 	uint64_t stack, allocs, bytes, temp, temp_bytes, leaked, leaked_bytes, peak_blocks, peak_bytes;
 };
 
-static int write_totals(struct loader *l, uint64_t peak_seq)
+struct totals {
+	const struct loader *l;
+	uint64_t peak_seq;
+	struct stack_total *t; /* open addressing by stack, cap slots */
+	size_t cap;
+	uint64_t fn_calls[256], fn_bytes[256], hist[65];
+	int failed;
+};
+
+/* Sums the rows into x; only reads the loader, so it runs on a thread of
+ * its own while the rows go into the database. */
+static void *sum_totals(void *arg)
 {
+	struct totals *x = arg;
+	const struct loader *l = x->l;
+	uint64_t peak_seq = x->peak_seq;
 	size_t cap = 1024;
 	while (cap < l->n_rows / 4 + 16 && cap < ((size_t)1 << 24))
 		cap *= 2;
 	size_t n_used = 0;
 	struct stack_total *t = calloc(cap, sizeof(*t));
-	uint64_t fn_calls[256] = { 0 }, fn_bytes[256] = { 0 }, hist[65] = { 0 };
+	uint64_t *fn_calls = x->fn_calls, *fn_bytes = x->fn_bytes, *hist = x->hist;
+	x->failed = !t;
 	if (!t)
-		return cz_error("out of memory");
+		return NULL;
 	for (size_t i = 0; i < l->n_rows; i++) {
-		struct row *r = &l->rows[i];
+		const struct load_row *r = &l->rows[i];
+		const struct load_ev *a = &l->evs[r->ev];
 		if ((n_used + 1) * 2 > cap) { /* grow: rehash */
 			size_t ncap = cap * 2;
 			struct stack_total *n = calloc(ncap, sizeof(*n));
 			if (!n) {
 				free(t);
-				return cz_error("out of memory");
+				x->failed = 1;
+				return NULL;
 			}
 			for (size_t k = 0; k < cap; k++)
 				if (t[k].allocs) {
@@ -758,32 +663,46 @@ static int write_totals(struct loader *l, uint64_t peak_seq)
 			t = n;
 			cap = ncap;
 		}
-		size_t h = (size_t)(r->stack * 0x9E3779B97F4A7C15ull) & (cap - 1);
-		while (t[h].allocs && t[h].stack != r->stack)
+		size_t h = (size_t)(a->stack * 0x9E3779B97F4A7C15ull) & (cap - 1);
+		while (t[h].allocs && t[h].stack != a->stack)
 			h = (h + 1) & (cap - 1);
 		if (!t[h].allocs) {
-			t[h].stack = r->stack;
+			t[h].stack = a->stack;
 			n_used++;
 		}
-		struct stack_total *x = &t[h];
-		x->allocs++;
-		x->bytes += r->size;
+		struct stack_total *st = &t[h];
+		int freed = r->free_ev != NO_EV;
+		st->allocs++;
+		st->bytes += a->size;
 		if (r->temporary) {
-			x->temp++;
-			x->temp_bytes += r->size;
+			st->temp++;
+			st->temp_bytes += a->size;
 		}
-		if (!r->freed) {
-			x->leaked++;
-			x->leaked_bytes += r->size;
+		if (!freed) {
+			st->leaked++;
+			st->leaked_bytes += a->size;
 		}
-		if (r->alloc_seq <= peak_seq && (!r->freed || r->free_seq > peak_seq)) {
-			x->peak_blocks++;
-			x->peak_bytes += r->size;
+		if (r->alloc_seq <= peak_seq && (!freed || r->free_seq > peak_seq)) {
+			st->peak_blocks++;
+			st->peak_bytes += a->size;
 		}
-		fn_calls[r->fn]++;
-		fn_bytes[r->fn] += r->size;
-		hist[r->size ? 64 - __builtin_clzll(r->size) : 0]++;
+		fn_calls[a->fn]++;
+		fn_bytes[a->fn] += a->size;
+		hist[a->size ? 64 - __builtin_clzll(a->size) : 0]++;
 	}
+	x->t = t;
+	x->cap = cap;
+	return NULL;
+}
+
+/* Writes and frees what sum_totals found. */
+static int write_totals(struct loader *l, struct totals *x)
+{
+	if (x->failed)
+		return cz_error("out of memory");
+	struct stack_total *t = x->t;
+	size_t cap = x->cap;
+	const uint64_t *fn_calls = x->fn_calls, *fn_bytes = x->fn_bytes, *hist = x->hist;
 	sqlite3_stmt *s;
 	int rc = sqlite3_prepare_v2(l->db, "INSERT INTO stack_totals VALUES(?,?,?,?,?,?,?,?,?)", -1, &s, NULL);
 	for (size_t k = 0; rc == SQLITE_OK && k < cap; k++) {
@@ -798,6 +717,7 @@ static int write_totals(struct loader *l, uint64_t peak_seq)
 	}
 	sqlite3_finalize(s);
 	free(t);
+	x->t = NULL;
 	sqlite3_prepare_v2(l->db, "INSERT INTO fn_totals VALUES(?,?,?)", -1, &s, NULL);
 	for (int f = 0; f < 256; f++) {
 		if (!fn_calls[f])
@@ -859,13 +779,25 @@ int tracedb_path(const char *trace_path, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
-static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, int verbose,
+/* With `czprof load --times`: how long each step of the load took. */
+static void phase(struct loader *l, const char *what)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	if (l->verbose > 1 && l->phase_start)
+		fprintf(stderr, "czprof:   %-8s %6.2f s\n", what, now - l->phase_start);
+	l->phase_start = now;
+}
+
+static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		const struct stat *st)
 {
 	struct czt_chunk c;
 	struct czt_record rec;
 	int rc;
 	uint64_t n_records = 0;
+	phase(l, "start");
 	const char *cut_reason = NULL;
 	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
@@ -889,37 +821,44 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 
 	/* the global order; each thread's events are in order already */
 	/* the global order, merged from the threads' own (already ordered) runs */
-	uint32_t *order = event_order(l);
-	if (!order)
+	phase(l, "decode");
+	if (l->n_evs >= UINT32_MAX)
+		return cz_error("'%s': more than %u events", trace_path, UINT32_MAX - 1);
+	int ordered = in_order(l);
+	uint32_t *order = ordered ? NULL : event_order(l);
+	phase(l, "order");
+	if (!order && !ordered)
 		return cz_error("out of memory loading '%s'", trace_path);
 	struct tl_point *tl = calloc(TIMELINE_POINTS, sizeof(*tl));
 	uint64_t pb, pk, pt, ps;
 	size_t n_tl = 0;
 	int paired = tl ? pair_events(l, order, &pb, &pk, &pt, &ps, tl, &n_tl) : -1;
 	free(order);
+	phase(l, "pair");
 	if (paired) {
 		free(tl);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	/* the second half of the rows on another thread (see struct part) */
-	struct part part = { .l = l, .from = l->n_rows, .to = l->n_rows };
-	pthread_t writer;
-	int split = 0;
-	if (l->n_rows >= SPLIT_ROWS) {
-		snprintf(part.path, sizeof(part.path), "%s.part", l->tmp_path);
-		part.from = l->n_rows / 2;
-		unlink(part.path);
-		split = pthread_create(&writer, NULL, write_part, &part) == 0;
-		if (!split)
-			part.from = l->n_rows;
+	struct load_rows src = { l->evs, l->rows, l->threads, l->n_rows };
+	/* the totals are summed on another thread while SQLite takes the rows */
+	struct totals *tot = calloc(1, sizeof(*tot));
+	if (!tot) {
+		free(tl);
+		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	int failed = write_rows(l, l->db, 0, part.from) || write_totals(l, ps);
-	if (split) {
-		pthread_join(writer, NULL);
-		if (!failed)
-			failed = join_part(l, &part);
-		unlink(part.path);
-	}
+	*tot = (struct totals){ .l = l, .peak_seq = ps };
+	pthread_t summer;
+	int threaded = pthread_create(&summer, NULL, sum_totals, tot) == 0;
+	if (!threaded)
+		sum_totals(tot);
+	int failed = load_rows_insert(l->db, &src);
+	phase(l, "rows");
+	if (threaded)
+		pthread_join(summer, NULL);
+	failed = failed || write_totals(l, tot);
+	free(tot->t);
+	free(tot);
+	phase(l, "totals");
 	if (failed) {
 		free(tl);
 		return -1;
@@ -938,7 +877,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	free(tl);
 	sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?)", -1, &s, NULL);
 	for (size_t i = 0; i < l->n_threads; i++) {
-		struct thread *t = &l->threads[i];
+		struct load_thread *t = &l->threads[i];
 		sqlite3_bind_int64(s, 1, (sqlite3_int64)t->tid);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)t->start);
 		sqlite3_bind_int64(s, 3, (sqlite3_int64)t->end);
@@ -951,14 +890,15 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 
 	uint64_t frees = 0, leaked = 0, leaked_blocks = 0, total = 0;
 	for (size_t i = 0; i < l->n_rows; i++) {
-		total += l->rows[i].size;
-		if (l->rows[i].freed)
+		uint64_t size = l->evs[l->rows[i].ev].size;
+		total += size;
+		if (l->rows[i].free_ev != NO_EV)
 			continue;
-		leaked += l->rows[i].size;
+		leaked += size;
 		leaked_blocks++;
 	}
 	for (size_t i = 0; i < l->n_evs; i++)
-		frees += l->evs[i].is_free == 1;
+		frees += l->evs[i].kind == EV_FREE;
 	const struct czt_header *h = czt_reader_header(r);
 	char *cmd = malloc(h->cmdline_len + 1);
 	if (cmd) {
@@ -1012,6 +952,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	l->cz = NULL;
 	if (cz_rc)
 		return -1;
+	phase(l, "tables");
 	/* depth of every stack node, for users' SQL */
 	if (exec_sql(l->db,
 		     /* a crafted trace may hold a node that is its own parent, or a
@@ -1024,7 +965,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 		     "CREATE INDEX allocations_leaked ON allocations(stack) WHERE free_time IS NULL;"
 		     "CREATE INDEX stack_nodes_parent ON stack_nodes(parent);"))
 		return -1;
-	if (verbose)
+	phase(l, "index");
+	if (l->verbose)
 		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", l->n_evs,
 			l->n_rows, trace_path);
 	return (l->n_evs == 0 && cut_reason && n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
@@ -1049,7 +991,7 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 		return cz_error("cannot create '%s': %s", tmp, strerror(errno));
 	}
 	close(fd);
-	struct loader l = { .tmp_path = tmp };
+	struct loader l = { .tmp_path = tmp, .verbose = verbose };
 	int ret = -1;
 	/* an event takes 5-10 bytes in a trace: size the array once instead of
 	 * doubling (and copying) it all the way up */
@@ -1077,7 +1019,7 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
-	if (fill(&l, r, trace_path, verbose, &st) || exec_sql(l.db, "COMMIT;"))
+	if (fill(&l, r, trace_path, &st) || exec_sql(l.db, "COMMIT;"))
 		goto out;
 	ret = 0;
 out:

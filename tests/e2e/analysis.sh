@@ -6,6 +6,7 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 "$CZPROF" record -o ex.czt "$P/rec_exact" 2>/dev/null
 check load_runs "$CZPROF" load ex.czt
+expect_match load_times "$("$CZPROF" load --times ex.czt 2>&1)" "czprof: +rows +[0-9.]+ s"
 expect_eq load_db_mode "$(stat -c %a ex.czt.db)" 600
 expect_eq load_allocations "$(q ex.czt 'select count(*) from allocations')" 1007
 expect_eq load_leaked "$(q ex.czt 'select count(*) || " " || sum(size) from leaks')" "7 777"

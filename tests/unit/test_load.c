@@ -130,6 +130,53 @@ TEST(pairing_peak_temporary)
 	sqlite3_close(db);
 }
 
+/* One thread, so the file order is the global order and the loader walks
+ * the events as they are; an alloc and a free at the same time on one
+ * thread keep their file order (the merge path), which must agree. */
+static void write_one_thread(int same_time)
+{
+	begin();
+	events(5, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 0);
+	czt_enc_realloc(&enc, CZT_REC_REALLOC, 2, 3, 0x1000, 0x1000, 20, 0);  /* in place */
+	czt_enc_realloc(&enc, CZT_REC_REALLOC, 4, 5, 0x1000, 0x2000, 40, 0);  /* moved */
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 6, 0x3000, 7, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 7, 0x3000, 9, 0);  /* its free was lost */
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 8, 0x4000, 1, 0);
+	czt_enc_free(&enc, same_time ? 8 : 9, 0x4000);
+	put_chunk(&enc);
+	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	czt_enc_process_end(&enc, 20, CZT_END_EXEC, 0);
+	put_chunk(&enc);
+}
+
+TEST(one_thread_in_file_order)
+{
+	for (int same_time = 0; same_time < 2; same_time++) {
+		write_one_thread(same_time);
+		save(file_len);
+		sqlite3 *db = load_fresh();
+		if (!db)
+			return;
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 6);
+		CHECK_EQ_U(q(db, "SELECT realloc_from FROM allocations WHERE id = 2"), 1);
+		CHECK_EQ_U(q(db, "SELECT realloc_from FROM allocations WHERE id = 3"), 2);
+		CHECK_EQ_U(q(db, "SELECT free_time * 100 + free_seq FROM allocations WHERE id = 1"), 201);
+		CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE id = 2"), 4);
+		/* the lost free: closed by the reuse at t=7, on the reusing thread */
+		CHECK_EQ_U(q(db, "SELECT free_time * 10 + free_tid FROM allocations WHERE size = 7"), 75);
+		CHECK_EQ_U(meta(db, "address_conflicts"), 1);
+		CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE size = 1"), same_time ? 8 : 9);
+		CHECK_EQ_U(q(db, "SELECT temporary FROM allocations WHERE size = 1"), 1);
+		/* the exec ends what is live, on the block's own thread, and is no free */
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations WHERE free_time = 20 AND free_tid = 5"), 2);
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations WHERE free_time = 20 AND temporary = 1"), 0);
+		CHECK_EQ_U(meta(db, "peak_bytes"), 50);
+		CHECK_EQ_U(q(db, "SELECT sum(temporary) FROM allocations"), 4);
+		sqlite3_close(db);
+	}
+}
+
 TEST(reuse_and_rebuild)
 {
 	write_basic();
@@ -306,6 +353,7 @@ int main(void)
 	if (!mkdtemp(dir))
 		return 1;
 	RUN(pairing_peak_temporary);
+	RUN(one_thread_in_file_order);
 	RUN(reuse_and_rebuild);
 	RUN(truncated_loads_whole_chunks);
 	RUN(not_a_trace_leaves_nothing);

@@ -1,0 +1,174 @@
+/*
+ * load_rows.c - the allocations table in one statement.
+ *
+ * Binding thirteen parameters per row costs more than SQLite's own work
+ * of building and appending the record.  So the rows are offered to
+ * SQLite as an eponymous virtual table over the loader's arrays, visible
+ * only to the loader's connection, and copied with one
+ * INSERT ... SELECT: the values go straight from the arrays into the
+ * records.
+ */
+#include <string.h>
+
+#include "cli/load_rows.h"
+#include "cli/util.h"
+#include "format/czt.h"
+
+uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r)
+{
+	const struct load_ev *f = &src->evs[r->free_ev];
+	return src->threads[f->kind == EV_EXEC ? src->evs[r->ev].tid : f->tid].tid;
+}
+
+struct rows_vtab {
+	sqlite3_vtab base;
+	const struct load_rows *src;
+};
+
+struct rows_cursor {
+	sqlite3_vtab_cursor base;
+	const struct load_rows *src;
+	size_t i;
+};
+
+/* The columns of `allocations` (cli/SCHEMA.md), in order. */
+enum { C_ID, C_ADDR, C_SIZE, C_FN, C_ALLOC_TIME, C_FREE_TIME, C_ALLOC_SEQ, C_FREE_SEQ,
+       C_STACK, C_TID, C_FREE_TID, C_REALLOC_FROM, C_TEMPORARY };
+
+static int rows_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+			char **err)
+{
+	(void)argc, (void)argv, (void)err;
+	int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(id, addr, size, fn, alloc_time, free_time,"
+					  " alloc_seq, free_seq, stack, tid, free_tid, realloc_from, temporary)");
+	if (rc != SQLITE_OK)
+		return rc;
+	struct rows_vtab *v = sqlite3_malloc(sizeof(*v));
+	if (!v)
+		return SQLITE_NOMEM;
+	memset(v, 0, sizeof(*v));
+	v->src = aux;
+	*out = &v->base;
+	return SQLITE_OK;
+}
+
+static int rows_disconnect(sqlite3_vtab *v)
+{
+	sqlite3_free(v);
+	return SQLITE_OK;
+}
+
+static int rows_best_index(sqlite3_vtab *v, sqlite3_index_info *info)
+{
+	(void)v;
+	info->estimatedCost = 1e9;
+	return SQLITE_OK;
+}
+
+static int rows_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
+{
+	struct rows_cursor *c = sqlite3_malloc(sizeof(*c));
+	if (!c)
+		return SQLITE_NOMEM;
+	memset(c, 0, sizeof(*c));
+	c->src = ((struct rows_vtab *)v)->src;
+	*out = &c->base;
+	return SQLITE_OK;
+}
+
+static int rows_close(sqlite3_vtab_cursor *c)
+{
+	sqlite3_free(c);
+	return SQLITE_OK;
+}
+
+static int rows_filter(sqlite3_vtab_cursor *c, int idx, const char *idx_str, int argc, sqlite3_value **argv)
+{
+	(void)idx, (void)idx_str, (void)argc, (void)argv;
+	((struct rows_cursor *)c)->i = 0;
+	return SQLITE_OK;
+}
+
+static int rows_next(sqlite3_vtab_cursor *c)
+{
+	((struct rows_cursor *)c)->i++;
+	return SQLITE_OK;
+}
+
+static int rows_eof(sqlite3_vtab_cursor *c)
+{
+	struct rows_cursor *x = (struct rows_cursor *)c;
+	return x->i >= x->src->n_rows;
+}
+
+static int rows_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *out)
+{
+	*out = (sqlite3_int64)((struct rows_cursor *)c)->i + 1;
+	return SQLITE_OK;
+}
+
+static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
+{
+	struct rows_cursor *x = (struct rows_cursor *)c;
+	const struct load_rows *src = x->src;
+	const struct load_row *r = &src->rows[x->i];
+	const struct load_ev *a = &src->evs[r->ev];
+	int freed = r->free_ev != NO_EV;
+	switch (col) {
+	case C_ID: /* NULL: SQLite appends at max(id) + 1, which is i + 1 */
+		break;
+	case C_ADDR: sqlite3_result_int64(ctx, (sqlite3_int64)a->addr); break;
+	case C_SIZE: sqlite3_result_int64(ctx, (sqlite3_int64)a->size); break;
+	case C_FN: {
+		const char *name = czt_rec_name(a->fn);
+		sqlite3_result_text(ctx, name ? name : "?", -1, SQLITE_STATIC);
+		break;
+	}
+	case C_ALLOC_TIME: sqlite3_result_int64(ctx, (sqlite3_int64)a->time); break;
+	case C_FREE_TIME:
+		if (freed)
+			sqlite3_result_int64(ctx, (sqlite3_int64)src->evs[r->free_ev].time);
+		break;
+	case C_ALLOC_SEQ: sqlite3_result_int64(ctx, r->alloc_seq); break;
+	case C_FREE_SEQ:
+		if (freed)
+			sqlite3_result_int64(ctx, r->free_seq);
+		break;
+	case C_STACK: sqlite3_result_int64(ctx, (sqlite3_int64)a->stack); break;
+	case C_TID: sqlite3_result_int64(ctx, (sqlite3_int64)src->threads[a->tid].tid); break;
+	case C_FREE_TID:
+		if (freed)
+			sqlite3_result_int64(ctx, (sqlite3_int64)load_free_tid(src, r));
+		break;
+	case C_REALLOC_FROM:
+		if (r->realloc_from)
+			sqlite3_result_int64(ctx, r->realloc_from);
+		break;
+	case C_TEMPORARY: sqlite3_result_int(ctx, r->temporary); break;
+	}
+	return SQLITE_OK; /* a column left unset reads as NULL */
+}
+
+/* Eponymous-only (no xCreate): exists on this connection, never in the
+ * database file. */
+static const sqlite3_module rows_module = {
+	.xConnect = rows_connect,
+	.xBestIndex = rows_best_index,
+	.xDisconnect = rows_disconnect,
+	.xOpen = rows_open,
+	.xClose = rows_close,
+	.xFilter = rows_filter,
+	.xNext = rows_next,
+	.xEof = rows_eof,
+	.xColumn = rows_column,
+	.xRowid = rows_rowid,
+};
+
+int load_rows_insert(sqlite3 *db, const struct load_rows *src)
+{
+	if (sqlite3_create_module(db, "czprof_load_rows", &rows_module, (void *)src) != SQLITE_OK ||
+	    sqlite3_exec(db, "INSERT INTO allocations SELECT * FROM czprof_load_rows", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+		return cz_error("database: %s", sqlite3_errmsg(db));
+	return 0;
+}

@@ -1,0 +1,62 @@
+/*
+ * load_rows.h - the loader's in-memory events and rows (cli/load.c builds
+ * them) and the statement that copies the rows into the `allocations`
+ * table (cli/load_rows.c).
+ *
+ * A big trace holds tens of millions of events, so events and rows are
+ * kept small: memory traffic and page faults, not arithmetic, set the
+ * pace of a load.  An event's position in the event array is its file
+ * order; a row names its events instead of copying their fields.
+ */
+#ifndef CZ_LOAD_ROWS_H
+#define CZ_LOAD_ROWS_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct load_ev {
+	uint64_t time, addr, size, stack;
+	uint32_t tid;    /* index into the thread table */
+	uint8_t fn;      /* CZT_REC_* of the call; 0 for a free */
+	uint8_t kind;    /* EV_* */
+	uint8_t realloc; /* the free part of a realloc, or its allocation part
+			  * when a free part came just before it */
+};
+
+enum { EV_ALLOC, EV_FREE, EV_EXEC /* every live block is gone */ };
+
+#define NO_EV UINT32_MAX
+
+struct load_row {
+	uint32_t ev;           /* the allocation event */
+	uint32_t free_ev;      /* what ended it (a free, an address reused after a
+				* lost free, an exec); NO_EV while live */
+	uint32_t alloc_seq, free_seq;
+	uint32_t realloc_from; /* row index + 1 of the block it replaced, 0 none */
+	uint8_t temporary;
+};
+
+struct load_thread {
+	uint64_t tid, start, end, allocs, bytes;
+	int64_t last_alloc;    /* row index of its latest allocation */
+	uint32_t realloc_row;  /* row index + 1 closed by its latest realloc's free part */
+};
+
+struct load_rows {
+	const struct load_ev *evs;
+	const struct load_row *rows;
+	const struct load_thread *threads;
+	size_t n_rows;
+};
+
+/* Kernel thread id that ended row r (an exec ends a block on its own thread). */
+uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r);
+
+/* Appends every row of src to db's empty `allocations` table, ids 1..n in
+ * order, inside the caller's transaction.  src is only read, and must
+ * stay valid until this returns.  Returns 0, or -1 after reporting the
+ * database error. */
+int load_rows_insert(sqlite3 *db, const struct load_rows *src);
+
+#endif
