@@ -50,6 +50,12 @@ struct loader {
 	size_t n_threads, cap_threads;
 	struct idmap thread_ids;
 	uint32_t last_thread;
+	/* stack node ids of the events, interned: an event holds an index */
+	uint64_t *stacks;
+	size_t n_stacks, cap_stacks;
+	struct idmap stack_ids;
+	uint64_t last_stack_id;
+	uint32_t last_stack;
 	/* strings of the symbol table, by id (ids are dense from 1) */
 	char **strs;
 	size_t cap_strs;
@@ -139,11 +145,36 @@ static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
 	long i = idmap_get(&l->thread_ids, tid);
 	if (i >= 0)
 		return l->last_thread = (uint32_t)i;
-	if (grow((void **)&l->threads, &l->cap_threads, l->n_threads + 1, sizeof(*l->threads)) ||
+	if (l->n_threads >= LOAD_MAX_THREADS ||
+	    grow((void **)&l->threads, &l->cap_threads, l->n_threads + 1, sizeof(*l->threads)) ||
 	    idmap_put(&l->thread_ids, tid, (uint32_t)l->n_threads))
-		return 0; /* out of memory: counted under the first thread */
+		return 0; /* out of memory or of thread numbers: counted under the first thread */
 	l->threads[l->n_threads] = (struct load_thread){ .tid = tid, .start = time, .end = time, .last_alloc = -1 };
 	return l->last_thread = (uint32_t)l->n_threads++;
+}
+
+/* The stack table index of stack node id (0 for 0), or -1 when out of memory. */
+static long stack_index(struct loader *l, uint64_t id)
+{
+	if (!l->n_stacks) { /* index 0 is the empty stack */
+		if (grow((void **)&l->stacks, &l->cap_stacks, 1, sizeof(*l->stacks)))
+			return -1;
+		l->stacks[l->n_stacks++] = 0;
+	}
+	if (id == l->last_stack_id)
+		return l->last_stack;
+	long i = id ? idmap_get(&l->stack_ids, id) : 0;
+	if (i < 0) {
+		if (l->n_stacks >= UINT32_MAX ||
+		    grow((void **)&l->stacks, &l->cap_stacks, l->n_stacks + 1, sizeof(*l->stacks)) ||
+		    idmap_put(&l->stack_ids, id, (uint32_t)l->n_stacks))
+			return -1;
+		i = (long)l->n_stacks;
+		l->stacks[l->n_stacks++] = id;
+	}
+	l->last_stack_id = id;
+	l->last_stack = (uint32_t)i;
+	return i;
 }
 
 static int push_ev(struct loader *l, const struct load_ev *e)
@@ -167,14 +198,19 @@ static int on_record(struct loader *l, const struct czt_record *r)
 	case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
 	case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
 	case CZT_REC_PVALLOC:
+	{
 		if (!r->addr) {
 			l->failed++;
 			return 0;
 		}
+		long st = stack_index(l, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size,
-				 .stack = r->stack ? r->stack + img : 0, .fn = (uint8_t)r->type,
-				 .tid = thread_index(l, r->tid, r->time), .kind = EV_ALLOC };
+				      .stack = (uint32_t)st, .fn = r->type & 31,
+				      .tid = thread_index(l, r->tid, r->time), .kind = EV_ALLOC };
 		return push_ev(l, &e);
+	}
 	case CZT_REC_FREE:
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .kind = EV_FREE,
 				 .tid = thread_index(l, r->tid, r->time) };
@@ -193,9 +229,12 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		}
 		if (!r->addr)
 			return 0; /* realloc(p, 0): a free */
+		long st = stack_index(l, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size,
-				 .stack = r->stack ? r->stack + img : 0, .fn = (uint8_t)r->type,
-				 .tid = tid, .kind = EV_ALLOC, .realloc = r->old_addr != 0 };
+				      .stack = (uint32_t)st, .fn = r->type & 31,
+				      .tid = tid, .kind = EV_ALLOC, .realloc = r->old_addr != 0 };
 		return push_ev(l, &e);
 	}
 	case CZT_REC_STACK_NODE:
@@ -613,13 +652,13 @@ fail:
 /* Per-stack, per-function and per-size totals, so that reports read a
  * few thousand rows instead of every allocation. */
 struct stack_total {
-	uint64_t stack, allocs, bytes, temp, temp_bytes, leaked, leaked_bytes, peak_blocks, peak_bytes;
+	uint64_t allocs, bytes, temp, temp_bytes, leaked, leaked_bytes, peak_blocks, peak_bytes;
 };
 
 struct totals {
 	const struct loader *l;
 	uint64_t peak_seq;
-	struct stack_total *t; /* open addressing by stack, cap slots */
+	struct stack_total *t; /* by stack table index, cap of them */
 	size_t cap;
 	uint64_t fn_calls[256], fn_bytes[256], hist[65];
 	int failed;
@@ -632,11 +671,8 @@ static void *sum_totals(void *arg)
 	struct totals *x = arg;
 	const struct loader *l = x->l;
 	uint64_t peak_seq = x->peak_seq;
-	size_t cap = 1024;
-	while (cap < l->n_rows / 4 + 16 && cap < ((size_t)1 << 24))
-		cap *= 2;
-	size_t n_used = 0;
-	struct stack_total *t = calloc(cap, sizeof(*t));
+	size_t cap = l->n_stacks;
+	struct stack_total *t = calloc(cap ? cap : 1, sizeof(*t));
 	uint64_t *fn_calls = x->fn_calls, *fn_bytes = x->fn_bytes, *hist = x->hist;
 	x->failed = !t;
 	if (!t)
@@ -644,33 +680,7 @@ static void *sum_totals(void *arg)
 	for (size_t i = 0; i < l->n_rows; i++) {
 		const struct load_row *r = &l->rows[i];
 		const struct load_ev *a = &l->evs[r->ev];
-		if ((n_used + 1) * 2 > cap) { /* grow: rehash */
-			size_t ncap = cap * 2;
-			struct stack_total *n = calloc(ncap, sizeof(*n));
-			if (!n) {
-				free(t);
-				x->failed = 1;
-				return NULL;
-			}
-			for (size_t k = 0; k < cap; k++)
-				if (t[k].allocs) {
-					size_t h = (size_t)(t[k].stack * 0x9E3779B97F4A7C15ull) & (ncap - 1);
-					while (n[h].allocs)
-						h = (h + 1) & (ncap - 1);
-					n[h] = t[k];
-				}
-			free(t);
-			t = n;
-			cap = ncap;
-		}
-		size_t h = (size_t)(a->stack * 0x9E3779B97F4A7C15ull) & (cap - 1);
-		while (t[h].allocs && t[h].stack != a->stack)
-			h = (h + 1) & (cap - 1);
-		if (!t[h].allocs) {
-			t[h].stack = a->stack;
-			n_used++;
-		}
-		struct stack_total *st = &t[h];
+		struct stack_total *st = &t[a->stack];
 		int freed = r->free_ev != NO_EV;
 		st->allocs++;
 		st->bytes += a->size;
@@ -708,7 +718,7 @@ static int write_totals(struct loader *l, struct totals *x)
 	for (size_t k = 0; rc == SQLITE_OK && k < cap; k++) {
 		if (!t[k].allocs)
 			continue;
-		uint64_t v[] = { t[k].stack, t[k].allocs, t[k].bytes, t[k].temp, t[k].temp_bytes,
+		uint64_t v[] = { l->stacks[k], t[k].allocs, t[k].bytes, t[k].temp, t[k].temp_bytes,
 				 t[k].leaked, t[k].leaked_bytes, t[k].peak_blocks, t[k].peak_bytes };
 		for (int c = 0; c < 9; c++)
 			sqlite3_bind_int64(s, c + 1, (sqlite3_int64)v[c]);
@@ -770,6 +780,8 @@ static void loader_release(struct loader *l)
 	free(l->rows);
 	free(l->threads);
 	idmap_clear(&l->thread_ids);
+	free(l->stacks);
+	idmap_clear(&l->stack_ids);
 	cz_loader_free(l->cz);
 }
 
@@ -839,7 +851,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		free(tl);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	struct load_rows src = { l->evs, l->rows, l->threads, l->n_rows };
+	struct load_rows src = { l->evs, l->stacks, l->rows, l->threads, l->n_rows };
 	/* the totals are summed on another thread while SQLite takes the rows */
 	struct totals *tot = calloc(1, sizeof(*tot));
 	if (!tot) {

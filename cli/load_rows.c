@@ -134,7 +134,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 		if (freed)
 			sqlite3_result_int64(ctx, r->free_seq);
 		break;
-	case C_STACK: sqlite3_result_int64(ctx, (sqlite3_int64)a->stack); break;
+	case C_STACK: sqlite3_result_int64(ctx, (sqlite3_int64)src->stacks[a->stack]); break;
 	case C_TID: sqlite3_result_int64(ctx, (sqlite3_int64)src->threads[a->tid].tid); break;
 	case C_FREE_TID:
 		if (freed)

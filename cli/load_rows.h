@@ -16,13 +16,16 @@
 #include <stdint.h>
 
 struct load_ev {
-	uint64_t time, addr, size, stack;
-	uint32_t tid;    /* index into the thread table */
-	uint8_t fn;      /* CZT_REC_* of the call; 0 for a free */
-	uint8_t kind;    /* EV_* */
-	uint8_t realloc; /* the free part of a realloc, or its allocation part
-			  * when a free part came just before it */
+	uint64_t time, addr, size;
+	uint32_t stack;         /* index into the stack table (0: no stack) */
+	uint32_t tid : 24;      /* index into the thread table */
+	uint32_t fn : 5;        /* CZT_REC_* of the call; 0 for a free */
+	uint32_t kind : 2;      /* EV_* */
+	uint32_t realloc : 1;   /* the free part of a realloc, or its allocation
+				 * part when a free part came just before it */
 };
+
+#define LOAD_MAX_THREADS (1u << 24)
 
 enum { EV_ALLOC, EV_FREE, EV_EXEC /* every live block is gone */ };
 
@@ -45,6 +48,7 @@ struct load_thread {
 
 struct load_rows {
 	const struct load_ev *evs;
+	const uint64_t *stacks; /* stack node id by stack table index */
 	const struct load_row *rows;
 	const struct load_thread *threads;
 	size_t n_rows;
