@@ -362,36 +362,60 @@ static int in_order(const struct loader *l)
 	return 1;
 }
 
+/* Which sequence event i belongs to: its thread's, or (the last) the exec
+ * markers'. */
+static size_t list_of(const struct loader *l, size_t i, size_t k)
+{
+	const struct load_ev *e = &l->evs[i];
+	return e->kind == EV_EXEC || e->tid >= l->n_threads ? k - 1 : e->tid;
+}
+
+/* A run: events [start, end) of one sequence, contiguous in the file (a
+ * chunk, mostly).  next: the sequence's following run, or NO_EV. */
+struct run {
+	uint32_t start, end, next;
+};
+
+/* Each sequence's position: the event at pos of run r. */
+struct cursor {
+	uint32_t pos, run;
+};
+
 static uint32_t *event_order(struct loader *l)
 {
 	size_t n = l->n_evs, k = l->n_threads + 1; /* the last list: exec markers */
 	uint32_t *order = malloc((n ? n : 1) * sizeof(*order));
-	uint32_t *next = malloc((n ? n : 1) * sizeof(*next));
-	uint32_t *head = malloc(k * sizeof(*head)), *tail = malloc(k * sizeof(*tail));
-	uint32_t *heap = malloc(k * sizeof(*heap)); /* list heads, earliest first */
-	if (!order || !next || !head || !tail || !heap || n >= UINT32_MAX) {
-		free(order);
-		order = NULL;
-		goto out;
-	}
+	struct run *runs = NULL;
+	size_t n_runs = 0, cap_runs = 0;
+	uint32_t *tail = malloc(k * sizeof(*tail));
+	struct cursor *cur = malloc(k * sizeof(*cur));
+	uint32_t *heap = malloc(k * sizeof(*heap)); /* sequences, earliest head first */
+	if (!order || !tail || !cur || !heap || n >= UINT32_MAX)
+		goto fail;
 	for (size_t t = 0; t < k; t++)
-		head[t] = tail[t] = UINT32_MAX;
-	for (uint32_t i = 0; i < n; i++) {
-		size_t t = l->evs[i].kind == EV_EXEC || l->evs[i].tid >= l->n_threads ? k - 1 : l->evs[i].tid;
-		next[i] = UINT32_MAX;
-		if (head[t] == UINT32_MAX)
-			head[t] = i;
+		tail[t] = cur[t].run = NO_EV;
+	for (size_t i = 0; i < n;) {
+		size_t t = list_of(l, i, k), j = i + 1;
+		while (j < n && list_of(l, j, k) == t)
+			j++;
+		if (grow((void **)&runs, &cap_runs, n_runs + 1, sizeof(*runs)))
+			goto fail;
+		runs[n_runs] = (struct run){ (uint32_t)i, (uint32_t)j, NO_EV };
+		if (tail[t] == NO_EV)
+			cur[t] = (struct cursor){ (uint32_t)i, (uint32_t)n_runs };
 		else
-			next[tail[t]] = i;
-		tail[t] = i;
+			runs[tail[t]].next = (uint32_t)n_runs;
+		tail[t] = (uint32_t)n_runs++;
+		i = j;
 	}
 	size_t h = 0;
-#define HB(a, b) before(&l->evs[heap[a]], heap[a], &l->evs[heap[b]], heap[b])
+#define HEAD(x) cur[heap[x]].pos
+#define HB(a, b) before(&l->evs[HEAD(a)], HEAD(a), &l->evs[HEAD(b)], HEAD(b))
 	for (size_t t = 0; t < k; t++) {
-		if (head[t] == UINT32_MAX)
+		if (cur[t].run == NO_EV)
 			continue;
 		size_t c = h++;
-		heap[c] = head[t];
+		heap[c] = (uint32_t)t;
 		while (c && HB(c, (c - 1) / 2)) {
 			uint32_t x = heap[c];
 			heap[c] = heap[(c - 1) / 2];
@@ -400,12 +424,18 @@ static uint32_t *event_order(struct loader *l)
 		}
 	}
 	for (size_t o = 0; h; o++) {
-		uint32_t cur = heap[0];
-		order[o] = cur;
-		if (next[cur] != UINT32_MAX)
-			heap[0] = next[cur];
-		else
-			heap[0] = heap[--h];
+		struct cursor *c0 = &cur[heap[0]];
+		order[o] = c0->pos;
+		if (++c0->pos == runs[c0->run].end) { /* on to the sequence's next run */
+			c0->run = runs[c0->run].next;
+			if (c0->run == NO_EV) {
+				heap[0] = heap[--h];
+				if (!h)
+					break;
+			} else {
+				c0->pos = runs[c0->run].start;
+			}
+		}
 		for (size_t c = 0;;) { /* sift down */
 			size_t a = 2 * c + 1, b = a + 1, m = c;
 			if (a < h && HB(a, m))
@@ -421,12 +451,19 @@ static uint32_t *event_order(struct loader *l)
 		}
 	}
 #undef HB
-out:
-	free(next);
-	free(head);
+#undef HEAD
+	free(runs);
 	free(tail);
+	free(cur);
 	free(heap);
 	return order;
+fail:
+	free(order);
+	free(runs);
+	free(tail);
+	free(cur);
+	free(heap);
+	return NULL;
 }
 
 /* ---- pairing ---- */
