@@ -179,7 +179,7 @@ static long stack_index(struct loader *l, uint64_t id)
 
 static int push_ev(struct loader *l, const struct load_ev *e)
 {
-	if (grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
+	if (l->n_evs == l->cap_evs && grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
 		return -1;
 	l->evs[l->n_evs++] = *e;
 	return 0;
@@ -633,7 +633,8 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 			blocks--;
 			map_remove(&m, s);
 		} else {
-			if (grow((void **)&l->rows, &l->cap_rows, l->n_rows + 1, sizeof(*l->rows)))
+			if (l->n_rows == l->cap_rows &&
+			    grow((void **)&l->rows, &l->cap_rows, l->n_rows + 1, sizeof(*l->rows)))
 				goto fail;
 			if ((m.used + 1) * 2 > m.cap) {
 				struct addrmap bigger;
