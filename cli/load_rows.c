@@ -29,6 +29,9 @@ struct rows_cursor {
 	sqlite3_vtab_cursor base;
 	const struct load_rows *src;
 	size_t i;
+	/* the `fn` text by CZT_REC_* type, looked up once */
+	const char *fn_name[32];
+	int fn_len[32];
 };
 
 /* The columns of `allocations` (cli/SCHEMA.md), in order. */
@@ -72,6 +75,11 @@ static int rows_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 		return SQLITE_NOMEM;
 	memset(c, 0, sizeof(*c));
 	c->src = ((struct rows_vtab *)v)->src;
+	for (unsigned t = 0; t < 32; t++) {
+		const char *name = czt_rec_name(t);
+		c->fn_name[t] = name ? name : "?";
+		c->fn_len[t] = (int)strlen(c->fn_name[t]);
+	}
 	*out = &c->base;
 	return SQLITE_OK;
 }
@@ -119,11 +127,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 		break;
 	case C_ADDR: sqlite3_result_int64(ctx, (sqlite3_int64)a->addr); break;
 	case C_SIZE: sqlite3_result_int64(ctx, (sqlite3_int64)a->size); break;
-	case C_FN: {
-		const char *name = czt_rec_name(a->fn);
-		sqlite3_result_text(ctx, name ? name : "?", -1, SQLITE_STATIC);
-		break;
-	}
+	case C_FN: sqlite3_result_text(ctx, x->fn_name[a->fn], x->fn_len[a->fn], SQLITE_STATIC); break;
 	case C_ALLOC_TIME: sqlite3_result_int64(ctx, (sqlite3_int64)a->time); break;
 	case C_FREE_TIME:
 		if (freed)
