@@ -46,6 +46,8 @@ struct loader {
 	size_t n_evs, cap_evs;
 	struct load_row *rows;
 	size_t n_rows, cap_rows;
+	size_t n_alloc_evs;     /* an upper bound on rows */
+	struct load_rows *pub;  /* where the pairing publishes rows (load_rows.h) */
 	struct load_thread *threads;
 	size_t n_threads, cap_threads;
 	struct idmap thread_ids;
@@ -182,6 +184,7 @@ static int push_ev(struct loader *l, const struct load_ev *e)
 	if (l->n_evs == l->cap_evs && grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
 		return -1;
 	l->evs[l->n_evs++] = *e;
+	l->n_alloc_evs += e->kind == EV_ALLOC;
 	return 0;
 }
 
@@ -531,10 +534,10 @@ static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq)
 {
 	struct load_row *x = &l->rows[r];
 	const struct load_ev *fe = &l->evs[f], *ae = &l->evs[x->ev];
-	x->free_ev = f;
 	x->free_seq = seq;
 	if (fe->kind != EV_EXEC && fe->tid == ae->tid && l->threads[fe->tid].last_alloc == (int64_t)r)
 		x->temporary = 1;
+	load_row_ended(x, f); /* last: the row is final now */
 }
 
 struct tl_point {
@@ -633,9 +636,8 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 			blocks--;
 			map_remove(&m, s);
 		} else {
-			if (l->n_rows == l->cap_rows &&
-			    grow((void **)&l->rows, &l->cap_rows, l->n_rows + 1, sizeof(*l->rows)))
-				goto fail;
+			/* l->rows has room for every allocation event (and must
+			 * not move: the rows are read as they are made) */
 			if ((m.used + 1) * 2 > m.cap) {
 				struct addrmap bigger;
 				if (map_init(&bigger, m.cap))
@@ -658,6 +660,7 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 			int64_t id = (int64_t)l->n_rows++;
 			l->rows[id] = (struct load_row){ .ev = ei, .free_ev = NO_EV, .alloc_seq = i,
 						    .realloc_from = e->realloc ? t->realloc_row : 0 };
+			load_rows_made(l->pub, l->n_rows);
 			t->realloc_row = 0;
 			s->addr = e->addr;
 			s->row = id;
@@ -837,6 +840,30 @@ int tracedb_path(const char *trace_path, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* The pairing pass and the totals, on a thread of their own. */
+struct pair_job {
+	struct loader *l;
+	const uint32_t *order;
+	struct tl_point *tl;
+	size_t n_tl;
+	uint64_t peak_bytes, peak_blocks, peak_time, peak_seq;
+	struct totals tot;
+	int rc;
+};
+
+static void *pair_thread(void *arg)
+{
+	struct pair_job *j = arg;
+	j->rc = pair_events(j->l, j->order, &j->peak_bytes, &j->peak_blocks, &j->peak_time, &j->peak_seq,
+			    j->tl, &j->n_tl);
+	load_rows_done(j->l->pub);
+	if (!j->rc) {
+		j->tot.peak_seq = j->peak_seq;
+		sum_totals(&j->tot);
+	}
+	return NULL;
+}
+
 /* With `czprof load --times`: how long each step of the load took. */
 static void phase(struct loader *l, const char *what)
 {
@@ -887,40 +914,42 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	phase(l, "order");
 	if (!order && !ordered)
 		return cz_error("out of memory loading '%s'", trace_path);
-	struct tl_point *tl = calloc(TIMELINE_POINTS, sizeof(*tl));
-	uint64_t pb, pk, pt, ps;
-	size_t n_tl = 0;
-	int paired = tl ? pair_events(l, order, &pb, &pk, &pt, &ps, tl, &n_tl) : -1;
-	free(order);
-	phase(l, "pair");
-	if (paired) {
-		free(tl);
+	struct load_rows src = { l->evs, l->stacks, l->rows, l->threads, 0, 0 };
+	struct pair_job job = { .l = l, .order = order, .tot = { .l = l } };
+	job.tl = calloc(TIMELINE_POINTS, sizeof(*job.tl));
+	if (!job.tl || grow((void **)&l->rows, &l->cap_rows, l->n_alloc_evs + 1, sizeof(*l->rows))) {
+		free(job.tl);
+		free(order);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	struct load_rows src = { l->evs, l->stacks, l->rows, l->threads, l->n_rows };
-	/* the totals are summed on another thread while SQLite takes the rows */
-	struct totals *tot = calloc(1, sizeof(*tot));
-	if (!tot) {
-		free(tl);
-		return cz_error("out of memory loading '%s'", trace_path);
-	}
-	*tot = (struct totals){ .l = l, .peak_seq = ps };
-	pthread_t summer;
-	int threaded = pthread_create(&summer, NULL, sum_totals, tot) == 0;
-	if (!threaded)
-		sum_totals(tot);
+	src.rows = l->rows;
+	l->pub = &src;
 	/* small: only the blocks never freed, which leaks reads; made before
 	 * the rows go in, it costs a few entries instead of reading the whole
 	 * table back */
 	int failed = exec_sql(l->db, "CREATE INDEX allocations_leaked ON allocations(stack)"
-				     " WHERE free_time IS NULL;") ||
-		     load_rows_insert(l->db, &src);
+				     " WHERE free_time IS NULL;");
+	/* pairing (then the totals) on another thread, the rows going into
+	 * SQLite here as they are made */
+	pthread_t pairer;
+	int threaded = pthread_create(&pairer, NULL, pair_thread, &job) == 0;
+	if (!threaded)
+		pair_thread(&job);
+	failed = failed || load_rows_insert(l->db, &src);
 	phase(l, "rows");
 	if (threaded)
-		pthread_join(summer, NULL);
-	failed = failed || write_totals(l, tot);
-	free(tot->t);
-	free(tot);
+		pthread_join(pairer, NULL);
+	free(order);
+	struct tl_point *tl = job.tl;
+	size_t n_tl = job.n_tl;
+	uint64_t pb = job.peak_bytes, pk = job.peak_blocks, pt = job.peak_time, ps = job.peak_seq;
+	if (job.rc) {
+		free(tl);
+		free(job.tot.t);
+		return cz_error("out of memory loading '%s'", trace_path);
+	}
+	failed = failed || write_totals(l, &job.tot);
+	free(job.tot.t);
 	phase(l, "totals");
 	if (failed) {
 		free(tl);

@@ -8,6 +8,8 @@
  * INSERT ... SELECT: the values go straight from the arrays into the
  * records.
  */
+#include <sched.h>
+#include <time.h>
 #include <string.h>
 
 #include "cli/load_rows.h"
@@ -29,6 +31,7 @@ struct rows_cursor {
 	sqlite3_vtab_cursor base;
 	const struct load_rows *src;
 	size_t i;
+	int eof;
 	/* the `fn` text by CZT_REC_* type, looked up once */
 	const char *fn_name[32];
 	int fn_len[32];
@@ -90,23 +93,52 @@ static int rows_close(sqlite3_vtab_cursor *c)
 	return SQLITE_OK;
 }
 
+/* Waits until row x->i is final, or known not to exist; returns whether
+ * it exists.  The pairing usually ends a block within a few events of
+ * making it, so the wait is short: spin, then let the other thread run,
+ * then (a block that lives long) sleep rather than take its core. */
+static int row_wait(struct rows_cursor *x)
+{
+	const struct load_rows *src = x->src;
+	for (unsigned spins = 0;; spins++) {
+		int done = __atomic_load_n(&src->done, __ATOMIC_ACQUIRE);
+		if (x->i >= __atomic_load_n(&src->rows_ready, __ATOMIC_ACQUIRE)) {
+			if (done)
+				return 0;
+		} else if (done || __atomic_load_n(&src->rows[x->i].free_ev, __ATOMIC_ACQUIRE) != NO_EV) {
+			return 1;
+		}
+		if (spins < 64) {
+			__builtin_ia32_pause();
+		} else if (spins < 256) {
+			sched_yield();
+		} else { /* a long-lived block: the pairing has far to go */
+			struct timespec ts = { 0, 200000 };
+			nanosleep(&ts, NULL);
+		}
+	}
+}
+
 static int rows_filter(sqlite3_vtab_cursor *c, int idx, const char *idx_str, int argc, sqlite3_value **argv)
 {
 	(void)idx, (void)idx_str, (void)argc, (void)argv;
-	((struct rows_cursor *)c)->i = 0;
+	struct rows_cursor *x = (struct rows_cursor *)c;
+	x->i = 0;
+	x->eof = !row_wait(x);
 	return SQLITE_OK;
 }
 
 static int rows_next(sqlite3_vtab_cursor *c)
 {
-	((struct rows_cursor *)c)->i++;
+	struct rows_cursor *x = (struct rows_cursor *)c;
+	x->i++;
+	x->eof = !row_wait(x);
 	return SQLITE_OK;
 }
 
 static int rows_eof(sqlite3_vtab_cursor *c)
 {
-	struct rows_cursor *x = (struct rows_cursor *)c;
-	return x->i >= x->src->n_rows;
+	return ((struct rows_cursor *)c)->eof;
 }
 
 static int rows_rowid(sqlite3_vtab_cursor *c, sqlite3_int64 *out)

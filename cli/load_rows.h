@@ -46,21 +46,47 @@ struct load_thread {
 	uint32_t realloc_row;  /* row index + 1 closed by its latest realloc's free part */
 };
 
+/*
+ * The rows are inserted while the pairing pass still makes them: the
+ * pairing thread publishes each new row by raising rows_ready, and ends a
+ * row by storing its free_ev last; both with release stores, read here
+ * with acquire loads.  A row goes into the database once it has ended or
+ * the pairing is done (then a row still live is a leak).  The row array
+ * is sized for every allocation event before the pairing starts, so it
+ * never moves.
+ */
 struct load_rows {
 	const struct load_ev *evs;
 	const uint64_t *stacks; /* stack node id by stack table index */
 	const struct load_row *rows;
 	const struct load_thread *threads;
-	size_t n_rows;
+	size_t rows_ready;      /* rows made so far (atomic) */
+	int done;               /* the pairing made every row (atomic) */
 };
+
+/* Publishing, for the pairing pass. */
+static inline void load_rows_made(struct load_rows *src, size_t n)
+{
+	__atomic_store_n(&src->rows_ready, n, __ATOMIC_RELEASE);
+}
+
+static inline void load_row_ended(struct load_row *r, uint32_t free_ev)
+{
+	__atomic_store_n(&r->free_ev, free_ev, __ATOMIC_RELEASE);
+}
+
+static inline void load_rows_done(struct load_rows *src)
+{
+	__atomic_store_n(&src->done, 1, __ATOMIC_RELEASE);
+}
 
 /* Kernel thread id that ended row r (an exec ends a block on its own thread). */
 uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r);
 
 /* Appends every row of src to db's empty `allocations` table, ids 1..n in
- * order, inside the caller's transaction.  src is only read, and must
- * stay valid until this returns.  Returns 0, or -1 after reporting the
- * database error. */
+ * order, inside the caller's transaction, waiting for rows that are not
+ * final yet (see above).  src must stay valid until this returns.
+ * Returns 0, or -1 after reporting the database error. */
 int load_rows_insert(sqlite3 *db, const struct load_rows *src);
 
 #endif
