@@ -337,26 +337,21 @@ static uint64_t find_layout(struct rec_thread *th, const uintptr_t *slot0)
 				      : rec_layouts_find(th->layouts, slot0);
 }
 
-/* The node of the caller's stack: from the layout cache when the stack was
- * seen before and is unchanged, else unwound (and remembered).  frame: the
- * recorder's entry point's frame record.  (A forked child's caches need no
- * clearing here: its one thread starts again in thread_new, which clears
- * them.) */
-static uint64_t capture_stack(struct rec_thread *th, const void *frame)
+/* capture_stack when the layout cache does not know the stack (or every
+ * stack is checked): unwinds it and remembers it.  Kept apart so that the
+ * cache's hit path sets up no unwinding buffer. */
+static __attribute__((noinline)) uint64_t capture_unwind(struct rec_thread *th,
+							 const uintptr_t *slot0, uintptr_t top)
 {
-	uintptr_t top = 0;
-	const uintptr_t *slot0 = rec_caller_slot(frame, self_start, self_end, &top);
 	void *ips[MAX_DEPTH + 16];
 	void **st;
 	int n;
-	if (REC_LIKELY(slot0 != NULL)) {
+	if (slot0) {
 		uint64_t node = find_layout(th, slot0);
-		if (REC_LIKELY(node)) {
-			if (REC_UNLIKELY(rec_settings.check_stacks)) {
-				__atomic_add_fetch(&stacks_checked, 1, __ATOMIC_RELAXED);
-				if (unwind_stack(th, slot0, ips, &st, &n) != node)
-					__atomic_add_fetch(&stacks_differed, 1, __ATOMIC_RELAXED);
-			}
+		if (node) { /* only with CZPROF_CHECK_STACKS */
+			__atomic_add_fetch(&stacks_checked, 1, __ATOMIC_RELAXED);
+			if (unwind_stack(th, slot0, ips, &st, &n) != node)
+				__atomic_add_fetch(&stacks_differed, 1, __ATOMIC_RELAXED);
 			return node;
 		}
 	}
@@ -369,6 +364,23 @@ static uint64_t capture_stack(struct rec_thread *th, const void *frame)
 	else
 		rec_layouts_add(th->layouts, slot0, top, st, n, cut, (uint32_t)node);
 	return node;
+}
+
+/* The node of the caller's stack: from the layout cache when the stack was
+ * seen before and is unchanged, else unwound (and remembered).  frame: the
+ * recorder's entry point's frame record.  (A forked child's caches need no
+ * clearing here: its one thread starts again in thread_new, which clears
+ * them.) */
+static uint64_t capture_stack(struct rec_thread *th, const void *frame)
+{
+	uintptr_t top = 0;
+	const uintptr_t *slot0 = rec_caller_slot(frame, self_start, self_end, &top);
+	if (REC_LIKELY(slot0 != NULL) && REC_LIKELY(!rec_settings.check_stacks)) {
+		uint64_t node = find_layout(th, slot0);
+		if (REC_LIKELY(node))
+			return node;
+	}
+	return capture_unwind(th, slot0, top);
 }
 
 /* Writes v in decimal at buf (room for 20 digits); returns the length.
@@ -408,47 +420,50 @@ static void write_stack_check(void)
 
 /* ---- events ---- */
 
-/* Returns the calling thread's buffer, locked and with room for one
- * record, or NULL when the thread cannot record. */
-static struct rec_thread *begin_event(void)
+/* The calling thread's buffer, or NULL when the thread cannot record. */
+static struct rec_thread *this_thread(void)
 {
 	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return NULL;
-	th_lock(th);
-	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
-		th_flush(th, rec_now());
+	if (REC_UNLIKELY(!th))
+		th = thread_new();
 	return th;
 }
 
+/* Locks th's buffer, with room for one record. */
+static void begin_event(struct rec_thread *th)
+{
+	th_lock(th);
+	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
+		th_flush(th, rec_now());
+}
+
 static int flush_always; /* after the exit flush: write every event at once */
+static uint64_t flush_ns; /* CZPROF_FLUSH_MS in ns */
 
 static void end_event(struct rec_thread *th, uint64_t t)
 {
-	if (REC_UNLIKELY(flush_always) ||
-	    REC_UNLIKELY(t - th->last_flush > (uint64_t)rec_settings.flush_ms * 1000000u))
+	if (REC_UNLIKELY(flush_always) || REC_UNLIKELY(t - th->last_flush > flush_ns))
 		th_flush(th, t);
 	th_unlock(th);
 }
 
 void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, const void *frame)
 {
-	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return;
-	uint64_t stack = capture_stack(th, frame);
-	th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	uint64_t stack = capture_stack(th, frame);
+	begin_event(th);
 	czt_enc_alloc(&th->enc, type, t, (uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
 }
 
 void rec_event_free(uint64_t t, const void *p)
 {
-	struct rec_thread *th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	begin_event(th);
 	czt_enc_free(&th->enc, t, (uint64_t)(uintptr_t)p);
 	end_event(th, t);
 }
@@ -456,13 +471,11 @@ void rec_event_free(uint64_t t, const void *p)
 void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,
 		       const void *p, size_t size, const void *frame)
 {
-	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return;
-	uint64_t stack = p ? capture_stack(th, frame) : 0;
-	th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	uint64_t stack = p ? capture_stack(th, frame) : 0;
+	begin_event(th);
 	czt_enc_realloc(&th->enc, type, t_free, t, (uint64_t)(uintptr_t)old,
 			(uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
@@ -470,14 +483,12 @@ void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *o
 
 void rec_event_cz(struct czt_record *r, const void *frame)
 {
-	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
+	struct rec_thread *th = this_thread();
+	if (!th)
 		return;
 	if (frame)
 		r->stack = capture_stack(th, frame);
-	th = begin_event();
-	if (!th)
-		return;
+	begin_event(th);
 	r->time = rec_now();
 	czt_enc_cz(&th->enc, r);
 	end_event(th, r->time);
@@ -811,6 +822,7 @@ void rec_start(void)
 {
 	rec_guard = 1;
 	rec_settings_load();
+	flush_ns = (uint64_t)rec_settings.flush_ms * 1000000u;
 	meta_buf = rec_mmap(META_CAP);
 	if (!meta_buf)
 		goto out;

@@ -124,11 +124,11 @@ uint32_t rec_layouts_find(struct rec_layouts *c, const uintptr_t *slot0)
 {
 	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
 	unsigned set = set_of(s0, r0);
-	for (unsigned w = 0; w < WAYS && c->key[set][w].slot0; w++) {
-		const struct layout_key *k = &c->key[set][w];
+	const struct layout_key *k = c->key[set], *kend = k + WAYS;
+	struct layout *l = c->way[set];
+	for (; k < kend && k->slot0; k++, l++) {
 		if (k->slot0 != s0 || k->ret0 != r0)
 			continue;
-		struct layout *l = &c->way[set][w];
 		if (l->hint && !cfi_holds(l, slot0, l->hint))
 			continue;
 		const uint16_t *off = l->cfi.off + l->n - 1;
@@ -215,11 +215,11 @@ uint32_t rec_layouts_find_chain(struct rec_layouts *c, const uintptr_t *slot0)
 {
 	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
 	unsigned set = set_of(s0, r0);
-	for (unsigned w = 0; w < WAYS && c->key[set][w].slot0; w++) {
-		const struct layout_key *k = &c->key[set][w];
+	const struct layout_key *k = c->key[set], *kend = k + WAYS;
+	struct layout *l = c->way[set];
+	for (; k < kend && k->slot0; k++, l++) {
 		if (k->slot0 != s0 || k->ret0 != r0)
 			continue;
-		struct layout *l = &c->way[set][w];
 		const uintptr_t (*rec)[2] = l->chain.rec;
 		/* record 0 (its return address is the key) and the hint
 		 * first, as in rec_layouts_find */

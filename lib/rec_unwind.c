@@ -82,14 +82,16 @@ int rec_backtrace_chain(const uintptr_t *slot0, void **ips, int max)
 	return walk_chain(slot0 - 1, ips, max);
 }
 
-const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
-				 uintptr_t *stack_top)
+/* rec_caller_slot past the entry point's own frame (a recorder function
+ * that called another before the entry point's caller was reached). */
+__attribute__((noinline)) static const uintptr_t *caller_slot_walk(const uintptr_t *fp,
+								    uintptr_t self_lo,
+								    uintptr_t self_hi,
+								    uintptr_t *stack_top)
 {
 	if (stack_bounds())
 		return NULL;
-	/* the recorder's own frames all keep frame pointers; the walk starts
-	 * at the entry point's, so it usually ends at its first step */
-	const uintptr_t *fp = frame;
+	/* the recorder's own frames all keep frame pointers */
 	for (int steps = 0; fp && steps < 32; steps++, fp = outer_record(fp)) {
 		if (!record_readable(fp))
 			return NULL;
@@ -99,6 +101,20 @@ const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t
 		}
 	}
 	return NULL;
+}
+
+const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
+				 uintptr_t *stack_top)
+{
+	/* usually the entry point was called by the program: one step, and
+	 * nothing kept in registers across a call */
+	const uintptr_t *fp = frame;
+	if (REC_LIKELY(stack_hi) && REC_LIKELY(record_readable(fp)) &&
+	    REC_LIKELY(fp[1] < self_lo || fp[1] >= self_hi)) {
+		*stack_top = stack_hi;
+		return fp + 1;
+	}
+	return caller_slot_walk(fp, self_lo, self_hi, stack_top);
 }
 
 int rec_backtrace(void **ips, int max)
