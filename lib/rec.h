@@ -18,6 +18,9 @@
 
 #define REC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* for the few small steps of every event, which the compiler may
+ * otherwise leave as calls */
+#define REC_INLINE static inline __attribute__((always_inline))
 
 /* ---- settings (rec_settings.c) ---- */
 struct rec_settings {

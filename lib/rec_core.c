@@ -331,7 +331,7 @@ static uint64_t unwind_stack(struct rec_thread *th, const uintptr_t *slot0, void
 static uint64_t stacks_checked, stacks_differed; /* CZPROF_CHECK_STACKS */
 
 /* The node of a stack seen before and unchanged since, or 0. */
-static uint64_t find_layout(struct rec_thread *th, const uintptr_t *slot0)
+REC_INLINE uint64_t find_layout(struct rec_thread *th, const uintptr_t *slot0)
 {
 	return rec_settings.unwind_fp ? rec_layouts_find_chain(th->layouts, slot0)
 				      : rec_layouts_find(th->layouts, slot0);
@@ -371,7 +371,7 @@ static __attribute__((noinline)) uint64_t capture_unwind(struct rec_thread *th,
  * recorder's entry point's frame record.  (A forked child's caches need no
  * clearing here: its one thread starts again in thread_new, which clears
  * them.) */
-static uint64_t capture_stack(struct rec_thread *th, const void *frame)
+REC_INLINE uint64_t capture_stack(struct rec_thread *th, const void *frame)
 {
 	uintptr_t top = 0;
 	const uintptr_t *slot0 = rec_caller_slot(frame, self_start, self_end, &top);
@@ -421,7 +421,7 @@ static void write_stack_check(void)
 /* ---- events ---- */
 
 /* The calling thread's buffer, or NULL when the thread cannot record. */
-static struct rec_thread *this_thread(void)
+REC_INLINE struct rec_thread *this_thread(void)
 {
 	struct rec_thread *th = self;
 	if (REC_UNLIKELY(!th))
@@ -430,7 +430,7 @@ static struct rec_thread *this_thread(void)
 }
 
 /* Locks th's buffer, with room for one record. */
-static void begin_event(struct rec_thread *th)
+REC_INLINE void begin_event(struct rec_thread *th)
 {
 	th_lock(th);
 	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
@@ -440,7 +440,7 @@ static void begin_event(struct rec_thread *th)
 static int flush_always; /* after the exit flush: write every event at once */
 static uint64_t flush_ns; /* CZPROF_FLUSH_MS in ns */
 
-static void end_event(struct rec_thread *th, uint64_t t)
+REC_INLINE void end_event(struct rec_thread *th, uint64_t t)
 {
 	if (REC_UNLIKELY(flush_always) || REC_UNLIKELY(t - th->last_flush > flush_ns))
 		th_flush(th, t);
