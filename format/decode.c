@@ -448,6 +448,55 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 	}
 }
 
+/* Steps over a varint in [*pp, end); -1 as get_varint would fail. */
+static int skip_varint(const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *p = *pp;
+	const uint8_t *stop = end - p > 10 ? p + 10 : end;
+	while (p < stop)
+		if (!(*p++ & 0x80)) {
+			*pp = p;
+			return 0;
+		}
+	return -1;
+}
+
+int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time)
+{
+	const uint8_t *p = r->p, *end = r->pend;
+	if (!p)
+		return CZT_OK;
+	uint64_t n = 0, t = r->last_time;
+	int rc = CZT_OK;
+	while (p < end && *p < 0x40) {
+		const char *layout = core_layout(*p);
+		if (!layout) {
+			rc = CZT_ERR_CORRUPT;
+			break;
+		}
+		const uint8_t *q = p + 1;
+		for (const char *f = layout; *f; f++) {
+			uint64_t dt;
+			if (*f == 't' ? get_varint(&q, end, &dt) : skip_varint(&q, end)) {
+				rc = CZT_ERR_CORRUPT;
+				break;
+			}
+			if (*f == 't')
+				t += dt;
+		}
+		if (rc)
+			break;
+		p = q;
+		n++;
+	}
+	r->p = p;
+	r->last_time = t;
+	*events += n;
+	if (n && t > *end_time)
+		*end_time = t;
+	return rc;
+}
+
 const char *czt_rec_name(unsigned type)
 {
 	switch (type) {
