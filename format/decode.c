@@ -448,17 +448,25 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 	}
 }
 
-/* Steps over a varint in [*pp, end); -1 as get_varint would fail. */
-static int skip_varint(const uint8_t **pp, const uint8_t *end)
+/* Steps over n varints from *pp; -1 as get_varint would fail.  Checks the
+ * end of the chunk only when it is near: n varints span 10 * n bytes at
+ * most. */
+static int skip_varints(const uint8_t **pp, const uint8_t *end, size_t n)
 {
 	const uint8_t *p = *pp;
-	const uint8_t *stop = end - p > 10 ? p + 10 : end;
-	while (p < stop)
-		if (!(*p++ & 0x80)) {
-			*pp = p;
-			return 0;
-		}
-	return -1;
+	int near = (size_t)(end - p) < 10 * n;
+	for (; n; n--) {
+		const uint8_t *stop = p + 10;
+		if (near && stop > end)
+			stop = end;
+		while (p < stop && (*p & 0x80))
+			p++;
+		if (p == stop)
+			return -1;
+		p++;
+	}
+	*pp = p;
+	return 0;
 }
 
 int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time)
@@ -469,23 +477,15 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
 	uint64_t n = 0, t = r->last_time;
 	int rc = CZT_OK;
 	while (p < end && *p < 0x40) {
+		/* every core layout starts with the time step */
 		const char *layout = core_layout(*p);
-		if (!layout) {
+		const uint8_t *q = p + 1;
+		uint64_t dt;
+		if (!layout || get_varint(&q, end, &dt) || skip_varints(&q, end, strlen(layout) - 1)) {
 			rc = CZT_ERR_CORRUPT;
 			break;
 		}
-		const uint8_t *q = p + 1;
-		for (const char *f = layout; *f; f++) {
-			uint64_t dt;
-			if (*f == 't' ? get_varint(&q, end, &dt) : skip_varint(&q, end)) {
-				rc = CZT_ERR_CORRUPT;
-				break;
-			}
-			if (*f == 't')
-				t += dt;
-		}
-		if (rc)
-			break;
+		t += dt;
 		p = q;
 		n++;
 	}
