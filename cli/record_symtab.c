@@ -123,7 +123,9 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	struct czt_chunk c;
 	struct czt_record rec;
 	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
-		while (czt_reader_next_record(r, &rec) == CZT_OK) {
+		/* events are only counted: stepped over, not decoded */
+		while (czt_reader_count_events(r, &res->events, &res->end_time) == CZT_OK &&
+		       czt_reader_next_record(r, &rec) == CZT_OK) {
 			if (czt_rec_is_event(rec.type)) {
 				res->events++;
 				if (rec.time > res->end_time)

@@ -448,6 +448,55 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 	}
 }
 
+/* Steps over n varints from *pp; -1 as get_varint would fail.  Checks the
+ * end of the chunk only when it is near: n varints span 10 * n bytes at
+ * most. */
+static int skip_varints(const uint8_t **pp, const uint8_t *end, size_t n)
+{
+	const uint8_t *p = *pp;
+	int near = (size_t)(end - p) < 10 * n;
+	for (; n; n--) {
+		const uint8_t *stop = p + 10;
+		if (near && stop > end)
+			stop = end;
+		while (p < stop && (*p & 0x80))
+			p++;
+		if (p == stop)
+			return -1;
+		p++;
+	}
+	*pp = p;
+	return 0;
+}
+
+int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time)
+{
+	const uint8_t *p = r->p, *end = r->pend;
+	if (!p)
+		return CZT_OK;
+	uint64_t n = 0, t = r->last_time;
+	int rc = CZT_OK;
+	while (p < end && *p < 0x40) {
+		/* every core layout starts with the time step */
+		const char *layout = core_layout(*p);
+		const uint8_t *q = p + 1;
+		uint64_t dt;
+		if (!layout || get_varint(&q, end, &dt) || skip_varints(&q, end, strlen(layout) - 1)) {
+			rc = CZT_ERR_CORRUPT;
+			break;
+		}
+		t += dt;
+		p = q;
+		n++;
+	}
+	r->p = p;
+	r->last_time = t;
+	*events += n;
+	if (n && t > *end_time)
+		*end_time = t;
+	return rc;
+}
+
 const char *czt_rec_name(unsigned type)
 {
 	switch (type) {

@@ -18,6 +18,9 @@
 
 #define REC_LIKELY(x) __builtin_expect(!!(x), 1)
 #define REC_UNLIKELY(x) __builtin_expect(!!(x), 0)
+/* for the few small steps of every event, which the compiler may
+ * otherwise leave as calls */
+#define REC_INLINE static inline __attribute__((always_inline))
 
 /* ---- settings (rec_settings.c) ---- */
 struct rec_settings {
@@ -60,13 +63,16 @@ void rec_clock_claim(void);
 /* 1 while the calling thread is the only one that has recorded: no
  * other thread's event can need ordering against its own. */
 int rec_clock_alone(void);
-void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size);
+/* The events.  frame: the interposed entry point's frame record
+ * (__builtin_frame_address(0)), where the search for the program's
+ * innermost frame starts. */
+void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, const void *frame);
 void rec_event_free(uint64_t t, const void *p);
 void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,
-		       const void *p, size_t size);
-/* An allocator-library record (type CZT_REC_CZ_*); want_stack captures the
- * caller's stack into r->stack. */
-void rec_event_cz(struct czt_record *r, int want_stack);
+		       const void *p, size_t size, const void *frame);
+/* An allocator-library record (type CZT_REC_CZ_*); with a frame, the
+ * caller's stack is captured into r->stack. */
+void rec_event_cz(struct czt_record *r, const void *frame);
 /* Interns s as a STRING record (META); returns its id. */
 uint64_t rec_intern_string(const char *s);
 /* Re-reads the module map after dlopen/dlclose. */
@@ -85,12 +91,17 @@ void rec_self_range(uint64_t *start, uint64_t *end);
 
 /* ---- unwinding (rec_unwind.c: the only file including libunwind.h) ---- */
 int rec_backtrace(void **ips, int max);
+/* CZPROF_UNWIND=fp: the frame-pointer walk from the frame record whose
+ * return address is at slot0 (from rec_caller_slot), at most max frames. */
+int rec_backtrace_chain(const uintptr_t *slot0, void **ips, int max);
 /* The stack slot that holds the return address from the recorder into the
  * program (the innermost frame that is not in [self_lo, self_hi)), found
- * through the recorder's own frame pointers; *stack_top is set to the end of
- * the thread's stack.  NULL when it cannot be found (a signal stack, a
- * thread whose stack is unknown). */
-const uintptr_t *rec_caller_slot(uintptr_t self_lo, uintptr_t self_hi, uintptr_t *stack_top);
+ * through the recorder's own frame pointers from frame, the frame record of
+ * the recorder's entry point (its __builtin_frame_address(0)); *stack_top
+ * is set to the end of the thread's stack.  NULL when it cannot be found (a
+ * signal stack, a thread whose stack is unknown). */
+const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
+				 uintptr_t *stack_top);
 
 /* ---- frame sizes from the unwind tables (rec_cfi.c) ---- */
 #define REC_CFI_OUTERMOST 1u
@@ -112,12 +123,18 @@ size_t rec_layouts_size(void);
 void rec_layouts_clear(struct rec_layouts *c);
 /* The node of the stack whose innermost return address is at slot0, when
  * it is a stack seen before and unchanged; 0 otherwise. */
-uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0);
+uint32_t rec_layouts_find(struct rec_layouts *c, const uintptr_t *slot0);
 /* Remembers the stack ips[0..n) (ips[0] the return address at slot0) as
  * node, when the unwind tables fix where each of its return addresses
  * lies; cut: n frames are a prefix of a deeper stack. */
 void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
 		     void *const *ips, int n, int cut, uint32_t node);
+
+/* The same for CZPROF_UNWIND=fp: stacks found by rec_backtrace_chain from
+ * slot0, checked by comparing the frame records the walk read. */
+uint32_t rec_layouts_find_chain(struct rec_layouts *c, const uintptr_t *slot0);
+void rec_layouts_add_chain(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
+			   void *const *ips, int n, int cut, uint32_t node);
 
 /* ---- internal memory (rec_core.c) ---- */
 void *rec_mmap(size_t len);

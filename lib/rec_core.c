@@ -102,8 +102,6 @@ static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rec_thread *threads;
 static __thread struct rec_thread *self;
 static pthread_key_t exit_key;
-static uint64_t cache_generation; /* bumped after fork to drop caches */
-static __thread uint64_t self_generation;
 
 static void th_lock(struct rec_thread *th)
 {
@@ -197,7 +195,6 @@ static struct rec_thread *thread_new(void)
 	pthread_mutex_unlock(&list_lock);
 	thread_start_record(tid, 0);
 	self = th;
-	self_generation = __atomic_load_n(&cache_generation, __ATOMIC_ACQUIRE);
 	pthread_setspecific(exit_key, th);
 	return th;
 }
@@ -269,25 +266,33 @@ static void nodes_reset_locked(void)
 	next_node = 1;
 }
 
-/* Unwinds the caller's stack into ips and returns its node id; *st and *n
- * are set to its frames.  Frames of the recorder itself (at the innermost
- * end) are dropped, found by address so that inlining cannot shift them. */
-static uint64_t unwind_stack(struct rec_thread *th, void **ips, void ***stp, int *np)
+/* The caller's frames into ips, innermost first: *stp is set to the
+ * first (frames of the recorder itself, at the innermost end, are dropped,
+ * found by address so that inlining cannot shift them).  In fp mode the
+ * walk starts at the program's innermost record when slot0 is known. */
+static int collect_frames(const uintptr_t *slot0, void **ips, void ***stp)
 {
-	int n = rec_backtrace(ips, rec_settings.depth + 8);
+	int depth = rec_settings.depth;
+	if (rec_settings.unwind_fp && slot0) {
+		*stp = ips;
+		return rec_backtrace_chain(slot0, ips, depth);
+	}
+	int n = rec_backtrace(ips, depth + 8);
 	int skip = 0;
 	while (skip < n && (uint64_t)(uintptr_t)ips[skip] >= self_start &&
 	       (uint64_t)(uintptr_t)ips[skip] < self_end)
 		skip++;
-	void **st = ips + skip;
+	*stp = ips + skip;
 	n -= skip;
-	if (n > rec_settings.depth)
-		n = rec_settings.depth;
-	*stp = st;
-	*np = n;
+	return n > depth ? depth : n;
+}
+
+/* The node id of the stack st[0..n), from the per-thread cache or
+ * interned in the tree. */
+static uint64_t intern_frames(struct rec_thread *th, void *const *st, int n)
+{
 	if (n <= 0)
 		return 0;
-
 	/* two independent multiply chains: half the latency of one */
 	uint64_t a = 0x84222325CBF29CE4ull, b = (uint64_t)n;
 	int i = 0;
@@ -314,40 +319,68 @@ static uint64_t unwind_stack(struct rec_thread *th, void **ips, void ***stp, int
 	return node;
 }
 
+/* Unwinds the caller's stack into ips and returns its node id; *stp and
+ * *np are set to its frames. */
+static uint64_t unwind_stack(struct rec_thread *th, const uintptr_t *slot0, void **ips,
+			     void ***stp, int *np)
+{
+	*np = collect_frames(slot0, ips, stp);
+	return intern_frames(th, *stp, *np);
+}
+
 static uint64_t stacks_checked, stacks_differed; /* CZPROF_CHECK_STACKS */
 
-/* The node of the caller's stack: from the layout cache when the stack was
- * seen before and is unchanged, else unwound (and remembered). */
-static uint64_t capture_stack(struct rec_thread *th)
+/* The node of a stack seen before and unchanged since, or 0. */
+REC_INLINE uint64_t find_layout(struct rec_thread *th, const uintptr_t *slot0)
 {
-	uint64_t gen = __atomic_load_n(&cache_generation, __ATOMIC_ACQUIRE);
-	if (REC_UNLIKELY(gen != self_generation)) {
-		memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
-		rec_layouts_clear(th->layouts);
-		self_generation = gen;
-	}
-	uintptr_t top = 0;
-	/* frame-pointer walks are cheap and their frames found through the
-	 * frame pointer, which the cache cannot vouch for */
-	const uintptr_t *slot0 = rec_settings.unwind_fp ? NULL : rec_caller_slot(self_start, self_end, &top);
+	return rec_settings.unwind_fp ? rec_layouts_find_chain(th->layouts, slot0)
+				      : rec_layouts_find(th->layouts, slot0);
+}
+
+/* capture_stack when the layout cache does not know the stack (or every
+ * stack is checked): unwinds it and remembers it.  Kept apart so that the
+ * cache's hit path sets up no unwinding buffer. */
+static __attribute__((noinline)) uint64_t capture_unwind(struct rec_thread *th,
+							 const uintptr_t *slot0, uintptr_t top)
+{
 	void *ips[MAX_DEPTH + 16];
 	void **st;
 	int n;
-	if (REC_LIKELY(slot0 != NULL)) {
-		uint64_t node = rec_layouts_find(th->layouts, slot0);
-		if (REC_LIKELY(node)) {
-			if (REC_UNLIKELY(rec_settings.check_stacks)) {
-				__atomic_add_fetch(&stacks_checked, 1, __ATOMIC_RELAXED);
-				if (unwind_stack(th, ips, &st, &n) != node)
-					__atomic_add_fetch(&stacks_differed, 1, __ATOMIC_RELAXED);
-			}
+	if (slot0) {
+		uint64_t node = find_layout(th, slot0);
+		if (node) { /* only with CZPROF_CHECK_STACKS */
+			__atomic_add_fetch(&stacks_checked, 1, __ATOMIC_RELAXED);
+			if (unwind_stack(th, slot0, ips, &st, &n) != node)
+				__atomic_add_fetch(&stacks_differed, 1, __ATOMIC_RELAXED);
 			return node;
 		}
 	}
-	uint64_t node = unwind_stack(th, ips, &st, &n);
-	if (slot0)
-		rec_layouts_add(th->layouts, slot0, top, st, n, n >= rec_settings.depth, (uint32_t)node);
+	uint64_t node = unwind_stack(th, slot0, ips, &st, &n);
+	if (!slot0)
+		return node;
+	int cut = n >= rec_settings.depth;
+	if (rec_settings.unwind_fp)
+		rec_layouts_add_chain(th->layouts, slot0, top, st, n, cut, (uint32_t)node);
+	else
+		rec_layouts_add(th->layouts, slot0, top, st, n, cut, (uint32_t)node);
 	return node;
+}
+
+/* The node of the caller's stack: from the layout cache when the stack was
+ * seen before and is unchanged, else unwound (and remembered).  frame: the
+ * recorder's entry point's frame record.  (A forked child's caches need no
+ * clearing here: its one thread starts again in thread_new, which clears
+ * them.) */
+REC_INLINE uint64_t capture_stack(struct rec_thread *th, const void *frame)
+{
+	uintptr_t top = 0;
+	const uintptr_t *slot0 = rec_caller_slot(frame, self_start, self_end, &top);
+	if (REC_LIKELY(slot0 != NULL) && REC_LIKELY(!rec_settings.check_stacks)) {
+		uint64_t node = find_layout(th, slot0);
+		if (REC_LIKELY(node))
+			return node;
+	}
+	return capture_unwind(th, slot0, top);
 }
 
 /* Writes v in decimal at buf (room for 20 digits); returns the length.
@@ -387,76 +420,75 @@ static void write_stack_check(void)
 
 /* ---- events ---- */
 
-/* Returns the calling thread's buffer, locked and with room for one
- * record, or NULL when the thread cannot record. */
-static struct rec_thread *begin_event(void)
+/* The calling thread's buffer, or NULL when the thread cannot record. */
+REC_INLINE struct rec_thread *this_thread(void)
 {
 	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return NULL;
-	th_lock(th);
-	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
-		th_flush(th, rec_now());
+	if (REC_UNLIKELY(!th))
+		th = thread_new();
 	return th;
 }
 
-static int flush_always; /* after the exit flush: write every event at once */
-
-static void end_event(struct rec_thread *th, uint64_t t)
+/* Locks th's buffer, with room for one record. */
+REC_INLINE void begin_event(struct rec_thread *th)
 {
-	if (REC_UNLIKELY(flush_always) ||
-	    REC_UNLIKELY(t - th->last_flush > (uint64_t)rec_settings.flush_ms * 1000000u))
+	th_lock(th);
+	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
+		th_flush(th, rec_now());
+}
+
+static int flush_always; /* after the exit flush: write every event at once */
+static uint64_t flush_ns; /* CZPROF_FLUSH_MS in ns */
+
+REC_INLINE void end_event(struct rec_thread *th, uint64_t t)
+{
+	if (REC_UNLIKELY(flush_always) || REC_UNLIKELY(t - th->last_flush > flush_ns))
 		th_flush(th, t);
 	th_unlock(th);
 }
 
-void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size)
+void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, const void *frame)
 {
-	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return;
-	uint64_t stack = capture_stack(th);
-	th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	uint64_t stack = capture_stack(th, frame);
+	begin_event(th);
 	czt_enc_alloc(&th->enc, type, t, (uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
 }
 
 void rec_event_free(uint64_t t, const void *p)
 {
-	struct rec_thread *th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	begin_event(th);
 	czt_enc_free(&th->enc, t, (uint64_t)(uintptr_t)p);
 	end_event(th, t);
 }
 
 void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,
-		       const void *p, size_t size)
+		       const void *p, size_t size, const void *frame)
 {
-	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return;
-	uint64_t stack = p ? capture_stack(th) : 0;
-	th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	uint64_t stack = p ? capture_stack(th, frame) : 0;
+	begin_event(th);
 	czt_enc_realloc(&th->enc, type, t_free, t, (uint64_t)(uintptr_t)old,
 			(uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
 }
 
-void rec_event_cz(struct czt_record *r, int want_stack)
+void rec_event_cz(struct czt_record *r, const void *frame)
 {
-	struct rec_thread *th = self;
-	if (REC_UNLIKELY(!th) && !(th = thread_new()))
-		return;
-	if (want_stack)
-		r->stack = capture_stack(th);
-	th = begin_event();
+	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	if (frame)
+		r->stack = capture_stack(th, frame);
+	begin_event(th);
 	r->time = rec_now();
 	czt_enc_cz(&th->enc, r);
 	end_event(th, r->time);
@@ -718,8 +750,7 @@ static void after_fork_child(void)
 		return;
 	}
 	child_path(path, sizeof(path), rec_settings.output);
-	nodes_reset_locked();
-	__atomic_add_fetch(&cache_generation, 1, __ATOMIC_RELEASE);
+	nodes_reset_locked(); /* the caches go with self: thread_new clears them */
 	rec_modules_forget();
 	if (open_trace(path)) {
 		rec_active = 0;
@@ -791,6 +822,7 @@ void rec_start(void)
 {
 	rec_guard = 1;
 	rec_settings_load();
+	flush_ns = (uint64_t)rec_settings.flush_ms * 1000000u;
 	meta_buf = rec_mmap(META_CAP);
 	if (!meta_buf)
 		goto out;

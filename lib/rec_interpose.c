@@ -92,7 +92,7 @@ EXPORT void *malloc(size_t n)
 		return real_malloc(n);
 	rec_guard = 1;
 	void *p = real_malloc(n);
-	rec_event_alloc(CZT_REC_MALLOC, rec_now(), p, n);
+	rec_event_alloc(CZT_REC_MALLOC, rec_now(), p, n, __builtin_frame_address(0));
 	rec_guard = 0;
 	return p;
 }
@@ -114,7 +114,7 @@ EXPORT void *calloc(size_t n, size_t size)
 	void *p = real_calloc(n, size);
 	size_t total = 0;
 	__builtin_mul_overflow(n, size, &total);
-	rec_event_alloc(CZT_REC_CALLOC, rec_now(), p, total);
+	rec_event_alloc(CZT_REC_CALLOC, rec_now(), p, total, __builtin_frame_address(0));
 	rec_guard = 0;
 	return p;
 }
@@ -162,7 +162,7 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 	uint64_t t_free = old ? rec_now() : 0;
 	void *p = real_realloc(old, n);
 	uint64_t t = old && (p == old || !p || rec_clock_alone()) ? t_free : rec_now();
-	rec_event_realloc(type, old ? t_free : t, t, old, p, n);
+	rec_event_realloc(type, old ? t_free : t, t, old, p, n, __builtin_frame_address(0));
 	rec_guard = 0;
 	return p;
 }
@@ -192,7 +192,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		return real_posix_memalign(out, align, n);
 	rec_guard = 1;
 	int rc = real_posix_memalign(out, align, n);
-	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n);
+	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n,
+			__builtin_frame_address(0));
 	rec_guard = 0;
 	return rc;
 }
@@ -206,7 +207,8 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 			return real_##name args;                        \
 		rec_guard = 1;                                          \
 		void *p = real_##name args;                             \
-		rec_event_alloc(type, rec_now(), p, size);              \
+		rec_event_alloc(type, rec_now(), p, size,              \
+				__builtin_frame_address(0));            \
 		rec_guard = 0;                                          \
 		return p;                                               \
 	}
@@ -297,7 +299,7 @@ static void hook_event(struct czt_record *r, int want_stack)
 	if (!RECORDING())
 		return;
 	rec_guard = 1;
-	rec_event_cz(r, want_stack);
+	rec_event_cz(r, want_stack ? __builtin_frame_address(0) : NULL);
 	rec_guard = 0;
 }
 
@@ -310,7 +312,7 @@ static uint64_t hook_new(unsigned kind, uint64_t parent, const char *name)
 	struct czt_record r = { .type = CZT_REC_CZ_NEW, .allocator = id, .kind = kind,
 				.parent = parent };
 	r.name = name ? rec_intern_string(name) : 0;
-	rec_event_cz(&r, 1);
+	rec_event_cz(&r, __builtin_frame_address(0));
 	rec_guard = 0;
 	return id;
 }

@@ -45,9 +45,22 @@ struct layout_key {
 
 struct layout {
 	uint32_t node;           /* the stack node these frames intern to */
-	uint32_t n;              /* frames, innermost first */
-	uint16_t off[FRAMES];    /* slot of frame k, in words above slot0 */
-	uintptr_t ip[FRAMES];    /* the return address it held */
+	uint16_t n;              /* frames, innermost first */
+	uint16_t hint;           /* the frame that told it apart last time, 0: none yet */
+	union {
+		struct {         /* frames sized by the unwind tables */
+			uint16_t off[FRAMES]; /* slot of frame k, in words above slot0 */
+			uintptr_t ip[FRAMES]; /* the return address it held */
+		} cfi;
+		struct {         /* a frame-pointer chain (CZPROF_UNWIND=fp) */
+			/* where the walk ended on a record whose return
+			 * address is below 4096 (which is read again), or NULL */
+			const uintptr_t *end_ret;
+			/* frame record k: { saved frame pointer, return
+			 * address }, record 0 lies just below slot0 */
+			uintptr_t rec[FRAMES][2];
+		} chain;
+	};
 };
 
 struct frame_size {
@@ -90,26 +103,61 @@ static unsigned set_of(uintptr_t slot0, uintptr_t ret0)
 	return (unsigned)(h >> 57) & (SETS - 1);
 }
 
-uint32_t rec_layouts_find(const struct rec_layouts *c, const uintptr_t *slot0)
+/* Frame i of l is still on the stack at slot0. */
+static inline int cfi_holds(const struct layout *l, const uintptr_t *slot0, unsigned i)
+{
+	return slot0[l->cfi.off[i]] == l->cfi.ip[i];
+}
+
+/*
+ * Candidates for slot0 are the layouts stored under the same innermost slot
+ * and return address; stacks sharing their innermost frame differ further
+ * out (in the callers of a common function), so each candidate is checked
+ * first at the frame where it last failed (its hint), then outermost
+ * first.  A wrong candidate then usually costs
+ * one compare.  Every slot was checked to lie on this thread's stack when
+ * the layout was added, and the cache dies with the thread, so the frames
+ * can be read in any order.  Ways fill in order and are only emptied all
+ * at once: the first empty one ends the search.
+ */
+uint32_t rec_layouts_find(struct rec_layouts *c, const uintptr_t *slot0)
 {
 	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
 	unsigned set = set_of(s0, r0);
-	for (unsigned w = 0; w < WAYS; w++) {
-		const struct layout_key *k = &c->key[set][w];
+	const struct layout_key *k = c->key[set], *kend = k + WAYS;
+	struct layout *l = c->way[set];
+	for (; k < kend && k->slot0; k++, l++) {
 		if (k->slot0 != s0 || k->ret0 != r0)
 			continue;
-		/* every slot was checked to lie on this thread's stack when the
-		 * layout was added, and the cache dies with the thread */
-		const struct layout *l = &c->way[set][w];
-		/* outermost first: stacks sharing their innermost frame differ
-		 * further out, so a wrong candidate fails in a compare or two */
-		int i = l->n - 1;
-		while (i > 0 && slot0[l->off[i]] == l->ip[i])
-			i--;
-		if (i == 0)
+		if (l->hint && !cfi_holds(l, slot0, l->hint))
+			continue;
+		const uint16_t *off = l->cfi.off + l->n - 1;
+		const uintptr_t *ip = l->cfi.ip + l->n - 1;
+		while (off > l->cfi.off && slot0[*off] == *ip) {
+			off--;
+			ip--;
+		}
+		if (off == l->cfi.off)
 			return l->node;
+		l->hint = (uint16_t)(off - l->cfi.off);
 	}
 	return 0;
+}
+
+/* The way to store a new layout for (slot0, its return address) in: an
+ * empty one, else each in turn. */
+static struct layout *claim(struct rec_layouts *c, const uintptr_t *slot0)
+{
+	unsigned set = set_of((uintptr_t)slot0, *slot0);
+	unsigned w = c->victim[set]++ % WAYS;
+	for (unsigned i = 0; i < WAYS; i++)
+		if (!c->key[set][i].slot0) {
+			w = i;
+			break;
+		}
+	c->key[set][w].slot0 = (uintptr_t)slot0;
+	c->key[set][w].ret0 = *slot0;
+	return &c->way[set][w];
 }
 
 void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
@@ -119,9 +167,10 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
 		return;
 	struct layout l;
 	l.node = node;
-	l.n = (uint32_t)n;
-	l.off[0] = 0;
-	l.ip[0] = *slot0;
+	l.n = (uint16_t)n;
+	l.hint = 0;
+	l.cfi.off[0] = 0;
+	l.cfi.ip[0] = *slot0;
 	uintptr_t limit = (uintptr_t)slot0 + MAX_SPAN;
 	if (limit > stack_hi)
 		limit = stack_hi;
@@ -133,22 +182,95 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
 		p = (const uintptr_t *)((uintptr_t)p + bytes);
 		if ((uintptr_t)(p + 1) > limit || *p != (uintptr_t)ips[k])
 			return; /* not where the tables say: leave it to the unwinder */
-		l.off[k] = (uint16_t)(p - slot0);
-		l.ip[k] = (uintptr_t)ips[k];
+		l.cfi.off[k] = (uint16_t)(p - slot0);
+		l.cfi.ip[k] = (uintptr_t)ips[k];
 	}
 	/* the unwinder stopped because the tables say so, not for a reason
 	 * that could change from call to call */
 	if (!cut && frame_size(c, (uintptr_t)ips[n - 1]) != REC_CFI_OUTERMOST)
 		return;
-	unsigned set = set_of((uintptr_t)slot0, *slot0);
-	unsigned w = c->victim[set]++ % WAYS;
-	for (unsigned i = 0; i < WAYS; i++)
-		if (!c->key[set][i].slot0) {
-			w = i;
+	struct layout *to = claim(c, slot0);
+	memcpy(to, &l, offsetof(struct layout, cfi.off) + (size_t)n * sizeof(l.cfi.off[0]));
+	memcpy(to->cfi.ip, l.cfi.ip, (size_t)n * sizeof(l.cfi.ip[0]));
+}
+
+/*
+ * A frame-pointer walk (CZPROF_UNWIND=fp) reads nothing but the frame
+ * records it visits: starting from the same record, it gives the same
+ * frames as long as those records hold what they held, and it ends for the
+ * same reason.  So the cache keeps the records themselves and compares
+ * them; no unwind tables are involved.  Every address it reads was a
+ * record the walk found on this thread's stack, so reading it again is
+ * safe however the stack changed since.
+ */
+/* Frame record *p of a layout still holds what it held; it lies where the
+ * record before it points, which is checked in its turn. */
+static inline int record_holds(const uintptr_t (*p)[2])
+{
+	const uintptr_t *r = (const uintptr_t *)p[-1][0];
+	return !((r[0] ^ p[0][0]) | (r[1] ^ p[0][1]));
+}
+
+uint32_t rec_layouts_find_chain(struct rec_layouts *c, const uintptr_t *slot0)
+{
+	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
+	unsigned set = set_of(s0, r0);
+	const struct layout_key *k = c->key[set], *kend = k + WAYS;
+	struct layout *l = c->way[set];
+	for (; k < kend && k->slot0; k++, l++) {
+		if (k->slot0 != s0 || k->ret0 != r0)
+			continue;
+		const uintptr_t (*rec)[2] = l->chain.rec;
+		/* record 0 (its return address is the key) and the hint
+		 * first, as in rec_layouts_find */
+		if (slot0[-1] != rec[0][0] || (l->hint && !record_holds(rec + l->hint)))
+			continue;
+		if (l->chain.end_ret && *l->chain.end_ret >= 4096)
+			continue;
+		const uintptr_t (*p)[2] = rec + l->n - 1;
+		while (p > rec && record_holds(p))
+			p--;
+		if (p == rec)
+			return l->node;
+		l->hint = (uint16_t)(p - rec);
+	}
+	return 0;
+}
+
+void rec_layouts_add_chain(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
+			   void *const *ips, int n, int cut, uint32_t node)
+{
+	if (n <= 0 || n > FRAMES || !node)
+		return;
+	struct layout l;
+	l.node = node;
+	l.n = (uint16_t)n;
+	l.hint = 0;
+	l.chain.end_ret = NULL;
+	const uintptr_t *r = slot0 - 1;
+	for (int k = 0;; k++) {
+		if (r[1] != (uintptr_t)ips[k])
+			return; /* not the walk's frames: leave it to the walk */
+		l.chain.rec[k][0] = r[0];
+		l.chain.rec[k][1] = r[1];
+		if (k == n - 1)
 			break;
-		}
-	c->key[set][w].slot0 = (uintptr_t)slot0;
-	c->key[set][w].ret0 = *slot0;
-	memcpy(&c->way[set][w], &l, offsetof(struct layout, off) + (size_t)n * sizeof(l.off[0]));
-	memcpy(c->way[set][w].ip, l.ip, (size_t)n * sizeof(l.ip[0]));
+		const uintptr_t *next = (const uintptr_t *)r[0];
+		if (next <= r)
+			return;
+		r = next;
+	}
+	/* why the walk ended: the depth limit, or the saved frame pointer of
+	 * the last record (compared above: pointing down the stack, off it or
+	 * misaligned), or a readable record after it whose return address is
+	 * too small to be one (read again on each hit) */
+	const uintptr_t *next = (const uintptr_t *)r[0];
+	uintptr_t at = (uintptr_t)next;
+	if (!cut && next > r && at + 2 * sizeof(uintptr_t) <= stack_hi &&
+	    !(at & (sizeof(uintptr_t) - 1))) {
+		if (next[1] >= 4096)
+			return; /* the walk would have gone on */
+		l.chain.end_ret = next + 1;
+	}
+	memcpy(claim(c, slot0), &l, offsetof(struct layout, chain.rec) + (size_t)n * sizeof(l.chain.rec[0]));
 }

@@ -55,12 +55,12 @@ static const uintptr_t *outer_record(const uintptr_t *fp)
 	return next > fp ? next : NULL;
 }
 
-__attribute__((noinline)) static int backtrace_fp(void **ips, int max)
+/* Walks the frame-pointer chain from the frame record fp: one return
+ * address per record, at most max. */
+static int walk_chain(const uintptr_t *fp, void **ips, int max)
 {
-	if (stack_bounds())
-		return 0;
 	int n = 0;
-	for (const uintptr_t *fp = __builtin_frame_address(0); fp && n < max; fp = outer_record(fp)) {
+	for (; fp && n < max; fp = outer_record(fp)) {
 		if (!record_readable(fp) || fp[1] < 4096)
 			break;
 		ips[n++] = (void *)fp[1];
@@ -68,12 +68,30 @@ __attribute__((noinline)) static int backtrace_fp(void **ips, int max)
 	return n;
 }
 
-const uintptr_t *rec_caller_slot(uintptr_t self_lo, uintptr_t self_hi, uintptr_t *stack_top)
+__attribute__((noinline)) static int backtrace_fp(void **ips, int max)
+{
+	if (stack_bounds())
+		return 0;
+	return walk_chain(__builtin_frame_address(0), ips, max);
+}
+
+int rec_backtrace_chain(const uintptr_t *slot0, void **ips, int max)
+{
+	if (stack_bounds())
+		return 0;
+	return walk_chain(slot0 - 1, ips, max);
+}
+
+/* rec_caller_slot past the entry point's own frame (a recorder function
+ * that called another before the entry point's caller was reached). */
+__attribute__((noinline)) static const uintptr_t *caller_slot_walk(const uintptr_t *fp,
+								    uintptr_t self_lo,
+								    uintptr_t self_hi,
+								    uintptr_t *stack_top)
 {
 	if (stack_bounds())
 		return NULL;
 	/* the recorder's own frames all keep frame pointers */
-	const uintptr_t *fp = __builtin_frame_address(0);
 	for (int steps = 0; fp && steps < 32; steps++, fp = outer_record(fp)) {
 		if (!record_readable(fp))
 			return NULL;
@@ -83,6 +101,20 @@ const uintptr_t *rec_caller_slot(uintptr_t self_lo, uintptr_t self_hi, uintptr_t
 		}
 	}
 	return NULL;
+}
+
+const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
+				 uintptr_t *stack_top)
+{
+	/* usually the entry point was called by the program: one step, and
+	 * nothing kept in registers across a call */
+	const uintptr_t *fp = frame;
+	if (REC_LIKELY(stack_hi) && REC_LIKELY(record_readable(fp)) &&
+	    REC_LIKELY(fp[1] < self_lo || fp[1] >= self_hi)) {
+		*stack_top = stack_hi;
+		return fp + 1;
+	}
+	return caller_slot_walk(fp, self_lo, self_hi, stack_top);
 }
 
 int rec_backtrace(void **ips, int max)

@@ -25,6 +25,12 @@ $(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc-plain.a
 $(B)/tests/progs/rec_shapes: PROG_CFLAGS := -std=gnu11 -O2 -g -fomit-frame-pointer \
 	-fno-optimize-sibling-calls $(WARN) -I. -Ilib -D_GNU_SOURCE
 
+# the same shapes with frame pointers, for the frame-pointer walk's cache
+$(B)/tests/progs/rec_shapes_fp: tests/progs/rec_shapes.c $(B)/libczalloc-plain.a
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls $(WARN) \
+		-I. -Ilib -D_GNU_SOURCE -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -pthread -ldl
+
 $(B)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O0 -g -fno-omit-frame-pointer $(WARN) -o $@ $<
@@ -33,7 +39,7 @@ $(B)/tests/progs/%.so: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
 
-tests: $(UNIT_BINS) $(PROG_BINS)
+tests: $(UNIT_BINS) $(PROG_BINS) $(B)/tests/progs/rec_shapes_fp
 
 # make fuzz: libFuzzer over each target for FUZZ_SECONDS (default 60),
 # new crashers land in tests/fuzz/corpus/NAME to be replayed by make test.

@@ -42,6 +42,16 @@ read -r _ checked _ differed <"$WORK/shapes.check" || true
 expect_eq shapes_cached_stacks_differ "${differed:-missing}" 0
 if [ "${checked:-0}" -ge 500 ]; then ok shapes_stacks_remembered
 else bad shapes_stacks_remembered "only ${checked:-no} stacks came from the cache"; fi
+# The frame-pointer walk's cache replays the walk exactly: through code
+# with frame pointers and through code that uses the register for anything.
+for shapes in rec_shapes rec_shapes_fp; do
+	t=fpwalk_$shapes
+	CZPROF_CHECK_STACKS="$WORK/$t.check" "$CZPROF" record --unwind=fp -o "$t.czt" -- "$P/$shapes" 2>/dev/null
+	read -r _ checked _ differed <"$WORK/$t.check" || true
+	expect_eq "${t}_cached_stacks_differ" "${differed:-missing}" 0
+	if [ "${checked:-0}" -ge 500 ]; then ok "${t}_stacks_remembered"
+	else bad "${t}_stacks_remembered" "only ${checked:-no} stacks came from the cache"; fi
+done
 shapes_sql="WITH RECURSIVE walk(aid, size, node) AS (
   SELECT id, size, stack FROM allocations WHERE size BETWEEN 1001 AND 4002
   UNION ALL SELECT w.aid, w.size, n.parent FROM walk w JOIN stack_nodes n ON n.id = w.node

@@ -279,6 +279,53 @@ TEST(overlong_fields)
 	czt_reader_free(r);
 }
 
+TEST(events_counted_without_decoding)
+{
+	build_trace();
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	struct czt_chunk c;
+	struct czt_record rec;
+	uint64_t events = 0, end = 0;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK); /* META: no events */
+	CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_STRING);
+	CHECK(events == 0 && end == 0);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_EVENTS);
+	CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK);
+	CHECK_EQ_U(events, 8);
+	CHECK_EQ_U(end, 1080);
+	/* it stops at the first other record, decoded as usual */
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_PROCESS_END && rec.time == 1090);
+	CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK);
+	CHECK_EQ_U(events, 8);
+	CHECK(next(r, &rec) == CZT_EOF);
+	czt_reader_free(r);
+
+	/* a malformed event: the ones before it are counted */
+	const uint8_t bad[][3] = { { CZT_REC_MALLOC, 0x81, 0x81 }, { 0x30, 1, 1 } };
+	for (size_t k = 0; k < 2; k++) {
+		put_header();
+		struct czt_enc e;
+		czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 1, 100);
+		czt_enc_free(&e, 150, 0x1000);
+		memcpy(e.pos, bad[k], 3);
+		e.pos += 3;
+		e.n_records++;
+		put_chunk(&e);
+		CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+		if (!r)
+			return;
+		events = end = 0;
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+		CHECK(czt_reader_count_events(r, &events, &end) == CZT_ERR_CORRUPT);
+		CHECK(events == 1 && end == 150);
+		czt_reader_free(r);
+	}
+}
+
 int main(void)
 {
 	RUN(varint_edges);
@@ -289,5 +336,6 @@ int main(void)
 	RUN(rejects_non_traces);
 	RUN(unknown_records);
 	RUN(overlong_fields);
+	RUN(events_counted_without_decoding);
 	return unit_done();
 }

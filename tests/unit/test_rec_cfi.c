@@ -1,6 +1,7 @@
 /*
  * test_rec_cfi.c - frame sizes read from the unwind tables (lib/rec_cfi.c)
- * and the stack-layout cache that trusts them (lib/rec_layout.c).
+ * and the stack-layout cache that trusts them (lib/rec_layout.c), and the
+ * same cache for frame-pointer chains.
  *
  * The functions below are never run: they exist for their unwind tables,
  * written by hand with .cfi directives so that every answer is known.  A
@@ -247,12 +248,91 @@ TEST(layouts_remember_only_what_the_tables_fix)
 	free(f);
 }
 
+/* A frame-pointer chain on a fake stack: records { saved frame pointer,
+ * return address } at w[3] (slot0 = w[4]), w[10] and w[20]. */
+static void chain_fake(uintptr_t *w, uintptr_t ret1, uintptr_t end)
+{
+	w[3] = (uintptr_t)&w[10];
+	w[4] = 0x5000;
+	w[10] = (uintptr_t)&w[20];
+	w[11] = ret1;
+	w[20] = end;
+	w[21] = 0x7000;
+}
+
+TEST(chains_are_remembered_as_walked)
+{
+	struct rec_layouts *c = calloc(1, rec_layouts_size());
+	uintptr_t *w = calloc(64, sizeof(*w));
+	if (!c || !w) {
+		CHECK(0);
+		free(c);
+		free(w);
+		return;
+	}
+	uintptr_t top = (uintptr_t)(w + 64);
+	const uintptr_t *s0 = &w[4];
+	void *ips[3] = { (void *)0x5000, (void *)0x6000, (void *)0x7000 };
+	/* the walk ended on a saved frame pointer pointing down the stack */
+	chain_fake(w, 0x6000, 0);
+	rec_layouts_add_chain(c, s0, top, ips, 3, 0, 7);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 7);
+	w[15] = 99; /* not in a record */
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 7);
+	w[11] = 0x6100; /* another caller */
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 0);
+	w[11] = 0x6000;
+	w[20] = (uintptr_t)&w[30]; /* the walk would go on */
+	w[31] = 0x8000;
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 0);
+	w[20] = 0;
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 7);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0 + 1), 0); /* another place */
+
+	/* two stacks under one innermost frame, told apart each time */
+	void *other[3] = { (void *)0x5000, (void *)0x6100, (void *)0x7000 };
+	chain_fake(w, 0x6100, 0);
+	rec_layouts_add_chain(c, s0, top, other, 3, 0, 8);
+	for (int i = 0; i < 3; i++) {
+		chain_fake(w, 0x6000, 0);
+		CHECK_EQ_U(rec_layouts_find_chain(c, s0), 7);
+		chain_fake(w, 0x6100, 0);
+		CHECK_EQ_U(rec_layouts_find_chain(c, s0), 8);
+	}
+
+	/* ended on a record whose return address is too small: read again */
+	rec_layouts_clear(c);
+	chain_fake(w, 0x6000, (uintptr_t)&w[30]);
+	w[31] = 5;
+	rec_layouts_add_chain(c, s0, top, ips, 3, 0, 9);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 9);
+	w[31] = 0x8000;
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 0);
+
+	/* a walk that could not have ended there, or other frames: not kept */
+	rec_layouts_clear(c);
+	rec_layouts_add_chain(c, s0, top, ips, 3, 0, 10);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 0);
+	rec_layouts_add_chain(c, s0, top, ips, 2, 0, 10);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 0);
+	rec_layouts_add_chain(c, s0, top, other, 3, 1, 10);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 0);
+	/* cut at the depth limit: what lies beyond does not matter */
+	rec_layouts_add_chain(c, s0, top, ips, 2, 1, 11);
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 11);
+	w[21] = 0x7100;
+	CHECK_EQ_U(rec_layouts_find_chain(c, s0), 11);
+	free(c);
+	free(w);
+}
+
 int main(void)
 {
 	RUN(fixed_frames_are_sized);
 	RUN(varying_and_unknown_frames_are_not);
 	RUN(outermost_frame);
 	RUN(layouts_remember_only_what_the_tables_fix);
+	RUN(chains_are_remembered_as_walked);
 	return unit_done();
 }
 
