@@ -20,6 +20,9 @@
  * | CZPROF_CHECK_STACKS| (off)          | a file: every stack the layout cache finds is   |
  * |                    |                | unwound too; the counts are written there at    |
  * |                    |                | exit (tests use it)                             |
+ * | CZPROF_COMPRESS    | 1              | 1: EVENTS and META chunks are zstd frames,      |
+ * |                    |                | compressed by the flusher thread; 0: raw        |
+ * | CZPROF_COMPRESS_LEVEL | -1          | zstd level, -7 (fastest) to 3                   |
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +59,6 @@ void rec_settings_load(void)
 	rec_settings.check_stacks = getenv("CZPROF_CHECK_STACKS");
 	if (rec_settings.check_stacks && !*rec_settings.check_stacks)
 		rec_settings.check_stacks = NULL;
+	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 1, 0, 1);
+	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", -1, -7, 3);
 }
