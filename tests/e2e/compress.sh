@@ -68,6 +68,23 @@ expect_match compressed_abort "$("$CZPROF" leaks a.czt)" "23 B +1  main_alloc"
 expect_match compressed_exec_marker "$("$CZPROF" dump x.czt)" "process-end .*how=exec"
 expect_match compressed_exec_leaks "$("$CZPROF" leaks x.czt)" "777 B in 7 blocks leaked from 1 site"
 
+# fork and exec children with --follow-fork: each writes its own trace
+# (a forked child restarts the compressor its parent may have been using)
+for m in compress no-compress; do
+	mkdir "fork-$m" && cd "fork-$m" || exit 1
+	"$CZPROF" record --$m --follow-fork -o f.czt "$P/rel_spawn" 2>/dev/null
+	for t in f*.czt; do "$CZPROF" leaks "$t" | tail -n 1; done | sort >../"fork-$m.txt"
+	zstd_chunks=0
+	for t in f.*.czt; do zstd_chunks=$((zstd_chunks + $(summary "$t" zstd-chunks))); done # children only
+	echo "$zstd_chunks" >../"fork-$m.zstd"
+	cd "$WORK" || exit 1
+done
+expect_eq fork_traces "$(wc -l <fork-compress.txt)" 6
+if cmp -s fork-compress.txt fork-no-compress.txt; then ok fork_same_figures
+else bad fork_same_figures "$(diff fork-no-compress.txt fork-compress.txt | head -c 600)"; fi
+expect_match fork_children_compressed "$(cat fork-compress.zstd)" "^([5-9]|[1-9][0-9]+)$"
+expect_eq fork_no_compress_raw "$(cat fork-no-compress.zstd)" 0
+
 # A compressed trace cut in the middle, as a killed writer or a full disk
 # leave it: what was whole still loads, and stops where the cut chunk starts.
 "$CZPROF" record --compress -o big.czt "$P/rec_threads" 2>/dev/null
