@@ -1,13 +1,16 @@
 #!/bin/sh
 # make bench: runs each benchmark program natively and under `czprof record`
 # in pairs (A B A B ...), and prints the median wall-time ratio, trace bytes
-# per event, peak RSS of the program natively and under the recorder, and the analysis times (first report,
-# which loads the trace, and a repeated one).  With heaptrack installed it is
+# per event (as stored, and raw: with every chunk uncompressed), peak RSS of
+# the program natively and under the recorder, and the analysis times (first
+# report, which loads the trace, and a repeated one).  With heaptrack installed it is
 # measured the same way (record only, then heaptrack_print) for comparison.
 #   ROUNDS=5 (pairs per program)   PROGS="churn threads leaky realloc churn_fp"
 #   PEERS=0 to skip heaptrack      CZFLAGS="..." extra record flags
+#                                  (e.g. --no-compress)
 # churn_fp is churn built with frame pointers, recorded with --unwind=fp.
-# The target column is the recording ratio the project aims for.
+# The target columns are what the project aims for: the recording ratio,
+# bytes per event as stored (compressed) and raw.
 B=${1:-build}
 ROUNDS=${ROUNDS:-5}
 PROGS=${PROGS:-"churn threads leaky realloc churn_fp"}
@@ -29,7 +32,8 @@ have_heaptrack=0
 [ "$PEERS" = 1 ] && command -v heaptrack >/dev/null && have_heaptrack=1
 
 target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5 ;; realloc) echo 2.2 ;; churn_fp) echo 1.6 ;; *) echo - ;; esac; }
-printf '%-8s %8s %8s %7s %6s %9s %9s %10s %10s %9s %9s' prog native record ratio target events B/event rss_nat rss_prof load+rep rep2
+printf '%-8s %8s %8s %7s %6s %9s %8s %6s %8s %6s %10s %10s %9s %9s' prog native record ratio target events \
+	B/event target raw_B/ev target rss_nat rss_prof load+rep rep2
 [ $have_heaptrack = 1 ] && printf ' %8s %10s' ht_ratio ht_print
 echo
 for p in $PROGS; do
@@ -54,9 +58,12 @@ for p in $PROGS; do
 	unwind=dwarf; case $p in *_fp) unwind=fp ;; esac
 	timed env LD_PRELOAD="$PWD/$B/libczprof.so" CZPROF_OUTPUT="$tmp/p.czt" CZPROF_UNWIND=$unwind "$bin" || exit 1
 	rr=$rss
-	events=$("$CZ" dump --summary "$tmp/t.czt" | awk '$1=="events" {print $2}')
+	"$CZ" dump --summary "$tmp/t.czt" >"$tmp/summary"
+	events=$(awk '$1=="events" {print $2}' "$tmp/summary")
+	raw=$(awk '$1=="raw-bytes" {print $2}' "$tmp/summary")
 	size=$(stat -c %s "$tmp/t.czt")
 	bpe=$(echo "$size $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
+	rawbpe=$(echo "$raw $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
 	first=-; second=-
 	if "$CZ" leaks --help >/dev/null 2>&1; then
 		t0=$(now); "$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t1=$(now)
@@ -64,8 +71,9 @@ for p in $PROGS; do
 		first=$(echo "$t0 $t1" | awk '{printf "%.2f", $2-$1}')
 		second=$(echo "$t1 $t2" | awk '{printf "%.3f", $2-$1}')
 	fi
-	printf '%-8s %8.2f %8.2f %7.2f %6s %9s %9s %10s %10s %9s %9s' "$p" "$(median <"$tmp/nat")" \
-		"$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" "<=$(target_of "$p")" "$events" "$bpe" "$rn" "$rr" "$first" "$second"
+	printf '%-8s %8.2f %8.2f %7.2f %6s %9s %8s %6s %8s %6s %10s %10s %9s %9s' "$p" "$(median <"$tmp/nat")" \
+		"$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" "<=$(target_of "$p")" "$events" \
+		"$bpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" "$first" "$second"
 	if [ $have_heaptrack = 1 ]; then
 		htr=$(median <"$tmp/ht"); htp="-"
 		f=$(ls "$tmp"/ht.* 2>/dev/null | head -n 1)

@@ -26,7 +26,7 @@
 
 static const char usage[] =
 	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--unwind fp|dwarf]\n"
-	"                     [--] PROG [ARGS...]\n\n"
+	"                     [--compress|--no-compress] [--] PROG [ARGS...]\n\n"
 	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
 	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
 	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
@@ -37,7 +37,11 @@ static const char usage[] =
 	"      --depth N       keep at most N stack frames per event (default 64)\n"
 	"      --unwind fp     follow frame pointers instead of DWARF unwind tables:\n"
 	"                      much cheaper, complete only for code built with\n"
-	"                      -fno-omit-frame-pointer (default: dwarf)\n\n"
+	"                      -fno-omit-frame-pointer (default: dwarf)\n"
+	"      --compress      store the trace's chunks as zstd frames, compressed by\n"
+	"                      the recorder's own thread: a trace 1.3-4x smaller for\n"
+	"                      some more CPU time while recording (CZPROF_COMPRESS=1)\n"
+	"      --no-compress   store them uncompressed (the default)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;
@@ -207,6 +211,7 @@ int cmd_record(int argc, char **argv)
 {
 	const char *output = NULL;
 	int force = 0, follow = 0, depth = 0, fp = 0, i;
+	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
@@ -225,6 +230,10 @@ int cmd_record(int argc, char **argv)
 			force = 1;
 		} else if (!strcmp(a, "--follow-fork")) {
 			follow = 1;
+		} else if (!strcmp(a, "--compress")) {
+			compress = 1;
+		} else if (!strcmp(a, "--no-compress")) {
+			compress = 0;
 		} else if (!strcmp(a, "--depth") || !strncmp(a, "--depth=", 8)) {
 			const char *v = a[7] == '=' ? a + 8 : (++i < argc ? argv[i] : NULL);
 			char *end;
@@ -289,6 +298,8 @@ int cmd_record(int argc, char **argv)
 			snprintf(dep, sizeof(dep), "%d", depth);
 			setenv("CZPROF_DEPTH", dep, 1);
 		}
+		if (compress >= 0)
+			setenv("CZPROF_COMPRESS", compress ? "1" : "0", 1);
 		if (!output) {
 			char name[PATH_MAX];
 			char *base = strrchr(prog_argv[0], '/');

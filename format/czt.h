@@ -227,6 +227,13 @@ void czt_enc_init(struct czt_enc *e, void *buf, size_t cap, unsigned chunk_type,
  * length in bytes, ready to write at e->buf. */
 size_t czt_enc_finish(struct czt_enc *e);
 
+/* Writes the header of a chunk whose stored payload (stored_len bytes)
+ * already follows it at chunk + CZT_CHUNK_HEADER_LEN: flags 0 (then
+ * raw_len == stored_len) or CZT_CHUNK_ZSTD.  Returns the total chunk length.
+ * For writers that compress a finished chunk's payload elsewhere. */
+size_t czt_chunk_seal(uint8_t *chunk, unsigned type, unsigned flags, uint32_t stored_len,
+		      uint32_t raw_len);
+
 static inline uint8_t *czt__put_time(struct czt_enc *e, uint8_t *p, uint64_t t)
 {
 	/* times within one thread only grow; a clock that stepped back is

@@ -32,6 +32,7 @@ struct czt_reader {
 	uint8_t *hdr_buf;
 	uint8_t *stored; size_t stored_cap;
 	uint8_t *raw; size_t raw_cap;
+	struct czt_zstd_dctx *zstd; /* made at the first compressed chunk */
 	const uint8_t *p, *pend; /* record cursor in the current chunk */
 	unsigned chunk_type;
 	uint64_t tid, last_time, last_addr;
@@ -256,6 +257,7 @@ void czt_reader_free(struct czt_reader *r)
 	free(r->hdr_buf);
 	free(r->stored);
 	free(r->raw);
+	czt_zstd_dctx_free(r->zstd);
 	free(r);
 }
 
@@ -305,7 +307,9 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	if (flags & CZT_CHUNK_ZSTD) {
 		if ((rc = grow(&r->raw, &r->raw_cap, raw_len ? raw_len : 1)))
 			return rc;
-		rc = czt_zstd_decompress(r->raw, raw_len, payload, stored_len);
+		if (!r->zstd)
+			r->zstd = czt_zstd_dctx_new(); /* NULL: one-shot contexts, slower */
+		rc = czt_zstd_decompress(r->zstd, r->raw, raw_len, payload, stored_len);
 		if (rc)
 			return rc;
 		payload = r->raw;

@@ -36,19 +36,24 @@ void czt_enc_init(struct czt_enc *e, void *buf, size_t cap, unsigned chunk_type,
 	}
 }
 
+size_t czt_chunk_seal(uint8_t *chunk, unsigned type, unsigned flags, uint32_t stored_len,
+		      uint32_t raw_len)
+{
+	chunk[0] = (uint8_t)type;
+	chunk[1] = (uint8_t)flags;
+	put_u16(chunk + 2, 0);
+	put_u32(chunk + 4, stored_len);
+	put_u32(chunk + 8, raw_len);
+	uint32_t crc = czt_crc32c(0, chunk, 12);
+	crc = czt_crc32c(crc, chunk + CZT_CHUNK_HEADER_LEN, stored_len);
+	put_u32(chunk + 12, crc);
+	return CZT_CHUNK_HEADER_LEN + (size_t)stored_len;
+}
+
 size_t czt_enc_finish(struct czt_enc *e)
 {
-	uint8_t *h = e->buf;
 	uint32_t len = (uint32_t)(e->pos - e->buf - CZT_CHUNK_HEADER_LEN);
-	h[0] = (uint8_t)e->type;
-	h[1] = 0; /* flags: stored raw */
-	put_u16(h + 2, 0);
-	put_u32(h + 4, len);
-	put_u32(h + 8, len);
-	uint32_t crc = czt_crc32c(0, h, 12);
-	crc = czt_crc32c(crc, h + CZT_CHUNK_HEADER_LEN, len);
-	put_u32(h + 12, crc);
-	return CZT_CHUNK_HEADER_LEN + len;
+	return czt_chunk_seal(e->buf, e->type, 0, len, len); /* stored raw */
 }
 
 void czt_enc_cz(struct czt_enc *e, const struct czt_record *r)

@@ -8,10 +8,11 @@ $(B)/recobj/%.o: %.c lib/module.mk Makefile
 	$(CC) $(CPPFLAGS) $(REC_CFLAGS) -c $< -o $@
 
 # Only the interposed functions and czprof_get_hooks are exported
-# (lib/rec_exports.map); libunwind is linked in so the program needs nothing.
+# (lib/rec_exports.map); libunwind and libzstd (chunk compression,
+# rec_zstd.c) are linked in so the program needs nothing.
 $(B)/libczprof.so: $(REC_OBJS) lib/rec_exports.map
 	$(CC) -shared -o $@ $(REC_OBJS) -Wl,--version-script=lib/rec_exports.map \
-		-Wl,-z,nodelete $(LIBUNWIND) -lpthread -ldl
+		-Wl,-z,nodelete $(LIBUNWIND) $(ZSTD) -lpthread -ldl
 
 CZALLOC_SRCS := $(wildcard lib/cz_*.c)
 CZALLOC_OBJS := $(CZALLOC_SRCS:%.c=$(B)/obj/%.o)

@@ -34,6 +34,8 @@ struct rec_settings {
 	int clock_os;         /* CZPROF_CLOCK=os: never the time-stamp counter */
 	const char *check_stacks; /* CZPROF_CHECK_STACKS: unwind cached stacks too,
 				     write "checked N differed M" to this file at exit */
+	int compress;         /* CZPROF_COMPRESS: zstd-compress EVENTS and META chunks */
+	int compress_level;   /* CZPROF_COMPRESS_LEVEL: the zstd level */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -135,6 +137,20 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
 uint32_t rec_layouts_find_chain(struct rec_layouts *c, const uintptr_t *slot0);
 void rec_layouts_add_chain(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
 			   void *const *ips, int n, int cut, uint32_t node);
+
+/* ---- chunk compression (rec_zstd.c: the only file including zstd.h) ---- */
+/* A zstd compression context that never allocates (its workspace comes from
+ * rec_mmap), for inputs of up to max_src bytes at the given level.  One
+ * user at a time.  NULL when the memory cannot be had. */
+struct rec_zstd;
+struct rec_zstd *rec_zstd_new(int level, size_t max_src);
+/* Compresses src[0..len), len <= max_src, into one zstd frame at dst (room
+ * for cap bytes).  Returns the frame's length, or 0 when it does not fit in
+ * cap (so cap = len - 1 asks for "only if smaller") or anything failed. */
+size_t rec_zstd_compress(struct rec_zstd *z, void *dst, size_t cap, const void *src, size_t len);
+/* Makes the context usable again when it may have been caught in the middle
+ * of a compression (in a forked child).  z may be NULL. */
+void rec_zstd_reset(struct rec_zstd *z);
 
 /* ---- internal memory (rec_core.c) ---- */
 void *rec_mmap(size_t len);

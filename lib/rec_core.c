@@ -4,11 +4,24 @@
  * lifecycle (start, fork, fatal signals, exit).
  *
  * Locks, always taken in this order:
- *   list_lock   the list of thread buffers
- *   th->lock    one thread's buffer (a spin flag; uncontended except when
- *               the flusher or exit flushes an idle thread)
+ *   list_lock   the list of thread buffers (the flusher walks it without:
+ *               entries are only ever added, at the head)
+ *   th->lock    one thread's chunk being filled (a spin flag; uncontended
+ *               except when the flusher or exit flushes an idle thread)
+ *   th->writing the claim on writing one thread's oldest handed-over chunk
+ *               (a flag taken with an exchange; never waited for while
+ *               g_lock is held)
  *   g_lock      the stack tree, the META buffer and every write to the file
  * The hot path (a plain malloc or free) takes only its own th->lock.
+ *
+ * How chunks reach the file: a thread fills a chunk in one of the
+ * REC_SLOTS buffers of its ring; when the chunk is full or old it is
+ * handed over (the ring's head moves on) and the flusher thread, woken
+ * through a futex, writes the handed-over chunks oldest first, compressing
+ * them on the way (CZPROF_COMPRESS).  So a profiled thread pays neither for
+ * compression nor for write().  Only when its ring is full because the
+ * flusher fell behind does it write its oldest chunk itself, uncompressed.
+ * Exit, _exit, exec and fatal signals write every ring out synchronously.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +32,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <linux/futex.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +58,54 @@ static int out_fd = -1;
 static uint8_t *meta_buf;
 static struct czt_enc meta;
 
+/* ---- compression ---- */
+
+/* Which compressor a thread may use for the chunks it writes: a profiled
+ * thread none (it must not pay for compression), the flusher its own
+ * (outside g_lock), and the exit paths the one kept under g_lock. */
+enum { PACK_NONE, PACK_FLUSHER, PACK_LOCKED };
+static __thread int tl_pack;
+
+/* A compressor: a context and room for one compressed chunk. */
+struct packer {
+	struct rec_zstd *z; /* NULL: compression off or unavailable */
+	uint8_t *out;
+};
+static struct packer flusher_pk; /* the flusher thread's only */
+static struct packer locked_pk;  /* under g_lock: META, and chunks written at exit */
+
+/* Payloads shorter than this are written raw: a zstd frame's own header
+ * and block headers take about 10 bytes, so they seldom shrink. */
+#define MIN_PACK 64
+
+static void packer_init(struct packer *pk, size_t max_payload)
+{
+	pk->z = rec_zstd_new(rec_settings.compress_level, max_payload);
+	pk->out = rec_mmap(CZT_CHUNK_HEADER_LEN + max_payload);
+	if (!pk->out)
+		pk->z = NULL; /* then its chunks are written raw */
+}
+
+/* Frames the chunk at chunk (payload_len raw payload bytes after its
+ * header space) for writing and returns it, *len set to its length: as one
+ * zstd frame in pk->out when pk compresses and the frame is smaller,
+ * otherwise raw in place. */
+static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chunk,
+			   size_t payload_len, size_t *len)
+{
+	if (pk && pk->z && payload_len >= MIN_PACK) {
+		size_t n = rec_zstd_compress(pk->z, pk->out + CZT_CHUNK_HEADER_LEN, payload_len - 1,
+					     chunk + CZT_CHUNK_HEADER_LEN, payload_len);
+		if (n) {
+			*len = czt_chunk_seal(pk->out, type, CZT_CHUNK_ZSTD, (uint32_t)n,
+					      (uint32_t)payload_len);
+			return pk->out;
+		}
+	}
+	*len = czt_chunk_seal(chunk, type, 0, (uint32_t)payload_len, (uint32_t)payload_len);
+	return chunk;
+}
+
 static void write_all(const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
@@ -62,10 +124,31 @@ static void meta_flush_locked(void)
 {
 	if (czt_enc_empty(&meta))
 		return;
-	size_t len = czt_enc_finish(&meta);
+	size_t len;
+	const uint8_t *out = seal(tl_pack == PACK_NONE ? NULL : &locked_pk, CZT_CHUNK_META, meta_buf,
+				  (size_t)(meta.pos - meta_buf) - CZT_CHUNK_HEADER_LEN, &len);
 	if (out_fd >= 0)
-		write_all(meta_buf, len);
+		write_all(out, len);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+}
+
+/* Writes one EVENTS chunk (payload_len raw payload bytes after the header
+ * space at chunk), the pending META data first so that every definition
+ * it refers to comes before it, compressed as this thread may. */
+static void write_events(uint8_t *chunk, size_t payload_len)
+{
+	size_t len = 0;
+	const uint8_t *out = NULL;
+	if (tl_pack == PACK_FLUSHER) /* before the lock: others may intern stacks meanwhile */
+		out = seal(&flusher_pk, CZT_CHUNK_EVENTS, chunk, payload_len, &len);
+	pthread_mutex_lock(&g_lock);
+	meta_flush_locked();
+	if (!out) /* after the META chunk: they may share locked_pk's buffer */
+		out = seal(tl_pack == PACK_LOCKED ? &locked_pk : NULL, CZT_CHUNK_EVENTS, chunk,
+			   payload_len, &len);
+	if (out_fd >= 0)
+		write_all(out, len);
+	pthread_mutex_unlock(&g_lock);
 }
 
 /* Makes room for one more META record of up to need bytes. */
@@ -86,13 +169,27 @@ struct cache_slot {
 	uint32_t node;
 };
 
+/* Chunks per thread: the one being filled and up to REC_SLOTS - 1 handed
+ * over, waiting for the flusher. */
+#define REC_SLOTS 4
+
+struct rec_slot {
+	uint8_t *buf;       /* rec_settings.buffer_bytes: header space, then payload */
+	size_t payload_len; /* once handed over */
+};
+
 struct rec_thread {
 	struct rec_thread *next;
 	int lock;
 	int in_use; /* 0: the thread exited, the struct can be reused */
 	uint64_t tid;
 	uint64_t last_flush;
-	uint8_t *buf;
+	/* The ring: slots[head % REC_SLOTS] is being filled (enc), the ones
+	 * from tail to head are handed over.  head moves under lock, tail
+	 * under writing; both only grow. */
+	unsigned head, tail;
+	int writing;
+	struct rec_slot slots[REC_SLOTS];
 	struct czt_enc enc;
 	struct cache_slot *cache;
 	struct rec_layouts *layouts;
@@ -119,21 +216,115 @@ static void th_unlock(struct rec_thread *th)
 	__atomic_store_n(&th->lock, 0, __ATOMIC_RELEASE);
 }
 
-/* Writes th's chunk (with the pending META data first) and starts a new
- * one.  Caller holds th->lock. */
-static void th_flush(struct rec_thread *th, uint64_t now)
+static void start_chunk(struct rec_thread *th, uint64_t base_time)
+{
+	czt_enc_init(&th->enc, th->slots[th->head % REC_SLOTS].buf, rec_settings.buffer_bytes,
+		     CZT_CHUNK_EVENTS, th->tid, base_time);
+}
+
+static size_t chunk_payload_len(const struct czt_enc *e)
+{
+	return (size_t)(e->pos - e->buf) - CZT_CHUNK_HEADER_LEN;
+}
+
+/* Writes th's oldest handed-over chunk.  Returns 1 when it did, 0 when
+ * there is none, -1 when another thread is writing one of th's chunks
+ * (only one may, so that they stay in order). */
+static int write_oldest(struct rec_thread *th)
+{
+	if (__atomic_exchange_n(&th->writing, 1, __ATOMIC_ACQUIRE))
+		return -1;
+	unsigned tail = __atomic_load_n(&th->tail, __ATOMIC_RELAXED);
+	int wrote = 0;
+	if (tail != __atomic_load_n(&th->head, __ATOMIC_ACQUIRE)) {
+		struct rec_slot *s = &th->slots[tail % REC_SLOTS];
+		write_events(s->buf, s->payload_len);
+		__atomic_store_n(&th->tail, tail + 1, __ATOMIC_RELEASE);
+		wrote = 1;
+	}
+	__atomic_store_n(&th->writing, 0, __ATOMIC_RELEASE);
+	return wrote;
+}
+
+/* The ring has a free slot to go on in after a hand-over. */
+static int ring_has_room(const struct rec_thread *th)
+{
+	return th->head + 1 - __atomic_load_n(&th->tail, __ATOMIC_ACQUIRE) < REC_SLOTS;
+}
+
+/* 1 while the flusher has work it has not looked at yet. */
+static int flusher_kick;
+
+static void kick_flusher(void)
+{
+	if (!__atomic_exchange_n(&flusher_kick, 1, __ATOMIC_SEQ_CST))
+		syscall(SYS_futex, &flusher_kick, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* Hands th's chunk over and starts the next one in the next slot, which
+ * must be free (ring_has_room).  Caller holds th->lock. */
+static void hand_over(struct rec_thread *th)
+{
+	uint64_t last = th->enc.last_time;
+	th->slots[th->head % REC_SLOTS].payload_len = chunk_payload_len(&th->enc);
+	__atomic_store_n(&th->head, th->head + 1, __ATOMIC_RELEASE);
+	start_chunk(th, last);
+	kick_flusher();
+}
+
+/* How long a fatal-signal handler waits for the flusher to finish writing
+ * a thread's chunk before it leaves that thread's events unwritten (rather
+ * than write them out of order). */
+#define DRAIN_PATIENCE_NS 1000000000ull
+
+/* Writes everything th holds, handed over or being filled, in order, from
+ * the calling thread.  Caller holds th->lock.  patient = 0 in a signal
+ * handler: the wait for another writer is bounded, and none when the
+ * caller is the flusher (it could be the writer that was interrupted). */
+static void th_drain(struct rec_thread *th, uint64_t now, int patient, int is_flusher)
 {
 	th->last_flush = now;
+	uint64_t deadline = 0;
+	int r;
+	while ((r = write_oldest(th)) != 0) {
+		if (r > 0)
+			continue;
+		if (!patient) {
+			if (is_flusher)
+				return;
+			if (!deadline)
+				deadline = rec_clock_mono() + DRAIN_PATIENCE_NS;
+			else if (rec_clock_mono() > deadline)
+				return;
+		}
+		sched_yield();
+	}
 	if (czt_enc_empty(&th->enc))
 		return;
 	uint64_t last = th->enc.last_time;
-	size_t len = czt_enc_finish(&th->enc);
-	pthread_mutex_lock(&g_lock);
-	meta_flush_locked();
-	if (out_fd >= 0)
-		write_all(th->buf, len);
-	pthread_mutex_unlock(&g_lock);
-	czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, th->tid, last);
+	write_events(th->enc.buf, chunk_payload_len(&th->enc));
+	start_chunk(th, last);
+}
+
+static int flush_always; /* after the exit flush: write every event at once */
+
+/* The calling thread's chunk is full or old: hands it over to the flusher
+ * (after the exit flush: writes it now).  Caller holds th->lock. */
+static void th_flush(struct rec_thread *th, uint64_t now)
+{
+	if (REC_UNLIKELY(flush_always)) {
+		th_drain(th, now, 1, 0);
+		return;
+	}
+	th->last_flush = now;
+	if (czt_enc_empty(&th->enc))
+		return;
+	/* The flusher fell behind: write the oldest chunk here, uncompressed,
+	 * or wait while the flusher is writing it. */
+	while (REC_UNLIKELY(!ring_has_room(th)))
+		if (write_oldest(th) < 0)
+			sched_yield();
+	hand_over(th);
 }
 
 static void thread_start_record(uint64_t tid, int end)
@@ -160,6 +351,23 @@ static void on_thread_exit(void *arg)
 	rec_guard = 0;
 }
 
+/* A new thread's struct with its ring of buffers and its caches, in one
+ * mapping; NULL when memory is short. */
+static struct rec_thread *thread_alloc(void)
+{
+	size_t bufs = REC_SLOTS * rec_settings.buffer_bytes;
+	struct rec_thread *th = rec_mmap(sizeof(*th) + bufs + CACHE_SLOTS * sizeof(struct cache_slot) +
+					 rec_layouts_size());
+	if (!th)
+		return NULL;
+	uint8_t *buf = (uint8_t *)(th + 1);
+	for (int i = 0; i < REC_SLOTS; i++)
+		th->slots[i].buf = buf + (size_t)i * rec_settings.buffer_bytes;
+	th->cache = (struct cache_slot *)(buf + bufs);
+	th->layouts = (struct rec_layouts *)(th->cache + CACHE_SLOTS);
+	return th;
+}
+
 static struct rec_thread *thread_new(void)
 {
 	uint64_t tid = (uint64_t)syscall(SYS_gettid);
@@ -167,31 +375,32 @@ static struct rec_thread *thread_new(void)
 	pthread_mutex_lock(&list_lock);
 	for (struct rec_thread *t = threads; t; t = t->next)
 		if (!__atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE)) {
-			th = t; /* reuse an exited thread's buffers: flushed at its exit */
+			/* reuse an exited thread's struct: its chunk being filled
+			 * was handed over at its exit; the handed-over ones carry
+			 * their own tid */
+			th = t;
 			break;
 		}
 	if (!th) {
-		th = rec_mmap(sizeof(*th) + rec_settings.buffer_bytes +
-			      CACHE_SLOTS * sizeof(struct cache_slot) + rec_layouts_size());
+		th = thread_alloc();
 		if (!th) {
 			pthread_mutex_unlock(&list_lock);
 			return NULL;
 		}
-		th->buf = (uint8_t *)(th + 1);
-		th->cache = (struct cache_slot *)(th->buf + rec_settings.buffer_bytes);
-		th->layouts = (struct rec_layouts *)(th->cache + CACHE_SLOTS);
 		th->next = threads;
-		threads = th;
+		__atomic_store_n(&threads, th, __ATOMIC_RELEASE); /* the flusher walks without the lock */
 	}
 	th->in_use = 1;
-	th->tid = tid;
-	th->lock = 0;
 	rec_clock_claim();
 	memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
 	rec_layouts_clear(th->layouts);
 	uint64_t now = rec_now();
+	/* locked: the flusher may be looking at a reused struct's chunk */
+	th_lock(th);
+	th->tid = tid;
 	th->last_flush = now;
-	czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, tid, now);
+	start_chunk(th, now);
+	th_unlock(th);
 	pthread_mutex_unlock(&list_lock);
 	thread_start_record(tid, 0);
 	self = th;
@@ -437,7 +646,6 @@ REC_INLINE void begin_event(struct rec_thread *th)
 		th_flush(th, rec_now());
 }
 
-static int flush_always; /* after the exit flush: write every event at once */
 static uint64_t flush_ns; /* CZPROF_FLUSH_MS in ns */
 
 REC_INLINE void end_event(struct rec_thread *th, uint64_t t)
@@ -538,20 +746,19 @@ void rec_modules_changed(void)
 
 /* ---- flushing all threads ---- */
 
-/* Flushes every thread whose buffer is older than min_age ns; with
- * blocking = 0 a busy thread is left alone (signal handlers, flusher). */
-static void flush_threads(uint64_t min_age, int blocking)
+/* Writes everything every thread holds, from the calling thread,
+ * compressed as tl_pack allows; with blocking = 0 a busy thread is left
+ * alone (signal handlers; is_flusher: see th_drain). */
+static void flush_threads(int blocking, int is_flusher)
 {
 	uint64_t now = rec_now();
 	pthread_mutex_lock(&list_lock);
 	for (struct rec_thread *th = threads; th; th = th->next) {
-		if (now - th->last_flush < min_age)
-			continue;
 		if (blocking)
 			th_lock(th);
 		else if (!th_trylock(th))
 			continue;
-		th_flush(th, now);
+		th_drain(th, now, blocking, is_flusher);
 		th_unlock(th);
 	}
 	pthread_mutex_unlock(&list_lock);
@@ -560,18 +767,52 @@ static void flush_threads(uint64_t min_age, int blocking)
 	pthread_mutex_unlock(&g_lock);
 }
 
+/* The flusher writes every handed-over chunk of every thread. */
+static void write_handed_over(void)
+{
+	for (struct rec_thread *th = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); th; th = th->next)
+		while (write_oldest(th) > 0)
+			;
+}
+
+/* The flusher hands over the chunks older than min_age of threads that
+ * are not recording right now (a busy thread hands its own over). */
+static void hand_over_old(uint64_t min_age)
+{
+	uint64_t now = rec_now();
+	for (struct rec_thread *th = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); th; th = th->next) {
+		if (now - __atomic_load_n(&th->last_flush, __ATOMIC_RELAXED) < min_age ||
+		    !th_trylock(th))
+			continue;
+		if (!czt_enc_empty(&th->enc) && ring_has_room(th)) {
+			th->last_flush = now;
+			hand_over(th);
+		}
+		th_unlock(th);
+	}
+}
+
 static void *flusher_main(void *arg)
 {
 	(void)arg;
 	rec_guard = 1; /* this thread's own allocations are never recorded */
+	tl_pack = PACK_FLUSHER;
 	uint64_t period = (uint64_t)rec_settings.flush_ms * 1000000u;
 	for (;;) {
+		/* half a period at most: idle threads' chunks are written
+		 * within 1.5 periods */
 		struct timespec ts = { (time_t)(period / 2 / 1000000000u),
 				       (long)(period / 2 % 1000000000u) };
-		nanosleep(&ts, NULL);
+		syscall(SYS_futex, &flusher_kick, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		__atomic_store_n(&flusher_kick, 0, __ATOMIC_SEQ_CST);
 		if (!rec_active)
 			continue;
-		flush_threads(period, 0);
+		write_handed_over();
+		hand_over_old(period);
+		write_handed_over();
+		pthread_mutex_lock(&g_lock);
+		meta_flush_locked();
+		pthread_mutex_unlock(&g_lock);
 	}
 	return NULL;
 }
@@ -582,7 +823,7 @@ static void start_flusher(void)
 	pthread_attr_t a;
 	pthread_attr_init(&a);
 	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	pthread_attr_setstacksize(&a, 64 * 1024);
+	pthread_attr_setstacksize(&a, 256 * 1024); /* zstd's frames too */
 	/* the flusher must not take signals meant for the program */
 	sigset_t all, old;
 	sigfillset(&all);
@@ -733,13 +974,21 @@ static void after_fork_child(void)
 {
 	pthread_mutex_init(&g_lock, NULL);
 	pthread_mutex_init(&list_lock, NULL);
-	/* Inherited buffers hold the parent's events: the parent writes them. */
+	/* Inherited buffers hold the parent's events: the parent writes them.
+	 * The parent's flusher may have been writing one: its claim and its
+	 * compressor's state are dropped with it. */
 	for (struct rec_thread *th = threads; th; th = th->next) {
 		th->lock = 0;
 		th->in_use = 0;
-		czt_enc_init(&th->enc, th->buf, rec_settings.buffer_bytes, CZT_CHUNK_EVENTS, 0, 0);
+		th->head = th->tail = 0;
+		th->writing = 0;
+		th->tid = 0;
+		start_chunk(th, 0);
 	}
 	self = NULL;
+	flusher_kick = 0;
+	rec_zstd_reset(flusher_pk.z);
+	rec_zstd_reset(locked_pk.z);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
 	if (out_fd >= 0)
 		close(out_fd);
@@ -768,7 +1017,10 @@ static void on_fatal(int sig)
 {
 	rec_guard = 1;
 	if (rec_active) {
-		flush_threads(0, 0);
+		/* uncompressed: the fault may be inside a compressor */
+		int was_flusher = tl_pack == PACK_FLUSHER;
+		tl_pack = PACK_NONE;
+		flush_threads(0, was_flusher);
 		if (pthread_mutex_trylock(&g_lock) == 0) {
 			czt_enc_process_end(&meta, rec_now(), CZT_END_SIGNAL, (uint64_t)sig);
 			meta_flush_locked();
@@ -797,9 +1049,11 @@ void rec_flush_all(void)
 {
 	if (!rec_active)
 		return;
-	int was = rec_guard;
+	int was = rec_guard, pack = tl_pack;
 	rec_guard = 1;
-	flush_threads(0, 1);
+	tl_pack = PACK_LOCKED; /* the image ends: compressing here costs once */
+	flush_threads(1, 0);
+	tl_pack = pack;
 	rec_guard = was;
 }
 
@@ -808,7 +1062,9 @@ __attribute__((destructor(101))) static void rec_stop(void)
 	if (!rec_active)
 		return;
 	rec_guard = 1;
-	flush_threads(0, 1);
+	tl_pack = PACK_LOCKED; /* at exit the compression may as well be done here */
+	flush_threads(1, 0);
+	tl_pack = PACK_NONE;
 	write_stack_check();
 	/* Frees after this point (other destructors, libc's own exit work)
 	 * are written one chunk per event. */
@@ -827,6 +1083,11 @@ void rec_start(void)
 	if (!meta_buf)
 		goto out;
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+	if (rec_settings.compress) {
+		size_t most = rec_settings.buffer_bytes > META_CAP ? rec_settings.buffer_bytes : META_CAP;
+		packer_init(&flusher_pk, rec_settings.buffer_bytes);
+		packer_init(&locked_pk, most);
+	}
 	char buf[4096];
 	const char *path = output_path(buf, sizeof(buf));
 	if (!path || open_trace(path))

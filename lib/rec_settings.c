@@ -11,7 +11,8 @@
  * | CZPROF_FOLLOW_FORK | 0              | 1: fork/exec children record to NAME.PID.czt    |
  * | CZPROF_DEPTH       | 64             | most stack frames kept per event (1-256)        |
  * | CZPROF_FLUSH_MS    | 100            | longest time an event waits in a buffer         |
- * | CZPROF_BUFFER_KB   | 64             | per-thread buffer (one chunk), 4-4096           |
+ * | CZPROF_BUFFER_KB   | 64             | per-thread buffer (one chunk), 4-4096; each     |
+ * |                    |                | thread has REC_SLOTS of them (rec_core.c)       |
  * | CZPROF_UNWIND      | dwarf          | fp: follow frame pointers (programs built with  |
  * |                    |                | -fno-omit-frame-pointer), much cheaper          |
  * | CZPROF_CLOCK       | auto           | os: always the OS clock, never the CPU's time-  |
@@ -20,6 +21,13 @@
  * | CZPROF_CHECK_STACKS| (off)          | a file: every stack the layout cache finds is   |
  * |                    |                | unwound too; the counts are written there at    |
  * |                    |                | exit (tests use it)                             |
+ * | CZPROF_COMPRESS    | 0              | 1: EVENTS and META chunks are zstd frames,      |
+ * |                    |                | compressed by the flusher thread; 0: raw.  Off  |
+ * |                    |                | by default: on 2 busy cores it cost 4-12% of    |
+ * |                    |                | the recording time (README, Performance)        |
+ * | CZPROF_COMPRESS_LEVEL | 1           | zstd level, -7 to 9; 1 compresses these traces  |
+ * |                    |                | best of the fast levels (negative levels leave  |
+ * |                    |                | literals unencoded: little gain, no speed-up)   |
  */
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +64,6 @@ void rec_settings_load(void)
 	rec_settings.check_stacks = getenv("CZPROF_CHECK_STACKS");
 	if (rec_settings.check_stacks && !*rec_settings.check_stacks)
 		rec_settings.check_stacks = NULL;
+	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 0, 0, 1);
+	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
 }

@@ -1,0 +1,118 @@
+# zstd chunk compression (CZPROF_COMPRESS, record --compress/--no-compress):
+# the same program recorded both ways gives the same figures, the
+# compressed trace holds zstd chunks and is smaller, and a compressed
+# trace cut anywhere still reads up to its last whole chunk.
+. tests/e2e/lib.sh
+P=$TESTBIN/progs
+CHECK=$TESTBIN/tools/czt_check
+summary() { "$CZPROF" dump --summary "$1" 2>/dev/null | awk -v k="$2" '$1==k {print $2}'; }
+# Every figure of a trace that does not depend on timing: totals, leaks by
+# site, allocations by function and size.  With a second argument, also
+# those that depend on how threads interleave (the peak, blocks freed
+# before the next allocation), for single-threaded programs.
+figures() {
+	timing=""
+	[ -n "$2" ] && timing=", 'peak_bytes', 'peak_blocks'"
+	"$CZPROF" sql --csv "$1" "SELECT key, value FROM meta WHERE key IN ('events', 'allocations',
+	  'frees', 'unmatched_frees', 'address_conflicts', 'failed_allocs', 'lost_events', 'cz_events',
+	  'total_bytes', 'leaked_bytes', 'leaked_blocks', 'end_how', 'end_value',
+	  'truncated_at' $timing) ORDER BY key" &&
+	"$CZPROF" sql --csv "$1" "SELECT fn, COUNT(*), SUM(size), SUM(free_time IS NULL),
+	  ${2:+SUM(temporary),} SUM(realloc_from IS NOT NULL) FROM allocations GROUP BY fn ORDER BY fn" &&
+	"$CZPROF" leaks "$1" | tail -n +2
+}
+
+# both ways, through the flags and through the environment
+for prog in rec_exact rec_variants rec_threads; do
+	"$CZPROF" record --compress -o "$prog.z.czt" "$P/$prog" 2>/dev/null
+	"$CZPROF" record --no-compress -o "$prog.raw.czt" "$P/$prog" 2>/dev/null
+	zc=$(summary "$prog.z.czt" zstd-chunks)
+	if [ "${zc:-0}" -gt 0 ]; then ok "${prog}_compressed_chunks"
+	else bad "${prog}_compressed_chunks" "no zstd chunk: $(summary "$prog.z.czt" chunks) chunks"; fi
+	expect_eq "${prog}_no_compress_raw" "$(summary "$prog.raw.czt" zstd-chunks)" 0
+	exact=1
+	[ "$prog" = rec_threads ] && exact=
+	figures "$prog.z.czt" $exact >"$prog.z.txt"
+	figures "$prog.raw.czt" $exact >"$prog.raw.txt"
+	if [ -s "$prog.raw.txt" ] && cmp -s "$prog.z.txt" "$prog.raw.txt"; then ok "${prog}_same_figures"
+	else bad "${prog}_same_figures" "$(diff "$prog.raw.txt" "$prog.z.txt" | head -c 600)"; fi
+	zs=$(stat -c %s "$prog.z.czt") rs=$(stat -c %s "$prog.raw.czt")
+	if [ "$zs" -lt "$rs" ]; then ok "${prog}_smaller"
+	else bad "${prog}_smaller" "compressed $zs B, raw $rs B"; fi
+	# raw-bytes: the size with every chunk stored raw
+	expect_eq "${prog}_raw_bytes_is_size_when_raw" "$(summary "$prog.raw.czt" raw-bytes)" "$rs"
+done
+env CZPROF_COMPRESS=0 CZPROF_OUTPUT="$WORK/env0.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact"
+env CZPROF_COMPRESS=1 CZPROF_OUTPUT="$WORK/env1.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact"
+expect_eq env_compress_0 "$(summary env0.czt zstd-chunks)" 0
+expect_match env_compress_1 "$(summary env1.czt zstd-chunks)" "^[1-9]"
+expect_eq env_compress_1_events "$(summary env1.czt events)" 2007
+check record_help_mentions_compress sh -c "'$CZPROF' record --help | grep -q -- --no-compress"
+
+# Many small chunks from 4 threads (4 KiB buffers): each thread's ring of
+# buffers fills faster than one flusher writes, so threads also write
+# their oldest chunk themselves; still every free pairs with its
+# allocation in order, on either path.
+for c in 0 1; do
+	env CZPROF_COMPRESS=$c CZPROF_BUFFER_KB=4 CZPROF_OUTPUT="$WORK/small$c.czt" \
+		LD_PRELOAD="$CZPROF_LIB" "$P/rec_threads"
+	"$CHECK" "small$c.czt" >"small$c.txt"
+	f() { awk -v k="$1" '$1==k {print $2}' "small$c.txt"; }
+	expect_eq "small_buffers_${c}_frees" "$(f frees)" 80000
+	expect_eq "small_buffers_${c}_unmatched" "$(f unmatched_frees)" 0
+	expect_eq "small_buffers_${c}_conflicts" "$(f conflicts)" 0
+	expect_eq "small_buffers_${c}_live" "$(f live_blocks)" 4
+done
+
+# the ways an image ends without exit's flush, compressed: _exit, abort,
+# exec (the new image appends to the trace)
+"$CZPROF" record --compress -o u.czt "$P/rel_odd" _exit 2>/dev/null
+expect_match compressed__exit "$("$CZPROF" leaks u.czt)" "53 B in 3 blocks leaked from 3 sites"
+"$CZPROF" record --compress -o a.czt "$P/rel_odd" abort 2>/dev/null
+expect_match compressed_abort "$("$CZPROF" leaks a.czt)" "23 B +1  main_alloc"
+"$CZPROF" record --compress -o x.czt sh -c "exec $P/rec_exact" 2>/dev/null
+expect_match compressed_exec_marker "$("$CZPROF" dump x.czt)" "process-end .*how=exec"
+expect_match compressed_exec_leaks "$("$CZPROF" leaks x.czt)" "777 B in 7 blocks leaked from 1 site"
+
+# fork and exec children with --follow-fork: each writes its own trace
+# (a forked child restarts the compressor its parent may have been using)
+for m in compress no-compress; do
+	mkdir "fork-$m" && cd "fork-$m" || exit 1
+	"$CZPROF" record --$m --follow-fork -o f.czt "$P/rel_spawn" 2>/dev/null
+	for t in f*.czt; do "$CZPROF" leaks "$t" | tail -n 1; done | sort >../"fork-$m.txt"
+	zstd_chunks=0
+	for t in f.*.czt; do zstd_chunks=$((zstd_chunks + $(summary "$t" zstd-chunks))); done # children only
+	echo "$zstd_chunks" >../"fork-$m.zstd"
+	cd "$WORK" || exit 1
+done
+expect_eq fork_traces "$(wc -l <fork-compress.txt)" 6
+if cmp -s fork-compress.txt fork-no-compress.txt; then ok fork_same_figures
+else bad fork_same_figures "$(diff fork-no-compress.txt fork-compress.txt | head -c 600)"; fi
+expect_match fork_children_compressed "$(cat fork-compress.zstd)" "^([5-9]|[1-9][0-9]+)$"
+expect_eq fork_no_compress_raw "$(cat fork-no-compress.zstd)" 0
+
+# A compressed trace cut in the middle, as a killed writer or a full disk
+# leave it: what was whole still loads, and stops where the cut chunk starts.
+"$CZPROF" record --compress -o big.czt "$P/rec_threads" 2>/dev/null
+size=$(stat -c %s big.czt)
+head -c $((size / 2)) big.czt >half.czt
+"$CZPROF" dump --summary half.czt >half.out 2>half.err
+expect_eq cut_dump_status $? 0
+expect_match cut_dump_warning "$(cat half.err)" "trace cut at byte [0-9]+"
+cut_at=$(sed -n 's/.*trace cut at byte \([0-9]*\).*/\1/p' half.err)
+if [ -n "$cut_at" ] && [ "$cut_at" -le $((size / 2)) ] && [ "$cut_at" -gt 0 ]; then ok cut_offset_within
+else bad cut_offset_within "cut at '${cut_at}', file $((size / 2)) B"; fi
+expect_match cut_still_compressed "$(awk '$1=="zstd-chunks" {print $2}' half.out)" "^[1-9]"
+whole=$(awk '$1=="events" {print $2}' half.out) all=$(summary big.czt events)
+if [ "${whole:-0}" -gt 0 ] && [ "$whole" -lt "$all" ]; then ok cut_keeps_whole_chunks
+else bad cut_keeps_whole_chunks "$whole of $all events read"; fi
+# the database holds the same events as the dump read, and says where it stops
+expect_eq cut_loads_events "$("$CZPROF" sql --csv half.czt "SELECT value FROM meta WHERE key = 'events'" 2>/dev/null | tail -n 1)" "$whole"
+expect_eq cut_loads_truncated_at "$("$CZPROF" sql --csv half.czt "SELECT value FROM meta WHERE key = 'truncated_at'" 2>/dev/null | tail -n 1)" "$cut_at"
+# cut inside the first compressed chunk's header and inside its frame
+first=$("$CZPROF" dump big.czt 2>/dev/null | awk '{print $1; exit}')
+for n in $((first + 5)) $((first + 40)); do
+	head -c "$n" big.czt >early.czt
+	"$CZPROF" dump --summary early.czt >early.out 2>early.err
+	expect_match "cut_early_${n}_at_first_chunk" "$(cat early.err)" "trace cut at byte $first "
+done
