@@ -1083,11 +1083,15 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	close(fd);
 	struct loader l = { .tmp_path = tmp, .verbose = verbose };
 	int ret = -1;
-	/* an event takes 5-10 bytes in a trace: size the array once instead of
-	 * doubling (and copying) it all the way up */
-	size_t guess = (size_t)st.st_size / 6 + 1024;
-	if (grow((void **)&l.evs, &l.cap_evs, guess, sizeof(*l.evs)) ||
-	    grow((void **)&l.rows, &l.cap_rows, guess / 2, sizeof(*l.rows))) {
+	/* an event takes 5-10 bytes before compression: size the array once
+	 * instead of doubling (and copying) it all the way up.  The chunk
+	 * headers tell the raw size; a crafted trace claiming far more than
+	 * its chunks could hold only gets the plain estimate. */
+	uint64_t raw = czt_reader_raw_bytes(r);
+	if (raw > (uint64_t)st.st_size * 16)
+		raw = (uint64_t)st.st_size;
+	if (grow((void **)&l.evs, &l.cap_evs, (size_t)(raw / 6) + 1024, sizeof(*l.evs)) &&
+	    grow((void **)&l.evs, &l.cap_evs, (size_t)st.st_size / 6 + 1024, sizeof(*l.evs))) {
 		czt_reader_free(r);
 		unlink(tmp);
 		return cz_error("out of memory loading '%s'", trace_path);

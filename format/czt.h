@@ -394,6 +394,13 @@ uint64_t czt_reader_offset(const struct czt_reader *r);
 /* The file size seen so far (memory: the buffer length). */
 uint64_t czt_reader_size(const struct czt_reader *r);
 
+/* The payload bytes, after decompression, of the chunks from the reader's
+ * position to the end (or to the first chunk header that is not sound),
+ * found by reading only chunk headers; the reader's position is kept.  A
+ * hint for sizing what a reader builds: nothing is checked but the
+ * headers' bounds. */
+uint64_t czt_reader_raw_bytes(struct czt_reader *r);
+
 /* Human name of a record type ("malloc", "free", "stack-node"…), or NULL. */
 const char *czt_rec_name(unsigned type);
 

@@ -276,6 +276,23 @@ uint64_t czt_reader_size(const struct czt_reader *r)
 	return r->size;
 }
 
+uint64_t czt_reader_raw_bytes(struct czt_reader *r)
+{
+	uint64_t total = 0;
+	for (uint64_t off = r->off; off + CZT_CHUNK_HEADER_LEN <= r->size;) {
+		uint8_t hb[CZT_CHUNK_HEADER_LEN];
+		const uint8_t *h;
+		if (read_at(r, off, CZT_CHUNK_HEADER_LEN, hb, &h))
+			break;
+		uint32_t stored_len = get_u32(h + 4), raw_len = get_u32(h + 8);
+		if (h[0] == 0 || stored_len > CZT_CHUNK_MAX_RAW || raw_len > CZT_CHUNK_MAX_RAW)
+			break;
+		total += raw_len;
+		off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
+	}
+	return total;
+}
+
 int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 {
 	int rc = refresh_size(r);

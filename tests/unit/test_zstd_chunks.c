@@ -154,11 +154,50 @@ TEST(zstd_truncation_at_every_byte)
 	CHECK_EQ_U(bad, 0);
 }
 
+/* The raw size of the chunks ahead, from their headers alone: compressed
+ * chunks count as they decompress, and the reader's position does not
+ * move. */
+TEST(raw_bytes_from_headers)
+{
+	static uint8_t raw[16384];
+	put_header();
+	size_t lens = 0;
+	for (int k = 0; k < 3; k++) {
+		size_t len = fill_events(raw, sizeof(raw), 100 + 50 * k);
+		put_zstd_chunk(raw, len, (uint32_t)len);
+		lens += len;
+	}
+	size_t len = fill_events(file + file_len, sizeof(file) - file_len, 10);
+	file_len += czt_chunk_seal(file + file_len, CZT_CHUNK_EVENTS, 0, (uint32_t)len, (uint32_t)len);
+	lens += len;
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(file_len < lens);
+	CHECK_EQ_U(czt_reader_raw_bytes(r), lens);
+	struct czt_chunk c;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	uint64_t after_first = czt_reader_raw_bytes(r);
+	CHECK_EQ_U(after_first, lens - c.raw_len);
+	CHECK_EQ_U(czt_reader_raw_bytes(r), after_first);
+	czt_reader_free(r);
+	/* a header claiming more than the limit ends the count there */
+	file[file_len - len - CZT_CHUNK_HEADER_LEN + 8] = 0xff;
+	file[file_len - len - CZT_CHUNK_HEADER_LEN + 11] = 0xff;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK_EQ_U(czt_reader_raw_bytes(r), lens - len);
+	czt_reader_free(r);
+}
+
 int main(void)
 {
 	RUN(seal_raw_matches_finish);
 	RUN(zstd_chunk_reads_like_raw);
 	RUN(zstd_raw_len_lie_rejected);
 	RUN(zstd_truncation_at_every_byte);
+	RUN(raw_bytes_from_headers);
 	return unit_done();
 }
