@@ -72,11 +72,6 @@ struct loader {
 	double phase_start;
 };
 
-#define ALLOCATIONS_DDL                                                                       \
-	"CREATE TABLE allocations(id INTEGER PRIMARY KEY, addr INTEGER, size INTEGER, fn TEXT,"  \
-	" alloc_time INTEGER, free_time INTEGER, alloc_seq INTEGER, free_seq INTEGER,"          \
-	" stack INTEGER, tid INTEGER, free_tid INTEGER, realloc_from INTEGER, temporary INTEGER);"
-
 /* nothing to recover if a load fails (the file is deleted), so no journal;
  * large pages for tables that are only appended to; a small page cache: the
  * tables are written once, front to back, and every page SQLite keeps is a
@@ -88,7 +83,9 @@ struct loader {
 
 static const char schema[] =
 	"CREATE TABLE meta(key TEXT PRIMARY KEY, value);"
-	ALLOCATIONS_DDL
+	"CREATE TABLE allocations(id INTEGER PRIMARY KEY, addr INTEGER, size INTEGER, fn TEXT,"
+	" alloc_time INTEGER, free_time INTEGER, alloc_seq INTEGER, free_seq INTEGER,"
+	" stack INTEGER, tid INTEGER, free_tid INTEGER, realloc_from INTEGER, temporary INTEGER);"
 	"CREATE TABLE stack_nodes(id INTEGER PRIMARY KEY, parent INTEGER, ip INTEGER, depth INTEGER);"
 	"CREATE TABLE frames(ip INTEGER, idx INTEGER, function TEXT, file TEXT, line INTEGER,"
 	" module INTEGER, PRIMARY KEY(ip, idx));"

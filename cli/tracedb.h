@@ -23,7 +23,8 @@ sqlite3 *tracedb_open(const char *trace_path);
  * Builds db_path from trace_path.  The database is written to a temporary
  * file in the same folder (0600, never through a symlink) and renamed over
  * db_path only when complete, so a failed load leaves nothing behind.
- * verbose: 1 prints a one-line summary, 2 also the time of each step.  Returns 0, or -1 after printing.
+ * verbose: 1 prints a one-line summary, 2 also the time of each step.
+ * Returns 0, or -1 after printing.
  */
 int tracedb_load(const char *trace_path, const char *db_path, int verbose);
 
