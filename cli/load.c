@@ -390,7 +390,7 @@ static uint32_t *event_order(struct loader *l)
 	uint32_t *tail = malloc(k * sizeof(*tail));
 	struct cursor *cur = malloc(k * sizeof(*cur));
 	uint32_t *heap = malloc(k * sizeof(*heap)); /* sequences, earliest head first */
-	if (!order || !tail || !cur || !heap || n >= UINT32_MAX)
+	if (!order || !tail || !cur || !heap) /* fill bounds n below UINT32_MAX */
 		goto fail;
 	for (size_t t = 0; t < k; t++)
 		tail[t] = cur[t].run = NO_EV;
@@ -540,11 +540,6 @@ static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq)
 struct tl_point {
 	uint64_t time, seq, bytes, blocks;
 };
-
-static const char *fn_name(unsigned type)
-{
-	return czt_rec_name(type) ? czt_rec_name(type) : "?";
-}
 
 static int put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text, int is_null)
 {
@@ -751,7 +746,7 @@ static void *sum_totals(void *arg)
 	return NULL;
 }
 
-/* Writes and frees what sum_totals found. */
+/* Writes what sum_totals found; the caller frees x->t. */
 static int write_totals(struct loader *l, struct totals *x)
 {
 	if (x->failed)
@@ -772,13 +767,11 @@ static int write_totals(struct loader *l, struct totals *x)
 		sqlite3_reset(s);
 	}
 	sqlite3_finalize(s);
-	free(t);
-	x->t = NULL;
 	sqlite3_prepare_v2(l->db, "INSERT INTO fn_totals VALUES(?,?,?)", -1, &s, NULL);
 	for (int f = 0; f < 256; f++) {
 		if (!fn_calls[f])
 			continue;
-		sqlite3_bind_text(s, 1, fn_name((unsigned)f), -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 1, load_fn_name((unsigned)f), -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)fn_calls[f]);
 		sqlite3_bind_int64(s, 3, (sqlite3_int64)fn_bytes[f]);
 		sqlite3_step(s);
@@ -901,7 +894,6 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
 			   cut_at, cut_reason, l->n_evs);
 
-	/* the global order; each thread's events are in order already */
 	/* the global order, merged from the threads' own (already ordered) runs */
 	phase(l, "decode");
 	if (l->n_evs >= UINT32_MAX)

@@ -16,7 +16,8 @@
 #include "cli/util.h"
 #include "format/czt.h"
 
-uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r)
+/* Kernel thread id that ended row r (an exec ends a block on its own thread). */
+static uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r)
 {
 	const struct load_ev *f = &src->evs[r->free_ev];
 	return src->threads[f->kind == EV_EXEC ? src->evs[r->ev].tid : f->tid].tid;
@@ -79,8 +80,7 @@ static int rows_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 	memset(c, 0, sizeof(*c));
 	c->src = ((struct rows_vtab *)v)->src;
 	for (unsigned t = 0; t < 32; t++) {
-		const char *name = czt_rec_name(t);
-		c->fn_name[t] = name ? name : "?";
+		c->fn_name[t] = load_fn_name(t);
 		c->fn_len[t] = (int)strlen(c->fn_name[t]);
 	}
 	*out = &c->base;

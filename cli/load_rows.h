@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "format/czt.h"
+
 struct load_ev {
 	uint64_t time, addr, size;
 	uint32_t stack;         /* index into the stack table (0: no stack) */
@@ -64,6 +66,13 @@ struct load_rows {
 	int done;               /* the pairing made every row (atomic) */
 };
 
+/* The `fn` column's text for a CZT_REC_* allocation type. */
+static inline const char *load_fn_name(unsigned type)
+{
+	const char *name = czt_rec_name(type);
+	return name ? name : "?";
+}
+
 /* Publishing, for the pairing pass. */
 static inline void load_rows_made(struct load_rows *src, size_t n)
 {
@@ -79,9 +88,6 @@ static inline void load_rows_done(struct load_rows *src)
 {
 	__atomic_store_n(&src->done, 1, __ATOMIC_RELEASE);
 }
-
-/* Kernel thread id that ended row r (an exec ends a block on its own thread). */
-uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r);
 
 /* Appends every row of src to db's empty `allocations` table, ids 1..n in
  * order, inside the caller's transaction, waiting for rows that are not
