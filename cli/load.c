@@ -470,8 +470,14 @@ fail:
 
 struct slot {
 	uint64_t addr;
-	int64_t row; /* -1 empty */
+	uint32_t row;  /* SLOT_EMPTY: empty */
+	uint32_t size; /* the block's size, SLOT_BIG_SIZE: in its event */
 };
+
+/* The size rides in the slot because a free then needs no look at its
+ * allocation event, a cache miss on a big heap. */
+#define SLOT_EMPTY UINT32_MAX
+#define SLOT_BIG_SIZE UINT32_MAX
 
 /* Live blocks by address: linear probing with backward-shift deletion, so
  * that millions of malloc/free pairs leave no tombstones to probe past. */
@@ -490,7 +496,7 @@ static struct slot *map_find(struct addrmap *m, uint64_t addr, int insert)
 {
 	for (size_t k = addr_hash(addr, m->cap);; k = (k + 1) & (m->cap - 1)) {
 		struct slot *s = &m->s[k];
-		if (s->row < 0)
+		if (s->row == SLOT_EMPTY)
 			return insert ? s : NULL;
 		if (s->addr == addr)
 			return s;
@@ -500,14 +506,14 @@ static struct slot *map_find(struct addrmap *m, uint64_t addr, int insert)
 static void map_remove(struct addrmap *m, struct slot *hole)
 {
 	size_t mask = m->cap - 1, i = (size_t)(hole - m->s);
-	for (size_t j = (i + 1) & mask; m->s[j].row >= 0; j = (j + 1) & mask) {
+	for (size_t j = (i + 1) & mask; m->s[j].row != SLOT_EMPTY; j = (j + 1) & mask) {
 		size_t home = addr_hash(m->s[j].addr, m->cap);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			m->s[i] = m->s[j];
 			i = j;
 		}
 	}
-	m->s[i].row = -1;
+	m->s[i].row = SLOT_EMPTY;
 	m->used--;
 }
 
@@ -521,20 +527,27 @@ static int map_init(struct addrmap *m, size_t live_max)
 	if (!m->s)
 		return -1;
 	for (size_t i = 0; i < m->cap; i++)
-		m->s[i].row = -1;
+		m->s[i].row = SLOT_EMPTY;
 	return 0;
 }
 
+static uint64_t slot_size(const struct loader *l, const struct slot *s)
+{
+	return s->size != SLOT_BIG_SIZE ? s->size : l->evs[l->rows[s->row].ev].size;
+}
+
 /* Row r ended at event f (order position seq): a free on thread f->tid, or
- * an exec, which ends it on its own thread. */
-static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq)
+ * an exec, which ends it on its own thread (ae_tid). */
+static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq, uint32_t ae_tid)
 {
 	struct load_row *x = &l->rows[r];
-	const struct load_ev *fe = &l->evs[f], *ae = &l->evs[x->ev];
-	x->free_seq = seq;
-	if (fe->kind != EV_EXEC && fe->tid == ae->tid && l->threads[fe->tid].last_alloc == (int64_t)r)
+	const struct load_ev *fe = &l->evs[f];
+	x->free_time = fe->time;
+	x->free_tid = fe->kind == EV_EXEC ? ae_tid : fe->tid;
+	/* its thread's latest allocation is r: so r is that thread's too */
+	if (fe->kind != EV_EXEC && l->threads[fe->tid].last_alloc == (int64_t)r)
 		x->temporary = 1;
-	load_row_ended(x, f); /* last: the row is final now */
+	load_row_ended(x, seq); /* last: the row is final now */
 }
 
 struct tl_point {
@@ -609,22 +622,23 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 		struct load_thread *t = &l->threads[e->tid];
 		if (e->kind == EV_EXEC) { /* every live block is gone */
 			for (size_t k = 0; k < m.cap; k++)
-				if (m.s[k].row >= 0) {
-					close_row(l, (uint32_t)m.s[k].row, ei, i);
-					m.s[k].row = -1;
+				if (m.s[k].row != SLOT_EMPTY) {
+					uint32_t r = m.s[k].row;
+					close_row(l, r, ei, i, l->evs[l->rows[r].ev].tid);
+					m.s[k].row = SLOT_EMPTY;
 				}
 			m.used = 0;
 			live = blocks = 0;
 		} else if (e->kind == EV_FREE) {
 			struct slot *s = map_find(&m, e->addr, 0);
 			if (e->realloc)
-				t->realloc_row = s ? (uint32_t)s->row + 1 : 0;
+				t->realloc_row = s ? s->row + 1 : 0;
 			if (!s) {
 				l->unmatched++;
 				continue;
 			}
-			close_row(l, (uint32_t)s->row, ei, i);
-			live -= l->evs[l->rows[s->row].ev].size;
+			close_row(l, s->row, ei, i, 0);
+			live -= slot_size(l, s);
 			blocks--;
 			map_remove(&m, s);
 		} else {
@@ -635,27 +649,28 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 				if (map_init(&bigger, m.cap))
 					goto fail;
 				for (size_t k = 0; k < m.cap; k++)
-					if (m.s[k].row >= 0)
+					if (m.s[k].row != SLOT_EMPTY)
 						*map_find(&bigger, m.s[k].addr, 1) = m.s[k];
 				free(m.s);
 				bigger.used = m.used;
 				m = bigger;
 			}
 			struct slot *s = map_find(&m, e->addr, 1);
-			if (s->row >= 0) { /* its free was lost: close the old block */
+			if (s->row != SLOT_EMPTY) { /* its free was lost: close the old block */
 				l->conflicts++;
-				close_row(l, (uint32_t)s->row, ei, i);
-				live -= l->evs[l->rows[s->row].ev].size;
+				close_row(l, s->row, ei, i, 0);
+				live -= slot_size(l, s);
 				blocks--;
 				m.used--;
 			}
 			int64_t id = (int64_t)l->n_rows++;
-			l->rows[id] = (struct load_row){ .ev = ei, .free_ev = NO_EV, .alloc_seq = i,
+			l->rows[id] = (struct load_row){ .ev = ei, .free_seq = NO_EV, .alloc_seq = i,
 						    .realloc_from = e->realloc ? t->realloc_row : 0 };
 			load_rows_made(l->pub, l->n_rows);
 			t->realloc_row = 0;
 			s->addr = e->addr;
-			s->row = id;
+			s->row = (uint32_t)id;
+			s->size = e->size < SLOT_BIG_SIZE ? (uint32_t)e->size : SLOT_BIG_SIZE;
 			m.used++;
 			t->last_alloc = id;
 			t->allocs++;
@@ -722,7 +737,7 @@ static void *sum_totals(void *arg)
 		const struct load_row *r = &l->rows[i];
 		const struct load_ev *a = &l->evs[r->ev];
 		struct stack_total *st = &t[a->stack];
-		int freed = r->free_ev != NO_EV;
+		int freed = load_row_freed(r);
 		st->allocs++;
 		st->bytes += a->size;
 		if (r->temporary) {
@@ -973,7 +988,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	for (size_t i = 0; i < l->n_rows; i++) {
 		uint64_t size = l->evs[l->rows[i].ev].size;
 		total += size;
-		if (l->rows[i].free_ev != NO_EV)
+		if (load_row_freed(&l->rows[i]))
 			continue;
 		leaked += size;
 		leaked_blocks++;

@@ -16,13 +16,6 @@
 #include "cli/util.h"
 #include "format/czt.h"
 
-/* Kernel thread id that ended row r (an exec ends a block on its own thread). */
-static uint64_t load_free_tid(const struct load_rows *src, const struct load_row *r)
-{
-	const struct load_ev *f = &src->evs[r->free_ev];
-	return src->threads[f->kind == EV_EXEC ? src->evs[r->ev].tid : f->tid].tid;
-}
-
 struct rows_vtab {
 	sqlite3_vtab base;
 	const struct load_rows *src;
@@ -105,7 +98,7 @@ static int row_wait(struct rows_cursor *x)
 		if (x->i >= __atomic_load_n(&src->rows_ready, __ATOMIC_ACQUIRE)) {
 			if (done)
 				return 0;
-		} else if (done || __atomic_load_n(&src->rows[x->i].free_ev, __ATOMIC_ACQUIRE) != NO_EV) {
+		} else if (done || __atomic_load_n(&src->rows[x->i].free_seq, __ATOMIC_ACQUIRE) != NO_EV) {
 			return 1;
 		}
 		if (spins < 64) {
@@ -153,7 +146,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 	const struct load_rows *src = x->src;
 	const struct load_row *r = &src->rows[x->i];
 	const struct load_ev *a = &src->evs[r->ev];
-	int freed = r->free_ev != NO_EV;
+	int freed = load_row_freed(r);
 	switch (col) {
 	case C_ID: /* NULL: SQLite appends at max(id) + 1, which is i + 1 */
 		break;
@@ -163,7 +156,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 	case C_ALLOC_TIME: sqlite3_result_int64(ctx, (sqlite3_int64)a->time); break;
 	case C_FREE_TIME:
 		if (freed)
-			sqlite3_result_int64(ctx, (sqlite3_int64)src->evs[r->free_ev].time);
+			sqlite3_result_int64(ctx, (sqlite3_int64)r->free_time);
 		break;
 	case C_ALLOC_SEQ: sqlite3_result_int64(ctx, r->alloc_seq); break;
 	case C_FREE_SEQ:
@@ -174,7 +167,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 	case C_TID: sqlite3_result_int64(ctx, (sqlite3_int64)src->threads[a->tid].tid); break;
 	case C_FREE_TID:
 		if (freed)
-			sqlite3_result_int64(ctx, (sqlite3_int64)load_free_tid(src, r));
+			sqlite3_result_int64(ctx, (sqlite3_int64)src->threads[r->free_tid].tid);
 		break;
 	case C_REALLOC_FROM:
 		if (r->realloc_from)

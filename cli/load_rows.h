@@ -33,13 +33,17 @@ enum { EV_ALLOC, EV_FREE, EV_EXEC /* every live block is gone */ };
 
 #define NO_EV UINT32_MAX
 
+/* A row carries what the allocations table needs of its free, copied by
+ * the pairing when it meets the free: the inserts then read rows in order
+ * and never jump to a free event far down the event array. */
 struct load_row {
+	uint64_t free_time;
 	uint32_t ev;           /* the allocation event */
-	uint32_t free_ev;      /* what ended it (a free, an address reused after a
-				* lost free, an exec); NO_EV while live */
-	uint32_t alloc_seq, free_seq;
+	uint32_t alloc_seq;
+	uint32_t free_seq;     /* NO_EV while live; stored last (see below) */
 	uint32_t realloc_from; /* row index + 1 of the block it replaced, 0 none */
-	uint8_t temporary;
+	uint32_t free_tid : 24; /* thread table index that ended it */
+	uint32_t temporary : 1;
 };
 
 struct load_thread {
@@ -51,7 +55,7 @@ struct load_thread {
 /*
  * The rows are inserted while the pairing pass still makes them: the
  * pairing thread publishes each new row by raising rows_ready, and ends a
- * row by storing its free_ev last; both with release stores, read here
+ * row by storing its free_seq last; both with release stores, read here
  * with acquire loads.  A row goes into the database once it has ended or
  * the pairing is done (then a row still live is a leak).  The row array
  * is sized for every allocation event before the pairing starts, so it
@@ -79,9 +83,15 @@ static inline void load_rows_made(struct load_rows *src, size_t n)
 	__atomic_store_n(&src->rows_ready, n, __ATOMIC_RELEASE);
 }
 
-static inline void load_row_ended(struct load_row *r, uint32_t free_ev)
+/* Ends row r at order position seq; its other free fields are set. */
+static inline void load_row_ended(struct load_row *r, uint32_t seq)
 {
-	__atomic_store_n(&r->free_ev, free_ev, __ATOMIC_RELEASE);
+	__atomic_store_n(&r->free_seq, seq, __ATOMIC_RELEASE);
+}
+
+static inline int load_row_freed(const struct load_row *r)
+{
+	return r->free_seq != NO_EV;
 }
 
 static inline void load_rows_done(struct load_rows *src)
