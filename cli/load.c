@@ -2,18 +2,26 @@
  * load.c - one pass from a .czt trace into SQLite (tracedb.h).
  *
  * 1. Read every chunk: definitions (modules, stack nodes, strings, symbol
- *    frames) are inserted as they come; allocation events are kept in an
+ *    frames) go into the database; allocation events are kept in an
  *    array, a realloc split into its free part and its allocation part.
  * 2. Put the events in the global order FORMAT.md defines (time, frees
  *    before allocations on equal times, file order) by merging the
  *    threads' own sequences, which the file already has in order; a trace
  *    recorded on one thread is in that order as it stands.
  * 3. Walk them once: pair allocations and frees by address, one row per
- *    allocation; live bytes, the exact peak and a bounded timeline on the
- *    way; per-thread totals.
+ *    allocation, per-thread totals; then once more for the live bytes,
+ *    the exact peak and a bounded timeline.
  * 4. The rows go into SQLite in one statement (load_rows.c) while another
- *    thread sums them per stack, function and size.
+ *    thread pairs and then sums them per stack, function and size.
  * 5. Indexes last, then rename the finished file into place.
+ *
+ * A trace of one thread is streamed: steps 1 and 3 run chunk by chunk on
+ * the other thread while the rows already go in, so reading the trace
+ * costs no time of its own.  The database is busy with the rows all that
+ * time, so definitions wait in memory and the symbol table is read after.
+ * Whatever the stream cannot take (a second thread, events out of order,
+ * events after the symbols, more than the arrays were sized for) makes
+ * the load start again without it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,6 +47,11 @@
 /* Ids after an exec'd image's PROCESS_END(EXEC) are shifted so that the
  * images' stack, module and string ids never collide (SCHEMA.md). */
 #define IMAGE_SHIFT 40
+
+struct deferred_module {
+	struct czt_record r; /* r.str and r.build_id: one block, owned */
+	uint64_t img;        /* the image it belongs to (IMAGE_SHIFT) */
+};
 
 struct loader {
 	sqlite3 *db;
@@ -67,6 +80,15 @@ struct loader {
 	uint64_t end_value;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
+	/* Streaming (see stream_thread): the arrays below were sized for the
+	 * whole trace and must not move, records that need the database wait
+	 * in deferred_*, and anything the stream cannot take sets restart. */
+	int streaming, restart;
+	const char *restart_why;
+	uint64_t *deferred_nodes; /* id, parent, ip */
+	size_t n_deferred_nodes, cap_deferred_nodes;
+	struct deferred_module *deferred_modules;
+	size_t n_deferred_modules, cap_deferred_modules;
 	const char *tmp_path;  /* the database being written */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
@@ -135,6 +157,16 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* The stream cannot go on (why: for --times); the load starts again
+ * without it.  Returns -1 so that callers stop. */
+static int stream_restart(struct loader *l, const char *why)
+{
+	if (!l->restart)
+		l->restart_why = why;
+	l->restart = 1;
+	return -1;
+}
+
 /* Threads by tid through a hash map: a crafted trace naming a new thread
  * in every tiny chunk must not make this quadratic. */
 static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
@@ -144,6 +176,10 @@ static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
 	long i = idmap_get(&l->thread_ids, tid);
 	if (i >= 0)
 		return l->last_thread = (uint32_t)i;
+	if (l->streaming && l->n_threads) {
+		stream_restart(l, "a second thread");
+		return 0;
+	}
 	if (l->n_threads >= LOAD_MAX_THREADS ||
 	    grow((void **)&l->threads, &l->cap_threads, l->n_threads + 1, sizeof(*l->threads)) ||
 	    idmap_put(&l->thread_ids, tid, (uint32_t)l->n_threads))
@@ -164,6 +200,8 @@ static long stack_index(struct loader *l, uint64_t id)
 		return l->last_stack;
 	long i = id ? idmap_get(&l->stack_ids, id) : 0;
 	if (i < 0) {
+		if (l->streaming && l->n_stacks == l->cap_stacks)
+			return stream_restart(l, "more stacks than foreseen");
 		if (l->n_stacks >= UINT32_MAX ||
 		    grow((void **)&l->stacks, &l->cap_stacks, l->n_stacks + 1, sizeof(*l->stacks)) ||
 		    idmap_put(&l->stack_ids, id, (uint32_t)l->n_stacks))
@@ -178,6 +216,8 @@ static long stack_index(struct loader *l, uint64_t id)
 
 static int push_ev(struct loader *l, const struct load_ev *e)
 {
+	if (l->streaming && l->n_evs == l->cap_evs)
+		return stream_restart(l, "more events than foreseen");
 	if (l->n_evs == l->cap_evs && grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
 		return -1;
 	l->evs[l->n_evs++] = *e;
@@ -188,6 +228,73 @@ static int push_ev(struct loader *l, const struct load_ev *e)
 static const char *string_of(struct loader *l, uint64_t id)
 {
 	return id && id < l->cap_strs ? l->strs[id] : NULL;
+}
+
+static void put_stack_node(struct loader *l, uint64_t id, uint64_t parent, uint64_t ip)
+{
+	sqlite3_bind_int64(l->ins_node, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(l->ins_node, 2, (sqlite3_int64)parent);
+	sqlite3_bind_int64(l->ins_node, 3, (sqlite3_int64)ip);
+	sqlite3_step(l->ins_node);
+	sqlite3_reset(l->ins_node);
+}
+
+/* A MODULE_LOAD or MODULE_UNLOAD of image img. */
+static void put_module(struct loader *l, const struct czt_record *r, uint64_t img)
+{
+	if (r->type == CZT_REC_MODULE_UNLOAD) {
+		sqlite3_bind_int64(l->unload_module, 1, (sqlite3_int64)r->time);
+		sqlite3_bind_int64(l->unload_module, 2, (sqlite3_int64)(r->id + img));
+		sqlite3_step(l->unload_module);
+		sqlite3_reset(l->unload_module);
+		return;
+	}
+	char hex[129];
+	size_t n = r->build_id_len < 64 ? r->build_id_len : 64;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", r->build_id[i]);
+	hex[2 * n] = 0;
+	sqlite3_stmt *s = l->ins_module;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)(r->id + img));
+	sqlite3_bind_text(s, 2, (const char *)r->str, (int)r->str_len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->bias);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)r->start);
+	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->end);
+	sqlite3_bind_text(s, 6, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 7, (sqlite3_int64)r->time);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
+/* Streaming: a module record kept, with copies of its bytes, until the
+ * database is free again. */
+static int defer_module(struct loader *l, const struct czt_record *r, uint64_t img)
+{
+	size_t n = l->n_deferred_modules;
+	if (grow((void **)&l->deferred_modules, &l->cap_deferred_modules, n + 1,
+		 sizeof(*l->deferred_modules)))
+		return -1;
+	uint8_t *bytes = malloc(r->str_len + r->build_id_len + 1);
+	if (!bytes)
+		return -1;
+	memcpy(bytes, r->str, r->str_len);
+	memcpy(bytes + r->str_len, r->build_id, r->build_id_len);
+	struct deferred_module *d = &l->deferred_modules[n];
+	d->r = *r;
+	d->r.str = bytes;
+	d->r.build_id = bytes + r->str_len;
+	d->img = img;
+	l->n_deferred_modules++;
+	return 0;
+}
+
+/* Writes what the stream deferred, in the order it came. */
+static void put_deferred(struct loader *l)
+{
+	for (size_t i = 0; i < l->n_deferred_nodes; i += 3)
+		put_stack_node(l, l->deferred_nodes[i], l->deferred_nodes[i + 1], l->deferred_nodes[i + 2]);
+	for (size_t i = 0; i < l->n_deferred_modules; i++)
+		put_module(l, &l->deferred_modules[i].r, l->deferred_modules[i].img);
 }
 
 static int on_record(struct loader *l, const struct czt_record *r)
@@ -237,13 +344,18 @@ static int on_record(struct loader *l, const struct czt_record *r)
 				      .tid = tid, .kind = EV_ALLOC, .realloc = r->old_addr != 0 };
 		return push_ev(l, &e);
 	}
-	case CZT_REC_STACK_NODE:
-		sqlite3_bind_int64(l->ins_node, 1, (sqlite3_int64)(r->id + img));
-		sqlite3_bind_int64(l->ins_node, 2, (sqlite3_int64)(r->parent ? r->parent + img : 0));
-		sqlite3_bind_int64(l->ins_node, 3, (sqlite3_int64)r->ip);
-		sqlite3_step(l->ins_node);
-		sqlite3_reset(l->ins_node);
+	case CZT_REC_STACK_NODE: {
+		uint64_t id = r->id + img, parent = r->parent ? r->parent + img : 0;
+		if (!l->streaming)
+			return put_stack_node(l, id, parent, r->ip), 0;
+		if (grow((void **)&l->deferred_nodes, &l->cap_deferred_nodes, l->n_deferred_nodes + 3,
+			 sizeof(uint64_t)))
+			return -1;
+		uint64_t *d = l->deferred_nodes + l->n_deferred_nodes;
+		d[0] = id, d[1] = parent, d[2] = r->ip;
+		l->n_deferred_nodes += 3;
 		return 0;
+	}
 	case CZT_REC_STRING:
 		if (cz_loader_record(l->cz, r))
 			return -1;
@@ -262,6 +374,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		}
 		return 0;
 	case CZT_REC_FRAME:
+		if (l->streaming) /* symbols come after the events: the stream stops before */
+			return stream_restart(l, "symbols among the events");
 		for (unsigned i = 0; i < r->nframes; i++) {
 			const char *fn = string_of(l, r->frames[i].function);
 			const char *file = string_of(l, r->frames[i].file);
@@ -277,30 +391,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			sqlite3_reset(l->ins_frame);
 		}
 		return 0;
-	case CZT_REC_MODULE_LOAD: {
-		char hex[129];
-		size_t n = r->build_id_len < 64 ? r->build_id_len : 64;
-		for (size_t i = 0; i < n; i++)
-			snprintf(hex + 2 * i, 3, "%02x", r->build_id[i]);
-		hex[2 * n] = 0;
-		sqlite3_stmt *s = l->ins_module;
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)(r->id + img));
-		sqlite3_bind_text(s, 2, (const char *)r->str, (int)r->str_len, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)r->bias);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)r->start);
-		sqlite3_bind_int64(s, 5, (sqlite3_int64)r->end);
-		sqlite3_bind_text(s, 6, hex, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_int64(s, 7, (sqlite3_int64)r->time);
-		sqlite3_step(s);
-		sqlite3_reset(s);
-		return 0;
-	}
-	case CZT_REC_MODULE_UNLOAD:
-		sqlite3_bind_int64(l->unload_module, 1, (sqlite3_int64)r->time);
-		sqlite3_bind_int64(l->unload_module, 2, (sqlite3_int64)(r->id + img));
-		sqlite3_step(l->unload_module);
-		sqlite3_reset(l->unload_module);
-		return 0;
+	case CZT_REC_MODULE_LOAD: case CZT_REC_MODULE_UNLOAD:
+		return l->streaming ? defer_module(l, r, img) : (put_module(l, r, img), 0);
 	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
 		uint32_t t = thread_index(l, r->tid, r->time);
 		if (r->type == CZT_REC_THREAD_END)
@@ -598,39 +690,58 @@ static size_t bucket_of(struct bucket *k, uint64_t t)
 
 #define PREFETCH_AHEAD 8
 
-/* Pairs the ordered events (order NULL: file order) into rows and computes
- * the live-heap figures. */
-static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_bytes, uint64_t *peak_blocks,
-		       uint64_t *peak_time, uint64_t *peak_seq, struct tl_point *tl, size_t *n_tl)
-{
+/* The pairing's state between calls of pair_upto: it may run a chunk at a
+ * time while the trace is still being read. */
+struct pairing {
 	struct addrmap m;
-	if (map_init(&m, 1 << 16))
-		return -1;
-	uint64_t live = 0, blocks = 0;
-	struct bucket bk = { .duration = l->end_time ? l->end_time : 1, .hi = 0 };
-	size_t n_tlp = 0;
-	*peak_bytes = *peak_blocks = *peak_time = *peak_seq = 0;
-	for (uint32_t i = 0; i < l->n_evs; i++) {
+	uint32_t next;          /* order position of the next event to pair */
+	/* allocations that closed a block whose free was lost, with its size:
+	 * in order, for the live-heap pass */
+	struct closed { uint32_t seq; uint64_t size; } *closed;
+	size_t n_closed, cap_closed;
+};
+
+static int pair_begin(struct pairing *p)
+{
+	memset(p, 0, sizeof(*p));
+	return map_init(&p->m, 1 << 16);
+}
+
+static void pair_end(struct pairing *p)
+{
+	free(p->m.s);
+	free(p->closed);
+}
+
+/*
+ * Pairs the ordered events (order NULL: file order) from p->next up to
+ * position n into rows.  A free's event is given the size of the block it
+ * ended (size, with fn = 1; fn = 0: it matched none), so that the
+ * live-heap pass after needs no map.
+ */
+static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order, uint32_t n)
+{
+	struct addrmap *m = &p->m;
+	for (uint32_t i = p->next; i < n; i++) {
 		uint32_t ei = order ? order[i] : i;
 		struct load_ev *e = &l->evs[ei];
 		/* a big heap makes every map probe a cache miss: start the one
 		 * a few events ahead now */
-		if (i + PREFETCH_AHEAD < l->n_evs) {
+		if (i + PREFETCH_AHEAD < n) {
 			uint32_t ahead = order ? order[i + PREFETCH_AHEAD] : i + PREFETCH_AHEAD;
-			__builtin_prefetch(&m.s[addr_hash(l->evs[ahead].addr, m.cap)]);
+			__builtin_prefetch(&m->s[addr_hash(l->evs[ahead].addr, m->cap)]);
 		}
 		struct load_thread *t = &l->threads[e->tid];
 		if (e->kind == EV_EXEC) { /* every live block is gone */
-			for (size_t k = 0; k < m.cap; k++)
-				if (m.s[k].row != SLOT_EMPTY) {
-					uint32_t r = m.s[k].row;
+			for (size_t k = 0; k < m->cap; k++)
+				if (m->s[k].row != SLOT_EMPTY) {
+					uint32_t r = m->s[k].row;
 					close_row(l, r, ei, i, l->evs[l->rows[r].ev].tid);
-					m.s[k].row = SLOT_EMPTY;
+					m->s[k].row = SLOT_EMPTY;
 				}
-			m.used = 0;
-			live = blocks = 0;
+			m->used = 0;
 		} else if (e->kind == EV_FREE) {
-			struct slot *s = map_find(&m, e->addr, 0);
+			struct slot *s = map_find(m, e->addr, 0);
 			if (e->realloc)
 				t->realloc_row = s ? s->row + 1 : 0;
 			if (!s) {
@@ -638,30 +749,31 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 				continue;
 			}
 			close_row(l, s->row, ei, i, 0);
-			live -= slot_size(l, s);
-			blocks--;
-			map_remove(&m, s);
+			e->size = slot_size(l, s);
+			e->fn = 1;
+			map_remove(m, s);
 		} else {
 			/* l->rows has room for every allocation event (and must
 			 * not move: the rows are read as they are made) */
-			if ((m.used + 1) * 2 > m.cap) {
+			if ((m->used + 1) * 2 > m->cap) {
 				struct addrmap bigger;
-				if (map_init(&bigger, m.cap))
-					goto fail;
-				for (size_t k = 0; k < m.cap; k++)
-					if (m.s[k].row != SLOT_EMPTY)
-						*map_find(&bigger, m.s[k].addr, 1) = m.s[k];
-				free(m.s);
-				bigger.used = m.used;
-				m = bigger;
+				if (map_init(&bigger, m->cap))
+					return -1;
+				for (size_t k = 0; k < m->cap; k++)
+					if (m->s[k].row != SLOT_EMPTY)
+						*map_find(&bigger, m->s[k].addr, 1) = m->s[k];
+				free(m->s);
+				bigger.used = m->used;
+				*m = bigger;
 			}
-			struct slot *s = map_find(&m, e->addr, 1);
+			struct slot *s = map_find(m, e->addr, 1);
 			if (s->row != SLOT_EMPTY) { /* its free was lost: close the old block */
 				l->conflicts++;
 				close_row(l, s->row, ei, i, 0);
-				live -= slot_size(l, s);
-				blocks--;
-				m.used--;
+				if (grow((void **)&p->closed, &p->cap_closed, p->n_closed + 1, sizeof(*p->closed)))
+					return -1;
+				p->closed[p->n_closed++] = (struct closed){ i, slot_size(l, s) };
+				m->used--;
 			}
 			int64_t id = (int64_t)l->n_rows++;
 			l->rows[id] = (struct load_row){ .ev = ei, .free_seq = NO_EV, .alloc_seq = i,
@@ -671,38 +783,70 @@ static int pair_events(struct loader *l, const uint32_t *order, uint64_t *peak_b
 			s->addr = e->addr;
 			s->row = (uint32_t)id;
 			s->size = e->size < SLOT_BIG_SIZE ? (uint32_t)e->size : SLOT_BIG_SIZE;
-			m.used++;
+			m->used++;
 			t->last_alloc = id;
 			t->allocs++;
 			t->bytes += e->size;
-			live += e->size;
-			blocks++;
-			if (live > *peak_bytes) {
-				*peak_bytes = live;
-				*peak_blocks = blocks;
-				*peak_time = e->time;
-				*peak_seq = i;
-			}
 		}
 		if (e->kind != EV_EXEC && e->time > t->end)
 			t->end = e->time;
-		/* timeline: the highest point of each time bucket */
+	}
+	p->next = n;
+	return 0;
+}
+
+struct heap_figures {
+	uint64_t peak_bytes, peak_blocks, peak_time, peak_seq;
+	struct tl_point *tl; /* TIMELINE_POINTS of them */
+	size_t n_tl;
+};
+
+/* Live bytes and blocks after each paired event, in order: the exact peak
+ * and the timeline (the highest point of each time bucket).  A second,
+ * sequential pass so that the pairing needs no trace duration and can
+ * run while the trace is still being read. */
+static void live_heap(const struct loader *l, const uint32_t *order, const struct pairing *p,
+		      struct heap_figures *h)
+{
+	uint64_t live = 0, blocks = 0;
+	struct bucket bk = { .duration = l->end_time ? l->end_time : 1, .hi = 0 };
+	size_t n_tl = 0, c = 0;
+	struct tl_point *tl = h->tl;
+	h->peak_bytes = h->peak_blocks = h->peak_time = h->peak_seq = 0;
+	for (uint32_t i = 0; i < l->n_evs; i++) {
+		const struct load_ev *e = &l->evs[order ? order[i] : i];
+		if (e->kind == EV_EXEC) {
+			live = blocks = 0;
+		} else if (e->kind == EV_FREE) {
+			if (!e->fn)
+				continue; /* matched no block */
+			live -= e->size;
+			blocks--;
+		} else {
+			if (c < p->n_closed && p->closed[c].seq == i) {
+				live -= p->closed[c++].size;
+				blocks--;
+			}
+			live += e->size;
+			blocks++;
+			if (live > h->peak_bytes) {
+				h->peak_bytes = live;
+				h->peak_blocks = blocks;
+				h->peak_time = e->time;
+				h->peak_seq = i;
+			}
+		}
 		size_t b = bucket_of(&bk, e->time);
-		if (n_tlp <= b) { /* buckets are visited in order */
-			while (n_tlp <= b) {
-				tl[n_tlp] = (struct tl_point){ e->time, i, live, blocks };
-				n_tlp++;
+		if (n_tl <= b) { /* buckets are visited in order */
+			while (n_tl <= b) {
+				tl[n_tl] = (struct tl_point){ e->time, i, live, blocks };
+				n_tl++;
 			}
 		} else if (live >= tl[b].bytes) {
 			tl[b] = (struct tl_point){ e->time, i, live, blocks };
 		}
 	}
-	*n_tl = n_tlp;
-	free(m.s);
-	return 0;
-fail:
-	free(m.s);
-	return -1;
+	h->n_tl = n_tl;
 }
 
 /* Per-stack, per-function and per-size totals, so that reports read a
@@ -837,36 +981,16 @@ static void loader_release(struct loader *l)
 	free(l->stacks);
 	idmap_clear(&l->stack_ids);
 	cz_loader_free(l->cz);
+	free(l->deferred_nodes);
+	for (size_t i = 0; i < l->n_deferred_modules; i++)
+		free((void *)l->deferred_modules[i].r.str);
+	free(l->deferred_modules);
 }
 
 int tracedb_path(const char *trace_path, char *buf, size_t cap)
 {
 	int n = snprintf(buf, cap, "%s.db", trace_path);
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
-}
-
-/* The pairing pass and the totals, on a thread of their own. */
-struct pair_job {
-	struct loader *l;
-	const uint32_t *order;
-	struct tl_point *tl;
-	size_t n_tl;
-	uint64_t peak_bytes, peak_blocks, peak_time, peak_seq;
-	struct totals tot;
-	int rc;
-};
-
-static void *pair_thread(void *arg)
-{
-	struct pair_job *j = arg;
-	j->rc = pair_events(j->l, j->order, &j->peak_bytes, &j->peak_blocks, &j->peak_time, &j->peak_seq,
-			    j->tl, &j->n_tl);
-	load_rows_done(j->l->pub);
-	if (!j->rc) {
-		j->tot.peak_seq = j->peak_seq;
-		sum_totals(&j->tot);
-	}
-	return NULL;
 }
 
 /* With `czprof load --times`: how long each step of the load took. */
@@ -880,53 +1004,142 @@ static void phase(struct loader *l, const char *what)
 	l->phase_start = now;
 }
 
-static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
-		const struct stat *st)
+/* Where reading the trace stands between calls of decode. */
+struct decoding {
+	uint64_t n_records;
+	const char *cut_reason; /* the trace is cut or damaged here */
+	int failed;             /* out of memory, or the stream must restart */
+	int held;               /* the stream stopped at a chunk it read but did
+				 * not decode */
+};
+
+/* Streaming: the chunk just read added events first.. to the file order;
+ * pairs them once they are known to be in the global order. */
+static int stream_pair(struct loader *l, struct pairing *p, size_t first)
+{
+	if (l->restart)
+		return -1;
+	for (size_t i = first ? first : 1; i < l->n_evs; i++)
+		if (!before(&l->evs[i - 1], (uint32_t)i - 1, &l->evs[i], (uint32_t)i))
+			return stream_restart(l, "events out of order");
+	return pair_upto(l, p, NULL, (uint32_t)l->n_evs);
+}
+
+/* Reads records up to the end of the trace or to a damaged chunk.  With p
+ * (streaming), pairs each chunk's events as it goes and stops before the
+ * first SYMBOLS or FOOTER chunk: their records need the database, which
+ * is busy with the rows until the stream ends. */
+static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, struct pairing *p)
 {
 	struct czt_chunk c;
 	struct czt_record rec;
-	int rc;
-	uint64_t n_records = 0;
-	phase(l, "start");
-	const char *cut_reason = NULL;
-	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
+	int rc = CZT_OK;
+	for (;;) {
+		if (!d->held) {
+			if ((rc = czt_reader_next_chunk(r, &c)) != CZT_OK)
+				break;
+			if (p && (c.type == CZT_CHUNK_SYMBOLS || c.type == CZT_CHUNK_FOOTER)) {
+				d->held = 1;
+				return;
+			}
+		}
+		d->held = 0;
+		size_t first = l->n_evs;
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
-			n_records++;
+			d->n_records++;
 			if (rec.time > l->end_time && rec.type < CZT_REC_STACK_NODE)
 				l->end_time = rec.time;
-			if (on_record(l, &rec))
-				return cz_error("out of memory loading '%s'", trace_path);
+			if (on_record(l, &rec)) {
+				d->failed = 1;
+				return;
+			}
+		}
+		if (p && stream_pair(l, p, first)) {
+			d->failed = 1;
+			return;
 		}
 		if (rc != CZT_EOF) {
-			cut_reason = czt_errstr(rc);
-			break;
+			d->cut_reason = czt_errstr(rc);
+			return;
 		}
 	}
-	if (rc != CZT_EOF && !cut_reason)
-		cut_reason = czt_errstr(rc);
-	uint64_t cut_at = czt_reader_offset(r);
-	if (cut_reason)
-		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
-			   cut_at, cut_reason, l->n_evs);
+	if (rc != CZT_EOF)
+		d->cut_reason = czt_errstr(rc);
+}
 
-	/* the global order, merged from the threads' own (already ordered) runs */
-	phase(l, "decode");
-	if (l->n_evs >= UINT32_MAX)
-		return cz_error("'%s': more than %u events", trace_path, UINT32_MAX - 1);
-	int ordered = in_order(l);
-	uint32_t *order = ordered ? NULL : event_order(l);
-	phase(l, "order");
-	if (!order && !ordered)
-		return cz_error("out of memory loading '%s'", trace_path);
-	struct load_rows src = { l->evs, l->stacks, l->rows, l->threads, 0, 0 };
-	struct pair_job job = { .l = l, .order = order, .tot = { .l = l } };
-	job.tl = calloc(TIMELINE_POINTS, sizeof(*job.tl));
-	if (!job.tl || grow((void **)&l->rows, &l->cap_rows, l->n_alloc_evs + 1, sizeof(*l->rows))) {
-		free(job.tl);
+/* The pairing, the live-heap pass and the totals, on a thread of their
+ * own while the rows go into SQLite; streaming (r set), the reading of
+ * the trace's events too. */
+struct pair_job {
+	struct loader *l;
+	struct czt_reader *r;
+	struct decoding *d;
+	const uint32_t *order;
+	struct heap_figures heap;
+	struct totals tot;
+	int rc;
+};
+
+static void *pair_thread(void *arg)
+{
+	struct pair_job *j = arg;
+	struct loader *l = j->l;
+	struct pairing p;
+	j->rc = pair_begin(&p);
+	if (!j->rc && j->r) {
+		decode(l, j->r, j->d, &p);
+		j->rc = j->d->failed ? -1 : 0;
+	}
+	if (!j->rc)
+		j->rc = pair_upto(l, &p, j->order, (uint32_t)l->n_evs);
+	if (j->rc) { /* the rows are not wanted any more */
+		load_rows_stop(l->pub);
+	} else {
+		load_rows_done(l->pub);
+		live_heap(l, j->order, &p, &j->heap);
+		j->tot.peak_seq = j->heap.peak_seq;
+		sum_totals(&j->tot);
+	}
+	pair_end(&p);
+	return NULL;
+}
+
+#define LOAD_RESTART 1
+
+/* Fills the database; -1 after reporting an error, LOAD_RESTART when a
+ * streamed load must start again without streaming (see tracedb_load). */
+static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
+		const struct stat *st)
+{
+	phase(l, "start");
+	struct decoding d = { 0 };
+	uint32_t *order = NULL;
+	if (!l->streaming) {
+		decode(l, r, &d, NULL);
+		if (d.failed)
+			return cz_error("out of memory loading '%s'", trace_path);
+		/* the global order, merged from the threads' own (already
+		 * ordered) runs */
+		phase(l, "decode");
+		if (l->n_evs >= UINT32_MAX)
+			return cz_error("'%s': more than %u events", trace_path, UINT32_MAX - 1);
+		if (!in_order(l) && !(order = event_order(l)))
+			return cz_error("out of memory loading '%s'", trace_path);
+		phase(l, "order");
+		/* streaming sized the rows for the whole trace beforehand */
+		if (grow((void **)&l->rows, &l->cap_rows, l->n_alloc_evs + 1, sizeof(*l->rows))) {
+			free(order);
+			return cz_error("out of memory loading '%s'", trace_path);
+		}
+	}
+	struct load_rows src = { .evs = l->evs, .stacks = l->stacks, .rows = l->rows, .threads = l->threads };
+	struct pair_job job = { .l = l, .r = l->streaming ? r : NULL, .d = &d, .order = order,
+				.tot = { .l = l } };
+	job.heap.tl = calloc(TIMELINE_POINTS, sizeof(*job.heap.tl));
+	if (!job.heap.tl) {
 		free(order);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	src.rows = l->rows;
 	l->pub = &src;
 	/* small: only the blocks never freed, which leaks reads; made before
 	 * the rows go in, it costs a few entries instead of reading the whole
@@ -937,21 +1150,50 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	 * SQLite here as they are made */
 	pthread_t pairer;
 	int threaded = pthread_create(&pairer, NULL, pair_thread, &job) == 0;
+	if (!threaded && l->streaming) {
+		free(job.heap.tl);
+		return stream_restart(l, "no thread"), LOAD_RESTART;
+	}
 	if (!threaded)
 		pair_thread(&job);
 	failed = failed || load_rows_insert(l->db, &src);
-	phase(l, "rows");
 	if (threaded)
 		pthread_join(pairer, NULL);
 	free(order);
-	struct tl_point *tl = job.tl;
-	size_t n_tl = job.n_tl;
-	uint64_t pb = job.peak_bytes, pk = job.peak_blocks, pt = job.peak_time, ps = job.peak_seq;
-	if (job.rc) {
+	struct tl_point *tl = job.heap.tl;
+	size_t n_tl = job.heap.n_tl;
+	uint64_t pb = job.heap.peak_bytes, pk = job.heap.peak_blocks, pt = job.heap.peak_time,
+		 ps = job.heap.peak_seq;
+	if (l->restart || job.rc) {
 		free(tl);
 		free(job.tot.t);
-		return cz_error("out of memory loading '%s'", trace_path);
+		return l->restart ? LOAD_RESTART : cz_error("out of memory loading '%s'", trace_path);
 	}
+	if (l->streaming) {
+		/* the rest of the trace (symbols, footer) goes straight into the
+		 * database, now free; it must add no events and not move the
+		 * end the timeline was cut by */
+		l->streaming = 0;
+		put_deferred(l);
+		size_t n_evs = l->n_evs;
+		uint64_t end = l->end_time;
+		if (!d.cut_reason)
+			decode(l, r, &d, NULL);
+		if (!d.failed && (l->n_evs != n_evs || l->end_time != end)) {
+			stream_restart(l, "events after the symbols");
+			d.failed = 1;
+		}
+		if (d.failed) {
+			free(tl);
+			free(job.tot.t);
+			return l->restart ? LOAD_RESTART : cz_error("out of memory loading '%s'", trace_path);
+		}
+	}
+	phase(l, "rows");
+	uint64_t cut_at = czt_reader_offset(r);
+	if (d.cut_reason)
+		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
+			   cut_at, d.cut_reason, l->n_evs);
 	failed = failed || write_totals(l, &job.tot);
 	free(job.tot.t);
 	phase(l, "totals");
@@ -1021,9 +1263,9 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		put_meta(l->db, "end_how", 0, NULL, 1);
 		put_meta(l->db, "end_value", 0, NULL, 1);
 	}
-	if (cut_reason) {
+	if (d.cut_reason) {
 		META_I("truncated_at", cut_at);
-		META_T("cut_reason", cut_reason);
+		META_T("cut_reason", d.cut_reason);
 	} else {
 		put_meta(l->db, "truncated_at", 0, NULL, 1);
 		put_meta(l->db, "cut_reason", 0, NULL, 1);
@@ -1063,42 +1305,69 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	if (l->verbose)
 		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", l->n_evs,
 			l->n_rows, trace_path);
-	return (l->n_evs == 0 && cut_reason && n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
+	return (l->n_evs == 0 && d.cut_reason && d.n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
 }
 
-int tracedb_load(const char *trace_path, const char *db_path, int verbose)
+/* Creates the empty file the database is written to. */
+static int create_tmp(const char *tmp)
+{
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cz_error("cannot create '%s': %s", tmp, strerror(errno));
+	close(fd);
+	return 0;
+}
+
+/*
+ * Sizes the arrays for streaming: once they are read from while being
+ * filled they must never move.  Every event takes 3 bytes of the trace
+ * at least (type, time step, address; a realloc's two parts 7), so raw/3
+ * bounds events, rows and stacks.  Only address space is taken: pages
+ * are touched as they fill.  Returns 0, or -1 when streaming is out of
+ * the question (the arrays are then left for the plain load to size).
+ */
+static int size_for_stream(struct loader *l, uint64_t raw, const struct stat *st)
+{
+	uint64_t bound = raw / 3 + 16;
+	if (raw > (uint64_t)st->st_size * 16 || bound >= UINT32_MAX)
+		return -1;
+	size_t n = (size_t)bound;
+	if (grow((void **)&l->evs, &l->cap_evs, n, sizeof(*l->evs)) ||
+	    grow((void **)&l->rows, &l->cap_rows, n, sizeof(*l->rows)) ||
+	    grow((void **)&l->stacks, &l->cap_stacks, n, sizeof(*l->stacks)) ||
+	    grow((void **)&l->threads, &l->cap_threads, 1, sizeof(*l->threads))) {
+		free(l->evs), free(l->rows), free(l->stacks), free(l->threads);
+		l->evs = NULL, l->rows = NULL, l->stacks = NULL, l->threads = NULL;
+		l->cap_evs = l->cap_rows = l->cap_stacks = l->cap_threads = 0;
+		return -1;
+	}
+	return 0;
+}
+
+/* One load of trace_path into the empty file tmp, streamed when stream
+ * is set and the trace allows.  Returns 0, -1 after reporting an error,
+ * or LOAD_RESTART (*why says why) when the stream had to stop. */
+static int load_into(const char *trace_path, const char *tmp, const struct stat *st, int verbose,
+		     int stream, const char **why)
 {
 	struct czt_reader *r;
 	int rc = czt_reader_open(&r, trace_path);
 	if (rc)
 		return cz_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
-	struct stat st;
-	if (stat(trace_path, &st)) {
-		czt_reader_free(r);
-		return cz_error("'%s': %s", trace_path, strerror(errno));
-	}
-	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", db_path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		czt_reader_free(r);
-		return cz_error("cannot create '%s': %s", tmp, strerror(errno));
-	}
-	close(fd);
 	struct loader l = { .tmp_path = tmp, .verbose = verbose };
 	int ret = -1;
-	/* an event takes 5-10 bytes before compression: size the array once
-	 * instead of doubling (and copying) it all the way up.  The chunk
-	 * headers tell the raw size; a crafted trace claiming far more than
-	 * its chunks could hold only gets the plain estimate. */
 	uint64_t raw = czt_reader_raw_bytes(r);
-	if (raw > (uint64_t)st.st_size * 16)
-		raw = (uint64_t)st.st_size;
-	if (grow((void **)&l.evs, &l.cap_evs, (size_t)(raw / 6) + 1024, sizeof(*l.evs)) &&
-	    grow((void **)&l.evs, &l.cap_evs, (size_t)st.st_size / 6 + 1024, sizeof(*l.evs))) {
-		czt_reader_free(r);
-		unlink(tmp);
-		return cz_error("out of memory loading '%s'", trace_path);
+	l.streaming = stream && !size_for_stream(&l, raw, st);
+	/* not streaming: an event takes 5-10 bytes before compression, so
+	 * size the array once instead of doubling (and copying) it all the
+	 * way up.  A crafted trace claiming far more than its chunks could
+	 * hold only gets the plain estimate. */
+	if (raw > (uint64_t)st->st_size * 16)
+		raw = (uint64_t)st->st_size;
+	if (!l.streaming && grow((void **)&l.evs, &l.cap_evs, (size_t)(raw / 6) + 1024, sizeof(*l.evs)) &&
+	    grow((void **)&l.evs, &l.cap_evs, (size_t)st->st_size / 6 + 1024, sizeof(*l.evs))) {
+		cz_error("out of memory loading '%s'", trace_path);
+		goto out;
 	}
 	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		cz_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
@@ -1117,14 +1386,38 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
-	if (fill(&l, r, trace_path, &st) || exec_sql(l.db, "COMMIT;"))
-		goto out;
-	ret = 0;
+	ret = fill(&l, r, trace_path, st);
+	if (ret == 0 && exec_sql(l.db, "COMMIT;"))
+		ret = -1;
+	*why = l.restart_why;
 out:
 	loader_release(&l);
 	czt_reader_free(r);
 	if (l.db)
 		sqlite3_close(l.db);
+	return ret;
+}
+
+int tracedb_load(const char *trace_path, const char *db_path, int verbose)
+{
+	struct stat st;
+	if (stat(trace_path, &st))
+		return cz_error("'%s': %s", trace_path, strerror(errno));
+	char tmp[PATH_MAX];
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", db_path, (int)getpid());
+	if (create_tmp(tmp))
+		return -1;
+	/* first streamed: events paired and inserted while the trace is
+	 * read.  A trace it cannot take (several threads, events out of
+	 * order) is loaded again the plain way. */
+	const char *why = NULL, *env = getenv("CZPROF_LOAD_STREAM"); /* 0: never (tests) */
+	int ret = load_into(trace_path, tmp, &st, verbose, !env || strcmp(env, "0"), &why);
+	if (ret == LOAD_RESTART) {
+		if (verbose > 1)
+			fprintf(stderr, "czprof:   %s: loading again without streaming\n", why);
+		unlink(tmp);
+		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, 0, &why);
+	}
 	if (ret == 0 && rename(tmp, db_path)) {
 		cz_error("cannot write '%s': %s", db_path, strerror(errno));
 		ret = -1;

@@ -94,6 +94,8 @@ static int row_wait(struct rows_cursor *x)
 {
 	const struct load_rows *src = x->src;
 	for (unsigned spins = 0;; spins++) {
+		if (__atomic_load_n(&src->stop, __ATOMIC_ACQUIRE))
+			return 0;
 		int done = __atomic_load_n(&src->done, __ATOMIC_ACQUIRE);
 		if (x->i >= __atomic_load_n(&src->rows_ready, __ATOMIC_ACQUIRE)) {
 			if (done)

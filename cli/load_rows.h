@@ -21,7 +21,9 @@ struct load_ev {
 	uint64_t time, addr, size;
 	uint32_t stack;         /* index into the stack table (0: no stack) */
 	uint32_t tid : 24;      /* index into the thread table */
-	uint32_t fn : 5;        /* CZT_REC_* of the call; 0 for a free */
+	uint32_t fn : 5;        /* CZT_REC_* of the call; a free: 0, and 1 once
+				 * the pairing found the block it ended (then
+				 * size is that block's size) */
 	uint32_t kind : 2;      /* EV_* */
 	uint32_t realloc : 1;   /* the free part of a realloc, or its allocation
 				 * part when a free part came just before it */
@@ -68,6 +70,7 @@ struct load_rows {
 	const struct load_thread *threads;
 	size_t rows_ready;      /* rows made so far (atomic) */
 	int done;               /* the pairing made every row (atomic) */
+	int stop;               /* the rows are not wanted: end now (atomic) */
 };
 
 /* The `fn` column's text for a CZT_REC_* allocation type. */
@@ -97,6 +100,11 @@ static inline int load_row_freed(const struct load_row *r)
 static inline void load_rows_done(struct load_rows *src)
 {
 	__atomic_store_n(&src->done, 1, __ATOMIC_RELEASE);
+}
+
+static inline void load_rows_stop(struct load_rows *src)
+{
+	__atomic_store_n(&src->stop, 1, __ATOMIC_RELEASE);
 }
 
 /* Appends every row of src to db's empty `allocations` table, ids 1..n in

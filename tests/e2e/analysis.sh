@@ -134,3 +134,31 @@ expect_eq exec_leaks_of_new_image "$(echo "$j" | json 'd["leaked_bytes"]')" 777
 expect_eq exec_leak_site "$(echo "$j" | json 'd["sites"][0]["site"]')" "leak_some (tests/progs/rec_exact.c:19)"
 expect_eq exec_calls "$("$CZPROF" sql --csv exec.czt "select calls from fn_totals where fn = 'malloc'" | tail -n 1)" \
 	"$(( $("$CZPROF" sql --csv exec.czt "select count(*) from allocations where fn = 'malloc'" | tail -n 1) ))"
+
+# A trace recorded on one thread is loaded streaming: paired and inserted
+# while it is read.  It must give the database the plain load gives, table
+# by table; a trace of several threads falls back to the plain load.
+"$CZPROF" record -o dl.czt "$P/rec_dlopen" "$P/librec_plugin.so" 2>/dev/null
+"$CZPROF" record -o ar.czt "$P/cz_arenas" >/dev/null 2>&1
+same_db() { # name trace
+	rm -f s.czt* p.czt*
+	cp "$2" s.czt && cp "$2" p.czt
+	"$CZPROF" load --times s.czt 2>s.log && CZPROF_LOAD_STREAM=0 "$CZPROF" load p.czt 2>/dev/null
+	diff=""
+	for t in $(sqlite3 s.czt.db "select name from sqlite_master where type = 'table'"); do
+		w="1"
+		[ "$t" = meta ] && w="key not in ('trace_path', 'trace_mtime_ns')"
+		n=$(sqlite3 s.czt.db "attach 'p.czt.db' as p;
+			select (select count(*) from (select * from main.$t where $w except select * from p.$t where $w))
+			     + (select count(*) from (select * from p.$t where $w except select * from main.$t where $w))
+			     + abs((select count(*) from main.$t) - (select count(*) from p.$t))")
+		[ "$n" = 0 ] || diff="$diff $t:$n"
+	done
+	expect_eq "stream_same_db_$1" "$diff" ""
+}
+for x in ex fp var exec dl ar; do
+	same_db "$x" "$x.czt"
+	expect_eq "stream_used_$x" "$(grep -c 'loading again' s.log)" 0
+done
+same_db threads thr.czt
+expect_match stream_falls_back_threads "$(cat s.log)" "a second thread: loading again without streaming"

@@ -177,6 +177,43 @@ TEST(one_thread_in_file_order)
 	}
 }
 
+/* Events, or a later end, after the symbol table: a streamed load has
+ * paired and inserted the rows before it reads the symbols, so it loads
+ * again the plain way; nothing may be lost or cut differently. */
+TEST(stream_restarts_after_symbols)
+{
+	for (int late_end = 0; late_end < 2; late_end++) {
+		begin();
+		events(5, 0);
+		czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 0);
+		put_chunk(&enc);
+		czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_SYMBOLS, 0, 0);
+		czt_enc_string(&enc, 1, "f", 1);
+		put_chunk(&enc);
+		if (late_end) {
+			czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+			czt_enc_process_end(&enc, 50, CZT_END_EXIT, 0);
+		} else {
+			events(5, 1);
+			czt_enc_free(&enc, 2, 0x1000);
+		}
+		put_chunk(&enc);
+		save(file_len);
+		sqlite3 *db = load_fresh();
+		if (!db)
+			return;
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 1);
+		if (late_end) {
+			CHECK_EQ_U(meta(db, "duration_ns"), 50);
+			/* t=1 falls in bucket 1 * 3999 / 50 = 79 */
+			CHECK_EQ_U(q(db, "SELECT count(*) FROM timeline"), 80);
+		} else {
+			CHECK_EQ_U(q(db, "SELECT free_time FROM allocations"), 2);
+		}
+		sqlite3_close(db);
+	}
+}
+
 TEST(reuse_and_rebuild)
 {
 	write_basic();
@@ -354,6 +391,7 @@ int main(void)
 		return 1;
 	RUN(pairing_peak_temporary);
 	RUN(one_thread_in_file_order);
+	RUN(stream_restarts_after_symbols);
 	RUN(reuse_and_rebuild);
 	RUN(truncated_loads_whole_chunks);
 	RUN(not_a_trace_leaves_nothing);
