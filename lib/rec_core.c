@@ -487,15 +487,17 @@ static void on_thread_exit(void *arg)
 static struct rec_thread *thread_alloc(void)
 {
 	size_t bufs = REC_SLOTS * rec_settings.buffer_bytes;
-	struct rec_thread *th = rec_mmap(sizeof(*th) + bufs + CACHE_SLOTS * sizeof(struct cache_slot) +
-					 rec_layouts_size());
+	/* the layout cache at a 64-byte boundary: its compares load 16 bytes
+	 * at a time from it, aligned */
+	size_t head = (sizeof(struct rec_thread) + bufs + CACHE_SLOTS * sizeof(struct cache_slot) + 63) & ~(size_t)63;
+	struct rec_thread *th = rec_mmap(head + rec_layouts_size());
 	if (!th)
 		return NULL;
 	uint8_t *buf = (uint8_t *)(th + 1);
 	for (int i = 0; i < REC_SLOTS; i++)
 		th->slots[i].buf = buf + (size_t)i * rec_settings.buffer_bytes;
 	th->cache = (struct cache_slot *)(buf + bufs);
-	th->layouts = (struct rec_layouts *)(th->cache + CACHE_SLOTS);
+	th->layouts = (struct rec_layouts *)((uint8_t *)th + head);
 	return th;
 }
 
