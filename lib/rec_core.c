@@ -57,6 +57,26 @@ void *rec_mmap(size_t len)
 /* ---- the file and the META buffer (under g_lock) ---- */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* How many of the recorder's mutexes (g_lock, list_lock) the calling
+ * thread holds or is waiting for.  A signal handler that ends the process
+ * (_exit, a fatal signal) may have interrupted its thread inside one of
+ * them: taking it again would wait forever, so the flushes give up then. */
+static __thread int tl_held;
+
+static void mutex_take(pthread_mutex_t *m)
+{
+	tl_held++; /* before: a handler arriving meanwhile must see it */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(m);
+}
+
+static void mutex_drop(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tl_held--;
+}
 static int out_fd = -1;
 #define META_CAP (256 * 1024)
 static uint8_t *meta_buf;
@@ -145,14 +165,14 @@ static void write_events(uint8_t *chunk, size_t payload_len)
 	const uint8_t *out = NULL;
 	if (tl_pack == PACK_FLUSHER) /* before the lock: others may intern stacks meanwhile */
 		out = seal(&flusher_pk, CZT_CHUNK_EVENTS, chunk, payload_len, &len);
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	meta_flush_locked();
 	if (!out) /* after the META chunk: they may share locked_pk's buffer */
 		out = seal(tl_pack == PACK_LOCKED ? &locked_pk : NULL, CZT_CHUNK_EVENTS, chunk,
 			   payload_len, &len);
 	if (out_fd >= 0)
 		write_all(out, len);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 /* Makes room for one more META record of up to need bytes. */
@@ -460,13 +480,13 @@ static void th_flush(struct rec_thread *th, uint64_t now)
 
 static void thread_start_record(uint64_t tid, int end)
 {
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	meta_room_locked(64);
 	if (end)
 		czt_enc_thread_end(&meta, rec_now(), tid);
 	else
 		czt_enc_thread_start(&meta, rec_now(), tid, 0);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 static void on_thread_exit(void *arg)
@@ -505,7 +525,7 @@ static struct rec_thread *thread_new(void)
 {
 	uint64_t tid = (uint64_t)syscall(SYS_gettid);
 	struct rec_thread *th = NULL;
-	pthread_mutex_lock(&list_lock);
+	mutex_take(&list_lock);
 	for (struct rec_thread *t = threads; t; t = t->next)
 		if (!__atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE)) {
 			/* reuse an exited thread's struct: its chunk being filled
@@ -517,7 +537,7 @@ static struct rec_thread *thread_new(void)
 	if (!th) {
 		th = thread_alloc();
 		if (!th) {
-			pthread_mutex_unlock(&list_lock);
+			mutex_drop(&list_lock);
 			return NULL;
 		}
 		th->next = threads;
@@ -534,7 +554,7 @@ static struct rec_thread *thread_new(void)
 	th->last_flush = now;
 	start_chunk(th, now);
 	own_end(th);
-	pthread_mutex_unlock(&list_lock);
+	mutex_drop(&list_lock);
 	thread_start_record(tid, 0);
 	self = th;
 	pthread_setspecific(exit_key, th);
@@ -650,11 +670,11 @@ static uint64_t intern_frames(struct rec_thread *th, void *const *st, int n)
 	if (REC_LIKELY(slot->hash == h && slot->n == (uint32_t)n && slot->node))
 		return slot->node;
 
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	uint64_t node = 0;
 	for (int k = n - 1; k >= 0; k--) /* outermost first: parents before children */
 		node = node_intern_locked(node, (uint64_t)(uintptr_t)st[k]);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 	slot->hash = h;
 	slot->n = (uint32_t)n;
 	slot->node = (uint32_t)node;
@@ -844,11 +864,11 @@ uint64_t rec_intern_string(const char *s)
 	size_t len = s ? strlen(s) : 0;
 	if (len > 1024)
 		len = 1024;
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	uint64_t id = next_string++;
 	meta_room_locked(len + 32);
 	czt_enc_string(&meta, id, s ? s : "", len);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 	return id;
 }
 
@@ -872,9 +892,9 @@ void rec_modules_changed(void)
 {
 	if (!rec_active)
 		return;
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	rec_modules_scan(emit_module);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 /* ---- flushing all threads ---- */
@@ -882,21 +902,24 @@ void rec_modules_changed(void)
 /* Writes everything every thread holds, from the calling thread,
  * compressed as tl_pack allows; with blocking = 0 a busy thread is left
  * alone (signal handlers; is_flusher: see th_drain), and so is the calling
- * thread's own when it was interrupted in the middle of an event. */
+ * thread's own when it was interrupted in the middle of an event, and
+ * everything when it was interrupted holding one of the mutexes. */
 static void flush_threads(int blocking, int is_flusher)
 {
+	if (tl_held)
+		return; /* interrupted holding list_lock or g_lock (see tl_held) */
 	uint64_t now = rec_now();
-	pthread_mutex_lock(&list_lock);
+	mutex_take(&list_lock);
 	for (struct rec_thread *th = threads; th; th = th->next) {
 		if (!other_take(th, blocking))
 			continue;
 		th_drain(th, now, blocking, is_flusher);
 		other_release(th);
 	}
-	pthread_mutex_unlock(&list_lock);
-	pthread_mutex_lock(&g_lock);
+	mutex_drop(&list_lock);
+	mutex_take(&g_lock);
 	meta_flush_locked();
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 /* The flusher writes every handed-over chunk of every thread. */
@@ -947,9 +970,9 @@ static void *flusher_main(void *arg)
 		write_handed_over();
 		hand_over_old(period);
 		write_handed_over();
-		pthread_mutex_lock(&g_lock);
+		mutex_take(&g_lock);
 		meta_flush_locked();
-		pthread_mutex_unlock(&g_lock);
+		mutex_drop(&g_lock);
 	}
 	return NULL;
 }
@@ -1097,18 +1120,19 @@ static const char *output_path(char *buf, size_t cap)
 
 static void before_fork(void)
 {
-	pthread_mutex_lock(&list_lock);
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&list_lock);
+	mutex_take(&g_lock);
 }
 
 static void after_fork_parent(void)
 {
-	pthread_mutex_unlock(&g_lock);
-	pthread_mutex_unlock(&list_lock);
+	mutex_drop(&g_lock);
+	mutex_drop(&list_lock);
 }
 
 static void after_fork_child(void)
 {
+	tl_held = 0; /* before_fork's two, released by the re-initialisation */
 	pthread_mutex_init(&g_lock, NULL);
 	pthread_mutex_init(&list_lock, NULL);
 	/* Inherited buffers hold the parent's events: the parent writes them.
@@ -1161,7 +1185,7 @@ static void on_fatal(int sig)
 		int was_flusher = tl_pack == PACK_FLUSHER;
 		tl_pack = PACK_NONE;
 		flush_threads(0, was_flusher);
-		if (pthread_mutex_trylock(&g_lock) == 0) {
+		if (!tl_held && pthread_mutex_trylock(&g_lock) == 0) {
 			czt_enc_process_end(&meta, rec_now(), CZT_END_SIGNAL, (uint64_t)sig);
 			meta_flush_locked();
 			pthread_mutex_unlock(&g_lock);
@@ -1234,10 +1258,10 @@ void rec_start(void)
 		goto out;
 	rec_self_range(&self_start, &self_end);
 	pthread_key_create(&exit_key, on_thread_exit);
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	if (nodes_grow_locked() == 0)
 		rec_modules_scan(emit_module);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 	asym_setup(); /* before any thread records */
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	install_fatal_handlers();
