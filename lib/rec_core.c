@@ -6,13 +6,16 @@
  * Locks, always taken in this order:
  *   list_lock   the list of thread buffers (the flusher walks it without:
  *               entries are only ever added, at the head)
- *   th->lock    one thread's chunk being filled (a spin flag; uncontended
- *               except when the flusher or exit flushes an idle thread)
+ *   th->lock    one thread's chunk being filled, as taken by any thread but
+ *               its owner (the flusher, exit and signal flushes): a spin
+ *               flag among them, then a claim the owner sees (see "the
+ *               owner and the others" below)
  *   th->writing the claim on writing one thread's oldest handed-over chunk
  *               (a flag taken with an exchange; never waited for while
  *               g_lock is held)
  *   g_lock      the stack tree, the META buffer and every write to the file
- * The hot path (a plain malloc or free) takes only its own th->lock.
+ * The hot path (a plain malloc or free) takes no lock at all: it marks its
+ * own buffer busy with a plain store.
  *
  * How chunks reach the file: a thread fills a chunk in one of the
  * REC_SLOTS buffers of its ring; when the chunk is full or old it is
@@ -33,6 +36,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +57,26 @@ void *rec_mmap(size_t len)
 /* ---- the file and the META buffer (under g_lock) ---- */
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* How many of the recorder's mutexes (g_lock, list_lock) the calling
+ * thread holds or is waiting for.  A signal handler that ends the process
+ * (_exit, a fatal signal) may have interrupted its thread inside one of
+ * them: taking it again would wait forever, so the flushes give up then. */
+static __thread int tl_held;
+
+static void mutex_take(pthread_mutex_t *m)
+{
+	tl_held++; /* before: a handler arriving meanwhile must see it */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(m);
+}
+
+static void mutex_drop(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	tl_held--;
+}
 static int out_fd = -1;
 #define META_CAP (256 * 1024)
 static uint8_t *meta_buf;
@@ -141,14 +165,14 @@ static void write_events(uint8_t *chunk, size_t payload_len)
 	const uint8_t *out = NULL;
 	if (tl_pack == PACK_FLUSHER) /* before the lock: others may intern stacks meanwhile */
 		out = seal(&flusher_pk, CZT_CHUNK_EVENTS, chunk, payload_len, &len);
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	meta_flush_locked();
 	if (!out) /* after the META chunk: they may share locked_pk's buffer */
 		out = seal(tl_pack == PACK_LOCKED ? &locked_pk : NULL, CZT_CHUNK_EVENTS, chunk,
 			   payload_len, &len);
 	if (out_fd >= 0)
 		write_all(out, len);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 /* Makes room for one more META record of up to need bytes. */
@@ -180,7 +204,9 @@ struct rec_slot {
 
 struct rec_thread {
 	struct rec_thread *next;
-	int lock;
+	int lock;    /* among the other parties: which one may claim */
+	int busy;    /* written by the owner only: it is between begin and end */
+	int claimed; /* another party holds, or is taking, the buffer */
 	int in_use; /* 0: the thread exited, the struct can be reused */
 	uint64_t tid;
 	uint64_t last_flush;
@@ -197,23 +223,145 @@ struct rec_thread {
 
 static pthread_mutex_t list_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct rec_thread *threads;
-static __thread struct rec_thread *self;
 static pthread_key_t exit_key;
 
-static void th_lock(struct rec_thread *th)
+/*
+ * The owner and the others.  Only the owning thread records into its
+ * buffer, millions of times a second; anyone else (the flusher handing an
+ * idle thread's chunk over, the exit, exec and fatal-signal flushes, a
+ * thread reusing an exited thread's struct) does so a few times a second at
+ * most.  A lock taken with a locked instruction on every event would make
+ * the common side pay for the rare one, so the two sides pay unequally:
+ *
+ *   owner, per event:   busy = 1; compiler barrier; if (claimed) wait
+ *                       ... the event ...
+ *                       busy = 0 (release)
+ *   another party:      take lock (among the others); claimed = 1;
+ *                       membarrier(PRIVATE_EXPEDITED); while (busy) wait
+ *                       ... the buffer is its own ...
+ *                       claimed = 0 (release); release lock
+ *
+ * This is Dekker's store-then-load on each side; what would break it is
+ * the owner's CPU letting its load of claimed pass its store to busy
+ * (store buffering), after which both could go ahead.  membarrier makes
+ * every thread of the process that is running execute a full barrier
+ * before the call returns (a thread that is not running passed one when it
+ * was switched out).  That barrier falls at some point of the owner's
+ * instruction stream.  If the owner's store to busy came before it, the
+ * store is visible by the time membarrier returns, so the other party
+ * reads busy = 1 (or the 0 of an event that has ended since) and waits.
+ * If the owner's load of claimed comes after it, it reads claimed = 1 (the
+ * store came before the call) and the owner waits.  One of the two holds,
+ * because the store comes before the load in the owner's program order,
+ * which the compiler barrier keeps in the emitted code.  The owner's
+ * release of busy and the other's acquire of it (and the same for claimed
+ * the other way) hand over what was written to the buffer.
+ *
+ * Without membarrier (kernels before 4.14, seccomp filters, or
+ * CZPROF_MEMBARRIER=0) both sides use full barriers instead: the owner an
+ * exchange on busy, the others a sequentially consistent store and fence,
+ * which costs the owner the locked instruction it always used to.
+ *
+ * A party running on the owner's own thread (a signal handler, or the
+ * exit paths) needs no membarrier: its thread's own stores are in order for
+ * it.  When it finds busy set, the thread was interrupted in the middle of
+ * an event; it gives up on that buffer even when asked to wait, as a
+ * failed trylock does, rather than wait for itself forever.
+ */
+static int asym; /* membarrier is registered: the owner uses no locked instruction */
+
+/* Whether membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) can be used; called
+ * at start and again in a forked child (a new address space). */
+static void asym_setup(void)
 {
-	while (__atomic_exchange_n(&th->lock, 1, __ATOMIC_ACQUIRE))
-		sched_yield();
+	asym = 0;
+	if (!rec_settings.membarrier)
+		return;
+	long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
+		return;
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0))
+		return;
+	asym = 1;
 }
 
-static int th_trylock(struct rec_thread *th)
+static void own_wait(struct rec_thread *th);
+
+/* The owner starts an event (or other work) on its buffer. */
+REC_INLINE void own_begin(struct rec_thread *th)
 {
-	return !__atomic_exchange_n(&th->lock, 1, __ATOMIC_ACQUIRE);
+	if (REC_LIKELY(asym)) {
+		__atomic_store_n(&th->busy, 1, __ATOMIC_RELAXED);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	} else {
+		__atomic_exchange_n(&th->busy, 1, __ATOMIC_SEQ_CST);
+	}
+	if (REC_UNLIKELY(__atomic_load_n(&th->claimed, __ATOMIC_SEQ_CST)))
+		own_wait(th);
 }
 
-static void th_unlock(struct rec_thread *th)
+REC_INLINE void own_end(struct rec_thread *th)
 {
+	__atomic_store_n(&th->busy, 0, __ATOMIC_RELEASE);
+}
+
+/* Another party has the buffer: steps back until it is done, then tries
+ * again (another may have come meanwhile). */
+static __attribute__((noinline)) void own_wait(struct rec_thread *th)
+{
+	do {
+		own_end(th);
+		while (__atomic_load_n(&th->claimed, __ATOMIC_ACQUIRE))
+			sched_yield();
+		if (asym) {
+			__atomic_store_n(&th->busy, 1, __ATOMIC_RELAXED);
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		} else {
+			__atomic_exchange_n(&th->busy, 1, __ATOMIC_SEQ_CST);
+		}
+	} while (__atomic_load_n(&th->claimed, __ATOMIC_SEQ_CST));
+}
+
+static __thread struct rec_thread *self;
+
+static void other_release(struct rec_thread *th)
+{
+	__atomic_store_n(&th->claimed, 0, __ATOMIC_RELEASE);
 	__atomic_store_n(&th->lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Takes th's buffer from anywhere but its owner's normal course: waiting
+ * for the owner's event to end when wait is set, else giving up (0) when
+ * the owner or another party has it.  1: taken, release with
+ * other_release. */
+static int other_take(struct rec_thread *th, int wait)
+{
+	while (__atomic_exchange_n(&th->lock, 1, __ATOMIC_ACQUIRE)) {
+		if (!wait)
+			return 0;
+		sched_yield();
+	}
+	__atomic_store_n(&th->claimed, 1, __ATOMIC_SEQ_CST);
+	int mine = th == self;
+	if (!mine) {
+		if (!asym) {
+			__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		} else if (syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0)) {
+			/* cannot happen once registered; were it to, the owner
+			 * could be mid-event unseen: leave its buffer alone
+			 * rather than wait for a barrier that never comes */
+			other_release(th);
+			return 0;
+		}
+	}
+	while (__atomic_load_n(&th->busy, __ATOMIC_ACQUIRE)) {
+		if (!wait || mine) {
+			other_release(th);
+			return 0;
+		}
+		sched_yield();
+	}
+	return 1;
 }
 
 static void start_chunk(struct rec_thread *th, uint64_t base_time)
@@ -262,7 +410,8 @@ static void kick_flusher(void)
 }
 
 /* Hands th's chunk over and starts the next one in the next slot, which
- * must be free (ring_has_room).  Caller holds th->lock. */
+ * must be free (ring_has_room).  Caller has th's buffer (own_begin
+ * or other_take). */
 static void hand_over(struct rec_thread *th)
 {
 	uint64_t last = th->enc.last_time;
@@ -278,7 +427,8 @@ static void hand_over(struct rec_thread *th)
 #define DRAIN_PATIENCE_NS 1000000000ull
 
 /* Writes everything th holds, handed over or being filled, in order, from
- * the calling thread.  Caller holds th->lock.  patient = 0 in a signal
+ * the calling thread.  Caller has th's buffer (own_begin
+ * or other_take).  patient = 0 in a signal
  * handler: the wait for another writer is bounded, and none when the
  * caller is the flusher (it could be the writer that was interrupted). */
 static void th_drain(struct rec_thread *th, uint64_t now, int patient, int is_flusher)
@@ -309,7 +459,8 @@ static void th_drain(struct rec_thread *th, uint64_t now, int patient, int is_fl
 static int flush_always; /* after the exit flush: write every event at once */
 
 /* The calling thread's chunk is full or old: hands it over to the flusher
- * (after the exit flush: writes it now).  Caller holds th->lock. */
+ * (after the exit flush: writes it now).  Caller has th's buffer (own_begin
+ * or other_take). */
 static void th_flush(struct rec_thread *th, uint64_t now)
 {
 	if (REC_UNLIKELY(flush_always)) {
@@ -329,22 +480,22 @@ static void th_flush(struct rec_thread *th, uint64_t now)
 
 static void thread_start_record(uint64_t tid, int end)
 {
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	meta_room_locked(64);
 	if (end)
 		czt_enc_thread_end(&meta, rec_now(), tid);
 	else
 		czt_enc_thread_start(&meta, rec_now(), tid, 0);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 static void on_thread_exit(void *arg)
 {
 	struct rec_thread *th = arg;
 	rec_guard = 1;
-	th_lock(th);
+	own_begin(th);
 	th_flush(th, rec_now());
-	th_unlock(th);
+	own_end(th);
 	thread_start_record(th->tid, 1);
 	self = NULL;
 	__atomic_store_n(&th->in_use, 0, __ATOMIC_RELEASE);
@@ -356,15 +507,17 @@ static void on_thread_exit(void *arg)
 static struct rec_thread *thread_alloc(void)
 {
 	size_t bufs = REC_SLOTS * rec_settings.buffer_bytes;
-	struct rec_thread *th = rec_mmap(sizeof(*th) + bufs + CACHE_SLOTS * sizeof(struct cache_slot) +
-					 rec_layouts_size());
+	/* the layout cache at a 64-byte boundary: its compares load 16 bytes
+	 * at a time from it, aligned */
+	size_t head = (sizeof(struct rec_thread) + bufs + CACHE_SLOTS * sizeof(struct cache_slot) + 63) & ~(size_t)63;
+	struct rec_thread *th = rec_mmap(head + rec_layouts_size());
 	if (!th)
 		return NULL;
 	uint8_t *buf = (uint8_t *)(th + 1);
 	for (int i = 0; i < REC_SLOTS; i++)
 		th->slots[i].buf = buf + (size_t)i * rec_settings.buffer_bytes;
 	th->cache = (struct cache_slot *)(buf + bufs);
-	th->layouts = (struct rec_layouts *)(th->cache + CACHE_SLOTS);
+	th->layouts = (struct rec_layouts *)((uint8_t *)th + head);
 	return th;
 }
 
@@ -372,7 +525,7 @@ static struct rec_thread *thread_new(void)
 {
 	uint64_t tid = (uint64_t)syscall(SYS_gettid);
 	struct rec_thread *th = NULL;
-	pthread_mutex_lock(&list_lock);
+	mutex_take(&list_lock);
 	for (struct rec_thread *t = threads; t; t = t->next)
 		if (!__atomic_load_n(&t->in_use, __ATOMIC_ACQUIRE)) {
 			/* reuse an exited thread's struct: its chunk being filled
@@ -384,7 +537,7 @@ static struct rec_thread *thread_new(void)
 	if (!th) {
 		th = thread_alloc();
 		if (!th) {
-			pthread_mutex_unlock(&list_lock);
+			mutex_drop(&list_lock);
 			return NULL;
 		}
 		th->next = threads;
@@ -395,13 +548,13 @@ static struct rec_thread *thread_new(void)
 	memset(th->cache, 0, CACHE_SLOTS * sizeof(struct cache_slot));
 	rec_layouts_clear(th->layouts);
 	uint64_t now = rec_now();
-	/* locked: the flusher may be looking at a reused struct's chunk */
-	th_lock(th);
+	/* taken: the flusher may be looking at a reused struct's chunk */
+	own_begin(th);
 	th->tid = tid;
 	th->last_flush = now;
 	start_chunk(th, now);
-	th_unlock(th);
-	pthread_mutex_unlock(&list_lock);
+	own_end(th);
+	mutex_drop(&list_lock);
 	thread_start_record(tid, 0);
 	self = th;
 	pthread_setspecific(exit_key, th);
@@ -517,11 +670,11 @@ static uint64_t intern_frames(struct rec_thread *th, void *const *st, int n)
 	if (REC_LIKELY(slot->hash == h && slot->n == (uint32_t)n && slot->node))
 		return slot->node;
 
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	uint64_t node = 0;
 	for (int k = n - 1; k >= 0; k--) /* outermost first: parents before children */
 		node = node_intern_locked(node, (uint64_t)(uintptr_t)st[k]);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 	slot->hash = h;
 	slot->n = (uint32_t)n;
 	slot->node = (uint32_t)node;
@@ -638,10 +791,10 @@ REC_INLINE struct rec_thread *this_thread(void)
 	return th;
 }
 
-/* Locks th's buffer, with room for one record. */
+/* Takes th's buffer, with room for one record. */
 REC_INLINE void begin_event(struct rec_thread *th)
 {
-	th_lock(th);
+	own_begin(th);
 	if (REC_UNLIKELY(czt_enc_room(&th->enc) < CZT_ENC_MAX_RECORD))
 		th_flush(th, rec_now());
 }
@@ -652,7 +805,7 @@ REC_INLINE void end_event(struct rec_thread *th, uint64_t t)
 {
 	if (REC_UNLIKELY(flush_always) || REC_UNLIKELY(t - th->last_flush > flush_ns))
 		th_flush(th, t);
-	th_unlock(th);
+	own_end(th);
 }
 
 void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, const void *frame)
@@ -711,11 +864,11 @@ uint64_t rec_intern_string(const char *s)
 	size_t len = s ? strlen(s) : 0;
 	if (len > 1024)
 		len = 1024;
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	uint64_t id = next_string++;
 	meta_room_locked(len + 32);
 	czt_enc_string(&meta, id, s ? s : "", len);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 	return id;
 }
 
@@ -739,32 +892,34 @@ void rec_modules_changed(void)
 {
 	if (!rec_active)
 		return;
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	rec_modules_scan(emit_module);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 /* ---- flushing all threads ---- */
 
 /* Writes everything every thread holds, from the calling thread,
  * compressed as tl_pack allows; with blocking = 0 a busy thread is left
- * alone (signal handlers; is_flusher: see th_drain). */
+ * alone (signal handlers; is_flusher: see th_drain), and so is the calling
+ * thread's own when it was interrupted in the middle of an event, and
+ * everything when it was interrupted holding one of the mutexes. */
 static void flush_threads(int blocking, int is_flusher)
 {
+	if (tl_held)
+		return; /* interrupted holding list_lock or g_lock (see tl_held) */
 	uint64_t now = rec_now();
-	pthread_mutex_lock(&list_lock);
+	mutex_take(&list_lock);
 	for (struct rec_thread *th = threads; th; th = th->next) {
-		if (blocking)
-			th_lock(th);
-		else if (!th_trylock(th))
+		if (!other_take(th, blocking))
 			continue;
 		th_drain(th, now, blocking, is_flusher);
-		th_unlock(th);
+		other_release(th);
 	}
-	pthread_mutex_unlock(&list_lock);
-	pthread_mutex_lock(&g_lock);
+	mutex_drop(&list_lock);
+	mutex_take(&g_lock);
 	meta_flush_locked();
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
 }
 
 /* The flusher writes every handed-over chunk of every thread. */
@@ -781,14 +936,19 @@ static void hand_over_old(uint64_t min_age)
 {
 	uint64_t now = rec_now();
 	for (struct rec_thread *th = __atomic_load_n(&threads, __ATOMIC_ACQUIRE); th; th = th->next) {
+		/* Taking a buffer costs a membarrier, which interrupts every
+		 * running thread: idle threads with nothing buffered (and
+		 * exited ones) are passed over on a glance at the owner's
+		 * count, read without taking the buffer.  A stale 0 only
+		 * leaves the chunk for the next round or the owner itself. */
 		if (now - __atomic_load_n(&th->last_flush, __ATOMIC_RELAXED) < min_age ||
-		    !th_trylock(th))
+		    !__atomic_load_n(&th->enc.n_records, __ATOMIC_RELAXED) || !other_take(th, 0))
 			continue;
 		if (!czt_enc_empty(&th->enc) && ring_has_room(th)) {
 			th->last_flush = now;
 			hand_over(th);
 		}
-		th_unlock(th);
+		other_release(th);
 	}
 }
 
@@ -810,9 +970,9 @@ static void *flusher_main(void *arg)
 		write_handed_over();
 		hand_over_old(period);
 		write_handed_over();
-		pthread_mutex_lock(&g_lock);
+		mutex_take(&g_lock);
 		meta_flush_locked();
-		pthread_mutex_unlock(&g_lock);
+		mutex_drop(&g_lock);
 	}
 	return NULL;
 }
@@ -960,18 +1120,19 @@ static const char *output_path(char *buf, size_t cap)
 
 static void before_fork(void)
 {
-	pthread_mutex_lock(&list_lock);
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&list_lock);
+	mutex_take(&g_lock);
 }
 
 static void after_fork_parent(void)
 {
-	pthread_mutex_unlock(&g_lock);
-	pthread_mutex_unlock(&list_lock);
+	mutex_drop(&g_lock);
+	mutex_drop(&list_lock);
 }
 
 static void after_fork_child(void)
 {
+	tl_held = 0; /* before_fork's two, released by the re-initialisation */
 	pthread_mutex_init(&g_lock, NULL);
 	pthread_mutex_init(&list_lock, NULL);
 	/* Inherited buffers hold the parent's events: the parent writes them.
@@ -979,6 +1140,8 @@ static void after_fork_child(void)
 	 * compressor's state are dropped with it. */
 	for (struct rec_thread *th = threads; th; th = th->next) {
 		th->lock = 0;
+		th->busy = 0;
+		th->claimed = 0;
 		th->in_use = 0;
 		th->head = th->tail = 0;
 		th->writing = 0;
@@ -987,6 +1150,7 @@ static void after_fork_child(void)
 	}
 	self = NULL;
 	flusher_kick = 0;
+	asym_setup(); /* the registration belongs to the parent's address space */
 	rec_zstd_reset(flusher_pk.z);
 	rec_zstd_reset(locked_pk.z);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
@@ -1021,7 +1185,7 @@ static void on_fatal(int sig)
 		int was_flusher = tl_pack == PACK_FLUSHER;
 		tl_pack = PACK_NONE;
 		flush_threads(0, was_flusher);
-		if (pthread_mutex_trylock(&g_lock) == 0) {
+		if (!tl_held && pthread_mutex_trylock(&g_lock) == 0) {
 			czt_enc_process_end(&meta, rec_now(), CZT_END_SIGNAL, (uint64_t)sig);
 			meta_flush_locked();
 			pthread_mutex_unlock(&g_lock);
@@ -1094,10 +1258,11 @@ void rec_start(void)
 		goto out;
 	rec_self_range(&self_start, &self_end);
 	pthread_key_create(&exit_key, on_thread_exit);
-	pthread_mutex_lock(&g_lock);
+	mutex_take(&g_lock);
 	if (nodes_grow_locked() == 0)
 		rec_modules_scan(emit_module);
-	pthread_mutex_unlock(&g_lock);
+	mutex_drop(&g_lock);
+	asym_setup(); /* before any thread records */
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 	install_fatal_handlers();
 	start_flusher();

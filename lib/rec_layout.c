@@ -30,6 +30,10 @@
  */
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "lib/rec.h"
 
 #define SETS 128
@@ -57,8 +61,9 @@ struct layout {
 			 * address is below 4096 (which is read again), or NULL */
 			const uintptr_t *end_ret;
 			/* frame record k: { saved frame pointer, return
-			 * address }, record 0 lies just below slot0 */
-			uintptr_t rec[FRAMES][2];
+			 * address }, record 0 lies just below slot0;
+			 * aligned for 16-byte compares */
+			uintptr_t rec[FRAMES][2] __attribute__((aligned(16)));
 		} chain;
 	};
 };
@@ -109,18 +114,93 @@ static inline int cfi_holds(const struct layout *l, const uintptr_t *slot0, unsi
 	return slot0[l->cfi.off[i]] == l->cfi.ip[i];
 }
 
+/* Every frame of l from 1 on is still on the stack at slot0 (frame 0 is
+ * the key).  Almost every call is a hit, so the frames are compared
+ * without a branch each: the differences are or-ed together, two frames a
+ * step, and looked at once.  Every slot lies on this thread's stack (see
+ * below), so reading past a difference is harmless. */
+static inline int cfi_all_hold(const struct layout *l, const uintptr_t *slot0)
+{
+	const uint16_t *off = l->cfi.off;
+	const uintptr_t *ip = l->cfi.ip;
+	uintptr_t diff = 0, diff2 = 0;
+	unsigned i = 1, n = l->n;
+	for (; i + 1 < n; i += 2) {
+		diff |= slot0[off[i]] ^ ip[i];
+		diff2 |= slot0[off[i + 1]] ^ ip[i + 1];
+	}
+	if (i < n)
+		diff |= slot0[off[i]] ^ ip[i];
+	return !(diff | diff2);
+}
+
+/* Frame record *p of a layout still holds what it held; it lies where the
+ * record before it points, which is checked in its turn. */
+static inline int record_holds(const uintptr_t (*p)[2])
+{
+	const uintptr_t *r = (const uintptr_t *)p[-1][0];
+	return !((r[0] ^ p[0][0]) | (r[1] ^ p[0][1]));
+}
+
+/* Records 1 to n-1 of l all hold (record 0 is checked with the key), as
+ * cfi_all_hold: without a branch per record. */
+static inline int chain_all_hold(const struct layout *l)
+{
+	const uintptr_t (*rec)[2] = l->chain.rec;
+	unsigned i = 1, n = l->n;
+#if defined(__SSE2__)
+	/* one 16-byte compare a record: equal 32-bit lanes stay all ones */
+	__m128i same = _mm_set1_epi32(-1), same2 = same;
+	for (; i + 1 < n; i += 2) {
+		__m128i a = _mm_loadu_si128((const __m128i *)rec[i - 1][0]);
+		__m128i b = _mm_loadu_si128((const __m128i *)rec[i][0]);
+		same = _mm_and_si128(same, _mm_cmpeq_epi32(a, _mm_load_si128((const __m128i *)rec[i])));
+		same2 = _mm_and_si128(same2, _mm_cmpeq_epi32(b, _mm_load_si128((const __m128i *)rec[i + 1])));
+	}
+	if (i < n) {
+		__m128i a = _mm_loadu_si128((const __m128i *)rec[i - 1][0]);
+		same = _mm_and_si128(same, _mm_cmpeq_epi32(a, _mm_load_si128((const __m128i *)rec[i])));
+	}
+	return _mm_movemask_epi8(_mm_and_si128(same, same2)) == 0xffff;
+#else
+	uintptr_t diff = 0;
+	for (; i < n; i++) {
+		const uintptr_t *r = (const uintptr_t *)rec[i - 1][0];
+		diff |= (r[0] ^ rec[i][0]) | (r[1] ^ rec[i][1]);
+	}
+	return !diff;
+#endif
+}
+
+/* The frame that tells l apart from what is on the stack now: the
+ * outermost that differs (walks that start outermost reject it there
+ * first), 0 if none does. */
+static __attribute__((noinline)) uint16_t outermost_change(const struct layout *l,
+							    const uintptr_t *slot0, int chain)
+{
+	for (unsigned i = l->n - 1; i > 0; i--)
+		if (chain ? !record_holds(l->chain.rec + i) : !cfi_holds(l, slot0, i))
+			return (uint16_t)i;
+	return 0;
+}
+
 /*
  * Candidates for slot0 are the layouts stored under the same innermost slot
  * and return address; stacks sharing their innermost frame differ further
- * out (in the callers of a common function), so each candidate is checked
- * first at the frame where it last failed (its hint), then outermost
- * first.  A wrong candidate then usually costs
- * one compare.  Every slot was checked to lie on this thread's stack when
- * the layout was added, and the cache dies with the thread, so the frames
- * can be read in any order.  Ways fill in order and are only emptied all
- * at once: the first empty one ends the search.
+ * out (in the callers of a common function), so each candidate is first
+ * checked at the frame where it last failed (its hint), then whole.  A
+ * wrong candidate then usually costs one compare.  Every slot was checked
+ * to lie on this thread's stack when the layout was added, and the cache
+ * dies with the thread, so the frames can be read in any order.  Ways fill
+ * in order and are only emptied all at once: the first empty one ends the
+ * search.
+ *
+ * One walker serves both kinds of layout (chain: CZPROF_UNWIND=fp, see
+ * rec_layouts_add_chain); it is inlined into each entry point with chain
+ * a constant.
  */
-uint32_t rec_layouts_find(struct rec_layouts *c, const uintptr_t *slot0)
+static inline __attribute__((always_inline)) uint32_t find(struct rec_layouts *c,
+							   const uintptr_t *slot0, int chain)
 {
 	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
 	unsigned set = set_of(s0, r0);
@@ -129,19 +209,30 @@ uint32_t rec_layouts_find(struct rec_layouts *c, const uintptr_t *slot0)
 	for (; k < kend && k->slot0; k++, l++) {
 		if (k->slot0 != s0 || k->ret0 != r0)
 			continue;
-		if (l->hint && !cfi_holds(l, slot0, l->hint))
-			continue;
-		const uint16_t *off = l->cfi.off + l->n - 1;
-		const uintptr_t *ip = l->cfi.ip + l->n - 1;
-		while (off > l->cfi.off && slot0[*off] == *ip) {
-			off--;
-			ip--;
+		if (chain) {
+			/* record 0 (its return address is the key) and the
+			 * hint first */
+			if (slot0[-1] != l->chain.rec[0][0] ||
+			    (l->hint && !record_holds(l->chain.rec + l->hint)))
+				continue;
+			if (l->chain.end_ret && *l->chain.end_ret >= 4096)
+				continue;
+			if (REC_LIKELY(chain_all_hold(l)))
+				return l->node;
+		} else {
+			if (l->hint && !cfi_holds(l, slot0, l->hint))
+				continue;
+			if (REC_LIKELY(cfi_all_hold(l, slot0)))
+				return l->node;
 		}
-		if (off == l->cfi.off)
-			return l->node;
-		l->hint = (uint16_t)(off - l->cfi.off);
+		l->hint = outermost_change(l, slot0, chain);
 	}
 	return 0;
+}
+
+uint32_t rec_layouts_find(struct rec_layouts *c, const uintptr_t *slot0)
+{
+	return find(c, slot0, 0);
 }
 
 /* The way to store a new layout for (slot0, its return address) in: an
@@ -203,38 +294,9 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
  * record the walk found on this thread's stack, so reading it again is
  * safe however the stack changed since.
  */
-/* Frame record *p of a layout still holds what it held; it lies where the
- * record before it points, which is checked in its turn. */
-static inline int record_holds(const uintptr_t (*p)[2])
-{
-	const uintptr_t *r = (const uintptr_t *)p[-1][0];
-	return !((r[0] ^ p[0][0]) | (r[1] ^ p[0][1]));
-}
-
 uint32_t rec_layouts_find_chain(struct rec_layouts *c, const uintptr_t *slot0)
 {
-	uintptr_t s0 = (uintptr_t)slot0, r0 = *slot0;
-	unsigned set = set_of(s0, r0);
-	const struct layout_key *k = c->key[set], *kend = k + WAYS;
-	struct layout *l = c->way[set];
-	for (; k < kend && k->slot0; k++, l++) {
-		if (k->slot0 != s0 || k->ret0 != r0)
-			continue;
-		const uintptr_t (*rec)[2] = l->chain.rec;
-		/* record 0 (its return address is the key) and the hint
-		 * first, as in rec_layouts_find */
-		if (slot0[-1] != rec[0][0] || (l->hint && !record_holds(rec + l->hint)))
-			continue;
-		if (l->chain.end_ret && *l->chain.end_ret >= 4096)
-			continue;
-		const uintptr_t (*p)[2] = rec + l->n - 1;
-		while (p > rec && record_holds(p))
-			p--;
-		if (p == rec)
-			return l->node;
-		l->hint = (uint16_t)(p - rec);
-	}
-	return 0;
+	return find(c, slot0, 1);
 }
 
 void rec_layouts_add_chain(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,

@@ -28,6 +28,9 @@
  * | CZPROF_COMPRESS_LEVEL | 1           | zstd level, -7 to 9; 1 compresses these traces  |
  * |                    |                | best of the fast levels (negative levels leave  |
  * |                    |                | literals unencoded: little gain, no speed-up)   |
+ * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
+ * |                    |                | a locked instruction (rec_core.c, "the owner    |
+ * |                    |                | and the others"; tests use it)                  |
  */
 #include <stdlib.h>
 #include <string.h>
@@ -66,4 +69,5 @@ void rec_settings_load(void)
 		rec_settings.check_stacks = NULL;
 	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 0, 0, 1);
 	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
+	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 }
