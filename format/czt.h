@@ -19,7 +19,9 @@
 
 #define CZT_MAGIC "\x89" "CZT\r\n\x1a\n" /* 8 bytes: catches text-mode copies */
 #define CZT_MAGIC_LEN 8
-#define CZT_VERSION_MAJOR 1 /* a reader refuses a newer major */
+/* 2.0 added the compact realloc records (0x13-0x18); this reader still reads
+ * 1.x traces, which only lack them */
+#define CZT_VERSION_MAJOR 2 /* a reader refuses a newer major */
 #define CZT_VERSION_MINOR 0 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
@@ -76,6 +78,19 @@ enum czt_rec_type {
 	/* layout REALLOC (dt, dt_free, old addr, new addr, size, stack) */
 	CZT_REC_REALLOC = 0x11,
 	CZT_REC_REALLOCARRAY = 0x12,
+	/* Format 2.0: compact forms of REALLOC/REALLOCARRAY for a free part
+	 * at the same time as the allocation part (dt_free = 0), the
+	 * recorder's usual case.  They exist only on the wire: the decoder
+	 * reports them as CZT_REC_REALLOC or CZT_REC_REALLOCARRAY with the
+	 * fields filled in, so readers never see these values.  Each is its
+	 * base type + a fixed offset, so that the encoder picks one without a
+	 * table. */
+	CZT_REC_REALLOC_MOVED = 0x13,         /* dt, old addr, new addr, size, stack */
+	CZT_REC_REALLOCARRAY_MOVED = 0x14,
+	CZT_REC_REALLOC_IN_PLACE = 0x15,      /* dt, addr (old = new), size, stack */
+	CZT_REC_REALLOCARRAY_IN_PLACE = 0x16,
+	CZT_REC_REALLOC_NEW = 0x17,           /* dt, new addr (old = 0), size, stack */
+	CZT_REC_REALLOCARRAY_NEW = 0x18,
 	/* allocator-library events (lib/cz_alloc.h under the recorder) */
 	CZT_REC_CZ_ALLOC = 0x20,   /* dt, allocator, addr, size, stack */
 	CZT_REC_CZ_FREE = 0x21,    /* dt, allocator, addr */
@@ -130,7 +145,7 @@ struct czt_frame_sym {
  * czt_reader_next_chunk.
  */
 struct czt_record {
-	unsigned type;
+	unsigned type;      /* never a compact wire form (CZT_REC_REALLOC_MOVED...) */
 	uint64_t tid;       /* thread of the chunk (EVENTS), else 0 */
 	uint64_t time;      /* event time; for REALLOC the time of the alloc part */
 	/* fields of core (event) records, cleared for every record */
@@ -276,17 +291,36 @@ static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
 }
 
 /* t_free: when the old block was released (taken before the call),
- * t: when the new block existed (taken after it).  t_free <= t. */
+ * t: when the new block existed (taken after it).  t_free <= t.
+ * type: CZT_REC_REALLOC or CZT_REC_REALLOCARRAY.  The recorder reads the
+ * clock once for a realloc that stays in place, starts from NULL or runs
+ * while no other thread records, so the two times are usually equal; then
+ * a compact form leaves out dt_free, the repeated address of an in-place
+ * resize, or the old address 0 (whose delta is as long as a whole address,
+ * and would make the new address's delta whole too). */
 static inline void czt_enc_realloc(struct czt_enc *e, unsigned type, uint64_t t_free,
 				   uint64_t t, uint64_t old_addr, uint64_t new_addr,
 				   uint64_t size, uint64_t stack)
 {
 	uint8_t *p = e->pos;
-	*p++ = (uint8_t)type;
-	p = czt__put_time(e, p, t);
-	p = czt_put_varint(p, t > t_free ? t - t_free : 0);
-	p = czt__put_addr(e, p, old_addr);
-	p = czt__put_addr(e, p, new_addr);
+	p = czt__put_time(e, p + 1, t);
+	uint64_t dt_free = t > t_free ? t - t_free : 0;
+	if (dt_free) {
+		*e->pos = (uint8_t)type;
+		p = czt_put_varint(p, dt_free);
+		p = czt__put_addr(e, p, old_addr);
+		p = czt__put_addr(e, p, new_addr);
+	} else if (!old_addr) {
+		*e->pos = (uint8_t)(type + (CZT_REC_REALLOC_NEW - CZT_REC_REALLOC));
+		p = czt__put_addr(e, p, new_addr);
+	} else if (new_addr == old_addr) {
+		*e->pos = (uint8_t)(type + (CZT_REC_REALLOC_IN_PLACE - CZT_REC_REALLOC));
+		p = czt__put_addr(e, p, new_addr);
+	} else {
+		*e->pos = (uint8_t)(type + (CZT_REC_REALLOC_MOVED - CZT_REC_REALLOC));
+		p = czt__put_addr(e, p, old_addr);
+		p = czt__put_addr(e, p, new_addr);
+	}
 	p = czt_put_varint(p, size);
 	p = czt_put_varint(p, stack);
 	e->pos = p;

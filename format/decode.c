@@ -351,25 +351,49 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 
 /* The fields of a core record, in order, as letters: t = time delta,
  * f = free-time delta (REALLOC), a = allocator, A = address (delta), O = old
- * address (delta), s = size, S = stack, k = kind, P = parent, n = name,
- * v = value. */
-static const char *core_layout(unsigned type)
+ * address (delta), I = address of an in-place resize (delta; both old and
+ * new), s = size, S = stack, k = kind, P = parent, n = name, v = value.
+ * `type` is what the record is reported as: the compact realloc forms are
+ * realloc or reallocarray records to every reader. */
+struct core_kind {
+	const char *layout;
+	unsigned char type;
+	unsigned char nfields;
+};
+
+#define KIND(wire, lay, as) [wire] = { lay, as, sizeof(lay) - 1 }
+static const struct core_kind core_kinds[0x40] = {
+	KIND(CZT_REC_MALLOC, "tAsS", CZT_REC_MALLOC),
+	KIND(CZT_REC_CALLOC, "tAsS", CZT_REC_CALLOC),
+	KIND(CZT_REC_POSIX_MEMALIGN, "tAsS", CZT_REC_POSIX_MEMALIGN),
+	KIND(CZT_REC_ALIGNED_ALLOC, "tAsS", CZT_REC_ALIGNED_ALLOC),
+	KIND(CZT_REC_MEMALIGN, "tAsS", CZT_REC_MEMALIGN),
+	KIND(CZT_REC_VALLOC, "tAsS", CZT_REC_VALLOC),
+	KIND(CZT_REC_PVALLOC, "tAsS", CZT_REC_PVALLOC),
+	KIND(CZT_REC_FREE, "tA", CZT_REC_FREE),
+	KIND(CZT_REC_REALLOC, "tfOAsS", CZT_REC_REALLOC),
+	KIND(CZT_REC_REALLOCARRAY, "tfOAsS", CZT_REC_REALLOCARRAY),
+	/* format 2.0: dt_free = 0 and what the shape makes redundant left out */
+	KIND(CZT_REC_REALLOC_MOVED, "tOAsS", CZT_REC_REALLOC),
+	KIND(CZT_REC_REALLOCARRAY_MOVED, "tOAsS", CZT_REC_REALLOCARRAY),
+	KIND(CZT_REC_REALLOC_IN_PLACE, "tIsS", CZT_REC_REALLOC),
+	KIND(CZT_REC_REALLOCARRAY_IN_PLACE, "tIsS", CZT_REC_REALLOCARRAY),
+	KIND(CZT_REC_REALLOC_NEW, "tAsS", CZT_REC_REALLOC),
+	KIND(CZT_REC_REALLOCARRAY_NEW, "tAsS", CZT_REC_REALLOCARRAY),
+	KIND(CZT_REC_CZ_ALLOC, "taAsS", CZT_REC_CZ_ALLOC),
+	KIND(CZT_REC_CZ_FREE, "taA", CZT_REC_CZ_FREE),
+	KIND(CZT_REC_CZ_RESIZE, "taOAsS", CZT_REC_CZ_RESIZE),
+	KIND(CZT_REC_CZ_NEW, "takPnS", CZT_REC_CZ_NEW),
+	KIND(CZT_REC_CZ_RESET, "tav", CZT_REC_CZ_RESET),
+	KIND(CZT_REC_CZ_DESTROY, "ta", CZT_REC_CZ_DESTROY),
+	KIND(CZT_REC_CZ_CAPACITY, "tav", CZT_REC_CZ_CAPACITY),
+};
+#undef KIND
+
+/* NULL for a type that is not a known core record. */
+static const struct core_kind *core_kind(unsigned type)
 {
-	switch (type) {
-	case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
-	case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
-	case CZT_REC_PVALLOC:
-		return "tAsS";
-	case CZT_REC_FREE: return "tA";
-	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: return "tfOAsS";
-	case CZT_REC_CZ_ALLOC: return "taAsS";
-	case CZT_REC_CZ_FREE: return "taA";
-	case CZT_REC_CZ_RESIZE: return "taOAsS";
-	case CZT_REC_CZ_NEW: return "takPnS";
-	case CZT_REC_CZ_RESET: case CZT_REC_CZ_CAPACITY: return "tav";
-	case CZT_REC_CZ_DESTROY: return "ta";
-	}
-	return NULL;
+	return type < 0x40 && core_kinds[type].layout ? &core_kinds[type] : NULL;
 }
 
 static int decode_core(struct czt_reader *r, struct czt_record *rec, const char *layout)
@@ -384,6 +408,10 @@ static int decode_core(struct czt_reader *r, struct czt_record *rec, const char 
 		case 'a': rec->allocator = v; break;
 		case 'A': r->last_addr += (uint64_t)czt_unzigzag(v); rec->addr = r->last_addr; break;
 		case 'O': r->last_addr += (uint64_t)czt_unzigzag(v); rec->old_addr = r->last_addr; break;
+		case 'I':
+			r->last_addr += (uint64_t)czt_unzigzag(v);
+			rec->addr = rec->old_addr = r->last_addr;
+			break;
 		case 's': rec->size = v; break;
 		case 'S': rec->stack = v; break;
 		case 'k': rec->kind = v; break;
@@ -449,10 +477,11 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 		rec->type = type;
 		rec->tid = r->tid;
 		if (type < 0x40) {
-			const char *layout = core_layout(type);
-			if (!layout)
+			const struct core_kind *k = core_kind(type);
+			if (!k)
 				return CZT_ERR_CORRUPT;
-			if (decode_core(r, rec, layout))
+			rec->type = k->type;
+			if (decode_core(r, rec, k->layout))
 				return CZT_ERR_CORRUPT;
 			return CZT_OK;
 		}
@@ -499,10 +528,10 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
 	int rc = CZT_OK;
 	while (p < end && *p < 0x40) {
 		/* every core layout starts with the time step */
-		const char *layout = core_layout(*p);
+		const struct core_kind *k = core_kind(*p);
 		const uint8_t *q = p + 1;
 		uint64_t dt;
-		if (!layout || get_varint(&q, end, &dt) || skip_varints(&q, end, strlen(layout) - 1)) {
+		if (!k || get_varint(&q, end, &dt) || skip_varints(&q, end, k->nfields - 1u)) {
 			rc = CZT_ERR_CORRUPT;
 			break;
 		}

@@ -42,6 +42,10 @@ static void build_trace(void)
 	czt_enc_alloc(&e, CZT_REC_CALLOC, 1020, 0x5555aaaa0000ull, 0, 1);
 	czt_enc_free(&e, 1030, 0x5555aaaa0010ull);
 	czt_enc_realloc(&e, CZT_REC_REALLOC, 1035, 1040, 0x5555aaaa0000ull, 0x7f0000001000ull, UINT64_MAX, 2);
+	/* the compact forms (dt_free = 0): in place, from NULL, moved */
+	czt_enc_realloc(&e, CZT_REC_REALLOC, 1041, 1041, 0x7f0000001000ull, 0x7f0000001000ull, 200, 2);
+	czt_enc_realloc(&e, CZT_REC_REALLOCARRAY, 1042, 1042, 0, 0x5555aaaa0040ull, 48, 1);
+	czt_enc_realloc(&e, CZT_REC_REALLOC, 1043, 1043, 0x5555aaaa0040ull, 0x5555aaab0000ull, 1 << 20, 1);
 	czt_enc_alloc(&e, CZT_REC_PVALLOC, 1050, 0, 4096, 0); /* failed call */
 	struct czt_record cz = { .type = CZT_REC_CZ_NEW, .time = 1060, .allocator = 3, .kind = 3,
 				 .parent = 1, .name = 1, .stack = 2 };
@@ -137,6 +141,15 @@ TEST(roundtrip_every_record)
 	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_REALLOC && rec.time == 1040 &&
 	      rec.time_free == 1035 && rec.old_addr == 0x5555aaaa0000ull &&
 	      rec.addr == 0x7f0000001000ull && rec.size == UINT64_MAX);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_REALLOC && rec.time == 1041 &&
+	      rec.time_free == 1041 && rec.old_addr == 0x7f0000001000ull &&
+	      rec.addr == 0x7f0000001000ull && rec.size == 200 && rec.stack == 2);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_REALLOCARRAY && rec.time == 1042 &&
+	      rec.time_free == 1042 && rec.old_addr == 0 && rec.addr == 0x5555aaaa0040ull &&
+	      rec.size == 48 && rec.stack == 1);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_REALLOC && rec.time == 1043 &&
+	      rec.time_free == 1043 && rec.old_addr == 0x5555aaaa0040ull &&
+	      rec.addr == 0x5555aaab0000ull && rec.size == 1 << 20 && rec.stack == 1);
 	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_PVALLOC && rec.addr == 0 && rec.size == 4096);
 	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_CZ_NEW && rec.allocator == 3 &&
 	      rec.kind == 3 && rec.parent == 1 && rec.name == 1 && rec.stack == 2 && rec.time == 1060);
@@ -295,12 +308,12 @@ TEST(events_counted_without_decoding)
 	CHECK(events == 0 && end == 0);
 	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_EVENTS);
 	CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK);
-	CHECK_EQ_U(events, 8);
+	CHECK_EQ_U(events, 11);
 	CHECK_EQ_U(end, 1080);
 	/* it stops at the first other record, decoded as usual */
 	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_PROCESS_END && rec.time == 1090);
 	CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK);
-	CHECK_EQ_U(events, 8);
+	CHECK_EQ_U(events, 11);
 	CHECK(next(r, &rec) == CZT_EOF);
 	czt_reader_free(r);
 
@@ -326,6 +339,241 @@ TEST(events_counted_without_decoding)
 	}
 }
 
+/* One realloc call as the recorder passes it to czt_enc_realloc. */
+struct realloc_case {
+	unsigned type;
+	uint64_t t_free, t, old_addr, new_addr, size, stack;
+	unsigned wire; /* the record type expected on the wire */
+};
+
+#define BASE 0x5555aaaa0000ull
+static const struct realloc_case realloc_cases[] = {
+	{ CZT_REC_REALLOC, 100, 100, BASE, BASE, 64, 1, CZT_REC_REALLOC_IN_PLACE },
+	{ CZT_REC_REALLOCARRAY, 100, 100, BASE, BASE, 64, 1, CZT_REC_REALLOCARRAY_IN_PLACE },
+	{ CZT_REC_REALLOC, 100, 100, 0, BASE + 0x40, 24, 2, CZT_REC_REALLOC_NEW },
+	{ CZT_REC_REALLOCARRAY, 100, 100, 0, BASE + 0x40, 24, 2, CZT_REC_REALLOCARRAY_NEW },
+	{ CZT_REC_REALLOC, 100, 100, BASE, BASE + 0x9000, 4096, 3, CZT_REC_REALLOC_MOVED },
+	{ CZT_REC_REALLOCARRAY, 100, 100, BASE, BASE - 0x9000, 4096, 3, CZT_REC_REALLOCARRAY_MOVED },
+	/* failed (size > 0) or freeing (size 0): new = 0 */
+	{ CZT_REC_REALLOC, 100, 100, BASE, 0, UINT64_MAX, 0, CZT_REC_REALLOC_MOVED },
+	{ CZT_REC_REALLOC, 100, 100, BASE, 0, 0, 0, CZT_REC_REALLOC_MOVED },
+	{ CZT_REC_REALLOC, 100, 100, 0, 0, 1, 0, CZT_REC_REALLOC_NEW },
+	/* the free part earlier: the 1.0 layout, whatever the addresses */
+	{ CZT_REC_REALLOC, 90, 100, BASE, BASE, 64, 1, CZT_REC_REALLOC },
+	{ CZT_REC_REALLOC, 90, 100, 0, BASE, 64, 1, CZT_REC_REALLOC },
+	{ CZT_REC_REALLOCARRAY, 1, 100, BASE, BASE + 16, 64, 1, CZT_REC_REALLOCARRAY },
+	/* a free time after the allocation's is clamped to it: compact */
+	{ CZT_REC_REALLOC, 120, 100, BASE, BASE, 64, 1, CZT_REC_REALLOC_IN_PLACE },
+};
+#define N_REALLOC_CASES (sizeof(realloc_cases) / sizeof(realloc_cases[0]))
+
+/* Every realloc shape between a malloc and a free (so that the running
+ * address before and after it is exercised): the wire type and length, and
+ * the record the reader reports. */
+TEST(realloc_forms)
+{
+	for (size_t i = 0; i < N_REALLOC_CASES; i++) {
+		const struct realloc_case *k = &realloc_cases[i];
+		put_header();
+		struct czt_enc e;
+		czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 50);
+		czt_enc_alloc(&e, CZT_REC_MALLOC, 60, BASE - 0x100, 8, 1);
+		uint8_t *rec_start = e.pos;
+		czt_enc_realloc(&e, k->type, k->t_free, k->t, k->old_addr, k->new_addr, k->size, k->stack);
+		size_t len = (size_t)(e.pos - rec_start);
+		czt_enc_free(&e, 110, BASE + 0x20);
+		put_chunk(&e);
+		CHECK_EQ_U(rec_start[0], k->wire);
+		/* type, dt, the addresses present, size, stack; dt_free only
+		 * in the 1.0 layout */
+		size_t bound = 1 + 1 + 10 + 10 + 10 + 1 + (k->wire == k->type ? 1 : 0);
+		CHECK(len <= bound);
+		/* type, dt, one 2-byte address delta (from the malloc's
+		 * address), size, stack: the 1.0 layout took 8 bytes in place
+		 * and 19 from NULL (old 0 and new from 0: 7 bytes each) */
+		if ((k->wire == CZT_REC_REALLOC_IN_PLACE || k->wire == CZT_REC_REALLOC_NEW) &&
+		    k->new_addr)
+			CHECK_EQ_U(len, 6);
+
+		struct czt_reader *r;
+		struct czt_chunk c;
+		struct czt_record rec;
+		CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+		if (!r)
+			return;
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+		CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_MALLOC && rec.addr == BASE - 0x100);
+		CHECK(next(r, &rec) == CZT_OK);
+		CHECK_EQ_U(rec.type, k->type);
+		CHECK_EQ_U(rec.tid, 7);
+		CHECK_EQ_U(rec.time, k->t);
+		CHECK_EQ_U(rec.time_free, k->t_free < k->t ? k->t_free : k->t);
+		CHECK_EQ_U(rec.old_addr, k->old_addr);
+		CHECK_EQ_U(rec.addr, k->new_addr);
+		CHECK_EQ_U(rec.size, k->size);
+		CHECK_EQ_U(rec.stack, k->stack);
+		CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_FREE && rec.time == 110 &&
+		      rec.addr == BASE + 0x20);
+		CHECK(next(r, &rec) == CZT_EOF);
+		czt_reader_free(r);
+
+		/* counted without decoding, stepping over it exactly */
+		uint64_t events = 0, end = 0;
+		CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+		if (!r)
+			return;
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+		CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK);
+		CHECK(events == 3 && end == 110);
+		CHECK(next(r, &rec) == CZT_EOF);
+		czt_reader_free(r);
+	}
+}
+
+/* The header, re-sealed with another major version. */
+static void set_major(unsigned major)
+{
+	uint32_t body_len = (uint32_t)(file[12] | file[13] << 8 | file[14] << 16 | (uint32_t)file[15] << 24);
+	file[8] = (uint8_t)major;
+	file[9] = (uint8_t)(major >> 8);
+	uint32_t crc = czt_crc32c(0, file, 16 + body_len);
+	for (int i = 0; i < 4; i++)
+		file[16 + body_len + i] = (uint8_t)(crc >> (8 * i));
+}
+
+/* A realloc in the 1.0 layout, written by hand as a 1.0 writer did. */
+static uint8_t *put_v1_realloc(uint8_t *p, uint64_t *last_time, uint64_t *last_addr,
+			       const struct realloc_case *k)
+{
+	*p++ = (uint8_t)k->type;
+	p = czt_put_varint(p, k->t - *last_time);
+	*last_time = k->t;
+	p = czt_put_varint(p, k->t > k->t_free ? k->t - k->t_free : 0);
+	p = czt_put_varint(p, czt_zigzag((int64_t)(k->old_addr - *last_addr)));
+	p = czt_put_varint(p, czt_zigzag((int64_t)(k->new_addr - k->old_addr)));
+	*last_addr = k->new_addr;
+	p = czt_put_varint(p, k->size);
+	return czt_put_varint(p, k->stack);
+}
+
+/* The records of the trace's first chunk, and its major version. */
+static size_t decode_events(struct czt_record *out, size_t cap, unsigned *major)
+{
+	struct czt_reader *r;
+	struct czt_chunk c;
+	size_t n = 0;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return 0;
+	*major = czt_reader_header(r)->major;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	while (n < cap && czt_reader_next_record(r, &out[n]) == CZT_OK)
+		n++;
+	czt_reader_free(r);
+	return n;
+}
+
+/* A 1.0 trace (every realloc in the 1.0 layout, dt_free = 0 included) and
+ * a 2.0 trace of the same calls decode to the same records. */
+TEST(version1_and_2_agree)
+{
+	static struct czt_record v1[N_REALLOC_CASES + 1], v2[N_REALLOC_CASES + 1];
+	put_header();
+	set_major(1);
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 50);
+	uint64_t last_time = 50, last_addr = 0;
+	for (size_t i = 0; i < N_REALLOC_CASES; i++) {
+		struct realloc_case k = realloc_cases[i];
+		k.t += 10 * i; /* times only grow within a chunk */
+		k.t_free += 10 * i;
+		e.pos = put_v1_realloc(e.pos, &last_time, &last_addr, &k);
+		e.n_records++;
+	}
+	put_chunk(&e);
+	unsigned major;
+	size_t n1 = decode_events(v1, N_REALLOC_CASES + 1, &major);
+	CHECK_EQ_U(major, 1);
+
+	put_header();
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 50);
+	for (size_t i = 0; i < N_REALLOC_CASES; i++) {
+		const struct realloc_case *k = &realloc_cases[i];
+		czt_enc_realloc(&e, k->type, k->t_free + 10 * i, k->t + 10 * i, k->old_addr,
+				k->new_addr, k->size, k->stack);
+	}
+	put_chunk(&e);
+	size_t n2 = decode_events(v2, N_REALLOC_CASES + 1, &major);
+	CHECK_EQ_U(major, CZT_VERSION_MAJOR);
+	CHECK_EQ_U(n1, N_REALLOC_CASES);
+	CHECK_EQ_U(n2, N_REALLOC_CASES);
+	for (size_t i = 0; i < n1 && i < n2; i++) {
+		CHECK_EQ_U(v1[i].type, v2[i].type);
+		CHECK_EQ_U(v1[i].tid, v2[i].tid);
+		CHECK_EQ_U(v1[i].time, v2[i].time);
+		CHECK_EQ_U(v1[i].time_free, v2[i].time_free);
+		CHECK_EQ_U(v1[i].old_addr, v2[i].old_addr);
+		CHECK_EQ_U(v1[i].addr, v2[i].addr);
+		CHECK_EQ_U(v1[i].size, v2[i].size);
+		CHECK_EQ_U(v1[i].stack, v2[i].stack);
+	}
+}
+
+/* An events chunk whose payload after the chunk start is [bytes, bytes+n):
+ * both the decoder and the event counter must call it corrupt, having
+ * reported nothing. */
+static void check_corrupt_events(const uint8_t *bytes, size_t n)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 50);
+	memcpy(e.pos, bytes, n);
+	e.pos += n;
+	e.n_records++;
+	put_chunk(&e);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_ERR_CORRUPT);
+	czt_reader_free(r);
+	uint64_t events = 0, end = 0;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_count_events(r, &events, &end) == CZT_ERR_CORRUPT);
+	CHECK(events == 0 && end == 0);
+	czt_reader_free(r);
+}
+
+/* Every compact realloc cut short, or with a varint that never ends, is
+ * refused; so is the first core type after them, which no version has. */
+TEST(compact_realloc_malformed)
+{
+	for (size_t i = 0; i < N_REALLOC_CASES; i++) {
+		const struct realloc_case *k = &realloc_cases[i];
+		if (k->wire == k->type)
+			continue;
+		uint8_t buf[CZT_CHUNK_HEADER_LEN + 64];
+		struct czt_enc e;
+		czt_enc_init(&e, buf, sizeof(buf), CZT_CHUNK_META, 0, 0); /* no tid, base */
+		uint8_t *start = e.pos;
+		czt_enc_realloc(&e, k->type, k->t_free, k->t, k->old_addr, k->new_addr, k->size, k->stack);
+		size_t len = (size_t)(e.pos - start);
+		for (size_t cut = 1; cut < len; cut++)
+			check_corrupt_events(start, cut);
+		uint8_t endless[12] = { (uint8_t)k->wire };
+		memset(endless + 1, 0xff, 11);
+		check_corrupt_events(endless, sizeof(endless));
+	}
+	const uint8_t unused[] = { CZT_REC_REALLOCARRAY_NEW + 1, 1, 1, 1, 1, 1, 1 };
+	check_corrupt_events(unused, sizeof(unused));
+}
+
 int main(void)
 {
 	RUN(varint_edges);
@@ -337,5 +585,8 @@ int main(void)
 	RUN(unknown_records);
 	RUN(overlong_fields);
 	RUN(events_counted_without_decoding);
+	RUN(realloc_forms);
+	RUN(version1_and_2_agree);
+	RUN(compact_realloc_malformed);
 	return unit_done();
 }
