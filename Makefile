@@ -93,4 +93,4 @@ clean:
 
 .PHONY: all deps test demo install clean tests bench
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/recobj -name '*.d' 2>/dev/null)
