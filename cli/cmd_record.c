@@ -185,17 +185,19 @@ static double seconds_since(const struct timespec *t0)
 	return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void finish_one(const char *path, unsigned how, uint64_t value, double secs, int quiet)
+static void finish_one(const char *path, unsigned how, uint64_t value, double secs, int quiet,
+		       struct symtab_scan *follow)
 {
 	struct stat st;
 	if (stat(path, &st) || st.st_size == 0) {
 		cz_error("nothing was recorded to '%s' (the program may be statically linked, "
 			 "setuid, or it exec'd one that is)", path);
+		symtab_follow_cancel(follow);
 		unlink(path);
 		return;
 	}
 	struct symtab_result res;
-	if (symtab_finish_trace(path, how, value, &res))
+	if (symtab_finish_trace(path, how, value, follow, &res))
 		return;
 	if (quiet)
 		return;
@@ -332,11 +334,16 @@ int cmd_record(int argc, char **argv)
 	if (write(gate[1], "g", 1) != 1)
 		cz_warning("could not start the program");
 	close(gate[1]);
+	/* read the trace while the program runs: what is left at its end is
+	 * its tail and the symbols (NULL: all of it is read at the end) */
+	struct symtab_scan *follower = symtab_follow(trace);
 
 	int status = 0;
 	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
+		if (errno != EINTR) {
+			symtab_follow_cancel(follower);
 			return cz_error("waitpid: %s", strerror(errno)), 1;
+		}
 	double secs = seconds_since(&t0);
 	unsigned how = WIFSIGNALED(status) ? CZT_END_SIGNAL : CZT_END_EXIT;
 	uint64_t value = WIFSIGNALED(status) ? (uint64_t)WTERMSIG(status) : (uint64_t)WEXITSTATUS(status);
@@ -344,12 +351,13 @@ int cmd_record(int argc, char **argv)
 	if (WIFEXITED(status) && rc == 127 && access(trace, F_OK) == 0) {
 		struct stat st;
 		if (!stat(trace, &st) && st.st_size == 0) { /* exec failed: said so already */
+			symtab_follow_cancel(follower);
 			unlink(trace);
 			return 127;
 		}
 	}
 
-	finish_one(trace, how, value, secs, 0);
+	finish_one(trace, how, value, secs, 0, follower);
 	if (follow) {
 		/* children's traces: TRACE minus .czt, then .PID.czt */
 		char pattern[PATH_MAX + 16];
@@ -361,7 +369,7 @@ int cmd_record(int argc, char **argv)
 		if (glob(pattern, 0, NULL, &g) == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++) {
 				/* the children's own exit statuses are not known here */
-				finish_one(g.gl_pathv[k], CZT_END_EXIT, 0, secs, 1);
+				finish_one(g.gl_pathv[k], CZT_END_EXIT, 0, secs, 1, NULL);
 				fprintf(stderr, "czprof: child trace %s\n", g.gl_pathv[k]);
 			}
 			globfree(&g);

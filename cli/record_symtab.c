@@ -6,14 +6,17 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli/record_symtab.h"
 #include "cli/util.h"
 #include "format/czt.h"
 #include "symbols/sym.h"
+#include "viewer/idmap.h"
 
 #define SYM_CHUNK (1u << 20)
 
@@ -96,63 +99,216 @@ static uint64_t strtab_id(struct strtab *t, struct writer *w, const char *s)
 	return t->slots[k].id;
 }
 
-static int cmp_u64(const void *a, const void *b)
+/* What reading the recorded trace found so far. */
+struct symtab_scan {
+	struct czt_reader *r;
+	struct sym_resolver *sym;
+	uint64_t *ips;          /* of the stack nodes, to symbolize */
+	size_t n_ips, cap_ips;
+	/* what ips[0..n_looked) resolved to, one entry per distinct ip, its
+	 * frames in frames[first, first + n); strings owned by sym */
+	struct resolved { uint64_t ip, module; uint32_t first, n; } *res;
+	size_t n_res, cap_res, n_looked;
+	struct sym_frame *frames;
+	size_t n_frames, cap_frames;
+	struct idmap seen;      /* ip -> index in res */
+	uint64_t events, stack_nodes, end_time;
+	int has_table;          /* a symbol table is there already */
+	int failed;             /* out of memory */
+	/* following: the path, the thread, and the request to stop (atomic) */
+	const char *path;
+	pthread_t thread;
+	int stop;
+};
+
+static struct symtab_scan *scan_new(void)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
+	struct symtab_scan *s = calloc(1, sizeof(*s));
+	if (s && sym_resolver_new(&s->sym)) {
+		free(s);
+		return NULL;
+	}
+	return s;
 }
 
-int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct symtab_result *res)
+static void scan_free(struct symtab_scan *s)
 {
-	memset(res, 0, sizeof(*res));
-	struct czt_reader *r = NULL;
-	struct sym_resolver *sym = NULL;
-	uint64_t *ips = NULL;
-	size_t n_ips = 0, cap_ips = 0;
-	struct writer w = { .fd = -1 };
-	struct strtab st = { .next = 1 };
-	int ret = -1;
+	if (!s)
+		return;
+	free(s->ips);
+	free(s->res);
+	free(s->frames);
+	idmap_clear(&s->seen);
+	czt_reader_free(s->r);
+	sym_resolver_free(s->sym);
+	free(s);
+}
 
-	int rc = czt_reader_open(&r, path);
-	if (rc) {
-		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
-		goto out;
-	}
-	if (sym_resolver_new(&sym))
-		goto out;
+/* Reads whole chunks up to the end of what the file holds now.  Returns
+ * the reader's last answer: CZT_EOF, CZT_ERR_TRUNCATED (a chunk not yet
+ * whole), an error; CZT_OK when it stopped at a symbol table or for want
+ * of memory (has_table, failed). */
+static int scan_chunks(struct symtab_scan *s)
+{
 	struct czt_chunk c;
 	struct czt_record rec;
-	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
+	int rc;
+	while ((rc = czt_reader_next_chunk(s->r, &c)) == CZT_OK) {
 		/* events are only counted: stepped over, not decoded */
-		while (czt_reader_count_events(r, &res->events, &res->end_time) == CZT_OK &&
-		       czt_reader_next_record(r, &rec) == CZT_OK) {
+		while (czt_reader_count_events(s->r, &s->events, &s->end_time) == CZT_OK &&
+		       czt_reader_next_record(s->r, &rec) == CZT_OK) {
 			if (czt_rec_is_event(rec.type)) {
-				res->events++;
-				if (rec.time > res->end_time)
-					res->end_time = rec.time;
+				s->events++;
+				if (rec.time > s->end_time)
+					s->end_time = rec.time;
 			} else if (rec.type == CZT_REC_STACK_NODE) {
-				res->stack_nodes++;
-				if (n_ips == cap_ips) {
-					cap_ips = cap_ips ? cap_ips * 2 : 4096;
-					uint64_t *n = realloc(ips, cap_ips * sizeof(*ips));
-					if (!n)
-						goto out;
-					ips = n;
+				s->stack_nodes++;
+				if (s->n_ips == s->cap_ips) {
+					size_t cap = s->cap_ips ? s->cap_ips * 2 : 4096;
+					uint64_t *n = realloc(s->ips, cap * sizeof(*n));
+					if (!n) {
+						s->failed = 1;
+						return CZT_OK;
+					}
+					s->ips = n;
+					s->cap_ips = cap;
 				}
-				ips[n_ips++] = rec.ip;
+				s->ips[s->n_ips++] = rec.ip;
 			} else if (rec.type == CZT_REC_MODULE_LOAD) {
 				char p[4096];
 				size_t len = rec.str_len < sizeof(p) - 1 ? rec.str_len : sizeof(p) - 1;
 				memcpy(p, rec.str, len);
 				p[len] = 0;
-				sym_add_module(sym, rec.id, p, rec.bias, rec.start, rec.end);
+				sym_add_module(s->sym, rec.id, p, rec.bias, rec.start, rec.end);
 			} else if (rec.type == CZT_REC_FRAME) {
-				cz_warning("'%s' already has a symbol table; left as it is", path);
-				ret = 0;
-				goto out;
+				s->has_table = 1;
+				return CZT_OK;
 			}
 		}
 	}
+	return rc;
+}
+
+/* Symbolizes the ips found since the last call.  The follower does it
+ * as stacks appear, so that loading debug information (which can take a
+ * tenth of a second for libc alone) happens while the program runs.
+ * Returns 0, or -1 when out of memory. */
+static int resolve_new(struct symtab_scan *s)
+{
+	for (; s->n_looked < s->n_ips; s->n_looked++) {
+		uint64_t ip = s->ips[s->n_looked];
+		if (idmap_get(&s->seen, ip) >= 0)
+			continue;
+		if (array_reserve((void **)&s->res, &s->cap_res, s->n_res, sizeof(*s->res)) ||
+		    array_reserve((void **)&s->frames, &s->cap_frames, s->n_frames + CZT_MAX_INLINE_FRAMES,
+				  sizeof(*s->frames)) ||
+		    idmap_put(&s->seen, ip, (uint32_t)s->n_res))
+			return -1;
+		struct resolved *r = &s->res[s->n_res++];
+		int n = sym_lookup(s->sym, ip, s->frames + s->n_frames, CZT_MAX_INLINE_FRAMES, &r->module);
+		r->ip = ip;
+		r->first = (uint32_t)s->n_frames;
+		r->n = n > 0 ? (uint32_t)n : 0;
+		s->n_frames += r->n;
+	}
+	return 0;
+}
+
+static int cmp_resolved(const void *a, const void *b)
+{
+	uint64_t x = ((const struct resolved *)a)->ip, y = ((const struct resolved *)b)->ip;
+	return x < y ? -1 : x > y;
+}
+
+#define FOLLOW_PERIOD_NS 20000000L
+
+/* The follower: reads what the recorder has written every FOLLOW_PERIOD_NS
+ * until asked to stop, or until something only the end can sort out (a
+ * damaged chunk, a symbol table, no memory). */
+static void *follow_main(void *arg)
+{
+	struct symtab_scan *s = arg;
+	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		if (!s->r && czt_reader_open(&s->r, s->path) != CZT_OK)
+			s->r = NULL; /* no header yet: the program has not started */
+		if (s->r) {
+			int rc = scan_chunks(s);
+			if (!s->has_table && !s->failed && resolve_new(s))
+				s->failed = 1;
+			if (s->has_table || s->failed || (rc != CZT_EOF && rc != CZT_ERR_TRUNCATED))
+				break;
+		}
+		struct timespec ts = { 0, FOLLOW_PERIOD_NS };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+struct symtab_scan *symtab_follow(const char *path)
+{
+	struct symtab_scan *s = scan_new();
+	if (!s)
+		return NULL;
+	s->path = path;
+	if (pthread_create(&s->thread, NULL, follow_main, s)) {
+		scan_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* Stops the follower; its reading is kept. */
+static void follow_join(struct symtab_scan *s)
+{
+	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	pthread_join(s->thread, NULL);
+}
+
+void symtab_follow_cancel(struct symtab_scan *follow)
+{
+	if (follow) {
+		follow_join(follow);
+		scan_free(follow);
+	}
+}
+
+int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct symtab_scan *follow,
+			struct symtab_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	struct symtab_scan *s = follow;
+	struct writer w = { .fd = -1 };
+	struct strtab st = { .next = 1 };
+	int ret = -1;
+
+	if (s) /* the program has ended: the follower's reading is the start */
+		follow_join(s);
+	else if (!(s = scan_new())) {
+		cz_error("out of memory");
+		return -1;
+	}
+	int rc = CZT_OK;
+	if (!s->r && (rc = czt_reader_open(&s->r, path))) {
+		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
+		goto out;
+	}
+	if (!s->has_table && !s->failed)
+		rc = scan_chunks(s);
+	if (!s->has_table && !s->failed && resolve_new(s))
+		s->failed = 1;
+	if (s->failed) {
+		cz_error("out of memory");
+		goto out;
+	}
+	if (s->has_table) {
+		cz_warning("'%s' already has a symbol table; left as it is", path);
+		ret = 0;
+		goto out;
+	}
+	struct czt_reader *r = s->r;
+	res->events = s->events;
+	res->stack_nodes = s->stack_nodes;
+	res->end_time = s->end_time;
 	uint64_t whole = czt_reader_offset(r);
 	if (rc == CZT_ERR_TRUNCATED) {
 		/* the recorder died inside a write: the partial chunk can never
@@ -164,7 +320,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 			   "but readers stop at the damage", path, whole, czt_errstr(rc));
 	}
 	czt_reader_free(r);
-	r = NULL;
+	s->r = NULL;
 
 	w.fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	w.buf = malloc(SYM_CHUNK);
@@ -173,27 +329,24 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		goto out;
 	}
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_SYMBOLS, 0, 0);
-	if (n_ips)
-		qsort(ips, n_ips, sizeof(*ips), cmp_u64);
-	for (size_t i = 0; i < n_ips; i++) {
-		if (i && ips[i] == ips[i - 1])
-			continue;
-		struct sym_frame fr[CZT_MAX_INLINE_FRAMES];
+	if (s->n_res)
+		qsort(s->res, s->n_res, sizeof(*s->res), cmp_resolved);
+	for (size_t i = 0; i < s->n_res; i++) {
+		const struct resolved *rv = &s->res[i];
+		const struct sym_frame *fr = s->frames + rv->first;
 		struct czt_frame_sym out[CZT_MAX_INLINE_FRAMES];
-		uint64_t module;
-		int n = sym_lookup(sym, ips[i], fr, CZT_MAX_INLINE_FRAMES, &module);
-		for (int k = 0; k < n; k++) {
+		for (uint32_t k = 0; k < rv->n; k++) {
 			out[k].function = strtab_id(&st, &w, fr[k].function);
 			out[k].file = strtab_id(&st, &w, fr[k].file);
 			out[k].line = fr[k].line;
 		}
-		if (n > 0 && fr[0].function)
+		if (rv->n > 0 && fr[0].function)
 			res->symbols++;
 		else
 			res->unresolved++;
 		if (czt_enc_room(&w.enc) < 16 + 30 * CZT_MAX_INLINE_FRAMES)
 			writer_flush(&w);
-		czt_enc_frame(&w.enc, ips[i], module, (unsigned)n, out);
+		czt_enc_frame(&w.enc, rv->ip, rv->module, rv->n, out);
 	}
 	writer_flush(&w);
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_FOOTER, 0, 0);
@@ -211,8 +364,6 @@ out:
 		close(w.fd);
 	free(w.buf);
 	free(st.slots);
-	free(ips);
-	czt_reader_free(r);
-	sym_resolver_free(sym);
+	scan_free(s);
 	return ret;
 }

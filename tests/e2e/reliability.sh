@@ -64,11 +64,17 @@ expect_eq stress_no_false_double_free "$(f unmatched_frees)" 0
 expect_eq stress_no_address_conflict "$(f conflicts)" 0
 expect_eq stress_live_blocks "$(f live_blocks)" 164
 # the same at a size the SQLite analysis chews quickly: no false leaks
-"$CZPROF" record -o st2.czt "$P/rel_stress" 100000 2>/dev/null
+"$CZPROF" record -o st2.czt "$P/rel_stress" 100000 2>rec.err
 out=$("$CZPROF" leaks st2.czt)
 expect_match stress_leak_site "$out" "7.5 KiB +160  leak_some \(tests/progs/rel_stress.c:40\)"
 expect_match stress_only_site "$out" "7.5 KiB in 160 blocks leaked from 1 site"
-# 1.8 M rows: loaded in two halves on two threads, joined, the half file gone
+# record counted the events while the program ran (reading the trace as
+# it grew, chunks cut by the end of the file taken up again): the same count
+# as the load's, and the footer's
+expect_eq stress_counted_while_running "$(sed -n 's/.*recorded \([0-9]*\) events.*/\1/p' rec.err)" \
+	"$("$CZPROF" sql --csv st2.czt "select value from meta where key = 'events'" | tail -1)"
+expect_match stress_footer_count "$("$CZPROF" dump st2.czt | tail -n 40)" "summary events=3600188 "
+# 1.8 M rows, ids dense, no file left beside the database
 expect_eq stress_rows_joined "$("$CZPROF" sql --csv st2.czt "select count(*) || ' ' || min(id) || ' ' || max(id) || ' ' || count(distinct id) from allocations" | tail -1)" "1800176 1 1800176 1800176"
 expect_eq stress_no_part_file "$(ls st2.czt.db* | wc -l)" 1
 expect_eq stress_meta "$("$CZPROF" sql --csv st2.czt "select group_concat(value, ' ') from (select value from meta where key in ('allocations','frees','unmatched_frees','address_conflicts') order by key)" | tail -1)" "0 1800176 1800012 0"
