@@ -778,7 +778,10 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			int64_t id = (int64_t)l->n_rows++;
 			l->rows[id] = (struct load_row){ .ev = ei, .free_seq = NO_EV, .alloc_seq = i,
 						    .realloc_from = e->realloc ? t->realloc_row : 0 };
-			load_rows_made(l->pub, l->n_rows);
+			/* published in batches: the insert thread reads the
+			 * count's cache line, which every store takes away */
+			if (!(l->n_rows & 255))
+				load_rows_made(l->pub, l->n_rows);
 			t->realloc_row = 0;
 			s->addr = e->addr;
 			s->row = (uint32_t)id;
@@ -791,6 +794,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 		if (e->kind != EV_EXEC && e->time > t->end)
 			t->end = e->time;
 	}
+	load_rows_made(l->pub, l->n_rows);
 	p->next = n;
 	return 0;
 }

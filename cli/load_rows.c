@@ -26,6 +26,14 @@ struct rows_cursor {
 	const struct load_rows *src;
 	size_t i;
 	int eof;
+	/* what was last read of what the pairing thread writes, so that a
+	 * row costs no look at the lines it keeps writing */
+	size_t ready;
+	int done;
+	/* kernel thread ids by thread table index, the last one looked up
+	 * for each column (the table is written to while rows are read) */
+	uint32_t tid_idx[2];
+	uint64_t tid[2];
 	/* the `fn` text by CZT_REC_* type, looked up once */
 	const char *fn_name[32];
 	int fn_len[32];
@@ -72,6 +80,7 @@ static int rows_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 		return SQLITE_NOMEM;
 	memset(c, 0, sizeof(*c));
 	c->src = ((struct rows_vtab *)v)->src;
+	c->tid_idx[0] = c->tid_idx[1] = UINT32_MAX;
 	for (unsigned t = 0; t < 32; t++) {
 		c->fn_name[t] = load_fn_name(t);
 		c->fn_len[t] = (int)strlen(c->fn_name[t]);
@@ -94,15 +103,19 @@ static int row_wait(struct rows_cursor *x)
 {
 	const struct load_rows *src = x->src;
 	for (unsigned spins = 0;; spins++) {
+		if (x->i < x->ready &&
+		    (x->done || __atomic_load_n(&src->rows[x->i].free_seq, __ATOMIC_ACQUIRE) != NO_EV))
+			return 1;
 		if (__atomic_load_n(&src->stop, __ATOMIC_ACQUIRE))
 			return 0;
-		int done = __atomic_load_n(&src->done, __ATOMIC_ACQUIRE);
-		if (x->i >= __atomic_load_n(&src->rows_ready, __ATOMIC_ACQUIRE)) {
-			if (done)
-				return 0;
-		} else if (done || __atomic_load_n(&src->rows[x->i].free_seq, __ATOMIC_ACQUIRE) != NO_EV) {
+		/* done first: once it is set, rows_ready is final */
+		x->done = __atomic_load_n(&src->done, __ATOMIC_ACQUIRE);
+		x->ready = __atomic_load_n(&src->rows_ready, __ATOMIC_ACQUIRE);
+		if (x->i < x->ready &&
+		    (x->done || __atomic_load_n(&src->rows[x->i].free_seq, __ATOMIC_ACQUIRE) != NO_EV))
 			return 1;
-		}
+		if (x->done)
+			return 0;
 		if (spins < 64) {
 			__builtin_ia32_pause();
 		} else if (spins < 256) {
@@ -112,6 +125,16 @@ static int row_wait(struct rows_cursor *x)
 			nanosleep(&ts, NULL);
 		}
 	}
+}
+
+/* The kernel thread id of thread table index t, for column k (0 tid, 1 free_tid). */
+static uint64_t tid_of(struct rows_cursor *x, int k, uint32_t t)
+{
+	if (x->tid_idx[k] != t) {
+		x->tid_idx[k] = t;
+		x->tid[k] = x->src->threads[t].tid;
+	}
+	return x->tid[k];
 }
 
 static int rows_filter(sqlite3_vtab_cursor *c, int idx, const char *idx_str, int argc, sqlite3_value **argv)
@@ -166,10 +189,10 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 			sqlite3_result_int64(ctx, r->free_seq);
 		break;
 	case C_STACK: sqlite3_result_int64(ctx, (sqlite3_int64)src->stacks[a->stack]); break;
-	case C_TID: sqlite3_result_int64(ctx, (sqlite3_int64)src->threads[a->tid].tid); break;
+	case C_TID: sqlite3_result_int64(ctx, (sqlite3_int64)tid_of(x, 0, a->tid)); break;
 	case C_FREE_TID:
 		if (freed)
-			sqlite3_result_int64(ctx, (sqlite3_int64)src->threads[r->free_tid].tid);
+			sqlite3_result_int64(ctx, (sqlite3_int64)tid_of(x, 1, r->free_tid));
 		break;
 	case C_REALLOC_FROM:
 		if (r->realloc_from)
