@@ -33,7 +33,7 @@ have_heaptrack=0
 [ "$PEERS" = 1 ] && command -v heaptrack >/dev/null && have_heaptrack=1
 
 target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5 ;; realloc) echo 2.2 ;; churn_fp) echo 1.6 ;; *) echo - ;; esac; }
-printf '%-8s %8s %8s %7s %6s %7s %9s %8s %6s %8s %6s %10s %10s %9s %7s %9s' prog native record ratio target z_ratio \
+printf '%-8s %8s %8s %7s %6s %7s %9s %8s %6s %8s %6s %10s %10s %9s %7s %9s' prog native record ratio target raw_rat \
 	events B/event target raw_B/ev target rss_nat rss_prof load+rep Mev/s rep2
 [ $have_heaptrack = 1 ] && printf ' %8s %10s' ht_ratio ht_print
 echo
@@ -48,10 +48,10 @@ for p in $PROGS; do
 		timed "$CZ" record $flags -o "$tmp/t.czt" -- "$bin" || exit 1
 		echo "$secs" >>"$tmp/rec"; rr=$rss
 		echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio"
-		# the same with chunk compression (off by default), for its cost
-		# and its bytes per event
+		# the same without chunk compression (on by default), for what
+		# compression costs
 		rm -f "$tmp/z.czt"*
-		timed "$CZ" record $flags --compress -o "$tmp/z.czt" -- "$bin" || exit 1
+		timed "$CZ" record $flags --no-compress -o "$tmp/z.czt" -- "$bin" || exit 1
 		echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/zratio"
 		if [ $have_heaptrack = 1 ]; then
 			rm -f "$tmp"/ht.*
@@ -67,7 +67,7 @@ for p in $PROGS; do
 	"$CZ" dump --summary "$tmp/t.czt" >"$tmp/summary"
 	events=$(awk '$1=="events" {print $2}' "$tmp/summary")
 	raw=$(awk '$1=="raw-bytes" {print $2}' "$tmp/summary")
-	size=$(stat -c %s "$tmp/z.czt")
+	size=$(stat -c %s "$tmp/t.czt")
 	bpe=$(echo "$size $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
 	rawbpe=$(echo "$raw $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
 	first=-; second=-; rate=-
@@ -118,6 +118,6 @@ for p in $PROGS; do
 	echo
 done
 echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds;"
-echo " z_ratio the same with --compress, whose trace B/event is; raw_B/ev without compression;"
+echo " raw_rat the same with --no-compress; B/event as stored (compressed), raw_B/ev uncompressed;"
 echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, Mev/s = events / that time;"
 echo " ht_print = heaptrack_interpret + heaptrack_print on its trace, median of $LOADS)"

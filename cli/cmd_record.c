@@ -40,8 +40,8 @@ static const char usage[] =
 	"                      -fno-omit-frame-pointer (default: dwarf)\n"
 	"      --compress      store the trace's chunks as zstd frames, compressed by\n"
 	"                      the recorder's own thread: a trace 1.3-4x smaller for\n"
-	"                      some more CPU time while recording (CZPROF_COMPRESS=1)\n"
-	"      --no-compress   store them uncompressed (the default)\n\n"
+	"                      a little more CPU time while recording (the default)\n"
+	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,6 +230,9 @@ static int cmp_resolved(const void *a, const void *b)
 static void *follow_main(void *arg)
 {
 	struct symtab_scan *s = arg;
+	/* only the program's leftovers: on a machine whose cores the program
+	 * keeps busy, reading can wait for the end */
+	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
 		if (!s->r && czt_reader_open(&s->r, s->path) != CZT_OK)
 			s->r = NULL; /* no header yet: the program has not started */

@@ -21,10 +21,10 @@
  * | CZPROF_CHECK_STACKS| (off)          | a file: every stack the layout cache finds is   |
  * |                    |                | unwound too; the counts are written there at    |
  * |                    |                | exit (tests use it)                             |
- * | CZPROF_COMPRESS    | 0              | 1: EVENTS and META chunks are zstd frames,      |
- * |                    |                | compressed by the flusher thread; 0: raw.  Off  |
- * |                    |                | by default: on 2 busy cores it cost 4-12% of    |
- * |                    |                | the recording time (README, Performance)        |
+ * | CZPROF_COMPRESS    | 1              | 1: EVENTS and META chunks are zstd frames,      |
+ * |                    |                | compressed by the flusher thread; 0: raw.  On   |
+ * |                    |                | by default: it costs 0-4% of the recording time |
+ * |                    |                | on the bench programs (README, Performance)     |
  * | CZPROF_COMPRESS_LEVEL | 1           | zstd level, -7 to 9; 1 compresses these traces  |
  * |                    |                | best of the fast levels (negative levels leave  |
  * |                    |                | literals unencoded: little gain, no speed-up)   |
@@ -67,7 +67,7 @@ void rec_settings_load(void)
 	rec_settings.check_stacks = getenv("CZPROF_CHECK_STACKS");
 	if (rec_settings.check_stacks && !*rec_settings.check_stacks)
 		rec_settings.check_stacks = NULL;
-	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 0, 0, 1);
+	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 1, 0, 1);
 	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 }

@@ -47,6 +47,12 @@ env CZPROF_COMPRESS=1 CZPROF_OUTPUT="$WORK/env1.czt" LD_PRELOAD="$CZPROF_LIB" "$
 expect_eq env_compress_0 "$(summary env0.czt zstd-chunks)" 0
 expect_match env_compress_1 "$(summary env1.czt zstd-chunks)" "^[1-9]"
 expect_eq env_compress_1_events "$(summary env1.czt events)" 2007
+# compression is the default, with czprof record and with the library alone
+"$CZPROF" record -o def.czt "$P/rec_exact" 2>/dev/null
+expect_match record_compresses_by_default "$(summary def.czt zstd-chunks)" "^[1-9]"
+env -u CZPROF_COMPRESS CZPROF_OUTPUT="$WORK/envd.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact"
+expect_match preload_compresses_by_default "$(summary envd.czt zstd-chunks)" "^[1-9]"
+expect_eq default_events "$(summary envd.czt events)" 2007
 check record_help_mentions_compress sh -c "'$CZPROF' record --help | grep -q -- --no-compress"
 
 # Many small chunks from 4 threads (4 KiB buffers): each thread's ring of
