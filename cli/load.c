@@ -277,8 +277,10 @@ static int defer_module(struct loader *l, const struct czt_record *r, uint64_t i
 	uint8_t *bytes = malloc(r->str_len + r->build_id_len + 1);
 	if (!bytes)
 		return -1;
-	memcpy(bytes, r->str, r->str_len);
-	memcpy(bytes + r->str_len, r->build_id, r->build_id_len);
+	if (r->str_len) /* a damaged trace may have neither */
+		memcpy(bytes, r->str, r->str_len);
+	if (r->build_id_len)
+		memcpy(bytes + r->str_len, r->build_id, r->build_id_len);
 	struct deferred_module *d = &l->deferred_modules[n];
 	d->r = *r;
 	d->r.str = bytes;
