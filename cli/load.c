@@ -446,12 +446,28 @@ static int before(const struct load_ev *x, uint32_t xi, const struct load_ev *y,
 	return xi < yi;
 }
 
+/*
+ * Whether event y may follow event x (just before it in the file) with
+ * the file order still the global order.  The merge keeps each thread's
+ * file order whatever the times, so within a thread times need only not
+ * go back (a calloc and a realloc's free part may share a nanosecond).
+ * Where the sequence changes (another thread, an exec marker) the time
+ * must grow: then every earlier event of either sequence comes before
+ * every later one, which is what the merge would find.
+ */
+static int follows(const struct load_ev *x, const struct load_ev *y)
+{
+	if (x->kind != EV_EXEC && y->kind != EV_EXEC && x->tid == y->tid)
+		return x->time <= y->time;
+	return x->time < y->time;
+}
+
 /* True when the file order is the global order already, as it is for a
  * program that recorded on one thread: then no permutation is needed. */
 static int in_order(const struct loader *l)
 {
 	for (size_t i = 1; i < l->n_evs; i++)
-		if (!before(&l->evs[i - 1], (uint32_t)i - 1, &l->evs[i], (uint32_t)i))
+		if (!follows(&l->evs[i - 1], &l->evs[i]))
 			return 0;
 	return 1;
 }
@@ -1026,7 +1042,7 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	if (l->restart)
 		return -1;
 	for (size_t i = first ? first : 1; i < l->n_evs; i++)
-		if (!before(&l->evs[i - 1], (uint32_t)i - 1, &l->evs[i], (uint32_t)i))
+		if (!follows(&l->evs[i - 1], &l->evs[i]))
 			return stream_restart(l, "events out of order");
 	return pair_upto(l, p, NULL, (uint32_t)l->n_evs);
 }

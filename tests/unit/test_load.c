@@ -4,7 +4,9 @@
  * unmatched frees, cut traces, database reuse and failed loads.
  */
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -132,7 +134,7 @@ TEST(pairing_peak_temporary)
 
 /* One thread, so the file order is the global order and the loader walks
  * the events as they are; an alloc and a free at the same time on one
- * thread keep their file order (the merge path), which must agree. */
+ * thread keep their file order, as the merge would. */
 static void write_one_thread(int same_time)
 {
 	begin();
@@ -175,6 +177,41 @@ TEST(one_thread_in_file_order)
 		CHECK_EQ_U(q(db, "SELECT sum(temporary) FROM allocations"), 4);
 		sqlite3_close(db);
 	}
+}
+
+/* What `czprof load --times` says while loading the test trace. */
+static void load_told(char *buf, size_t cap)
+{
+	char path[160];
+	snprintf(path, sizeof(path), "%s/told", dir);
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), saved = dup(2);
+	CHECK(fd >= 0 && saved >= 0);
+	fflush(stderr);
+	dup2(fd, 2);
+	unlink(dbp);
+	CHECK(tracedb_load(trace, dbp, 2) == 0);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t n = pread(fd, buf, cap - 1, 0);
+	buf[n > 0 ? n : 0] = 0;
+	close(fd);
+}
+
+/* One thread's events keep their file order on equal times, so an
+ * allocation and a free in the same nanosecond (a calloc, then a
+ * reallocarray of it) are streamed; events of another thread are not. */
+TEST(stream_takes_equal_times_on_one_thread)
+{
+	char told[4096];
+	write_one_thread(1);
+	save(file_len);
+	load_told(told, sizeof(told));
+	CHECK(strstr(told, "loading again") == NULL);
+	write_basic();
+	save(file_len);
+	load_told(told, sizeof(told));
+	CHECK(strstr(told, "a second thread: loading again") != NULL);
 }
 
 /* Events, or a later end, after the symbol table: a streamed load has
@@ -391,6 +428,7 @@ int main(void)
 		return 1;
 	RUN(pairing_peak_temporary);
 	RUN(one_thread_in_file_order);
+	RUN(stream_takes_equal_times_on_one_thread);
 	RUN(stream_restarts_after_symbols);
 	RUN(reuse_and_rebuild);
 	RUN(truncated_loads_whole_chunks);
