@@ -580,13 +580,12 @@ fail:
 
 struct slot {
 	uint64_t addr;
-	uint32_t row;  /* SLOT_EMPTY: empty */
+	uint32_t row1; /* row index + 1; 0: empty, so a fresh map is all empty */
 	uint32_t size; /* the block's size, SLOT_BIG_SIZE: in its event */
 };
 
 /* The size rides in the slot because a free then needs no look at its
  * allocation event, a cache miss on a big heap. */
-#define SLOT_EMPTY UINT32_MAX
 #define SLOT_BIG_SIZE UINT32_MAX
 
 /* Live blocks by address: linear probing with backward-shift deletion, so
@@ -606,7 +605,7 @@ static struct slot *map_find(struct addrmap *m, uint64_t addr, int insert)
 {
 	for (size_t k = addr_hash(addr, m->cap);; k = (k + 1) & (m->cap - 1)) {
 		struct slot *s = &m->s[k];
-		if (s->row == SLOT_EMPTY)
+		if (!s->row1)
 			return insert ? s : NULL;
 		if (s->addr == addr)
 			return s;
@@ -616,34 +615,32 @@ static struct slot *map_find(struct addrmap *m, uint64_t addr, int insert)
 static void map_remove(struct addrmap *m, struct slot *hole)
 {
 	size_t mask = m->cap - 1, i = (size_t)(hole - m->s);
-	for (size_t j = (i + 1) & mask; m->s[j].row != SLOT_EMPTY; j = (j + 1) & mask) {
+	for (size_t j = (i + 1) & mask; m->s[j].row1; j = (j + 1) & mask) {
 		size_t home = addr_hash(m->s[j].addr, m->cap);
 		if (((j - home) & mask) >= ((j - i) & mask)) {
 			m->s[i] = m->s[j];
 			i = j;
 		}
 	}
-	m->s[i].row = SLOT_EMPTY;
+	m->s[i].row1 = 0;
 	m->used--;
 }
 
+/* A map for live_max blocks.  Zeroed memory is an empty map, so a large
+ * one costs only the pages its blocks land on. */
 static int map_init(struct addrmap *m, size_t live_max)
 {
 	m->cap = 1024;
 	while (m->cap < live_max * 2 + 16)
 		m->cap *= 2;
 	m->used = 0;
-	m->s = malloc(m->cap * sizeof(*m->s));
-	if (!m->s)
-		return -1;
-	for (size_t i = 0; i < m->cap; i++)
-		m->s[i].row = SLOT_EMPTY;
-	return 0;
+	m->s = calloc(m->cap, sizeof(*m->s));
+	return m->s ? 0 : -1;
 }
 
 static uint64_t slot_size(const struct loader *l, const struct slot *s)
 {
-	return s->size != SLOT_BIG_SIZE ? s->size : l->evs[l->rows[s->row].ev].size;
+	return s->size != SLOT_BIG_SIZE ? s->size : l->evs[l->rows[s->row1 - 1].ev].size;
 }
 
 /* Row r ended at event f (order position seq): a free on thread f->tid, or
@@ -752,21 +749,21 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 		struct load_thread *t = &l->threads[e->tid];
 		if (e->kind == EV_EXEC) { /* every live block is gone */
 			for (size_t k = 0; k < m->cap; k++)
-				if (m->s[k].row != SLOT_EMPTY) {
-					uint32_t r = m->s[k].row;
+				if (m->s[k].row1) {
+					uint32_t r = m->s[k].row1 - 1;
 					close_row(l, r, ei, i, l->evs[l->rows[r].ev].tid);
-					m->s[k].row = SLOT_EMPTY;
+					m->s[k].row1 = 0;
 				}
 			m->used = 0;
 		} else if (e->kind == EV_FREE) {
 			struct slot *s = map_find(m, e->addr, 0);
 			if (e->realloc)
-				t->realloc_row = s ? s->row + 1 : 0;
+				t->realloc_row = s ? s->row1 : 0;
 			if (!s) {
 				l->unmatched++;
 				continue;
 			}
-			close_row(l, s->row, ei, i, 0);
+			close_row(l, s->row1 - 1, ei, i, 0);
 			e->size = slot_size(l, s);
 			e->fn = 1;
 			map_remove(m, s);
@@ -777,17 +774,23 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 				struct addrmap bigger;
 				if (map_init(&bigger, m->cap))
 					return -1;
-				for (size_t k = 0; k < m->cap; k++)
-					if (m->s[k].row != SLOT_EMPTY)
+				for (size_t k = 0; k < m->cap; k++) {
+					/* every move is a cache miss on a big
+					 * heap: start the one a few slots on */
+					if (k + PREFETCH_AHEAD < m->cap)
+						__builtin_prefetch(&bigger.s[addr_hash(
+							m->s[k + PREFETCH_AHEAD].addr, bigger.cap)]);
+					if (m->s[k].row1)
 						*map_find(&bigger, m->s[k].addr, 1) = m->s[k];
+				}
 				free(m->s);
 				bigger.used = m->used;
 				*m = bigger;
 			}
 			struct slot *s = map_find(m, e->addr, 1);
-			if (s->row != SLOT_EMPTY) { /* its free was lost: close the old block */
+			if (s->row1) { /* its free was lost: close the old block */
 				l->conflicts++;
-				close_row(l, s->row, ei, i, 0);
+				close_row(l, s->row1 - 1, ei, i, 0);
 				if (grow((void **)&p->closed, &p->cap_closed, p->n_closed + 1, sizeof(*p->closed)))
 					return -1;
 				p->closed[p->n_closed++] = (struct closed){ i, slot_size(l, s) };
@@ -802,7 +805,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 				load_rows_made(l->pub, l->n_rows);
 			t->realloc_row = 0;
 			s->addr = e->addr;
-			s->row = (uint32_t)id;
+			s->row1 = (uint32_t)id + 1;
 			s->size = e->size < SLOT_BIG_SIZE ? (uint32_t)e->size : SLOT_BIG_SIZE;
 			m->used++;
 			t->last_alloc = id;
