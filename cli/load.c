@@ -134,6 +134,17 @@ static int exec_sql(sqlite3 *db, const char *sql)
 	return 0;
 }
 
+/* Asks for huge pages on the 2 MiB-aligned part of a big block. */
+static void advise_huge(void *p, size_t len)
+{
+	if (len < (8u << 20))
+		return;
+	uintptr_t lo = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)((2u << 20) - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+}
+
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)
@@ -146,12 +157,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 		return -1;
 	/* the event and row arrays run to hundreds of MiB: with huge pages a
 	 * first touch faults once per 2 MiB instead of once per 4 KiB */
-	if (n * elem >= (8u << 20)) {
-		uintptr_t lo = ((uintptr_t)q + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
-		uintptr_t hi = ((uintptr_t)q + n * elem) & ~(uintptr_t)((2u << 20) - 1);
-		if (hi > lo)
-			madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
-	}
+	advise_huge(q, n * elem);
 	*p = q;
 	*cap = n;
 	return 0;
@@ -635,6 +641,10 @@ static int map_init(struct addrmap *m, size_t live_max)
 		m->cap *= 2;
 	m->used = 0;
 	m->s = calloc(m->cap, sizeof(*m->s));
+	/* a big heap's map is probed at random: huge pages spare a TLB miss
+	 * on most probes */
+	if (m->s)
+		advise_huge(m->s, m->cap * sizeof(*m->s));
 	return m->s ? 0 : -1;
 }
 
