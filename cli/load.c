@@ -60,6 +60,7 @@ struct loader {
 	struct load_row *rows;
 	size_t n_rows, cap_rows;
 	size_t n_alloc_evs;     /* an upper bound on rows */
+	size_t n_free_evs;      /* frees, realloc free parts included */
 	struct load_rows *pub;  /* where the pairing publishes rows (load_rows.h) */
 	struct load_thread *threads;
 	size_t n_threads, cap_threads;
@@ -80,8 +81,8 @@ struct loader {
 	uint64_t end_value;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
-	/* Streaming (see stream_thread): the arrays below were sized for the
-	 * whole trace and must not move, records that need the database wait
+	/* Streaming (see fill and pair_thread): the arrays above were sized
+	 * for the whole trace and must not move, records that need the database wait
 	 * in deferred_*, and anything the stream cannot take sets restart. */
 	int streaming, restart;
 	const char *restart_why;
@@ -228,6 +229,7 @@ static int push_ev(struct loader *l, const struct load_ev *e)
 		return -1;
 	l->evs[l->n_evs++] = *e;
 	l->n_alloc_evs += e->kind == EV_ALLOC;
+	l->n_free_evs += e->kind == EV_FREE;
 	return 0;
 }
 
@@ -468,11 +470,12 @@ static int follows(const struct load_ev *x, const struct load_ev *y)
 	return x->time < y->time;
 }
 
-/* True when the file order is the global order already, as it is for a
- * program that recorded on one thread: then no permutation is needed. */
-static int in_order(const struct loader *l)
+/* True when the file order is the global order already from event first
+ * on, as it is for a program that recorded on one thread: then no
+ * permutation is needed. */
+static int in_order_from(const struct loader *l, size_t first)
 {
-	for (size_t i = 1; i < l->n_evs; i++)
+	for (size_t i = first ? first : 1; i < l->n_evs; i++)
 		if (!follows(&l->evs[i - 1], &l->evs[i]))
 			return 0;
 	return 1;
@@ -1054,9 +1057,8 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 {
 	if (l->restart)
 		return -1;
-	for (size_t i = first ? first : 1; i < l->n_evs; i++)
-		if (!follows(&l->evs[i - 1], &l->evs[i]))
-			return stream_restart(l, "events out of order");
+	if (!in_order_from(l, first))
+		return stream_restart(l, "events out of order");
 	return pair_upto(l, p, NULL, (uint32_t)l->n_evs);
 }
 
@@ -1158,7 +1160,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		phase(l, "decode");
 		if (l->n_evs >= UINT32_MAX)
 			return cz_error("'%s': more than %u events", trace_path, UINT32_MAX - 1);
-		if (!in_order(l) && !(order = event_order(l)))
+		if (!in_order_from(l, 0) && !(order = event_order(l)))
 			return cz_error("out of memory loading '%s'", trace_path);
 		phase(l, "order");
 		/* streaming sized the rows for the whole trace beforehand */
@@ -1230,6 +1232,14 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
 			   cut_at, d.cut_reason, l->n_evs);
 	failed = failed || write_totals(l, &job.tot);
+	/* the run's totals are the sums of the per-stack and per-function ones */
+	uint64_t leaked = 0, leaked_blocks = 0, total = 0;
+	for (size_t k = 0; k < job.tot.cap; k++) {
+		leaked += job.tot.t[k].leaked_bytes;
+		leaked_blocks += job.tot.t[k].leaked;
+	}
+	for (int f = 0; f < 256; f++)
+		total += job.tot.fn_bytes[f];
 	free(job.tot.t);
 	phase(l, "totals");
 	if (failed) {
@@ -1261,17 +1271,6 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	}
 	sqlite3_finalize(s);
 
-	uint64_t frees = 0, leaked = 0, leaked_blocks = 0, total = 0;
-	for (size_t i = 0; i < l->n_rows; i++) {
-		uint64_t size = l->evs[l->rows[i].ev].size;
-		total += size;
-		if (load_row_freed(&l->rows[i]))
-			continue;
-		leaked += size;
-		leaked_blocks++;
-	}
-	for (size_t i = 0; i < l->n_evs; i++)
-		frees += l->evs[i].kind == EV_FREE;
 	const struct czt_header *h = czt_reader_header(r);
 	char *cmd = malloc(h->cmdline_len + 1);
 	if (cmd) {
@@ -1307,7 +1306,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	}
 	META_I("events", l->n_evs);
 	META_I("allocations", l->n_rows);
-	META_I("frees", frees);
+	META_I("frees", l->n_free_evs);
 	META_I("unmatched_frees", l->unmatched);
 	META_I("address_conflicts", l->conflicts);
 	META_I("failed_allocs", l->failed);
