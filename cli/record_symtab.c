@@ -117,9 +117,12 @@ struct symtab_scan {
 	uint64_t events, stack_nodes, end_time;
 	int has_table;          /* a symbol table is there already */
 	int failed;             /* out of memory */
-	/* following: the path, the thread, and the request to stop (atomic) */
+	/* following: the path, the thread, and the request to stop, which
+	 * wakes it from its wait */
 	const char *path;
 	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
 	int stop;
 };
 
@@ -142,6 +145,10 @@ static void scan_free(struct symtab_scan *s)
 	free(s->frames);
 	idmap_clear(&s->seen);
 	czt_reader_free(s->r);
+	if (s->path) { /* a follower's */
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+	}
 	sym_resolver_free(s->sym);
 	free(s);
 }
@@ -233,7 +240,7 @@ static void *follow_main(void *arg)
 	/* only the program's leftovers: on a machine whose cores the program
 	 * keeps busy, reading can wait for the end */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+	for (;;) {
 		if (!s->r && czt_reader_open(&s->r, s->path) != CZT_OK)
 			s->r = NULL; /* no header yet: the program has not started */
 		if (s->r) {
@@ -243,8 +250,20 @@ static void *follow_main(void *arg)
 			if (s->has_table || s->failed || (rc != CZT_EOF && rc != CZT_ERR_TRUNCATED))
 				break;
 		}
-		struct timespec ts = { 0, FOLLOW_PERIOD_NS };
-		nanosleep(&ts, NULL);
+		struct timespec until;
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_nsec += FOLLOW_PERIOD_NS;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&s->lock);
+		while (!s->stop && pthread_cond_timedwait(&s->wake, &s->lock, &until) == 0)
+			;
+		int stop = s->stop;
+		pthread_mutex_unlock(&s->lock);
+		if (stop)
+			break;
 	}
 	return NULL;
 }
@@ -255,6 +274,12 @@ struct symtab_scan *symtab_follow(const char *path)
 	if (!s)
 		return NULL;
 	s->path = path;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	if (pthread_create(&s->thread, NULL, follow_main, s)) {
 		scan_free(s);
 		return NULL;
@@ -262,10 +287,14 @@ struct symtab_scan *symtab_follow(const char *path)
 	return s;
 }
 
-/* Stops the follower; its reading is kept. */
+/* Stops the follower (at once, not at the end of its wait); its reading
+ * is kept. */
 static void follow_join(struct symtab_scan *s)
 {
-	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	pthread_mutex_lock(&s->lock);
+	s->stop = 1;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
 	pthread_join(s->thread, NULL);
 }
 
