@@ -138,7 +138,7 @@ int cmd_dump(int argc, char **argv)
 		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 		return 1;
 	}
-	uint64_t counts[256] = { 0 }, chunks = 0, events = 0, zstd_chunks = 0;
+	uint64_t counts[256] = { 0 }, chunks = 0, events = 0, zstd_chunks = 0, column_chunks = 0;
 	uint64_t raw_bytes = czt_reader_offset(r); /* the file header */
 	struct czt_chunk c;
 	struct czt_record rec;
@@ -146,6 +146,7 @@ int cmd_dump(int argc, char **argv)
 	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
 		chunks++;
 		zstd_chunks += (c.flags & CZT_CHUNK_ZSTD) != 0;
+		column_chunks += (c.flags & CZT_CHUNK_COLUMNS) != 0;
 		raw_bytes += CZT_CHUNK_HEADER_LEN + (uint64_t)c.raw_len;
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
 			counts[rec.type]++;
@@ -163,8 +164,9 @@ int cmd_dump(int argc, char **argv)
 	printf("chunks %" PRIu64 "\nbytes %" PRIu64 "\nevents %" PRIu64 "\nstack-nodes %" PRIu64 "\n",
 	       chunks, size, events, counts[CZT_REC_STACK_NODE]);
 	printf("bytes/event %.2f\n", events ? (double)size / (double)events : 0.0);
-	printf("zstd-chunks %" PRIu64 "\nraw-bytes %" PRIu64 "\nraw-bytes/event %.2f\nrecords:\n",
-	       zstd_chunks, raw_bytes, events ? (double)raw_bytes / (double)events : 0.0);
+	printf("zstd-chunks %" PRIu64 "\ncolumn-chunks %" PRIu64 "\nraw-bytes %" PRIu64
+	       "\nraw-bytes/event %.2f\nrecords:\n",
+	       zstd_chunks, column_chunks, raw_bytes, events ? (double)raw_bytes / (double)events : 0.0);
 	for (unsigned t = 0; t < 256; t++)
 		if (counts[t])
 			printf("  %s %" PRIu64 "\n", czt_rec_name(t) ? czt_rec_name(t) : "?", counts[t]);

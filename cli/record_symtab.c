@@ -243,6 +243,8 @@ static void *follow_main(void *arg)
 	for (;;) {
 		if (!s->r && czt_reader_open(&s->r, s->path) != CZT_OK)
 			s->r = NULL; /* no header yet: the program has not started */
+		if (s->r)
+			czt_reader_skim(s->r, 1); /* counts are all it needs of events */
 		if (s->r) {
 			int rc = scan_chunks(s);
 			if (!s->has_table && !s->failed && resolve_new(s))
@@ -326,6 +328,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 		goto out;
 	}
+	czt_reader_skim(s->r, 1);
 	if (!s->has_table && !s->failed)
 		rc = scan_chunks(s);
 	if (!s->has_table && !s->failed && resolve_new(s))

@@ -19,9 +19,10 @@
 
 #define CZT_MAGIC "\x89" "CZT\r\n\x1a\n" /* 8 bytes: catches text-mode copies */
 #define CZT_MAGIC_LEN 8
-/* 2.0 added the compact realloc records (0x13-0x18); this reader still reads
- * 1.x traces, which only lack them */
-#define CZT_VERSION_MAJOR 2 /* a reader refuses a newer major */
+/* 2.0 added the compact realloc records (0x13-0x18), 3.0 the column form of
+ * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
+ * lack them */
+#define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
 #define CZT_VERSION_MINOR 0 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
@@ -54,7 +55,8 @@ enum czt_chunk_type {
 };
 
 enum czt_chunk_flags {
-	CZT_CHUNK_ZSTD = 1, /* payload is one zstd frame of raw_len bytes */
+	CZT_CHUNK_ZSTD = 1,    /* payload is one zstd frame of raw_len bytes */
+	CZT_CHUNK_COLUMNS = 2, /* EVENTS payload in the column form (czt_model.h) */
 };
 
 /* ---- records ---------------------------------------------------------- */
@@ -420,6 +422,13 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec);
  * stopped at), calling this again after each.
  */
 int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time);
+
+/* Skimming (on = 1): the events of EVENTS chunks in column form are only
+ * counted (czt_reader_count_events reports them), never rebuilt, which costs
+ * a fraction of decoding them; those chunks then yield no records at all,
+ * length-prefixed ones included.  For readers that only follow a trace for
+ * its definitions and counts.  Off by default. */
+void czt_reader_skim(struct czt_reader *r, int on);
 
 /* Offset just past the last whole chunk read (or of the failing chunk after
  * an error). */

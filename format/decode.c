@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "format/czt.h"
+#include "format/czt_model.h"
 #include "format/czt_zstd.h"
 
 /* Fuzzing builds accept bad checksums so that the fuzzer reaches the
@@ -33,6 +34,11 @@ struct czt_reader {
 	uint8_t *stored; size_t stored_cap;
 	uint8_t *raw; size_t raw_cap;
 	struct czt_zstd_dctx *zstd; /* made at the first compressed chunk */
+	uint8_t *streams; size_t streams_cap; /* a column chunk's streams */
+	void *model; size_t model_raw; /* column chunks: the joiner's scratch, for model_raw bytes */
+	int skim;                  /* column chunks' events are counted, not rebuilt */
+	uint64_t skim_events, skim_end; /* what count_events reports for the current chunk */
+	size_t skim_len;           /* the skimmed payload's length (tid, base_time) */
 	const uint8_t *p, *pend; /* record cursor in the current chunk */
 	unsigned chunk_type;
 	uint64_t tid, last_time, last_addr;
@@ -257,6 +263,8 @@ void czt_reader_free(struct czt_reader *r)
 	free(r->hdr_buf);
 	free(r->stored);
 	free(r->raw);
+	free(r->streams);
+	free(r->model);
 	czt_zstd_dctx_free(r->zstd);
 	free(r);
 }
@@ -293,12 +301,76 @@ uint64_t czt_reader_raw_bytes(struct czt_reader *r)
 	return total;
 }
 
+/* Skimming: the payload becomes only the chunk's tid and base_time (from
+ * MISC), and the events are counted for czt_reader_count_events. */
+static int skim_columns(struct czt_reader *r, const struct czt_streams *in, size_t raw_len)
+{
+	const uint8_t *p = in->s[CZT_S_MISC], *end = p + in->len[CZT_S_MISC];
+	uint64_t tid, base;
+	if (get_varint(&p, end, &tid) || get_varint(&p, end, &base))
+		return CZT_ERR_CORRUPT;
+	size_t n = (size_t)(p - in->s[CZT_S_MISC]);
+	if (n > raw_len)
+		return CZT_ERR_CORRUPT;
+	memcpy(r->raw, in->s[CZT_S_MISC], n);
+	r->skim_events = r->skim_end = 0;
+	if (czt_model_scan(in, base, &r->skim_events, &r->skim_end))
+		return CZT_ERR_CORRUPT;
+	r->skim_len = n;
+	return CZT_OK;
+}
+
+/* Rebuilds a column chunk's payload (stored_len bytes at payload) into
+ * r->raw: each stream decompressed in turn, then joined (skimmed when the
+ * reader skims). */
+static int join_columns(struct czt_reader *r, const uint8_t *payload, size_t stored_len,
+			size_t raw_len)
+{
+	size_t raw[CZT_STREAMS], stored[CZT_STREAMS], total = 0;
+	const uint8_t *p = payload;
+	if (czt_columns_header_get(&p, payload + stored_len, raw_len, raw, stored))
+		return CZT_ERR_CORRUPT;
+	for (int s = 0; s < CZT_STREAMS; s++)
+		total += raw[s];
+	int rc = grow(&r->streams, &r->streams_cap, total ? total : 1);
+	if (rc)
+		return rc;
+	if (!r->model || r->model_raw < raw_len) {
+		free(r->model);
+		r->model = calloc(1, czt_model_scratch_bytes(raw_len));
+		if (!r->model)
+			return CZT_ERR_NOMEM;
+		r->model_raw = raw_len;
+	}
+	struct czt_streams in;
+	uint8_t *at = r->streams;
+	for (int s = 0; s < CZT_STREAMS; s++) {
+		int needed = !r->skim || s == CZT_S_OPS || s == CZT_S_MISC ||
+			     (s >= CZT_S_TIMES && s < CZT_S_ADDRS);
+		if (!needed)
+			raw[s] = 0;
+		else if (stored[s] == raw[s])
+			memcpy(at, p, raw[s]);
+		else if ((rc = czt_zstd_decompress(r->zstd, at, raw[s], p, stored[s])))
+			return rc;
+		in.s[s] = at;
+		in.len[s] = raw[s];
+		at += raw[s];
+		p += stored[s];
+	}
+	if (r->skim)
+		return skim_columns(r, &in, raw_len);
+	return czt_model_join(&in, r->raw, raw_len, r->model, r->model_raw) ? CZT_ERR_CORRUPT
+									     : CZT_OK;
+}
+
 int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 {
 	int rc = refresh_size(r);
 	if (rc)
 		return rc;
 	r->p = r->pend = NULL;
+	r->skim_events = 0;
 	if (r->off == r->size)
 		return CZT_EOF;
 	uint8_t hb[CZT_CHUNK_HEADER_LEN];
@@ -309,8 +381,10 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	unsigned type = h[0], flags = h[1];
 	uint32_t stored_len = get_u32(h + 4), raw_len = get_u32(h + 8), crc = get_u32(h + 12);
 	if (type == 0 || stored_len > CZT_CHUNK_MAX_RAW || raw_len > CZT_CHUNK_MAX_RAW ||
-	    (flags & ~(unsigned)CZT_CHUNK_ZSTD) ||
-	    (!(flags & CZT_CHUNK_ZSTD) && stored_len != raw_len))
+	    (flags & ~(unsigned)(CZT_CHUNK_ZSTD | CZT_CHUNK_COLUMNS)) ||
+	    flags == (CZT_CHUNK_ZSTD | CZT_CHUNK_COLUMNS) ||
+	    ((flags & CZT_CHUNK_COLUMNS) && type != CZT_CHUNK_EVENTS) ||
+	    (!flags && stored_len != raw_len))
 		return CZT_ERR_CORRUPT;
 	uint32_t hcrc = czt_crc32c(0, h, 12);
 	if (r->fd >= 0 && (rc = grow(&r->stored, &r->stored_cap, stored_len)))
@@ -321,12 +395,15 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		return rc;
 	if (czt_crc32c(hcrc, payload, stored_len) != crc && !CZT_SKIP_CRC)
 		return CZT_ERR_CHECKSUM;
-	if (flags & CZT_CHUNK_ZSTD) {
+	if (flags) {
 		if ((rc = grow(&r->raw, &r->raw_cap, raw_len ? raw_len : 1)))
 			return rc;
 		if (!r->zstd)
 			r->zstd = czt_zstd_dctx_new(); /* NULL: one-shot contexts, slower */
-		rc = czt_zstd_decompress(r->zstd, r->raw, raw_len, payload, stored_len);
+		if (flags & CZT_CHUNK_ZSTD)
+			rc = czt_zstd_decompress(r->zstd, r->raw, raw_len, payload, stored_len);
+		else
+			rc = join_columns(r, payload, stored_len, raw_len);
 		if (rc)
 			return rc;
 		payload = r->raw;
@@ -334,6 +411,8 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	r->cur = r->off;
 	r->p = payload;
 	r->pend = payload + raw_len;
+	if (r->skim && (flags & CZT_CHUNK_COLUMNS))
+		r->pend = payload + r->skim_len;
 	r->chunk_type = type;
 	r->tid = r->last_time = r->last_addr = 0;
 	if (type == CZT_CHUNK_EVENTS &&
@@ -519,11 +598,22 @@ static int skip_varints(const uint8_t **pp, const uint8_t *end, size_t n)
 	return 0;
 }
 
+void czt_reader_skim(struct czt_reader *r, int on)
+{
+	r->skim = on;
+}
+
 int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time)
 {
 	const uint8_t *p = r->p, *end = r->pend;
 	if (!p)
 		return CZT_OK;
+	if (r->skim_events) { /* a skimmed chunk's, counted once */
+		*events += r->skim_events;
+		if (r->skim_end > *end_time)
+			*end_time = r->skim_end;
+		r->skim_events = 0;
+	}
 	uint64_t n = 0, t = r->last_time;
 	int rc = CZT_OK;
 	while (p < end && *p < 0x40) {

@@ -36,6 +36,7 @@ struct rec_settings {
 				     write "checked N differed M" to this file at exit */
 	int compress;         /* CZPROF_COMPRESS: zstd-compress EVENTS and META chunks */
 	int compress_level;   /* CZPROF_COMPRESS_LEVEL: the zstd level */
+	int columns;          /* CZPROF_COLUMNS: EVENTS chunks in column form when compressed */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
 };
 extern struct rec_settings rec_settings;

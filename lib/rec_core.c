@@ -41,6 +41,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format/czt_model.h"
 #include "lib/rec.h"
 
 int rec_active;
@@ -90,10 +91,15 @@ static struct czt_enc meta;
 enum { PACK_NONE, PACK_FLUSHER, PACK_LOCKED };
 static __thread int tl_pack;
 
-/* A compressor: a context and room for one compressed chunk. */
+/* A compressor: a context and room for one compressed chunk, and for EVENTS
+ * chunks the column form's scratch (format/czt_model.h). */
 struct packer {
 	struct rec_zstd *z; /* NULL: compression off or unavailable */
 	uint8_t *out;
+	size_t max_events;  /* the longest EVENTS payload it takes in column form */
+	uint8_t *streams;   /* the split streams; NULL: EVENTS as one frame */
+	uint8_t *packed;    /* the streams compressed, before their table */
+	void *model;        /* the splitter's scratch */
 };
 static struct packer flusher_pk; /* the flusher thread's only */
 static struct packer locked_pk;  /* under g_lock: META, and chunks written at exit */
@@ -102,12 +108,53 @@ static struct packer locked_pk;  /* under g_lock: META, and chunks written at ex
  * and block headers take about 10 bytes, so they seldom shrink. */
 #define MIN_PACK 64
 
-static void packer_init(struct packer *pk, size_t max_payload)
+/* max_events: the buffer size; column streams are shorter than that or
+ * not worth writing. */
+static void packer_init(struct packer *pk, size_t max_payload, size_t max_events)
 {
 	pk->z = rec_zstd_new(rec_settings.compress_level, max_payload);
 	pk->out = rec_mmap(CZT_CHUNK_HEADER_LEN + max_payload);
 	if (!pk->out)
 		pk->z = NULL; /* then its chunks are written raw */
+	if (!pk->z || !rec_settings.columns)
+		return;
+	pk->max_events = max_events;
+	pk->streams = rec_mmap(czt_model_split_bytes(max_events));
+	pk->packed = rec_mmap(max_events);
+	pk->model = rec_mmap(czt_model_scratch_bytes(max_events));
+	if (!pk->packed || !pk->model)
+		pk->streams = NULL;
+}
+
+/* Compresses an EVENTS payload in column form into pk->out's payload:
+ * returns its length, or 0 when it does not come out shorter than cap. */
+static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
+{
+	struct czt_streams st;
+	if (!pk->streams || len > pk->max_events ||
+	    czt_model_split(payload, len, pk->streams, pk->model, pk->max_events, &st))
+		return 0;
+	size_t stored[CZT_STREAMS], total = 0;
+	for (int i = 0; i < CZT_STREAMS; i++) {
+		size_t n = st.len[i], room = cap - total;
+		if (n > room)
+			return 0;
+		/* tiny streams stay raw: a frame's own header outweighs them */
+		size_t z = n >= MIN_PACK ? rec_zstd_compress(pk->z, pk->packed + total, n - 1,
+							     st.s[i], n) : 0;
+		if (!z) {
+			memcpy(pk->packed + total, st.s[i], n);
+			z = n;
+		}
+		stored[i] = z;
+		total += z;
+	}
+	uint8_t *dst = pk->out + CZT_CHUNK_HEADER_LEN;
+	size_t head = czt_columns_header_put(dst, st.len, stored);
+	if (head + total >= cap)
+		return 0;
+	memcpy(dst + head, pk->packed, total);
+	return head + total;
 }
 
 /* Frames the chunk at chunk (payload_len raw payload bytes after its
@@ -118,11 +165,17 @@ static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chun
 			   size_t payload_len, size_t *len)
 {
 	if (pk && pk->z && payload_len >= MIN_PACK) {
-		size_t n = rec_zstd_compress(pk->z, pk->out + CZT_CHUNK_HEADER_LEN, payload_len - 1,
-					     chunk + CZT_CHUNK_HEADER_LEN, payload_len);
+		const uint8_t *raw = chunk + CZT_CHUNK_HEADER_LEN;
+		unsigned flags = CZT_CHUNK_COLUMNS;
+		size_t n = type == CZT_CHUNK_EVENTS ? pack_columns(pk, raw, payload_len, payload_len)
+						    : 0;
+		if (!n) {
+			flags = CZT_CHUNK_ZSTD;
+			n = rec_zstd_compress(pk->z, pk->out + CZT_CHUNK_HEADER_LEN, payload_len - 1,
+					      raw, payload_len);
+		}
 		if (n) {
-			*len = czt_chunk_seal(pk->out, type, CZT_CHUNK_ZSTD, (uint32_t)n,
-					      (uint32_t)payload_len);
+			*len = czt_chunk_seal(pk->out, type, flags, (uint32_t)n, (uint32_t)payload_len);
 			return pk->out;
 		}
 	}
@@ -803,7 +856,11 @@ static uint64_t flush_ns; /* CZPROF_FLUSH_MS in ns */
 
 REC_INLINE void end_event(struct rec_thread *th, uint64_t t)
 {
-	if (REC_UNLIKELY(flush_always) || REC_UNLIKELY(t - th->last_flush > flush_ns))
+	/* signed: t may be older than a flush this very event made (a free's
+	 * time is taken before the call), and must not count as a whole
+	 * period old */
+	if (REC_UNLIKELY(flush_always) ||
+	    REC_UNLIKELY((int64_t)(t - th->last_flush) > (int64_t)flush_ns))
 		th_flush(th, t);
 	own_end(th);
 }
@@ -1249,8 +1306,8 @@ void rec_start(void)
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
 	if (rec_settings.compress) {
 		size_t most = rec_settings.buffer_bytes > META_CAP ? rec_settings.buffer_bytes : META_CAP;
-		packer_init(&flusher_pk, rec_settings.buffer_bytes);
-		packer_init(&locked_pk, most);
+		packer_init(&flusher_pk, rec_settings.buffer_bytes, rec_settings.buffer_bytes);
+		packer_init(&locked_pk, most, rec_settings.buffer_bytes);
 	}
 	char buf[4096];
 	const char *path = output_path(buf, sizeof(buf));

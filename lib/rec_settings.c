@@ -11,7 +11,7 @@
  * | CZPROF_FOLLOW_FORK | 0              | 1: fork/exec children record to NAME.PID.czt    |
  * | CZPROF_DEPTH       | 64             | most stack frames kept per event (1-256)        |
  * | CZPROF_FLUSH_MS    | 100            | longest time an event waits in a buffer         |
- * | CZPROF_BUFFER_KB   | 64             | per-thread buffer (one chunk), 4-4096; each     |
+ * | CZPROF_BUFFER_KB   | 256            | per-thread buffer (one chunk), 4-4096; each     |
  * |                    |                | thread has REC_SLOTS of them (rec_core.c)       |
  * | CZPROF_UNWIND      | dwarf          | fp: follow frame pointers (programs built with  |
  * |                    |                | -fno-omit-frame-pointer), much cheaper          |
@@ -28,6 +28,9 @@
  * | CZPROF_COMPRESS_LEVEL | 1           | zstd level, -7 to 9; 1 compresses these traces  |
  * |                    |                | best of the fast levels (negative levels leave  |
  * |                    |                | literals unencoded: little gain, no speed-up)   |
+ * | CZPROF_COLUMNS     | 1              | 1: compressed EVENTS chunks are split into      |
+ * |                    |                | columns, each compressed on its own (FORMAT.md, |
+ * |                    |                | "Column chunks"); 0: one zstd frame per chunk   |
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
  * |                    |                | and the others"; tests use it)                  |
@@ -59,7 +62,7 @@ void rec_settings_load(void)
 	rec_settings.follow_fork = (int)env_long("CZPROF_FOLLOW_FORK", 0, 0, 1);
 	rec_settings.depth = (int)env_long("CZPROF_DEPTH", 64, 1, 256);
 	rec_settings.flush_ms = (int)env_long("CZPROF_FLUSH_MS", 100, 1, 60000);
-	rec_settings.buffer_bytes = (size_t)env_long("CZPROF_BUFFER_KB", 64, 4, 4096) * 1024;
+	rec_settings.buffer_bytes = (size_t)env_long("CZPROF_BUFFER_KB", 256, 4, 4096) * 1024;
 	const char *unwind = getenv("CZPROF_UNWIND");
 	rec_settings.unwind_fp = unwind && !strcmp(unwind, "fp");
 	const char *clock = getenv("CZPROF_CLOCK");
@@ -69,5 +72,6 @@ void rec_settings_load(void)
 		rec_settings.check_stacks = NULL;
 	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 1, 0, 1);
 	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
+	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 1, 0, 1);
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 }

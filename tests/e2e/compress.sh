@@ -1,11 +1,14 @@
-# zstd chunk compression (CZPROF_COMPRESS, record --compress/--no-compress):
-# the same program recorded both ways gives the same figures, the
-# compressed trace holds zstd chunks and is smaller, and a compressed
-# trace cut anywhere still reads up to its last whole chunk.
+# zstd chunk compression (CZPROF_COMPRESS, record --compress/--no-compress)
+# and the column form of EVENTS chunks (CZPROF_COLUMNS): the same program
+# recorded every way gives the same figures, the compressed trace holds
+# compressed chunks and is smaller, and a compressed trace cut anywhere
+# still reads up to its last whole chunk.
 . tests/e2e/lib.sh
 P=$TESTBIN/progs
 CHECK=$TESTBIN/tools/czt_check
 summary() { "$CZPROF" dump --summary "$1" 2>/dev/null | awk -v k="$2" '$1==k {print $2}'; }
+# chunks stored compressed: one zstd frame or in column form
+packed() { echo $(($(summary "$1" zstd-chunks) + $(summary "$1" column-chunks))); }
 # Every figure of a trace that does not depend on timing: totals, leaks by
 # site, allocations by function and size.  With a second argument, also
 # those that depend on how threads interleave (the peak, blocks freed
@@ -26,10 +29,11 @@ figures() {
 for prog in rec_exact rec_variants rec_threads; do
 	"$CZPROF" record --compress -o "$prog.z.czt" "$P/$prog" 2>/dev/null
 	"$CZPROF" record --no-compress -o "$prog.raw.czt" "$P/$prog" 2>/dev/null
-	zc=$(summary "$prog.z.czt" zstd-chunks)
+	# (rec_variants' one EVENTS chunk is too short to gain from columns)
+	zc=$(packed "$prog.z.czt")
 	if [ "${zc:-0}" -gt 0 ]; then ok "${prog}_compressed_chunks"
-	else bad "${prog}_compressed_chunks" "no zstd chunk: $(summary "$prog.z.czt" chunks) chunks"; fi
-	expect_eq "${prog}_no_compress_raw" "$(summary "$prog.raw.czt" zstd-chunks)" 0
+	else bad "${prog}_compressed_chunks" "none: $(summary "$prog.z.czt" chunks) chunks"; fi
+	expect_eq "${prog}_no_compress_raw" "$(packed "$prog.raw.czt")" 0
 	exact=1
 	[ "$prog" = rec_threads ] && exact=
 	figures "$prog.z.czt" $exact >"$prog.z.txt"
@@ -41,17 +45,33 @@ for prog in rec_exact rec_variants rec_threads; do
 	else bad "${prog}_smaller" "compressed $zs B, raw $rs B"; fi
 	# raw-bytes: the size with every chunk stored raw
 	expect_eq "${prog}_raw_bytes_is_size_when_raw" "$(summary "$prog.raw.czt" raw-bytes)" "$rs"
+	# EVENTS chunks as one zstd frame each instead of columns
+	env CZPROF_COLUMNS=0 "$CZPROF" record -o "$prog.frame.czt" "$P/$prog" 2>/dev/null
+	expect_eq "${prog}_columns_off" "$(summary "$prog.frame.czt" column-chunks)" 0
+	expect_match "${prog}_columns_off_zstd" "$(summary "$prog.frame.czt" zstd-chunks)" "^[1-9]"
+	figures "$prog.frame.czt" $exact >"$prog.frame.txt"
+	if [ -s "$prog.frame.txt" ] && cmp -s "$prog.frame.txt" "$prog.raw.txt"; then ok "${prog}_frame_same_figures"
+	else bad "${prog}_frame_same_figures" "$(diff "$prog.raw.txt" "$prog.frame.txt" | head -c 600)"; fi
 done
+# the allocator library's records (arenas, resizes, resets) through columns
+"$CZPROF" record -o cz.z.czt "$P/cz_arenas" 2>/dev/null
+"$CZPROF" record --no-compress -o cz.raw.czt "$P/cz_arenas" 2>/dev/null
+expect_match cz_column_chunks "$(summary cz.z.czt column-chunks)" "^[1-9]"
+for t in z raw; do
+	{ figures cz.$t.czt 1 && "$CZPROF" arenas cz.$t.czt | tail -n +3 | awk '{print $1, $2, $3, $4, $5}'; } >cz.$t.txt
+done
+if [ -s cz.raw.txt ] && cmp -s cz.z.txt cz.raw.txt; then ok cz_same_figures
+else bad cz_same_figures "$(diff cz.raw.txt cz.z.txt | head -c 600)"; fi
 env CZPROF_COMPRESS=0 CZPROF_OUTPUT="$WORK/env0.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact"
 env CZPROF_COMPRESS=1 CZPROF_OUTPUT="$WORK/env1.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact"
-expect_eq env_compress_0 "$(summary env0.czt zstd-chunks)" 0
-expect_match env_compress_1 "$(summary env1.czt zstd-chunks)" "^[1-9]"
+expect_eq env_compress_0 "$(packed env0.czt)" 0
+expect_match env_compress_1 "$(summary env1.czt column-chunks)" "^[1-9]"
 expect_eq env_compress_1_events "$(summary env1.czt events)" 2007
 # compression is the default, with czprof record and with the library alone
 "$CZPROF" record -o def.czt "$P/rec_exact" 2>/dev/null
-expect_match record_compresses_by_default "$(summary def.czt zstd-chunks)" "^[1-9]"
+expect_match record_compresses_by_default "$(summary def.czt column-chunks)" "^[1-9]"
 env -u CZPROF_COMPRESS CZPROF_OUTPUT="$WORK/envd.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact"
-expect_match preload_compresses_by_default "$(summary envd.czt zstd-chunks)" "^[1-9]"
+expect_match preload_compresses_by_default "$(summary envd.czt column-chunks)" "^[1-9]"
 expect_eq default_events "$(summary envd.czt events)" 2007
 check record_help_mentions_compress sh -c "'$CZPROF' record --help | grep -q -- --no-compress"
 
@@ -87,7 +107,7 @@ for m in compress no-compress; do
 	"$CZPROF" record --$m --follow-fork -o f.czt "$P/rel_spawn" 2>/dev/null
 	for t in f*.czt; do "$CZPROF" leaks "$t" | tail -n 1; done | sort >../"fork-$m.txt"
 	zstd_chunks=0
-	for t in f.*.czt; do zstd_chunks=$((zstd_chunks + $(summary "$t" zstd-chunks))); done # children only
+	for t in f.*.czt; do zstd_chunks=$((zstd_chunks + $(packed "$t"))); done # children only
 	echo "$zstd_chunks" >../"fork-$m.zstd"
 	cd "$WORK" || exit 1
 done
@@ -108,7 +128,7 @@ expect_match cut_dump_warning "$(cat half.err)" "trace cut at byte [0-9]+"
 cut_at=$(sed -n 's/.*trace cut at byte \([0-9]*\).*/\1/p' half.err)
 if [ -n "$cut_at" ] && [ "$cut_at" -le $((size / 2)) ] && [ "$cut_at" -gt 0 ]; then ok cut_offset_within
 else bad cut_offset_within "cut at '${cut_at}', file $((size / 2)) B"; fi
-expect_match cut_still_compressed "$(awk '$1=="zstd-chunks" {print $2}' half.out)" "^[1-9]"
+expect_match cut_still_compressed "$(awk '$1=="column-chunks" {print $2}' half.out)" "^[1-9]"
 whole=$(awk '$1=="events" {print $2}' half.out) all=$(summary big.czt events)
 if [ "${whole:-0}" -gt 0 ] && [ "$whole" -lt "$all" ]; then ok cut_keeps_whole_chunks
 else bad cut_keeps_whole_chunks "$whole of $all events read"; fi
