@@ -148,16 +148,17 @@ static size_t list_cap_for(size_t max_raw)
 
 /* The splitter's index of the list is a cache: an address it has lost
  * (pushed out by others hashing near it) is written as a delta instead of
- * a reference, which costs bytes, never correctness.  Small enough to stay
- * in a core's second-level cache; a chunk of 64 KiB allocates some 5000
- * blocks. */
-#define TABLE_SLOTS 8192
+ * a reference, which costs bytes, never correctness.  A slot per 16 bytes
+ * of payload: a chunk allocates a block per 12 bytes or more, and most
+ * blocks a chunk frees were allocated shortly before. */
 #define TABLE_PROBES 8
 
 static size_t table_slots_for(size_t max_raw)
 {
-	(void)max_raw;
-	return TABLE_SLOTS;
+	size_t n = 1024;
+	while (n < max_raw / 16)
+		n *= 2;
+	return n;
 }
 
 size_t czt_model_scratch_bytes(size_t max_raw)

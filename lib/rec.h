@@ -150,6 +150,10 @@ struct rec_zstd *rec_zstd_new(int level, size_t max_src);
  * for cap bytes).  Returns the frame's length, or 0 when it does not fit in
  * cap (so cap = len - 1 asks for "only if smaller") or anything failed. */
 size_t rec_zstd_compress(struct rec_zstd *z, void *dst, size_t cap, const void *src, size_t len);
+/* The same for the streams of a column chunk (format/czt_model.h): mostly
+ * literals, so matches are looked for sparsely. */
+size_t rec_zstd_compress_sparse(struct rec_zstd *z, void *dst, size_t cap, const void *src,
+				size_t len);
 /* Makes the context usable again when it may have been caught in the middle
  * of a compression (in a forked child).  z may be NULL. */
 void rec_zstd_reset(struct rec_zstd *z);

@@ -140,8 +140,8 @@ static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size
 		if (n > room)
 			return 0;
 		/* tiny streams stay raw: a frame's own header outweighs them */
-		size_t z = n >= MIN_PACK ? rec_zstd_compress(pk->z, pk->packed + total, n - 1,
-							     st.s[i], n) : 0;
+		size_t z = n >= MIN_PACK ? rec_zstd_compress_sparse(pk->z, pk->packed + total,
+								    n - 1, st.s[i], n) : 0;
 		if (!z) {
 			memcpy(pk->packed + total, st.s[i], n);
 			z = n;
