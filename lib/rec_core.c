@@ -126,12 +126,17 @@ static void packer_init(struct packer *pk, size_t max_payload, size_t max_events
 		pk->streams = NULL;
 }
 
+/* Payloads shorter than this are compressed as one frame: the column
+ * form's table and its streams' own frames outweigh what it gains (a
+ * program that allocates a hundred times, a thread's last few events). */
+#define MIN_COLUMNS 4096
+
 /* Compresses an EVENTS payload in column form into pk->out's payload:
  * returns its length, or 0 when it does not come out shorter than cap. */
 static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
 {
 	struct czt_streams st;
-	if (!pk->streams || len > pk->max_events ||
+	if (!pk->streams || len < MIN_COLUMNS || len > pk->max_events ||
 	    czt_model_split(payload, len, pk->streams, pk->model, pk->max_events, &st))
 		return 0;
 	size_t stored[CZT_STREAMS], total = 0;

@@ -29,7 +29,7 @@ figures() {
 for prog in rec_exact rec_variants rec_threads; do
 	"$CZPROF" record --compress -o "$prog.z.czt" "$P/$prog" 2>/dev/null
 	"$CZPROF" record --no-compress -o "$prog.raw.czt" "$P/$prog" 2>/dev/null
-	# (rec_variants' one EVENTS chunk is too short to gain from columns)
+	# (rec_variants' one EVENTS chunk is too short for columns)
 	zc=$(packed "$prog.z.czt")
 	if [ "${zc:-0}" -gt 0 ]; then ok "${prog}_compressed_chunks"
 	else bad "${prog}_compressed_chunks" "none: $(summary "$prog.z.czt" chunks) chunks"; fi
@@ -53,10 +53,12 @@ for prog in rec_exact rec_variants rec_threads; do
 	if [ -s "$prog.frame.txt" ] && cmp -s "$prog.frame.txt" "$prog.raw.txt"; then ok "${prog}_frame_same_figures"
 	else bad "${prog}_frame_same_figures" "$(diff "$prog.raw.txt" "$prog.frame.txt" | head -c 600)"; fi
 done
-# the allocator library's records (arenas, resizes, resets) through columns
+# the allocator library's records (arenas, resizes, resets), compressed
+# (its one short chunk is stored as a zstd frame: see test_model for
+# those records in column form)
 "$CZPROF" record -o cz.z.czt "$P/cz_arenas" 2>/dev/null
 "$CZPROF" record --no-compress -o cz.raw.czt "$P/cz_arenas" 2>/dev/null
-expect_match cz_column_chunks "$(summary cz.z.czt column-chunks)" "^[1-9]"
+expect_match cz_compressed "$(packed cz.z.czt)" "^[1-9]"
 for t in z raw; do
 	{ figures cz.$t.czt 1 && "$CZPROF" arenas cz.$t.czt | tail -n +3 | awk '{print $1, $2, $3, $4, $5}'; } >cz.$t.txt
 done
