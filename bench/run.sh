@@ -44,15 +44,21 @@ for p in $PROGS; do
 	: >"$tmp/nat"; : >"$tmp/rec"; : >"$tmp/ratio"; : >"$tmp/ht"; : >"$tmp/zratio"
 	for r in $(seq "$ROUNDS"); do
 		timed "$bin" || exit 1; n=$secs; echo "$n" >>"$tmp/nat"; rn=$rss
-		rm -f "$tmp/t.czt"*
-		timed "$CZ" record $flags -o "$tmp/t.czt" -- "$bin" || exit 1
-		echo "$secs" >>"$tmp/rec"; rr=$rss
-		echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio"
-		# the same without chunk compression (on by default), for what
-		# compression costs
-		rm -f "$tmp/z.czt"*
-		timed "$CZ" record $flags --no-compress -o "$tmp/z.czt" -- "$bin" || exit 1
-		echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/zratio"
+		# compressed (the default) and, for what compression costs,
+		# without: in turns first, so that neither always follows the
+		# native run
+		for mode in $([ $((r % 2)) = 1 ] && echo "z raw" || echo "raw z"); do
+			if [ $mode = z ]; then
+				rm -f "$tmp/t.czt"*
+				timed "$CZ" record $flags -o "$tmp/t.czt" -- "$bin" || exit 1
+				echo "$secs" >>"$tmp/rec"; rr=$rss
+				echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio"
+			else
+				rm -f "$tmp/z.czt"*
+				timed "$CZ" record $flags --no-compress -o "$tmp/z.czt" -- "$bin" || exit 1
+				echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/zratio"
+			fi
+		done
 		if [ $have_heaptrack = 1 ]; then
 			rm -f "$tmp"/ht.*
 			timed heaptrack -r -o "$tmp/ht" "$bin" && echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ht"

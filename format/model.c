@@ -110,12 +110,6 @@ struct block {
 	uint64_t addr, size;
 };
 
-struct slot {
-	uint64_t addr;
-	uint32_t idx; /* position in the list + 1 */
-	uint32_t gen;
-};
-
 struct stack_size {
 	uint64_t stack, size;
 	uint32_t gen;
@@ -128,11 +122,11 @@ struct freed {
 };
 
 struct model {
-	uint32_t gen;        /* bumped per chunk: tells this chunk's entries from older ones */
+	uint32_t gen;        /* bumped per chunk: tells this chunk's stack sizes from older ones */
 	uint32_t mask;       /* table slots - 1 */
 	size_t list_cap;
 	struct block *list;  /* blocks allocated in this chunk, in order */
-	struct slot *table;  /* splitter only: address -> latest position in list */
+	uint32_t *table;     /* splitter only: list position + 1 of an address, 0 = none */
 	size_t n;            /* blocks in list */
 	uint64_t addr;       /* the payload's running address */
 	uint64_t last_end;   /* where the last allocation ended, as block_span counts */
@@ -150,7 +144,9 @@ static size_t list_cap_for(size_t max_raw)
  * (pushed out by others hashing near it) is written as a delta instead of
  * a reference, which costs bytes, never correctness.  A slot per 16 bytes
  * of payload: a chunk allocates a block per 12 bytes or more, and most
- * blocks a chunk frees were allocated shortly before. */
+ * blocks a chunk frees were allocated shortly before.  Slots hold only
+ * list positions (the list has the address), so that the table stays in
+ * a core's second-level cache: it is probed at random. */
 #define TABLE_PROBES 8
 
 static size_t table_slots_for(size_t max_raw)
@@ -164,36 +160,34 @@ static size_t table_slots_for(size_t max_raw)
 size_t czt_model_scratch_bytes(size_t max_raw)
 {
 	return sizeof(struct model) + list_cap_for(max_raw) * sizeof(struct block) +
-	       table_slots_for(max_raw) * sizeof(struct slot);
+	       table_slots_for(max_raw) * sizeof(uint32_t);
 }
 
-/* Lays the scratch out and starts a chunk.  The address table and the
- * stack sizes survive between chunks: the generation tells this chunk's
- * entries from older ones, so they are cleared only when first used or when
- * the generations wrap. */
+/* Lays the scratch out and starts a chunk.  The stack sizes survive
+ * between chunks: the generation tells this chunk's entries from older
+ * ones, so they are cleared only when first used or when the generations
+ * wrap.  The splitter's table is cleared for each chunk. */
 static struct model *model_start(void *mem, size_t max_raw, int with_table)
 {
 	struct model *m = mem;
-	uint32_t slots = (uint32_t)table_slots_for(max_raw);
 	m->list_cap = list_cap_for(max_raw);
 	m->list = (struct block *)(m + 1);
-	m->table = (struct slot *)(m->list + m->list_cap);
 	m->n = 0;
 	m->addr = m->last_end = 0;
 	m->last_dt[0] = m->last_dt[1] = 0;
 	for (unsigned c = 0; c < CLASSES; c++)
 		m->freed[c].n = 0;
 	if (++m->gen == 0) {
-		memset(m->table, 0, (size_t)(m->mask + 1) * sizeof(struct slot));
 		memset(m->stack_sizes, 0, sizeof(m->stack_sizes));
 		m->gen = 1;
 	}
-	if (with_table && m->mask != slots - 1) {
-		memset(m->table, 0, slots * sizeof(struct slot));
-		m->mask = slots - 1;
+	m->table = NULL;
+	if (with_table) {
+		size_t slots = table_slots_for(max_raw);
+		m->table = (uint32_t *)(m->list + m->list_cap);
+		m->mask = (uint32_t)slots - 1;
+		memset(m->table, 0, slots * sizeof(uint32_t));
 	}
-	if (!with_table)
-		m->table = NULL;
 	return m;
 }
 
@@ -228,13 +222,13 @@ static inline int remember(struct model *m, uint64_t addr, uint64_t size)
 		return 0;
 	uint32_t home = slot_of(addr, m->mask), i = home;
 	for (unsigned probe = 0; probe < TABLE_PROBES; probe++, i = (i + 1) & m->mask) {
-		struct slot *e = &m->table[i];
-		if (e->gen != m->gen || e->addr == addr)
+		uint32_t at = m->table[i];
+		if (!at || m->list[at - 1].addr == addr)
 			break;
 	}
-	if (m->table[i].gen == m->gen && m->table[i].addr != addr)
+	if (m->table[i] && m->list[m->table[i] - 1].addr != addr)
 		i = home; /* full around here: the home slot's block is forgotten */
-	m->table[i] = (struct slot){ addr, (uint32_t)m->n, m->gen };
+	m->table[i] = (uint32_t)m->n;
 	return 0;
 }
 
@@ -243,11 +237,11 @@ static inline size_t recall(const struct model *m, uint64_t addr)
 {
 	uint32_t i = slot_of(addr, m->mask);
 	for (unsigned probe = 0; probe < TABLE_PROBES; probe++, i = (i + 1) & m->mask) {
-		const struct slot *e = &m->table[i];
-		if (e->gen != m->gen)
+		uint32_t at = m->table[i];
+		if (!at)
 			return 0;
-		if (e->addr == addr)
-			return e->idx;
+		if (m->list[at - 1].addr == addr)
+			return at;
 	}
 	return 0;
 }
@@ -413,20 +407,63 @@ static inline int field_gather(struct rd *r, struct field *f)
 	return -1;
 }
 
-/* The splitter's streams are sized for the worst case (czt_model_split_bytes),
- * so its writes are not checked. */
-static inline void field_spread(struct wr *w, const struct field *f)
+/* The splitter reads a varint where it lies in the payload: a span. */
+struct span {
+	const uint8_t *p;
+	unsigned n;
+	uint64_t v;
+};
+
+/* Reads a varint from r into x.  -1 when it runs past r or 10 bytes. */
+static inline int span_read(struct rd *r, struct span *x)
 {
-	w[0].p[0] = f->b[0];
-	w[0].p++;
-	for (unsigned i = 1; i < f->n; i++)
-		*w[i < CZT_PLANES - 1 ? i : CZT_PLANES - 1].p++ = f->b[i];
+	const uint8_t *p = r->p;
+	x->p = p;
+	if (p < r->end && *p < 0x80) { /* the common one-byte case */
+		x->v = *p;
+		x->n = 1;
+		r->p = p + 1;
+		return 0;
+	}
+	uint64_t v = 0;
+	for (unsigned i = 0; i < 10 && p + i < r->end; i++) {
+		v |= (uint64_t)(p[i] & 0x7f) << (7 * i);
+		if (!(p[i] & 0x80)) {
+			x->n = i + 1;
+			x->v = v;
+			r->p = p + i + 1;
+			return 0;
+		}
+	}
+	return -1;
 }
 
-static inline void put_plain(struct wr *w, const struct field *f)
+/* Spreads n varint bytes over the planes of a varint column at w.  The
+ * splitter's streams are sized for the worst case (czt_model_split_bytes),
+ * so nothing is checked. */
+static inline void spread(struct wr *w, const uint8_t *b, unsigned n)
 {
-	memcpy(w->p, f->b, f->n);
-	w->p += f->n;
+	*w[0].p++ = b[0];
+	for (unsigned i = 1; i < n; i++)
+		*w[i < CZT_PLANES - 1 ? i : CZT_PLANES - 1].p++ = b[i];
+}
+
+static inline void span_spread(struct wr *w, const struct span *x)
+{
+	spread(w, x->p, x->n);
+}
+
+/* Spreads the minimal varint of v. */
+static inline void spread_u(struct wr *w, uint64_t v)
+{
+	uint8_t b[10];
+	spread(w, b, (unsigned)(czt_put_varint(b, v) - b));
+}
+
+static inline void span_put(struct wr *w, const struct span *x)
+{
+	memcpy(w->p, x->p, x->n);
+	w->p += x->n;
 }
 
 static inline void put_u(struct wr *w, uint64_t v)
@@ -462,19 +499,19 @@ struct splitter {
 };
 
 static inline void split_plain(struct splitter *sp, char kind, unsigned type,
-			       const struct field *x)
+			       const struct span *x)
 {
 	enum czt_stream s = kind == 'T' ? time_stream(sp->m->last_dt, type) : stream_of(kind);
 	if (kind == 'T')
 		time_seen(sp->m->last_dt, type, x->v);
 	if (is_varint_column(s))
-		field_spread(&sp->w[s], x);
+		span_spread(&sp->w[s], x);
 	else
-		put_plain(&sp->w[s], x);
+		span_put(&sp->w[s], x);
 }
 
 /* An A field x of an allocation of size; same: its size is left out. */
-static inline int split_new_block(struct splitter *sp, const struct field *x, uint64_t size,
+static inline int split_new_block(struct splitter *sp, const struct span *x, uint64_t size,
 				  unsigned same)
 {
 	struct model *m = sp->m;
@@ -486,19 +523,17 @@ static inline int split_new_block(struct splitter *sp, const struct field *x, ui
 	if (j >= 0) {
 		put_u(&sp->w[CZT_S_HINTS], (HINT_FREED + (unsigned)j) << 1 | same);
 	} else if (minimal) {
-		struct field d;
-		field_set(&d, czt_zigzag((int64_t)(a - m->last_end)));
 		put_u(&sp->w[CZT_S_HINTS], HINT_AFTER_LAST << 1 | same);
-		field_spread(&sp->w[CZT_S_ADDRS], &d);
+		spread_u(&sp->w[CZT_S_ADDRS], czt_zigzag((int64_t)(a - m->last_end)));
 	} else {
 		put_u(&sp->w[CZT_S_HINTS], HINT_VERBATIM << 1 | same);
-		field_spread(&sp->w[CZT_S_ADDRS], x);
+		span_spread(&sp->w[CZT_S_ADDRS], x);
 	}
 	return model_new_block(m, a, size, j >= 0 || !minimal ? j : -2);
 }
 
 /* An R or B field x. */
-static inline int split_old_block(struct splitter *sp, const struct field *x, char kind,
+static inline int split_old_block(struct splitter *sp, const struct span *x, char kind,
 				  uint64_t size)
 {
 	struct model *m = sp->m;
@@ -507,15 +542,15 @@ static inline int split_old_block(struct splitter *sp, const struct field *x, ch
 	uint64_t k = at ? m->n + 1 - at : 0;
 	put_u(&sp->w[CZT_S_REFS], k);
 	if (!k)
-		field_spread(&sp->w[CZT_S_FADDRS], x);
+		span_spread(&sp->w[CZT_S_FADDRS], x);
 	model_old_block(m, a, kind == 'R' ? k : 0);
 	return kind == 'B' ? remember(m, a, size) : 0;
 }
 
 /* Whether an allocation's size (field s) may be left out: its stack asked
  * for it last, and the joiner's re-encoding gives its bytes back. */
-static inline unsigned size_is_known(const struct model *m, const struct field *s,
-				     const struct field *k)
+static inline unsigned size_is_known(const struct model *m, const struct span *s,
+				     const struct span *k)
 {
 	uint64_t last;
 	return stack_size_get(m, k->v, &last) && last == s->v && varint_size(s->v) == s->n;
@@ -526,10 +561,10 @@ static int split_record(struct splitter *sp, struct rd *r, unsigned type)
 	const struct layout *l = layout_of(type);
 	if (!l)
 		return -1;
-	struct field fl[MAX_FIELDS];
+	struct span fl[MAX_FIELDS];
 	const char *kinds = l->kinds;
 	for (unsigned i = 0; kinds[i]; i++)
-		if (field_read(r, &fl[i]))
+		if (span_read(r, &fl[i]))
 			return -1;
 	uint64_t size = l->s >= 0 ? fl[l->s].v : 0;
 	unsigned same = l->a >= 0 ? size_is_known(sp->m, &fl[l->s], &fl[l->k]) : 0;
@@ -561,36 +596,36 @@ int czt_model_split(const uint8_t *src, size_t len, void *mem, void *scratch, si
 	for (int s = 0; s < CZT_STREAMS; s++, at += cap)
 		sp.w[s] = (struct wr){ out->s[s] = at, at + cap };
 	struct rd r = { src, src + len };
-	struct field x, y;
-	if (field_read(&r, &x) || field_read(&r, &y)) /* tid, base_time */
+	struct span x, y;
+	if (span_read(&r, &x) || span_read(&r, &y)) /* tid, base_time */
 		return -1;
-	put_plain(&sp.w[CZT_S_MISC], &x);
-	put_plain(&sp.w[CZT_S_MISC], &y);
+	span_put(&sp.w[CZT_S_MISC], &x);
+	span_put(&sp.w[CZT_S_MISC], &y);
 	while (r.p < r.end) {
 		unsigned type = *r.p++;
 		*sp.w[CZT_S_OPS].p++ = (uint8_t)type;
 		int rc = 0;
 		if (type == CZT_REC_MALLOC) { /* the usual records, inlined */
-			struct field t, a, s, k;
-			if (field_read(&r, &t) || field_read(&r, &a) || field_read(&r, &s) ||
-			    field_read(&r, &k))
+			struct span t, a, s, k;
+			if (span_read(&r, &t) || span_read(&r, &a) || span_read(&r, &s) ||
+			    span_read(&r, &k))
 				return -1;
 			unsigned same = size_is_known(sp.m, &s, &k);
 			split_plain(&sp, 'T', type, &t);
 			rc = split_new_block(&sp, &a, s.v, same);
 			if (!same)
-				field_spread(&sp.w[CZT_S_SIZES], &s);
-			field_spread(&sp.w[CZT_S_STACKS], &k);
+				span_spread(&sp.w[CZT_S_SIZES], &s);
+			span_spread(&sp.w[CZT_S_STACKS], &k);
 			stack_size_set(sp.m, k.v, s.v);
 		} else if (type == CZT_REC_FREE) {
-			if (field_read(&r, &x) || field_read(&r, &y))
+			if (span_read(&r, &x) || span_read(&r, &y))
 				return -1;
 			split_plain(&sp, 'T', type, &x);
 			rc = split_old_block(&sp, &y, 'R', 0);
 		} else if (type >= 0x40) { /* length-prefixed: whole into MISC */
-			if (field_read(&r, &x) || x.v > (uint64_t)(r.end - r.p))
+			if (span_read(&r, &x) || x.v > (uint64_t)(r.end - r.p))
 				return -1;
-			put_plain(&sp.w[CZT_S_MISC], &x);
+			span_put(&sp.w[CZT_S_MISC], &x);
 			memcpy(sp.w[CZT_S_MISC].p, r.p, x.v);
 			sp.w[CZT_S_MISC].p += x.v;
 			r.p += x.v;

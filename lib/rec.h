@@ -36,7 +36,8 @@ struct rec_settings {
 				     write "checked N differed M" to this file at exit */
 	int compress;         /* CZPROF_COMPRESS: zstd-compress EVENTS and META chunks */
 	int compress_level;   /* CZPROF_COMPRESS_LEVEL: the zstd level */
-	int columns;          /* CZPROF_COLUMNS: EVENTS chunks in column form when compressed */
+	int columns;          /* CZPROF_COLUMNS: EVENTS chunks in column form when compressed:
+			       * 0 never, 1 always, 2 (auto) while a core is to spare */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
 };
 extern struct rec_settings rec_settings;
@@ -139,6 +140,21 @@ void rec_layouts_add(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t st
 uint32_t rec_layouts_find_chain(struct rec_layouts *c, const uintptr_t *slot0);
 void rec_layouts_add_chain(struct rec_layouts *c, const uintptr_t *slot0, uintptr_t stack_hi,
 			   void *const *ips, int n, int cut, uint32_t node);
+
+/* ---- spare CPU for the column form (rec_spare.c) ---- */
+struct rec_spare {
+	double cpus;        /* the cores the process may run on */
+	int on;             /* the last answer */
+	uint64_t wall_ns, self_us, own_us; /* at the last look */
+};
+/* Starts looking; the calling thread is the one whose own CPU time is not
+ * counted as the program's (the flusher). */
+void rec_spare_init(struct rec_spare *s, uint64_t now_ns);
+/* Whether a core is left over for the column form: looks again when 50 ms
+ * have passed since the last look, otherwise repeats its last answer. */
+int rec_spare_update(struct rec_spare *s, uint64_t now_ns);
+/* The rule: program_cores of cpus in use, was_on the last answer. */
+int rec_spare_decide(double program_cores, double cpus, int was_on);
 
 /* ---- chunk compression (rec_zstd.c: the only file including zstd.h) ---- */
 /* A zstd compression context that never allocates (its workspace comes from

@@ -103,6 +103,10 @@ struct packer {
 };
 static struct packer flusher_pk; /* the flusher thread's only */
 static struct packer locked_pk;  /* under g_lock: META, and chunks written at exit */
+/* The flusher's: whether its EVENTS chunks go in column form now
+ * (CZPROF_COLUMNS=auto: while the program leaves a core to spare). */
+static int flusher_columns = 1;
+static struct rec_spare flusher_spare;
 
 /* Payloads shorter than this are written raw: a zstd frame's own header
  * and block headers take about 10 bytes, so they seldom shrink. */
@@ -172,8 +176,8 @@ static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chun
 	if (pk && pk->z && payload_len >= MIN_PACK) {
 		const uint8_t *raw = chunk + CZT_CHUNK_HEADER_LEN;
 		unsigned flags = CZT_CHUNK_COLUMNS;
-		size_t n = type == CZT_CHUNK_EVENTS ? pack_columns(pk, raw, payload_len, payload_len)
-						    : 0;
+		int columns = type == CZT_CHUNK_EVENTS && (pk != &flusher_pk || flusher_columns);
+		size_t n = columns ? pack_columns(pk, raw, payload_len, payload_len) : 0;
 		if (!n) {
 			flags = CZT_CHUNK_ZSTD;
 			n = rec_zstd_compress(pk->z, pk->out + CZT_CHUNK_HEADER_LEN, payload_len - 1,
@@ -1020,6 +1024,7 @@ static void *flusher_main(void *arg)
 	rec_guard = 1; /* this thread's own allocations are never recorded */
 	tl_pack = PACK_FLUSHER;
 	uint64_t period = (uint64_t)rec_settings.flush_ms * 1000000u;
+	rec_spare_init(&flusher_spare, rec_clock_mono());
 	for (;;) {
 		/* half a period at most: idle threads' chunks are written
 		 * within 1.5 periods */
@@ -1029,6 +1034,8 @@ static void *flusher_main(void *arg)
 		__atomic_store_n(&flusher_kick, 0, __ATOMIC_SEQ_CST);
 		if (!rec_active)
 			continue;
+		if (rec_settings.columns == 2)
+			flusher_columns = rec_spare_update(&flusher_spare, rec_clock_mono());
 		write_handed_over();
 		hand_over_old(period);
 		write_handed_over();

@@ -28,9 +28,11 @@
  * | CZPROF_COMPRESS_LEVEL | 1           | zstd level, -7 to 9; 1 compresses these traces  |
  * |                    |                | best of the fast levels (negative levels leave  |
  * |                    |                | literals unencoded: little gain, no speed-up)   |
- * | CZPROF_COLUMNS     | 1              | 1: compressed EVENTS chunks are split into      |
+ * | CZPROF_COLUMNS     | auto           | 1: compressed EVENTS chunks are split into      |
  * |                    |                | columns, each compressed on its own (FORMAT.md, |
- * |                    |                | "Column chunks"); 0: one zstd frame per chunk   |
+ * |                    |                | "Column chunks"); 0: one zstd frame per chunk;  |
+ * |                    |                | auto: columns while the program leaves a core   |
+ * |                    |                | to spare (rec_spare.c)                          |
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
  * |                    |                | and the others"; tests use it)                  |
@@ -72,6 +74,6 @@ void rec_settings_load(void)
 		rec_settings.check_stacks = NULL;
 	rec_settings.compress = (int)env_long("CZPROF_COMPRESS", 1, 0, 1);
 	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
-	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 1, 0, 1);
+	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 2, 0, 1); /* "auto": 2 */
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 }
