@@ -96,7 +96,8 @@ int main(int argc, char **argv)
 	}
 	int cut = rc != CZT_EOF;
 	czt_reader_free(r);
-	qsort(evs, n_evs, sizeof(*evs), by_order);
+	if (n_evs) /* a trace may hold no event (a child gone at once) */
+		qsort(evs, n_evs, sizeof(*evs), by_order);
 
 	size_t cap = 1024;
 	while (cap < n_evs * 2)
