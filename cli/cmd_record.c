@@ -39,10 +39,11 @@ static const char usage[] =
 	"                      much cheaper, complete only for code built with\n"
 	"                      -fno-omit-frame-pointer (default: dwarf)\n"
 	"      --compress      compress the trace's chunks on the recorder's own\n"
-	"                      thread, events split into columns before zstd: a\n"
-	"                      trace 2.5-8x smaller for a little more CPU time while\n"
-	"                      recording (the default; CZPROF_COLUMNS=0: one zstd\n"
-	"                      frame per chunk)\n"
+	"                      thread (the default): events split into columns\n"
+	"                      before zstd while the program leaves a core to spare,\n"
+	"                      a trace 2.5-8x smaller; one zstd frame per chunk\n"
+	"                      otherwise, 1.3-4x (CZPROF_COLUMNS=1/0: always/never\n"
+	"                      columns)\n"
 	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
