@@ -153,6 +153,16 @@ static void scan_free(struct symtab_scan *s)
 	free(s);
 }
 
+/* Opens the trace for scanning: its events are only counted, so column
+ * chunks are skimmed, not rebuilt. */
+static int open_trace(struct symtab_scan *s, const char *path)
+{
+	int rc = czt_reader_open(&s->r, path);
+	if (rc == CZT_OK)
+		czt_reader_skim(s->r, 1);
+	return rc;
+}
+
 /* Reads whole chunks up to the end of what the file holds now.  Returns
  * the reader's last answer: CZT_EOF, CZT_ERR_TRUNCATED (a chunk not yet
  * whole), an error; CZT_OK when it stopped at a symbol table or for want
@@ -241,10 +251,8 @@ static void *follow_main(void *arg)
 	 * keeps busy, reading can wait for the end */
 	setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
 	for (;;) {
-		if (!s->r && czt_reader_open(&s->r, s->path) != CZT_OK)
+		if (!s->r && open_trace(s, s->path) != CZT_OK)
 			s->r = NULL; /* no header yet: the program has not started */
-		if (s->r)
-			czt_reader_skim(s->r, 1); /* counts are all it needs of events */
 		if (s->r) {
 			int rc = scan_chunks(s);
 			if (!s->has_table && !s->failed && resolve_new(s))
@@ -324,11 +332,10 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		return -1;
 	}
 	int rc = CZT_OK;
-	if (!s->r && (rc = czt_reader_open(&s->r, path))) {
+	if (!s->r && (rc = open_trace(s, path))) {
 		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 		goto out;
 	}
-	czt_reader_skim(s->r, 1);
 	if (!s->has_table && !s->failed)
 		rc = scan_chunks(s);
 	if (!s->has_table && !s->failed && resolve_new(s))

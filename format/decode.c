@@ -335,13 +335,6 @@ static int join_columns(struct czt_reader *r, const uint8_t *payload, size_t sto
 	int rc = grow(&r->streams, &r->streams_cap, total ? total : 1);
 	if (rc)
 		return rc;
-	if (!r->model || r->model_raw < raw_len) {
-		free(r->model);
-		r->model = calloc(1, czt_model_scratch_bytes(raw_len));
-		if (!r->model)
-			return CZT_ERR_NOMEM;
-		r->model_raw = raw_len;
-	}
 	struct czt_streams in;
 	uint8_t *at = r->streams;
 	for (int s = 0; s < CZT_STREAMS; s++) {
@@ -360,6 +353,13 @@ static int join_columns(struct czt_reader *r, const uint8_t *payload, size_t sto
 	}
 	if (r->skim)
 		return skim_columns(r, &in, raw_len);
+	if (!r->model || r->model_raw < raw_len) { /* the joiner's only */
+		free(r->model);
+		r->model = calloc(1, czt_model_scratch_bytes(raw_len));
+		if (!r->model)
+			return CZT_ERR_NOMEM;
+		r->model_raw = raw_len;
+	}
 	return czt_model_join(&in, r->raw, raw_len, r->model, r->model_raw) ? CZT_ERR_CORRUPT
 									     : CZT_OK;
 }

@@ -364,8 +364,10 @@ static inline void field_set(struct field *f, uint64_t v)
 	f->n = (uint8_t)(czt_put_varint(f->b, v) - f->b);
 }
 
-/* Reads a varint from r into f.  -1 when it runs past r or 10 bytes. */
-static inline int field_read(struct rd *r, struct field *f)
+/* Reads a varint whose byte i comes from stream r[min(i, planes - 1)]: a
+ * plain stream (planes = 1) or the planes of a varint column.  -1 when a
+ * stream runs out or the varint passes 10 bytes. */
+static inline int field_take(struct rd *r, unsigned planes, struct field *f)
 {
 	if (r->p < r->end && *r->p < 0x80) { /* the common one-byte case */
 		f->v = f->b[0] = *r->p++;
@@ -373,26 +375,8 @@ static inline int field_read(struct rd *r, struct field *f)
 		return 0;
 	}
 	uint64_t v = 0;
-	for (unsigned i = 0; i < 10 && r->p < r->end; i++) {
-		uint8_t b = *r->p++;
-		f->b[i] = b;
-		v |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			f->n = (uint8_t)(i + 1);
-			f->v = v;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* Gathers a varint whose bytes are spread over the planes of a varint
- * column starting at r: byte i goes to plane min(i, CZT_PLANES - 1). */
-static inline int field_gather(struct rd *r, struct field *f)
-{
-	uint64_t v = 0;
 	for (unsigned i = 0; i < 10; i++) {
-		struct rd *s = &r[i < CZT_PLANES - 1 ? i : CZT_PLANES - 1];
+		struct rd *s = &r[i < planes - 1 ? i : planes - 1];
 		if (s->p == s->end)
 			return -1;
 		uint8_t b = *s->p++;
@@ -405,6 +389,16 @@ static inline int field_gather(struct rd *r, struct field *f)
 		}
 	}
 	return -1;
+}
+
+static inline int field_read(struct rd *r, struct field *f)
+{
+	return field_take(r, 1, f);
+}
+
+static inline int field_gather(struct rd *r, struct field *f)
+{
+	return field_take(r, CZT_PLANES, f);
 }
 
 /* The splitter reads a varint where it lies in the payload: a span. */

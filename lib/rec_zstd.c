@@ -34,7 +34,19 @@ static ZSTD_compressionParameters params_for(int level, size_t src_len)
 	return ZSTD_getCParams(level, (unsigned long long)src_len, 0);
 }
 
-static void sparse_params(struct rec_zstd *z);
+/* The parameters of rec_zstd_compress_sparse, kept by the context between
+ * calls (rec_zstd_compress's one-shot call does not touch them).  The
+ * streams of a column chunk are mostly the digits of numbers, which repeat
+ * little: matches are looked for sparsely (the fast strategy's step of 16;
+ * it halves the time on these streams, and on the bench programs' streams
+ * even the size), and literals are always entropy coded, which zstd would
+ * stop doing once the step grows. */
+static void sparse_params(struct rec_zstd *z)
+{
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, z->level);
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_targetLength, 16);
+	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_literalCompressionMode, ZSTD_ps_enable);
+}
 
 struct rec_zstd *rec_zstd_new(int level, size_t max_src)
 {
@@ -50,20 +62,6 @@ struct rec_zstd *rec_zstd_new(int level, size_t max_src)
 		return NULL; /* the mapping stays: it is small and this is rare */
 	sparse_params(z);
 	return z;
-}
-
-/* The parameters of rec_zstd_compress_sparse, kept by the context between
- * calls (rec_zstd_compress's one-shot call does not touch them).  The
- * streams of a column chunk are mostly the digits of numbers, which repeat
- * little: matches are looked for sparsely (the fast strategy's step of 16;
- * it halves the time on these streams, and on the bench programs' streams
- * even the size), and literals are always entropy coded, which zstd would
- * stop doing once the step grows. */
-static void sparse_params(struct rec_zstd *z)
-{
-	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_compressionLevel, z->level);
-	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_targetLength, 16);
-	ZSTD_CCtx_setParameter(z->cctx, ZSTD_c_literalCompressionMode, ZSTD_ps_enable);
 }
 
 void rec_zstd_reset(struct rec_zstd *z)
