@@ -146,15 +146,24 @@ struct rec_spare {
 	double cpus;        /* the cores the process may run on */
 	int on;             /* the last answer */
 	uint64_t wall_ns, self_us, own_us; /* at the last look */
+	uint64_t bytes;     /* EVENTS payload bytes packed since then */
+	double column_ns;   /* the flusher's CPU per payload byte in column form */
 };
 /* Starts looking; the calling thread is the one whose own CPU time is not
  * counted as the program's (the flusher). */
 void rec_spare_init(struct rec_spare *s, uint64_t now_ns);
-/* Whether a core is left over for the column form: looks again when 50 ms
- * have passed since the last look, otherwise repeats its last answer. */
+/* The flusher packed an EVENTS payload of len bytes (in either form). */
+void rec_spare_packed(struct rec_spare *s, size_t len);
+/* Whether to write the column form: looks again when 50 ms have passed
+ * since the last look, otherwise repeats its last answer. */
 int rec_spare_update(struct rec_spare *s, uint64_t now_ns);
-/* The rule: program_cores of cpus in use, was_on the last answer. */
-int rec_spare_decide(double program_cores, double cpus, int was_on);
+/* The look itself, given the process's and the flusher's CPU time (us)
+ * now: rec_spare_update without the clocks, for tests. */
+int rec_spare_look(struct rec_spare *s, uint64_t now_ns, uint64_t self_us, uint64_t own_us);
+/* The rule: program_cores of cpus in use; cost what the column form takes
+ * (or would take) of the CPU time the program itself spends; was_on the
+ * last answer. */
+int rec_spare_decide(double program_cores, double cpus, double cost, int was_on);
 
 /* ---- chunk compression (rec_zstd.c: the only file including zstd.h) ---- */
 /* A zstd compression context that never allocates (its workspace comes from
