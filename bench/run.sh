@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: runs each benchmark program natively and under `czprof record`
 # in pairs (A B A B ...), and prints the median wall-time ratio, trace bytes
-# per event (as stored, and raw: with every chunk uncompressed), peak RSS of
+# per event (as stored by default, with every EVENTS chunk in column form,
+# and raw: with every chunk uncompressed), what compression costs, peak RSS of
 # the program natively and under the recorder, and the analysis times (first
 # report, which loads the trace, and a repeated one).  With heaptrack installed it is
 # measured the same way (record only, then heaptrack_print) for comparison.
@@ -10,7 +11,8 @@
 #   LOADS=3 (first reports timed)  (e.g. --no-compress)
 # churn_fp is churn built with frame pointers, recorded with --unwind=fp.
 # The target columns are what the project aims for: the recording ratio,
-# bytes per event as stored (compressed) and raw.
+# what compression costs by default, bytes per event compressed (column
+# form) and raw.
 B=${1:-build}
 ROUNDS=${ROUNDS:-5}
 LOADS=${LOADS:-3}
@@ -33,8 +35,9 @@ have_heaptrack=0
 [ "$PEERS" = 1 ] && command -v heaptrack >/dev/null && have_heaptrack=1
 
 target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5 ;; realloc) echo 2.2 ;; churn_fp) echo 1.6 ;; *) echo - ;; esac; }
-printf '%-8s %8s %8s %7s %6s %7s %9s %8s %6s %8s %6s %10s %10s %9s %7s %9s' prog native record ratio target raw_rat \
-	events B/event target raw_B/ev target rss_nat rss_prof load+rep Mev/s rep2
+printf '%-8s %8s %8s %7s %6s %7s %6s %6s %8s %9s %7s %8s %6s %8s %6s %10s %10s %9s %7s %9s' prog native \
+	record ratio target raw_rat z_cost target col_cost events B/event col_B/ev target raw_B/ev target \
+	rss_nat rss_prof load+rep Mev/s rep2
 [ $have_heaptrack = 1 ] && printf ' %8s %10s' ht_ratio ht_print
 echo
 for p in $PROGS; do
@@ -42,23 +45,36 @@ for p in $PROGS; do
 	flags=$CZFLAGS
 	case $p in *_fp) flags="$flags --unwind=fp" ;; esac
 	: >"$tmp/nat"; : >"$tmp/rec"; : >"$tmp/ratio"; : >"$tmp/ht"; : >"$tmp/zratio"
+	: >"$tmp/zcost"; : >"$tmp/ccost"
 	for r in $(seq "$ROUNDS"); do
 		timed "$bin" || exit 1; n=$secs; echo "$n" >>"$tmp/nat"; rn=$rss
-		# compressed (the default) and, for what compression costs,
-		# without: in turns first, so that neither always follows the
-		# native run
-		for mode in $([ $((r % 2)) = 1 ] && echo "z raw" || echo "raw z"); do
-			if [ $mode = z ]; then
+		# compressed (the default), without, and with every EVENTS
+		# chunk in column form (CZPROF_COLUMNS=1), for what compression
+		# costs: in turns first, so that none always follows the native
+		# run
+		case $((r % 3)) in
+		1) modes="z raw col" ;; 2) modes="raw col z" ;; *) modes="col z raw" ;;
+		esac
+		for mode in $modes; do
+			case $mode in
+			z)
 				rm -f "$tmp/t.czt"*
 				timed "$CZ" record $flags -o "$tmp/t.czt" -- "$bin" || exit 1
-				echo "$secs" >>"$tmp/rec"; rr=$rss
-				echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio"
-			else
+				echo "$secs" >>"$tmp/rec"; zs=$secs
+				echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ratio" ;;
+			raw)
 				rm -f "$tmp/z.czt"*
 				timed "$CZ" record $flags --no-compress -o "$tmp/z.czt" -- "$bin" || exit 1
-				echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/zratio"
-			fi
+				echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/zratio"; raws=$secs ;;
+			col)
+				rm -f "$tmp/c.czt"*
+				timed env CZPROF_COLUMNS=1 "$CZ" record $flags -o "$tmp/c.czt" -- "$bin" ||
+					exit 1
+				cs=$secs ;;
+			esac
 		done
+		echo "$zs $raws" | awk '{printf "%.1f\n", ($1/$2 - 1) * 100}' >>"$tmp/zcost"
+		echo "$cs $raws" | awk '{printf "%.1f\n", ($1/$2 - 1) * 100}' >>"$tmp/ccost"
 		if [ $have_heaptrack = 1 ]; then
 			rm -f "$tmp"/ht.*
 			timed heaptrack -r -o "$tmp/ht" "$bin" && echo "$secs $n" | awk '{print $1/$2}' >>"$tmp/ht"
@@ -75,6 +91,9 @@ for p in $PROGS; do
 	raw=$(awk '$1=="raw-bytes" {print $2}' "$tmp/summary")
 	size=$(stat -c %s "$tmp/t.czt")
 	bpe=$(echo "$size $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
+	csize=$(stat -c %s "$tmp/c.czt")
+	cevents=$("$CZ" dump --summary "$tmp/c.czt" | awk '$1=="events" {print $2}')
+	cbpe=$(echo "$csize $cevents" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
 	rawbpe=$(echo "$raw $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
 	first=-; second=-; rate=-
 	if "$CZ" leaks --help >/dev/null 2>&1; then
@@ -91,10 +110,11 @@ for p in $PROGS; do
 		second=$(echo "$t1 $t2" | awk '{printf "%.3f", $2-$1}')
 		rate=$(echo "$events $first" | awk '{ if ($2 > 0) printf "%.2f", $1/$2/1e6; else print "?" }')
 	fi
-	printf '%-8s %8.2f %8.2f %7.2f %6s %7.2f %9s %8s %6s %8s %6s %10s %10s %9s %7s %9s' "$p" \
-		"$(median <"$tmp/nat")" "$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" "<=$(target_of "$p")" \
-		"$(median <"$tmp/zratio")" "$events" "$bpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" "$first" "$rate" \
-		"$second"
+	printf '%-8s %8.2f %8.2f %7.2f %6s %7.2f %5s%% %6s %7s%% %9s %7s %8s %6s %8s %6s %10s %10s %9s %7s %9s' \
+		"$p" "$(median <"$tmp/nat")" "$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" \
+		"<=$(target_of "$p")" "$(median <"$tmp/zratio")" "$(median <"$tmp/zcost")" "<5%" \
+		"$(median <"$tmp/ccost")" "$events" "$bpe" "$cbpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" \
+		"$first" "$rate" "$second"
 	if [ $have_heaptrack = 1 ]; then
 		htr=$(median <"$tmp/ht"); htp="-"
 		f=$(ls "$tmp"/ht.* 2>/dev/null | head -n 1)
@@ -124,6 +144,9 @@ for p in $PROGS; do
 	echo
 done
 echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds;"
-echo " raw_rat the same with --no-compress; B/event as stored (compressed), raw_B/ev uncompressed;"
+echo " raw_rat the same with --no-compress; z_cost = median of compressed/uncompressed - 1 per round,"
+echo " col_cost the same with CZPROF_COLUMNS=1 (column form always); B/event as stored by default"
+echo " (columns while they cost < 5%: a core to spare, or a few % of the program's CPU), col_B/ev with"
+echo " CZPROF_COLUMNS=1, raw_B/ev uncompressed;"
 echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, Mev/s = events / that time;"
 echo " ht_print = heaptrack_interpret + heaptrack_print on its trace, median of $LOADS)"
