@@ -40,10 +40,10 @@ static const char usage[] =
 	"                      -fno-omit-frame-pointer (default: dwarf)\n"
 	"      --compress      compress the trace's chunks on the recorder's own\n"
 	"                      thread (the default): events split into columns\n"
-	"                      before zstd while the program leaves a core to spare,\n"
-	"                      a trace 2.5-8x smaller; one zstd frame per chunk\n"
-	"                      otherwise, 1.3-4x (CZPROF_COLUMNS=1/0: always/never\n"
-	"                      columns)\n"
+	"                      before zstd while the program leaves a core to spare\n"
+	"                      or they cost it under 3%, a trace 2.5-8x smaller;\n"
+	"                      one zstd frame per chunk otherwise, 1.3-4x\n"
+	"                      (CZPROF_COLUMNS=1/0: always/never columns)\n"
 	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 

@@ -104,7 +104,7 @@ struct packer {
 static struct packer flusher_pk; /* the flusher thread's only */
 static struct packer locked_pk;  /* under g_lock: META, and chunks written at exit */
 /* The flusher's: whether its EVENTS chunks go in column form now
- * (CZPROF_COLUMNS=auto: while the program leaves a core to spare). */
+ * (CZPROF_COLUMNS=auto: rec_spare.c decides). */
 static int flusher_columns = 1;
 static struct rec_spare flusher_spare;
 

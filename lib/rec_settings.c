@@ -32,7 +32,8 @@
  * |                    |                | columns, each compressed on its own (FORMAT.md, |
  * |                    |                | "Column chunks"); 0: one zstd frame per chunk;  |
  * |                    |                | auto: columns while the program leaves a core   |
- * |                    |                | to spare (rec_spare.c)                          |
+ * |                    |                | to spare or they cost it under 3% of its CPU    |
+ * |                    |                | time (rec_spare.c)                              |
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
  * |                    |                | and the others"; tests use it)                  |
