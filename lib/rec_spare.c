@@ -34,8 +34,8 @@ int rec_spare_decide(double program_cores, double cpus, double cost, int was_on)
 {
 	double spare = cpus - program_cores;
 	/* some slack both ways, so that a program near the edge does not
-	 * flip at every look; the issue's bound on what compression may
-	 * cost is 5%, frames take part of that */
+	 * flip at every look; compression as a whole should cost a
+	 * recording under 5%, and frames take part of that */
 	if (was_on ? spare >= 0.5 : spare >= 0.8)
 		return 1;
 	return was_on ? cost < 0.03 : cost < 0.02;
