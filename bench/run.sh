@@ -35,10 +35,11 @@ have_heaptrack=0
 [ "$PEERS" = 1 ] && command -v heaptrack >/dev/null && have_heaptrack=1
 
 target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5 ;; realloc) echo 2.2 ;; churn_fp) echo 1.6 ;; *) echo - ;; esac; }
-printf '%-8s %8s %8s %7s %6s %7s %6s %6s %8s %9s %7s %8s %6s %8s %6s %10s %10s %9s %7s %9s' prog native \
+printf '%-8s %8s %8s %7s %6s %7s %6s %6s %8s %9s %7s %8s %6s %8s %6s %9s %9s %7s %8s' prog native \
 	record ratio target raw_rat z_cost target col_cost events B/event col_B/ev target raw_B/ev target \
-	rss_nat rss_prof load+rep Mev/s rep2
-[ $have_heaptrack = 1 ] && printf ' %8s %10s' ht_ratio ht_print
+	rss_nat rss_prof rss_add target
+printf ' %9s %7s %6s %7s %6s' load+rep Mev/s target rep2 target
+[ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' ht_ratio ht_print vs_ht target
 echo
 for p in $PROGS; do
 	bin="$PWD/$B/bench/$p"
@@ -110,13 +111,9 @@ for p in $PROGS; do
 		second=$(echo "$t1 $t2" | awk '{printf "%.3f", $2-$1}')
 		rate=$(echo "$events $first" | awk '{ if ($2 > 0) printf "%.2f", $1/$2/1e6; else print "?" }')
 	fi
-	printf '%-8s %8.2f %8.2f %7.2f %6s %7.2f %5s%% %6s %7s%% %9s %7s %8s %6s %8s %6s %10s %10s %9s %7s %9s' \
-		"$p" "$(median <"$tmp/nat")" "$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" \
-		"<=$(target_of "$p")" "$(median <"$tmp/zratio")" "$(median <"$tmp/zcost")" "<5%" \
-		"$(median <"$tmp/ccost")" "$events" "$bpe" "$cbpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" \
-		"$first" "$rate" "$second"
+	htr=-; htp=-; vsht=-
 	if [ $have_heaptrack = 1 ]; then
-		htr=$(median <"$tmp/ht"); htp="-"
+		[ -s "$tmp/ht" ] && htr=$(median <"$tmp/ht" | awk '{printf "%.2f", $1}')
 		f=$(ls "$tmp"/ht.* 2>/dev/null | head -n 1)
 		interp=/usr/lib/heaptrack/libexec/heaptrack_interpret
 		if [ -n "$f" ] && [ -x "$interp" ]; then
@@ -139,14 +136,28 @@ for p in $PROGS; do
 			done
 			if [ -s "$tmp/htp" ]; then htp=$(median <"$tmp/htp"); else htp="failed"; fi
 		fi
-		printf ' %8s %10s' "${htr:--}" "$htp"
 	fi
+	# the recorder's memory: what the program's peak grew by, against
+	# 8 MiB + 5% of its own peak
+	radd=$(echo "$rr $rn" | awk '{printf "%.1fM", ($1 - $2) / 1024}')
+	rmax=$(echo "$rn" | awk '{printf "<=%.1fM", 8 + $1 * 0.05 / 1024}')
+	case $htp in [0-9]*) [ "$first" != - ] &&
+		vsht=$(echo "$first $htp" | awk '{printf "%.2f", $1 / $2}') ;; esac
+	printf '%-8s %8.2f %8.2f %7.2f %6s %7.2f %5s%% %6s %7s%% %9s %7s %8s %6s %8s %6s %9s %9s %7s %8s' \
+		"$p" "$(median <"$tmp/nat")" "$(median <"$tmp/rec")" "$(median <"$tmp/ratio")" \
+		"<=$(target_of "$p")" "$(median <"$tmp/zratio")" "$(median <"$tmp/zcost")" "<5%" \
+		"$(median <"$tmp/ccost")" "$events" "$bpe" "$cbpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" \
+		"$radd" "$rmax"
+	printf ' %9s %7s %6s %7s %6s' "$first" "$rate" ">=3" "$second" "<=0.1"
+	[ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' "$htr" "$htp" "$vsht" "<=1"
 	echo
 done
 echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds;"
 echo " raw_rat the same with --no-compress; z_cost = median of compressed/uncompressed - 1 per round,"
 echo " col_cost the same with CZPROF_COLUMNS=1 (column form always); B/event as stored by default"
 echo " (columns while they cost < 5%: a core to spare, or a few % of the program's CPU), col_B/ev with"
-echo " CZPROF_COLUMNS=1, raw_B/ev uncompressed;"
+echo " CZPROF_COLUMNS=1, raw_B/ev uncompressed; rss_add = peak RSS under the recorder - native, in MiB,"
+echo " against 8 MiB + 5% of the native peak;"
 echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, Mev/s = events / that time;"
-echo " ht_print = heaptrack_interpret + heaptrack_print on its trace, median of $LOADS)"
+echo " rep2 = the same report again; ht_print = heaptrack_interpret + heaptrack_print on its trace,"
+echo " median of $LOADS; vs_ht = load+rep / ht_print)"
