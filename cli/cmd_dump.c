@@ -85,6 +85,9 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_LOST:
 		printf(" t=%" PRIu64 " count=%" PRIu64, r->time, r->value);
 		break;
+	case CZT_REC_CHUNK_EVENTS:
+		printf(" events=%" PRIu64 " end=%" PRIu64, r->n_events, r->end_time);
+		break;
 	case CZT_REC_CZ_NEW:
 		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
 		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);

@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 0 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 1 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -113,6 +113,7 @@ enum czt_rec_type {
 	CZT_REC_PROCESS_END = 0x47, /* time, how, value */
 	CZT_REC_SUMMARY = 0x48,     /* footer: counts */
 	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
+	CZT_REC_CHUNK_EVENTS = 0x4A,/* events, end_time of the EVENTS chunk just after (3.1) */
 };
 
 /* Is type an event (an allocation-function call or an allocator-library
@@ -168,7 +169,7 @@ struct czt_record {
 	uint64_t how;       /* PROCESS_END */
 	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
-	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY */
+	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
 };
@@ -350,6 +351,9 @@ int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t va
 int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
 		    uint64_t end_time);
 int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
+/* What the EVENTS chunk written right after this record's META chunk holds:
+ * n_events events, the last at end_time. */
+int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);
 
 /* Encodes a file header into buf (cap bytes).  Returns its length, or 0 if
  * it does not fit. */
@@ -379,6 +383,7 @@ struct czt_chunk {
 	uint64_t tid;      /* EVENTS: the thread */
 	uint64_t base_time;/* EVENTS: first time delta is from here */
 	size_t raw_len;    /* payload length after decompression */
+	int passed;        /* passed over (czt_reader_pass_next): not read, no records */
 };
 
 /* Opens path for reading.  Caller owns *out and frees it with
@@ -429,6 +434,14 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
  * length-prefixed ones included.  For readers that only follow a trace for
  * its definitions and counts.  Off by default. */
 void czt_reader_skim(struct czt_reader *r, int on);
+
+/* The next chunk, if it is an EVENTS chunk, is passed over: its header is
+ * checked and the chunk must be whole in the file, but its payload is
+ * neither read nor checked, and it yields no records (c->passed = 1, tid
+ * and base_time 0).  For a follower that has just read the chunk's
+ * chunk-events record and needs nothing else from it.  The request holds
+ * until a chunk is returned (a chunk not yet whole is retried with it). */
+void czt_reader_pass_next(struct czt_reader *r);
 
 /* Offset just past the last whole chunk read (or of the failing chunk after
  * an error). */

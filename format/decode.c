@@ -37,6 +37,7 @@ struct czt_reader {
 	uint8_t *streams; size_t streams_cap; /* a column chunk's streams */
 	void *model; size_t model_raw; /* column chunks: the joiner's scratch, for model_raw bytes */
 	int skim;                  /* column chunks' events are counted, not rebuilt */
+	int pass_next;             /* czt_reader_pass_next: the next EVENTS chunk unread */
 	uint64_t skim_events, skim_end; /* what count_events reports for the current chunk */
 	size_t skim_len;           /* the skimmed payload's length (tid, base_time) */
 	const uint8_t *p, *pend; /* record cursor in the current chunk */
@@ -386,6 +387,20 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	    ((flags & CZT_CHUNK_COLUMNS) && type != CZT_CHUNK_EVENTS) ||
 	    (!flags && stored_len != raw_len))
 		return CZT_ERR_CORRUPT;
+	c->passed = 0;
+	if (r->pass_next && type == CZT_CHUNK_EVENTS) {
+		if (r->off + CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len > r->size)
+			return CZT_ERR_TRUNCATED;
+		r->pass_next = 0;
+		r->cur = r->off;
+		r->chunk_type = type;
+		r->tid = r->last_time = r->last_addr = 0;
+		*c = (struct czt_chunk){ .type = type, .flags = flags, .offset = r->off,
+					 .raw_len = raw_len, .passed = 1 };
+		r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
+		return CZT_OK;
+	}
+	r->pass_next = 0;
 	uint32_t hcrc = czt_crc32c(0, h, 12);
 	if (r->fd >= 0 && (rc = grow(&r->stored, &r->stored_cap, stored_len)))
 		return rc;
@@ -539,6 +554,7 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 	case CZT_REC_PROCESS_END: V(rec->time); V(rec->how); V(rec->value); break;
 	case CZT_REC_SUMMARY: V(rec->n_events); V(rec->n_stack_nodes); V(rec->end_time); break;
 	case CZT_REC_LOST: V(rec->time); V(rec->value); break;
+	case CZT_REC_CHUNK_EVENTS: V(rec->n_events); V(rec->end_time); break;
 	default: return 1; /* unknown: skip */
 	}
 #undef V
@@ -601,6 +617,11 @@ static int skip_varints(const uint8_t **pp, const uint8_t *end, size_t n)
 void czt_reader_skim(struct czt_reader *r, int on)
 {
 	r->skim = on;
+}
+
+void czt_reader_pass_next(struct czt_reader *r)
+{
+	r->pass_next = 1;
 }
 
 int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time)
@@ -667,6 +688,7 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_PROCESS_END: return "process-end";
 	case CZT_REC_SUMMARY: return "summary";
 	case CZT_REC_LOST: return "lost";
+	case CZT_REC_CHUNK_EVENTS: return "chunk-events";
 	}
 	return NULL;
 }

@@ -206,6 +206,12 @@ int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost)
 	return put_varints(e, CZT_REC_LOST, 2, v);
 }
 
+int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time)
+{
+	uint64_t v[] = { n_events, end_time };
+	return put_varints(e, CZT_REC_CHUNK_EVENTS, 2, v);
+}
+
 int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,
 		  const struct czt_frame_sym *frames)
 {

@@ -1,6 +1,7 @@
 /* test_format.c - encoder/decoder round trips and hostile input. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "format/czt.h"
 #include "tests/unit.h"
@@ -339,6 +340,118 @@ TEST(events_counted_without_decoding)
 	}
 }
 
+/* META (a string, then chunk-events), EVENTS (two events, the last at
+ * 130), META (a string), EVENTS (one event), FOOTER: returns the offset
+ * of the first EVENTS chunk and its length. */
+static size_t build_announced(size_t *events_len)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_string(&e, 1, "main", 4) == CZT_OK);
+	CHECK(czt_enc_chunk_events(&e, 2, 130) == CZT_OK);
+	put_chunk(&e);
+	size_t at = file_len;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 100);
+	czt_enc_alloc(&e, CZT_REC_MALLOC, 120, 0x1000, 16, 0);
+	czt_enc_free(&e, 130, 0x1000);
+	put_chunk(&e);
+	*events_len = file_len - at;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_string(&e, 2, "other", 5) == CZT_OK);
+	put_chunk(&e);
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 200);
+	czt_enc_alloc(&e, CZT_REC_MALLOC, 210, 0x2000, 32, 0);
+	put_chunk(&e);
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_FOOTER, 0, 0);
+	CHECK(czt_enc_summary(&e, 3, 0, 210) == CZT_OK);
+	put_chunk(&e);
+	return at;
+}
+
+/* czt_reader_pass_next: the announced EVENTS chunk is passed by (its
+ * payload unread, unchecked), only that one, and only once it is whole. */
+TEST(announced_chunk_passed_by)
+{
+	size_t events_len, at = build_announced(&events_len);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	/* a damaged byte in the passed chunk's payload goes unnoticed */
+	file[at + events_len - 2] ^= 0x40;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_META && !c.passed);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_STRING);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_CHUNK_EVENTS);
+	CHECK_EQ_U(rec.n_events, 2);
+	CHECK_EQ_U(rec.end_time, 130);
+	czt_reader_pass_next(r);
+	CHECK(next(r, &rec) == CZT_EOF);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_EVENTS && c.passed);
+	CHECK_EQ_U(c.offset, at);
+	uint64_t events = 0, end = 0;
+	CHECK(czt_reader_count_events(r, &events, &end) == CZT_OK && events == 0);
+	CHECK(next(r, &rec) == CZT_EOF);
+	/* the next ones are read as usual */
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_META && !c.passed);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_STRING);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_EVENTS && !c.passed);
+	CHECK(next(r, &rec) == CZT_OK && rec.type == CZT_REC_MALLOC && rec.time == 210);
+	czt_reader_free(r);
+	/* read as usual, the damage is found */
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_ERR_CHECKSUM);
+	czt_reader_free(r);
+	file[at + events_len - 2] ^= 0x40;
+
+	/* a request before a chunk of another type lapses with it */
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_EVENTS);
+	czt_reader_pass_next(r);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_META && !c.passed);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_EVENTS && !c.passed);
+	czt_reader_free(r);
+
+	/* cut inside the announced chunk: not whole, so not passed; the
+	 * request holds for the chunk once the rest is there */
+	CHECK(czt_reader_open_mem(&r, file, at + events_len - 1) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	czt_reader_pass_next(r);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_ERR_TRUNCATED);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_ERR_TRUNCATED);
+	czt_reader_free(r);
+	/* a file the rest is appended to, as a follower sees it */
+	char path[] = "/tmp/czprof-test-pass.XXXXXX";
+	int fd = mkstemp(path);
+	CHECK(fd >= 0);
+	if (fd < 0)
+		return;
+	size_t cut = at + events_len - 1;
+	CHECK(write(fd, file, cut) == (ssize_t)cut);
+	CHECK(czt_reader_open(&r, path) == CZT_OK);
+	if (r) {
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+		czt_reader_pass_next(r);
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_ERR_TRUNCATED);
+		CHECK(write(fd, file + cut, file_len - cut) == (ssize_t)(file_len - cut));
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.passed);
+		CHECK(czt_reader_next_chunk(r, &c) == CZT_OK && c.type == CZT_CHUNK_META);
+		czt_reader_free(r);
+	}
+	close(fd);
+	unlink(path);
+}
+
 /* One realloc call as the recorder passes it to czt_enc_realloc. */
 struct realloc_case {
 	unsigned type;
@@ -585,6 +698,7 @@ int main(void)
 	RUN(unknown_records);
 	RUN(overlong_fields);
 	RUN(events_counted_without_decoding);
+	RUN(announced_chunk_passed_by);
 	RUN(realloc_forms);
 	RUN(version1_and_2_agree);
 	RUN(compact_realloc_malformed);
