@@ -115,6 +115,7 @@ struct symtab_scan {
 	size_t n_frames, cap_frames;
 	struct idmap seen;      /* ip -> index in res */
 	uint64_t events, stack_nodes, end_time;
+	uint64_t told_events, told_end; /* the last chunk-events record's */
 	int has_table;          /* a symbol table is there already */
 	int failed;             /* out of memory */
 	/* following: the path, the thread, and the request to stop, which
@@ -154,7 +155,8 @@ static void scan_free(struct symtab_scan *s)
 }
 
 /* Opens the trace for scanning: its events are only counted, so column
- * chunks are skimmed, not rebuilt. */
+ * chunks are skimmed, not rebuilt (and chunks a chunk-events record
+ * announces are not read at all: scan_chunks). */
 static int open_trace(struct symtab_scan *s, const char *path)
 {
 	int rc = czt_reader_open(&s->r, path);
@@ -173,6 +175,12 @@ static int scan_chunks(struct symtab_scan *s)
 	struct czt_record rec;
 	int rc;
 	while ((rc = czt_reader_next_chunk(s->r, &c)) == CZT_OK) {
+		if (c.passed) { /* its counts came just before, in a chunk-events record */
+			s->events += s->told_events;
+			if (s->told_end > s->end_time)
+				s->end_time = s->told_end;
+			continue;
+		}
 		/* events are only counted: stepped over, not decoded */
 		while (czt_reader_count_events(s->r, &s->events, &s->end_time) == CZT_OK &&
 		       czt_reader_next_record(s->r, &rec) == CZT_OK) {
@@ -199,6 +207,12 @@ static int scan_chunks(struct symtab_scan *s)
 				memcpy(p, rec.str, len);
 				p[len] = 0;
 				sym_add_module(s->sym, rec.id, p, rec.bias, rec.start, rec.end);
+			} else if (rec.type == CZT_REC_CHUNK_EVENTS) {
+				/* the EVENTS chunk after this META chunk need not
+				 * be read (decompressed, for a compressed one) */
+				s->told_events = rec.n_events;
+				s->told_end = rec.end_time;
+				czt_reader_pass_next(s->r);
 			} else if (rec.type == CZT_REC_FRAME) {
 				s->has_table = 1;
 				return CZT_OK;

@@ -226,16 +226,37 @@ static void meta_flush_locked(void)
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
 }
 
+/* Makes room for one more META record of up to need bytes. */
+static void meta_room_locked(size_t need)
+{
+	if (czt_enc_room(&meta) < need)
+		meta_flush_locked();
+}
+
+/* EVENTS chunks this long or longer are announced by a chunk-events record
+ * (FORMAT.md): `czprof record` follows the trace while it is written and
+ * counts its events, which for a compressed chunk means decompressing it
+ * whole; with the count given it passes the chunk by.  Shorter ones are
+ * cheap to count and come in bursts (one per event after the exit flush). */
+#define ANNOUNCE_MIN 4096
+
 /* Writes one EVENTS chunk (payload_len raw payload bytes after the header
- * space at chunk), the pending META data first so that every definition
- * it refers to comes before it, compressed as this thread may. */
-static void write_events(uint8_t *chunk, size_t payload_len)
+ * space at chunk, holding events events, the last at end_time), the
+ * pending META data first so that every definition it refers to comes
+ * before it, compressed as this thread may. */
+static void write_events(uint8_t *chunk, size_t payload_len, uint64_t events, uint64_t end_time)
 {
 	size_t len = 0;
 	const uint8_t *out = NULL;
 	if (tl_pack == PACK_FLUSHER) /* before the lock: others may intern stacks meanwhile */
 		out = seal(&flusher_pk, CZT_CHUNK_EVENTS, chunk, payload_len, &len);
 	mutex_take(&g_lock);
+	if (payload_len >= ANNOUNCE_MIN) {
+		/* last in the META chunk, which the EVENTS chunk follows at
+		 * once: both are written under g_lock */
+		meta_room_locked(32);
+		czt_enc_chunk_events(&meta, events, end_time);
+	}
 	meta_flush_locked();
 	if (!out) /* after the META chunk: they may share locked_pk's buffer */
 		out = seal(tl_pack == PACK_LOCKED ? &locked_pk : NULL, CZT_CHUNK_EVENTS, chunk,
@@ -243,13 +264,6 @@ static void write_events(uint8_t *chunk, size_t payload_len)
 	if (out_fd >= 0)
 		write_all(out, len);
 	mutex_drop(&g_lock);
-}
-
-/* Makes room for one more META record of up to need bytes. */
-static void meta_room_locked(size_t need)
-{
-	if (czt_enc_room(&meta) < need)
-		meta_flush_locked();
 }
 
 /* ---- per-thread buffers ---- */
@@ -269,7 +283,8 @@ struct cache_slot {
 
 struct rec_slot {
 	uint8_t *buf;       /* rec_settings.buffer_bytes: header space, then payload */
-	size_t payload_len; /* once handed over */
+	size_t payload_len; /* once handed over, and: */
+	uint64_t events, end_time; /* how many events it holds, the last one's time */
 };
 
 struct rec_thread {
@@ -456,7 +471,7 @@ static int write_oldest(struct rec_thread *th)
 	int wrote = 0;
 	if (tail != __atomic_load_n(&th->head, __ATOMIC_ACQUIRE)) {
 		struct rec_slot *s = &th->slots[tail % REC_SLOTS];
-		write_events(s->buf, s->payload_len);
+		write_events(s->buf, s->payload_len, s->events, s->end_time);
 		__atomic_store_n(&th->tail, tail + 1, __ATOMIC_RELEASE);
 		wrote = 1;
 	}
@@ -485,7 +500,10 @@ static void kick_flusher(void)
 static void hand_over(struct rec_thread *th)
 {
 	uint64_t last = th->enc.last_time;
-	th->slots[th->head % REC_SLOTS].payload_len = chunk_payload_len(&th->enc);
+	struct rec_slot *s = &th->slots[th->head % REC_SLOTS];
+	s->payload_len = chunk_payload_len(&th->enc);
+	s->events = th->enc.n_records;
+	s->end_time = last;
 	__atomic_store_n(&th->head, th->head + 1, __ATOMIC_RELEASE);
 	start_chunk(th, last);
 	kick_flusher();
@@ -522,7 +540,7 @@ static void th_drain(struct rec_thread *th, uint64_t now, int patient, int is_fl
 	if (czt_enc_empty(&th->enc))
 		return;
 	uint64_t last = th->enc.last_time;
-	write_events(th->enc.buf, chunk_payload_len(&th->enc));
+	write_events(th->enc.buf, chunk_payload_len(&th->enc), th->enc.n_records, last);
 	start_chunk(th, last);
 }
 

@@ -61,6 +61,15 @@ figures forced.czt >forced.txt
 figures rec_threads.raw.czt >forced.raw.txt
 if [ -s forced.txt ] && cmp -s forced.txt forced.raw.txt; then ok columns_forced_same_figures
 else bad columns_forced_same_figures "$(diff forced.raw.txt forced.txt | head -c 600)"; fi
+# czprof record follows the trace and counts its events; an EVENTS chunk
+# that a chunk-events record announces is passed by, not decompressed:
+# the totals it reports and writes in the footer are still exact
+"$CZPROF" record -o told.czt "$P/rec_threads" 2>told.err
+told=$(sed -n 's/^czprof: recorded \([0-9]*\) events.*/\1/p' told.err)
+expect_match told_announced "$("$CHECK" told.czt | awk '$1=="announced" {print $2}')" "^[1-9]"
+expect_eq told_exact "$("$CHECK" told.czt | awk '$1=="announce_mismatches" {print $2}')" 0
+expect_eq told_recorded_events "$told" "$("$CHECK" told.czt | awk '$1=="events" {print $2}')"
+expect_eq told_footer_events "$("$CZPROF" dump told.czt | awk '$3=="summary" {print $4}')" "events=$told"
 # With no core to spare, the default keeps columns while they cost the
 # program little: pinned to one core, a program that works between its
 # allocations gets column chunks throughout (one frame per chunk after

@@ -8,9 +8,11 @@ P=$TESTBIN/progs
 CHECK=$TESTBIN/tools/czt_check
 
 field() { "$CHECK" "$1" | awk -v k="$2" '$1==k {print $2}'; }
-consistent() { # NAME TRACE: pairs by address, no double allocation
+consistent() { # NAME TRACE: pairs by address, no double allocation, and
+	# every chunk-events record tells the chunk after it exactly
 	expect_eq "$1_unmatched_frees" "$(field "$2" unmatched_frees)" 0
 	expect_eq "$1_conflicts" "$(field "$2" conflicts)" 0
+	expect_eq "$1_announced_exactly" "$(field "$2" announce_mismatches)" 0
 }
 
 for mb in 1 0; do

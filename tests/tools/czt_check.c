@@ -3,9 +3,13 @@
  * the global order FORMAT.md defines (time, frees before allocations on
  * equal time, file order), pairs them by address, and prints
  *   events N / allocs N / frees N / unmatched_frees N / conflicts N /
- *   live_blocks N / live_bytes N / cz_events N / cut 0|1 / end_how H / end_value V
+ *   live_blocks N / live_bytes N / cz_events N / cut 0|1 / end_how H / end_value V /
+ *   announced N / announce_mismatches N
  * so that recorder tests can assert exact figures without the SQLite
- * loader.  Pairing is done with a sorted array: simple, not fast.
+ * loader.  Pairing is done with a sorted array: simple, not fast.  The
+ * last two: chunk-events records, and those that are followed by something
+ * other than an EVENTS chunk of exactly the events and end time they
+ * announce.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,9 +67,24 @@ int main(int argc, char **argv)
 	struct czt_chunk c;
 	struct czt_record rec;
 	uint64_t events = 0, cz = 0, end_how = 0, end_value = 0;
+	uint64_t announced = 0, mismatches = 0, told_events = 0, told_end = 0;
+	int told = 0;
 	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
+		int checking = told;
+		told = 0;
+		if (checking && c.type != CZT_CHUNK_EVENTS)
+			mismatches++, checking = 0;
+		uint64_t chunk_events = events + cz, chunk_end = 0;
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
+			if (czt_rec_is_event(rec.type) && rec.time > chunk_end)
+				chunk_end = rec.time;
 			switch (rec.type) {
+			case CZT_REC_CHUNK_EVENTS:
+				announced++;
+				told = 1;
+				told_events = rec.n_events;
+				told_end = rec.end_time;
+				break;
 			case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
 			case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
 			case CZT_REC_PVALLOC:
@@ -93,7 +112,11 @@ int main(int argc, char **argv)
 					cz++;
 			}
 		}
+		if (checking && (events + cz - chunk_events != told_events || chunk_end != told_end))
+			mismatches++;
 	}
+	/* (a record that ends the trace announced a chunk whose write the
+	 * process's end cut off: it announces nothing) */
 	int cut = rc != CZT_EOF;
 	czt_reader_free(r);
 	if (n_evs) /* a trace may hold no event (a child gone at once) */
@@ -131,11 +154,13 @@ int main(int argc, char **argv)
 		}
 	}
 	printf("events %llu\nallocs %llu\nfrees %llu\nunmatched_frees %llu\nconflicts %llu\n"
-	       "live_blocks %llu\nlive_bytes %llu\ncz_events %llu\ncut %d\nend_how %llu\nend_value %llu\n",
+	       "live_blocks %llu\nlive_bytes %llu\ncz_events %llu\ncut %d\nend_how %llu\nend_value %llu\n"
+	       "announced %llu\nannounce_mismatches %llu\n",
 	       (unsigned long long)events, (unsigned long long)allocs, (unsigned long long)frees,
 	       (unsigned long long)unmatched, (unsigned long long)conflicts,
 	       (unsigned long long)blocks, (unsigned long long)bytes, (unsigned long long)cz, cut,
-	       (unsigned long long)end_how, (unsigned long long)end_value);
+	       (unsigned long long)end_how, (unsigned long long)end_value,
+	       (unsigned long long)announced, (unsigned long long)mismatches);
 	free(map);
 	free(evs);
 	return 0;
