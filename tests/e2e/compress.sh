@@ -73,15 +73,20 @@ expect_eq told_footer_events "$("$CZPROF" dump told.czt | awk '$3=="summary" {pr
 # With no core to spare, the default keeps columns while they cost the
 # program little: pinned to one core, a program that works between its
 # allocations gets column chunks throughout (one frame per chunk after
-# the first 50 ms, had the flusher looked only for a spare core)
+# the first 50 ms, had the flusher looked only for a spare core).  Its
+# columns cost it some 0.3% here: ten times that on a crowded machine
+# still keeps them.
 if command -v taskset >/dev/null 2>&1; then
 	taskset -c 0 "$CZPROF" record -o sparse.czt "$P/rec_sparse" 2>/dev/null
-	cc=$(summary sparse.czt column-chunks) zc=$(summary sparse.czt zstd-chunks)
-	if [ "${cc:-0}" -ge 3 ] && [ "$cc" -gt "${zc:-0}" ]; then ok sparse_keeps_columns
-	else bad sparse_keeps_columns "$cc column chunks, $zc zstd frames"; fi
+	# (chunks under 4 KiB go as frames whatever the rule: a slow build
+	# or a crowded machine makes more of them)
+	cc=$("$CHECK" sparse.czt | awk '$1=="big_columns" {print $2}')
+	zc=$("$CHECK" sparse.czt | awk '$1=="big_frames" {print $2}')
+	if [ "${cc:-0}" -ge 3 ] && [ "$cc" -ge $((3 * ${zc:-0})) ]; then ok sparse_keeps_columns
+	else bad sparse_keeps_columns "$cc column chunks, $zc zstd frames of 4 KiB or more"; fi
 	expect_eq sparse_allocations "$("$CZPROF" sql --csv sparse.czt \
 		"SELECT COUNT(*), SUM(size), SUM(free_time IS NULL) FROM allocations" | tail -n 1)" \
-		"50000,3200000,1"
+		"15000,960000,1"
 else
 	ok sparse_keeps_columns_skipped_without_taskset
 fi

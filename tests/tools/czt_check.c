@@ -4,12 +4,14 @@
  * equal time, file order), pairs them by address, and prints
  *   events N / allocs N / frees N / unmatched_frees N / conflicts N /
  *   live_blocks N / live_bytes N / cz_events N / cut 0|1 / end_how H / end_value V /
- *   announced N / announce_mismatches N
+ *   announced N / announce_mismatches N / big_columns N / big_frames N
  * so that recorder tests can assert exact figures without the SQLite
- * loader.  Pairing is done with a sorted array: simple, not fast.  The
- * last two: chunk-events records, and those that are followed by something
- * other than an EVENTS chunk of exactly the events and end time they
- * announce.
+ * loader.  Pairing is done with a sorted array: simple, not fast.
+ * announced: chunk-events records; announce_mismatches: those followed by
+ * something other than an EVENTS chunk of exactly the events and end time
+ * they announce.  big_columns, big_frames: EVENTS chunks of 4 KiB or more
+ * (the recorder's least for the column form) stored in column form, and
+ * as one zstd frame.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,8 +70,13 @@ int main(int argc, char **argv)
 	struct czt_record rec;
 	uint64_t events = 0, cz = 0, end_how = 0, end_value = 0;
 	uint64_t announced = 0, mismatches = 0, told_events = 0, told_end = 0;
+	uint64_t big_columns = 0, big_frames = 0;
 	int told = 0;
 	while ((rc = czt_reader_next_chunk(r, &c)) == CZT_OK) {
+		if (c.type == CZT_CHUNK_EVENTS && c.raw_len >= 4096) {
+			big_columns += (c.flags & CZT_CHUNK_COLUMNS) != 0;
+			big_frames += (c.flags & CZT_CHUNK_ZSTD) != 0;
+		}
 		int checking = told;
 		told = 0;
 		if (checking && c.type != CZT_CHUNK_EVENTS)
@@ -155,12 +162,13 @@ int main(int argc, char **argv)
 	}
 	printf("events %llu\nallocs %llu\nfrees %llu\nunmatched_frees %llu\nconflicts %llu\n"
 	       "live_blocks %llu\nlive_bytes %llu\ncz_events %llu\ncut %d\nend_how %llu\nend_value %llu\n"
-	       "announced %llu\nannounce_mismatches %llu\n",
+	       "announced %llu\nannounce_mismatches %llu\nbig_columns %llu\nbig_frames %llu\n",
 	       (unsigned long long)events, (unsigned long long)allocs, (unsigned long long)frees,
 	       (unsigned long long)unmatched, (unsigned long long)conflicts,
 	       (unsigned long long)blocks, (unsigned long long)bytes, (unsigned long long)cz, cut,
 	       (unsigned long long)end_how, (unsigned long long)end_value,
-	       (unsigned long long)announced, (unsigned long long)mismatches);
+	       (unsigned long long)announced, (unsigned long long)mismatches,
+	       (unsigned long long)big_columns, (unsigned long long)big_frames);
 	free(map);
 	free(evs);
 	return 0;
