@@ -176,20 +176,21 @@ static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chun
 	if (pk && pk->z && payload_len >= MIN_PACK) {
 		const uint8_t *raw = chunk + CZT_CHUNK_HEADER_LEN;
 		unsigned flags = CZT_CHUNK_COLUMNS;
-		int columns = type == CZT_CHUNK_EVENTS && (pk != &flusher_pk || flusher_columns);
-		size_t n = columns ? pack_columns(pk, raw, payload_len, payload_len) : 0;
+		int events = type == CZT_CHUNK_EVENTS, flusher = pk == &flusher_pk;
+		size_t n = events && (!flusher || flusher_columns)
+				   ? pack_columns(pk, raw, payload_len, payload_len) : 0;
 		if (!n) {
 			/* Where the flusher left columns out for the program's
 			 * sake (no core to spare), its frames look for matches
 			 * sparsely too: on the events of a program that keeps
 			 * every core busy that halves zstd's time (14 -> 7 ns
 			 * per event on the two-thread bench) for 1% more bytes. */
-			int cheap = type == CZT_CHUNK_EVENTS && pk == &flusher_pk && !flusher_columns;
+			int cheap = events && flusher && !flusher_columns;
 			flags = CZT_CHUNK_ZSTD;
 			n = (cheap ? rec_zstd_compress_sparse : rec_zstd_compress)(
 				pk->z, pk->out + CZT_CHUNK_HEADER_LEN, payload_len - 1, raw, payload_len);
 		}
-		if (type == CZT_CHUNK_EVENTS && pk == &flusher_pk)
+		if (events && flusher)
 			rec_spare_packed(&flusher_spare, payload_len);
 		if (n) {
 			*len = czt_chunk_seal(pk->out, type, flags, (uint32_t)n, (uint32_t)payload_len);

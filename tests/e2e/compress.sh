@@ -9,6 +9,8 @@ CHECK=$TESTBIN/tools/czt_check
 summary() { "$CZPROF" dump --summary "$1" 2>/dev/null | awk -v k="$2" '$1==k {print $2}'; }
 # chunks stored compressed: one zstd frame or in column form
 packed() { echo $(($(summary "$1" zstd-chunks) + $(summary "$1" column-chunks))); }
+# a figure from czt_check's output saved in a file
+checked() { awk -v k="$2" '$1==k {print $2}' "$1"; }
 # Every figure of a trace that does not depend on timing: totals, leaks by
 # site, allocations by function and size.  With a second argument, also
 # those that depend on how threads interleave (the peak, blocks freed
@@ -66,9 +68,10 @@ else bad columns_forced_same_figures "$(diff forced.raw.txt forced.txt | head -c
 # the totals it reports and writes in the footer are still exact
 "$CZPROF" record -o told.czt "$P/rec_threads" 2>told.err
 told=$(sed -n 's/^czprof: recorded \([0-9]*\) events.*/\1/p' told.err)
-expect_match told_announced "$("$CHECK" told.czt | awk '$1=="announced" {print $2}')" "^[1-9]"
-expect_eq told_exact "$("$CHECK" told.czt | awk '$1=="announce_mismatches" {print $2}')" 0
-expect_eq told_recorded_events "$told" "$("$CHECK" told.czt | awk '$1=="events" {print $2}')"
+"$CHECK" told.czt >told.chk
+expect_match told_announced "$(checked told.chk announced)" "^[1-9]"
+expect_eq told_exact "$(checked told.chk announce_mismatches)" 0
+expect_eq told_recorded_events "$told" "$(checked told.chk events)"
 expect_eq told_footer_events "$("$CZPROF" dump told.czt | awk '$3=="summary" {print $4}')" "events=$told"
 # With no core to spare, the default keeps columns while they cost the
 # program little: pinned to one core, a program that works between its
@@ -80,8 +83,8 @@ if command -v taskset >/dev/null 2>&1; then
 	taskset -c 0 "$CZPROF" record -o sparse.czt "$P/rec_sparse" 2>/dev/null
 	# (chunks under 4 KiB go as frames whatever the rule: a slow build
 	# or a crowded machine makes more of them)
-	cc=$("$CHECK" sparse.czt | awk '$1=="big_columns" {print $2}')
-	zc=$("$CHECK" sparse.czt | awk '$1=="big_frames" {print $2}')
+	"$CHECK" sparse.czt >sparse.chk
+	cc=$(checked sparse.chk big_columns) zc=$(checked sparse.chk big_frames)
 	if [ "${cc:-0}" -ge 3 ] && [ "$cc" -ge $((3 * ${zc:-0})) ]; then ok sparse_keeps_columns
 	else bad sparse_keeps_columns "$cc column chunks, $zc zstd frames of 4 KiB or more"; fi
 	expect_eq sparse_allocations "$("$CZPROF" sql --csv sparse.czt \
