@@ -29,6 +29,8 @@ timed() {
 		echo "bench: '$*' failed: $(tail -n 3 "$tmp/stderr")" >&2; return 1; }
 	secs=$(cut -d' ' -f1 "$tmp/time"); rss=$(cut -d' ' -f2 "$tmp/time")
 }
+# bytes per event, two decimals
+per_event() { echo "$1 $2" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }'; }
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
 have_heaptrack=0
@@ -91,11 +93,11 @@ for p in $PROGS; do
 	events=$(awk '$1=="events" {print $2}' "$tmp/summary")
 	raw=$(awk '$1=="raw-bytes" {print $2}' "$tmp/summary")
 	size=$(stat -c %s "$tmp/t.czt")
-	bpe=$(echo "$size $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
+	bpe=$(per_event "$size" "$events")
 	csize=$(stat -c %s "$tmp/c.czt")
 	cevents=$("$CZ" dump --summary "$tmp/c.czt" | awk '$1=="events" {print $2}')
-	cbpe=$(echo "$csize $cevents" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
-	rawbpe=$(echo "$raw $events" | awk '{ if ($2 > 0) printf "%.2f", $1/$2; else print "?" }')
+	cbpe=$(per_event "$csize" "$cevents")
+	rawbpe=$(per_event "$raw" "$events")
 	first=-; second=-; rate=-
 	if "$CZ" leaks --help >/dev/null 2>&1; then
 		# the first report builds the database: the median of LOADS
