@@ -90,6 +90,14 @@ struct loader {
 	size_t n_deferred_nodes, cap_deferred_nodes;
 	struct deferred_module *deferred_modules;
 	size_t n_deferred_modules, cap_deferred_modules;
+	/* Streaming a finished trace whose footer told its duration: the
+	 * pairing walks the live heap as it goes, so a chunk's frees, needed
+	 * by nothing after that, leave evs once paired (stream_pair).  About
+	 * half the events of a trace are frees. */
+	int fused;
+	uint64_t fused_end;      /* the duration the footer told */
+	size_t dropped;          /* frees dropped: n_evs + dropped events in all */
+	struct load_ev last_ev;  /* the last event paired, dropped or not */
 	const char *tmp_path;  /* the database being written */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
@@ -475,7 +483,10 @@ static int follows(const struct load_ev *x, const struct load_ev *y)
  * permutation is needed. */
 static int in_order_from(const struct loader *l, size_t first)
 {
-	for (size_t i = first ? first : 1; i < l->n_evs; i++)
+	/* fused, the event before evs[first] may have been dropped */
+	if (first && l->dropped && first < l->n_evs && !follows(&l->last_ev, &l->evs[first]))
+		return 0;
+	for (size_t i = first ? first + (l->dropped != 0) : 1; i < l->n_evs; i++)
 		if (!follows(&l->evs[i - 1], &l->evs[i]))
 			return 0;
 	return 1;
@@ -716,6 +727,67 @@ static size_t bucket_of(struct bucket *k, uint64_t t)
 	return k->b;
 }
 
+struct heap_figures {
+	uint64_t peak_bytes, peak_blocks, peak_time, peak_seq;
+	struct tl_point *tl; /* TIMELINE_POINTS of them */
+	size_t n_tl;
+};
+
+/* Live bytes and blocks after each paired event, in order: the exact
+ * peak and the timeline (the highest point of each time bucket). */
+struct heap_walk {
+	uint64_t live, blocks;
+	struct bucket bk;
+	struct heap_figures *h;
+};
+
+static void heap_begin(struct heap_walk *w, struct heap_figures *h, uint64_t duration)
+{
+	*w = (struct heap_walk){ .bk = { .duration = duration ? duration : 1 }, .h = h };
+	h->peak_bytes = h->peak_blocks = h->peak_time = h->peak_seq = 0;
+	h->n_tl = 0;
+}
+
+/* The heap as it is after the event at order position seq, at time t. */
+static inline void heap_point(struct heap_walk *w, uint64_t t, uint64_t seq)
+{
+	struct heap_figures *h = w->h;
+	size_t b = bucket_of(&w->bk, t);
+	if (h->n_tl <= b) { /* buckets are visited in order */
+		while (h->n_tl <= b)
+			h->tl[h->n_tl++] = (struct tl_point){ t, seq, w->live, w->blocks };
+	} else if (w->live >= h->tl[b].bytes) {
+		h->tl[b] = (struct tl_point){ t, seq, w->live, w->blocks };
+	}
+}
+
+static inline void heap_alloc(struct heap_walk *w, uint64_t size, uint64_t t, uint64_t seq)
+{
+	w->live += size;
+	w->blocks++;
+	if (w->live > w->h->peak_bytes) {
+		w->h->peak_bytes = w->live;
+		w->h->peak_blocks = w->blocks;
+		w->h->peak_time = t;
+		w->h->peak_seq = seq;
+	}
+	heap_point(w, t, seq);
+}
+
+/* A block gone: freed (then a point follows), or closed by an
+ * allocation at its address (its free was lost). */
+static inline void heap_gone(struct heap_walk *w, uint64_t size)
+{
+	w->live -= size;
+	w->blocks--;
+}
+
+static inline void heap_exec(struct heap_walk *w, uint64_t t, uint64_t seq)
+{
+	w->live = w->blocks = 0;
+	heap_point(w, t, seq);
+}
+
 #define PREFETCH_AHEAD 8
 
 /* The pairing's state between calls of pair_upto: it may run a chunk at a
@@ -727,6 +799,7 @@ struct pairing {
 	 * in order, for the live-heap pass */
 	struct closed { uint32_t seq; uint64_t size; } *closed;
 	size_t n_closed, cap_closed;
+	struct heap_walk *walk; /* fused (loader.fused): the live heap, walked here */
 };
 
 static int pair_begin(struct pairing *p)
@@ -743,20 +816,25 @@ static void pair_end(struct pairing *p)
 
 /*
  * Pairs the ordered events (order NULL: file order) from p->next up to
- * position n into rows.  A free's event is given the size of the block it
+ * index n into rows.  A free's event is given the size of the block it
  * ended (size, with fn = 1; fn = 0: it matched none), so that the
- * live-heap pass after needs no map.
+ * live-heap pass after needs no map; fused, the pairing walks the live
+ * heap itself.  An event's order position is its index plus the frees
+ * dropped before it (fused; none otherwise).  Fused, the rows made are
+ * published by the caller, once their events have their final indexes.
  */
 static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order, uint32_t n)
 {
 	struct addrmap *m = &p->m;
-	for (uint32_t i = p->next; i < n; i++) {
-		uint32_t ei = order ? order[i] : i;
+	struct heap_walk *w = p->walk;
+	const uint32_t shift = (uint32_t)l->dropped;
+	for (uint32_t ix = p->next; ix < n; ix++) {
+		uint32_t ei = order ? order[ix] : ix, i = ix + shift;
 		struct load_ev *e = &l->evs[ei];
 		/* a big heap makes every map probe a cache miss: start the one
 		 * a few events ahead now */
-		if (i + PREFETCH_AHEAD < n) {
-			uint32_t ahead = order ? order[i + PREFETCH_AHEAD] : i + PREFETCH_AHEAD;
+		if (ix + PREFETCH_AHEAD < n) {
+			uint32_t ahead = order ? order[ix + PREFETCH_AHEAD] : ix + PREFETCH_AHEAD;
 			__builtin_prefetch(&m->s[addr_hash(l->evs[ahead].addr, m->cap)]);
 		}
 		struct load_thread *t = &l->threads[e->tid];
@@ -768,6 +846,8 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 					m->s[k].row1 = 0;
 				}
 			m->used = 0;
+			if (w)
+				heap_exec(w, e->time, i);
 		} else if (e->kind == EV_FREE) {
 			struct slot *s = map_find(m, e->addr, 0);
 			if (e->realloc)
@@ -780,6 +860,10 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			e->size = slot_size(l, s);
 			e->fn = 1;
 			map_remove(m, s);
+			if (w) {
+				heap_gone(w, e->size);
+				heap_point(w, e->time, i);
+			}
 		} else {
 			/* l->rows has room for every allocation event (and must
 			 * not move: the rows are read as they are made) */
@@ -808,13 +892,15 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 					return -1;
 				p->closed[p->n_closed++] = (struct closed){ i, slot_size(l, s) };
 				m->used--;
+				if (w)
+					heap_gone(w, p->closed[p->n_closed - 1].size);
 			}
 			int64_t id = (int64_t)l->n_rows++;
 			l->rows[id] = (struct load_row){ .ev = ei, .free_seq = NO_EV, .alloc_seq = i,
 						    .realloc_from = e->realloc ? t->realloc_row : 0 };
 			/* published in batches: the insert thread reads the
 			 * count's cache line, which every store takes away */
-			if (!(l->n_rows & 255))
+			if (!(l->n_rows & 255) && !w)
 				load_rows_made(l->pub, l->n_rows);
 			t->realloc_row = 0;
 			s->addr = e->addr;
@@ -824,67 +910,42 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			t->last_alloc = id;
 			t->allocs++;
 			t->bytes += e->size;
+			if (w)
+				heap_alloc(w, e->size, e->time, i);
 		}
 		if (e->kind != EV_EXEC && e->time > t->end)
 			t->end = e->time;
 	}
-	load_rows_made(l->pub, l->n_rows);
+	if (!w)
+		load_rows_made(l->pub, l->n_rows);
 	p->next = n;
 	return 0;
 }
 
-struct heap_figures {
-	uint64_t peak_bytes, peak_blocks, peak_time, peak_seq;
-	struct tl_point *tl; /* TIMELINE_POINTS of them */
-	size_t n_tl;
-};
-
-/* Live bytes and blocks after each paired event, in order: the exact peak
- * and the timeline (the highest point of each time bucket).  A second,
- * sequential pass so that the pairing needs no trace duration and can
- * run while the trace is still being read. */
+/* The live heap after the pairing: a second, sequential pass, so that the
+ * pairing needs no trace duration and can run while the trace is still
+ * being read. */
 static void live_heap(const struct loader *l, const uint32_t *order, const struct pairing *p,
 		      struct heap_figures *h)
 {
-	uint64_t live = 0, blocks = 0;
-	struct bucket bk = { .duration = l->end_time ? l->end_time : 1, .hi = 0 };
-	size_t n_tl = 0, c = 0;
-	struct tl_point *tl = h->tl;
-	h->peak_bytes = h->peak_blocks = h->peak_time = h->peak_seq = 0;
+	struct heap_walk w;
+	heap_begin(&w, h, l->end_time);
+	size_t c = 0;
 	for (uint32_t i = 0; i < l->n_evs; i++) {
 		const struct load_ev *e = &l->evs[order ? order[i] : i];
 		if (e->kind == EV_EXEC) {
-			live = blocks = 0;
+			heap_exec(&w, e->time, i);
 		} else if (e->kind == EV_FREE) {
 			if (!e->fn)
 				continue; /* matched no block */
-			live -= e->size;
-			blocks--;
+			heap_gone(&w, e->size);
+			heap_point(&w, e->time, i);
 		} else {
-			if (c < p->n_closed && p->closed[c].seq == i) {
-				live -= p->closed[c++].size;
-				blocks--;
-			}
-			live += e->size;
-			blocks++;
-			if (live > h->peak_bytes) {
-				h->peak_bytes = live;
-				h->peak_blocks = blocks;
-				h->peak_time = e->time;
-				h->peak_seq = i;
-			}
-		}
-		size_t b = bucket_of(&bk, e->time);
-		if (n_tl <= b) { /* buckets are visited in order */
-			while (n_tl <= b) {
-				tl[n_tl] = (struct tl_point){ e->time, i, live, blocks };
-				n_tl++;
-			}
-		} else if (live >= tl[b].bytes) {
-			tl[b] = (struct tl_point){ e->time, i, live, blocks };
+			if (c < p->n_closed && p->closed[c].seq == i)
+				heap_gone(&w, p->closed[c++].size);
+			heap_alloc(&w, e->size, e->time, i);
 		}
 	}
-	h->n_tl = n_tl;
 }
 
 /* Per-stack, per-function and per-size totals, so that reports read a
@@ -1059,7 +1120,31 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 		return -1;
 	if (!in_order_from(l, first))
 		return stream_restart(l, "events out of order");
-	return pair_upto(l, p, NULL, (uint32_t)l->n_evs);
+	size_t row = l->n_rows;
+	if (pair_upto(l, p, NULL, (uint32_t)l->n_evs))
+		return -1;
+	if (!l->fused || first == l->n_evs)
+		return 0;
+	/* the chunk's frees are paired and walked: drop them, moving its
+	 * other events down, and its new rows with them, before the rows
+	 * are published (the inserts read their events) */
+	l->last_ev = l->evs[l->n_evs - 1];
+	size_t to = first;
+	for (size_t k = first; k < l->n_evs; k++) {
+		if (l->evs[k].kind == EV_FREE)
+			continue;
+		if (l->evs[k].kind == EV_ALLOC) { /* each made the next row */
+			if (row >= l->n_rows || l->rows[row].ev != k)
+				return stream_restart(l, "rows out of step");
+			l->rows[row++].ev = (uint32_t)to;
+		}
+		l->evs[to++] = l->evs[k];
+	}
+	l->dropped += l->n_evs - to;
+	l->n_evs = to;
+	p->next = (uint32_t)to;
+	load_rows_made(l->pub, l->n_rows);
+	return 0;
 }
 
 /* Reads records up to the end of the trace or to a damaged chunk.  With p
@@ -1122,18 +1207,28 @@ static void *pair_thread(void *arg)
 	struct pair_job *j = arg;
 	struct loader *l = j->l;
 	struct pairing p;
+	struct heap_walk walk;
 	j->rc = pair_begin(&p);
+	if (!j->rc && l->fused) {
+		heap_begin(&walk, &j->heap, l->fused_end);
+		p.walk = &walk;
+	}
 	if (!j->rc && j->r) {
 		decode(l, j->r, j->d, &p);
 		j->rc = j->d->failed ? -1 : 0;
 	}
+	/* the footer's duration cut the timeline: it must be the trace's */
+	if (!j->rc && l->fused && l->end_time != l->fused_end)
+		j->rc = stream_restart(l, "the footer tells another duration");
 	if (!j->rc)
 		j->rc = pair_upto(l, &p, j->order, (uint32_t)l->n_evs);
 	if (j->rc) { /* the rows are not wanted any more */
 		load_rows_stop(l->pub);
 	} else {
+		load_rows_made(l->pub, l->n_rows);
 		load_rows_done(l->pub);
-		live_heap(l, j->order, &p, &j->heap);
+		if (!l->fused)
+			live_heap(l, j->order, &p, &j->heap);
 		j->tot.peak_seq = j->heap.peak_seq;
 		sum_totals(&j->tot);
 	}
@@ -1227,10 +1322,13 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		}
 	}
 	phase(l, "rows");
+	if (l->verbose > 1 && l->fused)
+		fprintf(stderr, "czprof:   %zu frees dropped once paired (the footer told the duration)\n",
+			l->dropped);
 	uint64_t cut_at = czt_reader_offset(r);
 	if (d.cut_reason)
 		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
-			   cut_at, d.cut_reason, l->n_evs);
+			   cut_at, d.cut_reason, l->n_evs + l->dropped);
 	failed = failed || write_totals(l, &job.tot);
 	/* the run's totals are the sums of the per-stack and per-function ones */
 	uint64_t leaked = 0, leaked_blocks = 0, total = 0;
@@ -1304,7 +1402,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		put_meta(l->db, "truncated_at", 0, NULL, 1);
 		put_meta(l->db, "cut_reason", 0, NULL, 1);
 	}
-	META_I("events", l->n_evs);
+	META_I("events", l->n_evs + l->dropped);
 	META_I("allocations", l->n_rows);
 	META_I("frees", l->n_free_evs);
 	META_I("unmatched_frees", l->unmatched);
@@ -1337,9 +1435,9 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		return -1;
 	phase(l, "index");
 	if (l->verbose)
-		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", l->n_evs,
+		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", l->n_evs + l->dropped,
 			l->n_rows, trace_path);
-	return (l->n_evs == 0 && d.cut_reason && d.n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
+	return (l->n_evs + l->dropped == 0 && d.cut_reason && d.n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
 }
 
 /* Creates the empty file the database is written to. */
@@ -1392,6 +1490,16 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	int ret = -1;
 	uint64_t raw = czt_reader_raw_bytes(r);
 	l.streaming = stream && !size_for_stream(&l, raw, st);
+	/* a finished trace tells its duration in its footer: then the
+	 * pairing can walk the live heap itself and drop the frees.  Not
+	 * after a fatal signal: the recorder's own end record, later than
+	 * the footer's, sets the duration then. */
+	struct czt_footer foot;
+	if (l.streaming && czt_reader_footer(r, &foot) == CZT_OK && foot.has_end &&
+	    foot.end_how == CZT_END_EXIT && !getenv("CZPROF_LOAD_KEEP_FREES")) {
+		l.fused = 1;
+		l.fused_end = foot.end_time;
+	}
 	/* not streaming: an event takes 5-10 bytes before compression, so
 	 * size the array once instead of doubling (and copying) it all the
 	 * way up.  A crafted trace claiming far more than its chunks could

@@ -457,6 +457,26 @@ uint64_t czt_reader_size(const struct czt_reader *r);
  * headers' bounds. */
 uint64_t czt_reader_raw_bytes(struct czt_reader *r);
 
+/* What the FOOTER chunk of a finished trace says (czprof record writes it
+ * last): how many events the trace holds and when the last one happened,
+ * and how the process ended. */
+struct czt_footer {
+	uint64_t events, stack_nodes, end_time; /* the summary record */
+	int has_end;                            /* a process-end record was there: */
+	uint64_t end_how, end_value;            /* its how and value */
+};
+
+/*
+ * Reads the footer without reading the events: walks the chunk headers
+ * from the reader's position (which it keeps) to the end of the file and,
+ * when the last chunk is a sound, uncompressed FOOTER chunk that ends the
+ * file exactly, checks it and decodes its summary.  Returns CZT_OK with
+ * *out filled; CZT_EOF when there is no such footer (a trace still being
+ * written, cut, or recorded without czprof record) or it holds no summary;
+ * CZT_ERR_CHECKSUM, CZT_ERR_CORRUPT, CZT_ERR_IO or CZT_ERR_NOMEM.
+ */
+int czt_reader_footer(struct czt_reader *r, struct czt_footer *out);
+
 /* Human name of a record type ("malloc", "free", "stack-node"…), or NULL. */
 const char *czt_rec_name(unsigned type);
 

@@ -593,6 +593,68 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 	}
 }
 
+int czt_reader_footer(struct czt_reader *r, struct czt_footer *out)
+{
+	int rc = refresh_size(r);
+	if (rc)
+		return rc;
+	uint64_t last = UINT64_MAX, off = r->off;
+	uint32_t last_len = 0;
+	while (off + CZT_CHUNK_HEADER_LEN <= r->size) {
+		uint8_t hb[CZT_CHUNK_HEADER_LEN];
+		const uint8_t *h;
+		if ((rc = read_at(r, off, CZT_CHUNK_HEADER_LEN, hb, &h)))
+			return rc == CZT_ERR_TRUNCATED ? CZT_EOF : rc;
+		uint32_t stored_len = get_u32(h + 4);
+		if (h[0] == 0 || stored_len > CZT_CHUNK_MAX_RAW)
+			return CZT_EOF;
+		last = off;
+		last_len = stored_len;
+		off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
+	}
+	if (last == UINT64_MAX || off != r->size)
+		return CZT_EOF; /* no chunks, or the last one is cut */
+	uint8_t *buf = malloc(CZT_CHUNK_HEADER_LEN + (size_t)last_len);
+	if (!buf)
+		return CZT_ERR_NOMEM;
+	const uint8_t *c;
+	rc = read_at(r, last, CZT_CHUNK_HEADER_LEN + (size_t)last_len, buf, &c);
+	if (!rc && (c[0] != CZT_CHUNK_FOOTER || c[1] != 0 || get_u16(c + 2) != 0 ||
+		    get_u32(c + 8) != last_len))
+		rc = CZT_EOF;
+	if (!rc && czt_crc32c(czt_crc32c(0, c, 12), c + CZT_CHUNK_HEADER_LEN, last_len) != get_u32(c + 12) &&
+	    !CZT_SKIP_CRC)
+		rc = CZT_ERR_CHECKSUM;
+	int has_summary = 0;
+	*out = (struct czt_footer){ 0 };
+	for (const uint8_t *p = c + CZT_CHUNK_HEADER_LEN, *end = p + last_len; !rc && p < end;) {
+		struct czt_record rec = { .type = *p++ };
+		uint64_t len;
+		if (rec.type < 0x40 || get_varint(&p, end, &len) || len > (uint64_t)(end - p)) {
+			rc = CZT_ERR_CORRUPT; /* a footer holds no events */
+			break;
+		}
+		const uint8_t *body = p;
+		p += len;
+		if (rec.type != CZT_REC_SUMMARY && rec.type != CZT_REC_PROCESS_END)
+			continue;
+		if (decode_prefixed(&rec, body, body + len)) {
+			rc = CZT_ERR_CORRUPT;
+		} else if (rec.type == CZT_REC_SUMMARY) {
+			has_summary = 1;
+			out->events = rec.n_events;
+			out->stack_nodes = rec.n_stack_nodes;
+			out->end_time = rec.end_time;
+		} else {
+			out->has_end = 1;
+			out->end_how = rec.how;
+			out->end_value = rec.value;
+		}
+	}
+	free(buf);
+	return rc ? rc : has_summary ? CZT_OK : CZT_EOF;
+}
+
 /* Steps over n varints from *pp; -1 as get_varint would fail.  Checks the
  * end of the chunk only when it is near: n varints span 10 * n bytes at
  * most. */

@@ -159,6 +159,14 @@ same_db() { # name trace
 for x in ex fp var exec dl ar; do
 	same_db "$x" "$x.czt"
 	expect_eq "stream_used_$x" "$(grep -c 'loading again' s.log)" 0
+	# czprof record's footer tells the duration: the frees leave memory once paired
+	expect_match "stream_drops_frees_$x" "$(cat s.log)" "[0-9]+ frees dropped once paired"
 done
+# killed by a signal: the recorder's own end record sets the duration, so
+# the frees stay for the live-heap pass after the pairing
+"$CZPROF" record -o sig.czt sh -c 'x=$(echo a b c); kill -SEGV $$' 2>/dev/null
+same_db sig sig.czt
+expect_eq stream_used_sig "$(grep -c 'loading again' s.log)" 0
+expect_eq stream_keeps_frees_sig "$(grep -c 'frees dropped' s.log)" 0
 same_db threads thr.czt
 expect_match stream_falls_back_threads "$(cat s.log)" "a second thread: loading again without streaming"

@@ -687,6 +687,74 @@ TEST(compact_realloc_malformed)
 	check_corrupt_events(unused, sizeof(unused));
 }
 
+/* The footer is read from the end without the events: only when it is the
+ * last chunk, whole, unchanged and holds a summary; the reader's position
+ * stays where it was. */
+TEST(footer_read_from_the_end)
+{
+	build_trace(); /* its footer: a summary, no process-end */
+	struct czt_reader *r;
+	struct czt_footer f;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	uint64_t at = czt_reader_offset(r);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_OK);
+	CHECK_EQ_U(f.events, 8);
+	CHECK_EQ_U(f.stack_nodes, 2);
+	CHECK_EQ_U(f.end_time, 1090);
+	CHECK_EQ_U(f.has_end, 0);
+	CHECK_EQ_U(czt_reader_offset(r), at);
+	struct czt_chunk c;
+	CHECK_EQ_U(czt_reader_next_chunk(r, &c), CZT_OK);
+	CHECK_EQ_U(c.type, CZT_CHUNK_META);
+	czt_reader_free(r);
+
+	/* with a process-end before the summary, as czprof record writes it */
+	size_t before = file_len;
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_FOOTER, 0, 0);
+	CHECK(czt_enc_process_end(&e, 2000, CZT_END_EXIT, 3) == CZT_OK);
+	CHECK(czt_enc_summary(&e, 9, 4, 1999) == CZT_OK);
+	put_chunk(&e);
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_OK);
+	CHECK_EQ_U(f.end_time, 1999);
+	CHECK_EQ_U(f.has_end, 1);
+	CHECK_EQ_U(f.end_how, CZT_END_EXIT);
+	CHECK_EQ_U(f.end_value, 3);
+	czt_reader_free(r);
+
+	/* cut: no footer at the end */
+	CHECK(czt_reader_open_mem(&r, file, file_len - 1) == CZT_OK);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_EOF);
+	czt_reader_free(r);
+	/* damaged */
+	file[file_len - 2] ^= 1;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_ERR_CHECKSUM);
+	czt_reader_free(r);
+	file[file_len - 2] ^= 1;
+	/* something after the footer: it is not the end */
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_thread_end(&e, 3000, 99) == CZT_OK);
+	put_chunk(&e);
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_EOF);
+	czt_reader_free(r);
+	/* a footer without a summary tells nothing */
+	file_len = before;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_FOOTER, 0, 0);
+	CHECK(czt_enc_process_end(&e, 2000, CZT_END_EXIT, 0) == CZT_OK);
+	put_chunk(&e);
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_EOF);
+	czt_reader_free(r);
+	/* and a trace of a header alone has none */
+	put_header();
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK_EQ_U(czt_reader_footer(r, &f), CZT_EOF);
+	czt_reader_free(r);
+}
+
 int main(void)
 {
 	RUN(varint_edges);
@@ -702,5 +770,6 @@ int main(void)
 	RUN(realloc_forms);
 	RUN(version1_and_2_agree);
 	RUN(compact_realloc_malformed);
+	RUN(footer_read_from_the_end);
 	return unit_done();
 }

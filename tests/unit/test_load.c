@@ -251,6 +251,149 @@ TEST(stream_restarts_after_symbols)
 	}
 }
 
+/* czprof record's footer: how the process ended, then the summary. */
+static void put_footer(uint64_t end_time, uint64_t summary_end)
+{
+	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_FOOTER, 0, 0);
+	czt_enc_process_end(&enc, end_time, CZT_END_EXIT, 0);
+	czt_enc_summary(&enc, 0, 0, summary_end);
+	put_chunk(&enc);
+}
+
+/* One thread over three chunks and an exec: frees, an unmatched free, a
+ * lost free, reallocs in place and moved, a block freed in the chunk
+ * after its own. */
+static void write_streamable(uint64_t summary_end)
+{
+	begin();
+	events(5, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 2, 0x2000, 20, 0);
+	czt_enc_free(&enc, 3, 0x1000);
+	czt_enc_free(&enc, 3, 0x7777);                                        /* unmatched */
+	czt_enc_realloc(&enc, CZT_REC_REALLOC, 4, 5, 0x2000, 0x2000, 30, 0);  /* in place */
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 6, 0x3000, 7, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 7, 0x3000, 9, 0);                 /* its free was lost */
+	put_chunk(&enc);
+	events(5, 7);
+	czt_enc_free(&enc, 8, 0x3000);
+	czt_enc_realloc(&enc, CZT_REC_REALLOC, 9, 9, 0x2000, 0x5000, 40, 0);  /* moved */
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 10, 0x6000, 1000, 0);
+	czt_enc_free(&enc, 11, 0x6000);
+	czt_enc_alloc(&enc, CZT_REC_CALLOC, 11, 0x7000, 3, 0);
+	put_chunk(&enc);
+	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	czt_enc_process_end(&enc, 12, CZT_END_EXEC, 0);
+	put_chunk(&enc);
+	events(5, 12);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 13, 0x1000, 5, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 14, 0x2000, 6, 0);
+	czt_enc_free(&enc, 15, 0x2000);
+	put_chunk(&enc);
+	put_footer(15, summary_end);
+}
+
+/* Everything the load wrote that a report can read, as one string. */
+static void digest(char *out, size_t cap)
+{
+	static const char *const sql[] = {
+		("SELECT group_concat(id||','||addr||','||size||','||fn||','||alloc_time||','||alloc_seq||','||"
+		 "ifnull(free_time,'-')||','||ifnull(free_seq,'-')||','||stack||','||tid||','||"
+		 "ifnull(free_tid,'-')||','||ifnull(realloc_from,'-')||','||temporary, ';') FROM allocations"),
+		"SELECT group_concat(time||','||seq||','||live_bytes||','||live_blocks, ';') FROM timeline",
+		"SELECT group_concat(key||'='||ifnull(value,'-'), ';') FROM meta WHERE key NOT LIKE 'trace_%'",
+		("SELECT group_concat(stack||','||allocations||','||bytes||','||temporary||','||leaked||','||"
+		 "peak_blocks||','||peak_bytes, ';') FROM stack_totals"),
+		"SELECT group_concat(tid||','||start_time||','||end_time||','||allocations||','||bytes, ';') FROM threads",
+	};
+	sqlite3 *db = load_fresh();
+	size_t n = 0;
+	out[0] = 0;
+	for (size_t k = 0; db && k < sizeof(sql) / sizeof(sql[0]); k++) {
+		sqlite3_stmt *st;
+		CHECK(sqlite3_prepare_v2(db, sql[k], -1, &st, NULL) == SQLITE_OK);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0) && n < cap)
+			n += (size_t)snprintf(out + n, cap - n, "%s|", (const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		CHECK(n < cap);
+	}
+	sqlite3_close(db);
+}
+
+/* With the duration from the footer, a streamed load drops each chunk's
+ * frees once paired and walks the live heap in the pairing: the database
+ * must be exactly the one the other two ways build. */
+TEST(stream_drops_frees_with_a_footer)
+{
+	static char fused[1 << 18], kept[1 << 18], plain[1 << 18];
+	char told[4096];
+	write_streamable(15);
+	save(file_len);
+	load_told(told, sizeof(told));
+	CHECK(strstr(told, "7 frees dropped once paired") != NULL);
+	CHECK(strstr(told, "loading again") == NULL);
+	digest(fused, sizeof(fused));
+	setenv("CZPROF_LOAD_KEEP_FREES", "1", 1);
+	load_told(told, sizeof(told));
+	CHECK(strstr(told, "dropped") == NULL);
+	digest(kept, sizeof(kept));
+	unsetenv("CZPROF_LOAD_KEEP_FREES");
+	setenv("CZPROF_LOAD_STREAM", "0", 1);
+	digest(plain, sizeof(plain));
+	unsetenv("CZPROF_LOAD_STREAM");
+	CHECK(strcmp(fused, kept) == 0);
+	CHECK(strcmp(fused, plain) == 0);
+	sqlite3 *db = load_fresh();
+	if (!db)
+		return;
+	/* 30 at t=2, 30 again after the realloc in place, 39 after the lost
+	 * free, 40 after the move, 1040 at t=10 */
+	CHECK_EQ_U(meta(db, "peak_bytes"), 1040);
+	CHECK_EQ_U(meta(db, "events"), 18); /* 10 allocations, 7 frees, the exec */
+	CHECK_EQ_U(meta(db, "unmatched_frees"), 1);
+	CHECK_EQ_U(meta(db, "address_conflicts"), 1);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 10);
+	CHECK_EQ_U(q(db, "SELECT free_seq FROM allocations WHERE size = 1000"), 12);
+	sqlite3_close(db);
+}
+
+/* A footer whose duration is not the trace's, and events going back in
+ * time right after a dropped free: the load starts again without the
+ * stream and gives what the plain load gives. */
+TEST(stream_checks_what_the_footer_told)
+{
+	static char a[1 << 18], b[1 << 18];
+	char told[4096];
+	write_streamable(14);
+	save(file_len);
+	load_told(told, sizeof(told));
+	CHECK(strstr(told, "the footer tells another duration: loading again") != NULL);
+	digest(a, sizeof(a));
+	setenv("CZPROF_LOAD_STREAM", "0", 1);
+	digest(b, sizeof(b));
+	unsetenv("CZPROF_LOAD_STREAM");
+	CHECK(strcmp(a, b) == 0);
+
+	begin();
+	events(5, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 10, 0);
+	czt_enc_free(&enc, 10, 0x1000);
+	put_chunk(&enc);
+	events(5, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 5, 0x2000, 20, 0); /* before the free */
+	put_chunk(&enc);
+	put_footer(10, 10);
+	save(file_len);
+	load_told(told, sizeof(told));
+	CHECK(strstr(told, "events out of order: loading again") != NULL);
+	sqlite3 *db = load_fresh();
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 2);
+	CHECK_EQ_U(meta(db, "peak_bytes"), 20);
+	sqlite3_close(db);
+}
+
 TEST(reuse_and_rebuild)
 {
 	write_basic();
@@ -430,6 +573,8 @@ int main(void)
 	RUN(one_thread_in_file_order);
 	RUN(stream_takes_equal_times_on_one_thread);
 	RUN(stream_restarts_after_symbols);
+	RUN(stream_drops_frees_with_a_footer);
+	RUN(stream_checks_what_the_footer_told);
 	RUN(reuse_and_rebuild);
 	RUN(truncated_loads_whole_chunks);
 	RUN(not_a_trace_leaves_nothing);
