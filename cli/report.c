@@ -194,10 +194,23 @@ int64_t report_meta_int(sqlite3 *db, const char *key)
 	return v;
 }
 
+/* A command line this long (a linker's, say) would bury the report's
+ * first line: the header shows its start; the meta table's `cmdline`
+ * keeps it whole. */
+#define HEADER_CMD_MAX 120
+
 void report_header(sqlite3 *db, const char *report, const char *trace)
 {
 	char *cmd = meta_text(db, "cmdline");
-	printf("czprof %s: %s (pid %lld), trace %s\n", report, cmd ? cmd : "?",
+	int len = cmd ? (int)strlen(cmd) : 1;
+	const char *more = "";
+	if (len > HEADER_CMD_MAX) {
+		len = HEADER_CMD_MAX - 3;
+		while (len > 0 && ((unsigned char)cmd[len] & 0xC0) == 0x80)
+			len--; /* not inside a UTF-8 character */
+		more = "...";
+	}
+	printf("czprof %s: %.*s%s (pid %lld), trace %s\n", report, len, cmd ? cmd : "?", more,
 	       (long long)report_meta_int(db, "pid"), trace);
 	free(cmd);
 	char *cut = meta_text(db, "cut_reason");

@@ -162,6 +162,13 @@ for x in ex fp var exec dl ar; do
 	# czprof record's footer tells the duration: the frees leave memory once paired
 	expect_match "stream_drops_frees_$x" "$(cat s.log)" "[0-9]+ frees dropped once paired"
 done
+# a long command line is cut in a report's first line, kept whole in meta
+long=$(printf 'arg%03d ' $(seq 60))
+"$CZPROF" record -o long.czt sh -c ':' $long 2>/dev/null
+first=$("$CZPROF" stats long.czt | head -n 1)
+expect_match long_cmdline_cut "$first" "^czprof stats: sh -c : arg001 .*\\.\\.\\. \\(pid [0-9]+\\), trace long.czt$"
+expect_eq long_cmdline_header_width "$([ ${#first} -lt 170 ] && echo short || echo "${#first} chars")" short
+expect_eq long_cmdline_kept "$(q long.czt "select length(value) from meta where key = 'cmdline'")" 427
 # killed by a signal: the recorder's own end record sets the duration, so
 # the frees stay for the live-heap pass after the pairing
 "$CZPROF" record -o sig.czt sh -c 'x=$(echo a b c); kill -SEGV $$' 2>/dev/null
