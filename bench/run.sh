@@ -40,7 +40,7 @@ target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5
 printf '%-8s %8s %8s %7s %6s %7s %6s %6s %8s %9s %7s %8s %6s %8s %6s %9s %9s %7s %8s' prog native \
 	record ratio target raw_rat z_cost target col_cost events B/event col_B/ev target raw_B/ev target \
 	rss_nat rss_prof rss_add target
-printf ' %9s %7s %6s %7s %6s' load+rep Mev/s target rep2 target
+printf ' %9s %7s %6s %7s %6s %6s' load+rep Mev/s target rep2 target fresh
 [ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' ht_ratio ht_print vs_ht target
 echo
 for p in $PROGS; do
@@ -99,6 +99,9 @@ for p in $PROGS; do
 	cbpe=$(per_event "$csize" "$cevents")
 	rawbpe=$(per_event "$raw" "$events")
 	first=-; second=-; rate=-
+	# how fast fresh memory comes just before the loads, which touch
+	# hundreds of MB of it
+	fresh=$("$PWD/$B/bench/memspeed" 2>/dev/null || echo -)
 	if "$CZ" leaks --help >/dev/null 2>&1; then
 		# the first report builds the database: the median of LOADS
 		# fresh ones (this VM's cost of fresh memory varies a lot)
@@ -150,7 +153,7 @@ for p in $PROGS; do
 		"<=$(target_of "$p")" "$(median <"$tmp/zratio")" "$(median <"$tmp/zcost")" "<5%" \
 		"$(median <"$tmp/ccost")" "$events" "$bpe" "$cbpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" \
 		"$radd" "$rmax"
-	printf ' %9s %7s %6s %7s %6s' "$first" "$rate" ">=3" "$second" "<=0.1"
+	printf ' %9s %7s %6s %7s %6s %6s' "$first" "$rate" ">=3" "$second" "<=0.1" "$fresh"
 	[ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' "$htr" "$htp" "$vsht" "<=1"
 	echo
 done
@@ -161,5 +164,7 @@ echo " (columns while they cost < 5%: a core to spare, or a few % of the program
 echo " CZPROF_COLUMNS=1, raw_B/ev uncompressed; rss_add = peak RSS under the recorder - native, in MiB,"
 echo " against 8 MiB + 5% of the native peak;"
 echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, Mev/s = events / that time;"
-echo " rep2 = the same report again; ht_print = heaptrack_interpret + heaptrack_print on its trace,"
+echo " rep2 = the same report again; fresh = GB/s at which this machine gave new memory just before"
+echo " the loads (bench/memspeed: 256 MiB touched once; loads slow down when it is low);"
+echo " ht_print = heaptrack_interpret + heaptrack_print on its trace,"
 echo " median of $LOADS; vs_ht = load+rep / ht_print)"
