@@ -229,6 +229,12 @@ static long stack_index(struct loader *l, uint64_t id)
 	return i;
 }
 
+/* Events read so far, those dropped once paired included. */
+static size_t events_read(const struct loader *l)
+{
+	return l->n_evs + l->dropped;
+}
+
 static int push_ev(struct loader *l, const struct load_ev *e)
 {
 	if (l->streaming && l->n_evs == l->cap_evs)
@@ -890,10 +896,11 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 				close_row(l, s->row1 - 1, ei, i, 0);
 				if (grow((void **)&p->closed, &p->cap_closed, p->n_closed + 1, sizeof(*p->closed)))
 					return -1;
-				p->closed[p->n_closed++] = (struct closed){ i, slot_size(l, s) };
+				uint64_t gone = slot_size(l, s);
+				p->closed[p->n_closed++] = (struct closed){ i, gone };
 				m->used--;
 				if (w)
-					heap_gone(w, p->closed[p->n_closed - 1].size);
+					heap_gone(w, gone);
 			}
 			int64_t id = (int64_t)l->n_rows++;
 			l->rows[id] = (struct load_row){ .ev = ei, .free_seq = NO_EV, .alloc_seq = i,
@@ -1328,7 +1335,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	uint64_t cut_at = czt_reader_offset(r);
 	if (d.cut_reason)
 		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
-			   cut_at, d.cut_reason, l->n_evs + l->dropped);
+			   cut_at, d.cut_reason, events_read(l));
 	failed = failed || write_totals(l, &job.tot);
 	/* the run's totals are the sums of the per-stack and per-function ones */
 	uint64_t leaked = 0, leaked_blocks = 0, total = 0;
@@ -1402,7 +1409,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		put_meta(l->db, "truncated_at", 0, NULL, 1);
 		put_meta(l->db, "cut_reason", 0, NULL, 1);
 	}
-	META_I("events", l->n_evs + l->dropped);
+	META_I("events", events_read(l));
 	META_I("allocations", l->n_rows);
 	META_I("frees", l->n_free_evs);
 	META_I("unmatched_frees", l->unmatched);
@@ -1435,9 +1442,9 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		return -1;
 	phase(l, "index");
 	if (l->verbose)
-		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", l->n_evs + l->dropped,
+		fprintf(stderr, "czprof: loaded %zu events, %zu allocations from '%s'\n", events_read(l),
 			l->n_rows, trace_path);
-	return (l->n_evs + l->dropped == 0 && d.cut_reason && d.n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
+	return (events_read(l) == 0 && d.cut_reason && d.n_records == 0) ? cz_error("'%s': nothing to load", trace_path) : 0;
 }
 
 /* Creates the empty file the database is written to. */

@@ -472,8 +472,9 @@ struct czt_footer {
  * when the last chunk is a sound, uncompressed FOOTER chunk that ends the
  * file exactly, checks it and decodes its summary.  Returns CZT_OK with
  * *out filled; CZT_EOF when there is no such footer (a trace still being
- * written, cut, or recorded without czprof record) or it holds no summary;
- * CZT_ERR_CHECKSUM, CZT_ERR_CORRUPT, CZT_ERR_IO or CZT_ERR_NOMEM.
+ * written, cut, or recorded without czprof record), a header on the way
+ * cannot be read, or the footer holds no summary; CZT_ERR_CHECKSUM,
+ * CZT_ERR_CORRUPT, CZT_ERR_IO or CZT_ERR_NOMEM.
  */
 int czt_reader_footer(struct czt_reader *r, struct czt_footer *out);
 

@@ -285,10 +285,17 @@ uint64_t czt_reader_size(const struct czt_reader *r)
 	return r->size;
 }
 
-uint64_t czt_reader_raw_bytes(struct czt_reader *r)
+/* Walks the chunk headers from the reader's position up to the end of the
+ * file or the first header that is not sound, reading nothing else.
+ * Returns the chunks' raw bytes; *end is where the walk stopped, *last the
+ * offset of the last chunk passed (UINT64_MAX: none) and *last_len its
+ * stored length. */
+static uint64_t walk_headers(struct czt_reader *r, uint64_t *end, uint64_t *last, uint32_t *last_len)
 {
-	uint64_t total = 0;
-	for (uint64_t off = r->off; off + CZT_CHUNK_HEADER_LEN <= r->size;) {
+	uint64_t total = 0, off = r->off;
+	*last = UINT64_MAX;
+	*last_len = 0;
+	while (off + CZT_CHUNK_HEADER_LEN <= r->size) {
 		uint8_t hb[CZT_CHUNK_HEADER_LEN];
 		const uint8_t *h;
 		if (read_at(r, off, CZT_CHUNK_HEADER_LEN, hb, &h))
@@ -297,9 +304,19 @@ uint64_t czt_reader_raw_bytes(struct czt_reader *r)
 		if (h[0] == 0 || stored_len > CZT_CHUNK_MAX_RAW || raw_len > CZT_CHUNK_MAX_RAW)
 			break;
 		total += raw_len;
+		*last = off;
+		*last_len = stored_len;
 		off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
 	}
+	*end = off;
 	return total;
+}
+
+uint64_t czt_reader_raw_bytes(struct czt_reader *r)
+{
+	uint64_t end, last;
+	uint32_t last_len;
+	return walk_headers(r, &end, &last, &last_len);
 }
 
 /* Skimming: the payload becomes only the chunk's tid and base_time (from
@@ -598,22 +615,11 @@ int czt_reader_footer(struct czt_reader *r, struct czt_footer *out)
 	int rc = refresh_size(r);
 	if (rc)
 		return rc;
-	uint64_t last = UINT64_MAX, off = r->off;
-	uint32_t last_len = 0;
-	while (off + CZT_CHUNK_HEADER_LEN <= r->size) {
-		uint8_t hb[CZT_CHUNK_HEADER_LEN];
-		const uint8_t *h;
-		if ((rc = read_at(r, off, CZT_CHUNK_HEADER_LEN, hb, &h)))
-			return rc == CZT_ERR_TRUNCATED ? CZT_EOF : rc;
-		uint32_t stored_len = get_u32(h + 4);
-		if (h[0] == 0 || stored_len > CZT_CHUNK_MAX_RAW)
-			return CZT_EOF;
-		last = off;
-		last_len = stored_len;
-		off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
-	}
-	if (last == UINT64_MAX || off != r->size)
-		return CZT_EOF; /* no chunks, or the last one is cut */
+	uint64_t stop, last;
+	uint32_t last_len;
+	walk_headers(r, &stop, &last, &last_len);
+	if (last == UINT64_MAX || stop != r->size)
+		return CZT_EOF; /* no chunks, or the walk stopped short: cut or unsound */
 	uint8_t *buf = malloc(CZT_CHUNK_HEADER_LEN + (size_t)last_len);
 	if (!buf)
 		return CZT_ERR_NOMEM;
