@@ -93,4 +93,6 @@ clean:
 
 .PHONY: all deps test demo install clean tests bench
 
--include $(shell find $(B)/obj $(B)/recobj -name '*.d' 2>/dev/null)
+# unit tests include the sources they test (tests/unit/test_rec_clock.c
+# includes lib/rec_clock.c): their dependency files count too
+-include $(shell find $(B)/obj $(B)/recobj $(B)/tests/unit -name '*.d' 2>/dev/null)
