@@ -54,7 +54,8 @@ extern int rec_active;
 extern __thread int rec_guard;
 
 /* ---- event times (rec_clock.c) ---- */
-/* Nanoseconds since the trace started; never decreasing on one thread.
+/* Nanoseconds since the trace started; never decreasing on one thread,
+ * and while only one thread records, a multiple of 32 (rec_clock.c).
  * Any thread, any time after rec_clock_start. */
 uint64_t rec_now(void);
 /* CLOCK_MONOTONIC in nanoseconds. */

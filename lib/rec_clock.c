@@ -20,6 +20,16 @@
  * A fit that strays by a quarter of GAP (an unsynchronised counter, a
  * migration between CPUs that disagree) ends the counter's use for good.
  * CZPROF_CLOCK=os never uses it.
+ *
+ * While one thread records, its times are also rounded down to TICK_NS.
+ * Nothing orders them against another thread's yet, and the loader keeps
+ * a thread's file order whatever its times; a stamp is itself 20-40 ns
+ * into the interposed call, so finer digits say nothing about the event,
+ * but they are random, and they were the largest part of a compressed
+ * single-threaded trace's times (2.41 -> 2.19 bytes per event on the
+ * hash-table bench, 2.07 -> 1.83 on churn).  Rounding down keeps every
+ * time at or below the true one: a later thread's times, above the true
+ * ones (plus GAP after the counter), still sort after them.
  */
 #include <string.h>
 #include <time.h>
@@ -34,6 +44,7 @@
 #define GAP_NS 1000000u      /* the shift of the OS clock after the switch */
 #define SYNC_NS 1000000u     /* the longest the owner extrapolates */
 #define FIT_MIN_NS 1000000u  /* the shortest baseline a slope is fitted on */
+#define TICK_NS 32u          /* the grain of a lone thread's times: a power of 2 */
 
 static uint64_t start_mono;     /* the OS clock at the trace's start */
 static uint64_t gap;            /* 0, then GAP_NS once shared */
@@ -123,8 +134,10 @@ int rec_clock_alone(void)
 	return owner && !__atomic_load_n(&shared, __ATOMIC_ACQUIRE);
 }
 
+/* The owner's times while alone: on the tick, never going back. */
 static uint64_t monotonic(uint64_t t)
 {
+	t &= ~(uint64_t)(TICK_NS - 1);
 	if (t < fit.last)
 		t = fit.last;
 	fit.last = t;
@@ -160,11 +173,15 @@ static __attribute__((noinline)) uint64_t owner_sync(void)
 
 uint64_t rec_now(void)
 {
-	if (rec_clock_alone() && counter_ok) {
+	if (!rec_clock_alone())
+		return os_now();
+	if (counter_ok) {
 		uint64_t ticks = read_counter() - fit.tsc;
 		if (REC_LIKELY(ticks < fit.sync_ticks))
 			return monotonic(fit.ns + ((ticks * fit.mult) >> 32));
 		return owner_sync();
 	}
-	return os_now();
+	/* through monotonic too: a counter refused on a bad fit may have
+	 * run a little ahead of the clock */
+	return monotonic(os_now());
 }

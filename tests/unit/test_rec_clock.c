@@ -1,8 +1,9 @@
 /*
  * test_rec_clock.c - event times (lib/rec_clock.c): while one thread
  * records, its times follow the OS clock (through the time-stamp counter
- * when the CPU has an invariant one) and never go back; once a second
- * thread records, every later time is above every earlier one.
+ * when the CPU has an invariant one), rounded down to the tick, and never
+ * go back; once a second thread records, every later time is above every
+ * earlier one.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -16,9 +17,10 @@ static uint64_t since_start(void)
 }
 
 /* Reads for ms milliseconds; checks each time against the OS clock read
- * around it, within slack_ns. */
+ * around it, within slack_ns, and (alone) that it is on the tick. */
 static void follow(int ms, uint64_t slack_ns, uint64_t *last)
 {
+	int alone = rec_clock_alone();
 	uint64_t end = since_start() + (uint64_t)ms * 1000000u;
 	int bad = 0;
 	for (uint64_t before = since_start(); before < end; before = since_start()) {
@@ -28,6 +30,8 @@ static void follow(int ms, uint64_t slack_ns, uint64_t *last)
 			bad |= 1;
 		if (t + slack_ns < before + gap || t > after + slack_ns)
 			bad |= 2;
+		if (alone && t % TICK_NS)
+			bad |= 4;
 		*last = t;
 	}
 	CHECK_EQ_U(bad, 0);
