@@ -38,12 +38,17 @@
 
 #include "cli/load_cz.h"
 #include "cli/load_rows.h"
+#include "cli/prefault.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
 #include "viewer/idmap.h"
 
 #define TIMELINE_POINTS 4000
+/* Streamed traces whose arrays are sized for this many events or more
+ * (24 MiB of events before compression, 3-5 M events) fill them with a
+ * page helper (prefault.h): their arrays reach hundreds of MiB. */
+#define PREFAULT_MIN_EVENTS (8u << 20)
 /* Ids after an exec'd image's PROCESS_END(EXEC) are shifted so that the
  * images' stack, module and string ids never collide (SCHEMA.md). */
 #define IMAGE_SHIFT 40
@@ -98,6 +103,10 @@ struct loader {
 	uint64_t fused_end;      /* the duration the footer told */
 	size_t dropped;          /* frees dropped: n_evs + dropped events in all */
 	struct load_ev last_ev;  /* the last event paired, dropped or not */
+	/* Streaming a big trace: a helper maps the pages of evs and rows
+	 * ahead of their filling (prefault.h). */
+	struct prefault *pf;
+	int pf_evs, pf_rows;
 	const char *tmp_path;  /* the database being written */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
@@ -820,6 +829,26 @@ static void pair_end(struct pairing *p)
 	free(p->closed);
 }
 
+/* The map is half full: its blocks move to a table 4 times the size. */
+static int map_grow(struct addrmap *m)
+{
+	struct addrmap bigger;
+	if (map_init(&bigger, m->cap))
+		return -1;
+	for (size_t k = 0; k < m->cap; k++) {
+		/* every move is a cache miss on a big heap: start the one a
+		 * few slots on */
+		if (k + PREFETCH_AHEAD < m->cap)
+			__builtin_prefetch(&bigger.s[addr_hash(m->s[k + PREFETCH_AHEAD].addr, bigger.cap)]);
+		if (m->s[k].row1)
+			*map_find(&bigger, m->s[k].addr, 1) = m->s[k];
+	}
+	free(m->s);
+	bigger.used = m->used;
+	*m = bigger;
+	return 0;
+}
+
 /*
  * Pairs the ordered events (order NULL: file order) from p->next up to
  * index n into rows.  A free's event is given the size of the block it
@@ -873,23 +902,8 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 		} else {
 			/* l->rows has room for every allocation event (and must
 			 * not move: the rows are read as they are made) */
-			if ((m->used + 1) * 2 > m->cap) {
-				struct addrmap bigger;
-				if (map_init(&bigger, m->cap))
-					return -1;
-				for (size_t k = 0; k < m->cap; k++) {
-					/* every move is a cache miss on a big
-					 * heap: start the one a few slots on */
-					if (k + PREFETCH_AHEAD < m->cap)
-						__builtin_prefetch(&bigger.s[addr_hash(
-							m->s[k + PREFETCH_AHEAD].addr, bigger.cap)]);
-					if (m->s[k].row1)
-						*map_find(&bigger, m->s[k].addr, 1) = m->s[k];
-				}
-				free(m->s);
-				bigger.used = m->used;
-				*m = bigger;
-			}
+			if ((m->used + 1) * 2 > m->cap && map_grow(m))
+				return -1;
 			struct slot *s = map_find(m, e->addr, 1);
 			if (s->row1) { /* its free was lost: close the old block */
 				l->conflicts++;
@@ -1073,6 +1087,7 @@ static int prepare(struct loader *l)
 
 static void loader_release(struct loader *l)
 {
+	prefault_stop(l->pf);
 	sqlite3_finalize(l->ins_node);
 	sqlite3_finalize(l->ins_frame);
 	sqlite3_finalize(l->ins_module);
@@ -1119,6 +1134,13 @@ struct decoding {
 				 * not decode */
 };
 
+/* Tells the page helper where the arrays stand after a chunk. */
+static void stream_filled(struct loader *l)
+{
+	prefault_used(l->pf, l->pf_evs, l->n_evs * sizeof(*l->evs));
+	prefault_used(l->pf, l->pf_rows, l->n_rows * sizeof(*l->rows));
+}
+
 /* Streaming: the chunk just read added events first.. to the file order;
  * pairs them once they are known to be in the global order. */
 static int stream_pair(struct loader *l, struct pairing *p, size_t first)
@@ -1130,8 +1152,10 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	size_t row = l->n_rows;
 	if (pair_upto(l, p, NULL, (uint32_t)l->n_evs))
 		return -1;
-	if (!l->fused || first == l->n_evs)
+	if (!l->fused || first == l->n_evs) {
+		stream_filled(l);
 		return 0;
+	}
 	/* the chunk's frees are paired and walked: drop them, moving its
 	 * other events down, and its new rows with them, before the rows
 	 * are published (the inserts read their events) */
@@ -1151,6 +1175,7 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	l->n_evs = to;
 	p->next = (uint32_t)to;
 	load_rows_made(l->pub, l->n_rows);
+	stream_filled(l);
 	return 0;
 }
 
@@ -1280,6 +1305,17 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
 	l->pub = &src;
+	/* a big trace's arrays: their pages are mapped by a helper while
+	 * the pairing fills them (on the core the inserts leave idle while
+	 * rows wait for long-lived blocks) */
+	if (l->streaming && l->cap_evs >= PREFAULT_MIN_EVENTS) {
+		l->pf = prefault_start();
+		l->pf_evs = prefault_watch(l->pf, l->evs, l->cap_evs * sizeof(*l->evs));
+		l->pf_rows = prefault_watch(l->pf, l->rows, l->cap_rows * sizeof(*l->rows));
+		stream_filled(l);
+		if (l->verbose > 1 && l->pf)
+			fprintf(stderr, "czprof:   a helper maps the arrays' pages ahead\n");
+	}
 	/* small: only the blocks never freed, which leaks reads; made before
 	 * the rows go in, it costs a few entries instead of reading the whole
 	 * table back */
@@ -1298,6 +1334,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	failed = failed || load_rows_insert(l->db, &src);
 	if (threaded)
 		pthread_join(pairer, NULL);
+	prefault_stop(l->pf);
+	l->pf = NULL;
 	free(order);
 	struct tl_point *tl = job.heap.tl;
 	size_t n_tl = job.heap.n_tl;

@@ -162,6 +162,14 @@ for x in ex fp var exec dl ar; do
 	# czprof record's footer tells the duration: the frees leave memory once paired
 	expect_match "stream_drops_frees_$x" "$(cat s.log)" "[0-9]+ frees dropped once paired"
 done
+# a trace big enough for the page helper (cli/prefault.c) streams to the
+# database the plain load gives
+"$CZPROF" record -o big.czt "$P/load_big" 2>/dev/null
+same_db big big.czt
+expect_match stream_helper_big "$(cat s.log)" "a helper maps the arrays' pages ahead"
+expect_match stream_drops_frees_big "$(cat s.log)" "2000000 frees dropped once paired"
+expect_eq big_leak "$(q s.czt "select count(*) || ' ' || sum(size) from leaks")" "1 4321"
+expect_eq big_allocations "$(q s.czt "select count(*) from allocations")" 2000001
 # a long command line is cut in a report's first line, kept whole in meta
 long=$(printf 'arg%03d ' $(seq 60))
 "$CZPROF" record -o long.czt sh -c ':' $long 2>/dev/null

@@ -1,0 +1,142 @@
+/*
+ * prefault.c - pages mapped ahead of growing arrays (prefault.h).
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cli/prefault.h"
+
+/* Pages are asked for a huge page at a time (the loader's arrays take
+ * them), so that the filling thread can catch up with a step under way
+ * only by a little. */
+#define HUGE (2u << 20)
+
+struct region {
+	uintptr_t done, end; /* mapped up to done; the range ends at end */
+	uintptr_t base;      /* 0: a free slot */
+	size_t used;         /* the caller's fill level, in bytes from base */
+};
+
+struct prefault {
+	pthread_t th;
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* the helper waits here for work */
+	struct region r[PREFAULT_REGIONS];
+	int stop, waiting;
+	uintptr_t page;
+};
+
+/* The region that most needs pages, with [*from, *to) to map; -1: none. */
+static int pick(struct prefault *pf, uintptr_t *from, uintptr_t *to)
+{
+	int best = -1;
+	size_t best_lead = SIZE_MAX;
+	for (int k = 0; k < PREFAULT_REGIONS; k++) {
+		struct region *r = &pf->r[k];
+		if (!r->base)
+			continue;
+		/* madvise takes whole pages */
+		uintptr_t want = (r->base + r->used + PREFAULT_AHEAD) & ~(pf->page - 1);
+		if (want > r->end)
+			want = r->end;
+		uintptr_t at = r->base + r->used;
+		size_t lead = r->done > at ? r->done - at : 0;
+		if (r->done < want && lead < best_lead) {
+			best = k;
+			best_lead = lead;
+			*from = r->done;
+			uintptr_t step = (r->done + HUGE) & ~(uintptr_t)(HUGE - 1);
+			*to = step < want ? step : want;
+		}
+	}
+	return best;
+}
+
+static void *run(void *arg)
+{
+	struct prefault *pf = arg;
+	pthread_mutex_lock(&pf->lock);
+	while (!pf->stop) {
+		uintptr_t from, to;
+		int k = pick(pf, &from, &to);
+		if (k < 0) {
+			pf->waiting = 1;
+			pthread_cond_wait(&pf->wake, &pf->lock);
+			pf->waiting = 0;
+			continue;
+		}
+		pf->r[k].done = to;
+		pthread_mutex_unlock(&pf->lock);
+		/* a kernel before 5.14 does not know the advice: then the
+		 * region is left to fault as it fills, as without a helper */
+		int failed = madvise((void *)from, to - from, MADV_POPULATE_WRITE) != 0;
+		pthread_mutex_lock(&pf->lock);
+		if (failed)
+			pf->r[k].done = pf->r[k].end;
+	}
+	pthread_mutex_unlock(&pf->lock);
+	return NULL;
+}
+
+struct prefault *prefault_start(void)
+{
+	struct prefault *pf = calloc(1, sizeof(*pf));
+	if (!pf)
+		return NULL;
+	pf->page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	pthread_mutex_init(&pf->lock, NULL);
+	pthread_cond_init(&pf->wake, NULL);
+	if (pthread_create(&pf->th, NULL, run, pf)) {
+		pthread_mutex_destroy(&pf->lock);
+		pthread_cond_destroy(&pf->wake);
+		free(pf);
+		return NULL;
+	}
+	return pf;
+}
+
+int prefault_watch(struct prefault *pf, void *base, size_t len)
+{
+	if (!pf)
+		return -1;
+	uintptr_t lo = ((uintptr_t)base + pf->page - 1) & ~(pf->page - 1);
+	uintptr_t hi = ((uintptr_t)base + len) & ~(pf->page - 1);
+	if (!base || hi <= lo)
+		return -1;
+	pthread_mutex_lock(&pf->lock);
+	int k = 0;
+	while (k < PREFAULT_REGIONS && pf->r[k].base)
+		k++;
+	if (k < PREFAULT_REGIONS)
+		pf->r[k] = (struct region){ .done = lo, .end = hi, .base = (uintptr_t)base };
+	pthread_mutex_unlock(&pf->lock);
+	return k < PREFAULT_REGIONS ? k : -1;
+}
+
+void prefault_used(struct prefault *pf, int k, size_t used)
+{
+	if (!pf || k < 0)
+		return;
+	pthread_mutex_lock(&pf->lock);
+	pf->r[k].used = used;
+	if (pf->waiting)
+		pthread_cond_signal(&pf->wake);
+	pthread_mutex_unlock(&pf->lock);
+}
+
+void prefault_stop(struct prefault *pf)
+{
+	if (!pf)
+		return;
+	pthread_mutex_lock(&pf->lock);
+	pf->stop = 1;
+	pthread_cond_signal(&pf->wake);
+	pthread_mutex_unlock(&pf->lock);
+	pthread_join(pf->th, NULL);
+	pthread_mutex_destroy(&pf->lock);
+	pthread_cond_destroy(&pf->wake);
+	free(pf);
+}
