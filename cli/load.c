@@ -46,9 +46,9 @@
 
 #define TIMELINE_POINTS 4000
 /* Streamed traces whose arrays are sized for this many events or more
- * (24 MiB of events before compression, 3-5 M events) fill them with a
- * page helper (prefault.h): their arrays reach hundreds of MiB. */
-#define PREFAULT_MIN_EVENTS (8u << 20)
+ * (12 MiB of events before compression, 2 M events or so) fill them with
+ * a page helper (prefault.h): their arrays reach a hundred MiB and more. */
+#define PREFAULT_MIN_EVENTS (4u << 20)
 /* Ids after an exec'd image's PROCESS_END(EXEC) are shifted so that the
  * images' stack, module and string ids never collide (SCHEMA.md). */
 #define IMAGE_SHIFT 40
@@ -103,10 +103,20 @@ struct loader {
 	uint64_t fused_end;      /* the duration the footer told */
 	size_t dropped;          /* frees dropped: n_evs + dropped events in all */
 	struct load_ev last_ev;  /* the last event paired, dropped or not */
+	int has_last_ev;         /* last_ev holds an event */
 	/* Streaming a big trace: a helper maps the pages of evs and rows
 	 * ahead of their filling (prefault.h). */
 	struct prefault *pf;
 	int pf_evs, pf_rows;
+	/* Streaming, evs and rows are stream_array()s (mapped: they never
+	 * move); fused, the pages the inserts have passed move to where they
+	 * fill next (reusing), and those arrays are not read behind the
+	 * inserts (see drained_evs). */
+	int mapped, reusing;
+	struct prefault_reuse ru_evs, ru_rows;
+	size_t chunk_first;      /* evs of the chunk being read start here */
+	size_t stuck_at;         /* keep_close: where the inserts last stood still, or
+				  * were last seen moving; SIZE_MAX: near them */
 	const char *tmp_path;  /* the database being written */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
@@ -181,6 +191,52 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
 	return 0;
 }
 
+/* A streamed array's span: whole huge pages, so that they can move one
+ * at a time (prefault_reuse). */
+static size_t stream_span(size_t bytes)
+{
+	return (bytes + PREFAULT_HUGE - 1) & ~(size_t)(PREFAULT_HUGE - 1);
+}
+
+/* Address space for a streamed array of bytes, huge-page aligned, none of
+ * it touched; NULL when it cannot be had.  Caller munmaps stream_span
+ * bytes at it (free_arrays). */
+static void *stream_array(size_t bytes)
+{
+	size_t span = stream_span(bytes), len = span + PREFAULT_HUGE;
+	uint8_t *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			  -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	uint8_t *a = (uint8_t *)(((uintptr_t)p + PREFAULT_HUGE - 1) & ~(uintptr_t)(PREFAULT_HUGE - 1));
+	if (a > p)
+		munmap(p, (size_t)(a - p));
+	if (p + len > a + span)
+		munmap(a + span, (size_t)(p + len - (a + span)));
+	/* with huge pages a first touch faults once per 2 MiB, and a page
+	 * moves whole */
+	madvise(a, span, MADV_HUGEPAGE);
+	return a;
+}
+
+/* Frees evs and rows, however they were made. */
+static void free_arrays(struct loader *l)
+{
+	if (l->mapped) {
+		if (l->evs)
+			munmap(l->evs, stream_span(l->cap_evs * sizeof(*l->evs)));
+		if (l->rows)
+			munmap(l->rows, stream_span(l->cap_rows * sizeof(*l->rows)));
+	} else {
+		free(l->evs);
+		free(l->rows);
+	}
+	l->evs = NULL;
+	l->rows = NULL;
+	l->cap_evs = l->cap_rows = 0;
+	l->mapped = 0;
+}
+
 /* The stream cannot go on (why: for --times); the load starts again
  * without it.  Returns -1 so that callers stop. */
 static int stream_restart(struct loader *l, const char *why)
@@ -244,12 +300,31 @@ static size_t events_read(const struct loader *l)
 	return l->n_evs + l->dropped;
 }
 
+/* Rows the inserts are done with (fused: their pages may be reused). */
+static size_t drained_rows(const struct loader *l)
+{
+	return __atomic_load_n(&l->pub->drained, __ATOMIC_ACQUIRE);
+}
+
+/* Events nothing reads any more: those of earlier chunks that no row
+ * still to be inserted names (a row names its allocation event). */
+static size_t drained_evs(const struct loader *l)
+{
+	size_t r = drained_rows(l), e = l->chunk_first;
+	if (r < l->n_rows && l->rows[r].ev < e)
+		e = l->rows[r].ev;
+	return e;
+}
+
 static int push_ev(struct loader *l, const struct load_ev *e)
 {
-	if (l->streaming && l->n_evs == l->cap_evs)
+	if ((l->streaming || l->mapped) && l->n_evs == l->cap_evs)
 		return stream_restart(l, "more events than foreseen");
 	if (l->n_evs == l->cap_evs && grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
 		return -1;
+	size_t upto = (l->n_evs + 1) * sizeof(*l->evs);
+	if (l->reusing && prefault_reuse_due(&l->ru_evs, upto))
+		prefault_reuse(&l->ru_evs, upto, drained_evs(l) * sizeof(*l->evs));
 	l->evs[l->n_evs++] = *e;
 	l->n_alloc_evs += e->kind == EV_ALLOC;
 	l->n_free_evs += e->kind == EV_FREE;
@@ -498,10 +573,13 @@ static int follows(const struct load_ev *x, const struct load_ev *y)
  * permutation is needed. */
 static int in_order_from(const struct loader *l, size_t first)
 {
-	/* fused, the event before evs[first] may have been dropped */
-	if (first && l->dropped && first < l->n_evs && !follows(&l->last_ev, &l->evs[first]))
+	/* fused, the event before evs[first] may have been dropped, and an
+	 * earlier chunk's events may be gone with their pages: the last
+	 * event paired stands for them */
+	int after_last = l->fused && l->has_last_ev;
+	if (after_last && first < l->n_evs && !follows(&l->last_ev, &l->evs[first]))
 		return 0;
-	for (size_t i = first ? first + (l->dropped != 0) : 1; i < l->n_evs; i++)
+	for (size_t i = after_last ? first + 1 : first ? first : 1; i < l->n_evs; i++)
 		if (!follows(&l->evs[i - 1], &l->evs[i]))
 			return 0;
 	return 1;
@@ -682,9 +760,121 @@ static uint64_t slot_size(const struct loader *l, const struct slot *s)
 	return s->size != SLOT_BIG_SIZE ? s->size : l->evs[l->rows[s->row1 - 1].ev].size;
 }
 
-/* Row r ended at event f (order position seq): a free on thread f->tid, or
- * an exec, which ends it on its own thread (ae_tid). */
-static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq, uint32_t ae_tid)
+/* Per-stack, per-function and per-size totals, so that reports read a
+ * few thousand rows instead of every allocation. */
+struct stack_total {
+	uint64_t allocs, bytes, temp, temp_bytes, leaked, leaked_bytes, peak_blocks, peak_bytes;
+};
+
+struct totals {
+	const struct loader *l;
+	uint64_t peak_seq;
+	struct stack_total *t; /* by stack table index, cap of them */
+	size_t cap;
+	uint64_t fn_calls[256], fn_bytes[256], hist[65];
+	int failed;
+};
+
+static unsigned size_bucket(uint64_t size)
+{
+	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+}
+
+/*
+ * Fused, the rows go away behind the inserts (prefault_reuse), so the
+ * totals are kept while the pairing makes and ends the rows instead of
+ * summed from them afterwards (sum_totals).  A stack's live blocks are
+ * counted in its `leaked`, which is what they are once the pairing is
+ * done; at each new peak of the heap, the stacks whose live blocks
+ * changed since the last one copy them into their peak figures.
+ */
+struct running {
+	struct totals *x;
+	uint32_t *changed;  /* stacks changed since the last peak */
+	uint8_t *is_changed;
+	size_t n_changed;
+};
+
+/* Makes room for stack index k; -1 when out of memory. */
+static int running_room(struct running *rt, uint32_t k)
+{
+	struct totals *x = rt->x;
+	if (k < x->cap)
+		return 0;
+	size_t cap = x->cap ? x->cap : 1024;
+	while (cap <= k)
+		cap *= 2;
+	struct stack_total *t = realloc(x->t, cap * sizeof(*t));
+	if (t)
+		x->t = t;
+	uint32_t *c = t ? realloc(rt->changed, cap * sizeof(*c)) : NULL;
+	if (c)
+		rt->changed = c;
+	uint8_t *m = c ? realloc(rt->is_changed, cap) : NULL;
+	if (!m)
+		return -1;
+	rt->is_changed = m;
+	memset(x->t + x->cap, 0, (cap - x->cap) * sizeof(*x->t));
+	memset(m + x->cap, 0, cap - x->cap);
+	x->cap = cap;
+	return 0;
+}
+
+static void running_changed(struct running *rt, uint32_t k)
+{
+	if (!rt->is_changed[k]) {
+		rt->is_changed[k] = 1;
+		rt->changed[rt->n_changed++] = k;
+	}
+}
+
+static int running_alloc(struct running *rt, uint32_t k, uint64_t size, unsigned fn)
+{
+	if (running_room(rt, k))
+		return -1;
+	struct totals *x = rt->x;
+	struct stack_total *t = &x->t[k];
+	t->allocs++;
+	t->bytes += size;
+	t->leaked++;
+	t->leaked_bytes += size;
+	x->fn_calls[fn]++;
+	x->fn_bytes[fn] += size;
+	x->hist[size_bucket(size)]++;
+	running_changed(rt, k);
+	return 0;
+}
+
+static void running_end(struct running *rt, uint32_t k, uint64_t size, int temporary)
+{
+	struct stack_total *t = &rt->x->t[k];
+	t->leaked--;
+	t->leaked_bytes -= size;
+	if (temporary) {
+		t->temp++;
+		t->temp_bytes += size;
+	}
+	running_changed(rt, k);
+}
+
+/* The heap is at a new peak: the live blocks of each stack are its peak. */
+static void running_peak(struct running *rt)
+{
+	for (size_t i = 0; i < rt->n_changed; i++) {
+		uint32_t k = rt->changed[i];
+		struct stack_total *t = &rt->x->t[k];
+		t->peak_blocks = t->leaked;
+		t->peak_bytes = t->leaked_bytes;
+		rt->is_changed[k] = 0;
+	}
+	rt->n_changed = 0;
+}
+
+/* Row r, of size bytes, ended at event f (order position seq): a free on
+ * thread f->tid, or an exec, which ends it on its own thread (ae_tid).
+ * rt: the running totals (fused), or NULL. */
+static void close_row(struct loader *l, struct running *rt, uint32_t r, uint32_t f, uint32_t seq,
+		      uint32_t ae_tid, uint64_t size)
 {
 	struct load_row *x = &l->rows[r];
 	const struct load_ev *fe = &l->evs[f];
@@ -693,6 +883,8 @@ static void close_row(struct loader *l, uint32_t r, uint32_t f, uint32_t seq, ui
 	/* its thread's latest allocation is r: so r is that thread's too */
 	if (fe->kind != EV_EXEC && l->threads[fe->tid].last_alloc == (int64_t)r)
 		x->temporary = 1;
+	if (rt)
+		running_end(rt, x->stack, size, x->temporary);
 	load_row_ended(x, seq); /* last: the row is final now */
 }
 
@@ -815,6 +1007,7 @@ struct pairing {
 	struct closed { uint32_t seq; uint64_t size; } *closed;
 	size_t n_closed, cap_closed;
 	struct heap_walk *walk; /* fused (loader.fused): the live heap, walked here */
+	struct running *run;    /* fused: the totals, kept here */
 };
 
 static int pair_begin(struct pairing *p)
@@ -877,7 +1070,8 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			for (size_t k = 0; k < m->cap; k++)
 				if (m->s[k].row1) {
 					uint32_t r = m->s[k].row1 - 1;
-					close_row(l, r, ei, i, l->evs[l->rows[r].ev].tid);
+					close_row(l, p->run, r, ei, i, l->evs[l->rows[r].ev].tid,
+						  slot_size(l, &m->s[k]));
 					m->s[k].row1 = 0;
 				}
 			m->used = 0;
@@ -891,8 +1085,8 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 				l->unmatched++;
 				continue;
 			}
-			close_row(l, s->row1 - 1, ei, i, 0);
 			e->size = slot_size(l, s);
+			close_row(l, p->run, s->row1 - 1, ei, i, 0, e->size);
 			e->fn = 1;
 			map_remove(m, s);
 			if (w) {
@@ -907,18 +1101,24 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			struct slot *s = map_find(m, e->addr, 1);
 			if (s->row1) { /* its free was lost: close the old block */
 				l->conflicts++;
-				close_row(l, s->row1 - 1, ei, i, 0);
+				uint64_t gone = slot_size(l, s);
+				close_row(l, p->run, s->row1 - 1, ei, i, 0, gone);
 				if (grow((void **)&p->closed, &p->cap_closed, p->n_closed + 1, sizeof(*p->closed)))
 					return -1;
-				uint64_t gone = slot_size(l, s);
 				p->closed[p->n_closed++] = (struct closed){ i, gone };
 				m->used--;
 				if (w)
 					heap_gone(w, gone);
 			}
 			int64_t id = (int64_t)l->n_rows++;
+			size_t upto = (size_t)(id + 1) * sizeof(*l->rows);
+			if (l->reusing && prefault_reuse_due(&l->ru_rows, upto))
+				prefault_reuse(&l->ru_rows, upto, drained_rows(l) * sizeof(*l->rows));
+			if (p->run && running_alloc(p->run, e->stack, e->size, e->fn))
+				return -1;
 			l->rows[id] = (struct load_row){ .ev = ei, .free_seq = NO_EV, .alloc_seq = i,
-						    .realloc_from = e->realloc ? t->realloc_row : 0 };
+						    .realloc_from = e->realloc ? t->realloc_row : 0,
+						    .stack = e->stack };
 			/* published in batches: the insert thread reads the
 			 * count's cache line, which every store takes away */
 			if (!(l->n_rows & 255) && !w)
@@ -931,8 +1131,14 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			t->last_alloc = id;
 			t->allocs++;
 			t->bytes += e->size;
-			if (w)
+			if (w) {
 				heap_alloc(w, e->size, e->time, i);
+				/* a new peak; or the first event, where the peak
+				 * stays until one is higher (sum_totals's reading
+				 * of peak_seq 0) */
+				if (p->run && w->h->peak_seq == i)
+					running_peak(p->run);
+			}
 		}
 		if (e->kind != EV_EXEC && e->time > t->end)
 			t->end = e->time;
@@ -969,21 +1175,6 @@ static void live_heap(const struct loader *l, const uint32_t *order, const struc
 	}
 }
 
-/* Per-stack, per-function and per-size totals, so that reports read a
- * few thousand rows instead of every allocation. */
-struct stack_total {
-	uint64_t allocs, bytes, temp, temp_bytes, leaked, leaked_bytes, peak_blocks, peak_bytes;
-};
-
-struct totals {
-	const struct loader *l;
-	uint64_t peak_seq;
-	struct stack_total *t; /* by stack table index, cap of them */
-	size_t cap;
-	uint64_t fn_calls[256], fn_bytes[256], hist[65];
-	int failed;
-};
-
 /* Sums the rows into x; only reads the loader, so it runs on a thread of
  * its own while the rows go into the database. */
 static void *sum_totals(void *arg)
@@ -1018,7 +1209,7 @@ static void *sum_totals(void *arg)
 		}
 		fn_calls[a->fn]++;
 		fn_bytes[a->fn] += a->size;
-		hist[a->size ? 64 - __builtin_clzll(a->size) : 0]++;
+		hist[size_bucket(a->size)]++;
 	}
 	x->t = t;
 	x->cap = cap;
@@ -1095,8 +1286,7 @@ static void loader_release(struct loader *l)
 	for (size_t i = 0; i < l->cap_strs; i++)
 		free(l->strs[i]);
 	free(l->strs);
-	free(l->evs);
-	free(l->rows);
+	free_arrays(l);
 	free(l->threads);
 	idmap_clear(&l->thread_ids);
 	free(l->stacks);
@@ -1134,6 +1324,36 @@ struct decoding {
 				 * not decode */
 };
 
+/* Fused, rows that far ahead of the inserts are enough (16 MiB of rows) */
+#define LEAD_ROWS (512u << 10)
+
+/*
+ * Fused and reusing: pages come from behind the inserts, so they are
+ * reused only while the pairing stays near them.  Where SQLite is the
+ * slower side (realloc), the pairing would run ahead by hundreds of MiB
+ * of fresh pages and gain nothing by it: it waits for the inserts to come
+ * within LEAD_ROWS, as long as they are moving.  They may be waiting for
+ * a row only this thread can end (a long-lived block): then it goes on,
+ * and waits again only once they have moved.
+ */
+static void keep_close(struct loader *l)
+{
+	size_t d = drained_rows(l);
+	if (d == l->stuck_at)
+		return;
+	for (unsigned still = 0; l->n_rows - d > LEAD_ROWS; d = drained_rows(l)) {
+		if (d != l->stuck_at) {
+			l->stuck_at = d;
+			still = 0;
+		} else if (++still == 50) { /* 5 ms: several thousand rows' time */
+			return;
+		}
+		struct timespec ts = { 0, 100000 };
+		nanosleep(&ts, NULL);
+	}
+	l->stuck_at = SIZE_MAX;
+}
+
 /* Tells the page helper where the arrays stand after a chunk. */
 static void stream_filled(struct loader *l)
 {
@@ -1160,6 +1380,7 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	 * other events down, and its new rows with them, before the rows
 	 * are published (the inserts read their events) */
 	l->last_ev = l->evs[l->n_evs - 1];
+	l->has_last_ev = 1;
 	size_t to = first;
 	for (size_t k = first; k < l->n_evs; k++) {
 		if (l->evs[k].kind == EV_FREE)
@@ -1176,6 +1397,8 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	p->next = (uint32_t)to;
 	load_rows_made(l->pub, l->n_rows);
 	stream_filled(l);
+	if (l->reusing)
+		keep_close(l);
 	return 0;
 }
 
@@ -1199,6 +1422,7 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 		}
 		d->held = 0;
 		size_t first = l->n_evs;
+		l->chunk_first = first;
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
 			d->n_records++;
 			if (rec.time > l->end_time && rec.type < CZT_REC_STACK_NODE)
@@ -1240,10 +1464,12 @@ static void *pair_thread(void *arg)
 	struct loader *l = j->l;
 	struct pairing p;
 	struct heap_walk walk;
+	struct running run = { .x = &j->tot };
 	j->rc = pair_begin(&p);
 	if (!j->rc && l->fused) {
 		heap_begin(&walk, &j->heap, l->fused_end);
 		p.walk = &walk;
+		p.run = &run;
 	}
 	if (!j->rc && j->r) {
 		decode(l, j->r, j->d, &p);
@@ -1259,11 +1485,15 @@ static void *pair_thread(void *arg)
 	} else {
 		load_rows_made(l->pub, l->n_rows);
 		load_rows_done(l->pub);
-		if (!l->fused)
-			live_heap(l, j->order, &p, &j->heap);
 		j->tot.peak_seq = j->heap.peak_seq;
-		sum_totals(&j->tot);
+		if (!l->fused) { /* fused, the totals were kept as it went */
+			live_heap(l, j->order, &p, &j->heap);
+			j->tot.peak_seq = j->heap.peak_seq;
+			sum_totals(&j->tot);
+		}
 	}
+	free(run.changed);
+	free(run.is_changed);
 	pair_end(&p);
 	return NULL;
 }
@@ -1315,6 +1545,15 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		stream_filled(l);
 		if (l->verbose > 1 && l->pf)
 			fprintf(stderr, "czprof:   a helper maps the arrays' pages ahead\n");
+	}
+	/* fused, the rows and events the inserts have passed are read no
+	 * more: their pages take the place of fresh ones */
+	if (l->fused && l->mapped) {
+		l->reusing = 1;
+		prefault_reuse_init(&l->ru_evs, l->evs, stream_span(l->cap_evs * sizeof(*l->evs)),
+				    l->n_evs * sizeof(*l->evs), l->pf, &l->pf_evs);
+		prefault_reuse_init(&l->ru_rows, l->rows, stream_span(l->cap_rows * sizeof(*l->rows)),
+				    l->n_rows * sizeof(*l->rows), l->pf, &l->pf_rows);
 	}
 	/* small: only the blocks never freed, which leaks reads; made before
 	 * the rows go in, it costs a few entries instead of reading the whole
@@ -1370,6 +1609,9 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	if (l->verbose > 1 && l->fused)
 		fprintf(stderr, "czprof:   %zu frees dropped once paired (the footer told the duration)\n",
 			l->dropped);
+	if (l->verbose > 1 && l->reusing)
+		fprintf(stderr, "czprof:   %zu MiB of pages reused behind the inserts\n",
+			(l->ru_evs.moved + l->ru_rows.moved) >> 20);
 	uint64_t cut_at = czt_reader_offset(r);
 	if (d.cut_reason)
 		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %zu events", trace_path,
@@ -1509,13 +1751,16 @@ static int size_for_stream(struct loader *l, uint64_t raw, const struct stat *st
 	if (raw > (uint64_t)st->st_size * 16 || bound >= UINT32_MAX)
 		return -1;
 	size_t n = (size_t)bound;
-	if (grow((void **)&l->evs, &l->cap_evs, n, sizeof(*l->evs)) ||
-	    grow((void **)&l->rows, &l->cap_rows, n, sizeof(*l->rows)) ||
-	    grow((void **)&l->stacks, &l->cap_stacks, n, sizeof(*l->stacks)) ||
+	l->evs = stream_array(n * sizeof(*l->evs));
+	l->rows = stream_array(n * sizeof(*l->rows));
+	l->cap_evs = l->cap_rows = n;
+	l->mapped = 1;
+	if (!l->evs || !l->rows || grow((void **)&l->stacks, &l->cap_stacks, n, sizeof(*l->stacks)) ||
 	    grow((void **)&l->threads, &l->cap_threads, 1, sizeof(*l->threads))) {
-		free(l->evs), free(l->rows), free(l->stacks), free(l->threads);
-		l->evs = NULL, l->rows = NULL, l->stacks = NULL, l->threads = NULL;
-		l->cap_evs = l->cap_rows = l->cap_stacks = l->cap_threads = 0;
+		free_arrays(l);
+		free(l->stacks), free(l->threads);
+		l->stacks = NULL, l->threads = NULL;
+		l->cap_stacks = l->cap_threads = 0;
 		return -1;
 	}
 	return 0;

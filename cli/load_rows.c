@@ -18,12 +18,12 @@
 
 struct rows_vtab {
 	sqlite3_vtab base;
-	const struct load_rows *src;
+	struct load_rows *src;
 };
 
 struct rows_cursor {
 	sqlite3_vtab_cursor base;
-	const struct load_rows *src;
+	struct load_rows *src;
 	size_t i;
 	int eof;
 	/* what was last read of what the pairing thread writes, so that a
@@ -146,10 +146,17 @@ static int rows_filter(sqlite3_vtab_cursor *c, int idx, const char *idx_str, int
 	return SQLITE_OK;
 }
 
+/* Rows below the cursor are done with: told every 4096 rows, so that
+ * the pairing thread, which reads it now and then, seldom takes the line
+ * away. */
+#define DRAINED_STEP 4096
+
 static int rows_next(sqlite3_vtab_cursor *c)
 {
 	struct rows_cursor *x = (struct rows_cursor *)c;
 	x->i++;
+	if (!(x->i % DRAINED_STEP))
+		__atomic_store_n(&x->src->drained, x->i, __ATOMIC_RELEASE);
 	x->eof = !row_wait(x);
 	return SQLITE_OK;
 }
@@ -218,7 +225,7 @@ static const sqlite3_module rows_module = {
 	.xRowid = rows_rowid,
 };
 
-int load_rows_insert(sqlite3 *db, const struct load_rows *src)
+int load_rows_insert(sqlite3 *db, struct load_rows *src)
 {
 	if (sqlite3_create_module(db, "czprof_load_rows", &rows_module, (void *)src) != SQLITE_OK ||
 	    sqlite3_exec(db, "INSERT INTO allocations SELECT * FROM czprof_load_rows", NULL, NULL, NULL) !=

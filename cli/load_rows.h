@@ -46,6 +46,7 @@ struct load_row {
 	uint32_t realloc_from; /* row index + 1 of the block it replaced, 0 none */
 	uint32_t free_tid : 24; /* thread table index that ended it */
 	uint32_t temporary : 1;
+	uint32_t stack;        /* its event's stack, at hand when the row ends */
 };
 
 struct load_thread {
@@ -69,6 +70,9 @@ struct load_rows {
 	const struct load_row *rows;
 	const struct load_thread *threads;
 	size_t rows_ready;      /* rows made so far (atomic) */
+	size_t drained;         /* rows below this are in the database and read
+				 * no more, nor are their events (atomic; written
+				 * here every few thousand rows) */
 	int done;               /* the pairing made every row (atomic) */
 	int stop;               /* the rows are not wanted: end now (atomic) */
 };
@@ -109,8 +113,9 @@ static inline void load_rows_stop(struct load_rows *src)
 
 /* Appends every row of src to db's empty `allocations` table, ids 1..n in
  * order, inside the caller's transaction, waiting for rows that are not
- * final yet (see above).  src must stay valid until this returns.
- * Returns 0, or -1 after reporting the database error. */
-int load_rows_insert(sqlite3 *db, const struct load_rows *src);
+ * final yet (see above), and telling how far it got in src->drained.
+ * src must stay valid until this returns.  Returns 0, or -1 after
+ * reporting the database error. */
+int load_rows_insert(sqlite3 *db, struct load_rows *src);
 
 #endif

@@ -12,7 +12,7 @@
 /* Pages are asked for a huge page at a time (the loader's arrays take
  * them), so that the filling thread can catch up with a step under way
  * only by a little. */
-#define HUGE (2u << 20)
+#define HUGE PREFAULT_HUGE
 
 struct region {
 	uintptr_t done, end; /* mapped up to done; the range ends at end */
@@ -24,7 +24,9 @@ struct prefault {
 	pthread_t th;
 	pthread_mutex_t lock;
 	pthread_cond_t wake; /* the helper waits here for work */
+	pthread_cond_t idle; /* prefault_release waits here for a step to end */
 	struct region r[PREFAULT_REGIONS];
+	int busy;            /* the region mapped outside the lock now, or -1 */
 	int stop, waiting;
 	uintptr_t page;
 };
@@ -69,11 +71,14 @@ static void *run(void *arg)
 			continue;
 		}
 		pf->r[k].done = to;
+		pf->busy = k;
 		pthread_mutex_unlock(&pf->lock);
 		/* a kernel before 5.14 does not know the advice: then the
 		 * region is left to fault as it fills, as without a helper */
 		int failed = madvise((void *)from, to - from, MADV_POPULATE_WRITE) != 0;
 		pthread_mutex_lock(&pf->lock);
+		pf->busy = -1;
+		pthread_cond_broadcast(&pf->idle);
 		if (failed)
 			pf->r[k].done = pf->r[k].end;
 	}
@@ -87,11 +92,14 @@ struct prefault *prefault_start(void)
 	if (!pf)
 		return NULL;
 	pf->page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	pf->busy = -1;
 	pthread_mutex_init(&pf->lock, NULL);
 	pthread_cond_init(&pf->wake, NULL);
+	pthread_cond_init(&pf->idle, NULL);
 	if (pthread_create(&pf->th, NULL, run, pf)) {
 		pthread_mutex_destroy(&pf->lock);
 		pthread_cond_destroy(&pf->wake);
+		pthread_cond_destroy(&pf->idle);
 		free(pf);
 		return NULL;
 	}
@@ -116,12 +124,26 @@ int prefault_watch(struct prefault *pf, void *base, size_t len)
 	return k < PREFAULT_REGIONS ? k : -1;
 }
 
+size_t prefault_release(struct prefault *pf, int k)
+{
+	if (!pf || k < 0)
+		return 0;
+	pthread_mutex_lock(&pf->lock);
+	while (pf->busy == k)
+		pthread_cond_wait(&pf->idle, &pf->lock);
+	struct region *r = &pf->r[k];
+	size_t done = r->base ? r->done - r->base : 0;
+	r->base = 0;
+	pthread_mutex_unlock(&pf->lock);
+	return done;
+}
+
 void prefault_used(struct prefault *pf, int k, size_t used)
 {
 	if (!pf || k < 0)
 		return;
 	pthread_mutex_lock(&pf->lock);
-	pf->r[k].used = used;
+	pf->r[k].used = used; /* a released slot ignores it */
 	if (pf->waiting)
 		pthread_cond_signal(&pf->wake);
 	pthread_mutex_unlock(&pf->lock);
@@ -138,5 +160,41 @@ void prefault_stop(struct prefault *pf)
 	pthread_join(pf->th, NULL);
 	pthread_mutex_destroy(&pf->lock);
 	pthread_cond_destroy(&pf->wake);
+	pthread_cond_destroy(&pf->idle);
 	free(pf);
+}
+
+void prefault_reuse_init(struct prefault_reuse *u, void *base, size_t len, size_t filled,
+			 struct prefault *pf, int *pf_k)
+{
+	*u = (struct prefault_reuse){ .base = base, .len = len & ~(size_t)(HUGE - 1),
+				      .back = (filled + HUGE - 1) & ~(size_t)(HUGE - 1),
+				      .pf = pf && pf_k && *pf_k >= 0 ? pf : NULL, .pf_k = pf_k };
+}
+
+void prefault_reuse(struct prefault_reuse *u, size_t upto, size_t drained)
+{
+	size_t dead = drained & ~(size_t)(HUGE - 1);
+	while (u->back < upto && u->back < u->len) {
+		if (!u->off && u->front + HUGE <= dead) {
+			if (u->pf) { /* from now on the pages come from the front */
+				size_t done = prefault_release(u->pf, *u->pf_k);
+				*u->pf_k = -1;
+				u->pf = NULL;
+				done = (done + HUGE - 1) & ~(size_t)(HUGE - 1);
+				if (done > u->back) {
+					u->back = done;
+					continue;
+				}
+			}
+			if (mremap(u->base + u->front, HUGE, HUGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+				   u->base + u->back) == MAP_FAILED) {
+				u->off = 1;
+			} else {
+				u->front += HUGE;
+				u->moved += HUGE;
+			}
+		}
+		u->back += HUGE;
+	}
 }

@@ -168,6 +168,8 @@ done
 same_db big big.czt
 expect_match stream_helper_big "$(cat s.log)" "a helper maps the arrays' pages ahead"
 expect_match stream_drops_frees_big "$(cat s.log)" "2000000 frees dropped once paired"
+# its rows are inserted soon after they are made: their pages are reused
+expect_match stream_reuses_pages_big "$(cat s.log)" "[1-9][0-9]* MiB of pages reused behind the inserts"
 expect_eq big_leak "$(q s.czt "select count(*) || ' ' || sum(size) from leaks")" "1 4321"
 expect_eq big_allocations "$(q s.czt "select count(*) from allocations")" 2000001
 # a long command line is cut in a report's first line, kept whole in meta

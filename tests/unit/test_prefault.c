@@ -1,7 +1,9 @@
 /*
  * test_prefault.c - the page helper (cli/prefault.c): it maps the pages
  * of a watched range up to PREFAULT_AHEAD past the fill level it is told,
- * no further, and leaves what is in them alone.
+ * no further, and leaves what is in them alone; reusing moves the huge
+ * pages wholly behind the draining to where the filling goes, and only
+ * those.
  */
 #include <sys/mman.h>
 #include <time.h>
@@ -80,9 +82,94 @@ TEST(slots_and_no_helper)
 	prefault_stop(NULL);
 }
 
+/* A range of n huge pages, aligned to them. */
+static unsigned char *huge_aligned(size_t n)
+{
+	size_t len = (n + 1) * PREFAULT_HUGE;
+	unsigned char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	return (unsigned char *)(((uintptr_t)p + PREFAULT_HUGE - 1) & ~(uintptr_t)(PREFAULT_HUGE - 1));
+}
+
+static int mapped(const unsigned char *p)
+{
+	unsigned char v;
+	return mincore((void *)p, 1, &v) == 0;
+}
+
+TEST(reuse_moves_drained_pages)
+{
+	unsigned char *a = huge_aligned(8);
+	CHECK(a != NULL);
+	if (!a)
+		return;
+	size_t H = PREFAULT_HUGE;
+	struct prefault_reuse u;
+	/* two huge pages written, their first bytes telling which */
+	a[0] = 'A';
+	a[H] = 'B';
+	a[2 * H - 1] = 'b';
+	prefault_reuse_init(&u, a, 8 * H, 2 * H, NULL, NULL);
+	CHECK(!prefault_reuse_due(&u, 2 * H));
+	CHECK(prefault_reuse_due(&u, 2 * H + 1));
+	/* nothing drained: the next page is left to fault */
+	prefault_reuse(&u, 2 * H + 1, H - 1);
+	CHECK_EQ_U(u.back, 3 * H);
+	CHECK_EQ_U(u.moved, 0);
+	CHECK(a[2 * H] == 0);
+	a[2 * H] = 'C';
+	/* the first page drained: it becomes the fourth, stale bytes and all */
+	prefault_reuse(&u, 3 * H + 1, H + 10);
+	CHECK_EQ_U(u.moved, H);
+	CHECK(a[3 * H] == 'A');
+	CHECK(!mapped(a));
+	CHECK(a[H] == 'B'); /* the others stay where they were */
+	CHECK(a[2 * H] == 'C');
+	/* two pages at once, only one of them drained */
+	prefault_reuse(&u, 5 * H + 1, 2 * H);
+	CHECK_EQ_U(u.back, 6 * H);
+	CHECK_EQ_U(u.moved, 2 * H);
+	CHECK(a[4 * H] == 'B' && a[5 * H - 1] == 'b');
+	CHECK(a[5 * H] == 0);
+	/* never past the range */
+	prefault_reuse(&u, 100 * H, 8 * H);
+	CHECK_EQ_U(u.back, 8 * H);
+	munmap(a, 8 * H);
+}
+
+TEST(reuse_takes_over_from_the_helper)
+{
+	unsigned char *a = huge_aligned(16);
+	CHECK(a != NULL);
+	if (!a)
+		return;
+	size_t H = PREFAULT_HUGE;
+	struct prefault *pf = prefault_start();
+	int k = prefault_watch(pf, a, 16 * H);
+	CHECK(k >= 0);
+	a[0] = 'A';
+	prefault_used(pf, k, 1);
+	CHECK(comes_in((const char *)a + PREFAULT_AHEAD - 1));
+	struct prefault_reuse u;
+	prefault_reuse_init(&u, a, 16 * H, 1, pf, &k);
+	/* the first move releases the helper; the pages it mapped are kept */
+	prefault_reuse(&u, H + 1, H);
+	CHECK(k == -1);
+	CHECK(u.back >= PREFAULT_AHEAD);
+	CHECK_EQ_U(u.moved, 0);
+	prefault_reuse(&u, u.back + 1, H);
+	CHECK_EQ_U(u.moved, H);
+	CHECK(a[u.back - H] == 'A');
+	prefault_stop(pf);
+	munmap(a + H, 15 * H);
+}
+
 int main(void)
 {
 	RUN(maps_ahead_of_the_fill);
 	RUN(slots_and_no_helper);
+	RUN(reuse_moves_drained_pages);
+	RUN(reuse_takes_over_from_the_helper);
 	return unit_done();
 }
