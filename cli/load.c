@@ -21,7 +21,11 @@
  * time, so definitions wait in memory and the symbol table is read after.
  * Whatever the stream cannot take (a second thread, events out of order,
  * events after the symbols, more than the arrays were sized for) makes
- * the load start again without it.
+ * the load start again without it.  When the footer tells the run's
+ * duration the stream is fused: the pairing also walks the live heap and
+ * keeps the totals, frees leave the events once paired, and the pages of
+ * rows and events the inserts have passed are reused for new ones
+ * (prefault.h), so a load whose blocks die young touches little memory.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -320,8 +324,13 @@ static int push_ev(struct loader *l, const struct load_ev *e)
 {
 	if ((l->streaming || l->mapped) && l->n_evs == l->cap_evs)
 		return stream_restart(l, "more events than foreseen");
-	if (l->n_evs == l->cap_evs && grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
-		return -1;
+	if (l->n_evs == l->cap_evs) {
+		/* the array moves: the helper must not map the old place */
+		prefault_release(l->pf, l->pf_evs);
+		l->pf_evs = -1;
+		if (grow((void **)&l->evs, &l->cap_evs, l->n_evs + 1, sizeof(*l->evs)))
+			return -1;
+	}
 	size_t upto = (l->n_evs + 1) * sizeof(*l->evs);
 	if (l->reusing && prefault_reuse_due(&l->ru_evs, upto))
 		prefault_reuse(&l->ru_evs, upto, drained_evs(l) * sizeof(*l->evs));
@@ -1121,8 +1130,11 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 						    .stack = e->stack };
 			/* published in batches: the insert thread reads the
 			 * count's cache line, which every store takes away */
-			if (!(l->n_rows & 255) && !w)
+			if (!(l->n_rows & 255) && !w) {
 				load_rows_made(l->pub, l->n_rows);
+				if (!(l->n_rows & 0xffff)) /* unstreamed: the helper */
+					prefault_used(l->pf, l->pf_rows, l->n_rows * sizeof(*l->rows));
+			}
 			t->realloc_row = 0;
 			s->addr = e->addr;
 			s->row1 = (uint32_t)id + 1;
@@ -1436,6 +1448,8 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 			d->failed = 1;
 			return;
 		}
+		if (!p)
+			prefault_used(l->pf, l->pf_evs, l->n_evs * sizeof(*l->evs));
 		if (rc != CZT_EOF) {
 			d->cut_reason = czt_errstr(rc);
 			return;
@@ -1508,6 +1522,16 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	phase(l, "start");
 	struct decoding d = { 0 };
 	uint32_t *order = NULL;
+	if (!l->streaming && l->cap_evs >= PREFAULT_MIN_EVENTS) {
+		/* a big unstreamed load reads every event first, on one core:
+		 * the helper maps the events' pages on the other */
+		l->pf = prefault_start();
+		l->pf_evs = prefault_watch(l->pf, l->evs, l->cap_evs * sizeof(*l->evs));
+		l->pf_rows = -1;
+		prefault_used(l->pf, l->pf_evs, 0);
+		if (l->verbose > 1 && l->pf)
+			fprintf(stderr, "czprof:   a helper maps the arrays' pages ahead\n");
+	}
 	if (!l->streaming) {
 		decode(l, r, &d, NULL);
 		if (d.failed)
@@ -1525,6 +1549,10 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 			free(order);
 			return cz_error("out of memory loading '%s'", trace_path);
 		}
+		prefault_release(l->pf, l->pf_evs); /* read from now on */
+		l->pf_evs = -1;
+		l->pf_rows = prefault_watch(l->pf, l->rows, l->cap_rows * sizeof(*l->rows));
+		prefault_used(l->pf, l->pf_rows, 0);
 	}
 	struct load_rows src = { .evs = l->evs, .stacks = l->stacks, .rows = l->rows, .threads = l->threads };
 	struct pair_job job = { .l = l, .r = l->streaming ? r : NULL, .d = &d, .order = order,

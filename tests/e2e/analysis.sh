@@ -172,6 +172,13 @@ expect_match stream_drops_frees_big "$(cat s.log)" "2000000 frees dropped once p
 expect_match stream_reuses_pages_big "$(cat s.log)" "[1-9][0-9]* MiB of pages reused behind the inserts"
 expect_eq big_leak "$(q s.czt "select count(*) || ' ' || sum(size) from leaks")" "1 4321"
 expect_eq big_allocations "$(q s.czt "select count(*) from allocations")" 2000001
+# a trace of several threads loads unstreamed; a big one with the page
+# helper too: 16 x 150,000 + 160 leaked + 200 x 1,000 + 16 thread DTVs
+"$CZPROF" record -o stress.czt "$P/rel_stress" 150000 2>/dev/null
+"$CZPROF" load --times stress.czt 2>st.log
+expect_eq plain_helper_stress "$(sed -n '/loading again without streaming/,$p' st.log | grep -c 'a helper maps')" 1
+expect_eq plain_stress_allocs "$(q stress.czt "select count(*) from allocations")" 2600176
+expect_match plain_stress_leak_site "$("$CZPROF" leaks stress.czt)" "7.5 KiB +160  leak_some \\(tests/progs/rel_stress.c:40\\)"
 # a long command line is cut in a report's first line, kept whole in meta
 long=$(printf 'arg%03d ' $(seq 60))
 "$CZPROF" record -o long.czt sh -c ':' $long 2>/dev/null
