@@ -172,6 +172,12 @@ expect_match stream_drops_frees_big "$(cat s.log)" "2000000 frees dropped once p
 expect_match stream_reuses_pages_big "$(cat s.log)" "[1-9][0-9]* MiB of pages reused behind the inserts"
 expect_eq big_leak "$(q s.czt "select count(*) || ' ' || sum(size) from leaks")" "1 4321"
 expect_eq big_allocations "$(q s.czt "select count(*) from allocations")" 2000001
+# a block kept to the end, made once the inserts have moved: they wait for
+# it while the pairing runs far ahead, stops waiting for them, and goes on
+"$CZPROF" record -o held.czt "$P/load_big" 2000000 100000 2>/dev/null
+same_db held held.czt
+expect_eq held_allocations "$(q s.czt "select count(*) from allocations")" 2000002
+expect_eq held_block "$(q s.czt "select size, free_seq > (select max(alloc_seq) from allocations where size != 4321) from allocations where id = 100001")" "100|1"
 # a trace of several threads loads unstreamed; a big one with the page
 # helper too: 16 x 150,000 + 160 leaked + 200 x 1,000 + 16 thread DTVs
 "$CZPROF" record -o stress.czt "$P/rel_stress" 150000 2>/dev/null
