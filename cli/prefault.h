@@ -12,8 +12,11 @@
  * are filled, and the filling finds them mapped.  The work is the same;
  * it moves off the critical path.
  *
- * Only address space reserved beforehand (and never moved) can be
- * watched: the helper touches nothing the caller has not told it about.
+ * Only address space that stays put while watched can be watched (an
+ * array about to move is released first): the helper touches nothing the
+ * caller has not told it about.  The second half, below, goes further
+ * for arrays read for the last time behind their filling: their pages are
+ * reused instead of mapped.
  */
 #ifndef CZ_PREFAULT_H
 #define CZ_PREFAULT_H
@@ -35,7 +38,8 @@ struct prefault;
 struct prefault *prefault_start(void);
 
 /* Watches [base, base + len): returns its number, or -1 when pf is NULL or
- * every slot is taken.  The range must stay mapped until prefault_stop. */
+ * every slot is taken.  The range must stay mapped until prefault_release
+ * or prefault_stop. */
 int prefault_watch(struct prefault *pf, void *base, size_t len);
 
 /* Region k is filled up to offset used (bytes from base): the helper maps
