@@ -1367,7 +1367,7 @@ static void keep_close(struct loader *l)
 }
 
 /* Tells the page helper where the arrays stand after a chunk. */
-static void stream_filled(struct loader *l)
+static void arrays_filled(struct loader *l)
 {
 	prefault_used(l->pf, l->pf_evs, l->n_evs * sizeof(*l->evs));
 	prefault_used(l->pf, l->pf_rows, l->n_rows * sizeof(*l->rows));
@@ -1385,7 +1385,7 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	if (pair_upto(l, p, NULL, (uint32_t)l->n_evs))
 		return -1;
 	if (!l->fused || first == l->n_evs) {
-		stream_filled(l);
+		arrays_filled(l);
 		return 0;
 	}
 	/* the chunk's frees are paired and walked: drop them, moving its
@@ -1408,7 +1408,7 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	l->n_evs = to;
 	p->next = (uint32_t)to;
 	load_rows_made(l->pub, l->n_rows);
-	stream_filled(l);
+	arrays_filled(l);
 	if (l->reusing)
 		keep_close(l);
 	return 0;
@@ -1449,7 +1449,7 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 			return;
 		}
 		if (!p)
-			prefault_used(l->pf, l->pf_evs, l->n_evs * sizeof(*l->evs));
+			arrays_filled(l);
 		if (rc != CZT_EOF) {
 			d->cut_reason = czt_errstr(rc);
 			return;
@@ -1499,7 +1499,6 @@ static void *pair_thread(void *arg)
 	} else {
 		load_rows_made(l->pub, l->n_rows);
 		load_rows_done(l->pub);
-		j->tot.peak_seq = j->heap.peak_seq;
 		if (!l->fused) { /* fused, the totals were kept as it went */
 			live_heap(l, j->order, &p, &j->heap);
 			j->tot.peak_seq = j->heap.peak_seq;
@@ -1522,13 +1521,15 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	phase(l, "start");
 	struct decoding d = { 0 };
 	uint32_t *order = NULL;
-	if (!l->streaming && l->cap_evs >= PREFAULT_MIN_EVENTS) {
-		/* a big unstreamed load reads every event first, on one core:
-		 * the helper maps the events' pages on the other */
+	/* a big trace's arrays: a helper maps their pages while they fill,
+	 * on the core left idle by the reading (unstreamed, every event is
+	 * read first) or by inserts waiting for long-lived blocks; the
+	 * unstreamed rows are watched once they are made, after the reading */
+	if (l->cap_evs >= PREFAULT_MIN_EVENTS) {
 		l->pf = prefault_start();
 		l->pf_evs = prefault_watch(l->pf, l->evs, l->cap_evs * sizeof(*l->evs));
-		l->pf_rows = -1;
-		prefault_used(l->pf, l->pf_evs, 0);
+		l->pf_rows = l->streaming ? prefault_watch(l->pf, l->rows, l->cap_rows * sizeof(*l->rows)) : -1;
+		arrays_filled(l);
 		if (l->verbose > 1 && l->pf)
 			fprintf(stderr, "czprof:   a helper maps the arrays' pages ahead\n");
 	}
@@ -1563,17 +1564,6 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
 	l->pub = &src;
-	/* a big trace's arrays: their pages are mapped by a helper while
-	 * the pairing fills them (on the core the inserts leave idle while
-	 * rows wait for long-lived blocks) */
-	if (l->streaming && l->cap_evs >= PREFAULT_MIN_EVENTS) {
-		l->pf = prefault_start();
-		l->pf_evs = prefault_watch(l->pf, l->evs, l->cap_evs * sizeof(*l->evs));
-		l->pf_rows = prefault_watch(l->pf, l->rows, l->cap_rows * sizeof(*l->rows));
-		stream_filled(l);
-		if (l->verbose > 1 && l->pf)
-			fprintf(stderr, "czprof:   a helper maps the arrays' pages ahead\n");
-	}
 	/* fused, the rows and events the inserts have passed are read no
 	 * more: their pages take the place of fresh ones */
 	if (l->fused && l->mapped) {
