@@ -187,10 +187,16 @@ void prefault_reuse(struct prefault_reuse *u, size_t upto, size_t drained)
 					continue;
 				}
 			}
+			/* the page leaves a hole, which stays reserved: a
+			 * mapping the process makes meanwhile (a big malloc)
+			 * could land there and be unmapped with the range */
 			if (mremap(u->base + u->front, HUGE, HUGE, MREMAP_MAYMOVE | MREMAP_FIXED,
 				   u->base + u->back) == MAP_FAILED) {
 				u->off = 1;
 			} else {
+				if (mmap(u->base + u->front, HUGE, PROT_NONE,
+					 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0) == MAP_FAILED)
+					u->off = 1;
 				u->front += HUGE;
 				u->moved += HUGE;
 			}
