@@ -15,13 +15,17 @@
  *    thread pairs and then sums them per stack, function and size.
  * 5. Indexes last, then rename the finished file into place.
  *
- * A trace of one thread is streamed: steps 1 and 3 run chunk by chunk on
- * the other thread while the rows already go in, so reading the trace
- * costs no time of its own.  The database is busy with the rows all that
- * time, so definitions wait in memory and the symbol table is read after.
- * Whatever the stream cannot take (a second thread, events out of order,
- * events after the symbols, more than the arrays were sized for) makes
- * the load start again without it.  When the footer tells the run's
+ * A trace is streamed: steps 1 and 3 run chunk by chunk on the other
+ * thread while the rows already go in, so reading the trace costs no time
+ * of its own.  The database is busy with the rows all that time, so
+ * definitions wait in memory and the symbol table is read after.  The
+ * first try takes one thread's events as they come; at a second thread it
+ * starts again merging the threads' events as they come (load_merge.h).
+ * Whatever the stream cannot take (events out of order, a thread's events
+ * far behind the others', events after the symbols, more than the arrays
+ * were sized for) makes the load start again without it.  Rows of blocks
+ * that live long go into the table early, so that they do not hold the
+ * rest back (load_rows.h).  When the footer tells the run's
  * duration the stream is fused: the pairing also walks the live heap and
  * keeps the totals, frees leave the events once paired, and the pages of
  * rows and events the inserts have passed are reused for new ones
@@ -41,6 +45,7 @@
 #include <unistd.h>
 
 #include "cli/load_cz.h"
+#include "cli/load_merge.h"
 #include "cli/load_rows.h"
 #include "cli/prefault.h"
 #include "cli/tracedb.h"
@@ -62,6 +67,13 @@ struct deferred_module {
 	uint64_t img;        /* the image it belongs to (IMAGE_SHIFT) */
 };
 
+/* The free of a row that went into the table early (load_rows.h). */
+struct late_free {
+	uint64_t time;
+	uint32_t row, seq, tid;
+	int temporary;
+};
+
 struct loader {
 	sqlite3 *db;
 	struct load_ev *evs;
@@ -71,6 +83,10 @@ struct loader {
 	size_t n_alloc_evs;     /* an upper bound on rows */
 	size_t n_free_evs;      /* frees, realloc free parts included */
 	struct load_rows *pub;  /* where the pairing publishes rows (load_rows.h) */
+	struct late_free *late; /* the pairing's: rows it ended after they went in */
+	size_t n_late, cap_late;
+	int late_failed;        /* out of memory keeping one */
+	struct load_early *early; /* pub->early's room */
 	struct load_thread *threads;
 	size_t n_threads, cap_threads;
 	struct idmap thread_ids;
@@ -118,6 +134,12 @@ struct loader {
 	 * inserts (see drained_evs). */
 	int mapped, reusing;
 	struct prefault_reuse ru_evs, ru_rows;
+	/* Streaming several threads: their events wait in the merge until
+	 * no older one can come, then go to evs in the global order. */
+	int merging;
+	struct load_merge merge;
+	uint32_t chunks;         /* chunks read: orders the merge's equal events */
+	uint64_t merge_lag;      /* MERGE_LAG_NS (tests set less) */
 	size_t chunk_first;      /* evs of the chunk being read start here */
 	size_t stuck_at;         /* keep_close: where the inserts last stood still, or
 				  * were last seen moving; SIZE_MAX: near them */
@@ -154,6 +176,13 @@ static const char schema[] =
 	" peak_blocks INTEGER, peak_bytes INTEGER);"
 	"CREATE TABLE fn_totals(fn TEXT PRIMARY KEY, calls INTEGER, bytes INTEGER);"
 	"CREATE TABLE size_histogram(size_from INTEGER PRIMARY KEY, size_to INTEGER, count INTEGER);";
+
+/* A number from the environment (tests' knobs), or def. */
+static size_t env_size(const char *name, size_t def)
+{
+	const char *v = getenv(name);
+	return v && *v ? (size_t)strtoull(v, NULL, 10) : def;
+}
 
 static int exec_sql(sqlite3 *db, const char *sql)
 {
@@ -241,6 +270,10 @@ static void free_arrays(struct loader *l)
 	l->mapped = 0;
 }
 
+/* Why a stream of one thread stopped when a trace has several: it starts
+ * again merging theirs (tracedb_load). */
+static const char why_threads[] = "a second thread";
+
 /* The stream cannot go on (why: for --times); the load starts again
  * without it.  Returns -1 so that callers stop. */
 static int stream_restart(struct loader *l, const char *why)
@@ -260,8 +293,12 @@ static uint32_t thread_index(struct loader *l, uint64_t tid, uint64_t time)
 	long i = idmap_get(&l->thread_ids, tid);
 	if (i >= 0)
 		return l->last_thread = (uint32_t)i;
-	if (l->streaming && l->n_threads) {
-		stream_restart(l, "a second thread");
+	if (l->streaming && l->n_threads && !l->merging) {
+		stream_restart(l, why_threads);
+		return 0;
+	}
+	if (l->streaming && l->n_threads == l->cap_threads) { /* the inserts read it: it must not move */
+		stream_restart(l, "more threads than foreseen");
 		return 0;
 	}
 	if (l->n_threads >= LOAD_MAX_THREADS ||
@@ -320,7 +357,8 @@ static size_t drained_evs(const struct loader *l)
 	return e;
 }
 
-static int push_ev(struct loader *l, const struct load_ev *e)
+/* Appends e to evs. */
+static int store_ev(struct loader *l, const struct load_ev *e)
 {
 	if ((l->streaming || l->mapped) && l->n_evs == l->cap_evs)
 		return stream_restart(l, "more events than foreseen");
@@ -338,6 +376,17 @@ static int push_ev(struct loader *l, const struct load_ev *e)
 	l->n_alloc_evs += e->kind == EV_ALLOC;
 	l->n_free_evs += e->kind == EV_FREE;
 	return 0;
+}
+
+/* Adds an event in file order: to evs, or merging, to its sequence's
+ * queue (the exec markers' first, then the threads'). */
+static int push_ev(struct loader *l, const struct load_ev *e)
+{
+	if (!l->merging)
+		return store_ev(l, e);
+	size_t k = e->kind == EV_EXEC ? 0 : (size_t)e->tid + 1;
+	int rc = merge_push(&l->merge, k, e, l->chunks);
+	return rc == MERGE_LATE ? stream_restart(l, "a thread's events came too late to merge") : rc;
 }
 
 static const char *string_of(struct loader *l, uint64_t id)
@@ -544,24 +593,6 @@ static int on_record(struct loader *l, const struct czt_record *r)
 }
 
 /*
- * The global order of FORMAT.md as a permutation of l->evs: each thread's
- * events are already in order in the file (its chunks come in order), so
- * the threads' sequences are merged with a small heap, O(n log threads),
- * instead of sorting n events.  Within a thread, file order is kept even
- * on equal times; across threads, equal times put frees first.  Exec
- * markers form a sequence of their own.  Caller frees the result; NULL
- * when out of memory.
- */
-static int before(const struct load_ev *x, uint32_t xi, const struct load_ev *y, uint32_t yi)
-{
-	if (x->time != y->time)
-		return x->time < y->time;
-	if ((x->kind != EV_ALLOC) != (y->kind != EV_ALLOC))
-		return x->kind != EV_ALLOC;
-	return xi < yi;
-}
-
-/*
  * Whether event y may follow event x (just before it in the file) with
  * the file order still the global order.  The merge keeps each thread's
  * file order whatever the times, so within a thread times need only not
@@ -613,6 +644,15 @@ struct cursor {
 	uint32_t pos, run;
 };
 
+/*
+ * The global order of FORMAT.md as a permutation of l->evs: each thread's
+ * events are already in order in the file (its chunks come in order), so
+ * the threads' sequences are merged with a small heap, O(n log threads),
+ * instead of sorting n events.  Within a thread, file order is kept even
+ * on equal times; across threads, equal times put frees first.  Exec
+ * markers form a sequence of their own.  Caller frees the result; NULL
+ * when out of memory.
+ */
 static uint32_t *event_order(struct loader *l)
 {
 	size_t n = l->n_evs, k = l->n_threads + 1; /* the last list: exec markers */
@@ -642,7 +682,7 @@ static uint32_t *event_order(struct loader *l)
 	}
 	size_t h = 0;
 #define HEAD(x) cur[heap[x]].pos
-#define HB(a, b) before(&l->evs[HEAD(a)], HEAD(a), &l->evs[HEAD(b)], HEAD(b))
+#define HB(a, b) load_ev_before(&l->evs[HEAD(a)], HEAD(a), &l->evs[HEAD(b)], HEAD(b))
 	for (size_t t = 0; t < k; t++) {
 		if (cur[t].run == NO_EV)
 			continue;
@@ -764,9 +804,19 @@ static int map_init(struct addrmap *m, size_t live_max)
 	return m->s ? 0 : -1;
 }
 
+/* The entry of row r if the inserts took it early: then its row and
+ * event may be gone with their pages (load_rows.h). */
+static const struct load_early *early_row(const struct loader *l, uint32_t r)
+{
+	return l->n_rows - r > l->pub->early_lead ? load_rows_early(l->pub, r) : NULL;
+}
+
 static uint64_t slot_size(const struct loader *l, const struct slot *s)
 {
-	return s->size != SLOT_BIG_SIZE ? s->size : l->evs[l->rows[s->row1 - 1].ev].size;
+	if (s->size != SLOT_BIG_SIZE)
+		return s->size;
+	const struct load_early *e = early_row(l, s->row1 - 1);
+	return e ? e->size : l->evs[l->rows[s->row1 - 1].ev].size;
 }
 
 /* Per-stack, per-function and per-size totals, so that reports read a
@@ -880,21 +930,38 @@ static void running_peak(struct running *rt)
 }
 
 /* Row r, of size bytes, ended at event f (order position seq): a free on
- * thread f->tid, or an exec, which ends it on its own thread (ae_tid).
+ * thread f->tid, or an exec, which ends it on the allocation's own thread.
  * rt: the running totals (fused), or NULL. */
 static void close_row(struct loader *l, struct running *rt, uint32_t r, uint32_t f, uint32_t seq,
-		      uint32_t ae_tid, uint64_t size)
+		      uint64_t size)
 {
-	struct load_row *x = &l->rows[r];
 	const struct load_ev *fe = &l->evs[f];
-	x->free_time = fe->time;
-	x->free_tid = fe->kind == EV_EXEC ? ae_tid : fe->tid;
+	const struct load_early *early = early_row(l, r);
+	/* an early row's page may be gone: moved to where rows fill now */
+	int gone = early && l->reusing && (size_t)r * sizeof(*l->rows) < l->ru_rows.front;
+	struct load_row *x = gone ? NULL : &l->rows[r];
+	uint32_t free_tid = fe->kind != EV_EXEC ? fe->tid : early ? early->tid : l->evs[x->ev].tid;
 	/* its thread's latest allocation is r: so r is that thread's too */
-	if (fe->kind != EV_EXEC && l->threads[fe->tid].last_alloc == (int64_t)r)
-		x->temporary = 1;
+	int temporary = fe->kind != EV_EXEC && l->threads[fe->tid].last_alloc == (int64_t)r;
 	if (rt)
-		running_end(rt, x->stack, size, x->temporary);
-	load_row_ended(x, seq); /* last: the row is final now */
+		running_end(rt, early ? early->stack : x->stack, size, temporary);
+	int late = early != NULL;
+	if (x) {
+		x->free_time = fe->time;
+		x->free_tid = free_tid;
+		x->temporary = temporary;
+		if (l->n_rows - r > l->pub->early_lead) /* the inserts may take it this moment */
+			late = load_row_ended_old(x, seq) || late;
+		else
+			load_row_ended(x, seq); /* last: the row is final now */
+	}
+	if (late) { /* in the table as live: set its free at the end */
+		if (grow((void **)&l->late, &l->cap_late, l->n_late + 1, sizeof(*l->late))) {
+			l->late_failed = 1;
+			return;
+		}
+		l->late[l->n_late++] = (struct late_free){ fe->time, r, seq, free_tid, temporary };
+	}
 }
 
 struct tl_point {
@@ -1079,8 +1146,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			for (size_t k = 0; k < m->cap; k++)
 				if (m->s[k].row1) {
 					uint32_t r = m->s[k].row1 - 1;
-					close_row(l, p->run, r, ei, i, l->evs[l->rows[r].ev].tid,
-						  slot_size(l, &m->s[k]));
+					close_row(l, p->run, r, ei, i, slot_size(l, &m->s[k]));
 					m->s[k].row1 = 0;
 				}
 			m->used = 0;
@@ -1095,7 +1161,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 				continue;
 			}
 			e->size = slot_size(l, s);
-			close_row(l, p->run, s->row1 - 1, ei, i, 0, e->size);
+			close_row(l, p->run, s->row1 - 1, ei, i, e->size);
 			e->fn = 1;
 			map_remove(m, s);
 			if (w) {
@@ -1111,7 +1177,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			if (s->row1) { /* its free was lost: close the old block */
 				l->conflicts++;
 				uint64_t gone = slot_size(l, s);
-				close_row(l, p->run, s->row1 - 1, ei, i, 0, gone);
+				close_row(l, p->run, s->row1 - 1, ei, i, gone);
 				if (grow((void **)&p->closed, &p->cap_closed, p->n_closed + 1, sizeof(*p->closed)))
 					return -1;
 				p->closed[p->n_closed++] = (struct closed){ i, gone };
@@ -1299,6 +1365,9 @@ static void loader_release(struct loader *l)
 		free(l->strs[i]);
 	free(l->strs);
 	free_arrays(l);
+	merge_free(&l->merge);
+	free(l->late);
+	free(l->early);
 	free(l->threads);
 	idmap_clear(&l->thread_ids);
 	free(l->stacks);
@@ -1379,7 +1448,7 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 {
 	if (l->restart)
 		return -1;
-	if (!in_order_from(l, first))
+	if (!l->merging && !in_order_from(l, first))
 		return stream_restart(l, "events out of order");
 	size_t row = l->n_rows;
 	if (pair_upto(l, p, NULL, (uint32_t)l->n_evs))
@@ -1414,6 +1483,49 @@ static int stream_pair(struct loader *l, struct pairing *p, size_t first)
 	return 0;
 }
 
+/*
+ * Merging, an event is handed to the pairing once it is older than the
+ * newest one read by MERGE_LAG_NS: by then the recorder has handed every
+ * thread's older events over (within 1.5 flush periods of 100 ms, written
+ * by the next pass of its writer, every half period or sooner), unless
+ * its threads wait long for a core.  Where events have come later than
+ * half that behind the newest, the merge waits twice as long as the
+ * latest did.  Events that come later anyway make the load start again
+ * without streaming.
+ */
+#define MERGE_LAG_NS (200u * 1000000u)
+
+static int merge_sink_ev(void *l, const struct load_ev *e)
+{
+	return store_ev(l, e);
+}
+
+/* Merging: pairs the events that can no longer be preceded by one still
+ * to come; at the stream's end (all), every one left. */
+static int merge_pair(struct loader *l, struct pairing *p, int all)
+{
+	size_t first = l->n_evs;
+	uint64_t newest = l->merge.newest, lag = l->merge_lag;
+	if (lag < 2 * l->merge.latest)
+		lag = 2 * l->merge.latest;
+	if (!all && newest < lag)
+		return 0;
+	if (merge_out(&l->merge, newest - lag, all, merge_sink_ev, l))
+		return -1;
+	int rc = stream_pair(l, p, first);
+	if (all)
+		l->merging = 0; /* what follows the stream (symbols) is not merged */
+	return rc;
+}
+
+/* A stream's events are all read (the symbols come next, or the trace
+ * ends): the merge hands the last of them out. */
+static void stream_end(struct loader *l, struct decoding *d, struct pairing *p)
+{
+	if (p && l->merging && merge_pair(l, p, 1))
+		d->failed = 1;
+}
+
 /* Reads records up to the end of the trace or to a damaged chunk.  With p
  * (streaming), pairs each chunk's events as it goes and stops before the
  * first SYMBOLS or FOOTER chunk: their records need the database, which
@@ -1429,10 +1541,12 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 				break;
 			if (p && (c.type == CZT_CHUNK_SYMBOLS || c.type == CZT_CHUNK_FOOTER)) {
 				d->held = 1;
+				stream_end(l, d, p);
 				return;
 			}
 		}
 		d->held = 0;
+		l->chunks++;
 		size_t first = l->n_evs;
 		l->chunk_first = first;
 		while ((rc = czt_reader_next_record(r, &rec)) == CZT_OK) {
@@ -1444,7 +1558,7 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 				return;
 			}
 		}
-		if (p && stream_pair(l, p, first)) {
+		if (p && (l->merging ? merge_pair(l, p, 0) : stream_pair(l, p, first))) {
 			d->failed = 1;
 			return;
 		}
@@ -1452,11 +1566,13 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 			arrays_filled(l);
 		if (rc != CZT_EOF) {
 			d->cut_reason = czt_errstr(rc);
+			stream_end(l, d, p);
 			return;
 		}
 	}
 	if (rc != CZT_EOF)
 		d->cut_reason = czt_errstr(rc);
+	stream_end(l, d, p);
 }
 
 /* The pairing, the live-heap pass and the totals, on a thread of their
@@ -1513,6 +1629,39 @@ static void *pair_thread(void *arg)
 
 #define LOAD_RESTART 1
 
+/* Rows that may go into the table before their free is known: the
+ * long-lived blocks a program makes as it starts do not hold the rest
+ * back, and their UPDATEs at the end cost milliseconds.  More cost more
+ * than they save: leaky's survivors of its table's cut (a tenth of 2 M
+ * rows) went in early 4612 times before the inserts had to wait anyway,
+ * which made its load 0.1 s slower. */
+#define EARLY_ROWS 1024
+
+/* The frees of rows that went in early.  Returns 0, or -1 after reporting
+ * the database error. */
+static int set_late_frees(struct loader *l)
+{
+	if (!l->n_late)
+		return 0;
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(l->db, "UPDATE allocations SET free_time = ?, free_seq = ?, free_tid = ?,"
+				      " temporary = ? WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
+		return cz_error("database: %s", sqlite3_errmsg(l->db));
+	int rc = SQLITE_DONE;
+	for (size_t i = 0; i < l->n_late && rc == SQLITE_DONE; i++) {
+		const struct late_free *f = &l->late[i];
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)f->time);
+		sqlite3_bind_int64(s, 2, f->seq);
+		sqlite3_bind_int64(s, 3, (sqlite3_int64)l->threads[f->tid].tid);
+		sqlite3_bind_int(s, 4, f->temporary);
+		sqlite3_bind_int64(s, 5, (sqlite3_int64)f->row + 1);
+		rc = sqlite3_step(s);
+		sqlite3_reset(s);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : cz_error("database: %s", sqlite3_errmsg(l->db));
+}
+
 /* Fills the database; -1 after reporting an error, LOAD_RESTART when a
  * streamed load must start again without streaming (see tracedb_load). */
 static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
@@ -1555,7 +1704,11 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		l->pf_rows = prefault_watch(l->pf, l->rows, l->cap_rows * sizeof(*l->rows));
 		prefault_used(l->pf, l->pf_rows, 0);
 	}
-	struct load_rows src = { .evs = l->evs, .stacks = l->stacks, .rows = l->rows, .threads = l->threads };
+	/* without room, rows simply wait for their frees */
+	l->early = malloc(EARLY_ROWS * sizeof(*l->early));
+	struct load_rows src = { .evs = l->evs, .stacks = l->stacks, .rows = l->rows, .threads = l->threads,
+				 .early = l->early, .early_cap = l->early ? EARLY_ROWS : 0,
+				 .early_lead = env_size("CZPROF_LOAD_EARLY_LEAD", LOAD_EARLY_LEAD) };
 	struct pair_job job = { .l = l, .r = l->streaming ? r : NULL, .d = &d, .order = order,
 				.tot = { .l = l } };
 	job.heap.tl = calloc(TIMELINE_POINTS, sizeof(*job.heap.tl));
@@ -1624,9 +1777,19 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		}
 	}
 	phase(l, "rows");
+	if (l->late_failed || set_late_frees(l)) {
+		free(tl);
+		free(job.tot.t);
+		return l->late_failed ? cz_error("out of memory loading '%s'", trace_path) : -1;
+	}
+	if (l->n_late)
+		phase(l, "late");
 	if (l->verbose > 1 && l->fused)
 		fprintf(stderr, "czprof:   %zu frees dropped once paired (the footer told the duration)\n",
 			l->dropped);
+	if (l->verbose > 1 && src.n_early)
+		fprintf(stderr, "czprof:   %zu long-lived rows went in before their end, %zu ended later\n",
+			src.n_early, l->n_late);
 	if (l->verbose > 1 && l->reusing)
 		fprintf(stderr, "czprof:   %zu MiB of pages reused behind the inserts\n",
 			(l->ru_evs.moved + l->ru_rows.moved) >> 20);
@@ -1784,11 +1947,15 @@ static int size_for_stream(struct loader *l, uint64_t raw, const struct stat *st
 	return 0;
 }
 
-/* One load of trace_path into the empty file tmp, streamed when stream
- * is set and the trace allows.  Returns 0, -1 after reporting an error,
+/* How a load reads the trace: all of it first; streamed (one thread); or
+ * streamed, merging the threads' events as they come. */
+enum load_mode { LOAD_PLAIN, LOAD_STREAMED, LOAD_MERGED };
+
+/* One load of trace_path into the empty file tmp, streamed as mode says
+ * when the trace allows.  Returns 0, -1 after reporting an error,
  * or LOAD_RESTART (*why says why) when the stream had to stop. */
 static int load_into(const char *trace_path, const char *tmp, const struct stat *st, int verbose,
-		     int stream, const char **why)
+		     enum load_mode mode, const char **why)
 {
 	struct czt_reader *r;
 	int rc = czt_reader_open(&r, trace_path);
@@ -1797,7 +1964,9 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	struct loader l = { .tmp_path = tmp, .verbose = verbose };
 	int ret = -1;
 	uint64_t raw = czt_reader_raw_bytes(r);
-	l.streaming = stream && !size_for_stream(&l, raw, st);
+	l.streaming = mode != LOAD_PLAIN && !size_for_stream(&l, raw, st);
+	l.merging = l.streaming && mode == LOAD_MERGED;
+	l.merge_lag = env_size("CZPROF_LOAD_MERGE_LAG_MS", MERGE_LAG_NS / 1000000u) * 1000000u;
 	/* a finished trace tells its duration in its footer: then the
 	 * pairing can walk the live heap itself and drop the frees.  Not
 	 * after a fatal signal: the recorder's own end record, later than
@@ -1858,10 +2027,18 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	if (create_tmp(tmp))
 		return -1;
 	/* first streamed: events paired and inserted while the trace is
-	 * read.  A trace it cannot take (several threads, events out of
-	 * order) is loaded again the plain way. */
-	const char *why = NULL, *env = getenv("CZPROF_LOAD_STREAM"); /* 0: never (tests) */
-	int ret = load_into(trace_path, tmp, &st, verbose, !env || strcmp(env, "0"), &why);
+	 * read.  A second thread makes it start again merging the threads'
+	 * events; a trace neither can take (events out of order, a thread's
+	 * chunk far behind the others) is loaded again the plain way. */
+	const char *why = NULL, *env = getenv("CZPROF_LOAD_STREAM"); /* 0: never, 1: not merged (tests) */
+	int ret = load_into(trace_path, tmp, &st, verbose, env && !strcmp(env, "0") ? LOAD_PLAIN : LOAD_STREAMED,
+			    &why);
+	if (ret == LOAD_RESTART && why == why_threads && !(env && !strcmp(env, "1"))) {
+		if (verbose > 1)
+			fprintf(stderr, "czprof:   %s: loading again, merging the threads' events\n", why);
+		unlink(tmp);
+		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, LOAD_MERGED, &why);
+	}
 	if (ret == LOAD_RESTART) {
 		if (verbose > 1)
 			fprintf(stderr, "czprof:   %s: loading again without streaming\n", why);

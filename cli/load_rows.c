@@ -30,6 +30,7 @@ struct rows_cursor {
 	 * row costs no look at the lines it keeps writing */
 	size_t ready;
 	int done;
+	int early; /* row i goes in early, as live (load_rows.h) */
 	/* kernel thread ids by thread table index, the last one looked up
 	 * for each column (the table is written to while rows are read) */
 	uint32_t tid_idx[2];
@@ -95,13 +96,47 @@ static int rows_close(sqlite3_vtab_cursor *c)
 	return SQLITE_OK;
 }
 
+/* Whether putting row x->i in early lets the inserts go on: nearly all
+ * the rows after it are final.  Where long-lived blocks are many (a table
+ * being built), each would go in early only for the inserts to wait at
+ * the next one, and its end would cost an UPDATE. */
+#define EARLY_LOOK 64
+
+static int early_helps(const struct rows_cursor *x)
+{
+	unsigned final = 0;
+	for (size_t r = x->i + 1; r <= x->i + EARLY_LOOK; r++)
+		final += __atomic_load_n(&x->src->rows[r].free_seq, __ATOMIC_ACQUIRE) != NO_EV;
+	return final >= EARLY_LOOK - EARLY_LOOK / 8;
+}
+
+/* Row x->i goes in early, unless early[] is full (returns 0) or the row
+ * has just ended (then it goes in as it is). */
+static int take_early(struct rows_cursor *x)
+{
+	struct load_rows *src = x->src;
+	size_t n = src->n_early; /* written by this thread only */
+	if (n == src->early_cap)
+		return 0;
+	struct load_row *r = &src->rows[x->i];
+	if (!load_row_take_early(r))
+		return 1;
+	const struct load_ev *a = &src->evs[r->ev];
+	src->early[n] = (struct load_early){ (uint32_t)x->i, a->tid, r->stack, a->size };
+	__atomic_store_n(&src->n_early, n + 1, __ATOMIC_RELEASE);
+	x->early = 1;
+	return 1;
+}
+
 /* Waits until row x->i is final, or known not to exist; returns whether
  * it exists.  The pairing usually ends a block within a few events of
  * making it, so the wait is short: spin, then let the other thread run,
- * then (a block that lives long) sleep rather than take its core. */
+ * then (a block that lives long) sleep rather than take its core, unless
+ * the pairing is far enough ahead for the row to go in early. */
 static int row_wait(struct rows_cursor *x)
 {
 	const struct load_rows *src = x->src;
+	x->early = 0;
 	for (unsigned spins = 0;; spins++) {
 		if (x->i < x->ready &&
 		    (x->done || __atomic_load_n(&src->rows[x->i].free_seq, __ATOMIC_ACQUIRE) != NO_EV))
@@ -116,6 +151,8 @@ static int row_wait(struct rows_cursor *x)
 			return 1;
 		if (x->done)
 			return 0;
+		if (x->i + src->early_lead + EARLY_LOOK < x->ready && early_helps(x) && take_early(x))
+			return 1;
 		if (spins < 64) {
 			__builtin_ia32_pause();
 		} else if (spins < 256) {
@@ -178,7 +215,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 	const struct load_rows *src = x->src;
 	const struct load_row *r = &src->rows[x->i];
 	const struct load_ev *a = &src->evs[r->ev];
-	int freed = load_row_freed(r);
+	int freed = !x->early && load_row_freed(r);
 	switch (col) {
 	case C_ID: /* NULL: SQLite appends at max(id) + 1, which is i + 1 */
 		break;
@@ -205,7 +242,7 @@ static int rows_column(sqlite3_vtab_cursor *c, sqlite3_context *ctx, int col)
 		if (r->realloc_from)
 			sqlite3_result_int64(ctx, r->realloc_from);
 		break;
-	case C_TEMPORARY: sqlite3_result_int(ctx, r->temporary); break;
+	case C_TEMPORARY: sqlite3_result_int(ctx, freed && r->temporary); break;
 	}
 	return SQLITE_OK; /* a column left unset reads as NULL */
 }

@@ -1,0 +1,191 @@
+/*
+ * load_merge.c - the global order of a trace's events while it is read
+ * (load_merge.h).
+ *
+ * Each sequence's queue is an array, taken from the front and appended to
+ * at the back; once more of it has been taken than is left, the rest
+ * moves to the front.  A queue holds the few hundred milliseconds of
+ * events the merge waits for, so its memory (at most twice that) is used
+ * again and again instead of growing with the trace, and a queue that
+ * must grow grows in place (realloc moves a big block's pages, it does
+ * not copy them): fresh pages are what a load pays most for.  Events
+ * are kept as they are (32 bytes): the file order that breaks ties is the
+ * order of their chunks, kept per run of a chunk's events.
+ * Handing out is the loader's merge (event_order in load.c) cut short: a
+ * heap of the sequences by their first event; it stops where the first
+ * event is not older than the limit, so what it hands out is always the
+ * beginning of what the whole merge would give.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/load_merge.h"
+
+/* n events of one chunk, the chunk's'th of the file. */
+struct run {
+	uint32_t n, chunk;
+};
+
+/* An array taken from the front (head) and appended to at the back. */
+struct fifo {
+	void *v;
+	size_t head, n, cap;
+};
+
+/* Room for one more element of size elem at the back. */
+static int fifo_room(struct fifo *f, size_t elem)
+{
+	if (f->head + f->n < f->cap)
+		return 0;
+	if (f->head && f->head >= f->n) { /* amortised: each element moves once at most */
+		memmove(f->v, (char *)f->v + f->head * elem, f->n * elem);
+		f->head = 0;
+		return 0;
+	}
+	size_t cap = f->cap ? f->cap * 2 : 4096;
+	void *v = realloc(f->v, cap * elem);
+	if (!v)
+		return -1;
+	f->v = v;
+	f->cap = cap;
+	return 0;
+}
+
+/* A sequence's events, and the runs they came in. */
+struct merge_queue {
+	struct fifo ev, runs;
+};
+
+static struct load_ev *ev_at(const struct merge_queue *q, size_t i)
+{
+	return (struct load_ev *)q->ev.v + q->ev.head + i;
+}
+
+static struct run *run_at(const struct merge_queue *q, size_t i)
+{
+	return (struct run *)q->runs.v + q->runs.head + i;
+}
+
+int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
+{
+	if (e->time < m->below)
+		return MERGE_LATE;
+	if (e->time < m->newest && m->newest - e->time > m->latest)
+		m->latest = m->newest - e->time;
+	if (k >= m->n_q) {
+		size_t n = m->n_q ? m->n_q : 4;
+		while (n <= k)
+			n *= 2;
+		struct merge_queue *q = realloc(m->q, n * sizeof(*q));
+		uint32_t *heap = realloc(m->heap, n * sizeof(*heap));
+		if (q)
+			m->q = q;
+		if (heap)
+			m->heap = heap;
+		if (!q || !heap)
+			return -1;
+		memset(q + m->n_q, 0, (n - m->n_q) * sizeof(*q));
+		m->n_q = n;
+	}
+	struct merge_queue *q = &m->q[k];
+	if (!q->runs.n || run_at(q, q->runs.n - 1)->chunk != chunk) {
+		if (fifo_room(&q->runs, sizeof(struct run)))
+			return -1;
+		*run_at(q, q->runs.n++) = (struct run){ 0, chunk };
+	}
+	if (fifo_room(&q->ev, sizeof(struct load_ev)))
+		return -1;
+	*ev_at(q, q->ev.n++) = *e;
+	run_at(q, q->runs.n - 1)->n++;
+	m->held++;
+	if (e->time > m->newest)
+		m->newest = e->time;
+	return 0;
+}
+
+static const struct load_ev *first_of(const struct load_merge *m, uint32_t k)
+{
+	return ev_at(&m->q[k], 0);
+}
+
+/* Whether sequence a's first event comes before b's.  They are in
+ * different chunks: on a tie, the chunk earlier in the file first. */
+static int earlier(const struct load_merge *m, uint32_t a, uint32_t b)
+{
+	return load_ev_before(first_of(m, a), run_at(&m->q[a], 0)->chunk, first_of(m, b),
+			      run_at(&m->q[b], 0)->chunk);
+}
+
+static void sift_down(const struct load_merge *m, uint32_t *heap, size_t h)
+{
+	for (size_t c = 0;;) {
+		size_t a = 2 * c + 1, b = a + 1, min = c;
+		if (a < h && earlier(m, heap[a], heap[min]))
+			min = a;
+		if (b < h && earlier(m, heap[b], heap[min]))
+			min = b;
+		if (min == c)
+			return;
+		uint32_t x = heap[c];
+		heap[c] = heap[min];
+		heap[min] = x;
+		c = min;
+	}
+}
+
+static int due(const struct load_merge *m, uint32_t k, uint64_t below, int all)
+{
+	return m->q[k].ev.n && (all || first_of(m, k)->time < below);
+}
+
+int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, void *ctx)
+{
+	uint32_t *heap = m->heap;
+	size_t h = 0;
+	for (uint32_t k = 0; k < m->n_q; k++) {
+		if (!due(m, k, below, all))
+			continue;
+		size_t c = h++;
+		heap[c] = k;
+		while (c && earlier(m, heap[c], heap[(c - 1) / 2])) {
+			uint32_t x = heap[c];
+			heap[c] = heap[(c - 1) / 2];
+			heap[(c - 1) / 2] = x;
+			c = (c - 1) / 2;
+		}
+	}
+	while (h) {
+		uint32_t k = heap[0];
+		struct merge_queue *q = &m->q[k];
+		struct load_ev e = *ev_at(q, 0);
+		q->ev.head++;
+		q->ev.n--;
+		if (!--run_at(q, 0)->n) {
+			q->runs.head++;
+			q->runs.n--;
+		}
+		m->held--;
+		if (!due(m, k, below, all))
+			heap[0] = heap[--h];
+		sift_down(m, heap, h);
+		int rc = sink(ctx, &e);
+		if (rc)
+			return rc;
+	}
+	if (all)
+		m->below = UINT64_MAX;
+	else if (below > m->below)
+		m->below = below;
+	return 0;
+}
+
+void merge_free(struct load_merge *m)
+{
+	for (size_t k = 0; k < m->n_q; k++) {
+		free(m->q[k].ev.v);
+		free(m->q[k].runs.v);
+	}
+	free(m->q);
+	free(m->heap);
+	memset(m, 0, sizeof(*m));
+}

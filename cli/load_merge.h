@@ -1,0 +1,69 @@
+/*
+ * load_merge.h - the global order of a trace's events, made while the
+ * trace is still being read (cli/load.c streams several threads with it).
+ *
+ * Each thread's events are in order in the file, but its chunks come in
+ * the order the recorder flushed them: a thread's chunk may follow chunks
+ * of other threads that hold later events.  The merge keeps the events of
+ * each sequence (a thread's, or the exec markers') in a queue of its own
+ * and hands out, in the global order (FORMAT.md: time, frees first, file
+ * order), those older than a time below which no event can still come.
+ *
+ * That time is the caller's to choose: the recorder hands every thread's
+ * chunk over within a flush period or two, so an event older than the
+ * newest one read by a few periods is already in the file.  An event that
+ * comes anyway older than what was handed out (merge_push returns
+ * MERGE_LATE) means the order cannot be kept: the caller starts again
+ * another way.
+ *
+ * Everything here belongs to one thread: the one reading the trace.
+ */
+#ifndef CZ_LOAD_MERGE_H
+#define CZ_LOAD_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli/load_rows.h"
+
+struct merge_queue; /* load_merge.c */
+
+struct load_merge {
+	struct merge_queue *q; /* by sequence */
+	size_t n_q;
+	uint32_t *heap;        /* sequences with events to hand out, earliest first */
+	uint64_t below;        /* every event older than this was handed out */
+	uint64_t newest;       /* the latest time pushed */
+	uint64_t latest;       /* the most an event came behind newest */
+	uint64_t held;         /* events in the queues */
+};
+
+/* Zero-initialised is empty. */
+
+#define MERGE_LATE 1
+
+/*
+ * Queues e (copied), read from the file's chunk'th chunk, behind the
+ * earlier events of sequence k.  A chunk's events are of one sequence,
+ * and chunk numbers grow through the file.  Returns 0; MERGE_LATE when e
+ * is older than events already handed out (nothing is queued); -1 when
+ * out of memory.
+ */
+int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
+
+/* Called with each event handed out, in the global order; a non-zero
+ * return stops merge_out and is returned by it. */
+typedef int (*merge_sink)(void *ctx, const struct load_ev *e);
+
+/*
+ * Hands out every queued event older than below (all of them when all is
+ * set), in the global order, to sink.  From then on merge_push refuses
+ * events older than below.  Returns 0, -1 when out of memory, or the
+ * sink's non-zero return.
+ */
+int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, void *ctx);
+
+/* Frees the queues; m is empty again. */
+void merge_free(struct load_merge *m);
+
+#endif

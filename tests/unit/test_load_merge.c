@@ -1,0 +1,168 @@
+/*
+ * test_load_merge.c - the streaming merge (cli/load_merge.c): whatever the
+ * order sequences' events arrive in and however often they are handed
+ * out, what comes out is the global order (time, frees first, file
+ * order) that sorting everything at the end gives; an event older than
+ * what was handed out is refused.
+ */
+#include <stdlib.h>
+
+#include "cli/load_merge.h"
+#include "tests/unit.h"
+
+#define N 50000
+#define SEQS 5
+
+struct item {
+	struct load_ev e;
+	uint32_t seq;
+};
+
+static struct item out[N];
+static size_t n_out;
+
+static int sink(void *ctx, const struct load_ev *e)
+{
+	(void)ctx;
+	if (n_out < N)
+		out[n_out].e = *e;
+	n_out++;
+	return 0;
+}
+
+static int by_order(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+	return load_ev_before(&x->e, x->seq, &y->e, y->seq) ? -1 : 1;
+}
+
+static uint64_t rng = 88172645463325252ull;
+static uint64_t next_rand(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+/* Events of SEQS sequences, each in time order, equal times and frees
+ * across them, arriving in chunks of random length from random sequences; the
+ * merge hands out what is older than the newest time less lag after
+ * every chunk, everything at the end. */
+TEST(gives_the_sorted_order)
+{
+	static struct item all[N];
+	uint64_t clock[SEQS] = { 0 };
+	size_t left[SEQS], made = 0;
+	for (int k = 0; k < SEQS; k++)
+		left[k] = N / SEQS;
+	struct load_merge m = { 0 };
+	n_out = 0;
+	const uint64_t lag = 300;
+	int late = 0;
+	while (made < N) {
+		int k = (int)(next_rand() % SEQS);
+		size_t chunk = 1 + next_rand() % 300;
+		for (size_t i = 0; i < chunk && left[k]; i++, left[k]--) {
+			/* small steps: equal times across sequences are common
+			 * (within one, the file order would decide, not a sort) */
+			clock[k] += 1 + next_rand() % 3;
+			struct load_ev e = { .time = clock[k], .addr = made, .tid = (uint32_t)k,
+					     .kind = next_rand() % 2 ? EV_FREE : EV_ALLOC };
+			all[made] = (struct item){ e, (uint32_t)made };
+			int rc = merge_push(&m, (size_t)k, &e, (uint32_t)made);
+			late += rc == MERGE_LATE;
+			made++;
+		}
+		/* a sequence behind the others by more than the lag would be
+		 * late: keep them within it, as the recorder's flushes do */
+		uint64_t lo = UINT64_MAX;
+		for (int j = 0; j < SEQS; j++)
+			if (left[j] && clock[j] < lo)
+				lo = clock[j];
+		if (lo != UINT64_MAX && m.newest > lo + lag / 2)
+			continue;
+		CHECK(merge_out(&m, m.newest > lag ? m.newest - lag : 0, 0, sink, NULL) == 0);
+	}
+	CHECK(merge_out(&m, 0, 1, sink, NULL) == 0);
+	CHECK_EQ_U(late, 0);
+	CHECK_EQ_U(n_out, N);
+	CHECK_EQ_U(m.held, 0);
+	qsort(all, N, sizeof(all[0]), by_order);
+	size_t bad = 0;
+	for (size_t i = 0; i < N && i < n_out; i++)
+		bad += out[i].e.addr != all[i].e.addr;
+	CHECK_EQ_U(bad, 0);
+	merge_free(&m);
+}
+
+/* Handed out below a time, the merge refuses older events, keeps newer
+ * ones, and does not hand out what is not older than the limit. */
+TEST(refuses_late_events)
+{
+	struct load_merge m = { 0 };
+	struct load_ev a = { .time = 100, .addr = 1 }, b = { .time = 200, .addr = 2 },
+		       c = { .time = 150, .addr = 3 }, d = { .time = 149, .addr = 4 };
+	CHECK(merge_push(&m, 0, &a, 0) == 0);
+	CHECK(merge_push(&m, 1, &b, 1) == 0);
+	n_out = 0;
+	CHECK(merge_out(&m, 150, 0, sink, NULL) == 0);
+	CHECK_EQ_U(n_out, 1);
+	CHECK_EQ_U(out[0].e.addr, 1);
+	CHECK(merge_push(&m, 2, &c, 2) == 0);         /* not older than the limit */
+	CHECK(merge_push(&m, 2, &d, 3) == MERGE_LATE); /* older: refused */
+	CHECK_EQ_U(m.held, 2);
+	CHECK(merge_out(&m, 0, 1, sink, NULL) == 0);
+	CHECK_EQ_U(n_out, 3);
+	CHECK_EQ_U(out[1].e.addr, 3);
+	CHECK_EQ_U(out[2].e.addr, 2);
+	merge_free(&m);
+}
+
+/* On equal times a free comes before an allocation, and otherwise the
+ * file order decides, whichever sequence they are in. */
+TEST(breaks_ties_as_the_format_says)
+{
+	struct load_merge m = { 0 };
+	struct load_ev a1 = { .time = 7, .addr = 1, .kind = EV_ALLOC },
+		       f2 = { .time = 7, .addr = 2, .kind = EV_FREE },
+		       a3 = { .time = 7, .addr = 3, .kind = EV_ALLOC };
+	CHECK(merge_push(&m, 3, &a1, 10) == 0);
+	CHECK(merge_push(&m, 1, &a3, 12) == 0);
+	CHECK(merge_push(&m, 2, &f2, 11) == 0);
+	n_out = 0;
+	CHECK(merge_out(&m, 8, 0, sink, NULL) == 0);
+	CHECK_EQ_U(n_out, 3);
+	CHECK_EQ_U(out[0].e.addr, 2);
+	CHECK_EQ_U(out[1].e.addr, 1);
+	CHECK_EQ_U(out[2].e.addr, 3);
+	merge_free(&m);
+}
+
+/* An event at the limit stays: one at the same time may still come and
+ * go before it (a free before an allocation). */
+TEST(keeps_events_at_the_limit)
+{
+	struct load_merge m = { 0 };
+	struct load_ev a = { .time = 150, .addr = 1, .kind = EV_ALLOC },
+		       f = { .time = 150, .addr = 2, .kind = EV_FREE };
+	CHECK(merge_push(&m, 0, &a, 0) == 0);
+	n_out = 0;
+	CHECK(merge_out(&m, 150, 0, sink, NULL) == 0);
+	CHECK_EQ_U(n_out, 0);
+	CHECK(merge_push(&m, 1, &f, 1) == 0);
+	CHECK(merge_out(&m, 151, 0, sink, NULL) == 0);
+	CHECK_EQ_U(n_out, 2);
+	CHECK_EQ_U(out[0].e.addr, 2);
+	CHECK_EQ_U(out[1].e.addr, 1);
+	merge_free(&m);
+}
+
+int main(void)
+{
+	RUN(gives_the_sorted_order);
+	RUN(refuses_late_events);
+	RUN(keeps_events_at_the_limit);
+	RUN(breaks_ties_as_the_format_says);
+	return unit_done();
+}
