@@ -222,6 +222,10 @@ same_db threads thr.czt
 expect_match stream_merges_threads "$(cat s.log)" "a second thread: loading again, merging the threads' events"
 expect_eq stream_merged_threads "$(grep -c 'without streaming' s.log)" 0
 expect_match stream_merged_drops_frees "$(cat s.log)" "[0-9]+ frees dropped once paired"
+# without the footer's duration the merged events are all kept, and the
+# live heap walked after the pairing
+same_db threads_keep thr.czt CZPROF_LOAD_KEEP_FREES=1
+expect_eq stream_merged_keeps_frees "$(grep -c 'without streaming\|frees dropped' s.log)" 0
 # a thread's chunk that comes after the merge handed out later events (here:
 # it waits for none) makes the load start again the plain way
 same_db late thr.czt CZPROF_LOAD_MERGE_LAG_MS=0
