@@ -1634,8 +1634,15 @@ static void *pair_thread(void *arg)
  * back, and their UPDATEs at the end cost milliseconds.  More cost more
  * than they save: leaky's survivors of its table's cut (a tenth of 2 M
  * rows) went in early 4612 times before the inserts had to wait anyway,
- * which made its load 0.1 s slower. */
+ * which made its load 0.1 s slower; without a bound, 18 K went in and
+ * the load was no faster. */
 #define EARLY_ROWS 1024
+
+static int late_by_row(const void *a, const void *b)
+{
+	const struct late_free *x = a, *y = b;
+	return x->row < y->row ? -1 : x->row > y->row;
+}
 
 /* The frees of rows that went in early.  Returns 0, or -1 after reporting
  * the database error. */
@@ -1643,6 +1650,10 @@ static int set_late_frees(struct loader *l)
 {
 	if (!l->n_late)
 		return 0;
+	/* in row order: the table's pages are then visited once each, front
+	 * to back (18 K frees of leaky's: 0.23 s in the pairing's order,
+	 * 0.08 s sorted) */
+	qsort(l->late, l->n_late, sizeof(*l->late), late_by_row);
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(l->db, "UPDATE allocations SET free_time = ?, free_seq = ?, free_tid = ?,"
 				      " temporary = ? WHERE id = ?", -1, &s, NULL) != SQLITE_OK)
