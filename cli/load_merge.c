@@ -11,6 +11,7 @@
  * not copy them): fresh pages are what a load pays most for.  Events
  * are kept as they are (32 bytes): the file order that breaks ties is the
  * order of their chunks, kept per run of a chunk's events.
+ *
  * Handing out is the loader's merge (event_order in load.c) cut short: a
  * heap of the sequences by their first event; it stops where the first
  * event is not older than the limit, so what it hands out is always the
@@ -21,7 +22,7 @@
 
 #include "cli/load_merge.h"
 
-/* n events of one chunk, the chunk's'th of the file. */
+/* n queued events from one chunk: number chunk in the file. */
 struct run {
 	uint32_t n, chunk;
 };

@@ -81,13 +81,14 @@ struct load_thread {
  * A block that lives long would hold every row after it back, and with
  * them the memory of the whole trace: a program's first blocks are often
  * never freed.  So a row still live when the pairing is early_lead
- * (LOAD_EARLY_LEAD) rows further goes in early, as live: the inserts swap its free_seq from
- * NO_EV to ROW_EARLY and copy what the pairing needs of it to early[]
- * (its row and event may be reused behind the inserts).  The pairing
- * swaps free_seq too when it ends an old row, so exactly one side sees
- * the other's mark; an early row it ends later goes on its list of late
- * frees, written into the table with UPDATEs at the end.  At most
- * early_cap rows go in early; then the inserts wait as before.
+ * (LOAD_EARLY_LEAD) rows further, with nearly all rows after it final,
+ * goes in early, as live: the inserts swap its free_seq from NO_EV to
+ * ROW_EARLY and copy what the pairing needs of it to early[] (its row and
+ * event may be reused behind the inserts).  The pairing swaps free_seq
+ * too when it ends an old row, so exactly one side sees the other's
+ * mark; an early row it ends later goes on its list of late frees,
+ * written into the table with UPDATEs at the end.  At most early_cap rows
+ * go in early; then the inserts wait as before.
  */
 #define ROW_EARLY (UINT32_MAX - 1)
 #define LOAD_EARLY_LEAD (64u << 10)
