@@ -804,11 +804,18 @@ static int map_init(struct addrmap *m, size_t live_max)
 	return m->s ? 0 : -1;
 }
 
+/* Whether the inserts may take row r early: it is early_lead rows
+ * behind the newest (load_rows.h). */
+static int row_is_old(const struct loader *l, uint32_t r)
+{
+	return l->n_rows - r > l->pub->early_lead;
+}
+
 /* The entry of row r if the inserts took it early: then its row and
- * event may be gone with their pages (load_rows.h). */
+ * event may be gone with their pages. */
 static const struct load_early *early_row(const struct loader *l, uint32_t r)
 {
-	return l->n_rows - r > l->pub->early_lead ? load_rows_early(l->pub, r) : NULL;
+	return row_is_old(l, r) ? load_rows_early(l->pub, r) : NULL;
 }
 
 static uint64_t slot_size(const struct loader *l, const struct slot *s)
@@ -936,7 +943,8 @@ static void close_row(struct loader *l, struct running *rt, uint32_t r, uint32_t
 		      uint64_t size)
 {
 	const struct load_ev *fe = &l->evs[f];
-	const struct load_early *early = early_row(l, r);
+	int old = row_is_old(l, r);
+	const struct load_early *early = old ? load_rows_early(l->pub, r) : NULL;
 	/* an early row's page may be gone: moved to where rows fill now */
 	int gone = early && l->reusing && (size_t)r * sizeof(*l->rows) < l->ru_rows.front;
 	struct load_row *x = gone ? NULL : &l->rows[r];
@@ -950,7 +958,7 @@ static void close_row(struct loader *l, struct running *rt, uint32_t r, uint32_t
 		x->free_time = fe->time;
 		x->free_tid = free_tid;
 		x->temporary = temporary;
-		if (l->n_rows - r > l->pub->early_lead) /* the inserts may take it this moment */
+		if (old) /* the inserts may take it this moment */
 			late = load_row_ended_old(x, seq) || late;
 		else
 			load_row_ended(x, seq); /* last: the row is final now */
