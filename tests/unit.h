@@ -61,6 +61,16 @@ static int unit__failures;
 #define UNIT_SUITE __FILE__
 #endif
 
+/* The next of a test's pseudo-random numbers (xorshift64): the same on
+ * every run, from the state the test keeps in *s (never 0). */
+static inline uint64_t unit_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 static inline int unit_done(void)
 {
 	fflush(stdout);

@@ -37,13 +37,6 @@ static int by_order(const void *a, const void *b)
 }
 
 static uint64_t rng = 88172645463325252ull;
-static uint64_t next_rand(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* Events of SEQS sequences, each in time order, equal times and frees
  * across them, arriving in chunks of random length from random sequences; the
@@ -61,14 +54,14 @@ TEST(gives_the_sorted_order)
 	const uint64_t lag = 300;
 	int late = 0;
 	while (made < N) {
-		int k = (int)(next_rand() % SEQS);
-		size_t chunk = 1 + next_rand() % 300;
+		int k = (int)(unit_rand(&rng) % SEQS);
+		size_t chunk = 1 + unit_rand(&rng) % 300;
 		for (size_t i = 0; i < chunk && left[k]; i++, left[k]--) {
 			/* small steps: equal times across sequences are common
 			 * (within one, the file order would decide, not a sort) */
-			clock[k] += 1 + next_rand() % 3;
+			clock[k] += 1 + unit_rand(&rng) % 3;
 			struct load_ev e = { .time = clock[k], .addr = made, .tid = (uint32_t)k,
-					     .kind = next_rand() % 2 ? EV_FREE : EV_ALLOC };
+					     .kind = unit_rand(&rng) % 2 ? EV_FREE : EV_ALLOC };
 			all[made] = (struct item){ e, (uint32_t)made };
 			int rc = merge_push(&m, (size_t)k, &e, (uint32_t)made);
 			late += rc == MERGE_LATE;

@@ -27,13 +27,6 @@ static void setup(void)
 }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
 
 /* Splits the payload at chunk[16..16+len), joins it back and checks it is
  * the same bytes.  Returns the split streams in *st. */
@@ -216,7 +209,7 @@ static size_t random_chunk(int n, uint64_t seed)
 	czt_enc_init(&e, chunk, sizeof(chunk), CZT_CHUNK_EVENTS, seed, seed * 1000);
 	uint64_t t = seed * 1000;
 	for (int i = 0; i < n && czt_enc_room(&e) > 2 * CZT_ENC_MAX_RECORD; i++) {
-		uint64_t r = next();
+		uint64_t r = unit_rand(&rng);
 		t += r % 300;
 		if (nlive && (r >> 20) % 3 == 0) {
 			unsigned k = (unsigned)((r >> 24) % nlive);
@@ -277,10 +270,10 @@ TEST(damaged_streams_never_overrun)
 			dam.s[s] = copy[s];
 			dam.len[s] = st.len[s];
 		}
-		int s = (int)(next() % CZT_STREAMS);
+		int s = (int)(unit_rand(&rng) % CZT_STREAMS);
 		if (!dam.len[s])
 			continue;
-		uint64_t r = next();
+		uint64_t r = unit_rand(&rng);
 		if (r % 3 == 0)
 			dam.len[s] = (size_t)(r >> 8) % dam.len[s]; /* cut short */
 		else
