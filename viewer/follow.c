@@ -11,9 +11,13 @@
 
 #include "viewer/follow.h"
 
+/* how far ahead in a run follow_apply prefetches: about the events applied
+ * while one cache miss is served */
+#define PREFETCH_AHEAD 8
+
 struct run {
 	struct live_event *ev;
-	size_t n, pos;
+	size_t n, pos, cap;
 	uint64_t seq; /* file order */
 };
 
@@ -27,6 +31,8 @@ struct follower {
 
 	struct run **heap;
 	size_t n_heap, cap_heap;
+	struct run *spare; /* a finished run kept, so that its memory is reused
+			    * warm rather than mapped fresh for every chunk */
 	uint64_t seq, newest, pending, lost;
 	struct czt_record rec; /* large: kept here rather than on the stack */
 };
@@ -63,6 +69,10 @@ void follow_close(struct follower *f)
 		free(f->heap[i]);
 	}
 	free(f->heap);
+	if (f->spare) {
+		free(f->spare->ev);
+		free(f->spare);
+	}
 	czt_reader_free(f->reader);
 	free(f->path);
 	free(f);
@@ -121,6 +131,17 @@ static int push_run(struct follower *f, struct run *r)
 	return 0;
 }
 
+/* A run that is done: kept as the spare, or freed. */
+static void retire_run(struct follower *f, struct run *r)
+{
+	if (!f->spare) {
+		f->spare = r;
+		return;
+	}
+	free(r->ev);
+	free(r);
+}
+
 void follow_apply(struct follower *f, uint64_t limit)
 {
 	while (f->n_heap) {
@@ -128,12 +149,13 @@ void follow_apply(struct follower *f, uint64_t limit)
 		const struct live_event *e = &r->ev[r->pos];
 		if (e->time > limit)
 			return;
+		if (r->pos + PREFETCH_AHEAD < r->n)
+			live_prefetch(f->model, &r->ev[r->pos + PREFETCH_AHEAD]);
 		live_apply(f->model, e);
 		f->pending--;
 		if (++r->pos == r->n) {
-			free(r->ev);
-			free(r);
 			f->heap[0] = f->heap[--f->n_heap];
+			retire_run(f, r);
 		}
 		if (f->n_heap)
 			sift_down(f, 0);
@@ -184,10 +206,11 @@ static int to_event(const struct czt_record *r, struct live_event *e)
  * at once.  Returns 0 or a CZT_ERR_*. */
 static int read_chunk(struct follower *f)
 {
-	struct run *run = calloc(1, sizeof(*run));
-	size_t cap = 0;
+	struct run *run = f->spare ? f->spare : calloc(1, sizeof(*run));
+	f->spare = NULL;
 	if (!run)
 		return CZT_ERR_NOMEM;
+	run->n = run->pos = 0;
 	run->seq = f->seq++;
 	int rc;
 	struct czt_record *r = &f->rec;
@@ -201,15 +224,15 @@ static int read_chunk(struct follower *f)
 			continue;
 		}
 		if (to_event(r, &e)) {
-			if (run->n == cap) {
-				size_t c = cap ? cap * 2 : 1024;
+			if (run->n == run->cap) {
+				size_t c = run->cap ? run->cap * 2 : 1024;
 				struct live_event *v = realloc(run->ev, c * sizeof(*v));
 				if (!v) {
 					rc = CZT_ERR_NOMEM;
 					break;
 				}
 				run->ev = v;
-				cap = c;
+				run->cap = c;
 			}
 			run->ev[run->n++] = e;
 			if (e.time > f->newest)
@@ -239,8 +262,7 @@ static int read_chunk(struct follower *f)
 		else
 			return CZT_OK;
 	}
-	free(run->ev);
-	free(run);
+	retire_run(f, run);
 	return rc;
 }
 

@@ -107,6 +107,10 @@ void live_model_free(struct live_model *m);
 /* Applies one event.  Events must come in the trace's global order. */
 void live_apply(struct live_model *m, const struct live_event *e);
 
+/* A hint that e is applied soon: starts loading the memory it will touch,
+ * so that a run of events does not wait on one cache miss after another. */
+void live_prefetch(const struct live_model *m, const struct live_event *e);
+
 /* Nothing happened up to time (the program is quiet): the clock and the
  * timeline move on. */
 void live_advance(struct live_model *m, uint64_t time);
