@@ -23,7 +23,10 @@
 #include "viewer/screen.h"
 #include "viewer/top.h"
 
-#define SLICE_BYTES (8u << 20)
+/* Read between looks at the clock.  Small, because a compressed trace packs
+ * some 300 K events into 512 KiB, a fair part of a refresh interval to
+ * apply; at 8 MiB one slice took seconds and the screen stood still. */
+#define SLICE_BYTES (512u << 10)
 #define TICK_BYTES (256u << 20)
 #define MAX_LINES 512
 

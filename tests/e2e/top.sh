@@ -132,6 +132,26 @@ if command -v tmux >/dev/null 2>&1; then
 	expect_eq fatal_restored "$(tmux display -p -t "$S" '#{alternate_on}')" 0
 	tmux kill-session -t "$S" 2>/dev/null
 
+	# a program that writes events faster than the screen can show them:
+	# the screen still moves every refresh (it used to read 8 MiB of
+	# compressed trace, millions of events, before drawing again, and sat
+	# on "0 allocs" for seconds)
+	tmux -f /dev/null new-session -d -s "$S" -x 120 -y 40 \
+		"cd '$WORK' && '$CZPROF' top -d 100 -o busy.czt -- '$TESTBIN/progs/load_big' 30000000; echo TOP-EXIT=\$?; sleep 60"
+	seen=; i=0; n=0
+	while [ $i -lt 200 ] && [ "$n" -lt 5 ]; do
+		p=$(pane)
+		case "$(echo "$p" | head -1)" in
+		*recording*) seen="$seen $(echo "$p" | sed -En 's/^allocs .*   ([0-9,]+) allocs,.*/\1/p' | grep -v '^0$')" ;;
+		esac
+		n=$(echo $seen | tr ' ' '\n' | sort -u | grep -c .)
+		sleep 0.1; i=$((i + 1))
+	done
+	check screen_keeps_up test "$n" -ge 5
+	tmux send-keys -t "$S" q
+	screen_check busy_quit "TOP-EXIT=0"
+	tmux kill-session -t "$S" 2>/dev/null
+
 	# following a trace another czprof record writes; plain `czprof top`
 	# finds it in the current folder
 	mkdir -p fol ctl3 && cd fol
