@@ -82,7 +82,10 @@ static void check_writer(struct top *t)
 /* Reads and applies one refresh interval's worth: while the trace is
  * being written, no more than an interval's time, so that a program that
  * writes faster than this reads still sees the screen move; a replay
- * reads what its clock covers. */
+ * reads what its clock covers, on the screen also no more than an
+ * interval's time (the rest comes in the next ticks, and keys are read
+ * between them: a replay of a big trace at --speed 0 took seconds per
+ * tick), in --batch all of it, each snapshot showing its clock's time. */
 static void tick(struct top *t)
 {
 	uint64_t began = mono_ms();
@@ -123,7 +126,7 @@ static void tick(struct top *t)
 		if (!t->finished && !t->replay && limit > 0 && !follow_pending(t->f))
 			live_advance(t->model, limit);
 		if (!got || t->finished || read >= TICK_BYTES || (t->replay && newest > until) ||
-		    (!t->replay && mono_ms() - began >= (uint64_t)t->o->interval_ms))
+		    ((!t->replay || !t->o->batch) && mono_ms() - began >= (uint64_t)t->o->interval_ms))
 			break;
 	}
 	view_tick(&t->view, t->model, t->names);

@@ -152,6 +152,20 @@ if command -v tmux >/dev/null 2>&1; then
 	screen_check busy_quit "TOP-EXIT=0"
 	tmux kill-session -t "$S" 2>/dev/null
 
+	# replaying a big trace to its end (--speed 0) goes on over several
+	# refreshes, so keys are read between them: the first screen shows
+	# part of it (it used to read all of it first, deaf to q meanwhile)
+	"$CZPROF" record -o big.czt "$TESTBIN/progs/load_big" 5000000 2>/dev/null
+	tmux -f /dev/null new-session -d -s "$S" -x 120 -y 40 \
+		"cd '$WORK' && '$CZPROF' top -d 100 --speed 0 big.czt; echo TOP-EXIT=\$?; sleep 60"
+	wait_pane "czprof top - "
+	first=$(pane | sed -En 's/^allocs .*   ([0-9,]+) allocs,.*/\1/p' | tr -d ,)
+	check replay_first_screen_partial test "${first:-0}" -lt 5000001
+	screen_check replay_reaches_the_end "5,000,001 allocs, 5,000,000 frees"
+	tmux send-keys -t "$S" q
+	screen_check replay_quit "TOP-EXIT=0"
+	tmux kill-session -t "$S" 2>/dev/null
+
 	# following a trace another czprof record writes; plain `czprof top`
 	# finds it in the current folder
 	mkdir -p fol ctl3 && cd fol
