@@ -274,11 +274,12 @@ static void heap_free(struct live_model *m, uint64_t addr, long thread)
 	if (thread >= 0)
 		m->threads[thread].frees++;
 	struct live_slot *s = blocks_find(m->heap, addr);
-	if (s) {
-		heap_uncount(m, s);
-		blocks_remove(m->heap, s);
-	} else
+	if (!s) {
 		m->unmatched_frees++;
+		return;
+	}
+	heap_uncount(m, s);
+	blocks_remove(m->heap, s);
 }
 
 static void heap_alloc(struct live_model *m, const struct live_event *e, long thread)
