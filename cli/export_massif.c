@@ -91,7 +91,7 @@ int export_massif(sqlite3 *db, FILE *out)
 	sqlite3_stmt *q;
 	if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
 		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			cmd = strdup((const char *)sqlite3_column_text(q, 0));
+			cmd = cz_one_line(strdup((const char *)sqlite3_column_text(q, 0)));
 		sqlite3_finalize(q);
 	}
 	fprintf(out, "desc: czprof export --format massif\ncmd: %s\ntime_unit: ms\n", cmd ? cmd : "?");

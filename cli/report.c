@@ -201,7 +201,9 @@ int64_t report_meta_int(sqlite3 *db, const char *key)
 
 void report_header(sqlite3 *db, const char *report, const char *trace)
 {
-	char *cmd = meta_text(db, "cmdline");
+	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
+	 * stays one line */
+	char *cmd = cz_one_line(meta_text(db, "cmdline"));
 	int len = cmd ? (int)strlen(cmd) : 1;
 	const char *more = "";
 	if (len > HEADER_CMD_MAX) {

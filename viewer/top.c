@@ -139,8 +139,8 @@ static void describe(struct top *t, struct view_info *in)
 	if (!t->command[0] && h) {
 		size_t n = h->cmdline_len < sizeof(t->command) - 1 ? h->cmdline_len : sizeof(t->command) - 1;
 		memcpy(t->command, h->cmdline, n);
-		for (size_t i = 0; i < n; i++)
-			if (!t->command[i])
+		for (size_t i = 0; i < n; i++) /* NULs between arguments, newlines in them */
+			if ((unsigned char)t->command[i] < 0x20 || t->command[i] == 0x7f)
 				t->command[i] = ' ';
 		t->command[n] = 0;
 	}

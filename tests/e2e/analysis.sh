@@ -212,6 +212,13 @@ first=$("$CZPROF" stats long.czt | head -n 1)
 expect_match long_cmdline_cut "$first" "^czprof stats: sh -c : arg001 .*\\.\\.\\. \\(pid [0-9]+\\), trace long.czt$"
 expect_eq long_cmdline_header_width "$([ ${#first} -lt 170 ] && echo short || echo "${#first} chars")" short
 expect_eq long_cmdline_kept "$(q long.czt "select length(value) from meta where key = 'cmdline'")" 427
+# an argument with a newline and a tab: the first line stays one line
+"$CZPROF" record -o nl.czt sh -c ':
+	: two' 2>/dev/null
+expect_match cmdline_newline_one_line "$("$CZPROF" stats nl.czt | head -n 1)" "^czprof stats: sh -c :  : two \(pid [0-9]+\), trace nl.czt$"
+"$CZPROF" export --format massif -o nl.massif nl.czt 2>/dev/null
+expect_eq cmdline_newline_massif "$(sed -n 2,3p nl.massif)" "cmd: sh -c :  : two
+time_unit: ms"
 # killed by a signal: the recorder's own end record sets the duration, so
 # the frees stay for the live-heap pass after the pairing
 "$CZPROF" record -o sig.czt sh -c 'x=$(echo a b c); kill -SEGV $$' 2>/dev/null
