@@ -39,6 +39,7 @@ struct rec_settings {
 	int columns;          /* CZPROF_COLUMNS: EVENTS chunks in column form when compressed:
 			       * 0 never, 1 always, 2 (auto) as rec_spare.c decides */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
+	int scan;             /* CZPROF_SCAN=0: no pointer scan at exit (no leak kinds) */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -187,7 +188,21 @@ size_t rec_zstd_compress_sparse(struct rec_zstd *z, void *dst, size_t cap, const
 void rec_zstd_reset(struct rec_zstd *z);
 
 /* ---- internal memory (rec_core.c) ---- */
+/* Fresh zeroed memory of the recorder's own, never scanned at exit. */
 void *rec_mmap(size_t len);
+/* Writes one chunk of the given type whose payload_len payload bytes
+ * follow CZT_CHUNK_HEADER_LEN bytes of room at chunk (compressed when
+ * compression is on), after any pending META records.  Takes g_lock. */
+void rec_write_chunk(uint8_t *chunk, size_t payload_len, unsigned type);
+
+/* ---- the pointer scan at exit (rec_scan.c) ---- */
+/* The recorder's own memory [p, p+len), left out of the scan; forget
+ * before unmapping it.  Any thread. */
+void rec_own_note(void *p, size_t len);
+void rec_own_forget(void *p);
+/* Scans the process's memory for pointers into the heap and writes SCAN
+ * chunks; once, at exit or _exit (CZPROF_SCAN=0: never). */
+void rec_scan_exit(void);
 
 #endif
 
