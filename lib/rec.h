@@ -110,6 +110,13 @@ int rec_backtrace_chain(const uintptr_t *slot0, void **ips, int max);
 const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
 				 uintptr_t *stack_top);
 
+/* At exit: the stack pointer and callee-saved registers (at most *n_regs,
+ * *n_regs set to how many) of the frame that called the function whose
+ * code is [fn_lo, fn_hi] (exit), found by unwinding from the caller.
+ * Returns 0, or -1 when no frame of that function is on the stack.  Slow:
+ * once per process. */
+int rec_frame_above(uintptr_t fn_lo, uintptr_t fn_hi, uintptr_t *sp, uintptr_t *regs, int *n_regs);
+
 /* ---- frame sizes from the unwind tables (rec_cfi.c) ---- */
 #define REC_CFI_OUTERMOST 1u
 /* For ret, a return address into some function: the distance in bytes

@@ -26,7 +26,9 @@
  * Other threads keep running during the scan: a block they allocate while
  * it runs is judged by its time (SCAN_END.time), never called lost.
  */
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -475,7 +477,7 @@ static void mark_own(void)
 	}
 }
 
-static __attribute__((noinline)) void scan_all(uintptr_t sp)
+static __attribute__((noinline)) void scan_all(uintptr_t sp, const uintptr_t *regs, int n_regs)
 {
 	uint64_t t0 = rec_clock_mono(), when = rec_now();
 	size_t maps_bytes = MAPS_MAX * sizeof(struct map);
@@ -509,6 +511,10 @@ static __attribute__((noinline)) void scan_all(uintptr_t sp)
 	}
 	struct targets t = { lo, hi > lo ? hi - lo : 0, mod_lo, mod_hi > mod_lo ? mod_hi - mod_lo : 0 };
 	uint64_t bytes = 0;
+	if (n_regs) { /* the registers at the exit call: roots */
+		out_region(&o, (uintptr_t)regs, (uintptr_t)(regs + n_regs), CZT_SCAN_ROOT);
+		scan_words(&o, &t, (uintptr_t)regs, (uintptr_t)(regs + n_regs), 0);
+	}
 	for (size_t i = 0; i < n_maps; i++) {
 		const struct map *m = &maps[i];
 		if ((m->flags & (MF_R | MF_W)) != (MF_R | MF_W) || (m->flags & (MF_SKIP | MF_OWN)))
@@ -535,8 +541,11 @@ void rec_scan_exit(void)
 	static int done;
 	if (!rec_active || !rec_settings.scan || __atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
 		return;
-	/* the callee-saved registers go to this frame, which the scan reads:
-	 * a pointer the program holds only in a register is seen */
+	int was = rec_guard;
+	rec_guard = 1;
+	/* the callee-saved registers go to this frame, which the scan reads
+	 * when exit() is not on the stack (_exit): a pointer the program
+	 * holds only in a register is seen */
 	__builtin_unwind_init();
 	uintptr_t sp;
 #if defined(__x86_64__)
@@ -544,6 +553,24 @@ void rec_scan_exit(void)
 #else
 	sp = (uintptr_t)__builtin_frame_address(0) - 512;
 #endif
+	/* Called from exit() (through the destructors), the stack is read
+	 * from the frame that called exit, as memcheck reads it from where the
+	 * program ended: the frames of exit and of the handlers it ran lie
+	 * over dead frames of the program, whose stale pointers would keep
+	 * lost blocks "reachable".  The registers are the caller's at the
+	 * call, as the unwind tables restore them. */
+	static uintptr_t regs[8];
+	int n_regs = 8;
+	uintptr_t from = sp;
+	Dl_info info;
+	const ElfW(Sym) *sym = NULL;
+	if (!dladdr1((void *)&exit, &info, (void **)&sym, RTLD_DL_SYMENT) || !sym || !sym->st_size ||
+	    rec_frame_above((uintptr_t)info.dli_saddr, (uintptr_t)info.dli_saddr + sym->st_size,
+			    &from, regs, &n_regs) || from < sp) {
+		from = sp;
+		n_regs = 0;
+	}
 	/* the scan's own frames lie below sp, and are not read */
-	scan_all(sp);
+	scan_all(from, regs, n_regs);
+	rec_guard = was;
 }

@@ -176,6 +176,17 @@ int lk_region(struct lk_scan *s, uint64_t lo, uint64_t hi, unsigned kind)
 	return 0;
 }
 
+/* Where glibc's malloc puts the header of the chunk after a block of this
+ * size: a block whose size is not a multiple of 16 may use the first bytes
+ * of that header, so a pointer malloc keeps to the next chunk (its top
+ * chunk, a free chunk in a bin; in libc's own data) points inside the
+ * block.  memcheck, whose allocator is its own, never sees those. */
+static uint64_t next_chunk_at(uint64_t size)
+{
+	uint64_t chunk = (size + 8 + 15) & ~(uint64_t)15;
+	return (chunk < 32 ? 32 : chunk) - 16;
+}
+
 int lk_word(struct lk_scan *s, uint64_t where, uint64_t value)
 {
 	ptrdiff_t to = pointee(s, value);
@@ -184,6 +195,8 @@ int lk_word(struct lk_scan *s, uint64_t where, uint64_t value)
 	ptrdiff_t from = holder(s, where);
 	if (from < 0 && s->kind != 0)
 		return 0; /* the allocator's memory: stale, or its own */
+	if (from < 0 && value != s->b[to].addr && value - s->b[to].addr == next_chunk_at(s->b[to].size))
+		return 0; /* malloc's own pointer to the next chunk */
 	if (grow((void **)&s->e, s->n_e, &s->cap_e, sizeof(*s->e)))
 		return s->failed = -1;
 	s->e[s->n_e++] = (struct edge){ from < 0 ? UINT32_MAX : (uint32_t)from, (uint32_t)to, value };
