@@ -16,7 +16,7 @@
  *   1100 -> 1101  1100 possibly lost; 1101, pointed to only by it, possible
  *
  * argv[1]: the path of libleak_holder.so.  Exits with exit(0) while the
- * other thread still runs. */
+ * other thread still runs (argv[2] = "_exit": with _exit(0)). */
 #include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -142,5 +142,7 @@ int main(int argc, char **argv)
 				 : "r12", "rdi", "memory");
 #endif
 	}
+	if (argc > 2 && !strcmp(argv[2], "_exit"))
+		_exit(0);
 	exit(0);
 }
