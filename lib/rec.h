@@ -110,6 +110,9 @@ int rec_backtrace_chain(const uintptr_t *slot0, void **ips, int max);
 const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
 				 uintptr_t *stack_top);
 
+/* The calling thread's stack [*lo, *hi).  Returns 0, or -1 when unknown. */
+int rec_thread_stack(uintptr_t *lo, uintptr_t *hi);
+
 /* At exit: the stack pointer and callee-saved registers (at most *n_regs,
  * *n_regs set to how many) of the frame that called the function whose
  * code is [fn_lo, fn_hi] (exit), found by unwinding from the caller.
@@ -207,6 +210,9 @@ void rec_write_chunk(uint8_t *chunk, size_t payload_len, unsigned type);
  * before unmapping it.  Any thread. */
 void rec_own_note(void *p, size_t len);
 void rec_own_forget(void *p);
+/* The calling thread ends: its stack, which glibc may keep for a later
+ * thread, holds only stale data unless a live thread runs on it. */
+void rec_scan_thread_exit(void);
 /* Scans the process's memory for pointers into the heap and writes SCAN
  * chunks; once, at exit or _exit (CZPROF_SCAN=0: never). */
 void rec_scan_exit(void);

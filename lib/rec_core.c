@@ -600,6 +600,7 @@ static void on_thread_exit(void *arg)
 	th_flush(th, rec_now());
 	own_end(th);
 	thread_start_record(th->tid, 1);
+	rec_scan_thread_exit();
 	self = NULL;
 	__atomic_store_n(&th->in_use, 0, __ATOMIC_RELEASE);
 	rec_guard = 0;

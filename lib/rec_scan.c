@@ -28,10 +28,14 @@
  */
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <stdio.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "format/czt_scan.h"
@@ -79,6 +83,106 @@ void rec_own_forget(void *p)
 			break;
 		}
 	own_drop();
+}
+
+static uintptr_t hex(const char **pp);
+
+/* ---- threads' stacks ----
+ * Memory below a live thread's stack pointer and the stacks glibc keeps
+ * for later threads hold stale frames: memcheck never reads them, and the
+ * scan reads them only when it cannot tell. */
+
+#define DEAD_MAX 1024
+static struct own_range dead[DEAD_MAX];
+static int n_dead;
+
+void rec_scan_thread_exit(void)
+{
+	/* dead: the stack below the thread's last frames; its TLS and thread
+	 * control block at the top, which glibc's cache keeps, stay read */
+	uintptr_t lo, hi, here = (uintptr_t)__builtin_frame_address(0);
+	if (rec_thread_stack(&lo, &hi) || here <= lo || here > hi)
+		return;
+	hi = here & ~(uintptr_t)7;
+	own_take();
+	int i = 0;
+	while (i < n_dead && dead[i].lo != lo)
+		i++;
+	if (i < DEAD_MAX) {
+		dead[i] = (struct own_range){ lo, hi };
+		if (i == n_dead)
+			n_dead++;
+	}
+	own_drop();
+}
+
+#define LIVE_MAX 4096
+static uintptr_t live_sp[LIVE_MAX];
+static int n_live, live_unknown;
+
+/* The stack pointers of the process's other threads, from
+ * /proc/self/task/TID/syscall (a thread blocked in the kernel shows it; a
+ * running one does not: live_unknown). */
+static void read_live_sps(void)
+{
+	n_live = 0;
+	live_unknown = 0;
+	int dir = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) {
+		live_unknown = 1;
+		return;
+	}
+	static char ents[8192];
+	long self_tid = syscall(SYS_gettid), n;
+	while ((n = syscall(SYS_getdents64, dir, ents, sizeof(ents))) > 0) {
+		for (long off = 0; off < n;) {
+			struct { uint64_t ino; int64_t off; unsigned short len; unsigned char type; char name[]; }
+				*d = (void *)(ents + off);
+			off += d->len;
+			long tid = 0;
+			for (const char *p = d->name; *p >= '0' && *p <= '9'; p++)
+				tid = tid * 10 + (*p - '0');
+			if (!tid || tid == self_tid)
+				continue;
+			char path[64], buf[256];
+			snprintf(path, sizeof(path), "/proc/self/task/%ld/syscall", tid);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			ssize_t len = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+			if (fd >= 0)
+				close(fd);
+			/* "nr args... sp pc", or "-1 sp pc", or "running" */
+			const char *sp = NULL, *last = NULL;
+			if (len > 0) {
+				buf[len] = 0;
+				for (char *p = buf; *p; p++)
+					if (*p == ' ') {
+						sp = last;
+						last = p + 1;
+					}
+			}
+			if (!sp || sp[0] != '0' || sp[1] != 'x' || n_live == LIVE_MAX) {
+				live_unknown = 1;
+				continue;
+			}
+			const char *h = sp + 2;
+			live_sp[n_live++] = hex(&h);
+		}
+	}
+	close(dir);
+}
+
+/* The lowest address of [lo, hi) that a scan reads: from a stack pointer
+ * in it (less the red zone leaf functions may use), past the dead part of
+ * a stack no thread runs on any more, else its start. */
+static uintptr_t live_from(uintptr_t lo, uintptr_t hi)
+{
+	for (int i = 0; i < n_live; i++)
+		if (live_sp[i] >= lo && live_sp[i] < hi)
+			return live_sp[i] - 128 > lo ? (live_sp[i] - 128) & ~(uintptr_t)7 : lo;
+	for (int i = 0; i < n_dead && !live_unknown; i++)
+		if (dead[i].lo <= lo && lo < dead[i].hi)
+			return dead[i].hi < hi ? dead[i].hi : hi;
+	return lo;
 }
 
 /* ---- the mappings ---- */
@@ -477,6 +581,40 @@ static void mark_own(void)
 	}
 }
 
+/* ---- faults ----
+ * Another thread may unmap or protect memory while the scan reads it: a
+ * fault in the scanning thread skips the rest of that mapping (memcheck
+ * catches its faults the same way).  A fault in any other thread puts the
+ * program's own handler back and happens again, as if the scan's were
+ * never there. */
+static sigjmp_buf scan_jump;
+static __thread volatile int tl_scanning;
+static struct sigaction old_segv, old_bus;
+
+static void on_scan_fault(int sig, siginfo_t *info, void *ctx)
+{
+	(void)info;
+	(void)ctx;
+	if (tl_scanning)
+		siglongjmp(scan_jump, 1);
+	sigaction(sig, sig == SIGSEGV ? &old_segv : &old_bus, NULL);
+}
+
+static void catch_faults(int on)
+{
+	if (!on) {
+		sigaction(SIGSEGV, &old_segv, NULL);
+		sigaction(SIGBUS, &old_bus, NULL);
+		return;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_scan_fault;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER; /* no mask to restore after the jump */
+	sigaction(SIGSEGV, &sa, &old_segv);
+	sigaction(SIGBUS, &sa, &old_bus);
+}
+
 static __attribute__((noinline)) void scan_all(uintptr_t sp, const uintptr_t *regs, int n_regs)
 {
 	uint64_t t0 = rec_clock_mono(), when = rec_now();
@@ -487,7 +625,8 @@ static __attribute__((noinline)) void scan_all(uintptr_t sp, const uintptr_t *re
 	if (!mem)
 		return;
 	maps = (struct map *)mem;
-	struct out o = { .chunk = mem + maps_bytes };
+	static struct out o; /* static: kept across a fault's jump */
+	o = (struct out){ .chunk = mem + maps_bytes };
 	for (int k = 0; k < N_LISTS; k++)
 		o.list[k] = o.pos[k] = o.chunk + CHUNK_CAP + (size_t)k * list_bytes;
 	czt_enc_init(&o.enc, o.chunk, CHUNK_CAP, CZT_CHUNK_SCAN, 0, 0);
@@ -496,6 +635,7 @@ static __attribute__((noinline)) void scan_all(uintptr_t sp, const uintptr_t *re
 	if (read_maps())
 		goto out;
 	mark_own();
+	read_live_sps();
 
 	uintptr_t lo = UINTPTR_MAX, hi = 0, mod_lo = UINTPTR_MAX, mod_hi = 0;
 	for (size_t i = 0; i < n_maps; i++) {
@@ -510,20 +650,31 @@ static __attribute__((noinline)) void scan_all(uintptr_t sp, const uintptr_t *re
 		}
 	}
 	struct targets t = { lo, hi > lo ? hi - lo : 0, mod_lo, mod_hi > mod_lo ? mod_hi - mod_lo : 0 };
-	uint64_t bytes = 0;
+	static volatile uint64_t scanned; /* kept across a fault's jump */
+	scanned = 0;
 	if (n_regs) { /* the registers at the exit call: roots */
 		out_region(&o, (uintptr_t)regs, (uintptr_t)(regs + n_regs), CZT_SCAN_ROOT);
 		scan_words(&o, &t, (uintptr_t)regs, (uintptr_t)(regs + n_regs), 0);
 	}
-	for (size_t i = 0; i < n_maps; i++) {
+	catch_faults(1);
+	tl_scanning = 1;
+	for (volatile size_t i = 0; i < n_maps; i++) {
 		const struct map *m = &maps[i];
 		if ((m->flags & (MF_R | MF_W)) != (MF_R | MF_W) || (m->flags & (MF_SKIP | MF_OWN)))
 			continue;
+		if (sigsetjmp(scan_jump, 0))
+			continue; /* the mapping went away under the scan */
 		uintptr_t from = m->lo;
 		if (sp >= m->lo && sp < m->hi)
 			from = sp & ~(uintptr_t)7; /* the exiting thread: its live stack only */
-		bytes += scan_map(&o, &t, m, from, m->hi);
+		else if (!(m->flags & MF_FILE))
+			from = live_from(m->lo, m->hi);
+		if (from < m->hi)
+			scanned += scan_map(&o, &t, m, from, m->hi);
 	}
+	tl_scanning = 0;
+	catch_faults(0);
+	uint64_t bytes = scanned;
 	for (int k = 0; k < N_LISTS; k++)
 		out_list(&o, k);
 	if (czt_enc_room(&o.enc) < 64)

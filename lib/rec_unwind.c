@@ -39,6 +39,15 @@ static int stack_bounds(void)
 	return 0;
 }
 
+int rec_thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+	if (stack_bounds())
+		return -1;
+	*lo = stack_lo;
+	*hi = stack_hi;
+	return 0;
+}
+
 /* A frame record is { saved frame pointer, return address }.  Returns
  * whether the one at fp lies on the thread's stack, so it can be read. */
 static int record_readable(const uintptr_t *fp)

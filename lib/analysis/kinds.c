@@ -41,6 +41,7 @@ struct lk_scan {
 	uint64_t *vt;
 	size_t n_vt, cap_vt;
 	int failed;
+	ptrdiff_t last_holder; /* the holder of the last word, -1 none */
 };
 
 /* Doubles *arr when full; 0, or -1 (and *arr kept) when out of memory. */
@@ -105,6 +106,7 @@ struct lk_scan *lk_new(const struct lk_block *blocks, size_t n)
 	s->res = calloc(n ? n : 1, sizeof(*s->res));
 	if (!s->b || !s->orig || !s->res)
 		goto fail;
+	s->last_holder = -1;
 	for (size_t i = 0; i < n; i++)
 		s->orig[i] = (uint32_t)i;
 	sort_base = blocks;
@@ -192,14 +194,20 @@ int lk_word(struct lk_scan *s, uint64_t where, uint64_t value)
 	ptrdiff_t to = pointee(s, value);
 	if (to < 0)
 		return 0;
-	ptrdiff_t from = holder(s, where);
+	/* words come in address order: most lie in the block the last did */
+	ptrdiff_t from = s->last_holder;
+	if (from < 0 || where - s->b[from].addr >= s->b[from].size)
+		from = s->last_holder = holder(s, where);
 	if (from < 0 && s->kind != 0)
 		return 0; /* the allocator's memory: stale, or its own */
 	if (from < 0 && value != s->b[to].addr && value - s->b[to].addr == next_chunk_at(s->b[to].size))
 		return 0; /* malloc's own pointer to the next chunk */
+	struct edge e = { from < 0 ? UINT32_MAX : (uint32_t)from, (uint32_t)to, value };
+	if (s->n_e && !memcmp(&s->e[s->n_e - 1], &e, sizeof(e)))
+		return 0; /* the same pointer again: it changes nothing */
 	if (grow((void **)&s->e, s->n_e, &s->cap_e, sizeof(*s->e)))
 		return s->failed = -1;
-	s->e[s->n_e++] = (struct edge){ from < 0 ? UINT32_MAX : (uint32_t)from, (uint32_t)to, value };
+	s->e[s->n_e++] = e;
 	return 0;
 }
 
