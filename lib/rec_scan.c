@@ -96,14 +96,27 @@ static uintptr_t hex(const char **pp);
 static struct own_range dead[DEAD_MAX];
 static int n_dead;
 
+/* The lowest static TLS block of the calling thread (x86-64 puts them
+ * below the thread pointer, at the top of a thread's stack mapping). */
+static int lowest_tls(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	uintptr_t *low = arg, at = (uintptr_t)info->dlpi_tls_data;
+	if (at && at < *low)
+		*low = at;
+	return 0;
+}
+
 void rec_scan_thread_exit(void)
 {
-	/* dead: the stack below the thread's last frames; its TLS and thread
-	 * control block at the top, which glibc's cache keeps, stay read */
-	uintptr_t lo, hi, here = (uintptr_t)__builtin_frame_address(0);
+	/* dead: the whole stack below the thread's TLS, as memcheck sees an
+	 * exited thread's; the TLS and thread control block, which glibc's
+	 * cache of stacks keeps, stay read */
+	uintptr_t lo, hi, here = (uintptr_t)__builtin_frame_address(0), tls = UINTPTR_MAX;
 	if (rec_thread_stack(&lo, &hi) || here <= lo || here > hi)
 		return;
-	hi = here & ~(uintptr_t)7;
+	dl_iterate_phdr(lowest_tls, &tls);
+	hi = tls > here && tls <= hi + 65536 ? tls & ~(uintptr_t)7 : here & ~(uintptr_t)7;
 	own_take();
 	int i = 0;
 	while (i < n_dead && dead[i].lo != lo)
