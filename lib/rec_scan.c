@@ -500,9 +500,69 @@ static uintptr_t arena_heap_size(uintptr_t a)
 	return size;
 }
 
+/* glibc's malloc chunks lie end to end in a heap: a header of two words
+ * (the size of the chunk before when that one is free; this chunk's size,
+ * its low 3 bits flags), then the block.  Bit 0 of the next chunk's size
+ * says this one is in use.  The last chunk, "top", is free and ends the
+ * heap.  Reading only the chunks in use leaves out freed memory, whose
+ * stale pointers would only be discarded (and make the trace bigger). */
+static uintptr_t chunk_size(uintptr_t c)
+{
+	return ((const uintptr_t *)c)[1] & ~(uintptr_t)7;
+}
+
+/* Whether chunks walk from c to the end of the heap (end, or its last
+ * page when the break is not page-aligned) with sound sizes. */
+static int chunks_whole(uintptr_t c, uintptr_t end)
+{
+	while (c + 16 <= end) {
+		uintptr_t size = chunk_size(c);
+		if (!size && end - c < 4096)
+			return 1; /* past the break, in its last page */
+		if (size < 32 || size & 15 || size > end - c)
+			return 0;
+		c += size;
+	}
+	return c <= end;
+}
+
+static uint64_t scan_chunks(struct out *o, const struct targets *t, uintptr_t c, uintptr_t end)
+{
+	uint64_t bytes = 0;
+	while (c + 16 <= end) {
+		uintptr_t size = chunk_size(c);
+		if (!size)
+			break;
+		uintptr_t next = c + size;
+		if (next + 16 <= end && (((const uintptr_t *)next)[1] & 1)) {
+			/* in use: its block may run into the next header's first word */
+			uintptr_t e = next + 8 < end ? next + 8 : end;
+			scan_words(o, t, c + 16, e, 1);
+			bytes += e - c - 16;
+		}
+		c = next;
+	}
+	return bytes;
+}
+
+/* The heap [lo, hi) read chunk by chunk, its first chunk found at one of
+ * the offsets glibc puts it at (after heap_info and, in an arena's first
+ * heap, the arena itself); read whole when none fits. */
+static uint64_t scan_heap(struct out *o, const struct targets *t, uintptr_t lo, uintptr_t hi,
+			  uintptr_t first_min, uintptr_t first_max)
+{
+	out_region(o, lo, hi, CZT_SCAN_HEAP);
+	for (uintptr_t c = lo + first_min; c <= lo + first_max && c + 32 <= hi; c += 16)
+		if (chunks_whole(c, hi))
+			return scan_chunks(o, t, c, hi);
+	return scan_range(o, t, lo, hi, 1);
+}
+
 static uint64_t scan_map(struct out *o, const struct targets *t, const struct map *m,
 			 uintptr_t lo, uintptr_t hi)
 {
+	if ((m->flags & MF_BRK) && lo == m->lo)
+		return scan_heap(o, t, lo, hi, 0, 0); /* the main arena's, from the break's start */
 	int target = is_target(m);
 	uint64_t bytes = 0;
 	uintptr_t a = lo;
@@ -514,8 +574,9 @@ static uint64_t scan_map(struct out *o, const struct targets *t, const struct ma
 		uintptr_t size = target ? arena_heap_size(a) : 0;
 		if (size) {
 			uintptr_t e = a + size < hi ? a + size : hi;
-			out_region(o, a, e, CZT_SCAN_HEAP);
-			bytes += scan_range(o, t, a, e, 1);
+			/* heap_info is 32 or 48 bytes; an arena's own state
+			 * (about 2 KiB) follows it in its first heap */
+			bytes += scan_heap(o, t, a, e, 32, 4096);
 			a = e;
 			continue;
 		}
