@@ -50,6 +50,7 @@ $(B)/obj/%.o: %.cc
 include format/module.mk
 include symbols/module.mk
 include lib/module.mk
+include lib/analysis/module.mk
 include viewer/module.mk
 include cli/module.mk
 include examples/module.mk

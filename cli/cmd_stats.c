@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/leak_kinds.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
@@ -52,6 +53,8 @@ int cmd_stats(int argc, char **argv)
 	int64_t v[16];
 	for (int k = 0; keys[k]; k++)
 		v[k] = report_meta_int(db, keys[k]);
+	struct leak_kinds lk;
+	leak_kinds_read(db, &lk);
 	int64_t temporary = 0;
 	query_int(db, "SELECT SUM(temporary) FROM stack_totals", &temporary);
 
@@ -89,6 +92,8 @@ int cmd_stats(int argc, char **argv)
 		report_json_string(stdout, trace);
 		for (int k = 0; keys[k]; k++)
 			printf(", \"%s\": %lld", keys[k], (long long)v[k]);
+		printf(", ");
+		leak_kinds_json(stdout, &lk);
 		printf(", \"temporary\": %lld, \"end_how\": ", (long long)temporary);
 		if (end_how)
 			report_json_string(stdout, end_how);
@@ -114,7 +119,11 @@ int cmd_stats(int argc, char **argv)
 		printf("frees              %lld\n", (long long)v[2]);
 		printf("peak               %s in %lld blocks at %s\n", cz_human_size((uint64_t)v[4], a),
 		       (long long)v[5], cz_human_time((uint64_t)v[6], b));
-		printf("leaked             %s in %lld blocks\n", cz_human_size((uint64_t)v[7], a), (long long)v[8]);
+		printf("leaked             %s in %lld blocks%s\n", cz_human_size((uint64_t)v[7], a), (long long)v[8],
+		       lk.known ? " (definitely and indirectly lost)" : " (never freed: no scan at exit)");
+		if (lk.known)
+			printf("                   possibly lost %s, still reachable %s\n",
+			       cz_human_size(lk.bytes[LK_POSSIBLE], a), cz_human_size(lk.bytes[LK_REACHABLE], b));
 		printf("temporary          %lld\n", (long long)temporary);
 		printf("unknown frees      %lld   failed calls %lld\n", (long long)v[9], (long long)v[10]);
 		if (end_how)
