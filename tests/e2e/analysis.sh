@@ -101,6 +101,16 @@ check_fails sql_no_attach "$CZPROF" sql ex.czt "attach 'other.db' as o"
 expect_eq sql_still_there "$("$CZPROF" sql --csv ex.czt "select count(*) from allocations" | tail -n 1)" 1007
 check_fails sql_bad_query "$CZPROF" sql ex.czt "select x from nowhere"
 expect_match sql_bad_query_message "$(cat "$WORK/.out")" "^czprof: sql: no such table: nowhere"
+# sql: one clear line for an empty query, a write, and a second statement
+# (refused whole: the first is not run alone)
+check_fails sql_empty "$CZPROF" sql ex.czt ""
+expect_eq sql_empty_message "$(cat "$WORK/.out")" "czprof: sql: empty query"
+check_fails sql_write "$CZPROF" sql ex.czt "DROP TABLE allocations"
+expect_match sql_write_message "$(cat "$WORK/.out")" "^czprof: sql: read-only: only queries that read"
+check_fails sql_two_statements "$CZPROF" sql ex.czt "SELECT 1; DROP TABLE allocations"
+expect_eq sql_two_statements_message "$(cat "$WORK/.out")" \
+	"czprof: sql: one statement only; found more after the first: 'DROP TABLE allocations'"
+expect_eq sql_trailing_semicolon "$("$CZPROF" sql --csv ex.czt "SELECT 41 + 1; -- done" | tail -n 1)" 42
 
 # hotspots and temporary: call sites by count
 out=$("$CZPROF" hotspots ex.czt)
