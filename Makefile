@@ -86,6 +86,8 @@ install: all
 	install -m 755 $(B)/czprof $(DESTDIR)$(PREFIX)/bin/czprof
 	install -m 755 $(B)/libczprof.so $(DESTDIR)$(PREFIX)/lib/czprof/libczprof.so
 	install -m 644 lib/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
+	install -d $(DESTDIR)$(PREFIX)/share/doc/czprof
+	install -m 644 cli/SCHEMA.md format/FORMAT.md $(DESTDIR)$(PREFIX)/share/doc/czprof/
 	$(INSTALL_EXTRA)
 
 clean:

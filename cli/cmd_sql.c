@@ -3,20 +3,22 @@
  * against the database opened read-only; an authorizer also refuses
  * writes and ATTACH, so a query cannot touch other files.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/docpath.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 
 static const char usage[] =
 	"usage: czprof sql [--json | --csv] TRACE \"SELECT ...\"\n\n"
-	"Runs SQL against the trace's database (built on first use; tables in\n"
-	"cli/SCHEMA.md: allocations, leaks, stack_nodes, frames, modules, threads,\n"
-	"timeline, meta).  Read-only.  Prints an aligned table, or JSON (an array of\n"
+	"Runs SQL against the trace's database (built on first use; its tables:\n"
+	"allocations, leaks, stack_nodes, frames, modules, threads, timeline, meta\n"
+	"and more).  Read-only.  Prints an aligned table, or JSON (an array of\n"
 	"objects) or CSV.  One statement per call.\n";
 
 static int deny_writes(void *arg, int action, const char *a, const char *b, const char *c,
@@ -110,8 +112,13 @@ int cmd_sql(int argc, char **argv)
 	struct sql_args sa = { 0 };
 	struct report_opts o;
 	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON, sql_option, &sa, &o);
+	if (pr == REPORT_ARGS_HELP) {
+		char doc[PATH_MAX];
+		printf("\nThe tables and their columns: %s\n", cz_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
+		return 0;
+	}
 	if (pr)
-		return pr == REPORT_ARGS_HELP ? 0 : 2;
+		return 2;
 	const char *trace = o.trace, *sql = sa.sql;
 	int json = o.json, csv = sa.csv;
 	if (!sql) {
