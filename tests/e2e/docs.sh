@@ -1,5 +1,6 @@
 # What a user reads besides the commands' output: `make install` puts the
-# reference documents where the help texts say they are.
+# reference documents where the help texts say they are, and the README's
+# sample sessions are real.
 . tests/e2e/lib.sh
 SRC=$(cd "$TESTBIN/../.." && pwd)
 
@@ -20,3 +21,13 @@ expect_match sql_help_source "$("$CZPROF" sql --help)" "^The tables and their co
 mkdir -p alone/bin && cp "$CZPROF" alone/bin/
 expect_match sql_help_fallback "$(alone/bin/czprof sql --help)" \
 	"^The tables and their columns: cli/SCHEMA.md in czprof's sources$"
+
+# the README's sample sessions are what the bundled examples print today
+# (pids, times and the trace's size within 10% aside)
+if sh "$SRC/scripts/readme_sample.sh" --check "$SRC/$B" >readme.out 2>&1; then ok readme_samples_current
+else bad readme_samples_current "$(head -c 2000 readme.out)"; fi
+# and the check does catch a stale figure: the old README's 197.5 KiB trace
+mkdir -p stale/scripts && cp "$SRC/scripts/readme_sample.sh" stale/scripts/
+sed 's/\(recorded [0-9]* events, [0-9]* stack nodes, \)[0-9.]* KiB/\1197.5 KiB/' "$SRC/README.md" >stale/README.md
+if sh stale/scripts/readme_sample.sh --check "$SRC/$B" >stale.out 2>&1; then bad readme_check_catches_size "passed"
+else expect_match readme_check_catches_size "$(cat stale.out)" "the README's trace is 202240.0 B"; fi
