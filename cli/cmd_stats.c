@@ -135,11 +135,18 @@ int cmd_stats(int argc, char **argv)
 				hmax = hist[k].count;
 		for (int k = 0; k < n_hist; k++) {
 			char range[64];
+			/* bytes are exact; above 1 KiB the top is rounded, so it is
+			 * said as "below the next bucket" ("8.0 KiB" would be both) */
 			if (hist[k].from == hist[k].to)
 				snprintf(range, sizeof(range), "%s", cz_human_size(hist[k].from, a));
-			else
+			else if (hist[k].to == UINT64_MAX)
+				snprintf(range, sizeof(range), "%s and more", cz_human_size(hist[k].from, a));
+			else if (hist[k].to < 1024)
 				snprintf(range, sizeof(range), "%s - %s", cz_human_size(hist[k].from, a),
 					 cz_human_size(hist[k].to, b));
+			else
+				snprintf(range, sizeof(range), "%s - < %s", cz_human_size(hist[k].from, a),
+					 cz_human_size(hist[k].to + 1, b));
 			int bar = (int)((double)hist[k].count / (double)hmax * 40 + 0.5);
 			printf("  %-22s %10lld  %.*s\n", range, (long long)hist[k].count, bar,
 			       "########################################");
