@@ -27,7 +27,9 @@ static const char usage[] =
 	"A live view of a program's heap: live bytes and blocks, the peak, rates, a\n"
 	"chart of live bytes over time and the call sites holding memory.  Keys: arrows\n"
 	"select, enter shows a stack, s sort, / filter, c t a l sites/threads/arenas/\n"
-	"leaks, space pause, ? help, q quit (a program started by top is interrupted).\n\n"
+	"leaks, space pause, ? help, q quit (a program started by top is interrupted).\n"
+	"Beside a call site, \u25b2 / \u25bc (+ / - without UTF-8) mark live bytes that grew /\n"
+	"shrank since the last refresh.\n\n"
 	"  -o, --output FILE   trace file when recording (default czprof.PROG.PID.czt);\n"
 	"                      the program's output goes to FILE.out\n"
 	"  -b, --batch N       print N text snapshots, one per interval, and exit\n"
@@ -221,6 +223,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		}
 	}
+	/* before a program is started or a file created */
+	if (top_check_terminal(&o))
+		return 1;
 	char trace[PATH_MAX], log[PATH_MAX + 8];
 	if (i >= argc) {
 		if (dashdash)

@@ -19,6 +19,14 @@ struct top_opts {
 };
 
 /*
+ * Whether top_run can show o's view: always in batch, else only on a
+ * terminal curses can use.  Called before anything is started or created,
+ * so that `czprof top PROG | head` runs nothing.  Returns 0, or 1 after
+ * printing one error line.
+ */
+int top_check_terminal(const struct top_opts *o);
+
+/*
  * Runs until the user quits (interactive), or the snapshots are printed
  * (batch).  When the user quits while writer still runs, the recorded
  * program is interrupted (SIGINT, then SIGKILL after a grace period) and

@@ -52,6 +52,8 @@ struct view_info {
 	uint64_t lag_ns;      /* how far the view is behind the newest event */
 	uint64_t lost;        /* events the recorder lost */
 	const char *warning;  /* NULL or a line to show (damaged trace...) */
+	int over;             /* the program is gone (exited, killed, or the trace
+			       * ended): no thread is live any more */
 };
 
 struct view {
@@ -59,7 +61,9 @@ struct view {
 	enum view_sort sort;
 	char filter[128];  /* substring of function/file/module; "" = all */
 	int selected;      /* row of the table */
-	int expanded;      /* show the selected site's stack */
+	long open_site;    /* 1 + names_site number of the site whose stack is
+			    * shown (it stays with that site when the selection
+			    * moves); 0: none */
 	int utf8;          /* block characters for the chart */
 	int help;          /* show the key help instead of the table */
 
@@ -80,7 +84,9 @@ void view_init(struct view *v, int utf8);
 void view_free(struct view *v);
 
 /* Folds the model's stacks into sites and computes rates and trends since
- * the previous tick.  Call once per refresh interval. */
+ * the previous tick.  Call once per refresh interval.  Rates are 0 once
+ * the program has ended, and when no trace time passed since the previous
+ * tick: nothing was allocated meanwhile. */
 void view_tick(struct view *v, struct live_model *m, struct names *n);
 
 /*
@@ -94,6 +100,10 @@ int view_render(struct view *v, struct live_model *m, struct names *n,
 
 /* Rows in the current table (to bound the selection). */
 int view_rows(struct view *v, struct live_model *m, struct names *n);
+
+/* Enter: shows the stack of the selected site, or hides it when it is the
+ * one shown.  Nothing in the threads and arenas tables. */
+void view_toggle_stack(struct view *v, struct names *n);
 
 /* "12.3 MiB", "512 B" into buf (16+ bytes); returns buf. */
 char *view_size(uint64_t bytes, char *buf, size_t cap);

@@ -101,6 +101,16 @@ check_fails sql_no_attach "$CZPROF" sql ex.czt "attach 'other.db' as o"
 expect_eq sql_still_there "$("$CZPROF" sql --csv ex.czt "select count(*) from allocations" | tail -n 1)" 1007
 check_fails sql_bad_query "$CZPROF" sql ex.czt "select x from nowhere"
 expect_match sql_bad_query_message "$(cat "$WORK/.out")" "^czprof: sql: no such table: nowhere"
+# sql: one clear line for an empty query, a write, and a second statement
+# (refused whole: the first is not run alone)
+check_fails sql_empty "$CZPROF" sql ex.czt ""
+expect_eq sql_empty_message "$(cat "$WORK/.out")" "czprof: sql: empty query"
+check_fails sql_write "$CZPROF" sql ex.czt "DROP TABLE allocations"
+expect_match sql_write_message "$(cat "$WORK/.out")" "^czprof: sql: read-only: only queries that read"
+check_fails sql_two_statements "$CZPROF" sql ex.czt "SELECT 1; DROP TABLE allocations"
+expect_eq sql_two_statements_message "$(cat "$WORK/.out")" \
+	"czprof: sql: one statement only; found more after the first: 'DROP TABLE allocations'"
+expect_eq sql_trailing_semicolon "$("$CZPROF" sql --csv ex.czt "SELECT 41 + 1; -- done" | tail -n 1)" 42
 
 # hotspots and temporary: call sites by count
 out=$("$CZPROF" hotspots ex.czt)
@@ -124,6 +134,22 @@ expect_eq stats_histogram_total "$(echo "$j" | json 'sum(b["count"] for b in d["
 j=$("$CZPROF" stats --json thr.czt)
 expect_eq stats_threads "$(echo "$j" | json 'sorted(t["allocations"] for t in d["threads"])[1:]')" "[20000, 20000, 20000, 20000]"
 expect_match stats_text "$("$CZPROF" stats ex.czt)" "leaked +777 B in 7 blocks"
+# sizes on the edges of the power-of-two buckets: 15|16, 31|32, 63|64,
+# 1023|1024 and 8191|8192
+"$CZPROF" record -o sizes.czt "$P/sizes" 0 1 2 3 4 15 16 24 31 32 63 64 1023 1024 8191 8192 2>/dev/null
+j=$("$CZPROF" stats --json sizes.czt)
+expect_eq stats_histogram_edges "$(echo "$j" | json '" ".join("%d:%d" % (b["from"], b["count"]) for b in d["size_histogram"])')" \
+	"0:1 1:1 2:2 4:1 8:1 16:3 32:2 64:1 512:1 1024:1 4096:1 8192:1"
+expect_eq stats_histogram_json_to "$(echo "$j" | json '[b.get("to") for b in d["size_histogram"]]')" \
+	"[0, 1, 3, 7, 15, 31, 63, 127, 1023, 2047, 8191, 16383]"
+expect_eq stats_histogram_table "$(q sizes.czt "select group_concat(size_from || '-' || size_to || ':' || count, ' ') from (select * from size_histogram order by size_from)")" \
+	"0-0:1 1-1:1 2-3:2 4-7:1 8-15:1 16-31:3 32-63:2 64-127:1 512-1023:1 1024-2047:1 4096-8191:1 8192-16383:1"
+out=$("$CZPROF" stats sizes.czt)
+expect_match stats_histogram_text_24 "$out" "^  16 B - 31 B +3  #+$"
+expect_match stats_histogram_text_64 "$out" "^  64 B - 127 B +1  #+$"
+expect_match stats_histogram_text_0 "$out" "^  0 B +1  #+$"
+expect_match stats_histogram_text_kib "$out" "^  4.0 KiB - < 8.0 KiB +1  #+$"
+expect_match stats_histogram_text_1023 "$out" "^  512 B - 1023 B +1  #+$"
 
 # exec keeps the pid: the new image continues the same trace, and blocks
 # of the old image are gone (not leaks)
