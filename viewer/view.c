@@ -125,6 +125,8 @@ void view_tick(struct view *v, struct live_model *m, struct names *n)
 		x->site = s;
 		x->live_bytes += st->live_bytes;
 		x->live_blocks += st->live_blocks;
+		x->lost_bytes += st->lost_bytes;
+		x->lost_blocks += st->lost_blocks;
 		x->allocs += st->allocs;
 		if (first || st->live_bytes > x->top_stack_bytes) {
 			x->top_stack = st->id;
@@ -150,6 +152,7 @@ void view_tick(struct view *v, struct live_model *m, struct names *n)
 	free(v->sites);
 	v->sites = by;
 	v->n_sites = k;
+	v->kinds_known = m->kinds_known;
 	if (dt > 0) {
 		v->rate_allocs = (uint64_t)((double)(m->allocs - v->prev_total_allocs) / dt);
 		v->rate_frees = (uint64_t)((double)(m->frees - v->prev_total_frees) / dt);
@@ -202,11 +205,19 @@ static size_t site_rows(struct view *v, struct names *n, struct view_site *rows)
 	size_t k = 0;
 	for (size_t i = 0; i < v->n_sites; i++) {
 		const struct view_site *s = &v->sites[i];
-		if (v->mode == VIEW_LEAKS && !s->live_blocks)
+		/* leaks: the lost blocks once the scan at exit has told them
+		 * apart, until then every block live */
+		int lost = v->mode == VIEW_LEAKS && v->kinds_known;
+		if (v->mode == VIEW_LEAKS && !(lost ? s->lost_blocks : s->live_blocks))
 			continue;
 		if (!matches(v, names_site_name(n, s->site), names_site_module(n, s->site)))
 			continue;
-		rows[k++] = *s;
+		rows[k] = *s;
+		if (lost) {
+			rows[k].live_bytes = s->lost_bytes;
+			rows[k].live_blocks = s->lost_blocks;
+		}
+		k++;
 	}
 	sort_key = v->mode == VIEW_LEAKS ? SORT_LIVE_BYTES : v->sort;
 	qsort(rows, k, sizeof(*rows), cmp_site);
@@ -456,14 +467,24 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 		if (!m->ended)
 			line(o, VIEW_PLAIN, "LEAKS: the program is still running; blocks live now are shown "
 					    "(leaks are what is live at exit)");
-		else
-			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks never freed", view_size(m->live_bytes, a, sizeof(a)),
+		else if (!m->kinds_known)
+			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks never freed (leak kinds unknown: memory was "
+					    "not scanned at exit)", view_size(m->live_bytes, a, sizeof(a)),
 			     grouped(m->live_blocks, b, sizeof(b)));
+		else {
+			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks lost (definitely %s, indirectly %s)",
+			     view_size(m->kind_bytes[1] + m->kind_bytes[2], a, sizeof(a)),
+			     grouped(m->kind_blocks[1] + m->kind_blocks[2], b, sizeof(b)),
+			     view_size(m->kind_bytes[1], c, sizeof(c)), view_size(m->kind_bytes[2], d, sizeof(d)));
+			line(o, VIEW_PLAIN, "       possibly lost %s, still reachable %s",
+			     view_size(m->kind_bytes[3], a, sizeof(a)), view_size(m->kind_bytes[4], b, sizeof(b)));
+		}
 	} else {
 		line(o, VIEW_PLAIN, "CALL SITES by %s (%zu)%s%s%s", sort_name(v->sort), k,
 		     v->filter[0] ? "   filter: '" : "", v->filter, v->filter[0] ? "'" : "");
 	}
-	line(o, VIEW_HEADING, "%12s %10s %12s %9s %s  %s", "LIVE BYTES", "BLOCKS", "ALLOCS", "ALLOC/S",
+	line(o, VIEW_HEADING, "%12s %10s %12s %9s %s  %s",
+	     v->mode == VIEW_LEAKS && v->kinds_known ? "LOST BYTES" : "LIVE BYTES", "BLOCKS", "ALLOCS", "ALLOC/S",
 	     v->utf8 ? "  " : "  ", "CALL SITE");
 	if (v->selected >= (int)k)
 		v->selected = k ? (int)k - 1 : 0;

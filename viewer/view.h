@@ -37,6 +37,7 @@ struct view_line {
 struct view_site {
 	long site;                  /* names_site number */
 	uint64_t live_bytes, live_blocks, allocs;
+	uint64_t lost_bytes, lost_blocks; /* definitely and indirectly lost at exit */
 	uint64_t top_stack;         /* the stack holding most of its bytes */
 	uint64_t top_stack_bytes;
 	double rate;                /* allocations/s over the last tick */
@@ -68,6 +69,7 @@ struct view {
 	int help;          /* show the key help instead of the table */
 
 	/* filled by view_tick */
+	int kinds_known;   /* the model's leak kinds are known: leaks are the lost */
 	struct view_site *sites;
 	size_t n_sites, cap_sites;
 	uint64_t rate_allocs, rate_frees; /* per second, last tick */

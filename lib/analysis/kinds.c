@@ -33,6 +33,7 @@ struct lk_scan {
 	size_t n;
 	uint64_t scan_time;
 	struct lk_result *res; /* by the caller's index */
+	uint64_t *size_of;     /* by the caller's index */
 	unsigned kind;         /* the current region's */
 	struct edge *e;
 	size_t n_e, cap_e;
@@ -104,8 +105,11 @@ struct lk_scan *lk_new(const struct lk_block *blocks, size_t n)
 	s->b = malloc((n ? n : 1) * sizeof(*s->b));
 	s->orig = malloc((n ? n : 1) * sizeof(*s->orig));
 	s->res = calloc(n ? n : 1, sizeof(*s->res));
-	if (!s->b || !s->orig || !s->res)
+	s->size_of = malloc((n ? n : 1) * sizeof(*s->size_of));
+	if (!s->b || !s->orig || !s->res || !s->size_of)
 		goto fail;
+	for (size_t i = 0; i < n; i++)
+		s->size_of[i] = blocks[i].size;
 	s->last_holder = -1;
 	for (size_t i = 0; i < n; i++)
 		s->orig[i] = (uint32_t)i;
@@ -126,6 +130,7 @@ void lk_free(struct lk_scan *s)
 	free(s->b);
 	free(s->orig);
 	free(s->res);
+	free(s->size_of);
 	free(s->e);
 	free(s->ctx);
 	free(s->vt);
@@ -429,4 +434,9 @@ out:
 const struct lk_result *lk_result(const struct lk_scan *s, size_t i)
 {
 	return &s->res[i];
+}
+
+uint64_t lk_block_size(const struct lk_scan *s, size_t i)
+{
+	return s->size_of[i];
 }

@@ -82,5 +82,7 @@ int lk_vtable(struct lk_scan *s, uint64_t where);
  * lk_free. */
 int lk_classify(struct lk_scan *s, uint64_t scan_time);
 const struct lk_result *lk_result(const struct lk_scan *s, size_t i);
+/* Block i's size, as given to lk_new. */
+uint64_t lk_block_size(const struct lk_scan *s, size_t i);
 
 #endif

@@ -49,6 +49,11 @@ expect_eq db_leaked_meta "$(q lk.czt "SELECT value FROM meta WHERE key = 'leaked
 expect_eq stack_totals_leaked "$(q lk.czt "SELECT SUM(leaked_bytes) FROM stack_totals")" "9193;"
 expect_match stats_leaked "$("$CZPROF" stats lk.czt)" "leaked +9\.0 KiB in 9 blocks"
 
+top_leaks() { timeout 60 "$CZPROF" top --batch 1 --view leaks "$1" 2>&1; }
+expect_match top_final_lost "$(top_leaks lk.czt)" "LEAKS: 8.98 KiB in 9 blocks lost \(definitely 3.99 KiB, indirectly 4.99 KiB\)"
+expect_match top_final_site "$(top_leaks lk.czt)" "8.00 KiB +8 +10 +0 +node \(tests/progs/leak_kinds.c:[0-9]+\)"
+expect_eq top_final_no_reachable "$(top_leaks lk.czt | grep -c 'main (tests/progs/leak_kinds.c')" 0
+
 # C++: memcheck's default heuristics
 "$CZPROF" record -o cxx.czt "$P/leak_kinds_cxx" >/dev/null 2>&1
 got=$(q cxx.czt "SELECT size || ' ' || kind || COALESCE(' ' || heuristic, '') FROM leaks ORDER BY size")
@@ -59,6 +64,7 @@ CZPROF_SCAN=0 "$CZPROF" record -o noscan.czt "$P/leak_kinds" "$P/libleak_holder.
 out=$("$CZPROF" leaks noscan.czt)
 expect_match noscan_says_unknown "$out" "leak kinds unknown: memory was not scanned at exit"
 expect_eq noscan_json "$("$CZPROF" leaks --json noscan.czt | json 'd["leak_kinds"], d["kinds"]')" "unknown None"
+expect_match noscan_top "$(top_leaks noscan.czt)" "never freed \(leak kinds unknown: memory was not scanned at exit\)"
 "$CZPROF" record -o killed.czt "$P/rec_kill" "$WORK/count" >/dev/null 2>&1 &
 recpid=$!
 sleep 1
