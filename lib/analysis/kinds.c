@@ -114,7 +114,8 @@ struct lk_scan *lk_new(const struct lk_block *blocks, size_t n)
 	for (size_t i = 0; i < n; i++)
 		s->orig[i] = (uint32_t)i;
 	sort_base = blocks;
-	qsort(s->orig, n, sizeof(*s->orig), by_addr);
+	if (n)
+		qsort(s->orig, n, sizeof(*s->orig), by_addr);
 	for (size_t i = 0; i < n; i++)
 		s->b[i] = blocks[s->orig[i]];
 	return s;
@@ -254,6 +255,8 @@ static int edge_cmp(const void *x, const void *y)
 static int context(const struct lk_scan *s, uint64_t where, uint64_t *value)
 {
 	struct pair key = { where, 0 };
+	if (!s->n_ctx)
+		return 0;
 	const struct pair *p = bsearch(&key, s->ctx, s->n_ctx, sizeof(*s->ctx), pair_cmp);
 	if (!p)
 		return 0;
@@ -263,7 +266,7 @@ static int context(const struct lk_scan *s, uint64_t where, uint64_t *value)
 
 static int is_vtable_at(const struct lk_scan *s, uint64_t where)
 {
-	return bsearch(&where, s->vt, s->n_vt, sizeof(*s->vt), u64_cmp) != NULL;
+	return s->n_vt && bsearch(&where, s->vt, s->n_vt, sizeof(*s->vt), u64_cmp) != NULL;
 }
 
 /* memcheck's heuristics, in its order, for an interior pointer v into b. */
@@ -358,10 +361,13 @@ int lk_classify(struct lk_scan *s, uint64_t scan_time)
 	if (s->failed)
 		return -1;
 	size_t n = s->n;
-	qsort(s->ctx, s->n_ctx, sizeof(*s->ctx), pair_cmp);
-	qsort(s->vt, s->n_vt, sizeof(*s->vt), u64_cmp);
+	if (s->n_ctx)
+		qsort(s->ctx, s->n_ctx, sizeof(*s->ctx), pair_cmp);
+	if (s->n_vt)
+		qsort(s->vt, s->n_vt, sizeof(*s->vt), u64_cmp);
 	/* edges by the block holding them; the roots (UINT32_MAX) last */
-	qsort(s->e, s->n_e, sizeof(*s->e), edge_cmp);
+	if (s->n_e)
+		qsort(s->e, s->n_e, sizeof(*s->e), edge_cmp);
 	struct marker m = { .s = s };
 	m.state = calloc(n + 1, 1);
 	m.pending = calloc(n + 1, 1);
