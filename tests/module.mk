@@ -60,7 +60,7 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-decode
 	clang $(FUZZ_FLAGS) -o $@ $^ $(ZSTD)
 
-$(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c cli/load.c cli/load_cz.c cli/load_rows.c cli/load_merge.c cli/prefault.c cli/util.c \
+$(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c cli/load.c cli/load_cz.c cli/load_kinds.c cli/load_rows.c cli/load_merge.c cli/prefault.c cli/util.c lib/analysis/kinds.c \
 		viewer/idmap.c $(FORMAT_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-load
 	clang $(FUZZ_FLAGS) -o $@ $^ $(SQLITE) $(ZSTD)
