@@ -8,11 +8,13 @@
 #include <string.h>
 
 #include "symbols/sym.h"
+#include "symbols/sym_site.h"
 #include "viewer/idmap.h"
 #include "viewer/names.h"
 
 #define MAX_INLINE 8
 #define NAME_MAX_LEN 1024
+#define SITE_MAX_FRAMES 256 /* as cli/report.c's report_site */
 
 struct frame_name {
 	char *name;
@@ -42,6 +44,7 @@ struct site {
 
 struct names {
 	struct sym_resolver *sym;
+	const struct sym_site_rules *rules; /* borrowed; NULL: the default rules */
 
 	struct idmap string_ids;
 	char **strings;
@@ -127,6 +130,11 @@ void names_free(struct names *n)
 	idmap_clear(&n->site_hash);
 	sym_resolver_free(n->sym);
 	free(n);
+}
+
+void names_set_site_rules(struct names *n, const struct sym_site_rules *rules)
+{
+	n->rules = rules;
 }
 
 void names_exec(struct names *n)
@@ -224,10 +232,7 @@ static const struct module *module_of(const struct names *n, uint64_t ip)
 static char *frame_text(const char *fn, const char *file, unsigned line, const char *module)
 {
 	char buf[NAME_MAX_LEN];
-	if (file && line)
-		snprintf(buf, sizeof(buf), "%s (%s:%u)", fn, file, line);
-	else
-		snprintf(buf, sizeof(buf), "%s (%s)", fn, sym_basename(module));
+	sym_frame_name(buf, sizeof(buf), fn, file, line, module);
 	return strdup(buf);
 }
 
@@ -253,7 +258,8 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 				continue;
 			e->f[e->n].name = frame_text(fn, names_string(n, f->f[i].file),
 						     (unsigned)f->f[i].line, mpath);
-			e->f[e->n].is_allocator = sym_is_allocator_frame(fn, names_string(n, f->f[i].file), mpath);
+			e->f[e->n].is_allocator =
+				sym_is_allocator_frame(n->rules, fn, names_string(n, f->f[i].file), mpath);
 			e->n++;
 		}
 	} else {
@@ -264,19 +270,15 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 			if (!sf[i].function)
 				continue;
 			e->f[e->n].name = frame_text(sf[i].function, sf[i].file, sf[i].line, mpath);
-			e->f[e->n].is_allocator = sym_is_allocator_frame(sf[i].function, sf[i].file, mpath);
+			e->f[e->n].is_allocator = sym_is_allocator_frame(n->rules, sf[i].function, sf[i].file, mpath);
 			e->n++;
 		}
 	}
 	if (e->n == 0) { /* no symbol: module+offset, never a guess */
 		char buf[NAME_MAX_LEN];
-		if (mod)
-			snprintf(buf, sizeof(buf), "%s+0x%llx", sym_basename(mpath),
-				 (unsigned long long)(ip - mod->bias));
-		else
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ip);
+		sym_unnamed_frame(buf, sizeof(buf), mpath, mod ? mod->bias : 0, ip);
 		e->f[0].name = strdup(buf);
-		e->f[0].is_allocator = mod && sym_is_allocator_frame(NULL, NULL, mpath);
+		e->f[0].is_allocator = mod && sym_is_allocator_frame(n->rules, NULL, NULL, mpath);
 		e->n = 1;
 	}
 	for (int i = 0; i < e->n; i++)
@@ -338,34 +340,27 @@ long names_site(struct names *n, uint64_t stack)
 	long cached = idmap_get(&n->stack_sites, stack);
 	if (cached >= 0)
 		return cached;
-	const char *first = NULL, *first_mod = "";
-	const char *site = NULL, *site_mod = "";
+	const char *name[SITE_MAX_FRAMES], *module[SITE_MAX_FRAMES];
+	unsigned char is_alloc[SITE_MAX_FRAMES];
+	int k = 0, found = 0;
 	uint64_t s = stack;
-	for (int guard = 0; s && guard < 1024 && !site; guard++) {
+	for (int guard = 0; s && guard < 1024 && k < SITE_MAX_FRAMES && !found; guard++) {
 		long i = idmap_get(&n->node_ids, s);
 		if (i < 0)
 			return -1; /* not read yet: ask again later */
 		struct ip_names *e = resolve_ip(n, n->nodes[i][1]);
 		if (!e)
 			return -1;
-		for (int j = 0; j < e->n; j++) {
-			if (!first) {
-				first = e->f[j].name;
-				first_mod = e->module;
-			}
-			if (!e->f[j].is_allocator) {
-				site = e->f[j].name;
-				site_mod = e->module;
-				break;
-			}
+		for (int j = 0; j < e->n && k < SITE_MAX_FRAMES; j++, k++) {
+			name[k] = e->f[j].name;
+			module[k] = e->module;
+			is_alloc[k] = (unsigned char)e->f[j].is_allocator;
+			found |= !is_alloc[k]; /* the site: its callers cannot change it */
 		}
 		s = n->nodes[i][0];
 	}
-	if (!site) {
-		site = first ? first : "(no stack)";
-		site_mod = first_mod;
-	}
-	long id = intern_site(n, site, site_mod);
+	int at = sym_site_index(is_alloc, k);
+	long id = intern_site(n, k ? name[at] : "(no stack)", k ? module[at] : "");
 	if (id >= 0)
 		idmap_put(&n->stack_sites, stack, (uint32_t)id);
 	return id;
