@@ -172,7 +172,8 @@ int cmd_diff(int argc, char **argv)
 	struct report_opts o;
 	int plain = 0, help = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth"))
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth") ||
+		    !strcmp(argv[i], "--alloc-fn"))
 			i++;
 		else if (cz_is_help(argv[i]))
 			help = 1;
