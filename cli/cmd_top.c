@@ -220,7 +220,8 @@ int cmd_top(int argc, char **argv)
 				return cz_error("--alloc-fn takes a function name or a pattern"), 2;
 			if (!o.site_rules || sym_site_rules_add(report_site_rules(), name))
 				return cz_error("out of memory"), 1;
-			i += a[10] != '=';
+			if (a[10] != '=')
+				i++;
 		} else if (!strcmp(a, "--speed")) {
 			char *end;
 			o.speed = v ? strtod(v, &end) : -1;

@@ -14,22 +14,23 @@ check load_site_wrap "$CZPROF" load w.czt
 # line's SITE: mark; sites elsewhere stay as they are
 grep -n 'SITE:' "$SRC" | sed -E 's/^([0-9]+):.*SITE:([a-z_]+).*/s|^.*site_wrap\\.cc:\1)$|\2|/' >marks.sed
 tags() { sed -f marks.sed | sort; }
+T=w.czt # the trace the helpers below read
 
 # "TAG BYTES" per site from a report's JSON (leaks, peak, hotspots)
 from_json() { # REPORT [OPTIONS]: sorted
-	"$@" --json w.czt >r.json 2>r.err || { echo "failed: $(cat r.err)"; return; }
+	"$@" --json "$T" >r.json 2>r.err || { echo "failed: $(cat r.err)"; return; }
 	grep -o '{"site": "[^"]*"[^[}]*' r.json |
 		sed -E 's/^\{"site": "(.*)", (.*, )?"bytes": ([0-9]+).*/\3 \1/' |
 		while read -r b name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$b"; done | sort
 }
 from_folded() { # flamegraph --folded: the leaf of each stack, values summed
-	"$@" --folded -o - w.czt 2>r.err |
+	"$@" --folded -o - "$T" 2>r.err |
 		sed -E 's/^.*;([^;]*) ([0-9]+)$/\2 \1/' |
 		while read -r b name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$b"; done |
 		awk '{ s[$1] += $2 } END { for (k in s) print k, s[k] }' | sort
 }
 from_top() { # top --batch: "TAG BLOCKS" from the call-site table
-	"$@" --batch 1 --speed 0 -w 200 w.czt 2>r.err |
+	"$@" --batch 1 --speed 0 -w 200 "$T" 2>r.err |
 		sed -n '/CALL SITE/,$p' | grep 'site_wrap\.cc' |
 		sed -E 's/^ *[0-9.]+ [KMG]?i?B +([0-9]+) +[0-9]+ +[0-9]+ +(.*)$/\1 \2/' |
 		while read -r k name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$k"; done | sort
@@ -76,6 +77,16 @@ expect_eq hotspots_env_and_option \
 	"$(CZPROF_ALLOC_FNS=xmalloc from_json "$CZPROF" hotspots -n 0 --alloc-fn xcalloc)" "$WRAPPED"
 # a pattern matching nothing changes nothing
 expect_eq leaks_alloc_fn_no_match "$(from_json "$CZPROF" leaks -n 0 --alloc-fn 'nosuch*')" "$DEFAULT"
+
+# Optimised (-O2), libstdc++'s allocation code is inlined into the program
+# in chains of inlined calls, and containers() into main: symbolization
+# follows each chain to the same lines.
+"$CZPROF" record -o o2.czt "$TESTBIN/progs/site_wrap_o2" >/dev/null 2>&1
+T=o2.czt
+expect_eq leaks_o2 "$(from_json "$CZPROF" leaks -n 0)" "$DEFAULT"
+expect_eq flamegraph_o2 "$(from_folded "$CZPROF" flamegraph --metric leaked)" "$DEFAULT"
+expect_eq top_o2_alloc_fn "$(from_top "$CZPROF" top --alloc-fn 'x[mc]alloc')" "$BLOCKS_WRAPPED"
+T=w.czt
 
 # the other reports that name sites take it too
 out=$("$CZPROF" diff --alloc-fn xmalloc --alloc-fn xcalloc w.czt w.czt 2>&1)
