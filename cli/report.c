@@ -135,7 +135,7 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 		struct report_frame *f = &e->frames[0];
 		snprintf(f->module, sizeof(f->module), "%s", module);
 		sym_unnamed_frame(f->name, sizeof(f->name), module, bias, ip);
-		f->is_allocator = *module && sym_is_allocator_frame(c->rules, NULL, NULL, module);
+		f->is_allocator = sym_is_allocator_unnamed(c->rules, f->name, module);
 		e->n = 1;
 	}
 	e->next = c->buckets[b];

@@ -215,6 +215,13 @@ int sym_is_allocator_frame(const struct sym_site_rules *rules, const char *funct
 	       !strncmp(b, "libstdc++.so", 12) || !strncmp(b, "ld-linux", 8);
 }
 
+int sym_is_allocator_unnamed(const struct sym_site_rules *rules, const char *name, const char *module)
+{
+	if (module && *module && sym_is_allocator_frame(NULL, NULL, NULL, module))
+		return 1;
+	return name && matches_user_rule(rules, name, 0, strlen(name));
+}
+
 int sym_site_index(const unsigned char *is_allocator, int n)
 {
 	for (int i = 0; i < n; i++)

@@ -58,6 +58,14 @@ int sym_is_allocator_frame(const struct sym_site_rules *rules, const char *funct
 			   const char *file, const char *module);
 
 /*
+ * The same for a frame without a symbol, named by sym_unnamed_frame: its
+ * module decides, or a --alloc-fn pattern matching that name.  A stripped
+ * program's wrapper has no name, only addresses ('git+0x2896??' covers a
+ * function of git's that lies in git+0x289600..0x2896ff).
+ */
+int sym_is_allocator_unnamed(const struct sym_site_rules *rules, const char *name, const char *module);
+
+/*
  * The call site among a stack's n frames, innermost first, given whether
  * each is part of the allocator: the first that is not.  When every frame
  * is (a stack cut short, or all inside libc), the innermost: no frame

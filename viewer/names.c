@@ -278,7 +278,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 		char buf[NAME_MAX_LEN];
 		sym_unnamed_frame(buf, sizeof(buf), mpath, mod ? mod->bias : 0, ip);
 		e->f[0].name = strdup(buf);
-		e->f[0].is_allocator = mod && sym_is_allocator_frame(n->rules, NULL, NULL, mpath);
+		e->f[0].is_allocator = sym_is_allocator_unnamed(n->rules, buf, mpath);
 		e->n = 1;
 	}
 	for (int i = 0; i < e->n; i++)

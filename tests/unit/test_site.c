@@ -149,6 +149,24 @@ TEST(user_rules)
 	sym_site_rules_free(r);
 }
 
+/* A stripped program's frames have only module+offset names (Debian's git:
+ * its wrapper.c lies in git+0x289600..0x2899ff). */
+TEST(unnamed_frames)
+{
+	struct sym_site_rules *r;
+	CHECK(sym_site_rules_new(&r) == 0);
+	CHECK(!sym_is_allocator_unnamed(r, "git+0x2898c6", "/usr/bin/git"));
+	CHECK(sym_site_rules_add(r, "git+0x289[6-9]??") == 0);
+	CHECK(sym_is_allocator_unnamed(r, "git+0x2898c6", "/usr/bin/git"));
+	CHECK(sym_is_allocator_unnamed(r, "git+0x28961c", "/usr/bin/git"));
+	CHECK(!sym_is_allocator_unnamed(r, "git+0x24dc16", "/usr/bin/git"));
+	CHECK(!sym_is_allocator_unnamed(r, "git+0x289a04", "/usr/bin/git"));
+	/* the module rule holds without a name */
+	CHECK(sym_is_allocator_unnamed(NULL, "libc.so.6+0x1234", "/lib/x86_64-linux-gnu/libc.so.6"));
+	CHECK(!sym_is_allocator_unnamed(NULL, "0x401000", ""));
+	sym_site_rules_free(r);
+}
+
 TEST(site_index)
 {
 	const unsigned char a[] = { 1, 1, 0, 1, 0 };
@@ -173,6 +191,7 @@ int main(void)
 	RUN(only_libczalloc_is_libczalloc);
 	RUN(libczalloc_names_match_the_archive);
 	RUN(user_rules);
+	RUN(unnamed_frames);
 	RUN(site_index);
 	return unit_done();
 }
