@@ -10,7 +10,10 @@
 #include "symbols/sym.h"
 #include "symbols/sym_site.h"
 
-#define MAX_INLINE 8
+/* inlined frames per address: as many as a FRAME record holds (32, see
+ * format/czt.h), since an optimised C++ allocation inlines a chain of
+ * library calls into the user's function and the site is the outermost */
+#define MAX_INLINE 32
 #define SITE_MAX_FRAMES 256
 
 struct ip_entry {
@@ -101,7 +104,8 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 	if (!e)
 		return NULL;
 	e->ip = ip;
-	e->frames = calloc(MAX_INLINE, sizeof(*e->frames));
+	size_t cap = 2; /* most addresses have one or two frames */
+	e->frames = calloc(cap, sizeof(*e->frames));
 	if (!e->frames) {
 		free(e);
 		return NULL;
@@ -117,12 +121,19 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 	sqlite3_reset(c->module);
 	sqlite3_bind_int64(c->frames, 1, (sqlite3_int64)ip);
 	while (e->n < MAX_INLINE && sqlite3_step(c->frames) == SQLITE_ROW) {
-		struct report_frame *f = &e->frames[e->n];
 		const char *fn = (const char *)sqlite3_column_text(c->frames, 0);
 		const char *file = (const char *)sqlite3_column_text(c->frames, 1);
 		int line = sqlite3_column_int(c->frames, 2);
 		if (!fn)
 			continue;
+		if ((size_t)e->n == cap) {
+			struct report_frame *more = realloc(e->frames, 2 * cap * sizeof(*more));
+			if (!more)
+				break;
+			e->frames = more;
+			cap *= 2;
+		}
+		struct report_frame *f = &e->frames[e->n];
 		snprintf(f->function, sizeof(f->function), "%s", fn);
 		snprintf(f->file, sizeof(f->file), "%s", file ? file : "");
 		snprintf(f->module, sizeof(f->module), "%s", module);

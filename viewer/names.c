@@ -12,7 +12,10 @@
 #include "viewer/idmap.h"
 #include "viewer/names.h"
 
-#define MAX_INLINE 8
+/* inlined frames per address: as many as a FRAME record holds, since an
+ * optimised C++ allocation inlines a chain of library calls into the
+ * user's function and the site is the outermost of them */
+#define MAX_INLINE CZT_MAX_INLINE_FRAMES
 #define NAME_MAX_LEN 1024
 #define SITE_MAX_FRAMES 256 /* as cli/report.c's report_site */
 
@@ -23,7 +26,7 @@ struct frame_name {
 
 struct ip_names {
 	int n;
-	struct frame_name f[MAX_INLINE];
+	struct frame_name *f; /* n of them (at least one allocated) */
 	char *module; /* path, "" when unknown */
 };
 
@@ -35,7 +38,7 @@ struct module {
 
 struct frame_rec { /* a FRAME record kept until first use */
 	unsigned n;
-	struct czt_frame_sym f[MAX_INLINE];
+	struct czt_frame_sym *f; /* n of them */
 };
 
 struct site {
@@ -102,6 +105,8 @@ static void drop_ids(struct names *n)
 	n->mods = NULL;
 	n->n_mods = n->cap_mods = 0;
 	idmap_clear(&n->frame_ids);
+	for (size_t i = 0; i < n->n_frames; i++)
+		free(n->frames[i].f);
 	free(n->frames);
 	n->frames = NULL;
 	n->n_frames = n->cap_frames = 0;
@@ -109,6 +114,7 @@ static void drop_ids(struct names *n)
 	for (size_t i = 0; i < n->n_ips; i++) {
 		for (int j = 0; j < n->ips[i].n; j++)
 			free(n->ips[i].f[j].name);
+		free(n->ips[i].f);
 		free(n->ips[i].module);
 	}
 	free(n->ips);
@@ -213,7 +219,11 @@ void names_record(struct names *n, const struct czt_record *r)
 			break;
 		struct frame_rec *f = &n->frames[n->n_frames++];
 		f->n = r->nframes < MAX_INLINE ? r->nframes : MAX_INLINE;
-		memcpy(f->f, r->frames, f->n * sizeof(f->f[0]));
+		f->f = f->n ? malloc(f->n * sizeof(f->f[0])) : NULL;
+		if (!f->f)
+			f->n = 0;
+		else
+			memcpy(f->f, r->frames, f->n * sizeof(f->f[0]));
 		break;
 	default:
 		break;
@@ -250,9 +260,15 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 	const char *mpath = mod ? mod->path : "";
 	e->module = strdup(mpath);
 	long fr = idmap_get(&n->frame_ids, ip);
+	struct sym_frame sf[MAX_INLINE];
+	uint64_t mid = 0;
+	int got = fr >= 0 ? (int)n->frames[fr].n : sym_lookup(n->sym, ip, sf, MAX_INLINE, &mid);
+	e->f = calloc((size_t)(got > 0 ? got : 1), sizeof(*e->f));
+	if (!e->f)
+		return NULL;
 	if (fr >= 0) { /* the trace's own symbol table wins */
 		const struct frame_rec *f = &n->frames[fr];
-		for (unsigned i = 0; i < f->n && e->n < MAX_INLINE; i++) {
+		for (unsigned i = 0; i < f->n; i++) {
 			const char *fn = names_string(n, f->f[i].function);
 			if (!fn)
 				continue;
@@ -263,9 +279,6 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 			e->n++;
 		}
 	} else {
-		struct sym_frame sf[MAX_INLINE];
-		uint64_t mid = 0;
-		int got = sym_lookup(n->sym, ip, sf, MAX_INLINE, &mid);
 		for (int i = 0; i < got; i++) {
 			if (!sf[i].function)
 				continue;

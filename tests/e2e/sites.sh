@@ -39,6 +39,7 @@ from_top() { # top --batch: "TAG BLOCKS" from the call-site table
 # Without --alloc-fn the wrappers' own lines hold their blocks; containers
 # name the line that used them (sizes worked out in site_wrap.cc).
 COMMON='cz_user 333
+in_layer 777
 map 40
 map_obj 48
 shared 136
@@ -50,7 +51,7 @@ vector_obj 24'
 DEFAULT=$(printf '%s\nin_xcalloc 3003\nin_xmalloc 2002\n' "$COMMON" | sort)
 WRAPPED=$(printf '%s\nwrap_a 2002\nwrap_b 3003\n' "$COMMON" | sort)
 # blocks per site, as top shows them
-BLOCKS_DEFAULT=$(printf 'cz_user 1\nin_xcalloc 1\nin_xmalloc 2\nmap 1\nmap_obj 1\nshared 2\nstring 2\numap 2\numap_obj 1\nvector 1\nvector_obj 1\n' | sort)
+BLOCKS_DEFAULT=$(printf 'cz_user 1\nin_layer 1\nin_xcalloc 1\nin_xmalloc 2\nmap 1\nmap_obj 1\nshared 2\nstring 2\numap 2\numap_obj 1\nvector 1\nvector_obj 1\n' | sort)
 BLOCKS_WRAPPED=$(printf '%s\n' "$BLOCKS_DEFAULT" | sed 's/^in_xcalloc/wrap_b/; s/^in_xmalloc/wrap_a/' | sort)
 
 expect_eq leaks_default "$(from_json "$CZPROF" leaks -n 0)" "$DEFAULT"
@@ -86,6 +87,16 @@ T=o2.czt
 expect_eq leaks_o2 "$(from_json "$CZPROF" leaks -n 0)" "$DEFAULT"
 expect_eq flamegraph_o2 "$(from_folded "$CZPROF" flamegraph --metric leaked)" "$DEFAULT"
 expect_eq top_o2_alloc_fn "$(from_top "$CZPROF" top --alloc-fn 'x[mc]alloc')" "$BLOCKS_WRAPPED"
+T=w.czt
+
+# An address with eleven frames (ten inlined layers in wrapped()): all of
+# them are read, so 'layer*' moves the site to the line that called layer9.
+DEEP=$(printf '%s\n' "$DEFAULT" | sed 's/^in_layer /deep_inline /' | sort)
+BLOCKS_DEEP=$(printf '%s\n' "$BLOCKS_DEFAULT" | sed 's/^in_layer /deep_inline /' | sort)
+for T in w.czt o2.czt; do
+	expect_eq "leaks_deep_inline_$T" "$(from_json "$CZPROF" leaks -n 0 --alloc-fn 'layer*')" "$DEEP"
+	expect_eq "top_deep_inline_$T" "$(from_top "$CZPROF" top --alloc-fn 'layer*')" "$BLOCKS_DEEP"
+done
 T=w.czt
 
 # the other reports that name sites take it too

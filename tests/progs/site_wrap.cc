@@ -7,6 +7,9 @@
 //   wrap_b   xcalloc(1, 3003)             3003 B
 //   in xmalloc / xcalloc: the malloc and calloc lines inside the wrappers
 //   cz_user  cz_parse_header's own malloc(333)   333 B
+//   in_layer / deep_inline  layer9(777) through ten inlined layers: 777 B
+//            at one address with eleven frames (--alloc-fn 'layer*'
+//            moves it to the line that called layer9)
 //   string   new std::string(40, 'x'): the object (32) and its buffer (41)
 //   vector   v->push_back on an empty vector<long>: 8 B
 //   map      (*m)[5] = 6: one node, 40 B
@@ -50,6 +53,23 @@ __attribute__((noinline)) char *cz_parse_header(const char *s)
 }
 }
 
+// Ten layers inlined even at -O0, between a program line and malloc.
+static inline __attribute__((always_inline)) void *layer0(size_t n)
+{
+	return malloc(n); // SITE:in_layer
+}
+#define LAYER(k, below) \
+	static inline __attribute__((always_inline)) void *layer##k(size_t n) { return below(n); }
+LAYER(1, layer0)
+LAYER(2, layer1)
+LAYER(3, layer2)
+LAYER(4, layer3)
+LAYER(5, layer4)
+LAYER(6, layer5)
+LAYER(7, layer6)
+LAYER(8, layer7)
+LAYER(9, layer8)
+
 static void *volatile sink; // defeats dead-store elimination, never a root
 
 __attribute__((noinline)) static void wrapped(void)
@@ -58,6 +78,7 @@ __attribute__((noinline)) static void wrapped(void)
 		sink = xmalloc(1001); // SITE:wrap_a
 	sink = xcalloc(1, 3003); // SITE:wrap_b
 	sink = cz_parse_header("GET / HTTP/1.1");
+	sink = layer9(777); // SITE:deep_inline
 }
 
 __attribute__((noinline)) static void containers(void)
