@@ -44,7 +44,7 @@ static const char usage[] =
 	"  --by allocator         libczalloc blocks never freed, by allocator (arenas\n"
 	"                         never destroyed, pools never cleared)\n"
 	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
-	"                         leaking site, at its file and line, with its stack\n";
+	"                         leaking site, at its file and line, with its stack\n" REPORT_USAGE_ALLOC_FN;
 
 /* One-time allocations of the C and C++ runtimes, never freed by design. */
 static const char *builtin_suppressions[] = {
@@ -173,7 +173,7 @@ int cmd_leaks(int argc, char **argv)
 {
 	struct leaks_args la = { .builtin = 1, .kinds = LEAK_KINDS_LOST };
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_DEPTH,
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_DEPTH | REPORT_OPT_SITES,
 			      leaks_option, &la, &o);
 	if (pr) {
 		suppressions_free(&la.user);

@@ -378,6 +378,7 @@ int top_run(const struct top_opts *o)
 		live_model_free(t.model);
 		return 1;
 	}
+	names_set_site_rules(t.names, o->site_rules);
 	view_init(&t.view, utf8);
 	t.view.mode = (enum view_mode)o->view;
 	t.view.sort = (enum view_sort)o->sort;
