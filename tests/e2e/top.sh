@@ -28,7 +28,7 @@ check batch_width_kept test "$w" -le 120
 out=$("$CZPROF" top --batch 1 --speed 0 --sort allocs done.czt)
 expect_match batch_sort_allocs "$(echo "$out" | grep -A1 'LIVE BYTES' | tail -1)" "churn"
 out=$("$CZPROF" top --batch 1 --speed 0 --view leaks done.czt)
-expect_match batch_leaks_view "$out" "LEAKS: 9.77 KiB in 10 blocks never freed"
+expect_match batch_leaks_view "$out" "LEAKS: 9.77 KiB in 10 blocks lost"
 out=$("$CZPROF" top --batch 1 --speed 0 --view threads done.czt)
 expect_match batch_threads_view "$out" "THREADS \(1\)"
 expect_match batch_threads_row "$out" "9.77 KiB +10 +1,074 +1,064"
@@ -108,7 +108,7 @@ if command -v tmux >/dev/null 2>&1; then
 	screen_check screen_leaks_running "the program is still running"
 	touch ctl/go3
 	screen_check screen_ended "exited 0"
-	screen_check screen_leaks "LEAKS: 9.77 KiB in 10 blocks never freed"
+	screen_check screen_leaks "LEAKS: 9.77 KiB in 10 blocks lost"
 	# once the program has exited, no rate and no live thread is left over
 	screen_check screen_ended_rates "^allocs 0/s  frees 0/s"
 	tmux send-keys -t "$S" t
