@@ -52,6 +52,7 @@
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "format/printable.h"
 #include "viewer/idmap.h"
 
 #define TIMELINE_POINTS 4000
@@ -424,8 +425,10 @@ static void put_module(struct loader *l, const struct czt_record *r, uint64_t im
 		snprintf(hex + 2 * i, 3, "%02x", r->build_id[i]);
 	hex[2 * n] = 0;
 	sqlite3_stmt *s = l->ins_module;
+	char *path = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)(r->id + img));
-	sqlite3_bind_text(s, 2, (const char *)r->str, (int)r->str_len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, path ? path : "?", -1, SQLITE_TRANSIENT);
+	free(path);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->bias);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)r->start);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->end);
@@ -535,11 +538,11 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			if (grow((void **)&l->strs, &l->cap_strs, r->id + 1, sizeof(char *)))
 				return -1;
 			memset(l->strs + old, 0, (l->cap_strs - old) * sizeof(char *));
-			char *s = malloc(r->str_len + 1);
+			/* function and file names are printed: no control
+			 * characters (format/printable.h) */
+			char *s = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
 			if (!s)
 				return -1;
-			memcpy(s, r->str, r->str_len);
-			s[r->str_len] = 0;
 			free(l->strs[r->id]);
 			l->strs[r->id] = s;
 		}
@@ -1862,17 +1865,16 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	sqlite3_finalize(s);
 
 	const struct czt_header *h = czt_reader_header(r);
-	char *cmd = malloc(h->cmdline_len + 1);
-	if (cmd) {
-		for (size_t i = 0; i < h->cmdline_len; i++)
-			cmd[i] = h->cmdline[i] ? h->cmdline[i] : ' ';
-		cmd[h->cmdline_len] = 0;
+	/* the NULs between arguments, and newlines or ESC in them, become
+	 * spaces: every report prints it on one line */
+	char *cmd = czt_printable_dup(h->cmdline, h->cmdline_len, CZT_PRINT_SPACE);
+	char *exe = czt_printable_dup(h->exe, h->exe_len, CZT_PRINT_ESCAPE);
+	if (cmd)
 		META_T("cmdline", cmd);
-		free(cmd);
-	}
-	char exe[PATH_MAX];
-	snprintf(exe, sizeof(exe), "%.*s", (int)h->exe_len, h->exe);
-	META_T("exe", exe);
+	if (exe)
+		META_T("exe", exe);
+	free(cmd);
+	free(exe);
 	META_T("trace_path", trace_path);
 	META_I("trace_size", st->st_size);
 	META_I("trace_mtime_ns", (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/printable.h"
 #include "symbols/sym.h"
 #include "viewer/idmap.h"
 #include "viewer/names.h"
@@ -221,6 +222,13 @@ static const struct module *module_of(const struct names *n, uint64_t ip)
 	return NULL;
 }
 
+/* A frame's name as the screen shows it: the program's names may hold
+ * control characters, which must not reach the terminal (printable.h). */
+static char *safe_text(const char *buf)
+{
+	return czt_printable_dup(buf, strlen(buf), CZT_PRINT_ESCAPE);
+}
+
 static char *frame_text(const char *fn, const char *file, unsigned line, const char *module)
 {
 	char buf[NAME_MAX_LEN];
@@ -228,7 +236,7 @@ static char *frame_text(const char *fn, const char *file, unsigned line, const c
 		snprintf(buf, sizeof(buf), "%s (%s:%u)", fn, file, line);
 	else
 		snprintf(buf, sizeof(buf), "%s (%s)", fn, sym_basename(module));
-	return strdup(buf);
+	return safe_text(buf);
 }
 
 static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
@@ -275,7 +283,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 				 (unsigned long long)(ip - mod->bias));
 		else
 			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ip);
-		e->f[0].name = strdup(buf);
+		e->f[0].name = safe_text(buf);
 		e->f[0].is_allocator = mod && sym_is_allocator_frame(NULL, NULL, mpath);
 		e->n = 1;
 	}

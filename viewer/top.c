@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format/printable.h"
 #include "viewer/follow.h"
 #include "viewer/screen.h"
 #include "viewer/top.h"
@@ -137,12 +138,8 @@ static void describe(struct top *t, struct view_info *in)
 	const struct czt_header *h = follow_header(t->f);
 	memset(in, 0, sizeof(*in));
 	if (!t->command[0] && h) {
-		size_t n = h->cmdline_len < sizeof(t->command) - 1 ? h->cmdline_len : sizeof(t->command) - 1;
-		memcpy(t->command, h->cmdline, n);
-		for (size_t i = 0; i < n; i++) /* NULs between arguments, newlines in them */
-			if ((unsigned char)t->command[i] < 0x20 || t->command[i] == 0x7f)
-				t->command[i] = ' ';
-		t->command[n] = 0;
+		/* NULs between arguments, newlines or ESC in them */
+		czt_printable(t->command, sizeof(t->command), h->cmdline, h->cmdline_len, CZT_PRINT_SPACE);
 	}
 	in->command = t->o->command ? t->o->command : t->command[0] ? t->command : t->o->trace;
 	in->pid = h ? h->pid : 0;

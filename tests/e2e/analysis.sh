@@ -265,3 +265,20 @@ expect_eq stream_merged_keeps_frees "$(grep -c 'without streaming\|frees dropped
 # it waits for none) makes the load start again the plain way
 same_db late thr.czt CZPROF_LOAD_MERGE_LAG_MS=0
 expect_match stream_late_threads "$(cat s.log)" "came too late to merge: loading again without streaming"
+
+# names that would drive the terminal (ESC, BEL in a function's and a file's
+# name): every text report shows them escaped, JSON keeps them valid
+"$CZPROF" record -o esc.czt "$P/name_esc" 2>/dev/null
+raw_controls() { printf '%s' "$1" | tr -d '\n' | LC_ALL=C grep -c "$(printf '[\001-\010\013-\037\177]')"; }
+for cmd in "leaks" "peak" "flamegraph --folded -o -" "top --batch 1 --speed 0 -w 200" "leaks --json"; do
+	name=$(echo "$cmd" | cut -d' ' -f1-2 | tr ' -' '__')
+	out=$(eval "\"\$CZPROF\" $cmd esc.czt" 2>&1)
+	expect_eq "names_escaped_$name" "$(raw_controls "$out")" 0
+	expect_match "names_shown_$name" "$out" 'evil\\+x1b\]0[;:]pwned\\+x07'
+done
+expect_eq names_escaped_stats "$(raw_controls "$("$CZPROF" stats esc.czt 2>&1)")" 0
+out=$("$CZPROF" sql esc.czt "select function from frames where function like '%evil%'")
+expect_match names_escaped_sql "$out" '^"evil\\x1b\]0;pwned\\x07\\x1b\[2J"$'
+
+expect_match names_escaped_file "$("$CZPROF" leaks esc.czt)" 'evil\\x1b\[31mfile\.c:10[0-9]\)'
+expect_eq names_escaped_json "$("$CZPROF" leaks --json esc.czt | json 'd["sites"][0]["site"].split(" (")[0]')" '"evil\x1b]0;pwned\x07\x1b[2J"'

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "format/czt.h"
+#include "format/printable.h"
 #include "tests/unit.h"
 
 static uint8_t file[1 << 16];
@@ -755,6 +756,32 @@ TEST(footer_read_from_the_end)
 	czt_reader_free(r);
 }
 
+/* Names from a trace reach the terminal only as characters: controls,
+ * C1 controls and broken UTF-8 are escaped (or spaced), UTF-8 is kept, and
+ * a cut never splits a character or an escape. */
+TEST(printable_names)
+{
+	char out[64];
+	czt_printable(out, sizeof(out), "a\x1b]0;t\x07" "b", 8, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "a\\x1b]0;t\\x07b"));
+	czt_printable(out, sizeof(out), "caf\xc3\xa9 \xe2\x96\x88", 9, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "caf\xc3\xa9 \xe2\x96\x88"));
+	/* U+009B (CSI) as UTF-8, a lone continuation byte, DEL, an overlong '/' */
+	czt_printable(out, sizeof(out), "\xc2\x9b|\x9b|\x7f|\xc0\xaf", 9, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "\\xc2\\x9b|\\x9b|\\x7f|\\xc0\\xaf"));
+	/* a command line: NULs and newlines become one space each */
+	czt_printable(out, sizeof(out), "sh\0-c\0a\nb\xc2\x9b", 11, CZT_PRINT_SPACE);
+	CHECK(!strcmp(out, "sh -c a b "));
+	/* cut whole: "ab" then an escape that does not fit */
+	czt_printable(out, 6, "ab\x1b", 3, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "ab"));
+	czt_printable(out, 4, "a\xc3\xa9\xc3\xa9", 5, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "a\xc3\xa9"));
+	char *d = czt_printable_dup("x\ty", 3, CZT_PRINT_ESCAPE);
+	CHECK(d && !strcmp(d, "x\\x09y"));
+	free(d);
+}
+
 int main(void)
 {
 	RUN(varint_edges);
@@ -771,5 +798,6 @@ int main(void)
 	RUN(version1_and_2_agree);
 	RUN(compact_realloc_malformed);
 	RUN(footer_read_from_the_end);
+	RUN(printable_names);
 	return unit_done();
 }
