@@ -194,6 +194,34 @@ int64_t report_meta_int(sqlite3 *db, const char *key)
 	return v;
 }
 
+void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level)
+{
+	unsigned char *seen = calloc((size_t)cols, 1);
+	for (int k = 0; k < cols; k++)
+		level[k] = 0;
+	sqlite3_stmt *q;
+	if (!seen || sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &q, NULL)) {
+		free(seen);
+		return;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		uint64_t t = (uint64_t)sqlite3_column_int64(q, 0);
+		size_t k = duration ? (size_t)((double)t / (double)duration * (cols - 1)) : 0;
+		if (k >= (size_t)cols)
+			k = (size_t)cols - 1;
+		double v = (double)sqlite3_column_int64(q, 1);
+		if (!seen[k] || v > level[k])
+			level[k] = v;
+		seen[k] = 1;
+	}
+	sqlite3_finalize(q);
+	/* no event in a column: the heap stayed as it was */
+	for (int k = 1; k < cols; k++)
+		if (!seen[k])
+			level[k] = level[k - 1];
+	free(seen);
+}
+
 /* A command line this long (a linker's, say) would bury the report's
  * first line: the header shows its start; the meta table's `cmdline`
  * keeps it whole. */

@@ -46,6 +46,14 @@ void report_json_string(FILE *f, const char *s);
  * cut trace, from the meta table. */
 void report_header(sqlite3 *db, const char *report, const char *trace);
 
+/*
+ * Live bytes over the run in cols equal columns (time 0 to duration): the
+ * highest point of the timeline in each column; a column no event fell in
+ * carries the level before it, since the heap did not change there.  What
+ * `plot`, `peak`'s sparkline and the exports draw.  level: cols entries.
+ */
+void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level);
+
 /* A meta value as an integer (0 when missing). */
 int64_t report_meta_int(sqlite3 *db, const char *key);
 

@@ -282,3 +282,9 @@ expect_match names_escaped_sql "$out" '^"evil\\x1b\]0;pwned\\x07\\x1b\[2J"$'
 
 expect_match names_escaped_file "$("$CZPROF" leaks esc.czt)" 'evil\\x1b\[31mfile\.c:10[0-9]\)'
 expect_eq names_escaped_json "$("$CZPROF" leaks --json esc.czt | json 'd["sites"][0]["site"].split(" (")[0]')" '"evil\x1b]0;pwned\x07\x1b[2J"'
+
+# peak's sparkline: columns with no event carry the live bytes before them
+# (8 MiB held through 300 ms of sleep), as plot does
+"$CZPROF" record -o idle.czt "$P/hold_idle" 2>/dev/null
+spark=$(LC_ALL=C "$CZPROF" peak idle.czt | sed -n 's/^live bytes over time: \(.*\) (max .*/\1/p')
+expect_match sparkline_carries_level "$spark" '^ {0,2}#{54,60} {0,5}$'
