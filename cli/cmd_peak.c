@@ -104,6 +104,8 @@ int cmd_peak(int argc, char **argv)
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"peak_bytes\": %lld, \"peak_blocks\": %lld, \"peak_time_ns\": %lld, \"sites\": [",
 		       (long long)bytes, (long long)blocks, (long long)t);
 		for (size_t k = 0; k < shown; k++) {

@@ -106,6 +106,10 @@ struct loader {
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
 	int end_how;
 	uint64_t end_value;
+	/* how the trace ended: a FOOTER chunk was read (czprof record finished
+	 * it); the recorder itself wrote a process end (a fatal signal it
+	 * caught); records being read are the footer's */
+	int has_footer, recorder_end, in_footer;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
 	/* Streaming (see fill and pair_thread): the arrays above were sized
@@ -585,6 +589,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		}
 		l->end_how = (int)r->how;
 		l->end_value = r->value;
+		if (!l->in_footer)
+			l->recorder_end = 1;
 		if (r->time > l->end_time)
 			l->end_time = r->time;
 		return 0;
@@ -1417,6 +1423,7 @@ struct decoding {
 	uint64_t n_records;
 	const char *cut_reason; /* the trace is cut or damaged here */
 	int failed;             /* out of memory, or the stream must restart */
+	unsigned held_type;     /* the type of that chunk */
 	int held;               /* the stream stopped at a chunk it read but did
 				 * not decode */
 };
@@ -1548,7 +1555,7 @@ static void stream_end(struct loader *l, struct decoding *d, struct pairing *p)
  * is busy with the rows until the stream ends. */
 static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, struct pairing *p)
 {
-	struct czt_chunk c;
+	struct czt_chunk c = { 0 };
 	struct czt_record rec;
 	int rc = CZT_OK;
 	for (;;) {
@@ -1557,11 +1564,16 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 				break;
 			if (p && (c.type == CZT_CHUNK_SYMBOLS || c.type == CZT_CHUNK_FOOTER)) {
 				d->held = 1;
+				d->held_type = c.type;
 				stream_end(l, d, p);
 				return;
 			}
+		} else {
+			c.type = d->held_type;
 		}
 		d->held = 0;
+		l->in_footer = c.type == CZT_CHUNK_FOOTER;
+		l->has_footer |= l->in_footer;
 		l->chunks++;
 		size_t first = l->n_evs;
 		l->chunk_first = first;
@@ -1896,6 +1908,16 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		put_meta(l->db, "truncated_at", 0, NULL, 1);
 		put_meta(l->db, "cut_reason", 0, NULL, 1);
 	}
+	/* complete: every event of the run is in the trace.  Not so when it
+	 * is cut, when events were lost, when it has no footer (czprof record
+	 * did not finish it: it or the program was killed, or the program
+	 * still runs), or when the program was killed by a signal the
+	 * recorder never saw (SIGKILL): its last buffers were not written.
+	 * Reports say why from these keys (report_warnings). */
+	int killed_unseen = l->end_how == CZT_END_SIGNAL && !l->recorder_end;
+	META_I("has_footer", l->has_footer);
+	META_I("recorder_end", l->recorder_end);
+	META_I("complete", !d.cut_reason && !l->lost && l->has_footer && !killed_unseen);
 	META_I("events", events_read(l));
 	META_I("allocations", l->n_rows);
 	META_I("frees", l->n_free_evs);

@@ -3,6 +3,7 @@
  * every stack of a report shares most of its frames.
  */
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli/report.h"
@@ -243,11 +244,56 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 	printf("czprof %s: %.*s%s (pid %lld), trace %s\n", report, len, cmd ? cmd : "?", more,
 	       (long long)report_meta_int(db, "pid"), trace);
 	free(cmd);
-	char *cut = meta_text(db, "cut_reason");
+	struct report_status st;
+	report_status(db, &st);
+	for (int i = 0; i < st.n; i++)
+		printf("warning: %s\n", st.warning[i]);
+}
+
+void report_status(sqlite3 *db, struct report_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->complete = report_meta_int(db, "complete") != 0;
+	char *cut = meta_text(db, "cut_reason"), *how = meta_text(db, "end_how");
+	int64_t lost = report_meta_int(db, "lost_events");
 	if (cut)
-		printf("warning: the trace was cut at byte %lld (%s): figures cover what was recorded before\n",
-		       (long long)report_meta_int(db, "truncated_at"), cut);
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace was cut at byte %lld (%s): figures cover what was recorded before",
+			 (long long)report_meta_int(db, "truncated_at"), cut);
+	else if (!report_meta_int(db, "has_footer"))
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no footer: the recording did not finish (the program or czprof record"
+			 " was killed, or the program still runs); blocks live at its end count as leaks");
+	if (lost > 0)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "%lld events were lost (the recorder could not write them): figures miss them",
+			 (long long)lost);
+	if (how && !strcmp(how, "signal")) {
+		int sig = (int)report_meta_int(db, "end_value");
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the program was killed by signal %d (%s)%s; blocks live then are listed as leaks", sig,
+			 strsignal(sig),
+			 report_meta_int(db, "recorder_end") ? ""
+				 : " before the recorder could write its last events, which are missing");
+	}
+	/* whatever the keys say, a warning means figures may miss something:
+	 * only a complete trace says nothing */
+	if (!st->complete && !st->n)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "the trace is incomplete");
 	free(cut);
+	free(how);
+}
+
+void report_json_status(FILE *f, sqlite3 *db)
+{
+	struct report_status st;
+	report_status(db, &st);
+	fprintf(f, "\"complete\": %s, \"warnings\": [", st.complete ? "true" : "false");
+	for (int i = 0; i < st.n; i++) {
+		fputs(i ? ", " : "", f);
+		report_json_string(f, st.warning[i]);
+	}
+	fputc(']', f);
 }
 
 int report_parse(int argc, char **argv, const char *usage, unsigned allowed,

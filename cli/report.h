@@ -42,9 +42,29 @@ void report_site(struct report_ctx *c, uint64_t stack, char *buf);
 /* Prints s as a JSON string, quoted and escaped. */
 void report_json_string(FILE *f, const char *s);
 
-/* Prints "czprof REPORT: CMDLINE (pid N), trace PATH" and warnings about a
- * cut trace, from the meta table. */
+/* Prints "czprof REPORT: CMDLINE (pid N), trace PATH" and, right under
+ * it, a "warning: ..." line for each of report_status's warnings. */
 void report_header(sqlite3 *db, const char *report, const char *trace);
+
+/*
+ * Whether the trace holds the whole run, and what a report must say when
+ * it does not (cut, events lost, no footer, killed by a signal), read
+ * from the meta keys the loader stores.  Every report reads it from here:
+ * text reports through report_header, JSON ones through
+ * report_json_status, `--fail` from complete.
+ */
+#define REPORT_WARNINGS_MAX 4
+struct report_status {
+	int complete; /* every event of the run is in the trace */
+	int n;        /* warnings */
+	char warning[REPORT_WARNINGS_MAX][320];
+};
+void report_status(sqlite3 *db, struct report_status *st);
+
+/* Prints `"complete": true|false, "warnings": [...]` (two members of an
+ * object, no comma around them): what a JSON report puts right after its
+ * "trace" member. */
+void report_json_status(FILE *f, sqlite3 *db);
 
 /*
  * Live bytes over the run in cols equal columns (time 0 to duration): the

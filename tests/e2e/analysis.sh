@@ -82,6 +82,37 @@ head -c $((size * 2 / 3)) ex.czt >cut.czt
 expect_eq cut_trace_status $? 0
 expect_match cut_trace_warning "$(cat cut.err)" "trace cut at byte [0-9]+"
 expect_match cut_trace_noted "$(cat cut.out)" "the trace was cut"
+# ... on stdout, at the top, in the JSON, and --fail fails on it
+expect_match cut_trace_warning_first "$(sed -n 2p cut.out)" "^warning: the trace was cut at byte [0-9]+"
+j=$("$CZPROF" leaks --json cut.czt 2>/dev/null)
+expect_eq cut_trace_json "$(echo "$j" | json 'str(d["complete"]) + " " + d["warnings"][0][:17]')" "False the trace was cut"
+check_fails cut_trace_fail "$CZPROF" leaks --fail cut.czt
+for r in peak stats hotspots; do
+	expect_eq "cut_trace_json_$r" "$("$CZPROF" $r --json cut.czt 2>/dev/null | json 'd["complete"], len(d["warnings"])')" "False 1"
+done
+expect_eq whole_trace_json "$("$CZPROF" leaks --json ex.czt | json 'd["complete"], d["warnings"]')" "True []"
+expect_eq whole_export_json "$("$CZPROF" export --format json -o - ex.czt | json 'd["complete"], d["warnings"]')" "True []"
+# a trace without a footer (the program recorded without czprof record)
+# frees every block: only its incompleteness can fail --fail
+env CZPROF_OUTPUT="$WORK/nofoot.czt" LD_PRELOAD="$CZPROF_LIB" "$P/hold_idle" >/dev/null 2>&1
+out=$("$CZPROF" leaks nofoot.czt 2>&1)
+expect_match nofooter_warning "$(echo "$out" | sed -n 2p)" "^warning: the trace has no footer: the recording did not finish"
+check_fails nofooter_fail "$CZPROF" leaks --fail nofoot.czt
+# a program killed by SIGKILL: the recorder never saw it, its last events
+# are missing; leaks says so at its top
+"$CZPROF" record -o k9.czt "$P/rec_kill" "$WORK/k9.count" 2>/dev/null &
+recpid=$!
+sleep 0.5
+pkill -KILL -P $recpid
+wait $recpid
+out=$("$CZPROF" leaks k9.czt 2>&1)
+expect_match killed_warning "$(echo "$out" | sed -n 2p)" "^warning: the program was killed by signal 9 \(Killed\) before the recorder could write its last events"
+expect_eq killed_json "$("$CZPROF" leaks --json k9.czt | json 'd["complete"], len(d["warnings"])')" "False 1"
+# SIGSEGV: the recorder flushed everything, so the trace is complete, but
+# leaks still says the blocks were live at the crash
+"$CZPROF" record -o segv.czt sh -c 'x=$(echo a b c); kill -SEGV $$' 2>/dev/null
+out=$("$CZPROF" leaks segv.czt 2>&1)
+expect_match segv_warning "$(echo "$out" | sed -n 2p)" "^warning: the program was killed by signal 11 \(Segmentation fault\); blocks live then are listed as leaks$"
 
 # peak: the exact figures and the sites held at that instant
 out=$("$CZPROF" peak ex.czt)
