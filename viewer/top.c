@@ -153,7 +153,7 @@ static void describe(struct top *t, struct view_info *in)
 	else if (t->replay && t->speed > 0)
 		snprintf(t->status, sizeof(t->status), "replay %gx", t->speed);
 	else if (t->finished)
-		snprintf(t->status, sizeof(t->status), "trace ended");
+		snprintf(t->status, sizeof(t->status), "trace ended, incomplete");
 	else
 		snprintf(t->status, sizeof(t->status), t->o->writer ? "recording" : "following");
 	if (t->paused)
@@ -165,6 +165,11 @@ static void describe(struct top *t, struct view_info *in)
 	in->lost = follow_lost(t->f);
 	if (*follow_error(t->f))
 		in->warning = follow_error(t->f);
+	/* read to its end without the program's end: cut, or its recorder
+	 * killed (the reports' "complete": false) */
+	if (h && t->finished && !m->ended && !in->warning)
+		in->warning = "the trace stops without the program's end (cut, or the recording was killed):"
+			      " figures cover what was recorded";
 	if (m->oom)
 		in->warning = "out of memory: figures are incomplete";
 }
