@@ -150,6 +150,7 @@ struct loader {
 	size_t stuck_at;         /* keep_close: where the inserts last stood still, or
 				  * were last seen moving; SIZE_MAX: near them */
 	const char *tmp_path;  /* the database being written */
+	char trace_key[TRACEDB_KEY_LEN]; /* the trace's content as it was read (tracedb_key) */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
 };
@@ -1888,6 +1889,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	free(cmd);
 	free(exe);
 	META_T("trace_path", trace_path);
+	META_T("trace_key", l->trace_key);
 	META_I("trace_size", st->st_size);
 	META_I("trace_mtime_ns", (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
 	META_I("pid", h->pid);
@@ -2011,6 +2013,11 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		return cz_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 	struct loader l = { .tmp_path = tmp, .verbose = verbose };
 	int ret = -1;
+	/* taken before reading: a trace changed meanwhile is loaded again */
+	if (tracedb_key(trace_path, l.trace_key)) {
+		czt_reader_free(r);
+		return cz_error("'%s': %s", trace_path, strerror(errno));
+	}
 	uint64_t raw = czt_reader_raw_bytes(r);
 	l.streaming = mode != LOAD_PLAIN && !size_for_stream(&l, raw, st);
 	l.merging = l.streaming && mode == LOAD_MERGED;
@@ -2102,59 +2109,4 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	if (ret)
 		unlink(tmp);
 	return ret;
-}
-
-/* The database is current when its stamp matches the trace. */
-static int is_current(sqlite3 *db, const struct stat *st)
-{
-	sqlite3_stmt *s;
-	int version = -1, ok = 0;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			version = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-	}
-	if (version != TRACEDB_SCHEMA_VERSION)
-		return 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT (SELECT value FROM meta WHERE key='trace_size'),"
-			       " (SELECT value FROM meta WHERE key='trace_mtime_ns')", -1, &s, NULL))
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		ok = sqlite3_column_int64(s, 0) == (sqlite3_int64)st->st_size &&
-		     sqlite3_column_int64(s, 1) ==
-			     (sqlite3_int64)((uint64_t)st->st_mtim.tv_sec * 1000000000u +
-					     (uint64_t)st->st_mtim.tv_nsec);
-	sqlite3_finalize(s);
-	return ok;
-}
-
-sqlite3 *tracedb_open(const char *trace_path)
-{
-	char db_path[PATH_MAX];
-	struct stat st;
-	if (stat(trace_path, &st)) {
-		cz_error("'%s': %s", trace_path, strerror(errno));
-		return NULL;
-	}
-	if (tracedb_path(trace_path, db_path, sizeof(db_path))) {
-		cz_error("'%s': path too long", trace_path);
-		return NULL;
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		sqlite3 *db = NULL;
-		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-		    is_current(db, &st)) {
-			/* reports read much of the table: map it rather than
-			 * pread it page by page through a small cache */
-			sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
-				     NULL, NULL, NULL);
-			return db;
-		}
-		sqlite3_close(db);
-		if (attempt == 0 && tracedb_load(trace_path, db_path, 0))
-			return NULL;
-	}
-	cz_error("'%s': the database could not be built", db_path);
-	return NULL;
 }
