@@ -47,6 +47,7 @@
 #include "cli/load_cz.h"
 #include "cli/load_kinds.h"
 #include "cli/load_merge.h"
+#include "cli/load_symbols.h"
 #include "cli/load_rows.h"
 #include "cli/prefault.h"
 #include "cli/tracedb.h"
@@ -111,6 +112,10 @@ struct loader {
 	 * caught); records being read are the footer's */
 	int has_footer, recorder_end, in_footer;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
+	/* the trace's modules, for a trace without a symbol table
+	 * (load_symbols.h); FRAME records read */
+	struct sym_resolver *sym;
+	uint64_t n_frame_recs;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
 	/* Streaming (see fill and pair_thread): the arrays above were sized
 	 * for the whole trace and must not move, records that need the database wait
@@ -424,6 +429,11 @@ static void put_module(struct loader *l, const struct czt_record *r, uint64_t im
 		sqlite3_reset(l->unload_module);
 		return;
 	}
+	char raw_path[PATH_MAX];
+	snprintf(raw_path, sizeof(raw_path), "%.*s", (int)r->str_len, r->str ? (const char *)r->str : "");
+	if (l->sym)
+		sym_add_module(l->sym, r->id + img, raw_path, r->bias, r->start, r->end, r->build_id,
+			       r->build_id_len);
 	char hex[129];
 	size_t n = r->build_id_len < 64 ? r->build_id_len : 64;
 	for (size_t i = 0; i < n; i++)
@@ -555,6 +565,7 @@ static int on_record(struct loader *l, const struct czt_record *r)
 	case CZT_REC_FRAME:
 		if (l->streaming) /* symbols come after the events: the stream stops before */
 			return stream_restart(l, "symbols among the events");
+		l->n_frame_recs++;
 		for (unsigned i = 0; i < r->nframes; i++) {
 			const char *fn = string_of(l, r->frames[i].function);
 			const char *file = string_of(l, r->frames[i].file);
@@ -1396,6 +1407,7 @@ static void loader_release(struct loader *l)
 	free(l->stacks);
 	idmap_clear(&l->stack_ids);
 	cz_loader_free(l->cz);
+	sym_resolver_free(l->sym);
 	free(l->deferred_nodes);
 	for (size_t i = 0; i < l->n_deferred_modules; i++)
 		free((void *)l->deferred_modules[i].r.str);
@@ -1936,6 +1948,14 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	META_I("leaked_bytes", leaked);
 	META_I("leaked_blocks", leaked_blocks);
 	META_I("format_version", h->major);
+	/* no symbol table (the recording was killed before czprof record
+	 * wrote it): the modules on this machine name the addresses */
+	unsigned long from_disk = 0;
+	if (!l->n_frame_recs && l->sym && load_symbols_from_disk(l->db, l->sym, &from_disk))
+		return -1;
+	META_T("symbols", l->n_frame_recs ? "trace" : from_disk ? "disk" : "none");
+	META_I("symbol_mismatches", l->sym ? sym_build_id_mismatches(l->sym) : 0);
+	phase(l, "symbols");
 	int cz_rc = cz_loader_end(l->cz, l->end_time);
 	l->cz = NULL;
 	if (cz_rc)
@@ -2056,6 +2076,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
+	if (sym_resolver_new(&l.sym))
+		l.sym = NULL; /* then no symbols from the modules, that is all */
 	if (prepare(&l)) {
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;

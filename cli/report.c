@@ -276,6 +276,17 @@ void report_status(sqlite3 *db, struct report_status *st)
 			 report_meta_int(db, "recorder_end") ? ""
 				 : " before the recorder could write its last events, which are missing");
 	}
+	int64_t mismatched = report_meta_int(db, "symbol_mismatches");
+	char *symbols = meta_text(db, "symbols");
+	if (mismatched > 0 && st->n < REPORT_WARNINGS_MAX)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no symbol table, and %lld of its modules on this machine are not the"
+			 " recorded ones (another build-id): their frames show as addresses", (long long)mismatched);
+	else if (symbols && !strcmp(symbols, "disk") && st->n < REPORT_WARNINGS_MAX)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no symbol table: names come from its modules on this machine"
+			 " (their build-ids match the recorded ones)");
+	free(symbols);
 	/* whatever the keys say, a warning means figures may miss something:
 	 * only a complete trace says nothing */
 	if (!st->complete && !st->n)

@@ -53,7 +53,7 @@ void report_header(sqlite3 *db, const char *report, const char *trace);
  * text reports through report_header, JSON ones through
  * report_json_status, `--fail` from complete.
  */
-#define REPORT_WARNINGS_MAX 4
+#define REPORT_WARNINGS_MAX 5
 struct report_status {
 	int complete; /* every event of the run is in the trace */
 	int n;        /* warnings */

@@ -173,7 +173,7 @@ static void add_module(struct names *n, const struct czt_record *r)
 	if (!copy)
 		return;
 	n->mods[n->n_mods++] = (struct module){ r->id, r->bias, r->start, r->end, copy, 0 };
-	sym_add_module(n->sym, r->id, path, r->bias, r->start, r->end);
+	sym_add_module(n->sym, r->id, path, r->bias, r->start, r->end, r->build_id, r->build_id_len);
 }
 
 void names_record(struct names *n, const struct czt_record *r)
