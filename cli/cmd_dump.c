@@ -113,6 +113,14 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 		printf(" t=%" PRIu64 " words=%" PRIu64 " bytes=%" PRIu64 " ns=%" PRIu64, r->time, r->n_events,
 		       r->value, r->end_time);
 		break;
+	case CZT_REC_IMAGE: {
+		char *exe = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		char *cmd = czt_printable_dup(r->cmdline, r->cmdline_len, CZT_PRINT_SPACE);
+		printf(" t=%" PRIu64 " exe=%s cmdline=\"%s\"", r->time, exe ? exe : "?", cmd ? cmd : "?");
+		free(exe);
+		free(cmd);
+		break;
+	}
 	case CZT_REC_CZ_NEW:
 		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
 		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);

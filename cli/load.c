@@ -104,6 +104,10 @@ struct loader {
 	char **strs;
 	size_t cap_strs;
 	uint64_t image; /* exec count */
+	/* the program the last exec started (an IMAGE record; before 3.2 the
+	 * first module of its map): printable, owned */
+	char *image_exe, *image_cmdline;
+	int image_unnamed; /* an exec's image not named yet */
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
 	int end_how;
 	uint64_t end_value;
@@ -486,6 +490,26 @@ static void put_deferred(struct loader *l)
 		put_module(l, &l->deferred_modules[i].r, l->deferred_modules[i].img);
 }
 
+/* The program an exec started: exe and its command line (arguments
+ * separated by NULs). */
+static int name_image(struct loader *l, const uint8_t *exe, size_t exe_len, const uint8_t *cmd,
+		      size_t cmd_len)
+{
+	char *e = czt_printable_dup(exe, exe_len, CZT_PRINT_ESCAPE);
+	char *c = czt_printable_dup(cmd, cmd_len, CZT_PRINT_SPACE);
+	if (!e || !c) {
+		free(e);
+		free(c);
+		return -1;
+	}
+	free(l->image_exe);
+	free(l->image_cmdline);
+	l->image_exe = e;
+	l->image_cmdline = c;
+	l->image_unnamed = 0;
+	return 0;
+}
+
 static int on_record(struct loader *l, const struct czt_record *r)
 {
 	uint64_t img = l->image << IMAGE_SHIFT;
@@ -581,7 +605,13 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			sqlite3_reset(l->ins_frame);
 		}
 		return 0;
+	case CZT_REC_IMAGE:
+		return name_image(l, r->str, r->str_len, r->cmdline, r->cmdline_len);
 	case CZT_REC_MODULE_LOAD: case CZT_REC_MODULE_UNLOAD:
+		/* a trace before 3.2: its main program is the image's first module */
+		if (r->type == CZT_REC_MODULE_LOAD && l->image_unnamed &&
+		    name_image(l, r->str, r->str_len, r->str, r->str_len))
+			return -1;
 		return l->streaming ? defer_module(l, r, img) : (put_module(l, r, img), 0);
 	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
 		uint32_t t = thread_index(l, r->tid, r->time);
@@ -595,6 +625,7 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			 * for each live one is added at the pairing pass */
 			struct load_ev x = { .time = r->time, .kind = EV_EXEC };
 			l->image++;
+			l->image_unnamed = 1;
 			if (cz_loader_record(l->cz, r))
 				return -1;
 			return push_ev(l, &x);
@@ -1408,6 +1439,8 @@ static void loader_release(struct loader *l)
 	idmap_clear(&l->stack_ids);
 	cz_loader_free(l->cz);
 	sym_resolver_free(l->sym);
+	free(l->image_exe);
+	free(l->image_cmdline);
 	free(l->deferred_nodes);
 	for (size_t i = 0; i < l->n_deferred_modules; i++)
 		free((void *)l->deferred_modules[i].r.str);
@@ -1894,10 +1927,21 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	 * spaces: every report prints it on one line */
 	char *cmd = czt_printable_dup(h->cmdline, h->cmdline_len, CZT_PRINT_SPACE);
 	char *exe = czt_printable_dup(h->exe, h->exe_len, CZT_PRINT_ESCAPE);
-	if (cmd)
-		META_T("cmdline", cmd);
-	if (exe)
-		META_T("exe", exe);
+	/* after an exec the trace is the last image's: it is named, and the
+	 * first kept (reports say "A, then exec'd B") */
+	META_I("execs", l->image);
+	if (l->image && l->image_cmdline) {
+		if (cmd)
+			META_T("first_cmdline", cmd);
+		META_T("cmdline", l->image_cmdline);
+		META_T("exe", l->image_exe);
+	} else {
+		put_meta(l->db, "first_cmdline", 0, NULL, 1);
+		if (cmd)
+			META_T("cmdline", cmd);
+		if (exe)
+			META_T("exe", exe);
+	}
 	free(cmd);
 	free(exe);
 	META_T("trace_path", trace_path);

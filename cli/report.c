@@ -228,12 +228,13 @@ void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level)
  * keeps it whole. */
 #define HEADER_CMD_MAX 120
 
-void report_header(sqlite3 *db, const char *report, const char *trace)
+/* The command line cmd (NULL: "?") as the header shows it, into buf
+ * (HEADER_CMD_MAX + 1 bytes at least). */
+static const char *header_cmd(const char *cmd, char *buf)
 {
-	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
-	 * stays one line */
-	char *cmd = cz_one_line(meta_text(db, "cmdline"));
-	int len = cmd ? (int)strlen(cmd) : 1;
+	if (!cmd)
+		return "?";
+	int len = (int)strlen(cmd);
 	const char *more = "";
 	if (len > HEADER_CMD_MAX) {
 		len = HEADER_CMD_MAX - 3;
@@ -241,9 +242,30 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 			len--; /* not inside a UTF-8 character */
 		more = "...";
 	}
-	printf("czprof %s: %.*s%s (pid %lld), trace %s\n", report, len, cmd ? cmd : "?", more,
-	       (long long)report_meta_int(db, "pid"), trace);
+	snprintf(buf, HEADER_CMD_MAX + 1, "%.*s%s", len, cmd, more);
+	return buf;
+}
+
+void report_header(sqlite3 *db, const char *report, const char *trace)
+{
+	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
+	 * stays one line */
+	char *cmd = cz_one_line(meta_text(db, "cmdline"));
+	char *first = cz_one_line(meta_text(db, "first_cmdline"));
+	int64_t execs = report_meta_int(db, "execs");
+	char a[HEADER_CMD_MAX + 1], b[HEADER_CMD_MAX + 1];
+	printf("czprof %s: ", report);
+	/* the process ran another program: both named, the first first */
+	if (first && execs == 1)
+		printf("%s, then exec'd %s", header_cmd(first, a), header_cmd(cmd, b));
+	else if (first && execs > 1)
+		printf("%s, then %lld execs, the last %s", header_cmd(first, a), (long long)execs,
+		       header_cmd(cmd, b));
+	else
+		printf("%s", header_cmd(cmd, a));
+	printf(" (pid %lld), trace %s\n", (long long)report_meta_int(db, "pid"), trace);
 	free(cmd);
+	free(first);
 	struct report_status st;
 	report_status(db, &st);
 	for (int i = 0; i < st.n; i++)
