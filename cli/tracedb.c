@@ -76,25 +76,34 @@ int tracedb_key(const char *trace_path, char *out)
 }
 
 /* The database is current when its stamp matches the trace: schema
- * version, size and mtime (cheap, first), then the content key. */
-static int is_current(sqlite3 *db, const char *trace_path, const struct stat *st)
+ * version, size and mtime (cheap, first), then the content key.  Returns
+ * 1, 0 (stale), or -1 when the stamp cannot be read, or is missing from a
+ * database of this schema, whose loads always write it: damaged, *why
+ * says how. */
+static int is_current(sqlite3 *db, const char *trace_path, const struct stat *st, const char **why)
 {
+	*why = NULL;
 	sqlite3_stmt *s;
-	int version = -1, ok = 0;
+	int version = -1, ok = 0, rc;
 	char stamped[TRACEDB_KEY_LEN] = "", key[TRACEDB_KEY_LEN];
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			version = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-	}
+	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW)
+		return -1;
 	if (version != TRACEDB_SCHEMA_VERSION)
 		return 0;
 	if (sqlite3_prepare_v2(db,
 			       "SELECT (SELECT value FROM meta WHERE key='trace_size'),"
 			       " (SELECT value FROM meta WHERE key='trace_mtime_ns'),"
 			       " (SELECT value FROM meta WHERE key='trace_key')", -1, &s, NULL))
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW) {
+		return -1;
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		for (int c = 0; c < 3; c++)
+			if (sqlite3_column_type(s, c) == SQLITE_NULL)
+				*why = "its stamp is missing from the meta table";
 		ok = sqlite3_column_int64(s, 0) == (sqlite3_int64)st->st_size &&
 		     sqlite3_column_int64(s, 1) ==
 			     (sqlite3_int64)((uint64_t)st->st_mtim.tv_sec * 1000000000u +
@@ -103,6 +112,8 @@ static int is_current(sqlite3 *db, const char *trace_path, const struct stat *st
 		snprintf(stamped, sizeof(stamped), "%s", k ? (const char *)k : "");
 	}
 	sqlite3_finalize(s);
+	if (rc != SQLITE_ROW || *why)
+		return -1;
 	/* the same size and time, changed in place: the key says */
 	return ok && !tracedb_key(trace_path, key) && !strcmp(key, stamped);
 }
@@ -199,7 +210,9 @@ sqlite3 *tracedb_open(const char *trace_path)
 		sqlite3 *db = NULL;
 		const char *bad = NULL;
 		int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL);
-		if (rc == SQLITE_OK && is_current(db, trace_path, &st) && !(bad = damage(db))) {
+		const char *why = NULL;
+		int current = rc == SQLITE_OK ? is_current(db, trace_path, &st, &why) : 0;
+		if (current > 0 && !(bad = damage(db))) {
 			/* reports read much of the table: map it rather than
 			 * pread it page by page through a small cache */
 			sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
@@ -207,9 +220,10 @@ sqlite3 *tracedb_open(const char *trace_path)
 			damage_seen = 0; /* what the checks found is dealt with */
 			return db;
 		}
-		if (!bad && rc == SQLITE_OK && sqlite3_errcode(db) != SQLITE_OK &&
-		    ((sqlite3_errcode(db) & 0xff) == SQLITE_CORRUPT || (sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB))
-			bad = sqlite3_errmsg(db);
+		/* its stamp unreadable: damaged (a file that is no database at
+		 * all, or none yet, is only rebuilt) */
+		if (!bad && current < 0 && access(db_path, F_OK) == 0)
+			bad = why ? why : sqlite3_errmsg(db);
 		if (bad)
 			cz_warning("'%s' is damaged (%s): rebuilding it from the trace", db_path, bad);
 		sqlite3_close(db);
