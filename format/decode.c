@@ -582,6 +582,13 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 		p = end;
 		break;
 	case CZT_REC_SCAN_END: V(rec->time); V(rec->n_events); V(rec->value); V(rec->end_time); break;
+	case CZT_REC_IMAGE:
+		V(rec->time);
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->str = s; rec->str_len = n;
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->cmdline = s; rec->cmdline_len = n;
+		break;
 	default: return 1; /* unknown: skip */
 	}
 #undef V
@@ -772,6 +779,7 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_SCAN_CONTEXT: return "scan-context";
 	case CZT_REC_SCAN_VTABLES: return "scan-vtables";
 	case CZT_REC_SCAN_END: return "scan-end";
+	case CZT_REC_IMAGE: return "image";
 	}
 	return NULL;
 }

@@ -25,6 +25,11 @@ expect_match batch_grow_site "$out" "0 B +0 +64 .*grow_cache \(tests/progs/top_p
 expect_match batch_chart_peak "$out" "\^ peak 4.00 MiB"
 w=$(echo "$out" | python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().splitlines()))')
 check batch_width_kept test "$w" -le 120
+# the same trace cut short: not "trace ended" alone, a warning says it
+head -c $(($(stat -c %s done.czt) / 2)) done.czt >half.czt
+out=$("$CZPROF" top --batch 1 --speed 0 -w 200 half.czt)
+expect_match batch_cut_status "$out" "^czprof top - trace ended, incomplete "
+expect_match batch_cut_warning "$out" "^warning: the trace stops without the program's end \(cut, or the recording was killed\)"
 out=$("$CZPROF" top --batch 1 --speed 0 --sort allocs done.czt)
 expect_match batch_sort_allocs "$(echo "$out" | grep -A1 'LIVE BYTES' | tail -1)" "churn"
 out=$("$CZPROF" top --batch 1 --speed 0 --view leaks done.czt)
