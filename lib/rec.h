@@ -195,5 +195,12 @@ void *rec_mmap(size_t len);
  * exit flush). */
 void rec_flush_all(void);
 
-/* Called once, from the library constructor (rec_interpose.c). */
-void rec_start(void);
+/* Starts recording, once per process image: from the first intercepted call
+ * (another library's constructor may allocate before libczprof's own runs)
+ * or from the library constructor, whichever comes first.  Returns whether
+ * events are recorded now.  A call made while another thread is starting
+ * the recorder returns 0 at once (it is not recorded): waiting could
+ * deadlock on a lock the starting thread needs (ld.so's, in a dlopen). */
+int rec_begin(void);
+/* Non-zero once rec_begin has run (whether or not it could record). */
+extern int rec_started;

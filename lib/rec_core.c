@@ -1334,7 +1334,7 @@ __attribute__((destructor(101))) static void rec_stop(void)
 
 /* ---- start ---- */
 
-void rec_start(void)
+static void rec_start(void)
 {
 	rec_guard = 1;
 	rec_settings_load();
@@ -1365,4 +1365,22 @@ void rec_start(void)
 	__atomic_store_n(&rec_active, 1, __ATOMIC_RELEASE);
 out:
 	rec_guard = 0;
+}
+
+int rec_started;
+
+int rec_begin(void)
+{
+	/* libc sets environ in its own constructor, the first to run: before
+	 * it (ld.so's own early allocations, if any) the settings cannot be
+	 * read yet, so those calls pass unrecorded and the next one tries */
+	extern char **environ;
+	if (rec_guard || !environ)
+		return 0;
+	int expected = 0;
+	if (!__atomic_compare_exchange_n(&rec_started, &expected, 1, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&rec_active, __ATOMIC_ACQUIRE);
+	rec_start();
+	return rec_active;
 }

@@ -71,15 +71,23 @@ static void resolve(void)
 	resolving = 0;
 }
 
+/* Usually a call from another library's constructor starts the recorder
+ * first (rec_begin); this is for programs that allocate nothing before
+ * main. */
 __attribute__((constructor(101))) static void rec_init(void)
 {
 	if (!real_malloc)
 		resolve();
-	rec_start();
+	rec_begin();
 }
 
-/* Recording is on and we are not inside the recorder already. */
-#define RECORDING() (REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) && !rec_guard)
+/* Recording is on and we are not inside the recorder already.  Before the
+ * recorder has started, the test of rec_started starts it; after, it costs
+ * a load and a branch on the calls that are not recorded only. */
+#define RECORDING()                                                           \
+	((REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) ||       \
+	  (REC_UNLIKELY(!__atomic_load_n(&rec_started, __ATOMIC_RELAXED)) && rec_begin())) && \
+	 !rec_guard)
 
 EXPORT void *malloc(size_t n)
 {

@@ -89,9 +89,12 @@ for clock in auto os; do
 	else bad "clock_${clock}_sleep_measured" "${slept:-no} ms between the batches, slept 200"; fi
 done
 
-# C++ new/delete reach the recorder through libstdc++
+# C++ new/delete reach the recorder through libstdc++; the 15th block is
+# libstdc++'s exception pool, allocated by its constructor before ours runs
+# (the recorder starts at the first call it intercepts): memcheck counts 15.
+# The pool is never freed natively (memcheck frees it through __libc_freeres).
 rec cxx.czt "$P/rec_cxx"
-expect_eq cxx_allocs "$(field cxx.czt allocs)" 14
+expect_eq cxx_allocs "$(field cxx.czt allocs)" 15
 expect_eq cxx_frees "$(field cxx.czt frees)" 14
 
 # dlopen'd library: its module is announced and unloaded, its leak seen
