@@ -39,6 +39,8 @@ struct rec_settings {
 	int columns;          /* CZPROF_COLUMNS: EVENTS chunks in column form when compressed:
 			       * 0 never, 1 always, 2 (auto) as rec_spare.c decides */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
+	const char *token;    /* REC_TOKEN_VAR: the trace an earlier image of the
+			       * process wrote (rec_exec_token) */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -190,6 +192,13 @@ void rec_zstd_reset(struct rec_zstd *z);
 void *rec_mmap(size_t len);
 
 #endif
+
+/* The environment variable that carries a process's trace across exec. */
+#define REC_TOKEN_VAR "CZPROF_TRACE"
+/* "CZPROF_TRACE=PID:DEV:INO:PATH", naming the trace this image writes, for
+ * the environment of an image it execs; NULL when it records nothing.
+ * Valid until the next fork. */
+const char *rec_exec_token(void);
 
 /* Writes every buffered event now (before _exit and exec, which skip the
  * exit flush). */

@@ -1129,20 +1129,80 @@ static int header_start_of(int fd, uint64_t *start)
 	return 0;
 }
 
-/* Opens path and writes the header (or, after exec, the exec marker).
- * Returns 0, or -1 when nothing can be recorded. */
-static int open_trace(const char *path)
+/* The trace this image writes: its path and the file's identity, for the
+ * exec token and for checking the descriptor before writes. */
+static char trace_path[4096];
+static dev_t trace_dev;
+static ino_t trace_ino;
+/* REC_TOKEN_VAR=PID:DEV:INO:PATH, handed to an exec'd image */
+static char token[sizeof(trace_path) + 80];
+
+static void remember_trace(const char *path, const struct stat *st)
 {
-	/* read-write: after exec the header is read back to continue its clock */
-	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	size_t n = strlen(path);
+	if (n >= sizeof(trace_path))
+		n = sizeof(trace_path) - 1;
+	memcpy(trace_path, path, n);
+	trace_path[n] = 0;
+	trace_dev = st->st_dev;
+	trace_ino = st->st_ino;
+	char *t = token;
+	memcpy(t, REC_TOKEN_VAR "=", sizeof(REC_TOKEN_VAR));
+	t += sizeof(REC_TOKEN_VAR);
+	t += put_decimal(t, (uint64_t)getpid());
+	*t++ = ':';
+	t += put_decimal(t, (uint64_t)st->st_dev);
+	*t++ = ':';
+	t += put_decimal(t, (uint64_t)st->st_ino);
+	*t++ = ':';
+	memcpy(t, trace_path, n + 1);
+}
+
+const char *rec_exec_token(void)
+{
+	return rec_active && trace_path[0] ? token : NULL;
+}
+
+/* Reads a decimal number ended by ':' at *s; -1 when there is none. */
+static int get_decimal(const char **s, uint64_t *v)
+{
+	const char *p = *s;
+	*v = 0;
+	if (*p < '0' || *p > '9')
 		return -1;
+	while (*p >= '0' && *p <= '9')
+		*v = *v * 10 + (uint64_t)(*p++ - '0');
+	if (*p != ':')
+		return -1;
+	*s = p + 1;
+	return 0;
+}
+
+/* The token an earlier image of this very process left (rec_exec.c):
+ * the path of its trace and the file's identity.  0 when there is one. */
+static int token_of_this_process(const char **path, uint64_t *dev, uint64_t *ino)
+{
+	const char *s = rec_settings.token;
+	uint64_t pid;
+	if (!s || get_decimal(&s, &pid) || pid != (uint64_t)getpid() || get_decimal(&s, dev) ||
+	    get_decimal(&s, ino) || *s != '/')
+		return -1;
+	*path = s;
+	return 0;
+}
+
+/* Makes fd, open on path, the trace; continuing it when it has a header
+ * already (after exec), else writing one.  Returns 0, or -1 when nothing
+ * can be recorded (fd is closed). */
+static int adopt_trace(int fd, const char *path)
+{
 	struct stat st;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -1;
 	}
 	out_fd = fd;
+	remember_trace(path, &st);
 	uint64_t now = rec_clock_mono();
 	if (st.st_size > 0) {
 		/* the same process after exec: continue its trace */
@@ -1150,6 +1210,7 @@ static int open_trace(const char *path)
 		if (header_start_of(fd, &start_mono)) {
 			close(fd);
 			out_fd = -1;
+			trace_path[0] = 0;
 			return -1;
 		}
 		rec_clock_start(start_mono, !rec_settings.clock_os);
@@ -1181,35 +1242,89 @@ static int open_trace(const char *path)
 	return 0;
 }
 
+/* read-write: after exec the header is read back to continue its clock */
+#define TRACE_FLAGS (O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+
+/* The root process's trace, OUTPUT: created by `czprof record` (or named
+ * by hand), so an existing file is taken as it is. */
+static int open_root_trace(const char *path)
+{
+	int fd = open(path, TRACE_FLAGS | O_CREAT, 0600);
+	return fd < 0 ? -1 : adopt_trace(fd, path);
+}
+
+/* The file an earlier image of this process wrote, named by its exec
+ * token: continued only when the path still leads to that very file. */
+static int continue_trace(const char *path, uint64_t dev, uint64_t ino)
+{
+	int fd = open(path, TRACE_FLAGS);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino ||
+	    st.st_size == 0) {
+		close(fd);
+		return -1;
+	}
+	return adopt_trace(fd, path);
+}
+
 /* The name a forked or exec'd child writes: OUTPUT minus ".czt", then
- * ".PID.czt". */
-static void child_path(char *buf, size_t cap, const char *output)
+ * ".PID.czt", or ".PID.N.czt" for N > 0. */
+static void child_path(char *buf, size_t cap, const char *output, unsigned n_try)
 {
 	size_t n = strlen(output);
 	if (n >= 4 && !strcmp(output + n - 4, ".czt"))
 		n -= 4;
-	if (n > cap - 32)
-		n = cap - 32;
+	if (n > cap - 48)
+		n = cap - 48;
 	memcpy(buf, output, n);
 	buf[n++] = '.';
 	n += put_decimal(buf + n, (uint64_t)getpid());
+	if (n_try) {
+		buf[n++] = '.';
+		n += put_decimal(buf + n, n_try);
+	}
 	memcpy(buf + n, ".czt", 5);
 }
 
-static const char *output_path(char *buf, size_t cap)
+/* A child's trace is always a file it creates itself (O_EXCL): a file
+ * somebody else put at that name (another user, in a shared folder) never
+ * receives its events, and `czprof record` knows its children by their
+ * headers (pid, owner, start time).  A name taken (by an older run whose
+ * process had the same pid) moves on to NAME.PID.1.czt and so on. */
+static int create_child_trace(const char *output)
 {
-	const char *out = rec_settings.output;
-	static char def[64];
-	if (!out || !*out) {
-		child_path(def, sizeof(def), "czprof.czt");
-		return def;
+	char path[4096];
+	for (unsigned n = 0; n < 16; n++) {
+		child_path(path, sizeof(path), output, n);
+		int fd = open(path, TRACE_FLAGS | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			return adopt_trace(fd, path);
+		if (errno != EEXIST)
+			return -1;
 	}
+	return -1;
+}
+
+/* Opens this image's trace: the one an earlier image of the process wrote
+ * (exec), OUTPUT for the root process, a new child trace otherwise (or
+ * none: a child not followed).  Returns 0, or -1 when nothing can be
+ * recorded. */
+static int open_trace(void)
+{
+	const char *path;
+	uint64_t dev, ino;
+	if (!token_of_this_process(&path, &dev, &ino))
+		return continue_trace(path, dev, ino);
+	const char *out = rec_settings.output;
+	if (!out || !*out)
+		return create_child_trace("czprof.czt");
 	if (getpid() == rec_settings.root_pid)
-		return out;
+		return open_root_trace(out);
 	if (!rec_settings.follow_fork)
-		return NULL;
-	child_path(buf, cap, out);
-	return buf;
+		return -1;
+	return create_child_trace(out);
 }
 
 /* ---- fork ---- */
@@ -1253,15 +1368,14 @@ static void after_fork_child(void)
 	if (out_fd >= 0)
 		close(out_fd);
 	out_fd = -1;
-	char path[4096];
+	trace_path[0] = 0;
 	if (!rec_active || !rec_settings.follow_fork || !rec_settings.output) {
 		rec_active = 0;
 		return;
 	}
-	child_path(path, sizeof(path), rec_settings.output);
 	nodes_reset_locked(); /* the caches go with self: thread_new clears them */
 	rec_modules_forget();
-	if (open_trace(path)) {
+	if (create_child_trace(rec_settings.output)) {
 		rec_active = 0;
 		return;
 	}
@@ -1348,9 +1462,7 @@ static void rec_start(void)
 		packer_init(&flusher_pk, rec_settings.buffer_bytes, rec_settings.buffer_bytes);
 		packer_init(&locked_pk, most, rec_settings.buffer_bytes);
 	}
-	char buf[4096];
-	const char *path = output_path(buf, sizeof(buf));
-	if (!path || open_trace(path))
+	if (open_trace())
 		goto out;
 	rec_self_range(&self_start, &self_end);
 	pthread_key_create(&exit_key, on_thread_exit);

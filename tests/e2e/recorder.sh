@@ -150,3 +150,22 @@ expect_eq segv_end_signal "$(field segv.czt end_how) $(field segv.czt end_value)
 ln -s "$WORK/victim" planted.czt
 rec planted.czt "$P/rec_exact"
 expect_eq symlink_not_followed "$(ls victim 2>/dev/null | wc -l)" 0
+
+# every exec variant writes what the image buffered and hands the trace on:
+# 2 images x 3 allocations + 1 in the last, 2 exec markers and the exit
+for v in execl execle execlp execv execve execvp execvpe fexecve execveat; do
+	PATH="$P:$PATH" "$CZPROF" record -o "exec_$v.czt" rec_exec $v 2>/dev/null
+	expect_eq "exec_${v}_allocs_and_ends" \
+		"$(count "exec_$v.czt" malloc) $(count "exec_$v.czt" process-end)" "7 3"
+done
+
+# a child trace is a file the child creates (O_EXCL): an empty one planted
+# at its name (another user's, in a shared folder) is left alone and the child
+# writes NAME.PID.1.czt instead.  (The shell's pid is the program's: exec.)
+mkdir planted && cd planted
+sh -c ': >f.$$.czt; exec env CZPROF_OUTPUT="$PWD/f.czt" CZPROF_ROOT_PID=1 \
+	CZPROF_FOLLOW_FORK=1 LD_PRELOAD="$0" "$1"' "$CZPROF_LIB" "$P/rec_exact"
+planted=$(ls f.*.czt | grep -v '\.1\.czt$')
+expect_eq planted_child_trace_untouched "$(stat -c %s "$planted")" 0
+expect_eq planted_child_wrote_beside "$(field "${planted%.czt}.1.czt" allocs)" 1007
+cd "$WORK"
