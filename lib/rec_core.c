@@ -92,12 +92,20 @@ enum { PACK_NONE, PACK_FLUSHER, PACK_LOCKED };
 static __thread int tl_pack;
 
 /* A compressor: a context and room for one compressed chunk, and for EVENTS
- * chunks the column form's scratch (format/czt_model.h). */
+ * chunks the column form's scratch (format/czt_model.h).  The column
+ * scratch is mapped when first needed and the streams' room grows with the
+ * longest payload split so far: sized for the longest possible payload at
+ * once, the two packers would hold 75 MB of the program's address space
+ * (36 streams, each with room for 4 times a 256 KiB payload) that a
+ * program under `ulimit -v` may need, and that a program writing only
+ * small chunks never touches. */
 struct packer {
 	struct rec_zstd *z; /* NULL: compression off or unavailable */
 	uint8_t *out;
-	size_t max_events;  /* the longest EVENTS payload it takes in column form */
-	uint8_t *streams;   /* the split streams; NULL: EVENTS as one frame */
+	size_t max_events;  /* the longest EVENTS payload it takes in column form;
+			       0: no column form (off, or its memory could not be had) */
+	size_t room;        /* the longest payload the streams' mapping takes now */
+	uint8_t *streams;   /* the split streams; NULL until first needed */
 	uint8_t *packed;    /* the streams compressed, before their table */
 	void *model;        /* the splitter's scratch */
 };
@@ -120,14 +128,43 @@ static void packer_init(struct packer *pk, size_t max_payload, size_t max_events
 	pk->out = rec_mmap(CZT_CHUNK_HEADER_LEN + max_payload);
 	if (!pk->out)
 		pk->z = NULL; /* then its chunks are written raw */
-	if (!pk->z || !rec_settings.columns)
-		return;
-	pk->max_events = max_events;
-	pk->streams = rec_mmap(czt_model_split_bytes(max_events));
-	pk->packed = rec_mmap(max_events);
-	pk->model = rec_mmap(czt_model_scratch_bytes(max_events));
-	if (!pk->packed || !pk->model)
-		pk->streams = NULL;
+	if (pk->z && rec_settings.columns)
+		pk->max_events = max_events;
+}
+
+/* The smallest room the streams are mapped for: payloads of 64 KiB (9 MB
+ * of streams), doubled as longer ones come. */
+#define MIN_ROOM (64 * 1024)
+
+/* Makes pk's column scratch take a payload of len bytes (len <=
+ * pk->max_events).  Returns 0, or -1 when the memory cannot be had (the
+ * column form is then left off for good: the payload goes as one frame). */
+static int packer_room(struct packer *pk, size_t len)
+{
+	if (REC_LIKELY(pk->streams && len <= pk->room))
+		return 0;
+	if (!pk->model) {
+		pk->packed = rec_mmap(pk->max_events);
+		pk->model = rec_mmap(czt_model_scratch_bytes(pk->max_events));
+		if (!pk->packed || !pk->model)
+			goto fail;
+	}
+	size_t room = pk->room ? pk->room : MIN_ROOM;
+	while (room < len)
+		room *= 2;
+	if (room > pk->max_events)
+		room = pk->max_events;
+	uint8_t *streams = rec_mmap(czt_model_split_bytes(room));
+	if (!streams)
+		goto fail;
+	if (pk->streams)
+		munmap(pk->streams, czt_model_split_bytes(pk->room));
+	pk->streams = streams;
+	pk->room = room;
+	return 0;
+fail:
+	pk->max_events = 0;
+	return -1;
 }
 
 /* Payloads shorter than this are compressed as one frame: the column
@@ -137,11 +174,11 @@ static void packer_init(struct packer *pk, size_t max_payload, size_t max_events
 
 /* Compresses an EVENTS payload in column form into pk->out's payload:
  * returns its length, or 0 when it does not come out shorter than cap. */
-static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
+static size_t pack_columns(struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
 {
 	struct czt_streams st;
-	if (!pk->streams || len < MIN_COLUMNS || len > pk->max_events ||
-	    czt_model_split(payload, len, pk->streams, pk->model, pk->max_events, &st))
+	if (len < MIN_COLUMNS || len > pk->max_events || packer_room(pk, len) ||
+	    czt_model_split(payload, len, pk->streams, pk->model, pk->room, &st))
 		return 0;
 	size_t stored[CZT_STREAMS], total = 0;
 	for (int i = 0; i < CZT_STREAMS; i++) {
@@ -170,7 +207,7 @@ static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size
  * header space) for writing and returns it, *len set to its length: as one
  * zstd frame in pk->out when pk compresses and the frame is smaller,
  * otherwise raw in place. */
-static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chunk,
+static const uint8_t *seal(struct packer *pk, unsigned type, uint8_t *chunk,
 			   size_t payload_len, size_t *len)
 {
 	if (pk && pk->z && payload_len >= MIN_PACK) {
@@ -671,7 +708,7 @@ static size_t node_hash(uint64_t parent, uint64_t ip)
 
 static int nodes_grow_locked(void)
 {
-	size_t cap = nodes_cap ? nodes_cap * 2 : 65536;
+	size_t cap = nodes_cap ? nodes_cap * 2 : 4096;
 	struct node_slot *n = rec_mmap(cap * sizeof(*n));
 	if (!n)
 		return -1;
