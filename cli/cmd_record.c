@@ -231,6 +231,11 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 	struct symtab_result res;
 	if (symtab_finish_trace(path, how, value, follow, &res))
 		return;
+	if (res.lost) { /* children's too */
+		char text[256];
+		cz_warning("'%s': %s", path, cz_lost_text(text, sizeof(text), res.lost, res.lost_why,
+							     res.lost_err));
+	}
 	if (quiet)
 		return;
 	char size[32];

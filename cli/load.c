@@ -102,6 +102,7 @@ struct loader {
 	size_t cap_strs;
 	uint64_t image; /* exec count */
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
+	uint64_t lost_why, lost_err; /* the last lost record's that said why */
 	int end_how;
 	uint64_t end_value;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
@@ -582,6 +583,10 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		return 0;
 	case CZT_REC_LOST:
 		l->lost += r->value;
+		if (r->why) {
+			l->lost_why = r->why;
+			l->lost_err = r->err;
+		}
 		return 0;
 	default:
 		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY) {
@@ -1896,6 +1901,12 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	META_I("address_conflicts", l->conflicts);
 	META_I("failed_allocs", l->failed);
 	META_I("lost_events", l->lost);
+	if (l->lost) {
+		/* complete = 0 and the warning reports print first */
+		char text[256];
+		META_I("complete", 0);
+		META_T("warning", cz_lost_text(text, sizeof(text), l->lost, l->lost_why, l->lost_err));
+	}
 	META_I("cz_events", l->cz_events);
 	META_I("peak_bytes", pb);
 	META_I("peak_blocks", pk);

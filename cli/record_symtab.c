@@ -40,7 +40,9 @@ struct writer {
 	int fd;
 	uint8_t *buf;
 	struct czt_enc enc;
-	int failed;
+	int failed;   /* a write failed: nothing more is written */
+	int err;      /* its errno */
+	off_t start;  /* the file's length before the first write */
 };
 
 static void writer_flush(struct writer *w)
@@ -53,9 +55,10 @@ static void writer_flush(struct writer *w)
 		ssize_t n = write(w->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
 			w->failed = 1;
-		else {
+			w->err = n < 0 ? errno : ENOSPC;
+		} else {
 			p += n;
 			len -= (size_t)n;
 		}
@@ -116,6 +119,7 @@ struct symtab_scan {
 	struct idmap seen;      /* ip -> index in res */
 	uint64_t events, stack_nodes, end_time;
 	uint64_t told_events, told_end; /* the last chunk-events record's */
+	uint64_t lost, lost_why, lost_err; /* lost records: their sum, the last cause given */
 	int has_table;          /* a symbol table is there already */
 	int failed;             /* out of memory */
 	/* following: the path, the thread, and the request to stop, which
@@ -213,6 +217,12 @@ static int scan_chunks(struct symtab_scan *s)
 				s->told_events = rec.n_events;
 				s->told_end = rec.end_time;
 				czt_reader_pass_next(s->r);
+			} else if (rec.type == CZT_REC_LOST) {
+				s->lost += rec.value;
+				if (rec.why) {
+					s->lost_why = rec.why;
+					s->lost_err = rec.err;
+				}
 			} else if (rec.type == CZT_REC_FRAME) {
 				s->has_table = 1;
 				return CZT_OK;
@@ -367,6 +377,9 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	res->events = s->events;
 	res->stack_nodes = s->stack_nodes;
 	res->end_time = s->end_time;
+	res->lost = s->lost;
+	res->lost_why = s->lost_why;
+	res->lost_err = s->lost_err;
 	uint64_t whole = czt_reader_offset(r);
 	if (rc == CZT_ERR_TRUNCATED) {
 		/* the recorder died inside a write: the partial chunk can never
@@ -386,6 +399,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		cz_error("cannot append the symbol table to '%s': %s", path, strerror(errno));
 		goto out;
 	}
+	w.start = lseek(w.fd, 0, SEEK_END);
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_SYMBOLS, 0, 0);
 	if (s->n_res)
 		qsort(s->res, s->n_res, sizeof(*s->res), cmp_resolved);
@@ -412,7 +426,13 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	czt_enc_summary(&w.enc, res->events, res->stack_nodes, res->end_time);
 	writer_flush(&w);
 	if (w.failed) {
-		cz_error("cannot append the symbol table to '%s': %s", path, strerror(errno));
+		/* a full disk, usually: the part written is taken back, so that
+		 * the trace stays whole up to the program's last chunk */
+		if (w.start >= 0 && ftruncate(w.fd, w.start) == 0)
+			cz_error("cannot append the symbol table to '%s': %s; the trace is left "
+				 "without it", path, strerror(w.err));
+		else
+			cz_error("cannot append the symbol table to '%s': %s", path, strerror(w.err));
 		goto out;
 	}
 	res->size = (uint64_t)lseek(w.fd, 0, SEEK_END);

@@ -1,9 +1,12 @@
 /* util.c - see util.h. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/util.h"
+#include "format/czt.h"
 
 int cz_error(const char *fmt, ...)
 {
@@ -67,4 +70,23 @@ char *cz_one_line(char *s)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			*p = ' ';
 	return s;
+}
+
+char *cz_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err)
+{
+	const char *cause;
+	char errtext[128];
+	if (why == CZT_LOST_WRITE && err == ENOSPC)
+		cause = "the disk was full (ENOSPC)";
+	else if (why == CZT_LOST_WRITE && err) {
+		snprintf(errtext, sizeof(errtext), "a write to the trace failed (%s)", strerror((int)err));
+		cause = errtext;
+	} else if (why == CZT_LOST_WRITE)
+		cause = "a write to the trace failed";
+	else if (why == CZT_LOST_CLOSED)
+		cause = "the program closed the trace's descriptor";
+	else
+		cause = "the recorder could not write them";
+	snprintf(buf, cap, "%" PRIu64 " events lost: %s; the trace is incomplete", n, cause);
+	return buf;
 }

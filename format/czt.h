@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 1 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 2 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -132,6 +132,15 @@ enum czt_end_how {
 	CZT_END_EXEC = 3,   /* the image was replaced by exec */
 };
 
+/* Why the recorder lost events (CZT_REC_LOST.why); 0: not said. */
+enum czt_lost_why {
+	CZT_LOST_WRITE = 1,  /* a write to the trace failed; err: its errno
+				(ENOSPC: the disk was full) */
+	CZT_LOST_CLOSED = 2, /* the program closed the trace's descriptor (or
+				put another file in its place) and the trace
+				could not be opened again by its path */
+};
+
 #define CZT_MAX_INLINE_FRAMES 32 /* per ip in a FRAME record */
 
 struct czt_frame_sym {
@@ -170,6 +179,7 @@ struct czt_record {
 	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
 	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time */
+	uint64_t why, err;  /* LOST: enum czt_lost_why and the errno (0: not said) */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
 };
@@ -350,7 +360,9 @@ int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,
 int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t value);
 int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
 		    uint64_t end_time);
-int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
+/* why: enum czt_lost_why; err: the errno of a failed write, else 0 (both
+ * 0: written in the 3.1 form, without them) */
+int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err);
 /* What the EVENTS chunk written right after this record's META chunk holds:
  * n_events events, the last at end_time. */
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);

@@ -79,6 +79,11 @@ static void mutex_drop(pthread_mutex_t *m)
 	tl_held--;
 }
 static int out_fd = -1;
+/* The trace this image writes: its path and the file's identity, for the
+ * exec token and for checking the descriptor before writes. */
+static char trace_path[4096];
+static dev_t trace_dev;
+static ino_t trace_ino;
 #define META_CAP (256 * 1024)
 static uint8_t *meta_buf;
 static struct czt_enc meta;
@@ -238,18 +243,152 @@ static const uint8_t *seal(struct packer *pk, unsigned type, uint8_t *chunk,
 	return chunk;
 }
 
-static void write_all(const void *buf, size_t len)
+/* ---- writing (under g_lock, or while no other thread records) ----
+ *
+ * The program owns every descriptor but the trace's, and may close that
+ * one too: a daemon closes every descriptor above 2, a test harness dup2s
+ * over them all, and the number is then reused by the program's next
+ * open.  Writing there would put the trace into the program's own file.
+ * So the descriptor is checked before every write: fstat, compared with
+ * the file's device and inode remembered at open.  That costs one system
+ * call per chunk (a few a second, or one per 256 KiB of events: well under
+ * 1% of the write itself), and nothing on the allocation path.  When it is
+ * no longer the trace, the trace is opened again by its path, if the path
+ * still leads to that very file, and recording goes on as if nothing had
+ * happened; if not, the events are counted as lost.  Intercepting close
+ * and dup2 instead would miss close_range, closefrom (which glibc runs
+ * without the PLT) and raw system calls.  The descriptor is also kept
+ * high (REC_FD_LOW), far from the numbers a program's opens get, so that
+ * the only window left (the program closes the trace and an open reuses
+ * its number between the check and the write) needs a program holding
+ * about a thousand descriptors.
+ *
+ * A failed write (a full disk: ENOSPC; EIO; EFBIG) takes back what it
+ * wrote of its chunk (ftruncate), so that the trace stays whole, and stops
+ * the trace for good: a later chunk could name a stack node whose
+ * definition was in the lost one.  From then on the events are counted
+ * and only lost records are written (FORMAT.md), which fit where a chunk
+ * did not; `czprof record` prints them and the loader marks the trace
+ * incomplete.
+ */
+#define REC_FD_LOW 1000
+
+static int stopped;         /* no more chunks: events and definitions were lost */
+static uint64_t lost_events; /* dropped and not yet said in a lost record */
+static unsigned lost_why;   /* enum czt_lost_why of the first loss */
+static int lost_err;        /* its errno */
+
+/* Moves fd to REC_FD_LOW or above (close-on-exec); fd itself when that
+ * cannot be done (a low RLIMIT_NOFILE). */
+static int fd_move_high(int fd)
 {
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, REC_FD_LOW);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* Whether out_fd is the trace file; *size set to its length. */
+static int trace_fd_ok(off_t *size)
+{
+	struct stat st;
+	if (out_fd < 0 || fstat(out_fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino)
+		return 0;
+	*size = st.st_size;
+	return 1;
+}
+
+/* Cuts the trace back to len bytes, taking back a torn chunk.  If even
+ * that fails, the torn chunk stays and readers stop there. */
+static void take_back(off_t len)
+{
+	int rc = ftruncate(out_fd, len);
+	(void)rc;
+}
+
+/* 0 when out_fd is (again) the trace file, *size set to its length. */
+static int trace_fd_check(off_t *size)
+{
+	struct stat st;
+	if (trace_fd_ok(size))
+		return 0;
+	out_fd = -1; /* the program's now, or nobody's: never written or closed here */
+	if (!trace_path[0])
+		return -1;
+	int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino) {
+		close(fd);
+		return -1;
+	}
+	out_fd = fd_move_high(fd);
+	*size = st.st_size;
+	return 0;
+}
+
+static void note_loss(unsigned why, int err)
+{
+	if (!lost_why) {
+		lost_why = why;
+		lost_err = err;
+	}
+}
+
+/* Appends buf to the trace whole, or not at all: returns 0, or -1 (the
+ * loss noted) when the descriptor is gone or the write failed. */
+static int write_whole(const void *buf, size_t len)
+{
+	off_t start;
+	if (trace_fd_check(&start)) {
+		note_loss(CZT_LOST_CLOSED, 0);
+		return -1;
+	}
 	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = write(out_fd, p, len);
+	size_t left = len;
+	while (left) {
+		ssize_t n = write(out_fd, p, left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return; /* disk full or closed: the loss shows as a cut trace */
+		if (n <= 0) {
+			int err = n < 0 ? errno : ENOSPC;
+			if (left < len)
+				take_back(start);
+			note_loss(CZT_LOST_WRITE, err);
+			return -1;
+		}
 		p += n;
-		len -= (size_t)n;
+		left -= (size_t)n;
 	}
+	return 0;
+}
+
+/* Writes a lost record for the events dropped so far, when there are any
+ * and it fits. */
+static void write_lost(void)
+{
+	if (!lost_events)
+		return;
+	uint8_t buf[CZT_CHUNK_HEADER_LEN + 64];
+	struct czt_enc e;
+	czt_enc_init(&e, buf, sizeof(buf), CZT_CHUNK_META, 0, 0);
+	czt_enc_lost(&e, rec_now(), lost_events, lost_why, (uint64_t)lost_err);
+	size_t payload = (size_t)(e.pos - buf) - CZT_CHUNK_HEADER_LEN;
+	size_t len = czt_chunk_seal(buf, CZT_CHUNK_META, 0, (uint32_t)payload, (uint32_t)payload);
+	if (!write_whole(buf, len))
+		lost_events = 0;
+}
+
+/* Writes one chunk holding events events (0 for META and the header);
+ * after a loss, counts them instead. */
+static void write_chunk(const void *buf, size_t len, uint64_t events)
+{
+	if (!stopped && !write_whole(buf, len))
+		return;
+	stopped = 1;
+	lost_events += events;
+	write_lost();
 }
 
 static void meta_flush_locked(void)
@@ -259,8 +398,7 @@ static void meta_flush_locked(void)
 	size_t len;
 	const uint8_t *out = seal(tl_pack == PACK_NONE ? NULL : &locked_pk, CZT_CHUNK_META, meta_buf,
 				  (size_t)(meta.pos - meta_buf) - CZT_CHUNK_HEADER_LEN, &len);
-	if (out_fd >= 0)
-		write_all(out, len);
+	write_chunk(out, len, 0);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
 }
 
@@ -299,8 +437,7 @@ static void write_events(uint8_t *chunk, size_t payload_len, uint64_t events, ui
 	if (!out) /* after the META chunk: they may share locked_pk's buffer */
 		out = seal(tl_pack == PACK_LOCKED ? &locked_pk : NULL, CZT_CHUNK_EVENTS, chunk,
 			   payload_len, &len);
-	if (out_fd >= 0)
-		write_all(out, len);
+	write_chunk(out, len, events);
 	mutex_drop(&g_lock);
 }
 
@@ -1049,6 +1186,7 @@ static void flush_threads(int blocking, int is_flusher)
 	mutex_drop(&list_lock);
 	mutex_take(&g_lock);
 	meta_flush_locked();
+	write_lost(); /* in case the last try did not fit */
 	mutex_drop(&g_lock);
 }
 
@@ -1166,11 +1304,6 @@ static int header_start_of(int fd, uint64_t *start)
 	return 0;
 }
 
-/* The trace this image writes: its path and the file's identity, for the
- * exec token and for checking the descriptor before writes. */
-static char trace_path[4096];
-static dev_t trace_dev;
-static ino_t trace_ino;
 /* REC_TOKEN_VAR=PID:DEV:INO:PATH, handed to an exec'd image */
 static char token[sizeof(trace_path) + 80];
 
@@ -1238,7 +1371,7 @@ static int adopt_trace(int fd, const char *path)
 		close(fd);
 		return -1;
 	}
-	out_fd = fd;
+	out_fd = fd = fd_move_high(fd);
 	remember_trace(path, &st);
 	uint64_t now = rec_clock_mono();
 	if (st.st_size > 0) {
@@ -1275,7 +1408,7 @@ static int adopt_trace(int fd, const char *path)
 	};
 	static uint8_t hbuf[16384];
 	size_t len = czt_header_encode(hbuf, sizeof(hbuf), &h);
-	write_all(hbuf, len);
+	write_chunk(hbuf, len, 0);
 	return 0;
 }
 
@@ -1402,9 +1535,14 @@ static void after_fork_child(void)
 	rec_zstd_reset(flusher_pk.z);
 	rec_zstd_reset(locked_pk.z);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
-	if (out_fd >= 0)
+	off_t size;
+	if (trace_fd_ok(&size)) /* the parent's trace, if the descriptor still is */
 		close(out_fd);
 	out_fd = -1;
+	stopped = 0;
+	lost_events = 0;
+	lost_why = 0;
+	lost_err = 0;
 	trace_path[0] = 0;
 	if (!rec_active || !rec_settings.follow_fork || !rec_settings.output) {
 		rec_active = 0;
