@@ -424,7 +424,9 @@ static void write_events(uint8_t *chunk, size_t payload_len, uint64_t events, ui
 {
 	size_t len = 0;
 	const uint8_t *out = NULL;
-	if (tl_pack == PACK_FLUSHER) /* before the lock: others may intern stacks meanwhile */
+	/* before the lock: others may intern stacks meanwhile (and not once
+	 * the trace has stopped: the chunk is only counted) */
+	if (tl_pack == PACK_FLUSHER && !__atomic_load_n(&stopped, __ATOMIC_RELAXED))
 		out = seal(&flusher_pk, CZT_CHUNK_EVENTS, chunk, payload_len, &len);
 	mutex_take(&g_lock);
 	if (payload_len >= ANNOUNCE_MIN) {

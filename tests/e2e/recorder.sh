@@ -185,3 +185,13 @@ native=$(ulimit -v 204800; "$P/rec_asfill")
 recorded=$(ulimit -v 204800; "$CZPROF" record -o asfill.czt "$P/rec_asfill" 2>/dev/null)
 if [ "${recorded:-0}" -ge $((native - 10)) ]; then ok address_space_small
 else bad address_space_small "the program got ${recorded:-nothing} MiB recorded, $native MiB alone"; fi
+
+# allocation calls equal memcheck's on a real program whose libraries'
+# constructors allocate (ls: libselinux's, before the recorder's own)
+if command -v valgrind >/dev/null 2>&1; then
+	want=$(valgrind ls / 2>&1 >/dev/null | sed -n 's/.*total heap usage: \([0-9,]*\) allocs.*/\1/p' | tr -d ,)
+	"$CZPROF" record -o ls.czt ls / >/dev/null 2>&1
+	expect_eq ls_allocs_as_memcheck "$("$CZPROF" sql --csv ls.czt "select value from meta where key = 'allocations'" | tail -1)" "$want"
+else
+	echo "SKIP: $SUITE/ls_allocs_as_memcheck: no valgrind"
+fi
