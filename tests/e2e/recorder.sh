@@ -155,8 +155,9 @@ expect_eq symlink_not_followed "$(ls victim 2>/dev/null | wc -l)" 0
 # 2 images x 3 allocations + 1 in the last, 2 exec markers and the exit
 for v in execl execle execlp execv execve execvp execvpe fexecve execveat; do
 	PATH="$P:$PATH" "$CZPROF" record -o "exec_$v.czt" rec_exec $v 2>/dev/null
-	expect_eq "exec_${v}_allocs_and_ends" \
-		"$(count "exec_$v.czt" malloc) $(count "exec_$v.czt" process-end)" "7 3"
+	rc=$?
+	expect_eq "exec_${v}_allocs_ends_status" \
+		"$(count "exec_$v.czt" malloc) $(count "exec_$v.czt" process-end) $rc" "7 3 0"
 done
 
 # a child trace is a file the child creates (O_EXCL): an empty one planted
