@@ -229,14 +229,13 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 		return;
 	}
 	struct symtab_result res;
-	if (symtab_finish_trace(path, how, value, follow, &res))
-		return;
-	if (res.lost) { /* children's too */
+	int failed = symtab_finish_trace(path, how, value, follow, &res);
+	if (res.lost) { /* children's too, and when the footer could not be written */
 		char text[256];
 		cz_warning("'%s': %s", path, cz_lost_text(text, sizeof(text), res.lost, res.lost_why,
 							     res.lost_err));
 	}
-	if (quiet)
+	if (failed || quiet)
 		return;
 	char size[32];
 	fprintf(stderr, "czprof: recorded %llu events, %llu stack nodes, %s in %.2f s -> %s\n",

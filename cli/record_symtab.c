@@ -340,6 +340,32 @@ void symtab_follow_cancel(struct symtab_scan *follow)
 	}
 }
 
+/* The lost records' counts, read again from the whole file: the recorder
+ * rewrites its loss chunk in place as its count grows (lib/rec_core.c),
+ * perhaps after the follower read it.  Only META chunks are read. */
+static void rescan_lost(const char *path, struct symtab_result *res)
+{
+	struct czt_reader *r;
+	if (czt_reader_open(&r, path))
+		return;
+	uint64_t lost = 0;
+	struct czt_chunk c;
+	struct czt_record rec;
+	for (;;) {
+		czt_reader_pass_next(r);
+		if (czt_reader_next_chunk(r, &c) != CZT_OK)
+			break;
+		if (c.type != CZT_CHUNK_META)
+			continue;
+		while (czt_reader_next_record(r, &rec) == CZT_OK)
+			if (rec.type == CZT_REC_LOST)
+				lost += rec.value;
+	}
+	czt_reader_free(r);
+	if (lost > res->lost)
+		res->lost = lost;
+}
+
 int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct symtab_scan *follow,
 			struct symtab_result *res)
 {
@@ -392,6 +418,8 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	}
 	czt_reader_free(r);
 	s->r = NULL;
+	if (res->lost)
+		rescan_lost(path, res);
 
 	w.fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	w.buf = malloc(SYM_CHUNK);
@@ -421,18 +449,28 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		czt_enc_frame(&w.enc, rv->ip, rv->module, rv->n, out);
 	}
 	writer_flush(&w);
+	if (w.failed) {
+		/* a full disk, usually: the part written is taken back, so that
+		 * the trace stays whole up to the program's last chunk, and the
+		 * footer (a few bytes) may still fit */
+		if (w.start < 0 || ftruncate(w.fd, w.start)) {
+			cz_error("cannot append the symbol table to '%s': %s", path, strerror(w.err));
+			goto out;
+		}
+		cz_warning("cannot append the symbol table to '%s': %s; the trace is left "
+			   "without it", path, strerror(w.err));
+		w.failed = 0;
+	}
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_FOOTER, 0, 0);
 	czt_enc_process_end(&w.enc, res->end_time, how, value);
 	czt_enc_summary(&w.enc, res->events, res->stack_nodes, res->end_time);
 	writer_flush(&w);
 	if (w.failed) {
-		/* a full disk, usually: the part written is taken back, so that
-		 * the trace stays whole up to the program's last chunk */
 		if (w.start >= 0 && ftruncate(w.fd, w.start) == 0)
-			cz_error("cannot append the symbol table to '%s': %s; the trace is left "
-				 "without it", path, strerror(w.err));
+			cz_error("cannot append the footer to '%s': %s; the trace is left without "
+				 "symbols and footer", path, strerror(w.err));
 		else
-			cz_error("cannot append the symbol table to '%s': %s", path, strerror(w.err));
+			cz_error("cannot append the footer to '%s': %s", path, strerror(w.err));
 		goto out;
 	}
 	res->size = (uint64_t)lseek(w.fd, 0, SEEK_END);

@@ -266,15 +266,17 @@ static const uint8_t *seal(struct packer *pk, unsigned type, uint8_t *chunk,
  * A failed write (a full disk: ENOSPC; EIO; EFBIG) takes back what it
  * wrote of its chunk (ftruncate), so that the trace stays whole, and stops
  * the trace for good: a later chunk could name a stack node whose
- * definition was in the lost one.  From then on the events are counted
- * and only lost records are written (FORMAT.md), which fit where a chunk
- * did not; `czprof record` prints them and the loader marks the trace
- * incomplete.
+ * definition was in the lost one.  From then on the events are counted in
+ * one lost record (FORMAT.md), appended once where a chunk did not fit and
+ * rewritten in place as the count grows; `czprof record` prints it and the
+ * loader marks the trace incomplete.
  */
 #define REC_FD_LOW 1000
 
 static int stopped;         /* no more chunks: events and definitions were lost */
-static uint64_t lost_events; /* dropped and not yet said in a lost record */
+static uint64_t lost_events; /* every event dropped */
+static uint64_t lost_time;  /* when the first chunk was */
+static off_t lost_at = -1;  /* where the loss chunk is in the file, once written */
 static unsigned lost_why;   /* enum czt_lost_why of the first loss */
 static int lost_err;        /* its errno */
 
@@ -336,9 +338,10 @@ static void note_loss(unsigned why, int err)
 	}
 }
 
-/* Appends buf to the trace whole, or not at all: returns 0, or -1 (the
- * loss noted) when the descriptor is gone or the write failed. */
-static int write_whole(const void *buf, size_t len)
+/* Appends buf to the trace whole, or not at all: returns 0 (*at set to
+ * where it went), or -1 (the loss noted) when the descriptor is gone or the
+ * write failed. */
+static int write_whole(const void *buf, size_t len, off_t *at)
 {
 	off_t start;
 	if (trace_fd_check(&start)) {
@@ -361,34 +364,76 @@ static int write_whole(const void *buf, size_t len)
 		p += n;
 		left -= (size_t)n;
 	}
+	*at = start;
 	return 0;
 }
 
-/* Writes a lost record for the events dropped so far, when there are any
- * and it fits. */
+/* The loss chunk: one META chunk holding one lost record that counts every
+ * event lost so far.  It always has the same length (the count spelled in 8
+ * bytes, the time that of the first loss), so that it is appended once and
+ * then rewritten in place as the count grows: a full disk has no room for
+ * more, and the count in the file stays current even if the process is
+ * killed.  buf: room for LOSS_CHUNK bytes; returns the length. */
+#define LOSS_CHUNK (CZT_CHUNK_HEADER_LEN + 48)
+
+static size_t loss_chunk(uint8_t *buf)
+{
+	uint8_t body[40], *b = body;
+	b = czt_put_varint(b, lost_time);
+	uint64_t n = lost_events;
+	for (int i = 0; i < 7; i++, n >>= 7)
+		*b++ = (uint8_t)(0x80 | (n & 0x7f));
+	*b++ = (uint8_t)(n & 0x7f); /* counts below 2^56 */
+	b = czt_put_varint(b, lost_why);
+	b = czt_put_varint(b, (uint64_t)lost_err);
+	uint8_t *p = buf + CZT_CHUNK_HEADER_LEN;
+	*p++ = CZT_REC_LOST;
+	p = czt_put_varint(p, (uint64_t)(b - body));
+	memcpy(p, body, (size_t)(b - body));
+	p += b - body;
+	uint32_t payload = (uint32_t)(p - buf - CZT_CHUNK_HEADER_LEN);
+	return czt_chunk_seal(buf, CZT_CHUNK_META, 0, payload, payload);
+}
+
+/* Writes the count of lost events into the trace: appends the loss chunk
+ * the first time it fits, rewrites it in place after that. */
 static void write_lost(void)
 {
 	if (!lost_events)
 		return;
-	uint8_t buf[CZT_CHUNK_HEADER_LEN + 64];
-	struct czt_enc e;
-	czt_enc_init(&e, buf, sizeof(buf), CZT_CHUNK_META, 0, 0);
-	czt_enc_lost(&e, rec_now(), lost_events, lost_why, (uint64_t)lost_err);
-	size_t payload = (size_t)(e.pos - buf) - CZT_CHUNK_HEADER_LEN;
-	size_t len = czt_chunk_seal(buf, CZT_CHUNK_META, 0, (uint32_t)payload, (uint32_t)payload);
-	if (!write_whole(buf, len))
-		lost_events = 0;
+	uint8_t buf[LOSS_CHUNK];
+	size_t len = loss_chunk(buf);
+	off_t size;
+	if (lost_at < 0) {
+		if (!write_whole(buf, len, &size))
+			lost_at = size;
+		return;
+	}
+	if (trace_fd_check(&size))
+		return;
+	/* pwrite on an O_APPEND descriptor appends (Linux): the flag is
+	 * dropped meanwhile, under g_lock like every write */
+	int fl = fcntl(out_fd, F_GETFL);
+	if (fl < 0 || fcntl(out_fd, F_SETFL, fl & ~O_APPEND))
+		return;
+	ssize_t n = pwrite(out_fd, buf, len, lost_at);
+	(void)n; /* a short rewrite leaves a bad checksum: readers stop there */
+	fcntl(out_fd, F_SETFL, fl);
 }
 
 /* Writes one chunk holding events events (0 for META and the header);
  * after a loss, counts them instead. */
 static void write_chunk(const void *buf, size_t len, uint64_t events)
 {
-	if (!stopped && !write_whole(buf, len))
+	off_t at;
+	if (!stopped && !write_whole(buf, len, &at))
 		return;
+	if (!stopped)
+		lost_time = rec_now();
 	stopped = 1;
 	lost_events += events;
-	write_lost();
+	if (events)
+		write_lost();
 }
 
 static void meta_flush_locked(void)
@@ -1188,7 +1233,7 @@ static void flush_threads(int blocking, int is_flusher)
 	mutex_drop(&list_lock);
 	mutex_take(&g_lock);
 	meta_flush_locked();
-	write_lost(); /* in case the last try did not fit */
+	write_lost(); /* in case the last try did not fit: appended, or updated */
 	mutex_drop(&g_lock);
 }
 
@@ -1545,6 +1590,7 @@ static void after_fork_child(void)
 	lost_events = 0;
 	lost_why = 0;
 	lost_err = 0;
+	lost_at = -1;
 	trace_path[0] = 0;
 	if (!rec_active || !rec_settings.follow_fork || !rec_settings.output) {
 		rec_active = 0;
