@@ -430,7 +430,7 @@ static void write_chunk(const void *buf, size_t len, uint64_t events)
 		return;
 	if (!stopped)
 		lost_time = rec_now();
-	stopped = 1;
+	__atomic_store_n(&stopped, 1, __ATOMIC_RELAXED);
 	lost_events += events;
 	if (events)
 		write_lost();
