@@ -22,7 +22,7 @@ static const char usage[] =
 	"  --json                  machine-readable output\n"
 	"  -n, --limit N           show at most N sites (default 20; 0 = all)\n"
 	"  --fail-on-growth BYTES  exit 1 when leaked bytes or the peak grew by more\n"
-	"                          than BYTES (for CI)\n";
+	"                          than BYTES (for CI)\n" REPORT_USAGE_ALLOC_FN;
 
 struct dsite {
 	char key[REPORT_NAME_MAX];
@@ -70,9 +70,7 @@ static void site_key(struct report_ctx *c, uint64_t stack, char *key)
 {
 	struct report_frame fr[64];
 	int n = report_stack(c, stack, fr, 64);
-	int i = 0;
-	while (i < n - 1 && fr[i].is_allocator)
-		i++;
+	int i = report_site_index(fr, n);
 	if (!n)
 		snprintf(key, REPORT_NAME_MAX, "(no stack)");
 	else if (fr[i].function[0] && fr[i].file[0])
@@ -174,7 +172,8 @@ int cmd_diff(int argc, char **argv)
 	struct report_opts o;
 	int plain = 0, help = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth"))
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth") ||
+		    !strcmp(argv[i], "--alloc-fn"))
 			i++;
 		else if (cz_is_help(argv[i]))
 			help = 1;
@@ -183,7 +182,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (plain != 2 && !help)
 		return cz_error("diff: needs two traces, BASE and NEW (see 'czprof diff --help')"), 2;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, diff_option, &a, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, diff_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	struct dtable t = { 0 };

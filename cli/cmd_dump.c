@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "format/czt_scan.h"
 
 static const char usage[] =
 	"usage: czprof dump [--summary] TRACE\n\n"
@@ -88,6 +89,22 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 		break;
 	case CZT_REC_CHUNK_EVENTS:
 		printf(" events=%" PRIu64 " end=%" PRIu64, r->n_events, r->end_time);
+		break;
+	case CZT_REC_SCAN_REGION:
+		printf(" 0x%" PRIx64 "-0x%" PRIx64 " %s", r->start, r->end, r->how ? "allocator" : "root");
+		break;
+	case CZT_REC_SCAN_WORDS: case CZT_REC_SCAN_CONTEXT: case CZT_REC_SCAN_VTABLES: {
+		struct czt_scan_reader sr;
+		czt_scan_reader_init(&sr, r->type, r->str, r->str_len);
+		uint64_t where, value, n = 0;
+		while (czt_scan_next(&sr, &where, &value) == CZT_OK)
+			n++;
+		printf(" entries=%" PRIu64 " bytes=%zu", n, r->str_len);
+		break;
+	}
+	case CZT_REC_SCAN_END:
+		printf(" t=%" PRIu64 " words=%" PRIu64 " bytes=%" PRIu64 " ns=%" PRIu64, r->time, r->n_events,
+		       r->value, r->end_time);
 		break;
 	case CZT_REC_CZ_NEW:
 		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64

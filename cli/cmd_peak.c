@@ -23,7 +23,7 @@ static const char usage[] =
 	"that instant, biggest first, and live bytes over the run as a sparkline.\n\n"
 	"  --json        machine-readable output\n"
 	"  -n, --limit N show at most N sites (default 20; 0 = all)\n"
-	"  --by allocator  libczalloc blocks live at the peak, by allocator\n";
+	"  --by allocator  libczalloc blocks live at the peak, by allocator\n" REPORT_USAGE_ALLOC_FN;
 
 #define SPARK_WIDTH 60
 
@@ -74,7 +74,7 @@ int cmd_peak(int argc, char **argv)
 {
 	struct report_opts o;
 	int by_allocator = 0;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, peak_option, &by_allocator, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, peak_option, &by_allocator, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;

@@ -32,7 +32,7 @@ static const char usage[] =
 	"  --by allocator     the blocks of each libczalloc allocator or annotated pool\n"
 	"                     (inside the heap they came from), stacked\n"
 	"  -n, --limit N      series before the rest is summed as 'other' (default 8,\n"
-	"                     at most 16)\n";
+	"                     at most 16)\n" REPORT_USAGE_ALLOC_FN;
 
 #define COLS 600
 #define W 1000
@@ -461,7 +461,7 @@ int cmd_plot(int argc, char **argv)
 {
 	struct plot_args a = { 0 };
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_LIMIT, plot_option, &a, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_LIMIT | REPORT_OPT_SITES, plot_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	if (o.limit == 20) /* report_parse's default; a chart reads best with fewer */

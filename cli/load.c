@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cli/load_cz.h"
+#include "cli/load_kinds.h"
 #include "cli/load_merge.h"
 #include "cli/load_rows.h"
 #include "cli/prefault.h"
@@ -171,7 +172,11 @@ static const char schema[] =
 	"CREATE TABLE threads(tid INTEGER PRIMARY KEY, start_time INTEGER, end_time INTEGER,"
 	" allocations INTEGER, bytes INTEGER);"
 	"CREATE TABLE timeline(time INTEGER, seq INTEGER, live_bytes INTEGER, live_blocks INTEGER);"
-	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_time IS NULL;"
+	"CREATE TABLE leak_kinds(id INTEGER PRIMARY KEY, kind TEXT, heuristic TEXT,"
+	" indirect_bytes INTEGER, leader INTEGER);"
+	"CREATE VIEW leaks AS SELECT a.*, k.kind AS kind, k.heuristic AS heuristic,"
+	" k.indirect_bytes AS indirect_bytes, k.leader AS leader"
+	" FROM allocations a LEFT JOIN leak_kinds k ON k.id = a.id WHERE a.free_time IS NULL;"
 	"CREATE TABLE stack_totals(stack INTEGER PRIMARY KEY, allocations INTEGER, bytes INTEGER,"
 	" temporary INTEGER, temporary_bytes INTEGER, leaked INTEGER, leaked_bytes INTEGER,"
 	" peak_blocks INTEGER, peak_bytes INTEGER);"
@@ -2036,6 +2041,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		goto out;
 	}
 	ret = fill(&l, r, trace_path, st);
+	if (ret == 0)
+		ret = load_kinds(l.db, trace_path);
 	if (ret == 0 && exec_sql(l.db, "COMMIT;"))
 		ret = -1;
 	*why = l.restart_why;

@@ -20,6 +20,7 @@ struct report_frame {
 };
 
 struct report_ctx;
+struct sym_site_rules;
 
 /* Caller owns the result; frees it with report_ctx_free.  NULL on error
  * (printed). */
@@ -35,9 +36,20 @@ int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *fram
 /* The line number in a frame's "function (file:line)" name, 0 without one. */
 long report_frame_line(const struct report_frame *f);
 
-/* The call site of a stack: the first frame, innermost first, that is not
- * an allocator function.  Writes its name into buf (REPORT_NAME_MAX). */
+/* The call site of a stack (symbols/sym_site.h: the first frame, innermost
+ * first, that is not part of the allocator, under the rules of
+ * report_site_rules).  Writes its name into buf (REPORT_NAME_MAX). */
 void report_site(struct report_ctx *c, uint64_t stack, char *buf);
+
+/* The index of the call site among frames[0..n) that report_stack filled:
+ * every report that cuts a stack at its site uses this. */
+int report_site_index(const struct report_frame *frames, int n);
+
+/* The process's call-site rules: the patterns of CZPROF_ALLOC_FNS (read on
+ * first use) and of every --alloc-fn report_parse has read.  Every
+ * report_ctx made afterwards names sites by them.  Owned by report.c (freed
+ * at exit); NULL only when memory ran out. */
+struct sym_site_rules *report_site_rules(void);
 
 /* Prints s as a JSON string, quoted and escaped. */
 void report_json_string(FILE *f, const char *s);
@@ -55,7 +67,15 @@ enum {
 	REPORT_OPT_JSON = 1,  /* --json */
 	REPORT_OPT_LIMIT = 2, /* -n/--limit N */
 	REPORT_OPT_DEPTH = 4, /* --depth N, --full-stacks */
+	REPORT_OPT_SITES = 8, /* --alloc-fn NAME (repeatable): see report_site_rules */
 };
+
+/* The usage line of REPORT_OPT_SITES, for every report that names sites. */
+#define REPORT_USAGE_ALLOC_FN \
+	"  --alloc-fn NAME        treat function NAME (or a glob: 'x*alloc') as part of\n" \
+	"                         the allocator, so sites name its callers; repeatable;\n" \
+	"                         CZPROF_ALLOC_FNS=a,b:c adds to them\n"
+
 
 struct report_opts {
 	const char *trace;

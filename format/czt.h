@@ -52,6 +52,7 @@ enum czt_chunk_type {
 	CZT_CHUNK_META = 2,    /* global definitions: stack nodes, modules, strings */
 	CZT_CHUNK_SYMBOLS = 3, /* symbol table appended by `czprof record` */
 	CZT_CHUNK_FOOTER = 4,  /* end-of-trace summary */
+	CZT_CHUNK_SCAN = 5,    /* the pointer scan at exit (3.2, czt_scan.h) */
 };
 
 enum czt_chunk_flags {
@@ -114,6 +115,12 @@ enum czt_rec_type {
 	CZT_REC_SUMMARY = 0x48,     /* footer: counts */
 	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
 	CZT_REC_CHUNK_EVENTS = 0x4A,/* events, end_time of the EVENTS chunk just after (3.1) */
+	/* SCAN chunks (3.2): the memory the recorder scanned at exit */
+	CZT_REC_SCAN_REGION = 0x50, /* start, end, kind (czt_scan_kind) */
+	CZT_REC_SCAN_WORDS = 0x51,  /* bytes: (where, value) of words that may point into the heap */
+	CZT_REC_SCAN_CONTEXT = 0x52,/* bytes: (where, value) of words the leak heuristics read */
+	CZT_REC_SCAN_VTABLES = 0x53,/* bytes: where words pointing at a vtable lie */
+	CZT_REC_SCAN_END = 0x54,    /* time, words, bytes scanned, ns taken: the scan is whole */
 };
 
 /* Is type an event (an allocation-function call or an allocator-library
@@ -174,11 +181,14 @@ struct czt_record {
 	/* fields only length-prefixed records have, cleared for those */
 	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
 	uint64_t ip;        /* STACK_NODE, FRAME */
-	uint64_t bias, start, end; /* MODULE_LOAD */
-	uint64_t how;       /* PROCESS_END */
-	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
+	uint64_t bias, start, end; /* MODULE_LOAD; start, end: SCAN_REGION */
+	uint64_t how;       /* PROCESS_END; SCAN_REGION: its kind */
+	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path, SCAN_WORDS,
+						 * SCAN_CONTEXT and SCAN_VTABLES lists */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
-	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time */
+	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time;
+						     * SCAN_END: n_events = words, value = bytes
+						     * scanned, end_time = ns taken */
 	uint64_t why, err;  /* LOST: enum czt_lost_why and the errno (0: not said) */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
@@ -366,6 +376,10 @@ int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, u
 /* What the EVENTS chunk written right after this record's META chunk holds:
  * n_events events, the last at end_time. */
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);
+/* SCAN chunk records (czt_scan.h builds the lists). */
+int czt_enc_scan_region(struct czt_enc *e, uint64_t start, uint64_t end, uint64_t kind);
+int czt_enc_scan_list(struct czt_enc *e, unsigned type, const uint8_t *list, size_t len);
+int czt_enc_scan_end(struct czt_enc *e, uint64_t t, uint64_t words, uint64_t bytes, uint64_t ns);
 
 /* Encodes a file header into buf (cap bytes).  Returns its length, or 0 if
  * it does not fit. */

@@ -577,6 +577,16 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 		}
 		break;
 	case CZT_REC_CHUNK_EVENTS: V(rec->n_events); V(rec->end_time); break;
+	case CZT_REC_SCAN_REGION: V(rec->start); V(rec->end); V(rec->how); break;
+	case CZT_REC_SCAN_WORDS:
+	case CZT_REC_SCAN_CONTEXT:
+	case CZT_REC_SCAN_VTABLES:
+		/* the whole body is the list (czt_scan.h) */
+		rec->str = p;
+		rec->str_len = (size_t)(end - p);
+		p = end;
+		break;
+	case CZT_REC_SCAN_END: V(rec->time); V(rec->n_events); V(rec->value); V(rec->end_time); break;
 	default: return 1; /* unknown: skip */
 	}
 #undef V
@@ -762,6 +772,11 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_SUMMARY: return "summary";
 	case CZT_REC_LOST: return "lost";
 	case CZT_REC_CHUNK_EVENTS: return "chunk-events";
+	case CZT_REC_SCAN_REGION: return "scan-region";
+	case CZT_REC_SCAN_WORDS: return "scan-words";
+	case CZT_REC_SCAN_CONTEXT: return "scan-context";
+	case CZT_REC_SCAN_VTABLES: return "scan-vtables";
+	case CZT_REC_SCAN_END: return "scan-end";
 	}
 	return NULL;
 }

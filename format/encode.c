@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format/czt.h"
+#include "format/czt_scan.h"
 
 static void put_u16(uint8_t *p, uint16_t v)
 {
@@ -205,6 +206,25 @@ int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, u
 	uint64_t v[] = { t, n_lost, why, err };
 	/* nothing said: the 3.1 form */
 	return put_varints(e, CZT_REC_LOST, why || err ? 4 : 2, v);
+}
+
+int czt_enc_scan_region(struct czt_enc *e, uint64_t start, uint64_t end, uint64_t kind)
+{
+	uint64_t v[] = { start, end, kind };
+	return put_varints(e, CZT_REC_SCAN_REGION, 3, v);
+}
+
+int czt_enc_scan_list(struct czt_enc *e, unsigned type, const uint8_t *list, size_t len)
+{
+	if (len > CZT_SCAN_LIST_MAX)
+		return CZT_ERR_CORRUPT;
+	return put_prefixed(e, type, list, len);
+}
+
+int czt_enc_scan_end(struct czt_enc *e, uint64_t t, uint64_t words, uint64_t bytes, uint64_t ns)
+{
+	uint64_t v[] = { t, words, bytes, ns };
+	return put_varints(e, CZT_REC_SCAN_END, 4, v);
 }
 
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time)

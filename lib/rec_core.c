@@ -52,7 +52,10 @@ __thread int rec_guard;
 void *rec_mmap(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	rec_own_note(p, len); /* never read by the scan at exit */
+	return p;
 }
 
 /* ---- the file and the META buffer (under g_lock) ---- */
@@ -162,8 +165,10 @@ static int packer_room(struct packer *pk, size_t len)
 	uint8_t *streams = rec_mmap(czt_model_split_bytes(room));
 	if (!streams)
 		goto fail;
-	if (pk->streams)
+	if (pk->streams) {
+		rec_own_forget(pk->streams);
 		munmap(pk->streams, czt_model_split_bytes(pk->room));
+	}
 	pk->streams = streams;
 	pk->room = room;
 	return 0;
@@ -445,6 +450,16 @@ static void meta_flush_locked(void)
 				  (size_t)(meta.pos - meta_buf) - CZT_CHUNK_HEADER_LEN, &len);
 	write_chunk(out, len, 0);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+}
+
+void rec_write_chunk(uint8_t *chunk, size_t payload_len, unsigned type)
+{
+	mutex_take(&g_lock);
+	meta_flush_locked(); /* what the chunk may refer to comes first */
+	size_t len;
+	const uint8_t *out = seal(rec_settings.compress ? &locked_pk : NULL, type, chunk, payload_len, &len);
+	write_chunk(out, len, 0);
+	mutex_drop(&g_lock);
 }
 
 /* Makes room for one more META record of up to need bytes. */
@@ -807,6 +822,7 @@ static void on_thread_exit(void *arg)
 	th_flush(th, rec_now());
 	own_end(th);
 	thread_start_record(th->tid, 1);
+	rec_scan_thread_exit();
 	self = NULL;
 	__atomic_store_n(&th->in_use, 0, __ATOMIC_RELEASE);
 	rec_guard = 0;
@@ -904,8 +920,10 @@ static int nodes_grow_locked(void)
 			k = (k + 1) & (cap - 1);
 		n[k] = nodes[i];
 	}
-	if (nodes)
+	if (nodes) {
+		rec_own_forget(nodes);
 		munmap(nodes, nodes_cap * sizeof(*nodes));
+	}
 	nodes = n;
 	nodes_cap = cap;
 	return 0;
@@ -1661,6 +1679,7 @@ __attribute__((destructor(101))) static void rec_stop(void)
 	rec_guard = 1;
 	tl_pack = PACK_LOCKED; /* at exit the compression may as well be done here */
 	flush_threads(1, 0);
+	rec_scan_exit();
 	tl_pack = PACK_NONE;
 	write_stack_check();
 	/* Frees after this point (other destructors, libc's own exit work)

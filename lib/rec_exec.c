@@ -34,6 +34,7 @@ static int (*real_execveat)(int, const char *, char *const[], char *const[], int
 EXPORT void _exit(int status)
 {
 	rec_flush_all();
+	rec_scan_exit();
 	REAL(_exit)(status);
 }
 

@@ -37,6 +37,8 @@
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
  * |                    |                | and the others"; tests use it)                  |
+ * | CZPROF_SCAN        | 1              | 0: no pointer scan at exit; reports then cannot |
+ * |                    |                | tell leaks from memory still reachable          |
  * | CZPROF_TRACE       | (none)         | set by the recorder for an exec'd image: the    |
  * |                    |                | trace file the process writes (rec_exec.c);     |
  * |                    |                | removed from the environment once read          |
@@ -80,6 +82,7 @@ void rec_settings_load(void)
 	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
 	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 2, 0, 1); /* "auto": 2 */
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
+	rec_settings.scan = (int)env_long("CZPROF_SCAN", 1, 0, 1);
 	/* The token is the recorder's, added by the exec that started this
 	 * image: taken out again, so that the program sees the environment it
 	 * passed to exec and no later process (one that happens to get this

@@ -44,12 +44,7 @@ int sym_lookup(struct sym_resolver *r, uint64_t ip, struct sym_frame *frames,
 /* The file name part of path (a pointer into it). */
 const char *sym_basename(const char *path);
 
-/*
- * Is a frame part of the allocation machinery (the malloc family, C++
- * operator new/delete, the allocator library, libc/libstdc++ internals or
- * the recorder) rather than the program?  A call site is the innermost
- * frame that is not.  Any argument may be NULL when unknown.
- */
-int sym_is_allocator_frame(const char *function, const char *file, const char *module);
+/* Which frames are the allocator, and how frames and call sites are
+ * named: symbols/sym_site.h. */
 
 #endif

@@ -222,6 +222,22 @@ int sym_lookup(struct sym_resolver *r, uint64_t ip, struct sym_frame *frames, in
 		/* the frame around an inlined call is at its call site */
 		file = call_file(cu, &scopes[i]);
 		line = (int)call_line(&scopes[i]);
+		/* after an inlined instance dwarf_getscopes goes on with its
+		 * abstract definition's scopes, not the function it was inlined
+		 * into: a chain of inlined calls (C++ containers at -O2) would
+		 * jump from its innermost call to the outer function.  The
+		 * instance's own containing scopes give the chain (as
+		 * elfutils' addr2line -i walks it). */
+		Dwarf_Die *outer = NULL;
+		int nouter = dwarf_getscopes_die(&scopes[i], &outer);
+		if (nouter > 1) {
+			free(scopes);
+			scopes = outer;
+			nscopes = nouter;
+			i = 0; /* outer[0] is the instance itself */
+		} else {
+			free(outer);
+		}
 	}
 	free(scopes);
 	if (n == 0) { /* no DWARF: the ELF symbol table still names the function */

@@ -162,6 +162,7 @@ static void describe(struct top *t, struct view_info *in)
 	if (t->paused)
 		strncat(t->status, " [paused]", sizeof(t->status) - strlen(t->status) - 1);
 	in->status = t->status;
+	in->over = m->ended || t->finished;
 	in->trace_bytes = follow_bytes(t->f);
 	in->lag_ns = follow_newest(t->f) > m->now && !t->replay ? follow_newest(t->f) - m->now : 0;
 	in->lost = follow_lost(t->f);
@@ -231,17 +232,17 @@ static void handle_key(struct top *t, int key, int page, int *quit)
 	case ' ': t->paused = !t->paused; break;
 	case 's': v->sort = (v->sort + 1) % SORT_COUNT; break;
 	case '/': screen_prompt("filter: ", v->filter, sizeof(v->filter)); v->selected = 0; break;
-	case 'c': v->mode = VIEW_SITES; v->selected = 0; v->expanded = 0; v->help = 0; break;
-	case 't': v->mode = VIEW_THREADS; v->selected = 0; v->expanded = 0; v->help = 0; break;
-	case 'a': v->mode = VIEW_ARENAS; v->selected = 0; v->expanded = 0; v->help = 0; break;
-	case 'l': v->mode = VIEW_LEAKS; v->selected = 0; v->expanded = 0; v->help = 0; break;
+	case 'c': v->mode = VIEW_SITES; v->selected = 0; v->open_site = 0; v->help = 0; break;
+	case 't': v->mode = VIEW_THREADS; v->selected = 0; v->open_site = 0; v->help = 0; break;
+	case 'a': v->mode = VIEW_ARENAS; v->selected = 0; v->open_site = 0; v->help = 0; break;
+	case 'l': v->mode = VIEW_LEAKS; v->selected = 0; v->open_site = 0; v->help = 0; break;
 	case SCREEN_KEY_UP: case 'k': if (v->selected > 0) v->selected--; break;
 	case SCREEN_KEY_DOWN: case 'j': if (v->selected + 1 < rows) v->selected++; break;
 	case SCREEN_KEY_PGUP: v->selected = v->selected > page ? v->selected - page : 0; break;
 	case SCREEN_KEY_PGDN: v->selected = v->selected + page < rows ? v->selected + page : rows - 1; break;
 	case SCREEN_KEY_HOME: v->selected = 0; break;
 	case SCREEN_KEY_END: v->selected = rows ? rows - 1 : 0; break;
-	case SCREEN_KEY_ENTER: v->expanded = !v->expanded; break;
+	case SCREEN_KEY_ENTER: view_toggle_stack(v, t->names); break;
 	case '+': if (t->replay && t->speed > 0 && t->speed < 1024) t->speed *= 2; break;
 	case '-': if (t->replay && t->speed > 1.0 / 64) t->speed /= 2; break;
 	case 'n': if (t->paused) { t->clock += (uint64_t)t->o->interval_ms * 1000000u; tick(t); } break;
@@ -345,6 +346,23 @@ static int run_screen(struct top *t)
 	return 0;
 }
 
+int top_check_terminal(const struct top_opts *o)
+{
+	if (o->batch > 0)
+		return 0;
+	switch (screen_usable()) {
+	case 0:
+		return 0;
+	case SCREEN_BAD_TERM:
+		fprintf(stderr, "czprof: top cannot drive this terminal (TERM=%s is unknown here; "
+			"use --batch N for text snapshots)\n", getenv("TERM") ? getenv("TERM") : "");
+		return 1;
+	default:
+		fprintf(stderr, "czprof: top needs a terminal (use --batch N for text snapshots)\n");
+		return 1;
+	}
+}
+
 int top_run(const struct top_opts *o)
 {
 	setlocale(LC_ALL, "");
@@ -360,6 +378,7 @@ int top_run(const struct top_opts *o)
 		live_model_free(t.model);
 		return 1;
 	}
+	names_set_site_rules(t.names, o->site_rules);
 	view_init(&t.view, utf8);
 	t.view.mode = (enum view_mode)o->view;
 	t.view.sort = (enum view_sort)o->sort;
