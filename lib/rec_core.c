@@ -1690,6 +1690,36 @@ __attribute__((destructor(101))) static void rec_stop(void)
 
 /* ---- start ---- */
 
+/* libunwind opens a pipe the first time it unwinds (to test addresses it
+ * is unsure of), on the lowest free descriptors, and when a read from it
+ * fails it closes those numbers and opens another.  In a program that
+ * closed every descriptor and opened files since, that read would take a
+ * byte from the program's file, or the close would close it (a program
+ * doing closefrom(3) then writing a file lost its second write, 1 run in
+ * 12).  So libunwind is made to start here, with every free descriptor
+ * below REC_FD_LOW held by a placeholder: its pipe lands at REC_FD_LOW or
+ * above, like the trace's own descriptor.  About 2,000 system calls, once
+ * per process image (0.3 ms). */
+static void unwinder_start_high(void)
+{
+	static int held[REC_FD_LOW];
+	int n = 0, fd;
+	while (n < REC_FD_LOW && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (fd >= REC_FD_LOW - 2) { /* the pipe's two go just above */
+			close(fd);
+			break;
+		}
+		held[n++] = fd;
+	}
+	if (fd < 0) /* RLIMIT_NOFILE below REC_FD_LOW: the two highest for the pipe */
+		for (int k = 0; k < 2 && n > 0; k++)
+			close(held[--n]);
+	void *ip;
+	rec_backtrace(&ip, 1);
+	while (n > 0)
+		close(held[--n]);
+}
+
 static void rec_start(void)
 {
 	rec_guard = 1;
@@ -1707,6 +1737,7 @@ static void rec_start(void)
 	if (open_trace())
 		goto out;
 	rec_self_range(&self_start, &self_end);
+	unwinder_start_high();
 	pthread_key_create(&exit_key, on_thread_exit);
 	mutex_take(&g_lock);
 	if (nodes_grow_locked() == 0)
