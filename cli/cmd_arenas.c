@@ -138,6 +138,8 @@ int cmd_arenas(int argc, char **argv)
 	if (o.json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, o.trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"allocators\": [");
 		for (size_t i = 0; i < shown; i++) {
 			const struct arena *a = &v[i];

@@ -5,12 +5,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "format/czt.h"
 #include "format/czt_scan.h"
+#include "format/printable.h"
 
 static const char usage[] =
 	"usage: czprof dump [--summary] TRACE\n\n"
@@ -52,16 +54,22 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_STACK_NODE:
 		printf(" id=%" PRIu64 " parent=%" PRIu64 " ip=0x%" PRIx64, r->id, r->parent, r->ip);
 		break;
-	case CZT_REC_STRING:
-		printf(" id=%" PRIu64 " \"%.*s\"", r->id, (int)r->str_len, (const char *)r->str);
+	case CZT_REC_STRING: {
+		char *text = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		printf(" id=%" PRIu64 " \"%s\"", r->id, text ? text : "?");
+		free(text);
 		break;
-	case CZT_REC_MODULE_LOAD:
-		printf(" t=%" PRIu64 " id=%" PRIu64 " bias=0x%" PRIx64 " [0x%" PRIx64 ",0x%" PRIx64 ") %.*s",
-		       r->time, r->id, r->bias, r->start, r->end, (int)r->str_len, (const char *)r->str);
+	}
+	case CZT_REC_MODULE_LOAD: {
+		char *path = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		printf(" t=%" PRIu64 " id=%" PRIu64 " bias=0x%" PRIx64 " [0x%" PRIx64 ",0x%" PRIx64 ") %s",
+		       r->time, r->id, r->bias, r->start, r->end, path ? path : "?");
+		free(path);
 		printf(" build-id=");
 		for (size_t i = 0; i < r->build_id_len; i++)
 			printf("%02x", r->build_id[i]);
 		break;
+	}
 	case CZT_REC_MODULE_UNLOAD:
 		printf(" t=%" PRIu64 " id=%" PRIu64, r->time, r->id);
 		break;
@@ -106,6 +114,14 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 		printf(" t=%" PRIu64 " words=%" PRIu64 " bytes=%" PRIu64 " ns=%" PRIu64, r->time, r->n_events,
 		       r->value, r->end_time);
 		break;
+	case CZT_REC_IMAGE: {
+		char *exe = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		char *cmd = czt_printable_dup(r->cmdline, r->cmdline_len, CZT_PRINT_SPACE);
+		printf(" t=%" PRIu64 " exe=%s cmdline=\"%s\"", r->time, exe ? exe : "?", cmd ? cmd : "?");
+		free(exe);
+		free(cmd);
+		break;
+	}
 	case CZT_REC_CZ_NEW:
 		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
 		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);

@@ -39,8 +39,10 @@ static const char usage[] =
 	"  --no-default-suppressions   do not suppress libc's and libstdc++'s one-time\n"
 	"                         allocations (stdio buffers, the exception pool)\n"
 	"  --fail                 exit 1 when unsuppressed blocks definitely or\n"
-	"                         indirectly lost remain (for CI); without a scan\n"
-	"                         (a killed program), any block never freed\n"
+	"                         indirectly lost remain, or when the trace is\n"
+	"                         incomplete (cut, events lost, killed) (for CI);\n"
+	"                         without a scan (a killed program), any block\n"
+	"                         never freed\n"
 	"  --by allocator         libczalloc blocks never freed, by allocator (arenas\n"
 	"                         never destroyed, pools never cleared)\n"
 	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
@@ -278,6 +280,8 @@ int cmd_leaks(int argc, char **argv)
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
 		printf(", ");
+		report_json_status(stdout, db);
+		printf(", ");
 		leak_kinds_json(stdout, &lk);
 		printf(", \"listed\": [");
 		for (int k = LK_DEFINITE, n = 0; k <= LK_REACHABLE; k++)
@@ -356,7 +360,13 @@ int cmd_leaks(int argc, char **argv)
 					       sites[k].suppressed_by);
 		}
 	}
-	ret = fail && failing ? 1 : 0;
+	/* an incomplete trace cannot vouch for "no leaks" (its warnings are
+	 * at the top of the report) */
+	struct report_status status;
+	report_status(db, &status);
+	if (fail && !status.complete)
+		cz_error("leaks: --fail: the trace is incomplete: %s", status.n ? status.warning[0] : "?");
+	ret = fail && (failing || !status.complete) ? 1 : 0;
 out:
 	for (size_t k = 0; k < n_sites; k++)
 		free(sites[k].stacks);

@@ -98,30 +98,6 @@ static size_t column(uint64_t t, uint64_t duration)
 	return c < COLS ? c : COLS - 1;
 }
 
-/* The highest live bytes of each slice; a slice no point fell in keeps the
- * level before it. */
-static void load_total(sqlite3 *db, uint64_t duration, double *total)
-{
-	static unsigned char seen[COLS];
-	memset(seen, 0, sizeof(seen));
-	for (int k = 0; k < COLS; k++)
-		total[k] = 0;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &q, NULL))
-		return;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		size_t k = column((uint64_t)sqlite3_column_int64(q, 0), duration);
-		double v = (double)sqlite3_column_int64(q, 1);
-		if (!seen[k] || v > total[k])
-			total[k] = v;
-		seen[k] = 1;
-	}
-	sqlite3_finalize(q);
-	for (int k = 1; k < COLS; k++)
-		if (!seen[k])
-			total[k] = total[k - 1];
-}
-
 /* ---- the stacked series ---- */
 
 /* A key (stack, thread id or allocator id) and the group (series name)
@@ -482,7 +458,7 @@ int cmd_plot(int argc, char **argv)
 	if (!ch.duration)
 		ch.duration = 1;
 	static double total[COLS];
-	load_total(db, ch.duration, total);
+	report_timeline(db, ch.duration, COLS, total);
 	struct series *s = NULL;
 	int ns = 0;
 	if (a.by == BY_ALLOCATOR && !table_exists(db, "allocators")) {

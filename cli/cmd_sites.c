@@ -77,6 +77,8 @@ static int run(const struct site_report *rep, int argc, char **argv)
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"count\": %llu, \"bytes\": %llu, \"sites\": [", (unsigned long long)total,
 		       (unsigned long long)total_bytes);
 		for (size_t k = 0; k < shown; k++) {

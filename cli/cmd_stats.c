@@ -96,6 +96,8 @@ int cmd_stats(int argc, char **argv)
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		for (int k = 0; keys[k]; k++)
 			printf(", \"%s\": %lld", keys[k], (long long)v[k]);
 		printf(", ");

@@ -3,6 +3,7 @@
  * every stack of a report shares most of its frames.
  */
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli/report.h"
@@ -235,17 +236,46 @@ int64_t report_meta_int(sqlite3 *db, const char *key)
 	return v;
 }
 
+void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level)
+{
+	unsigned char *seen = calloc((size_t)cols, 1);
+	for (int k = 0; k < cols; k++)
+		level[k] = 0;
+	sqlite3_stmt *q;
+	if (!seen || sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &q, NULL)) {
+		free(seen);
+		return;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		uint64_t t = (uint64_t)sqlite3_column_int64(q, 0);
+		size_t k = duration ? (size_t)((double)t / (double)duration * (cols - 1)) : 0;
+		if (k >= (size_t)cols)
+			k = (size_t)cols - 1;
+		double v = (double)sqlite3_column_int64(q, 1);
+		if (!seen[k] || v > level[k])
+			level[k] = v;
+		seen[k] = 1;
+	}
+	sqlite3_finalize(q);
+	/* no event in a column: the heap stayed as it was */
+	for (int k = 1; k < cols; k++)
+		if (!seen[k])
+			level[k] = level[k - 1];
+	free(seen);
+}
+
 /* A command line this long (a linker's, say) would bury the report's
  * first line: the header shows its start; the meta table's `cmdline`
  * keeps it whole. */
 #define HEADER_CMD_MAX 120
 
-void report_header(sqlite3 *db, const char *report, const char *trace)
+/* The command line cmd (NULL: "?") as the header shows it, into buf
+ * (HEADER_CMD_MAX + 1 bytes at least). */
+static const char *header_cmd(const char *cmd, char *buf)
 {
-	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
-	 * stays one line */
-	char *cmd = cz_one_line(meta_text(db, "cmdline"));
-	int len = cmd ? (int)strlen(cmd) : 1;
+	if (!cmd)
+		return "?";
+	int len = (int)strlen(cmd);
 	const char *more = "";
 	if (len > HEADER_CMD_MAX) {
 		len = HEADER_CMD_MAX - 3;
@@ -253,14 +283,95 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 			len--; /* not inside a UTF-8 character */
 		more = "...";
 	}
-	printf("czprof %s: %.*s%s (pid %lld), trace %s\n", report, len, cmd ? cmd : "?", more,
-	       (long long)report_meta_int(db, "pid"), trace);
+	snprintf(buf, HEADER_CMD_MAX + 1, "%.*s%s", len, cmd, more);
+	return buf;
+}
+
+void report_header(sqlite3 *db, const char *report, const char *trace)
+{
+	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
+	 * stays one line */
+	char *cmd = cz_one_line(meta_text(db, "cmdline"));
+	char *first = cz_one_line(meta_text(db, "first_cmdline"));
+	int64_t execs = report_meta_int(db, "execs");
+	char a[HEADER_CMD_MAX + 1], b[HEADER_CMD_MAX + 1];
+	printf("czprof %s: ", report);
+	/* the process ran another program: both named, the first first */
+	if (first && execs == 1)
+		printf("%s, then exec'd %s", header_cmd(first, a), header_cmd(cmd, b));
+	else if (first && execs > 1)
+		printf("%s, then %lld execs, the last %s", header_cmd(first, a), (long long)execs,
+		       header_cmd(cmd, b));
+	else
+		printf("%s", header_cmd(cmd, a));
+	printf(" (pid %lld), trace %s\n", (long long)report_meta_int(db, "pid"), trace);
 	free(cmd);
-	char *cut = meta_text(db, "cut_reason");
+	free(first);
+	struct report_status st;
+	report_status(db, &st);
+	for (int i = 0; i < st.n; i++)
+		printf("warning: %s\n", st.warning[i]);
+}
+
+void report_status(sqlite3 *db, struct report_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->complete = report_meta_int(db, "complete") != 0;
+	char *cut = meta_text(db, "cut_reason"), *how = meta_text(db, "end_how");
+	int64_t lost = report_meta_int(db, "lost_events");
 	if (cut)
-		printf("warning: the trace was cut at byte %lld (%s): figures cover what was recorded before\n",
-		       (long long)report_meta_int(db, "truncated_at"), cut);
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace was cut at byte %lld (%s): figures cover what was recorded before",
+			 (long long)report_meta_int(db, "truncated_at"), cut);
+	else if (!report_meta_int(db, "has_footer"))
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no footer: the recording did not finish (the program or czprof record"
+			 " was killed, or the program still runs); blocks live at its end count as leaks");
+	char *lost_text = meta_text(db, "lost_text"); /* says why (cz_lost_text) */
+	if (lost > 0 && lost_text)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "%s: figures miss them", lost_text);
+	else if (lost > 0)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "%lld events were lost (the recorder could not write them): figures miss them",
+			 (long long)lost);
+	free(lost_text);
+	if (how && !strcmp(how, "signal")) {
+		int sig = (int)report_meta_int(db, "end_value");
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the program was killed by signal %d (%s)%s; blocks live then are listed as leaks", sig,
+			 strsignal(sig),
+			 report_meta_int(db, "recorder_end") ? ""
+				 : " before the recorder could write its last events, which are missing");
+	}
+	int64_t mismatched = report_meta_int(db, "symbol_mismatches");
+	char *symbols = meta_text(db, "symbols");
+	if (mismatched > 0 && st->n < REPORT_WARNINGS_MAX)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no symbol table, and %lld of its modules on this machine are not the"
+			 " recorded ones (another build-id): their frames show as addresses", (long long)mismatched);
+	else if (symbols && !strcmp(symbols, "disk") && st->n < REPORT_WARNINGS_MAX)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no symbol table: names come from its modules on this machine"
+			 " (their build-ids match the recorded ones)");
+	free(symbols);
+	/* whatever the keys say, a warning means figures may miss something:
+	 * only a complete trace says nothing */
+	if (!st->complete && !st->n)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "the trace is incomplete");
 	free(cut);
+	free(how);
+}
+
+void report_json_status(FILE *f, sqlite3 *db)
+{
+	struct report_status st;
+	report_status(db, &st);
+	fprintf(f, "\"complete\": %s, \"warnings\": [", st.complete ? "true" : "false");
+	for (int i = 0; i < st.n; i++) {
+		fputs(i ? ", " : "", f);
+		report_json_string(f, st.warning[i]);
+	}
+	fputc(']', f);
 }
 
 int report_parse(int argc, char **argv, const char *usage, unsigned allowed,

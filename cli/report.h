@@ -54,9 +54,37 @@ struct sym_site_rules *report_site_rules(void);
 /* Prints s as a JSON string, quoted and escaped. */
 void report_json_string(FILE *f, const char *s);
 
-/* Prints "czprof REPORT: CMDLINE (pid N), trace PATH" and warnings about a
- * cut trace, from the meta table. */
+/* Prints "czprof REPORT: CMDLINE (pid N), trace PATH" and, right under
+ * it, a "warning: ..." line for each of report_status's warnings. */
 void report_header(sqlite3 *db, const char *report, const char *trace);
+
+/*
+ * Whether the trace holds the whole run, and what a report must say when
+ * it does not (cut, events lost, no footer, killed by a signal), read
+ * from the meta keys the loader stores.  Every report reads it from here:
+ * text reports through report_header, JSON ones through
+ * report_json_status, `--fail` from complete.
+ */
+#define REPORT_WARNINGS_MAX 5
+struct report_status {
+	int complete; /* every event of the run is in the trace */
+	int n;        /* warnings */
+	char warning[REPORT_WARNINGS_MAX][320];
+};
+void report_status(sqlite3 *db, struct report_status *st);
+
+/* Prints `"complete": true|false, "warnings": [...]` (two members of an
+ * object, no comma around them): what a JSON report puts right after its
+ * "trace" member. */
+void report_json_status(FILE *f, sqlite3 *db);
+
+/*
+ * Live bytes over the run in cols equal columns (time 0 to duration): the
+ * highest point of the timeline in each column; a column no event fell in
+ * carries the level before it, since the heap did not change there.  What
+ * `plot`, `peak`'s sparkline and the exports draw.  level: cols entries.
+ */
+void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level);
 
 /* A meta value as an integer (0 when missing). */
 int64_t report_meta_int(sqlite3 *db, const char *key);

@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 2 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 3 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -121,6 +121,7 @@ enum czt_rec_type {
 	CZT_REC_SCAN_CONTEXT = 0x52,/* bytes: (where, value) of words the leak heuristics read */
 	CZT_REC_SCAN_VTABLES = 0x53,/* bytes: where words pointing at a vtable lie */
 	CZT_REC_SCAN_END = 0x54,    /* time, words, bytes scanned, ns taken: the scan is whole */
+	CZT_REC_IMAGE = 0x4B,       /* time, exe, cmdline: the image an exec started (3.3) */
 };
 
 /* Is type an event (an allocation-function call or an allocator-library
@@ -186,6 +187,7 @@ struct czt_record {
 	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path, SCAN_WORDS,
 						 * SCAN_CONTEXT and SCAN_VTABLES lists */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
+	const uint8_t *cmdline; size_t cmdline_len;   /* IMAGE (str: its exe); args separated by NUL */
 	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time;
 						     * SCAN_END: n_events = words, value = bytes
 						     * scanned, end_time = ns taken */
@@ -371,8 +373,12 @@ int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t va
 int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
 		    uint64_t end_time);
 /* why: enum czt_lost_why; err: the errno of a failed write, else 0 (both
- * 0: written in the 3.1 form, without them) */
+ * 0: written in the form before 3.3, without them) */
 int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err);
+/* The image an exec started: its executable and command line (arguments
+ * separated by NUL bytes), each cut to fit a record. */
+int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
+		  size_t cmdline_len);
 /* What the EVENTS chunk written right after this record's META chunk holds:
  * n_events events, the last at end_time. */
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);

@@ -570,7 +570,7 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 	}
 	case CZT_REC_PROCESS_END: V(rec->time); V(rec->how); V(rec->value); break;
 	case CZT_REC_SUMMARY: V(rec->n_events); V(rec->n_stack_nodes); V(rec->end_time); break;
-	case CZT_REC_LOST: /* why and err since 3.2 */
+	case CZT_REC_LOST: /* why and err since 3.3 */
 		V(rec->time); V(rec->value);
 		if (p < end) {
 			V(rec->why); V(rec->err);
@@ -587,6 +587,13 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 		p = end;
 		break;
 	case CZT_REC_SCAN_END: V(rec->time); V(rec->n_events); V(rec->value); V(rec->end_time); break;
+	case CZT_REC_IMAGE:
+		V(rec->time);
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->str = s; rec->str_len = n;
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->cmdline = s; rec->cmdline_len = n;
+		break;
 	default: return 1; /* unknown: skip */
 	}
 #undef V
@@ -777,6 +784,7 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_SCAN_CONTEXT: return "scan-context";
 	case CZT_REC_SCAN_VTABLES: return "scan-vtables";
 	case CZT_REC_SCAN_END: return "scan-end";
+	case CZT_REC_IMAGE: return "image";
 	}
 	return NULL;
 }

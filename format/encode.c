@@ -204,7 +204,7 @@ int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes
 int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err)
 {
 	uint64_t v[] = { t, n_lost, why, err };
-	/* nothing said: the 3.1 form */
+	/* nothing said: the form before 3.3 */
 	return put_varints(e, CZT_REC_LOST, why || err ? 4 : 2, v);
 }
 
@@ -225,6 +225,20 @@ int czt_enc_scan_end(struct czt_enc *e, uint64_t t, uint64_t words, uint64_t byt
 {
 	uint64_t v[] = { t, words, bytes, ns };
 	return put_varints(e, CZT_REC_SCAN_END, 4, v);
+}
+
+int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
+		  size_t cmdline_len)
+{
+	uint8_t b[BODY_MAX], *p = b;
+	if (exe_len > BODY_MAX / 2)
+		exe_len = BODY_MAX / 2;
+	if (cmdline_len > BODY_MAX - 32 - exe_len)
+		cmdline_len = BODY_MAX - 32 - exe_len; /* names: cut, never fail */
+	p = czt_put_varint(p, t);
+	p = put_bytes(p, exe, exe_len);
+	p = put_bytes(p, cmdline, cmdline_len);
+	return put_prefixed(e, CZT_REC_IMAGE, b, (size_t)(p - b));
 }
 
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time)

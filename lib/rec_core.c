@@ -1439,8 +1439,14 @@ static int adopt_trace(int fd, const char *path)
 	out_fd = fd = fd_move_high(fd);
 	remember_trace(path, &st);
 	uint64_t now = rec_clock_mono();
+	static char cmdline[8192], exe[4096];
+	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	if (cmd_len && cmdline[cmd_len - 1] == 0)
+		cmd_len--;
+	ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe));
 	if (st.st_size > 0) {
-		/* the same process after exec: continue its trace */
+		/* the same process after exec: continue its trace, naming the
+		 * program it runs now (the header names the first) */
 		uint64_t start_mono;
 		if (header_start_of(fd, &start_mono)) {
 			close(fd);
@@ -1449,15 +1455,12 @@ static int adopt_trace(int fd, const char *path)
 			return -1;
 		}
 		rec_clock_start(start_mono, !rec_settings.clock_os);
-		czt_enc_process_end(&meta, rec_now(), CZT_END_EXEC, 0);
+		uint64_t t = rec_now();
+		czt_enc_process_end(&meta, t, CZT_END_EXEC, 0);
+		czt_enc_image(&meta, t, exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len);
 		return 0;
 	}
 	rec_clock_start(now, !rec_settings.clock_os);
-	static char cmdline[8192], exe[4096];
-	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
-	if (cmd_len && cmdline[cmd_len - 1] == 0)
-		cmd_len--;
-	ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe));
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	struct czt_header h = {

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/printable.h"
 #include "symbols/sym.h"
 #include "symbols/sym_site.h"
 #include "viewer/idmap.h"
@@ -186,7 +187,7 @@ static void add_module(struct names *n, const struct czt_record *r)
 	if (!copy)
 		return;
 	n->mods[n->n_mods++] = (struct module){ r->id, r->bias, r->start, r->end, copy, 0 };
-	sym_add_module(n->sym, r->id, path, r->bias, r->start, r->end);
+	sym_add_module(n->sym, r->id, path, r->bias, r->start, r->end, r->build_id, r->build_id_len);
 }
 
 void names_record(struct names *n, const struct czt_record *r)
@@ -239,11 +240,18 @@ static const struct module *module_of(const struct names *n, uint64_t ip)
 	return NULL;
 }
 
+/* A frame's name as the screen shows it: the program's names may hold
+ * control characters, which must not reach the terminal (printable.h). */
+static char *safe_text(const char *buf)
+{
+	return czt_printable_dup(buf, strlen(buf), CZT_PRINT_ESCAPE);
+}
+
 static char *frame_text(const char *fn, const char *file, unsigned line, const char *module)
 {
 	char buf[NAME_MAX_LEN];
 	sym_frame_name(buf, sizeof(buf), fn, file, line, module);
-	return strdup(buf);
+	return safe_text(buf);
 }
 
 static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
@@ -290,7 +298,7 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 	if (e->n == 0) { /* no symbol: module+offset, never a guess */
 		char buf[NAME_MAX_LEN];
 		sym_unnamed_frame(buf, sizeof(buf), mpath, mod ? mod->bias : 0, ip);
-		e->f[0].name = strdup(buf);
+		e->f[0].name = safe_text(buf);
 		e->f[0].is_allocator = sym_is_allocator_unnamed(n->rules, buf, mpath);
 		e->n = 1;
 	}

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format/printable.h"
 #include "viewer/follow.h"
 #include "viewer/screen.h"
 #include "viewer/top.h"
@@ -137,12 +138,8 @@ static void describe(struct top *t, struct view_info *in)
 	const struct czt_header *h = follow_header(t->f);
 	memset(in, 0, sizeof(*in));
 	if (!t->command[0] && h) {
-		size_t n = h->cmdline_len < sizeof(t->command) - 1 ? h->cmdline_len : sizeof(t->command) - 1;
-		memcpy(t->command, h->cmdline, n);
-		for (size_t i = 0; i < n; i++) /* NULs between arguments, newlines in them */
-			if ((unsigned char)t->command[i] < 0x20 || t->command[i] == 0x7f)
-				t->command[i] = ' ';
-		t->command[n] = 0;
+		/* NULs between arguments, newlines or ESC in them */
+		czt_printable(t->command, sizeof(t->command), h->cmdline, h->cmdline_len, CZT_PRINT_SPACE);
 	}
 	in->command = t->o->command ? t->o->command : t->command[0] ? t->command : t->o->trace;
 	in->pid = h ? h->pid : 0;
@@ -156,7 +153,7 @@ static void describe(struct top *t, struct view_info *in)
 	else if (t->replay && t->speed > 0)
 		snprintf(t->status, sizeof(t->status), "replay %gx", t->speed);
 	else if (t->finished)
-		snprintf(t->status, sizeof(t->status), "trace ended");
+		snprintf(t->status, sizeof(t->status), "trace ended, incomplete");
 	else
 		snprintf(t->status, sizeof(t->status), t->o->writer ? "recording" : "following");
 	if (t->paused)
@@ -168,6 +165,11 @@ static void describe(struct top *t, struct view_info *in)
 	in->lost = follow_lost(t->f);
 	if (*follow_error(t->f))
 		in->warning = follow_error(t->f);
+	/* read to its end without the program's end: cut, or its recorder
+	 * killed (the reports' "complete": false) */
+	if (h && t->finished && !m->ended && !in->warning)
+		in->warning = "the trace stops without the program's end (cut, or the recording was killed):"
+			      " figures cover what was recorded";
 	if (m->oom)
 		in->warning = "out of memory: figures are incomplete";
 }

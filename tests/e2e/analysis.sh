@@ -82,6 +82,109 @@ head -c $((size * 2 / 3)) ex.czt >cut.czt
 expect_eq cut_trace_status $? 0
 expect_match cut_trace_warning "$(cat cut.err)" "trace cut at byte [0-9]+"
 expect_match cut_trace_noted "$(cat cut.out)" "the trace was cut"
+# ... on stdout, at the top, in the JSON, and --fail fails on it
+expect_match cut_trace_warning_first "$(sed -n 2p cut.out)" "^warning: the trace was cut at byte [0-9]+"
+j=$("$CZPROF" leaks --json cut.czt 2>/dev/null)
+expect_eq cut_trace_json "$(echo "$j" | json 'str(d["complete"]) + " " + d["warnings"][0][:17]')" "False the trace was cut"
+check_fails cut_trace_fail "$CZPROF" leaks --fail cut.czt
+for r in peak stats hotspots; do
+	expect_eq "cut_trace_json_$r" "$("$CZPROF" $r --json cut.czt 2>/dev/null | json 'd["complete"], d["warnings"][0][:17]')" "False the trace was cut"
+done
+expect_eq whole_trace_json "$("$CZPROF" leaks --json ex.czt | json 'd["complete"], d["warnings"]')" "True []"
+expect_eq whole_export_json "$("$CZPROF" export --format json -o - ex.czt | json 'd["complete"], d["warnings"]')" "True []"
+# a trace without a footer (the program recorded without czprof record)
+# frees every block: only its incompleteness can fail --fail
+env CZPROF_OUTPUT="$WORK/nofoot.czt" LD_PRELOAD="$CZPROF_LIB" "$P/hold_idle" >/dev/null 2>&1
+out=$("$CZPROF" leaks nofoot.czt 2>&1)
+expect_match nofooter_warning "$(echo "$out" | sed -n 2p)" "^warning: the trace has no footer: the recording did not finish"
+check_fails nofooter_fail "$CZPROF" leaks --fail nofoot.czt
+# ... nor a symbol table: names come from the binaries on this machine, when
+# their build-id is the recorded one
+env CZPROF_OUTPUT="$WORK/nosym.czt" LD_PRELOAD="$CZPROF_LIB" "$P/rec_exact" >/dev/null 2>&1
+out=$("$CZPROF" leaks nosym.czt 2>&1)
+expect_match nosymbols_named "$out" "777 B +7  [a-z-]+ +leak_some \(tests/progs/rec_exact.c:19\)"
+expect_match nosymbols_caller "$out" "#1  main \(tests/progs/rec_exact.c:28\)"
+expect_match nosymbols_said "$out" "warning: the trace has no symbol table: names come from its modules on this machine"
+# the binary at that path is another one now: addresses, and a warning
+mkdir rebuilt && cp "$P/rec_exact" rebuilt/prog
+env CZPROF_OUTPUT="$WORK/rebuilt.czt" LD_PRELOAD="$CZPROF_LIB" rebuilt/prog >/dev/null 2>&1
+cp "$P/hold_idle" rebuilt/prog
+out=$("$CZPROF" leaks rebuilt.czt 2>&1)
+expect_match nosymbols_other_build "$out" "777 B +7  [a-z-]+ +prog\+0x[0-9a-f]+$"
+expect_match nosymbols_other_build_said "$out" "1 of its modules on this machine are not the recorded ones \(another build-id\)"
+# a program killed by SIGKILL: the recorder never saw it, its last events
+# are missing; leaks says so at its top
+"$CZPROF" record -o k9.czt "$P/rec_kill" "$WORK/k9.count" 2>/dev/null &
+recpid=$!
+sleep 0.5
+pkill -KILL -P $recpid
+wait $recpid
+out=$("$CZPROF" leaks k9.czt 2>&1)
+expect_match killed_warning "$(echo "$out" | sed -n 2p)" "^warning: the program was killed by signal 9 \(Killed\) before the recorder could write its last events"
+expect_eq killed_json "$("$CZPROF" leaks --json k9.czt | json 'd["complete"], len(d["warnings"])')" "False 1"
+# SIGSEGV: the recorder flushed everything, so the trace is complete, but
+# leaks still says the blocks were live at the crash
+"$CZPROF" record -o segv.czt sh -c 'x=$(echo a b c); kill -SEGV $$' 2>/dev/null
+out=$("$CZPROF" leaks segv.czt 2>&1)
+expect_match segv_warning "$(echo "$out" | sed -n 2p)" "^warning: the program was killed by signal 11 \(Segmentation fault\); blocks live then are listed as leaks$"
+
+# a damaged database is rebuilt, not trusted: bytes 100-300 of every 4 KiB
+# past its first page overwritten (the first holds the schema, whose damage
+# was always noticed)
+damage_db() { python3 -c '
+import os, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+for off in range(int(sys.argv[2]), len(d) - 300, 4096):
+    d[off + 100:off + 300] = os.urandom(200)
+open(sys.argv[1], "wb").write(d)' "$@"; }
+cp ex.czt dmg.czt
+"$CZPROF" load dmg.czt 2>/dev/null
+damage_db dmg.czt.db 65536
+out=$("$CZPROF" leaks --fail dmg.czt 2>dmg.err)
+expect_match damaged_db_said "$(cat dmg.err)" "^czprof: warning: 'dmg.czt.db' is damaged \(.*\): rebuilding it from the trace$"
+expect_match damaged_db_rebuilt "$out" "777 B in 7 blocks leaked from 1 site"
+expect_match damaged_db_peak "$("$CZPROF" peak dmg.czt 2>&1)" "\(max 777 B\)"
+# damage only in the allocations table, which opening does not check (it is
+# the one big table): found by the query that reads it, said, rebuilt
+root=$(sqlite3 dmg.czt.db "select rootpage from sqlite_schema where name = 'allocations'")
+"$CZPROF" load -o good.db dmg.czt 2>/dev/null
+python3 -c '
+import os, sys
+d = bytearray(open(sys.argv[1], "rb").read())
+off = (int(sys.argv[2]) - 1) * 65536
+d[off + 100:off + 300] = os.urandom(200)
+open(sys.argv[1], "wb").write(d)' good.db "$root"
+mv good.db dmg.czt.db
+out=$("$CZPROF" sql dmg.czt "select count(*), sum(size) from allocations" 2>dmg.err)
+expect_eq damaged_rows_status $? 1
+expect_match damaged_rows_said "$(cat dmg.err)" "'dmg.czt.db' is damaged \(found while reading it\)"
+expect_eq damaged_rows_rebuilt "$("$CZPROF" sql dmg.czt "select count(*) from allocations" | tail -1 | tr -d ' ')" 1007
+# a trace changed in place with the same size and mtime: its database is
+# built again (the content key, not the stamp, says).  Here a function's
+# name in the symbol table, its chunk's checksum made right again.
+cp ex.czt inplace.czt
+"$CZPROF" load inplace.czt 2>/dev/null
+stamp=$(stat -c %y inplace.czt)
+python3 -c '
+import struct, sys
+def crc32c(data, crc=0xFFFFFFFF):
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc
+d = bytearray(open(sys.argv[1], "rb").read())
+off = 16 + struct.unpack_from("<I", d, 12)[0] + 4
+while off + 16 <= len(d):
+    stored = struct.unpack_from("<I", d, off + 4)[0]
+    at = d.find(b"leak_some", off + 16, off + 16 + stored)
+    if d[off] == 3 and at >= 0:
+        d[at + 5] = ord("S")
+        struct.pack_into("<I", d, off + 12, crc32c(bytes(d[off:off + 12]) + bytes(d[off + 16:off + 16 + stored])) ^ 0xFFFFFFFF)
+    off += 16 + stored
+open(sys.argv[1], "r+b").write(d)' inplace.czt
+touch -d "$stamp" inplace.czt
+expect_match inplace_rebuilt "$("$CZPROF" leaks inplace.czt 2>&1)" "777 B +7  [a-z-]+ +leak_Some \(tests/progs/rec_exact.c:19\)"
 
 # peak: the exact figures and the sites held at that instant
 out=$("$CZPROF" peak ex.czt)
@@ -265,3 +368,26 @@ expect_eq stream_merged_keeps_frees "$(grep -c 'without streaming\|frees dropped
 # it waits for none) makes the load start again the plain way
 same_db late thr.czt CZPROF_LOAD_MERGE_LAG_MS=0
 expect_match stream_late_threads "$(cat s.log)" "came too late to merge: loading again without streaming"
+
+# names that would drive the terminal (ESC, BEL in a function's and a file's
+# name): every text report shows them escaped, JSON keeps them valid
+"$CZPROF" record -o esc.czt "$P/name_esc" 2>/dev/null
+raw_controls() { printf '%s' "$1" | tr -d '\n' | LC_ALL=C grep -c "$(printf '[\001-\010\013-\037\177]')"; }
+for cmd in "leaks" "peak" "flamegraph --folded -o -" "top --batch 1 --speed 0 -w 200" "leaks --json"; do
+	name=$(echo "$cmd" | cut -d' ' -f1-2 | tr ' -' '__')
+	out=$(eval "\"\$CZPROF\" $cmd esc.czt" 2>&1)
+	expect_eq "names_escaped_$name" "$(raw_controls "$out")" 0
+	expect_match "names_shown_$name" "$out" 'evil\\+x1b\]0[;:]pwned\\+x07'
+done
+expect_eq names_escaped_stats "$(raw_controls "$("$CZPROF" stats esc.czt 2>&1)")" 0
+out=$("$CZPROF" sql esc.czt "select function from frames where function like '%evil%'")
+expect_match names_escaped_sql "$out" '^"evil\\x1b\]0;pwned\\x07\\x1b\[2J"$'
+
+expect_match names_escaped_file "$("$CZPROF" leaks esc.czt)" 'evil\\x1b\[31mfile\.c:10[0-9]\)'
+expect_eq names_escaped_json "$("$CZPROF" leaks --json esc.czt | json 'd["sites"][0]["site"].split(" (")[0]')" '"evil\x1b]0;pwned\x07\x1b[2J"'
+
+# peak's sparkline: columns with no event carry the live bytes before them
+# (8 MiB held through 300 ms of sleep), as plot does
+"$CZPROF" record -o idle.czt "$P/hold_idle" 2>/dev/null
+spark=$(LC_ALL=C "$CZPROF" peak idle.czt | sed -n 's/^live bytes over time: \(.*\) (max .*/\1/p')
+expect_match sparkline_carries_level "$spark" '^ {0,2}#{54,60} {0,5}$'

@@ -32,6 +32,16 @@ expect_eq follow_spawn_vfork_fork_exec_children "$children" 3
 expect_eq follow_fork_without_exec "$forked" 1
 expect_eq follow_system_shell "$shell" 1
 expect_match follow_parent_unchanged "$("$CZPROF" leaks f.czt)" "300 B in 3 blocks leaked from 1 site"
+# the fork+exec child is named by the program it exec'd, after the one it
+# was forked from
+expect_eq follow_exec_named "$(for t in f.*.czt; do "$CZPROF" stats "$t" | head -n 1; done |
+	grep -Ec "^czprof stats: [^ ]*/rel_spawn, then exec'd [^ ]*/rel_spawn child \(pid [0-9]+\)")" 1
+cd "$WORK" && mkdir follow_ls && cd follow_ls
+# a forked shell that execs ls: the child's trace is ls's, not the shell's
+"$CZPROF" record --follow-fork -o s.czt sh -c 'ls / >/dev/null & wait' 2>/dev/null
+t=$(ls s.*.czt)
+expect_match follow_exec_ls_header "$("$CZPROF" leaks "$t" | head -n 1)" "^czprof leaks: sh -c ls / >/dev/null & wait, then exec'd ls / \(pid [0-9]+\)"
+expect_eq follow_exec_ls_meta "$("$CZPROF" sql --csv "$t" "select value from meta where key in ('cmdline', 'exe', 'execs') order by key" | tail -n +2 | tr '\n' ' ')" "ls / $(readlink -f "$(command -v ls)") 1 "
 cd "$WORK"
 
 # ---- constructors, destructors, atexit, a signal handler, _exit, abort ----
@@ -119,7 +129,7 @@ if mount -t tmpfs -o size=1m czprof-full "$WORK/full" 2>/dev/null; then
 	recorded=$("$CZPROF" sql --csv f.czt "select value from meta where key = 'events'" | tail -1)
 	expect_eq disk_full_every_event_counted "$((${lost:-0} + ${recorded:-0}))" 3600188
 	expect_eq disk_full_meta "$("$CZPROF" sql --csv f.czt "select group_concat(value, '|') from (select value from meta where key in ('complete', 'lost_events') order by key)" | tail -1)" "0|$lost"
-	expect_match disk_full_warning "$("$CZPROF" sql --csv f.czt "select value from meta where key = 'warning'" | tail -1)" "^$lost events lost: the disk was full"
+	expect_match disk_full_report_warning "$("$CZPROF" leaks f.czt 2>&1 | head -n 3)" "warning: $lost events lost: the disk was full \(ENOSPC\); the trace is incomplete: figures miss them"
 else
 	echo "SKIP: $SUITE/disk_full: cannot mount a tmpfs here (needs root)"
 fi

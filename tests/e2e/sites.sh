@@ -22,10 +22,14 @@ T=w.czt # the trace the helpers below read
 no_pool() { grep -v '^libstdc++\.so'; }
 
 # "TAG BYTES" per site from a report's JSON (leaks, peak, hotspots)
-from_json() { # REPORT [OPTIONS]: sorted
+from_json() { # REPORT [OPTIONS]: sorted; a site listed under several leak kinds sums
 	"$@" --json "$T" >r.json 2>r.err || { echo "failed: $(cat r.err)"; return; }
-	grep -o '{"site": "[^"]*"[^[}]*' r.json |
-		sed -E 's/^\{"site": "(.*)", (.*, )?"bytes": ([0-9]+).*/\3 \1/' |
+	python3 -c 'import json
+sums = {}
+for s in json.load(open("r.json"))["sites"]:
+    sums[s["site"]] = sums.get(s["site"], 0) + s["bytes"]
+for name, b in sums.items():
+    print(b, name)' |
 		while read -r b name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$b"; done | no_pool | sort
 }
 from_folded() { # flamegraph --folded: the leaf of each stack, values summed
