@@ -1702,12 +1702,17 @@ __attribute__((destructor(101))) static void rec_stop(void)
  * 12).  So libunwind is made to start here, with every free descriptor
  * below REC_FD_LOW held by a placeholder: its pipe lands at REC_FD_LOW or
  * above, like the trace's own descriptor.  About 2,000 system calls, once
- * per process image (0.3 ms). */
+ * per process image (under 1 ms). */
 static void unwinder_start_high(void)
 {
 	static int held[REC_FD_LOW];
-	int n = 0, fd;
-	while (n < REC_FD_LOW && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0) {
+	int n = 0, fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fd < REC_FD_LOW - 2)
+		held[n++] = fd;
+	else if (fd >= 0)
+		close(fd);
+	/* copies of the first: no path lookup each */
+	while (n > 0 && n < REC_FD_LOW && (fd = fcntl(held[0], F_DUPFD_CLOEXEC, 0)) >= 0) {
 		if (fd >= REC_FD_LOW - 2) { /* the pipe's two go just above */
 			close(fd);
 			break;
