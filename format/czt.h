@@ -140,6 +140,15 @@ enum czt_end_how {
 	CZT_END_EXEC = 3,   /* the image was replaced by exec */
 };
 
+/* Why the recorder lost events (CZT_REC_LOST.why); 0: not said. */
+enum czt_lost_why {
+	CZT_LOST_WRITE = 1,  /* a write to the trace failed; err: its errno
+				(ENOSPC: the disk was full) */
+	CZT_LOST_CLOSED = 2, /* the program closed the trace's descriptor (or
+				put another file in its place) and the trace
+				could not be opened again by its path */
+};
+
 #define CZT_MAX_INLINE_FRAMES 32 /* per ip in a FRAME record */
 
 struct czt_frame_sym {
@@ -182,6 +191,7 @@ struct czt_record {
 	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time;
 						     * SCAN_END: n_events = words, value = bytes
 						     * scanned, end_time = ns taken */
+	uint64_t why, err;  /* LOST: enum czt_lost_why and the errno (0: not said) */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
 };
@@ -362,7 +372,9 @@ int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,
 int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t value);
 int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
 		    uint64_t end_time);
-int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
+/* why: enum czt_lost_why; err: the errno of a failed write, else 0 (both
+ * 0: written in the form before 3.3, without them) */
+int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err);
 /* The image an exec started: its executable and command line (arguments
  * separated by NUL bytes), each cut to fit a record. */
 int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,

@@ -40,6 +40,8 @@ struct rec_settings {
 			       * 0 never, 1 always, 2 (auto) as rec_spare.c decides */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
 	int scan;             /* CZPROF_SCAN=0: no pointer scan at exit (no leak kinds) */
+	const char *token;    /* REC_TOKEN_VAR: the trace an earlier image of the
+			       * process wrote (rec_exec_token) */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -219,9 +221,23 @@ void rec_scan_exit(void);
 
 #endif
 
+/* The environment variable that carries a process's trace across exec. */
+#define REC_TOKEN_VAR "CZPROF_TRACE"
+/* "CZPROF_TRACE=PID:DEV:INO:PATH", naming the trace this image writes, for
+ * the environment of an image it execs; NULL when it records nothing.
+ * Valid until the next fork. */
+const char *rec_exec_token(void);
+
 /* Writes every buffered event now (before _exit and exec, which skip the
  * exit flush). */
 void rec_flush_all(void);
 
-/* Called once, from the library constructor (rec_interpose.c). */
-void rec_start(void);
+/* Starts recording, once per process image: from the first intercepted call
+ * (another library's constructor may allocate before libczprof's own runs)
+ * or from the library constructor, whichever comes first.  Returns whether
+ * events are recorded now.  A call made while another thread is starting
+ * the recorder returns 0 at once (it is not recorded): waiting could
+ * deadlock on a lock the starting thread needs (ld.so's, in a dlopen). */
+int rec_begin(void);
+/* Non-zero once rec_begin has run (whether or not it could record). */
+extern int rec_started;

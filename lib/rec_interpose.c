@@ -1,9 +1,10 @@
 /*
  * rec_interpose.c - the functions the program calls instead of libc's:
  * the malloc family, dlopen/dlclose, and the hook table for allocator
- * libraries.  Each wrapper calls the real function and records one event:
- * a free's time is taken before the real free, an allocation's after the
- * real call returned (FORMAT.md, "Ordering across threads").
+ * libraries (_exit and exec: rec_exec.c).  Each wrapper calls the real
+ * function and records one event: a free's time is taken before the real
+ * free, an allocation's after the real call returned (FORMAT.md, "Ordering
+ * across threads").
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -71,15 +72,23 @@ static void resolve(void)
 	resolving = 0;
 }
 
+/* Usually a call from another library's constructor starts the recorder
+ * first (rec_begin); this is for programs that allocate nothing before
+ * main. */
 __attribute__((constructor(101))) static void rec_init(void)
 {
 	if (!real_malloc)
 		resolve();
-	rec_start();
+	rec_begin();
 }
 
-/* Recording is on and we are not inside the recorder already. */
-#define RECORDING() (REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) && !rec_guard)
+/* Recording is on and we are not inside the recorder already.  Before the
+ * recorder has started, the test of rec_started starts it; after, it costs
+ * a load and a branch on the calls that are not recorded only. */
+#define RECORDING()                                                           \
+	((REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) ||       \
+	  (REC_UNLIKELY(!__atomic_load_n(&rec_started, __ATOMIC_RELAXED)) && rec_begin())) && \
+	 !rec_guard)
 
 EXPORT void *malloc(size_t n)
 {
@@ -252,44 +261,6 @@ EXPORT int dlclose(void *h)
 	}
 	return rc;
 }
-
-/* _exit and exec end the image without running destructors: write what is
- * buffered first.  (Calls that glibc makes internally, e.g. execvp's own
- * execve, do not come through here; these are the entry points programs
- * call.) */
-static void (*real__exit)(int) __attribute__((noreturn));
-static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execv)(const char *, char *const[]);
-static int (*real_execvp)(const char *, char *const[]);
-static int (*real_execvpe)(const char *, char *const[], char *const[]);
-
-EXPORT void _exit(int status)
-{
-	rec_flush_all();
-	rec_scan_exit();
-	if (!real__exit)
-		*(void **)&real__exit = dlsym(RTLD_NEXT, "_exit");
-	real__exit(status);
-}
-
-EXPORT void _Exit(int status)
-{
-	_exit(status);
-}
-
-#define EXEC_WRAPPER(name, params, args)                                 \
-	EXPORT int name params                                          \
-	{                                                               \
-		rec_flush_all();                                        \
-		if (!real_##name)                                       \
-			*(void **)&real_##name = dlsym(RTLD_NEXT, #name); \
-		return real_##name args;                                \
-	}
-
-EXEC_WRAPPER(execve, (const char *f, char *const a[], char *const e[]), (f, a, e))
-EXEC_WRAPPER(execv, (const char *f, char *const a[]), (f, a))
-EXEC_WRAPPER(execvp, (const char *f, char *const a[]), (f, a))
-EXEC_WRAPPER(execvpe, (const char *f, char *const a[], char *const e[]), (f, a, e))
 
 /* ---- hooks for allocator libraries (lib/czprof_hooks.h) ---- */
 
