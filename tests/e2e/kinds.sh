@@ -67,6 +67,8 @@ CZPROF_SCAN=0 "$CZPROF" record -o noscan.czt "$P/leak_kinds" "$P/libleak_holder.
 out=$("$CZPROF" leaks noscan.czt)
 expect_match noscan_says_unknown "$out" "leak kinds unknown: memory was not scanned at exit"
 expect_eq noscan_json "$("$CZPROF" leaks --json noscan.czt | json 'd["leak_kinds"], d["kinds"]')" "unknown None"
+"$CZPROF" record --no-scan -o noscan2.czt "$P/leak_kinds" >/dev/null 2>&1
+expect_match record_no_scan "$("$CZPROF" leaks noscan2.czt)" "leak kinds unknown: memory was not scanned at exit"
 expect_match noscan_top "$(top_leaks noscan.czt)" "never freed \(leak kinds unknown: memory was not scanned at exit\)"
 "$CZPROF" record -o killed.czt "$P/rec_kill" "$WORK/count" >/dev/null 2>&1 &
 recpid=$!
