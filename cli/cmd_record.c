@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/budgets.h"
 #include "cli/commands.h"
 #include "cli/record_symtab.h"
 #include "cli/util.h"
@@ -45,6 +46,10 @@ static const char usage[] =
 	"                      one zstd frame per chunk otherwise, 1.3-4x\n"
 	"                      (CZPROF_COLUMNS=1/0: always/never columns)\n"
 	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n\n"
+	"Budgets, checked on the trace once written as 'czprof check' does (printed on\n"
+	"stderr; exit 1 when one is exceeded and PROG itself exited 0):\n"
+	"      --max-peak SIZE, --max-leaked SIZE, --max-allocs N, --max-temporary N,\n"
+	"      --max-errors N, --junit FILE\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;
@@ -217,6 +222,7 @@ int cmd_record(int argc, char **argv)
 	const char *output = NULL;
 	int force = 0, follow = 0, depth = 0, fp = 0, i;
 	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
+	struct budgets budgets = { 0 };
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
@@ -252,8 +258,11 @@ int cmd_record(int argc, char **argv)
 				return cz_error("record: --unwind takes 'fp' or 'dwarf'"), 2;
 			fp = !strcmp(v, "fp");
 		} else {
-			cz_error("record: unknown option '%s' (see 'czprof record --help')", a);
-			return 2;
+			int taken = budgets_option(&budgets, argc, argv, &i);
+			if (taken < 0)
+				return 2;
+			if (!taken)
+				return cz_error("record: unknown option '%s' (see 'czprof record --help')", a), 2;
 		}
 	}
 	if (i == argc) {
@@ -381,5 +390,10 @@ int cmd_record(int argc, char **argv)
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "czprof: the program was killed by signal %d (%s)\n", WTERMSIG(status),
 			strsignal(WTERMSIG(status)));
+	if (budgets_any(&budgets)) {
+		int br = budgets_check(trace, &budgets, stderr, 0, 0);
+		if (br && rc == 0)
+			rc = br;
+	}
 	return rc;
 }
