@@ -39,7 +39,12 @@
  * |                    |                | and the others"; tests use it)                  |
  * | CZPROF_SCAN        | 1              | 0: no pointer scan at exit; reports then cannot |
  * |                    |                | tell leaks from memory still reachable          |
+ * | CZPROF_FAIL_AT     | (off)          | k: the k-th allocation call, counted from 1,    |
+ * |                    |                | fails (NULL, ENOMEM); rec_fail.c says which     |
+ * |                    |                | calls count.  `czprof faults` sets it           |
+ * | CZPROF_FAIL_FROM   | (off)          | k: every allocation call from the k-th on fails |
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,4 +85,7 @@ void rec_settings_load(void)
 	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 2, 0, 1); /* "auto": 2 */
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 	rec_settings.scan = (int)env_long("CZPROF_SCAN", 1, 0, 1);
+	rec_settings.fail_at = (uint64_t)env_long("CZPROF_FAIL_AT", 0, 0, LONG_MAX);
+	rec_settings.fail_from = (uint64_t)env_long("CZPROF_FAIL_FROM", 0, 0, LONG_MAX);
+	rec_fail_setup();
 }
