@@ -235,7 +235,7 @@ static int read_reference(struct faults *F, sqlite3 *db)
 			long ni = strmap_intern(&by_name, name);
 			if (ni < 0 || array_reserve((void **)&of_name, &cap_names, (size_t)ni, sizeof(size_t)))
 				goto out;
-			if ((size_t)ni == by_name.n - 1 && (ni == 0 || !of_name[ni])) {
+			if (!of_name[ni]) { /* a new name: a new site */
 				const char *fn = (const char *)sqlite3_column_text(s, 1);
 				if (add_site(F, c, k, stack, fn ? fn : "?", name))
 					goto out;
@@ -356,7 +356,9 @@ static void collect(struct faults *F, size_t r, int status)
 	struct site *s = &F->sites[run->site];
 	s->runs++;
 	s->counts[res.outcome]++;
-	if (res.outcome < s->worst) {
+	/* the worst run, the earliest call among equals: the same report
+	 * whatever order parallel runs end in */
+	if (res.outcome < s->worst || (res.outcome == s->worst && run->k < s->worst_k)) {
 		s->worst = res.outcome;
 		s->worst_k = run->k;
 		s->res = res;

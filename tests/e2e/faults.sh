@@ -84,3 +84,9 @@ check_fails bad_suppressions "$CZPROF" faults --suppressions /nonexistent -- "$P
 expect_match compare_none "$("$CZPROF" faults --compare none -- "$P/fault_paths")" "swallowed: exit 0, unchecked output$"
 check_fails bad_compare "$CZPROF" faults --compare everything -- "$P/fault_paths"
 check_fails no_program "$CZPROF" faults --every
+
+# one site reached from two stacks is one site; a failed realloc is
+# recorded with its stack, so its run is judged (not "not reproducible")
+out=$("$CZPROF" faults --every -- "$P/fault_realloc")
+expect_match one_site "$out" "2 allocation calls from 1 call sites"
+expect_match realloc_handled "$out" "^handled +realloc at tests/progs/fault_realloc.c:$(line fault_realloc.c grow) — handled: exit 4 \(2 runs: 2 handled\)$"
