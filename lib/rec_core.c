@@ -1298,6 +1298,7 @@ static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 static void on_fatal(int sig)
 {
 	rec_guard = 1;
+	rec_fail_crash(); /* czprof faults: where it crashed (rec_fail.c) */
 	if (rec_active) {
 		/* uncompressed: the fault may be inside a compressor */
 		int was_flusher = tl_pack == PACK_FLUSHER;

@@ -16,7 +16,14 @@
  *
  * A failed call is recorded like any failed call: an allocation record with
  * address 0 and its stack (FORMAT.md), so the trace names it.
+ *
+ *   CZPROF_FAIL_CRASH=path  on a fatal signal, the stack where it struck is
+ *                        written there (raw return addresses, 8 bytes each,
+ *                        innermost first), for `czprof faults` to name
  */
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "lib/rec.h"
 
 int rec_fail_armed;
@@ -25,6 +32,20 @@ static uint64_t calls;
 void rec_fail_setup(void)
 {
 	rec_fail_armed = rec_settings.fail_at || rec_settings.fail_from;
+}
+
+void rec_fail_crash(void)
+{
+	if (!rec_settings.fail_crash)
+		return;
+	void *ips[64];
+	int n = rec_backtrace(ips, 64);
+	int fd = open(rec_settings.fail_crash, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	if (n > 0 && write(fd, ips, (size_t)n * sizeof(ips[0])) < 0)
+		n = 0; /* nothing more to do about it while crashing */
+	close(fd);
 }
 
 int rec_fail_now(void)

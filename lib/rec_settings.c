@@ -43,6 +43,7 @@
  * |                    |                | fails (NULL, ENOMEM); rec_fail.c says which     |
  * |                    |                | calls count.  `czprof faults` sets it           |
  * | CZPROF_FAIL_FROM   | (off)          | k: every allocation call from the k-th on fails |
+ * | CZPROF_FAIL_CRASH  | (off)          | a file: a fatal signal's stack is written there |
  */
 #include <limits.h>
 #include <stdlib.h>
@@ -87,5 +88,8 @@ void rec_settings_load(void)
 	rec_settings.scan = (int)env_long("CZPROF_SCAN", 1, 0, 1);
 	rec_settings.fail_at = (uint64_t)env_long("CZPROF_FAIL_AT", 0, 0, LONG_MAX);
 	rec_settings.fail_from = (uint64_t)env_long("CZPROF_FAIL_FROM", 0, 0, LONG_MAX);
+	rec_settings.fail_crash = getenv("CZPROF_FAIL_CRASH");
+	if (rec_settings.fail_crash && !*rec_settings.fail_crash)
+		rec_settings.fail_crash = NULL;
 	rec_fail_setup();
 }
