@@ -513,8 +513,18 @@ static void print_json(struct faults *F, double secs)
 			else
 				printf("null}");
 		}
-		/* the crash's own stack is not recorded: the failed call's is */
-		printf("], \"crash_stack\": null, \"leak_stacks\": [");
+		printf("], \"crash_stack\": ");
+		if (s->res.n_crash) {
+			printf("[");
+			for (int f = 0; f < s->res.n_crash; f++) {
+				printf("%s", f ? ", " : "");
+				report_json_string(stdout, s->res.crash[f]);
+			}
+			printf("]");
+		} else {
+			printf("null");
+		}
+		printf(", \"leak_stacks\": [");
 		for (int l = 0; l < s->res.n_leaks; l++) {
 			printf("%s{\"bytes\": %llu, \"blocks\": %llu, \"frames\": [", l ? ", " : "",
 			       (unsigned long long)s->res.leaks[l].bytes, (unsigned long long)s->res.leaks[l].blocks);

@@ -31,6 +31,7 @@ enum fault_compare { FC_STDOUT, FC_OUTPUT, FC_NONE };
 
 #define FAULT_LEAKS_MAX 4
 #define FAULT_FRAMES_MAX 8
+#define FAULT_CRASH_MAX 24 /* an abort is ten frames deep before the program's */
 
 /* A run's result, written by the worker into a file of its own and read
  * back by the parent: plain data, no pointers. */
@@ -38,6 +39,8 @@ struct fault_result {
 	int outcome;                /* enum fault_outcome */
 	int exit_code, signal;      /* -1 when not applicable */
 	char detail[256];           /* "exit 2: fault_paths: out of memory", ... */
+	int n_crash;                /* the crash's stack, innermost first */
+	char crash[FAULT_CRASH_MAX][256];
 	int n_leaks;
 	struct {
 		uint64_t bytes, blocks;

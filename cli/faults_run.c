@@ -23,6 +23,8 @@
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "symbols/sym.h"
+#include "symbols/sym_site.h"
 
 const char *const fault_outcome_name[FO_N] = {
 	[FO_CRASHED] = "crashed",   [FO_HUNG] = "hung",
@@ -49,6 +51,8 @@ static void child(const struct fault_ref *ref, unsigned id, uint64_t k, int from
 	runprog_preload(ref->lib);
 	fault_path(ref, id, "czt", path);
 	setenv("CZPROF_OUTPUT", path, 1);
+	fault_path(ref, id, "crash", path);
+	setenv("CZPROF_FAIL_CRASH", path, 1);
 	setenv("CZPROF_FOLLOW_FORK", "0", 1);
 	unsetenv("CZPROF_FAIL_AT");
 	unsetenv("CZPROF_FAIL_FROM");
@@ -268,6 +272,71 @@ static int failed_call_stack(const char *trace, uint64_t *stack)
 	return best == UINT64_MAX ? -1 : 0;
 }
 
+/* The stack the recorder's fatal-signal handler wrote (rec_fail.c), named
+ * with the modules of the run's database: the recorder's own frames and
+ * the signal trampoline left out.  Fills res->crash; *at gets the index of
+ * the first frame that is the program's (-1 when none is). */
+static void crash_stack(const struct fault_ref *ref, unsigned id, sqlite3 *db, struct fault_result *res, int *at)
+{
+	char path[PATH_MAX];
+	uint64_t ips[64];
+	*at = -1;
+	fault_path(ref, id, "crash", path);
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(ips, sizeof(ips[0]), 64, f) : 0;
+	if (f)
+		fclose(f);
+	struct sym_resolver *r;
+	sqlite3_stmt *s;
+	if (!n || sym_resolver_new(&r))
+		return;
+	char (*mod)[256] = calloc(64, 256); /* module paths by id, the first 64 */
+	uint64_t bias[64] = { 0 };
+	if (mod && !sqlite3_prepare_v2(db, "SELECT id, path, bias, start, end FROM modules", -1, &s, NULL)) {
+		while (sqlite3_step(s) == SQLITE_ROW) {
+			uint64_t mid = (uint64_t)sqlite3_column_int64(s, 0);
+			const char *mpath = (const char *)sqlite3_column_text(s, 1);
+			/* the run has just ended: its files are the ones it ran */
+			sym_add_module(r, mid, mpath ? mpath : "", (uint64_t)sqlite3_column_int64(s, 2),
+				       (uint64_t)sqlite3_column_int64(s, 3), (uint64_t)sqlite3_column_int64(s, 4),
+				       NULL, 0);
+			if (mid < 64) {
+				snprintf(mod[mid], 256, "%s", mpath ? mpath : "");
+				bias[mid] = (uint64_t)sqlite3_column_int64(s, 2);
+			}
+		}
+		sqlite3_finalize(s);
+	}
+	int in_handler = 1;
+	for (size_t i = 0; mod && i < n && res->n_crash < FAULT_CRASH_MAX; i++) {
+		struct sym_frame fr[4];
+		uint64_t mid = 0;
+		int nf = sym_lookup(r, ips[i], fr, 4, &mid);
+		const char *mpath = mid < 64 ? mod[mid] : "";
+		/* the handler's frames, then the signal trampoline */
+		if (strstr(mpath, "libczprof"))
+			continue;
+		if (in_handler) {
+			in_handler = 0;
+			continue;
+		}
+		char *out = res->crash[res->n_crash];
+		if (nf && fr[0].function && fr[0].file)
+			snprintf(out, 256, "%.120s (%.120s:%u)", fr[0].function, fr[0].file, fr[0].line);
+		else if (nf && fr[0].function)
+			snprintf(out, 256, "%.120s (%.120s)", fr[0].function, sym_basename(mpath));
+		else
+			snprintf(out, 256, "%.200s+0x%llx", *mpath ? sym_basename(mpath) : "?",
+				 (unsigned long long)(ips[i] - (mid < 64 ? bias[mid] : 0)));
+		if (*at < 0 && !(nf ? sym_is_allocator_frame(report_site_rules(), fr[0].function, fr[0].file, mpath)
+				    : sym_is_allocator_unnamed(report_site_rules(), out, mpath)))
+			*at = res->n_crash;
+		res->n_crash++;
+	}
+	free(mod);
+	sym_resolver_free(r);
+}
+
 /* Were calls 1..k-1 made from the same stacks as in the reference run,
  * and did call k happen (and fail)?  0 when not, with why in res. */
 static int reproduced(const struct fault_ref *ref, sqlite3 *db, const char *trace, uint64_t k,
@@ -318,7 +387,7 @@ static int reproduced(const struct fault_ref *ref, sqlite3 *db, const char *trac
 
 static void remove_run(const struct fault_ref *ref, unsigned id)
 {
-	static const char *const suffixes[] = { "czt", "czt.db", "out", "err" };
+	static const char *const suffixes[] = { "czt", "czt.db", "out", "err", "crash" };
 	char path[PATH_MAX];
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
 		fault_path(ref, id, suffixes[i], path);
@@ -384,7 +453,10 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 		/* libstdc++'s terminate handler names the exception */
 		int bad_alloc = err && strstr(err, "std::bad_alloc");
 		free(err);
-		snprintf(res->detail, sizeof(res->detail), "SIG%s%s", abbrev ? abbrev : "?",
+		int at;
+		crash_stack(ref, id, db, res, &at);
+		snprintf(res->detail, sizeof(res->detail), "SIG%s%s%.200s%s", abbrev ? abbrev : "?",
+			 at >= 0 ? " in " : "", at >= 0 ? res->crash[at] : "",
 			 bad_alloc ? " (std::bad_alloc not caught)" : "");
 	} else {
 		if (lost_blocks(db)) {

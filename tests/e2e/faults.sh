@@ -23,7 +23,10 @@ out=$("$CZPROF" faults -- "$P/fault_paths")
 expect_eq faults_exit "$?" 0
 F=tests/progs/fault_paths.c
 expect_match head "$out" "5 allocation calls from 5 call sites, exit 0 without failures"
-expect_match crashed "$out" "^crashed +malloc at $F:$(line fault_paths.c crashed) — unchecked: SIGSEGV$"
+# the crash's stack comes from the recorder's fatal-signal handler: the
+# strcpy just below the unchecked malloc
+crash_line=$(($(line fault_paths.c crashed) + 1))
+expect_match crashed "$out" "^crashed +malloc at $F:$(line fault_paths.c crashed) — unchecked: SIGSEGV in make_buffer \($F:$crash_line\)$"
 expect_match leaked "$out" "^leaked +malloc at $F:$(line fault_paths.c leaked) — leaks on its error path: exit 3$"
 expect_match leaked_stack "$out" "^      #0 load_names \($F:$(line fault_paths.c handled2)\)$"
 expect_match leaked_bytes "$out" "^    lost 16 B in 1 block, allocated at$"
@@ -46,6 +49,9 @@ bad = [s["site"] for s in d["sites"] if not re.search(r"(?m)^%s +%s at %s:%d —
 print(len(d["sites"]), bad)')" "5 []"
 expect_eq json_leak_stack "$(echo "$j" | json '[s["leak_stacks"][0]["frames"][0] for s in d["sites"] if s["outcome"] == "leaked"][0]')" \
 	"load_names ($F:$(line fault_paths.c handled2))"
+expect_eq json_crash_stack "$(echo "$j" | json 'd["sites"][0]["crash_stack"][:2]')" \
+	"['make_buffer ($F:$crash_line)', 'main ($F:$(grep -n 'char \*buf = make_buffer' "$SRC/$F" | cut -d: -f1))']"
+expect_eq json_no_crash_stack "$(echo "$j" | json 'd["sites"][1]["crash_stack"]')" None
 expect_eq json_crash_run "$(echo "$j" | json 'd["sites"][0]["runs"]')" \
 	"[{'call': 5, 'outcome': 'crashed', 'exit': None, 'signal': 'SIGSEGV'}]"
 
@@ -54,7 +60,7 @@ check_fails fail_flag "$CZPROF" faults --fail -- "$P/fault_paths"
 
 # C++: an operator new whose bad_alloc nobody catches aborts
 out=$("$CZPROF" faults -- "$P/fault_new")
-expect_match new_uncaught "$out" "^crashed +malloc at tests/progs/fault_new.cc:$(line fault_new.cc new) — crashes: SIGABRT \(std::bad_alloc not caught\)$"
+expect_match new_uncaught "$out" "^crashed +malloc at tests/progs/fault_new.cc:$(line fault_new.cc new) — crashes: SIGABRT in sum \(tests/progs/fault_new.cc:$(line fault_new.cc new)\) \(std::bad_alloc not caught\)$"
 
 # --every fails each of the 5 calls; --sites 2 keeps 2 of the 5 sites
 expect_eq every_runs "$("$CZPROF" faults --json --every -- "$P/fault_paths" | json 'd["runs"]')" 5
