@@ -6,12 +6,14 @@
  * (faults_run.c runs and judges each, in parallel worker processes), and
  * the report gives each site its worst outcome.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -300,12 +302,23 @@ static int plan(struct faults *F)
 
 /* ---- running: a worker process per run, at most jobs at once ---- */
 
+static volatile sig_atomic_t stopped; /* ^C or a kill: the signal */
+
+static void on_stop(int sig)
+{
+	stopped = sig;
+}
+
 static pid_t start_worker(struct faults *F, size_t r)
 {
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid != 0)
 		return pid;
+	/* a worker dies with czprof, and its run with it (faults_run.c) */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
 	char path[PATH_MAX];
 	unsigned id = (unsigned)r + 1;
 	fault_path(&F->ref, id, "log", path);
@@ -369,7 +382,7 @@ static int run_all(struct faults *F)
 {
 	size_t next = 0, done = 0, active = 0;
 	int progress = isatty(2) && !F->json;
-	while (done < F->n_runs) {
+	while (done < F->n_runs && !stopped) {
 		while (active < (size_t)F->jobs && next < F->n_runs) {
 			pid_t pid = start_worker(F, next);
 			if (pid < 0)
@@ -397,6 +410,14 @@ static int run_all(struct faults *F)
 	}
 	if (progress)
 		fprintf(stderr, "\r\033[K");
+	if (stopped) { /* the workers take their runs with them */
+		for (size_t r = 0; r < next; r++)
+			if (F->runs[r].worker > 0)
+				kill(F->runs[r].worker, SIGKILL);
+		while (wait(NULL) > 0 || errno == EINTR)
+			;
+		return cz_error("faults: stopped by signal %d after %zu of %zu runs", (int)stopped, done, F->n_runs);
+	}
 	return 0;
 }
 
@@ -547,14 +568,19 @@ static void print_json(struct faults *F, double secs)
 	printf("]}\n");
 }
 
+/* The scratch folder and what runs left in it (all of it ours: mkdtemp). */
 static void remove_dir(const char *dir)
 {
-	char path[PATH_MAX + 32];
-	static const char *const ref_files[] = { "czt", "czt.db", "out", "err" };
-	for (size_t i = 0; i < sizeof(ref_files) / sizeof(ref_files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/run-0.%s", dir, ref_files[i]);
-		unlink(path);
-	}
+	char path[PATH_MAX + 300];
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d)))
+		if (!strncmp(e->d_name, "run-", 4)) {
+			snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+			unlink(path);
+		}
+	if (d)
+		closedir(d);
 	rmdir(dir);
 }
 
@@ -595,6 +621,14 @@ int cmd_faults(int argc, char **argv)
 	F.ref.prog = prog;
 	F.ref.argv = argv + at;
 
+	/* ^C: stop the runs and remove the scratch folder (no SA_RESTART:
+	 * the wait for workers returns) */
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct fault_result res0;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,6 +42,9 @@ static void child(const struct fault_ref *ref, unsigned id, uint64_t k, int from
 {
 	char path[PATH_MAX], num[32];
 	setpgid(0, 0); /* a hung program is killed with all it started */
+	/* and no run outlives czprof stopped by ^C, out of the terminal's
+	 * process group as it is */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	int in = open(ref->stdin_path ? ref->stdin_path : "/dev/null", O_RDONLY);
 	fault_path(ref, id, "out", path);
 	int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);

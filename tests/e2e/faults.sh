@@ -96,3 +96,16 @@ check_fails no_program "$CZPROF" faults --every
 out=$("$CZPROF" faults --every -- "$P/fault_realloc")
 expect_match one_site "$out" "2 allocation calls from 1 call sites"
 expect_match realloc_handled "$out" "^handled +realloc at tests/progs/fault_realloc.c:$(line fault_realloc.c grow) — handled: exit 4 \(2 runs: 2 handled\)$"
+
+# a signal stops the sweep: no run outlives czprof, no scratch folder stays
+mkdir -p tmp
+TMPDIR=$WORK/tmp "$CZPROF" faults --timeout 100 -- "$P/fault_hang" >/dev/null 2>stop.txt &
+cz=$!
+sleep 1.5
+kill -TERM $cz
+wait $cz
+expect_eq stop_exit "$?" 1
+expect_match stop_says "$(cat stop.txt)" "stopped by signal 15"
+sleep 0.5
+expect_eq stop_no_run_left "$(pgrep -f "^$P/fault_hang\$" | wc -l)" 0
+expect_eq stop_no_scratch "$(ls "$WORK/tmp" | wc -l)" 0
