@@ -430,8 +430,9 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 	struct stat st;
 	if (stat(trace, &st) || st.st_size == 0)
 		return cz_error("nothing was recorded by '%s'", ref->argv[0]);
-	/* Symbols cost most of a run's time (libdw over every module): only
-	 * the reference run and runs that lose blocks need names. */
+	/* The reference run is finished as `record` would (symbol table,
+	 * footer); a run's trace is loaded as it is: the loader names its
+	 * frames from the modules on disk, which the run has just used. */
 	if (!k && symtab_finish_trace(trace, how, value, NULL, &sres))
 		return -1;
 	sqlite3 *db = tracedb_open(trace);
@@ -463,13 +464,8 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 			 at >= 0 ? " in " : "", at >= 0 ? res->crash[at] : "",
 			 bad_alloc ? " (std::bad_alloc not caught)" : "");
 	} else {
-		if (lost_blocks(db)) {
-			sqlite3_close(db);
-			db = NULL;
-			if (symtab_finish_trace(trace, how, value, NULL, &sres) || !(db = tracedb_open(trace)))
-				return -1;
+		if (lost_blocks(db))
 			new_leaks(ref, db, res);
-		}
 		int same = same_output(ref, id);
 		if (res->exit_code != ref->exit_code)
 			snprintf(res->detail, sizeof(res->detail), "exit %d", res->exit_code);
