@@ -431,10 +431,12 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 	if (stat(trace, &st) || st.st_size == 0)
 		return cz_error("nothing was recorded by '%s'", ref->argv[0]);
 	/* The reference run is finished as `record` would (symbol table,
-	 * footer); a run's trace is loaded as it is: the loader names its
-	 * frames from the modules on disk, which the run has just used. */
+	 * footer); a run's trace is loaded as it is, its frames unnamed:
+	 * naming them from the modules on disk is most of a load's time, and
+	 * only a run that loses blocks needs names. */
 	if (!k && symtab_finish_trace(trace, how, value, NULL, &sres))
 		return -1;
+	tracedb_name_frames(!k);
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return -1;
@@ -464,8 +466,15 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 			 at >= 0 ? " in " : "", at >= 0 ? res->crash[at] : "",
 			 bad_alloc ? " (std::bad_alloc not caught)" : "");
 	} else {
-		if (lost_blocks(db))
+		if (lost_blocks(db)) { /* again, naming the frames */
+			char db_path[PATH_MAX];
+			sqlite3_close(db);
+			tracedb_name_frames(1);
+			if (tracedb_path(trace, db_path, sizeof(db_path)) || tracedb_load(trace, db_path, 0) ||
+			    !(db = tracedb_open(trace)))
+				return -1;
 			new_leaks(ref, db, res);
+		}
 		int same = same_output(ref, id);
 		if (res->exit_code != ref->exit_code)
 			snprintf(res->detail, sizeof(res->detail), "exit %d", res->exit_code);
