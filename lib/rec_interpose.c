@@ -82,6 +82,14 @@ __attribute__((constructor(101))) static void rec_init(void)
 	rec_begin();
 }
 
+/* Fault injection (rec_fail.c): a failed call returns as malloc does when
+ * memory runs out, errno set after the event was recorded. */
+#define FAIL_ENOMEM(fail)                     \
+	do {                                  \
+		if (REC_UNLIKELY(fail))       \
+			errno = ENOMEM;       \
+	} while (0)
+
 /* Recording is on and we are not inside the recorder already.  Before the
  * recorder has started, the test of rec_started starts it; after, it costs
  * a load and a branch on the calls that are not recorded only. */
@@ -100,8 +108,10 @@ EXPORT void *malloc(size_t n)
 	if (!RECORDING())
 		return real_malloc(n);
 	rec_guard = 1;
-	void *p = real_malloc(n);
+	int fail = REC_FAIL_HERE();
+	void *p = fail ? NULL : real_malloc(n);
 	rec_event_alloc(CZT_REC_MALLOC, rec_now(), p, n, __builtin_frame_address(0));
+	FAIL_ENOMEM(fail);
 	rec_guard = 0;
 	return p;
 }
@@ -120,10 +130,12 @@ EXPORT void *calloc(size_t n, size_t size)
 	if (!RECORDING())
 		return real_calloc(n, size);
 	rec_guard = 1;
-	void *p = real_calloc(n, size);
+	int fail = REC_FAIL_HERE();
+	void *p = fail ? NULL : real_calloc(n, size);
 	size_t total = 0;
 	__builtin_mul_overflow(n, size, &total);
 	rec_event_alloc(CZT_REC_CALLOC, rec_now(), p, total, __builtin_frame_address(0));
+	FAIL_ENOMEM(fail);
 	rec_guard = 0;
 	return p;
 }
@@ -169,9 +181,12 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 	 * call: a free by another thread before it would have been seen)
 	 * there is nothing to order against: one read serves both parts. */
 	uint64_t t_free = old ? rec_now() : 0;
-	void *p = real_realloc(old, n);
+	/* realloc(p, 0) frees: not an allocation call to fail */
+	int fail = (n || !old) && REC_FAIL_HERE();
+	void *p = fail ? NULL : real_realloc(old, n);
 	uint64_t t = old && (p == old || !p || rec_clock_alone()) ? t_free : rec_now();
 	rec_event_realloc(type, old ? t_free : t, t, old, p, n, __builtin_frame_address(0));
+	FAIL_ENOMEM(fail);
 	rec_guard = 0;
 	return p;
 }
@@ -200,7 +215,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (!RECORDING())
 		return real_posix_memalign(out, align, n);
 	rec_guard = 1;
-	int rc = real_posix_memalign(out, align, n);
+	int rc = REC_FAIL_HERE() ? ENOMEM : real_posix_memalign(out, align, n);
 	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n,
 			__builtin_frame_address(0));
 	rec_guard = 0;
@@ -215,9 +230,11 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		if (!RECORDING())                                       \
 			return real_##name args;                        \
 		rec_guard = 1;                                          \
-		void *p = real_##name args;                             \
+		int fail = REC_FAIL_HERE();                             \
+		void *p = fail ? NULL : real_##name args;               \
 		rec_event_alloc(type, rec_now(), p, size,              \
 				__builtin_frame_address(0));            \
+		FAIL_ENOMEM(fail);                                      \
 		rec_guard = 0;                                          \
 		return p;                                               \
 	}
