@@ -42,6 +42,10 @@ expect_eq json_kinds_indirect "$(echo "$j" | json 'd["kinds"]["indirect"]["bytes
 expect_eq json_leak_kinds "$(echo "$j" | json 'd["leak_kinds"]')" scanned
 expect_eq json_sites_kinds "$(echo "$j" | json '",".join(sorted(set(s["kind"] for s in d["sites"])))')" "definite,indirect"
 expect_eq json_stack_kind "$(echo "$j" | json 'all(st["kind"] == s["kind"] for s in d["sites"] for st in s["stacks"])')" True
+# JSON is for machines: every stack of a site, not only its biggest (the
+# text shows one and says how many more)
+expect_eq json_every_stack "$(echo "$j" | json '[(s["n_stacks"], len(s["stacks"])) for s in d["sites"] if s["site"].startswith("node ")]')" "[(3, 3), (5, 5)]"
+expect_match text_more_stacks "$out" "\(4 more stacks; --full-stacks shows them\)"
 expect_eq json_leaked_is_lost "$(echo "$j" | json 'd["leaked_bytes"]')" 9193
 
 # the same definition in the other reports
