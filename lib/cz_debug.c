@@ -102,7 +102,7 @@ static int grow(struct cz_debug_state *s)
 	return 0;
 }
 
-static struct rec *find(struct cz_debug_state *s, uintptr_t addr)
+static struct rec *debug_find(struct cz_debug_state *s, uintptr_t addr)
 {
 	if (!s->cap)
 		return NULL;
@@ -279,7 +279,7 @@ static void debug_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
 	struct cz_debug *d = ctx;
 	struct cz_debug_state *s = d->s;
 	lock(s);
-	struct rec *r = find(s, (uintptr_t)mem);
+	struct rec *r = debug_find(s, (uintptr_t)mem);
 	if (!r) {
 		report_unknown(s, "free", mem, len, ret);
 		unlock(s);
@@ -321,7 +321,7 @@ static int debug_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
 	struct cz_debug *d = ctx;
 	struct cz_debug_state *s = d->s;
 	lock(s);
-	struct rec *r = find(s, (uintptr_t)mem);
+	struct rec *r = debug_find(s, (uintptr_t)mem);
 	int ok = 0;
 	if (!r)
 		report_unknown(s, "resize", mem, len, ret);

@@ -166,7 +166,7 @@ static const char *const czalloc_functions[] = {
 	"cz_failing_init", "cz_find_hooks", "cz_fixed_allocator", "cz_fixed_init",
 	"cz_fixed_reset", "cz_free", "cz_free_array", "cz_free_str", "cz_page_allocator",
 	"cz_realloc", "cz_strdup", "cz_testing_allocator", "cz_testing_check", "debug_alloc",
-	"debug_free", "debug_remap", "debug_resize", "failing_alloc", "failing_free",
+	"debug_find", "debug_free", "debug_remap", "debug_resize", "failing_alloc", "failing_free",
 	"failing_remap", "failing_resize", "fixed_alloc", "fixed_free", "fixed_remap",
 	"fixed_resize", "over_limit", "print_stack", "report_unknown", NULL
 };
@@ -179,13 +179,25 @@ static int in_list(const char *const *list, const char *s)
 	return 0;
 }
 
+/* A function name as the symbol table gives it: the compiler's clones of a
+ * function (name.cold, name.part.0, name.isra.0, name.constprop.0) are
+ * that function.  C names hold no '.'. */
+static int in_function_list(const char *const *list, const char *s)
+{
+	size_t len = strcspn(s, ".");
+	for (int i = 0; list[i]; i++)
+		if (!strncmp(s, list[i], len) && !list[i][len])
+			return 1;
+	return 0;
+}
+
 static int is_czalloc_frame(const char *function, const char *file, const char *module)
 {
 	if (module && !strncmp(sym_basename(module), "libczalloc.so", 13))
 		return 1;
 	if (file)
 		return in_list(czalloc_files, sym_basename(file));
-	return function && in_list(czalloc_functions, function);
+	return function && in_function_list(czalloc_functions, function);
 }
 
 int sym_is_allocator_frame(const struct sym_site_rules *rules, const char *function,

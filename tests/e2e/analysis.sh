@@ -390,4 +390,6 @@ expect_eq names_escaped_json "$("$CZPROF" leaks --json esc.czt | json 'd["sites"
 # (8 MiB held through 300 ms of sleep), as plot does
 "$CZPROF" record -o idle.czt "$P/hold_idle" 2>/dev/null
 spark=$(LC_ALL=C "$CZPROF" peak idle.czt | sed -n 's/^live bytes over time: \(.*\) (max .*/\1/p')
-expect_match sparkline_carries_level "$spark" '^ {0,2}#{54,60} {0,5}$'
+# (the program's start and end may take a few columns on a loaded machine;
+# the level must hold through the sleep without a gap)
+expect_match sparkline_carries_level "$spark" '^ {0,6}#{50,60} {0,6}$'
