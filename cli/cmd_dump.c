@@ -43,6 +43,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	switch (r->type) {
 	case CZT_REC_FREE:
 		printf(" 0x%" PRIx64, r->addr);
+		if (r->stack)
+			printf(" stack=%" PRIu64, r->stack);
 		break;
 	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY:
 		printf(" 0x%" PRIx64 " -> 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64 " t_free=%" PRIu64,
@@ -88,6 +90,12 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_CHUNK_EVENTS:
 		printf(" events=%" PRIu64 " end=%" PRIu64, r->n_events, r->end_time);
 		break;
+	case CZT_REC_IMAGE_START:
+		printf(" t=%" PRIu64 " flags=%" PRIu64 " early=%" PRIu64, r->time, r->value, r->n_events);
+		break;
+	case CZT_REC_EARLY_BLOCK:
+		printf(" 0x%" PRIx64 " %" PRIu64, r->addr, r->size);
+		break;
 	case CZT_REC_CZ_NEW:
 		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
 		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);
@@ -108,6 +116,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	default: /* the allocation entry points */
 		printf(" 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64, r->addr, r->size, r->stack);
 	}
+	if (r->op) /* from a call record: which C++ operator */
+		printf(" op=%" PRIu64, r->op);
 	putchar('\n');
 }
 

@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 1 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 2 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -114,6 +114,31 @@ enum czt_rec_type {
 	CZT_REC_SUMMARY = 0x48,     /* footer: counts */
 	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
 	CZT_REC_CHUNK_EVENTS = 0x4A,/* events, end_time of the EVENTS chunk just after (3.1) */
+	CZT_REC_CALL = 0x4B,        /* op, stack: about the next event of the chunk (3.2) */
+	CZT_REC_IMAGE_START = 0x4C, /* time, flags, early: recording of an image began (3.2) */
+	CZT_REC_EARLY_BLOCK = 0x4D, /* addr, size: a block held before it began (3.2) */
+};
+
+/* CZT_REC_CALL.op: which function made or released the block of the event
+ * that follows.  The low two bits are the family; the decoder puts op in
+ * czt_record.op of that event.  On a free record, CZT_OP_NEW is operator
+ * delete and CZT_OP_NEW_ARRAY operator delete[]. */
+enum czt_op {
+	CZT_OP_C = 0,           /* the malloc family (the event's own type says which) */
+	CZT_OP_NEW = 1,         /* operator new / operator delete */
+	CZT_OP_NEW_ARRAY = 2,   /* operator new[] / operator delete[] */
+	CZT_OP_FAMILY = 3,      /* mask of the family bits */
+	CZT_OP_ALIGNED = 4,     /* the std::align_val_t variant */
+	CZT_OP_NOTHROW = 8,     /* the std::nothrow_t variant */
+	CZT_OP_SIZED = 16,      /* the sized delete */
+};
+
+/* CZT_REC_IMAGE_START.value (flags). */
+enum czt_image_flags {
+	/* The recorder intercepted this image's allocation calls from its
+	 * very first: a block it holds no record of was never allocated,
+	 * unless an early-block record names it. */
+	CZT_IMAGE_WHOLE = 1,
 };
 
 /* Is type an event (an allocation-function call or an allocator-library
@@ -160,8 +185,10 @@ struct czt_record {
 	uint64_t allocator; /* CZ_*: allocator id */
 	uint64_t kind;      /* CZ_NEW: allocator kind */
 	uint64_t parent;    /* STACK_NODE, CZ_NEW: parent id */
-	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count */
+	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count,
+			     * IMAGE_START flags */
 	uint64_t name;      /* CZ_NEW, THREAD_START: string id (0 = none) */
+	uint64_t op;        /* events: CZT_OP_* from a CALL record before it, else 0 */
 	/* fields only length-prefixed records have, cleared for those */
 	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
 	uint64_t ip;        /* STACK_NODE, FRAME */
@@ -169,7 +196,8 @@ struct czt_record {
 	uint64_t how;       /* PROCESS_END */
 	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
-	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time */
+	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time;
+						     * IMAGE_START: n_events = early blocks */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
 };
@@ -330,6 +358,22 @@ static inline void czt_enc_realloc(struct czt_enc *e, unsigned type, uint64_t t_
 	e->n_records++;
 }
 
+/* A CALL record: the event encoded next in this chunk was made by the
+ * C++ operator op (CZT_OP_*), and for a free, its stack (0: none; a
+ * writer passes 0 for allocations, whose records have their own).  The
+ * caller keeps the two in one chunk: room for CZT_ENC_MAX_RECORD covers
+ * both. */
+static inline void czt_enc_call(struct czt_enc *e, uint64_t op, uint64_t stack)
+{
+	uint8_t *p = e->pos, *body = p + 2;
+	*p = CZT_REC_CALL;
+	uint8_t *q = czt_put_varint(body, op);
+	if (stack)
+		q = czt_put_varint(q, stack);
+	p[1] = (uint8_t)(q - body); /* at most 20 bytes: a one-byte length */
+	e->pos = q;
+}
+
 /* Allocator-library events.  type is CZT_REC_CZ_*; fields a record does
  * not have are ignored (see FORMAT.md for each layout). */
 void czt_enc_cz(struct czt_enc *e, const struct czt_record *r);
@@ -354,6 +398,10 @@ int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
 /* What the EVENTS chunk written right after this record's META chunk holds:
  * n_events events, the last at end_time. */
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);
+/* Recording of an image began at t (META); flags CZT_IMAGE_*; early: the
+ * number of early-block records that follow. */
+int czt_enc_image_start(struct czt_enc *e, uint64_t t, uint64_t flags, uint64_t early);
+int czt_enc_early_block(struct czt_enc *e, uint64_t addr, uint64_t size);
 
 /* Encodes a file header into buf (cap bytes).  Returns its length, or 0 if
  * it does not fit. */

@@ -43,6 +43,9 @@ struct czt_reader {
 	const uint8_t *p, *pend; /* record cursor in the current chunk */
 	unsigned chunk_type;
 	uint64_t tid, last_time, last_addr;
+	/* a CALL record read: op and stack for the next event of the chunk */
+	int has_call;
+	uint64_t call_op, call_stack;
 };
 
 const char *czt_errstr(int rc)
@@ -412,6 +415,7 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		r->cur = r->off;
 		r->chunk_type = type;
 		r->tid = r->last_time = r->last_addr = 0;
+		r->has_call = 0;
 		*c = (struct czt_chunk){ .type = type, .flags = flags, .offset = r->off,
 					 .raw_len = raw_len, .passed = 1 };
 		r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
@@ -447,6 +451,7 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		r->pend = payload + r->skim_len;
 	r->chunk_type = type;
 	r->tid = r->last_time = r->last_addr = 0;
+	r->has_call = 0;
 	if (type == CZT_CHUNK_EVENTS &&
 	    (get_varint(&r->p, r->pend, &r->tid) || get_varint(&r->p, r->pend, &r->last_time)))
 		return CZT_ERR_CORRUPT;
@@ -535,6 +540,16 @@ static int decode_core(struct czt_reader *r, struct czt_record *rec, const char 
 	return CZT_OK;
 }
 
+/* Gives the event just decoded what a CALL record before it said: the
+ * operator, and a free's stack (an allocation has its own). */
+static void take_call(struct czt_reader *r, struct czt_record *rec)
+{
+	rec->op = r->call_op;
+	if (rec->type == CZT_REC_FREE || rec->type == CZT_REC_CZ_FREE)
+		rec->stack = r->call_stack;
+	r->has_call = 0;
+}
+
 static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8_t *end)
 {
 	const uint8_t *s;
@@ -572,6 +587,8 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 	case CZT_REC_SUMMARY: V(rec->n_events); V(rec->n_stack_nodes); V(rec->end_time); break;
 	case CZT_REC_LOST: V(rec->time); V(rec->value); break;
 	case CZT_REC_CHUNK_EVENTS: V(rec->n_events); V(rec->end_time); break;
+	case CZT_REC_IMAGE_START: V(rec->time); V(rec->value); V(rec->n_events); break;
+	case CZT_REC_EARLY_BLOCK: V(rec->addr); V(rec->size); break;
 	default: return 1; /* unknown: skip */
 	}
 #undef V
@@ -595,6 +612,8 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			rec->type = k->type;
 			if (decode_core(r, rec, k->layout))
 				return CZT_ERR_CORRUPT;
+			if (r->has_call)
+				take_call(r, rec);
 			return CZT_OK;
 		}
 		uint64_t len;
@@ -602,6 +621,15 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			return CZT_ERR_CORRUPT;
 		const uint8_t *body = r->p;
 		r->p += len;
+		if (type == CZT_REC_CALL) { /* not a record of its own: it tells about the next */
+			const uint8_t *q = body, *qend = body + len;
+			r->call_op = r->call_stack = 0;
+			if (get_varint(&q, qend, &r->call_op) ||
+			    (q < qend && get_varint(&q, qend, &r->call_stack)))
+				return CZT_ERR_CORRUPT;
+			r->has_call = 1;
+			continue;
+		}
 		memset(&rec->id, 0, offsetof(struct czt_record, frames) - offsetof(struct czt_record, id));
 		int rc = decode_prefixed(rec, body, body + len);
 		if (rc == 1)
@@ -757,6 +785,9 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_SUMMARY: return "summary";
 	case CZT_REC_LOST: return "lost";
 	case CZT_REC_CHUNK_EVENTS: return "chunk-events";
+	case CZT_REC_CALL: return "call";
+	case CZT_REC_IMAGE_START: return "image-start";
+	case CZT_REC_EARLY_BLOCK: return "early-block";
 	}
 	return NULL;
 }

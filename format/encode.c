@@ -212,6 +212,18 @@ int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time
 	return put_varints(e, CZT_REC_CHUNK_EVENTS, 2, v);
 }
 
+int czt_enc_image_start(struct czt_enc *e, uint64_t t, uint64_t flags, uint64_t early)
+{
+	uint64_t v[] = { t, flags, early };
+	return put_varints(e, CZT_REC_IMAGE_START, 3, v);
+}
+
+int czt_enc_early_block(struct czt_enc *e, uint64_t addr, uint64_t size)
+{
+	uint64_t v[] = { addr, size };
+	return put_varints(e, CZT_REC_EARLY_BLOCK, 2, v);
+}
+
 int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,
 		  const struct czt_frame_sym *frames)
 {

@@ -912,13 +912,29 @@ void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, cons
 	end_event(th, t);
 }
 
-void rec_event_free(uint64_t t, const void *p)
+void rec_event_free(unsigned op, uint64_t t, const void *p, const void *frame)
 {
 	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	/* the stack first: capturing it may intern nodes (under g_lock) */
+	uint64_t stack = REC_UNLIKELY(rec_settings.free_stacks) ? capture_stack(th, frame) : 0;
 	begin_event(th);
+	if (op || stack)
+		czt_enc_call(&th->enc, op, stack);
 	czt_enc_free(&th->enc, t, (uint64_t)(uintptr_t)p);
+	end_event(th, t);
+}
+
+void rec_event_new(unsigned op, uint64_t t, const void *p, size_t size, const void *frame)
+{
+	struct rec_thread *th = this_thread();
+	if (!th)
+		return;
+	uint64_t stack = capture_stack(th, frame);
+	begin_event(th);
+	czt_enc_call(&th->enc, op, 0);
+	czt_enc_alloc(&th->enc, CZT_REC_MALLOC, t, (uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
 }
 
@@ -1129,9 +1145,22 @@ static int header_start_of(int fd, uint64_t *start)
 	return 0;
 }
 
+/* The image-start record (FORMAT.md): whole when this image's allocation
+ * calls were all seen from its first, the blocks it held before recording
+ * began excepted, which follow it.  A forked child inherits its parent's
+ * heap and is never whole. */
+static void image_start(int whole)
+{
+	whole = whole && !rec_early.overflow;
+	int n = whole ? rec_early.n : 0;
+	czt_enc_image_start(&meta, rec_now(), whole ? CZT_IMAGE_WHOLE : 0, (uint64_t)n);
+	for (int i = 0; i < n; i++)
+		czt_enc_early_block(&meta, rec_early.addr[i], rec_early.size[i]);
+}
+
 /* Opens path and writes the header (or, after exec, the exec marker).
  * Returns 0, or -1 when nothing can be recorded. */
-static int open_trace(const char *path)
+static int open_trace(const char *path, int forked)
 {
 	/* read-write: after exec the header is read back to continue its clock */
 	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1154,6 +1183,7 @@ static int open_trace(const char *path)
 		}
 		rec_clock_start(start_mono, !rec_settings.clock_os);
 		czt_enc_process_end(&meta, rec_now(), CZT_END_EXEC, 0);
+		image_start(!forked);
 		return 0;
 	}
 	rec_clock_start(now, !rec_settings.clock_os);
@@ -1178,6 +1208,7 @@ static int open_trace(const char *path)
 	static uint8_t hbuf[16384];
 	size_t len = czt_header_encode(hbuf, sizeof(hbuf), &h);
 	write_all(hbuf, len);
+	image_start(!forked);
 	return 0;
 }
 
@@ -1261,7 +1292,7 @@ static void after_fork_child(void)
 	child_path(path, sizeof(path), rec_settings.output);
 	nodes_reset_locked(); /* the caches go with self: thread_new clears them */
 	rec_modules_forget();
-	if (open_trace(path)) {
+	if (open_trace(path, 1)) {
 		rec_active = 0;
 		return;
 	}
@@ -1350,7 +1381,7 @@ void rec_start(void)
 	}
 	char buf[4096];
 	const char *path = output_path(buf, sizeof(buf));
-	if (!path || open_trace(path))
+	if (!path || open_trace(path, 0))
 		goto out;
 	rec_self_range(&self_start, &self_end);
 	pthread_key_create(&exit_key, on_thread_exit);

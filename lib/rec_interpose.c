@@ -15,8 +15,6 @@
 #include "lib/czprof_hooks.h"
 #include "lib/rec.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
@@ -32,6 +30,8 @@ static int (*real_dlclose)(void *);
 
 /* dlsym may allocate before the real functions are known: those requests
  * are served from here and never freed. */
+static int early_closed; /* recording began (or never will): the early list is final */
+
 static char boot_heap[64 * 1024] __attribute__((aligned(64)));
 static size_t boot_used;
 static int resolving;
@@ -76,10 +76,45 @@ __attribute__((constructor(101))) static void rec_init(void)
 	if (!real_malloc)
 		resolve();
 	rec_start();
+	early_closed = 1;
 }
 
-/* Recording is on and we are not inside the recorder already. */
-#define RECORDING() (REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) && !rec_guard)
+/* ---- blocks handed out before recording began ---- */
+
+struct rec_early rec_early;
+
+/* A call that was not recorded, outside the recorder (rec_guard 0), made
+ * block p of n bytes (or failed: p NULL).  A C++ operator new's own malloc
+ * (rec_guard REC_GUARD_NEW) that failed drops the guard: see rec.h. */
+static void unrecorded_alloc(void *p, size_t n)
+{
+	if (REC_UNLIKELY(rec_guard)) {
+		if (!p && rec_guard == REC_GUARD_NEW)
+			rec_guard = 0;
+		return;
+	}
+	if (!p || early_closed || rec_early.overflow)
+		return;
+	if (rec_early.n == REC_EARLY_MAX) {
+		rec_early.overflow = 1;
+		return;
+	}
+	rec_early.addr[rec_early.n] = (uintptr_t)p;
+	rec_early.size[rec_early.n++] = n;
+}
+
+static void unrecorded_free(void *p)
+{
+	if (rec_guard || early_closed || rec_early.overflow)
+		return;
+	for (int i = 0; i < rec_early.n; i++)
+		if (rec_early.addr[i] == (uintptr_t)p) {
+			rec_early.n--;
+			rec_early.addr[i] = rec_early.addr[rec_early.n];
+			rec_early.size[i] = rec_early.size[rec_early.n];
+			return;
+		}
+}
 
 EXPORT void *malloc(size_t n)
 {
@@ -88,8 +123,11 @@ EXPORT void *malloc(size_t n)
 			return boot_alloc(n);
 		resolve();
 	}
-	if (!RECORDING())
-		return real_malloc(n);
+	if (!RECORDING()) {
+		void *p = real_malloc(n);
+		unrecorded_alloc(p, n);
+		return p;
+	}
 	rec_guard = 1;
 	void *p = real_malloc(n);
 	rec_event_alloc(CZT_REC_MALLOC, rec_now(), p, n, __builtin_frame_address(0));
@@ -108,8 +146,11 @@ EXPORT void *calloc(size_t n, size_t size)
 		}
 		resolve();
 	}
-	if (!RECORDING())
-		return real_calloc(n, size);
+	if (!RECORDING()) {
+		void *p = real_calloc(n, size);
+		unrecorded_alloc(p, n * size);
+		return p;
+	}
 	rec_guard = 1;
 	void *p = real_calloc(n, size);
 	size_t total = 0;
@@ -126,11 +167,12 @@ EXPORT void free(void *p)
 	if (REC_UNLIKELY(!real_free))
 		resolve();
 	if (!RECORDING()) {
+		unrecorded_free(p);
 		real_free(p);
 		return;
 	}
 	rec_guard = 1;
-	rec_event_free(rec_now(), p);
+	rec_event_free(CZT_OP_C, rec_now(), p, __builtin_frame_address(0));
 	real_free(p);
 	rec_guard = 0;
 }
@@ -149,8 +191,13 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 			return boot_alloc(n);
 		resolve();
 	}
-	if (!RECORDING())
-		return real_realloc(old, n);
+	if (!RECORDING()) {
+		void *p = real_realloc(old, n);
+		if (old && (p || !n))
+			unrecorded_free(old);
+		unrecorded_alloc(p, n);
+		return p;
+	}
 	rec_guard = 1;
 	/* Two clock reads only when the block moved: its new address may have
 	 * been freed by another thread just before, so the allocation's time
@@ -188,8 +235,11 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (REC_UNLIKELY(!real_posix_memalign))
 		resolve();
-	if (!RECORDING())
-		return real_posix_memalign(out, align, n);
+	if (!RECORDING()) {
+		int rc = real_posix_memalign(out, align, n);
+		unrecorded_alloc(rc ? NULL : *out, n);
+		return rc;
+	}
 	rec_guard = 1;
 	int rc = real_posix_memalign(out, align, n);
 	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n,
@@ -203,8 +253,11 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	{                                                               \
 		if (REC_UNLIKELY(!real_##name))                         \
 			resolve();                                      \
-		if (!RECORDING())                                       \
-			return real_##name args;                        \
+		if (!RECORDING()) {                                     \
+			void *p = real_##name args;                     \
+			unrecorded_alloc(p, size);                      \
+			return p;                                       \
+		}                                                       \
 		rec_guard = 1;                                          \
 		void *p = real_##name args;                             \
 		rec_event_alloc(type, rec_now(), p, size,              \
