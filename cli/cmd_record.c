@@ -26,7 +26,7 @@
 
 static const char usage[] =
 	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--unwind fp|dwarf]\n"
-	"                     [--compress|--no-compress] [--] PROG [ARGS...]\n\n"
+	"                     [--compress|--no-compress] [--free-stacks] [--] PROG [ARGS...]\n\n"
 	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
 	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
 	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
@@ -44,7 +44,11 @@ static const char usage[] =
 	"                      or they cost it under 3%, a trace 2.5-8x smaller;\n"
 	"                      one zstd frame per chunk otherwise, 1.3-4x\n"
 	"                      (CZPROF_COLUMNS=1/0: always/never columns)\n"
-	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n\n"
+	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n"
+	"      --free-stacks   record the stack of every free and delete too, for\n"
+	"                      `czprof errors` (where a block was first freed, where\n"
+	"                      a bad free was); costs about as much as the\n"
+	"                      allocations' stacks (CZPROF_FREE_STACKS=1)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;
@@ -215,7 +219,7 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 int cmd_record(int argc, char **argv)
 {
 	const char *output = NULL;
-	int force = 0, follow = 0, depth = 0, fp = 0, i;
+	int force = 0, follow = 0, depth = 0, fp = 0, free_stacks = 0, i;
 	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
@@ -239,6 +243,8 @@ int cmd_record(int argc, char **argv)
 			compress = 1;
 		} else if (!strcmp(a, "--no-compress")) {
 			compress = 0;
+		} else if (!strcmp(a, "--free-stacks")) {
+			free_stacks = 1;
 		} else if (!strcmp(a, "--depth") || !strncmp(a, "--depth=", 8)) {
 			const char *v = a[7] == '=' ? a + 8 : (++i < argc ? argv[i] : NULL);
 			char *end;
@@ -305,6 +311,8 @@ int cmd_record(int argc, char **argv)
 		}
 		if (compress >= 0)
 			setenv("CZPROF_COMPRESS", compress ? "1" : "0", 1);
+		if (free_stacks)
+			setenv("CZPROF_FREE_STACKS", "1", 1);
 		if (!output) {
 			char name[PATH_MAX];
 			char *base = strrchr(prog_argv[0], '/');
