@@ -205,15 +205,6 @@ void rec_zstd_reset(struct rec_zstd *z);
 /* ---- internal memory (rec_core.c) ---- */
 void *rec_mmap(size_t len);
 
-#endif
-
-/* Writes every buffered event now (before _exit and exec, which skip the
- * exit flush). */
-void rec_flush_all(void);
-
-/* Called once, from the library constructor (rec_interpose.c). */
-void rec_start(void);
-
 /* ---- blocks the program got before recording began (rec_interpose.c) ---- */
 #define REC_EARLY_MAX 64
 struct rec_early {
@@ -226,3 +217,12 @@ struct rec_early {
  * recording starts the process has not made threads of its own through
  * anything the recorder knows of; a race only makes the list less exact). */
 extern struct rec_early rec_early;
+
+#endif
+
+/* Writes every buffered event now (before _exit and exec, which skip the
+ * exit flush). */
+void rec_flush_all(void);
+
+/* Called once, from the library constructor (rec_interpose.c). */
+void rec_start(void);
