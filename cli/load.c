@@ -1320,6 +1320,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			s->row1 = (uint32_t)id + 1;
 			s->size = e->size < SLOT_BIG_SIZE ? (uint32_t)e->size : SLOT_BIG_SIZE;
 			s->family = load_fn_family(e->fn) & 3u;
+			s->freed = 0; /* an empty slot's may be stale */
 			m->used++;
 			t->last_alloc = id;
 			t->allocs++;
