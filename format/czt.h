@@ -231,6 +231,7 @@ struct czt_enc {
 	uint64_t last_time;
 	uint64_t last_addr;
 	uint64_t n_records;
+	uint64_t op;      /* the chunk's current CZT_OP_* (set by call records) */
 };
 
 static inline uint8_t *czt_put_varint(uint8_t *p, uint64_t v)
@@ -297,9 +298,34 @@ static inline uint8_t *czt__put_addr(struct czt_enc *e, uint8_t *p, uint64_t a)
 	return p;
 }
 
+/* A CALL record (FORMAT.md): the chunk's operator becomes op, for this
+ * event and those after it, and the next event, a free, has stack (0:
+ * none).  Writers use czt_enc_op_alloc and czt_enc_op_free; the other
+ * event encoders set the operator back to CZT_OP_C first, so every event
+ * names its own. */
+static inline void czt__put_call(struct czt_enc *e, uint64_t op, uint64_t stack)
+{
+	uint8_t *p = e->pos, *body = p + 2;
+	*p = CZT_REC_CALL;
+	uint8_t *q = czt_put_varint(body, op);
+	if (stack)
+		q = czt_put_varint(q, stack);
+	p[1] = (uint8_t)(q - body); /* at most 20 bytes: a one-byte length */
+	e->pos = q;
+	e->op = op;
+}
+
+/* Before an event of a C function: the operator back to CZT_OP_C (a call
+ * record of 3 bytes, only after a C++ operator's event). */
+static inline void czt__c_event(struct czt_enc *e)
+{
+	if (__builtin_expect(e->op != 0, 0))
+		czt__put_call(e, 0, 0);
+}
+
 /* type: one of CZT_REC_MALLOC..CZT_REC_PVALLOC.  addr 0 = the call failed. */
-static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
-				 uint64_t addr, uint64_t size, uint64_t stack)
+static inline void czt__alloc(struct czt_enc *e, unsigned type, uint64_t t,
+			      uint64_t addr, uint64_t size, uint64_t stack)
 {
 	uint8_t *p = e->pos;
 	*p++ = (uint8_t)type;
@@ -311,7 +337,14 @@ static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
 	e->n_records++;
 }
 
-static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
+static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
+				 uint64_t addr, uint64_t size, uint64_t stack)
+{
+	czt__c_event(e);
+	czt__alloc(e, type, t, addr, size, stack);
+}
+
+static inline void czt__free(struct czt_enc *e, uint64_t t, uint64_t addr)
 {
 	uint8_t *p = e->pos;
 	*p++ = CZT_REC_FREE;
@@ -319,6 +352,33 @@ static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
 	p = czt__put_addr(e, p, addr);
 	e->pos = p;
 	e->n_records++;
+}
+
+static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
+{
+	czt__c_event(e);
+	czt__free(e, t, addr);
+}
+
+/* An allocation by the C++ operator op (CZT_OP_NEW...), written as a
+ * malloc record, after a call record when the chunk's operator was
+ * another.  Room: as any record (CZT_ENC_MAX_RECORD covers both). */
+static inline void czt_enc_op_alloc(struct czt_enc *e, uint64_t op, uint64_t t, uint64_t addr,
+				    uint64_t size, uint64_t stack)
+{
+	if (op != e->op)
+		czt__put_call(e, op, 0);
+	czt__alloc(e, CZT_REC_MALLOC, t, addr, size, stack);
+}
+
+/* A release by op (CZT_OP_C for free(), the delete operators), with its
+ * stack (0: not recorded). */
+static inline void czt_enc_op_free(struct czt_enc *e, uint64_t op, uint64_t stack, uint64_t t,
+				   uint64_t addr)
+{
+	if (op != e->op || stack)
+		czt__put_call(e, op, stack);
+	czt__free(e, t, addr);
 }
 
 /* t_free: when the old block was released (taken before the call),
@@ -333,6 +393,7 @@ static inline void czt_enc_realloc(struct czt_enc *e, unsigned type, uint64_t t_
 				   uint64_t t, uint64_t old_addr, uint64_t new_addr,
 				   uint64_t size, uint64_t stack)
 {
+	czt__c_event(e);
 	uint8_t *p = e->pos;
 	p = czt__put_time(e, p + 1, t);
 	uint64_t dt_free = t > t_free ? t - t_free : 0;
@@ -356,22 +417,6 @@ static inline void czt_enc_realloc(struct czt_enc *e, unsigned type, uint64_t t_
 	p = czt_put_varint(p, stack);
 	e->pos = p;
 	e->n_records++;
-}
-
-/* A CALL record: the event encoded next in this chunk was made by the
- * C++ operator op (CZT_OP_*), and for a free, its stack (0: none; a
- * writer passes 0 for allocations, whose records have their own).  The
- * caller keeps the two in one chunk: room for CZT_ENC_MAX_RECORD covers
- * both. */
-static inline void czt_enc_call(struct czt_enc *e, uint64_t op, uint64_t stack)
-{
-	uint8_t *p = e->pos, *body = p + 2;
-	*p = CZT_REC_CALL;
-	uint8_t *q = czt_put_varint(body, op);
-	if (stack)
-		q = czt_put_varint(q, stack);
-	p[1] = (uint8_t)(q - body); /* at most 20 bytes: a one-byte length */
-	e->pos = q;
 }
 
 /* Allocator-library events.  type is CZT_REC_CZ_*; fields a record does

@@ -43,9 +43,10 @@ struct czt_reader {
 	const uint8_t *p, *pend; /* record cursor in the current chunk */
 	unsigned chunk_type;
 	uint64_t tid, last_time, last_addr;
-	/* a CALL record read: op and stack for the next event of the chunk */
-	int has_call;
+	/* CALL records: the chunk's operator, for its events from there on;
+	 * a stack for the next event only */
 	uint64_t call_op, call_stack;
+	int has_call;
 };
 
 const char *czt_errstr(int rc)
@@ -416,6 +417,7 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		r->chunk_type = type;
 		r->tid = r->last_time = r->last_addr = 0;
 		r->has_call = 0;
+		r->call_op = r->call_stack = 0;
 		*c = (struct czt_chunk){ .type = type, .flags = flags, .offset = r->off,
 					 .raw_len = raw_len, .passed = 1 };
 		r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
@@ -452,6 +454,7 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	r->chunk_type = type;
 	r->tid = r->last_time = r->last_addr = 0;
 	r->has_call = 0;
+	r->call_op = r->call_stack = 0;
 	if (type == CZT_CHUNK_EVENTS &&
 	    (get_varint(&r->p, r->pend, &r->tid) || get_varint(&r->p, r->pend, &r->last_time)))
 		return CZT_ERR_CORRUPT;
@@ -540,14 +543,16 @@ static int decode_core(struct czt_reader *r, struct czt_record *rec, const char 
 	return CZT_OK;
 }
 
-/* Gives the event just decoded what a CALL record before it said: the
- * operator, and a free's stack (an allocation has its own). */
+/* Gives the event just decoded what CALL records before it said: the
+ * chunk's operator, and the last one's stack if it is a free (an
+ * allocation has its own). */
 static void take_call(struct czt_reader *r, struct czt_record *rec)
 {
 	rec->op = r->call_op;
-	if (rec->type == CZT_REC_FREE || rec->type == CZT_REC_CZ_FREE)
+	if (r->call_stack && (rec->type == CZT_REC_FREE || rec->type == CZT_REC_CZ_FREE))
 		rec->stack = r->call_stack;
-	r->has_call = 0;
+	r->call_stack = 0;
+	r->has_call = r->call_op != 0;
 }
 
 static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8_t *end)
@@ -627,7 +632,7 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			if (get_varint(&q, qend, &r->call_op) ||
 			    (q < qend && get_varint(&q, qend, &r->call_stack)))
 				return CZT_ERR_CORRUPT;
-			r->has_call = 1;
+			r->has_call = r->call_op != 0 || r->call_stack != 0;
 			continue;
 		}
 		memset(&rec->id, 0, offsetof(struct czt_record, frames) - offsetof(struct czt_record, id));

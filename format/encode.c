@@ -30,6 +30,7 @@ void czt_enc_init(struct czt_enc *e, void *buf, size_t cap, unsigned chunk_type,
 	e->last_time = base_time;
 	e->last_addr = 0;
 	e->n_records = 0;
+	e->op = 0;
 	if (chunk_type == CZT_CHUNK_EVENTS) {
 		e->pos = czt_put_varint(e->pos, tid);
 		e->pos = czt_put_varint(e->pos, base_time);
@@ -58,6 +59,7 @@ size_t czt_enc_finish(struct czt_enc *e)
 
 void czt_enc_cz(struct czt_enc *e, const struct czt_record *r)
 {
+	czt__c_event(e);
 	uint8_t *p = e->pos;
 	*p++ = (uint8_t)r->type;
 	p = czt__put_time(e, p, r->time);

@@ -920,9 +920,7 @@ void rec_event_free(unsigned op, uint64_t t, const void *p, const void *frame)
 	/* the stack first: capturing it may intern nodes (under g_lock) */
 	uint64_t stack = REC_UNLIKELY(rec_settings.free_stacks) ? capture_stack(th, frame) : 0;
 	begin_event(th);
-	if (op || stack)
-		czt_enc_call(&th->enc, op, stack);
-	czt_enc_free(&th->enc, t, (uint64_t)(uintptr_t)p);
+	czt_enc_op_free(&th->enc, op, stack, t, (uint64_t)(uintptr_t)p);
 	end_event(th, t);
 }
 
@@ -933,8 +931,7 @@ void rec_event_new(unsigned op, uint64_t t, const void *p, size_t size, const vo
 		return;
 	uint64_t stack = capture_stack(th, frame);
 	begin_event(th);
-	czt_enc_call(&th->enc, op, 0);
-	czt_enc_alloc(&th->enc, CZT_REC_MALLOC, t, (uint64_t)(uintptr_t)p, size, stack);
+	czt_enc_op_alloc(&th->enc, op, t, (uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
 }
 

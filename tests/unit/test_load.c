@@ -585,18 +585,14 @@ static void write_errors(int whole, int lost)
 	czt_enc_free(&enc, 2, 0x9999);                         /* invalid when whole */
 	czt_enc_alloc(&enc, CZT_REC_MALLOC, 3, 0x1000, 24, 0);
 	czt_enc_free(&enc, 4, 0x1000);
-	czt_enc_call(&enc, CZT_OP_NEW, 0);                     /* a delete: of a freed block */
-	czt_enc_free(&enc, 5, 0x1000);                         /* double */
-	czt_enc_call(&enc, CZT_OP_NEW_ARRAY | CZT_OP_ALIGNED, 0);
-	czt_enc_alloc(&enc, CZT_REC_MALLOC, 6, 0x2000, 40, 0); /* new[] */
-	czt_enc_free(&enc, 7, 0x2000);                         /* mismatch */
+	czt_enc_op_free(&enc, CZT_OP_NEW, 0, 5, 0x1000);       /* delete of it: double */
+	czt_enc_op_alloc(&enc, CZT_OP_NEW_ARRAY | CZT_OP_ALIGNED, 6, 0x2000, 40, 0);
+	czt_enc_free(&enc, 7, 0x2000);                         /* new[] / free: mismatch */
 	czt_enc_alloc(&enc, CZT_REC_MALLOC, 8, 0x1000, 32, 0); /* the address again: fine */
 	czt_enc_free(&enc, 9, 0x1000);
 	czt_enc_realloc(&enc, CZT_REC_REALLOC, 10, 10, 0x1000, 0x1000, 32, 0); /* of a freed block */
-	czt_enc_call(&enc, CZT_OP_NEW, 0);
-	czt_enc_alloc(&enc, CZT_REC_MALLOC, 11, 0x3000, 8, 0);
-	czt_enc_call(&enc, CZT_OP_NEW | CZT_OP_SIZED, 0);
-	czt_enc_free(&enc, 12, 0x3000);                        /* new / delete: right */
+	czt_enc_op_alloc(&enc, CZT_OP_NEW, 11, 0x3000, 8, 0);
+	czt_enc_op_free(&enc, CZT_OP_NEW | CZT_OP_SIZED, 0, 12, 0x3000); /* new / delete: right */
 	put_chunk(&enc);
 }
 

@@ -391,8 +391,9 @@ TEST(reader_reads_column_chunks_as_their_records)
 	CHECK_EQ_U(cc, 2);
 }
 
-/* C++ operators' events (format 3.2): a call record before each, a free's
- * with its stack, one at the very end with no event after it. */
+/* C++ operators' events (format 3.2): call records where the operator
+ * changes, a free's with its stack, one at the very end with no event
+ * after it. */
 static size_t cxx_shapes(void)
 {
 	struct czt_enc e;
@@ -401,15 +402,18 @@ static size_t cxx_shapes(void)
 	for (unsigned i = 0; i < 300; i++) {
 		unsigned op = 1 + i % 2 + (i % 3 == 0 ? CZT_OP_ALIGNED : 0) + (i % 5 == 0 ? CZT_OP_NOTHROW : 0);
 		uint64_t a = 0x60000000 + (uint64_t)(i % 40) * 32;
-		czt_enc_call(&e, op, 0);
-		czt_enc_alloc(&e, CZT_REC_MALLOC, t += 20, a, 24, 4 + i % 3);
-		czt_enc_call(&e, op | CZT_OP_SIZED, i % 4 ? 50 + i % 9 : 0);
-		czt_enc_free(&e, t += 7, a);
-		if (i % 7 == 0) /* a C free with its stack only */
-			czt_enc_call(&e, CZT_OP_C, 1000000 + i);
-		czt_enc_free(&e, t += 3, 0x70000000 + (uint64_t)i);
+		czt_enc_op_alloc(&e, op, t += 20, a, 24, 4 + i % 3);
+		czt_enc_op_free(&e, op | CZT_OP_SIZED, i % 4 ? 50 + i % 9 : 0, t += 7, a);
+		if (i % 7 == 0) /* a C free with its stack */
+			czt_enc_op_free(&e, CZT_OP_C, 1000000 + i, t += 3, 0x70000000 + (uint64_t)i);
+		else
+			czt_enc_free(&e, t += 3, 0x70000000 + (uint64_t)i);
+		if (i % 11 == 0) /* operator new twice: one call record */
+			czt_enc_op_alloc(&e, CZT_OP_NEW, t += 1, 0x80000000 + (uint64_t)i, 8, 1);
+		if (i % 11 == 0)
+			czt_enc_op_alloc(&e, CZT_OP_NEW, t += 1, 0x90000000 + (uint64_t)i, 8, 1);
 	}
-	czt_enc_call(&e, CZT_OP_NEW, 0);
+	czt__put_call(&e, CZT_OP_NEW, 0);
 	return (size_t)(e.pos - e.buf) - CZT_CHUNK_HEADER_LEN;
 }
 
@@ -431,8 +435,10 @@ TEST(call_records_keep_to_their_event)
 			     "16 130 130 70000000 0 0 1000000 0|";
 	CHECK(strncmp(raw_text, first, sizeof(first) - 1) == 0);
 	/* i = 1: new[] (2), its sized delete[] (18) with stack 51, a free */
-	CHECK(strstr(raw_text, "|1 150 150 60000020 0 24 5 2|16 157 157 60000020 0 0 51 18|"
-			       "16 160 160 70000001 0 0 0 0|") != NULL);
+	CHECK(strstr(raw_text, "|1 152 152 60000020 0 24 5 2|16 159 159 60000020 0 0 51 18|"
+			       "16 162 162 70000001 0 0 0 0|") != NULL);
+	/* i = 11: the second new needs no call record of its own */
+	CHECK(strstr(raw_text, "|1 463 463 8000000b 0 8 1 1|1 464 464 9000000b 0 8 1 1|") != NULL);
 	/* i = 7: a C free carrying its stack, op 0 */
 	CHECK(strstr(raw_text, " 70000007 0 0 1000007 0|") != NULL);
 	put_header();
