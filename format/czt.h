@@ -114,14 +114,14 @@ enum czt_rec_type {
 	CZT_REC_SUMMARY = 0x48,     /* footer: counts */
 	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
 	CZT_REC_CHUNK_EVENTS = 0x4A,/* events, end_time of the EVENTS chunk just after (3.1) */
-	CZT_REC_CALL = 0x4B,        /* op, stack: about the next event of the chunk (3.2) */
+	CZT_REC_CALL = 0x4B,        /* op, stack: the chunk's operator from here on (3.2) */
 	CZT_REC_IMAGE_START = 0x4C, /* time, flags, early: recording of an image began (3.2) */
 	CZT_REC_EARLY_BLOCK = 0x4D, /* addr, size: a block held before it began (3.2) */
 };
 
-/* CZT_REC_CALL.op: which function made or released the block of the event
- * that follows.  The low two bits are the family; the decoder puts op in
- * czt_record.op of that event.  On a free record, CZT_OP_NEW is operator
+/* CZT_REC_CALL.op: which function made or released the blocks of the
+ * events that follow in the chunk.  The low two bits are the family; the
+ * decoder puts op in czt_record.op of those events.  On a free record, CZT_OP_NEW is operator
  * delete and CZT_OP_NEW_ARRAY operator delete[]. */
 enum czt_op {
 	CZT_OP_C = 0,           /* the malloc family (the event's own type says which) */
@@ -188,7 +188,7 @@ struct czt_record {
 	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count,
 			     * IMAGE_START flags */
 	uint64_t name;      /* CZ_NEW, THREAD_START: string id (0 = none) */
-	uint64_t op;        /* events: CZT_OP_* from a CALL record before it, else 0 */
+	uint64_t op;        /* events: CZT_OP_* (the chunk's operator, CALL records) */
 	/* fields only length-prefixed records have, cleared for those */
 	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
 	uint64_t ip;        /* STACK_NODE, FRAME */

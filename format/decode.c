@@ -626,7 +626,7 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			return CZT_ERR_CORRUPT;
 		const uint8_t *body = r->p;
 		r->p += len;
-		if (type == CZT_REC_CALL) { /* not a record of its own: it tells about the next */
+		if (type == CZT_REC_CALL) { /* not a record of its own: it tells about the next ones */
 			const uint8_t *q = body, *qend = body + len;
 			r->call_op = r->call_stack = 0;
 			if (get_varint(&q, qend, &r->call_op) ||
