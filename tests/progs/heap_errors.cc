@@ -29,6 +29,15 @@
 #include <new>
 #include <sys/mman.h>
 
+// clang declares the sized deletes only with -fsized-deallocation: they
+// are libstdc++'s all the same.
+#ifndef __cpp_sized_deallocation
+void operator delete(void *, std::size_t) noexcept;
+void operator delete[](void *, std::size_t) noexcept;
+void operator delete(void *, std::size_t, std::align_val_t) noexcept;
+void operator delete[](void *, std::size_t, std::align_val_t) noexcept;
+#endif
+
 // The compiler must not see where a pointer came from: it would warn about
 // the very mistakes this program makes on purpose.
 static void *hide(void *p)
