@@ -64,9 +64,25 @@ expect_match errors_nofs_realloc_stack "$text" '#0  realloc_freed \(tests/progs/
 "$CZPROF" record -o var.czt -- "$P/rec_variants" 2>/dev/null
 check errors_clean_fail_passes "$CZPROF" errors --fail var.czt
 expect_match errors_clean_zero "$("$CZPROF" errors var.czt 2>/dev/null)" '^0 heap errors$'
-# every C++ operator rightly paired (rec_cxx): no error either
+# every C++ operator rightly paired (rec_cxx): no error either, and its
+# 10 new int + the vector's buffer, 3 new char[] named as such
 "$CZPROF" record -o cxx.czt -- "$P/rec_cxx" 2>/dev/null
 check errors_cxx_clean "$CZPROF" errors --fail cxx.czt
+stats=$("$CZPROF" stats cxx.czt 2>/dev/null)
+expect_match cxx_operator_new "$stats" '^  operator new +11 '
+expect_match cxx_operator_new_array "$stats" '^  operator new\[\] +3 '
+
+# a forked child frees a block of its parent's: its trace never saw the
+# allocation and says so (not whole), so that is no error; its own
+# mismatch is one
+"$CZPROF" record -o fork.czt --follow-fork -- "$P/heap_errors" fork 2>/dev/null
+child=$(ls fork.*.czt 2>/dev/null | head -n 1)
+check errors_fork_child_trace test -n "$child"
+ctext=$("$CZPROF" errors "$child" 2>/dev/null)
+expect_match errors_fork_child_one "$ctext" '^1 heap error: 1 mismatched release$'
+expect_match errors_fork_child_note "$ctext" '^note: recording did not see the process from its start'
+check errors_fork_parent_clean "$CZPROF" errors --fail fork.czt
+expect_eq errors_fork_child_unmatched "$("$CZPROF" sql "$child" "SELECT value FROM meta WHERE key = 'unmatched_frees'" 2>/dev/null | tail -n 1 | tr -d ' ')" 1
 
 # a block the program got before recording began (libstdc++'s exception
 # pool, made by its constructor before the recorder's) is listed in the

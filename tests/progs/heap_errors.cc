@@ -18,6 +18,11 @@
 // "Mismatched free() / delete / delete []" and 3 "Invalid free() / delete
 // / delete[] / realloc()".
 //
+// "heap_errors fork" instead: the parent mallocs 50 B and forks; the child
+// frees that block (its copy: no error, though its trace never saw it
+// allocated), releases operator new(15) with free (a mismatch) and exits;
+// the parent frees its block too.
+//
 // The errors must not stop glibc's allocator, which checks for some of
 // them, so that one run shows all: the invalid free hands glibc a block
 // header made to look like one of its own mmap'ed chunks (glibc unmaps it);
@@ -27,7 +32,10 @@
 // first).  Nothing of those sizes is allocated after them.
 #include <cstdlib>
 #include <new>
+#include <cstring>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 // clang declares the sized deletes only with -fsized-deallocation: they
 // are libstdc++'s all the same.
@@ -146,8 +154,25 @@ __attribute__((noinline)) static void double_free()
 	free(hide(a));
 }
 
-int main()
+__attribute__((noinline)) static int forked()
 {
+	void *p = malloc(50);
+	pid_t pid = fork();
+	if (pid == 0) {
+		free(p);
+		free(hide(operator new(15)));
+		_exit(0);
+	}
+	int st = 0;
+	waitpid(pid, &st, 0);
+	free(p);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "fork"))
+		return forked();
 	right_pairs();
 	mismatch_new_free();
 	mismatch_array_delete();
