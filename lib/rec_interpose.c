@@ -28,10 +28,12 @@ static size_t (*real_usable_size)(void *);
 static void *(*real_dlopen)(const char *, int);
 static int (*real_dlclose)(void *);
 
+/* Recording began (or never will): the list of blocks handed out before
+ * it (rec_early) is final. */
+static int early_closed;
+
 /* dlsym may allocate before the real functions are known: those requests
  * are served from here and never freed. */
-static int early_closed; /* recording began (or never will): the early list is final */
-
 static char boot_heap[64 * 1024] __attribute__((aligned(64)));
 static size_t boot_used;
 static int resolving;
