@@ -72,6 +72,17 @@ stats=$("$CZPROF" stats cxx.czt 2>/dev/null)
 expect_match cxx_operator_new "$stats" '^  operator new +11 '
 expect_match cxx_operator_new_array "$stats" '^  operator new\[\] +3 '
 
+# operator new throws std::bad_alloc through the recorder as it does
+# without it, and recording goes on after: the one new that worked is
+# there, and 4 mallocs: the program's, and the three exceptions' objects
+# (libstdc++ allocates each with malloc; the nothrow new catches its own)
+check bad_alloc_native "$P/heap_errors" bad_alloc
+check bad_alloc_recorded "$CZPROF" record -o bad.czt -- "$P/heap_errors" bad_alloc
+stats=$("$CZPROF" stats bad.czt 2>/dev/null)
+expect_match bad_alloc_new_after "$stats" '^  operator new +1 +16 B'
+expect_match bad_alloc_malloc_after "$stats" '^  malloc +4 '
+check bad_alloc_no_errors "$CZPROF" errors --fail bad.czt
+
 # a forked child frees a block of its parent's: its trace never saw the
 # allocation and says so (not whole), so that is no error; its own
 # mismatch is one

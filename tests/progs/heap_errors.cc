@@ -18,6 +18,11 @@
 // "Mismatched free() / delete / delete []" and 3 "Invalid free() / delete
 // / delete[] / realloc()".
 //
+// "heap_errors bad_alloc" instead: operator new of half the address space
+// throws std::bad_alloc, its nothrow variant returns null, new[] throws
+// too; then one operator new(16) and one malloc(16), both freed rightly.
+// Exit status 0 when all of that held.
+//
 // "heap_errors fork" instead: the parent mallocs 50 B and forks; the child
 // frees that block (its copy: no error, though its trace never saw it
 // allocated), releases operator new(15) with free (a mismatch) and exits;
@@ -169,10 +174,33 @@ __attribute__((noinline)) static int forked()
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
 }
 
+__attribute__((noinline)) static int bad_alloc()
+{
+	const std::size_t huge = ~(std::size_t)0 / 2;
+	int caught = 0;
+	try {
+		hide(operator new(huge));
+	} catch (const std::bad_alloc &) {
+		caught++;
+	}
+	try {
+		hide(operator new[](huge, al));
+	} catch (const std::bad_alloc &) {
+		caught++;
+	}
+	int null = operator new(huge, std::nothrow) == nullptr;
+	void *p = operator new(16);
+	operator delete(p);
+	free(malloc(16));
+	return caught == 2 && null ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1 && !strcmp(argv[1], "fork"))
 		return forked();
+	if (argc > 1 && !strcmp(argv[1], "bad_alloc"))
+		return bad_alloc();
 	right_pairs();
 	mismatch_new_free();
 	mismatch_array_delete();
