@@ -1196,7 +1196,7 @@ static __attribute__((noinline)) int unknown_free(struct loader *l, const struct
 		err.has_free = 1;
 		err.free_call = f->call;
 		err.free_time = f->time;
-		err.free_tid = f->tid;
+		err.free_tid = l->threads[f->thread].tid;
 		err.free_stack = f->stack;
 	} else {
 		if (!load_errors_unknown_is_error(&l->errs, p->image, e->addr))
@@ -1263,7 +1263,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			e->fn |= LOAD_FREE_MATCHED;
 			/* the address stays, freed, until it is allocated again:
 			 * a second release then finds what the first one did */
-			struct load_freed f = { .time = e->time, .size = e->size, .tid = t->tid,
+			struct load_freed f = { .time = e->time, .size = e->size, .thread = e->tid,
 						.alloc_stack = alloc_stack, .stack = e->stack,
 						.alloc_family = (uint8_t)s->family, .call = (uint8_t)call };
 			uint32_t id = load_freed_put(&l->errs, &f);

@@ -8,6 +8,8 @@
 #include "cli/load_errors.h"
 #include "cli/util.h"
 
+_Static_assert(sizeof(struct load_freed) == 32, "one per freed address: keep it small");
+
 static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
 {
 	if (need <= *cap)

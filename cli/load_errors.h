@@ -43,10 +43,11 @@ enum load_error_kind {
 
 #define LOAD_NO_STACK UINT32_MAX /* a stack index that is not known */
 
-/* A block released once, while its address is not allocated again. */
+/* A block released once, while its address is not allocated again: one
+ * per such address, so kept to 32 bytes. */
 struct load_freed {
 	uint64_t time, size;
-	uint64_t tid;                     /* kernel tid */
+	uint32_t thread;                  /* thread table index (load.c) */
 	uint32_t alloc_stack, stack;      /* stack table indexes (stack 0: not recorded) */
 	uint8_t alloc_family, call;       /* LOAD_FAM_*, enum load_call */
 };

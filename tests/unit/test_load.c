@@ -594,6 +594,25 @@ static void write_errors(int whole, int lost)
 	czt_enc_op_alloc(&enc, CZT_OP_NEW, 11, 0x3000, 8, 0);
 	czt_enc_op_free(&enc, CZT_OP_NEW | CZT_OP_SIZED, 0, 12, 0x3000); /* new / delete: right */
 	put_chunk(&enc);
+	put_footer(12, 12); /* the stream may drop the frees once paired */
+}
+
+/* The heap_errors table as one string. */
+static void errors_digest(char *out, size_t cap)
+{
+	sqlite3 *db = load_fresh();
+	sqlite3_stmt *st;
+	out[0] = 0;
+	if (!db)
+		return;
+	CHECK(sqlite3_prepare_v2(db, "SELECT group_concat(kind||','||call||','||addr||','||"
+				     "ifnull(size,'-')||','||time||','||tid||','||ifnull(alloc_fn,'-')||','||"
+				     "ifnull(free_call,'-')||','||ifnull(free_time,'-'), ';') FROM heap_errors",
+				     -1, &st, NULL) == SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
 }
 
 static long long errors_of(sqlite3 *db, const char *kind)
@@ -630,6 +649,21 @@ TEST(heap_errors_need_a_whole_image)
 		CHECK_EQ_U(q(db, "SELECT calls FROM fn_totals WHERE fn='operator new[]'"), 1);
 		sqlite3_close(db);
 	}
+	/* the same errors however the load went: streamed with the frees
+	 * dropped once paired, streamed keeping them, or not streamed */
+	char fused[4096], kept[4096], plain[4096];
+	write_errors(1, 0);
+	save(file_len);
+	errors_digest(fused, sizeof(fused));
+	setenv("CZPROF_LOAD_KEEP_FREES", "1", 1);
+	errors_digest(kept, sizeof(kept));
+	unsetenv("CZPROF_LOAD_KEEP_FREES");
+	setenv("CZPROF_LOAD_STREAM", "0", 1);
+	errors_digest(plain, sizeof(plain));
+	unsetenv("CZPROF_LOAD_STREAM");
+	CHECK(strlen(fused) > 100);
+	CHECK_STR(kept, fused);
+	CHECK_STR(plain, fused);
 	/* events lost: an allocation may be missing, so only the mismatch */
 	write_errors(1, 1);
 	save(file_len);
