@@ -212,6 +212,7 @@ struct rec_early {
 	size_t size[REC_EARLY_MAX];
 	int n;        /* entries used */
 	int overflow; /* more were live than fit: the list is not all of them */
+	int late;     /* the program's malloc is not this library's (rec_interpose.c) */
 };
 /* Filled while rec_active is 0 and read by rec_start (one thread: before
  * recording starts the process has not made threads of its own through

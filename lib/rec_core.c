@@ -1145,10 +1145,10 @@ static int header_start_of(int fd, uint64_t *start)
 /* The image-start record (FORMAT.md): whole when this image's allocation
  * calls were all seen from its first, the blocks it held before recording
  * began excepted, which follow it.  A forked child inherits its parent's
- * heap and is never whole. */
+ * heap and is never whole, nor is an image whose malloc is not ours. */
 static void image_start(int whole)
 {
-	whole = whole && !rec_early.overflow;
+	whole = whole && !rec_early.overflow && !rec_early.late;
 	int n = whole ? rec_early.n : 0;
 	czt_enc_image_start(&meta, rec_now(), whole ? CZT_IMAGE_WHOLE : 0, (uint64_t)n);
 	for (int i = 0; i < n; i++)

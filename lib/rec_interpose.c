@@ -73,10 +73,27 @@ static void resolve(void)
 	resolving = 0;
 }
 
+static void rec_init(void);
+
+/* Whether the program's malloc is this library's own: preloaded first, it
+ * saw every allocation call from the first.  Loaded late (dlopen) or
+ * behind another allocator that was preloaded before it, it may never see
+ * where blocks came from: then no free of an unknown block is an error. */
+static int interposes_first(void)
+{
+	Dl_info mine, theirs;
+	rec_guard = 1; /* dlsym may allocate */
+	void *f = dlsym(RTLD_DEFAULT, "malloc");
+	rec_guard = 0;
+	return f && dladdr(f, &theirs) && dladdr((void *)rec_init, &mine) &&
+	       theirs.dli_fbase == mine.dli_fbase;
+}
+
 __attribute__((constructor(101))) static void rec_init(void)
 {
 	if (!real_malloc)
 		resolve();
+	rec_early.late = !interposes_first();
 	rec_start();
 	early_closed = 1;
 }
