@@ -1153,7 +1153,7 @@ static int map_grow(struct addrmap *m)
 
 /* A release by call (enum load_call) of a block made by family: the wrong
  * one?  realloc and free release the malloc family. */
-#define REC_MISMATCH(family, call) \
+#define LOAD_MISMATCH(family, call) \
 	((call) == LOAD_CALL_REALLOC ? (family) != LOAD_FAM_C : (family) != (call))
 
 /* The stack table index of live row r's allocation. */
@@ -1257,7 +1257,7 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			e->size = slot_size(l, s);
 			unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
 			uint32_t alloc_stack = row_stack(l, r);
-			if (REC_MISMATCH(s->family, call) && mismatch(l, e, s, r, alloc_stack, call))
+			if (LOAD_MISMATCH(s->family, call) && mismatch(l, e, s, r, alloc_stack, call))
 				return -1;
 			close_row(l, p->run, r, ei, i, e->size);
 			e->fn |= LOAD_FREE_MATCHED;
