@@ -36,7 +36,7 @@
  * |                    |                | time (rec_spare.c)                              |
  * | CZPROF_FREE_STACKS | 0              | 1: frees and deletes carry their stack too, so  |
  * |                    |                | `czprof errors` can show where a block was      |
- * |                    |                | first freed; off by default: half again the     |
+ * |                    |                | first freed; off by default: +45% of the        |
  * |                    |                | recording's CPU on bench/churn (README)         |
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
