@@ -2,7 +2,8 @@
 # own module.mk; everything is built under $(B)/.
 #
 #   make            build czprof, libczprof.so, libczalloc
-#   make test       install missing packages, build, run every test
+#   make test       install missing packages, build, run every test: prints
+#                   failures, skips, each script's time, "N passed, N failed"
 #   make demo       install missing packages, build, record and report an example
 #   make bench      the performance benchmark (bench/)
 #   make install PREFIX=/usr/local
@@ -50,6 +51,7 @@ $(B)/obj/%.o: %.cc
 include format/module.mk
 include symbols/module.mk
 include lib/module.mk
+include lib/analysis/module.mk
 include viewer/module.mk
 include cli/module.mk
 include examples/module.mk
@@ -63,17 +65,20 @@ deps:
 
 # In CI (CI=true) the suite also runs once more under AddressSanitizer and
 # UndefinedBehaviorSanitizer, and every fuzz target runs for
-# CI_FUZZ_SECONDS; one summary line covers all of it.
+# CI_FUZZ_SECONDS; one summary line covers all of it.  The builds `make
+# test` starts are quiet but for errors and warnings; V=1 (or VERBOSE=1,
+# which also prints every test's every line) shows their commands.
 CI_FUZZ_SECONDS ?= 30
+TEST_MAKE = $(MAKE) --no-print-directory $(if $(V)$(VERBOSE),,-s)
 ifeq ($(CI),true)
 test: deps
-	@$(MAKE) --no-print-directory all tests
-	@$(MAKE) --no-print-directory SANITIZE=1 all tests
-	@$(MAKE) --no-print-directory fuzz-build
+	@$(TEST_MAKE) all tests
+	@$(TEST_MAKE) SANITIZE=1 all tests
+	@$(TEST_MAKE) fuzz-build
 	@FUZZ_SECONDS=$(CI_FUZZ_SECONDS) sh tests/run.sh $(B) build-san
 else
 test: deps
-	@$(MAKE) --no-print-directory all tests
+	@$(TEST_MAKE) all tests
 	@sh tests/run.sh $(B)
 endif
 
@@ -86,6 +91,8 @@ install: all
 	install -m 755 $(B)/czprof $(DESTDIR)$(PREFIX)/bin/czprof
 	install -m 755 $(B)/libczprof.so $(DESTDIR)$(PREFIX)/lib/czprof/libczprof.so
 	install -m 644 lib/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
+	install -d $(DESTDIR)$(PREFIX)/share/doc/czprof
+	install -m 644 cli/SCHEMA.md format/FORMAT.md $(DESTDIR)$(PREFIX)/share/doc/czprof/
 	$(INSTALL_EXTRA)
 
 clean:

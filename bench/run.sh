@@ -40,7 +40,7 @@ target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5
 printf '%-8s %8s %8s %7s %6s %7s %6s %6s %8s %9s %7s %8s %6s %8s %6s %9s %9s %7s %8s' prog native \
 	record ratio target raw_rat z_cost target col_cost events B/event col_B/ev target raw_B/ev target \
 	rss_nat rss_prof rss_add target
-printf ' %9s %7s %6s %7s %6s %6s' load+rep Mev/s target rep2 target fresh
+printf ' %9s %7s %6s %7s %6s %6s %7s %6s' load+rep Mev/s target rep2 target fresh scan_ms scan%
 [ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' ht_ratio ht_print vs_ht target
 echo
 for p in $PROGS; do
@@ -98,7 +98,7 @@ for p in $PROGS; do
 	cevents=$("$CZ" dump --summary "$tmp/c.czt" | awk '$1=="events" {print $2}')
 	cbpe=$(per_event "$csize" "$cevents")
 	rawbpe=$(per_event "$raw" "$events")
-	first=-; second=-; rate=-
+	first=-; second=-; rate=-; scanms=-; scanpct=-
 	# how fast fresh memory comes just before the loads, which touch
 	# hundreds of MB of it
 	fresh=$("$PWD/$B/bench/memspeed" 2>/dev/null || echo -)
@@ -113,6 +113,9 @@ for p in $PROGS; do
 		done
 		"$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t2=$(now)
 		first=$(median <"$tmp/first")
+		# the pointer scan at exit, against the whole recorded run
+		scanms=$("$CZ" sql "$tmp/t.czt" "SELECT value / 1e6 FROM meta WHERE key = 'scan_ns'" 2>/dev/null | tail -n 1 | tr -d ' ')
+		scanpct=$(echo "$scanms $(median <"$tmp/rec")" | awk '{ if ($2 > 0 && $1 != "") printf "%.2f%%", $1 / 10 / $2; else print "-" }')
 		second=$(echo "$t1 $t2" | awk '{printf "%.3f", $2-$1}')
 		rate=$(echo "$events $first" | awk '{ if ($2 > 0) printf "%.2f", $1/$2/1e6; else print "?" }')
 	fi
@@ -153,7 +156,7 @@ for p in $PROGS; do
 		"<=$(target_of "$p")" "$(median <"$tmp/zratio")" "$(median <"$tmp/zcost")" "<5%" \
 		"$(median <"$tmp/ccost")" "$events" "$bpe" "$cbpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" \
 		"$radd" "$rmax"
-	printf ' %9s %7s %6s %7s %6s %6s' "$first" "$rate" ">=3" "$second" "<=0.1" "$fresh"
+	printf ' %9s %7s %6s %7s %6s %6s %7s %6s' "$first" "$rate" ">=3" "$second" "<=0.1" "$fresh" "$scanms" "$scanpct"
 	[ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' "$htr" "$htp" "$vsht" "<=1"
 	echo
 done
@@ -166,5 +169,17 @@ echo " against 8 MiB + 5% of the native peak;"
 echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, Mev/s = events / that time;"
 echo " rep2 = the same report again; fresh = GB/s at which this machine gave new memory just before"
 echo " the loads (bench/memspeed: 256 MiB touched once; loads slow down when it is low);"
+echo " scan_ms = the recorder's pointer scan at exit (leak kinds), scan% = that against the recorded run;"
 echo " ht_print = heaptrack_interpret + heaptrack_print on its trace,"
 echo " median of $LOADS; vs_ht = load+rep / ht_print)"
+# the pointer scan at exit on a big live heap: EXITHEAP MiB (default 1024)
+# held at exit, every byte written; the scan reads all of it
+eh=${EXITHEAP:-1024}
+if [ "$eh" -gt 0 ]; then
+	rm -f "$tmp/eh.czt"*
+	timed "$PWD/$B/bench/exitheap" "$eh" || exit 1; ehn=$secs
+	timed "$CZ" record -o "$tmp/eh.czt" -- "$PWD/$B/bench/exitheap" "$eh" || exit 1; ehr=$secs
+	"$CZ" dump "$tmp/eh.czt" 2>/dev/null | awk -v n="$ehn" -v r="$ehr" -v mib="$eh" '$3 == "scan-end" {
+		for (i = 4; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
+		printf "exit scan of a %d MiB heap: %.3f s for %.0f MiB read, %d words written; run %.2f s native, %.2f s recorded\n", mib, f["ns"] / 1e9, f["bytes"] / 1048576, f["words"], n, r }'
+fi

@@ -28,6 +28,8 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"by\": \"allocator\", \"allocators\": [");
 	} else {
 		report_header(db, report, trace);

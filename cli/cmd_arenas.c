@@ -24,7 +24,7 @@ static const char usage[] =
 	"  --sort KEY     footprint (default), waste, allocs, requested, live, resets,\n"
 	"                 lifetime (never destroyed first), name, created\n"
 	"  --json         machine-readable output\n"
-	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n\n"
+	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN"\n"
 	"Programs appear here when they use libczalloc (lib/cz_alloc.h) or annotate\n"
 	"their own pools (lib/czprof_annotate.h).\n";
 
@@ -93,7 +93,7 @@ int cmd_arenas(int argc, char **argv)
 {
 	struct report_opts o;
 	sort_key = 0;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, arenas_option, NULL, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, arenas_option, NULL, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	sqlite3 *db = tracedb_open(o.trace);
@@ -138,6 +138,8 @@ int cmd_arenas(int argc, char **argv)
 	if (o.json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, o.trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"allocators\": [");
 		for (size_t i = 0; i < shown; i++) {
 			const struct arena *a = &v[i];

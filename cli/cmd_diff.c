@@ -22,7 +22,7 @@ static const char usage[] =
 	"  --json                  machine-readable output\n"
 	"  -n, --limit N           show at most N sites (default 20; 0 = all)\n"
 	"  --fail-on-growth BYTES  exit 1 when leaked bytes or the peak grew by more\n"
-	"                          than BYTES (for CI)\n";
+	"                          than BYTES (for CI)\n" REPORT_USAGE_ALLOC_FN;
 
 struct dsite {
 	char key[REPORT_NAME_MAX];
@@ -70,9 +70,7 @@ static void site_key(struct report_ctx *c, uint64_t stack, char *key)
 {
 	struct report_frame fr[64];
 	int n = report_stack(c, stack, fr, 64);
-	int i = 0;
-	while (i < n - 1 && fr[i].is_allocator)
-		i++;
+	int i = report_site_index(fr, n);
 	if (!n)
 		snprintf(key, REPORT_NAME_MAX, "(no stack)");
 	else if (fr[i].function[0] && fr[i].file[0])
@@ -81,7 +79,8 @@ static void site_key(struct report_ctx *c, uint64_t stack, char *key)
 		snprintf(key, REPORT_NAME_MAX, "%s", fr[i].name);
 }
 
-static int add_trace(struct dtable *t, const char *trace, int side, int64_t *peak_total)
+static int add_trace(struct dtable *t, const char *trace, int side, int64_t *peak_total,
+		     struct report_status *st)
 {
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
@@ -103,6 +102,7 @@ static int add_trace(struct dtable *t, const char *trace, int side, int64_t *pea
 		s->allocs[side] += sqlite3_column_int64(q, 3);
 	}
 	*peak_total = report_meta_int(db, "peak_bytes");
+	report_status(db, st);
 	rc = 0;
 out:
 	if (rc)
@@ -174,7 +174,8 @@ int cmd_diff(int argc, char **argv)
 	struct report_opts o;
 	int plain = 0, help = 0;
 	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth"))
+		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth") ||
+		    !strcmp(argv[i], "--alloc-fn"))
 			i++;
 		else if (cz_is_help(argv[i]))
 			help = 1;
@@ -183,12 +184,13 @@ int cmd_diff(int argc, char **argv)
 	}
 	if (plain != 2 && !help)
 		return cz_error("diff: needs two traces, BASE and NEW (see 'czprof diff --help')"), 2;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, diff_option, &a, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, diff_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	struct dtable t = { 0 };
 	int64_t peak[2] = { 0, 0 };
-	if (add_trace(&t, a.base, 0, &peak[0]) || add_trace(&t, o.trace, 1, &peak[1])) {
+	struct report_status st[2];
+	if (add_trace(&t, a.base, 0, &peak[0], &st[0]) || add_trace(&t, o.trace, 1, &peak[1], &st[1])) {
 		dtable_release(&t);
 		return 1;
 	}
@@ -207,12 +209,25 @@ int cmd_diff(int argc, char **argv)
 		report_json_string(stdout, a.base);
 		printf(", \"new\": ");
 		report_json_string(stdout, o.trace);
+		/* complete when both are; each warning names its trace */
+		printf(", \"complete\": %s, \"warnings\": [", st[0].complete && st[1].complete ? "true" : "false");
+		for (int k = 0, w = 0; k < 2; k++)
+			for (int i = 0; i < st[k].n; i++) {
+				char line[sizeof(st[k].warning[i]) + 16];
+				snprintf(line, sizeof(line), "%s: %s", k ? "new" : "base", st[k].warning[i]);
+				printf(w++ ? ", " : "");
+				report_json_string(stdout, line);
+			}
+		printf("]");
 		printf(", \"leaked_bytes\": [%lld, %lld], \"peak_bytes\": [%lld, %lld], \"allocations\": [%lld, %lld], \"sites\": [",
 		       (long long)leaked[0], (long long)leaked[1], (long long)peak[0], (long long)peak[1],
 		       (long long)allocs[0], (long long)allocs[1]);
 	} else {
-		printf("czprof diff: %s -> %s\n\n%12s %12s %12s  %s\n", a.base, o.trace, "LEAKED", "PEAK",
-		       "ALLOCS", "CALL SITE");
+		printf("czprof diff: %s -> %s\n", a.base, o.trace);
+		for (int k = 0; k < 2; k++)
+			for (int i = 0; i < st[k].n; i++)
+				printf("warning: %s: %s\n", k ? o.trace : a.base, st[k].warning[i]);
+		printf("\n%12s %12s %12s  %s\n", "LEAKED", "PEAK", "ALLOCS", "CALL SITE");
 	}
 	for (size_t i = 0; i < t.n && (!o.limit || shown < (size_t)o.limit); i++) {
 		const struct dsite *s = &t.v[i];

@@ -5,11 +5,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "format/czt_scan.h"
+#include "format/printable.h"
 
 static const char usage[] =
 	"usage: czprof dump [--summary] TRACE\n\n"
@@ -53,16 +56,22 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_STACK_NODE:
 		printf(" id=%" PRIu64 " parent=%" PRIu64 " ip=0x%" PRIx64, r->id, r->parent, r->ip);
 		break;
-	case CZT_REC_STRING:
-		printf(" id=%" PRIu64 " \"%.*s\"", r->id, (int)r->str_len, (const char *)r->str);
+	case CZT_REC_STRING: {
+		char *text = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		printf(" id=%" PRIu64 " \"%s\"", r->id, text ? text : "?");
+		free(text);
 		break;
-	case CZT_REC_MODULE_LOAD:
-		printf(" t=%" PRIu64 " id=%" PRIu64 " bias=0x%" PRIx64 " [0x%" PRIx64 ",0x%" PRIx64 ") %.*s",
-		       r->time, r->id, r->bias, r->start, r->end, (int)r->str_len, (const char *)r->str);
+	}
+	case CZT_REC_MODULE_LOAD: {
+		char *path = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		printf(" t=%" PRIu64 " id=%" PRIu64 " bias=0x%" PRIx64 " [0x%" PRIx64 ",0x%" PRIx64 ") %s",
+		       r->time, r->id, r->bias, r->start, r->end, path ? path : "?");
+		free(path);
 		printf(" build-id=");
 		for (size_t i = 0; i < r->build_id_len; i++)
 			printf("%02x", r->build_id[i]);
 		break;
+	}
 	case CZT_REC_MODULE_UNLOAD:
 		printf(" t=%" PRIu64 " id=%" PRIu64, r->time, r->id);
 		break;
@@ -90,9 +99,31 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_CHUNK_EVENTS:
 		printf(" events=%" PRIu64 " end=%" PRIu64, r->n_events, r->end_time);
 		break;
-	case CZT_REC_IMAGE_START:
-		printf(" t=%" PRIu64 " flags=%" PRIu64 " early=%" PRIu64, r->time, r->value, r->n_events);
+	case CZT_REC_SCAN_REGION:
+		printf(" 0x%" PRIx64 "-0x%" PRIx64 " %s", r->start, r->end, r->how ? "allocator" : "root");
 		break;
+	case CZT_REC_SCAN_WORDS: case CZT_REC_SCAN_CONTEXT: case CZT_REC_SCAN_VTABLES: {
+		struct czt_scan_reader sr;
+		czt_scan_reader_init(&sr, r->type, r->str, r->str_len);
+		uint64_t where, value, n = 0;
+		while (czt_scan_next(&sr, &where, &value) == CZT_OK)
+			n++;
+		printf(" entries=%" PRIu64 " bytes=%zu", n, r->str_len);
+		break;
+	}
+	case CZT_REC_SCAN_END:
+		printf(" t=%" PRIu64 " words=%" PRIu64 " bytes=%" PRIu64 " ns=%" PRIu64, r->time, r->n_events,
+		       r->value, r->end_time);
+		break;
+	case CZT_REC_IMAGE: {
+		char *exe = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
+		char *cmd = czt_printable_dup(r->cmdline, r->cmdline_len, CZT_PRINT_SPACE);
+		printf(" t=%" PRIu64 " exe=%s cmdline=\"%s\" flags=%" PRIu64 " early=%" PRIu64, r->time,
+		       exe ? exe : "?", cmd ? cmd : "?", r->value, r->n_events);
+		free(exe);
+		free(cmd);
+		break;
+	}
 	case CZT_REC_EARLY_BLOCK:
 		printf(" 0x%" PRIx64 " %" PRIu64, r->addr, r->size);
 		break;

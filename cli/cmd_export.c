@@ -24,7 +24,7 @@ static const char usage[] =
 	"  json        the summary, per-function, per-thread, size, timeline and\n"
 	"              per-stack tables as one JSON document\n\n"
 	"  -o, --output FILE   where to write (default TRACE.pb.gz, TRACE.massif,\n"
-	"                      TRACE.speedscope.json or TRACE.json; '-' for stdout)\n";
+	"                      TRACE.speedscope.json or TRACE.json; '-' for stdout)\n" REPORT_USAGE_ALLOC_FN;
 
 static const struct {
 	const char *name, *suffix;
@@ -65,7 +65,7 @@ int cmd_export(int argc, char **argv)
 {
 	struct export_args a = { .format = -1 };
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, 0, export_option, &a, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_SITES, export_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	if (a.format < 0)

@@ -24,7 +24,7 @@ static const char usage[] =
 	"  --metric M         what a frame's width shows: leaked (bytes never freed,\n"
 	"                     the default), peak (bytes live at the peak), allocated\n"
 	"                     (all bytes allocated) or count (allocation calls)\n"
-	"  --folded           write folded stacks ('root;...;leaf VALUE' per line)\n";
+	"  --folded           write folded stacks ('root;...;leaf VALUE' per line)\n" REPORT_USAGE_ALLOC_FN;
 
 struct flame_args {
 	const char *output;
@@ -56,7 +56,7 @@ int cmd_flamegraph(int argc, char **argv)
 {
 	struct flame_args a = { .metric = FOLD_LEAKED };
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, 0, flame_option, &a, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_SITES, flame_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	char def[4096];

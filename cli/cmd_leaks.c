@@ -1,8 +1,10 @@
 /*
- * cmd_leaks.c - `czprof leaks`: blocks never freed, grouped by the call
- * site that allocated them, biggest first, with the distinct stacks under
- * each site.  Known one-time allocations of libc and libstdc++ and the
- * user's suppressions are listed separately as suppressed, never dropped.
+ * cmd_leaks.c - `czprof leaks`: blocks lost when the program ended, as
+ * memcheck classifies them (cli/leak_kinds.h), grouped by kind and by the
+ * call site that allocated them, biggest first, with the distinct stacks
+ * under each site.  Known one-time allocations of libc and libstdc++ and
+ * the user's suppressions are listed separately as suppressed, never
+ * dropped.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/by_allocator.h"
+#include "cli/leak_kinds.h"
 #include "cli/leaks_sarif.h"
 #include "cli/report.h"
 #include "cli/suppress.h"
@@ -18,8 +21,13 @@
 
 static const char usage[] =
 	"usage: czprof leaks [OPTIONS] TRACE\n\n"
-	"Blocks that were never freed, grouped by the call site that allocated them\n"
-	"(the first frame outside the allocator), biggest first.\n\n"
+	"Blocks lost when the program ended, grouped by the call site that allocated\n"
+	"them (the first frame outside the allocator), biggest first.  As memcheck\n"
+	"does, from a scan of the program's memory at exit: definitely lost (no\n"
+	"pointer to the block is left), indirectly lost (only lost blocks point to\n"
+	"it), possibly lost (only pointers into its middle), still reachable.\n\n"
+	"  --kinds LIST           kinds listed: definite,indirect,possible,reachable\n"
+	"                         or all (default definite,indirect, as LeakSanitizer)\n"
 	"  --json                 machine-readable output\n"
 	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n"
 	"  --depth N              frames shown per stack (default 8)\n"
@@ -30,11 +38,15 @@ static const char usage[] =
 	"                         matches PATTERN (repeatable)\n"
 	"  --no-default-suppressions   do not suppress libc's and libstdc++'s one-time\n"
 	"                         allocations (stdio buffers, the exception pool)\n"
-	"  --fail                 exit 1 when unsuppressed leaks remain (for CI)\n"
+	"  --fail                 exit 1 when unsuppressed blocks definitely or\n"
+	"                         indirectly lost remain, or when the trace is\n"
+	"                         incomplete (cut, events lost, killed) (for CI);\n"
+	"                         without a scan (a killed program), any block\n"
+	"                         never freed\n"
 	"  --by allocator         libczalloc blocks never freed, by allocator (arenas\n"
 	"                         never destroyed, pools never cleared)\n"
 	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
-	"                         leaking site, at its file and line, with its stack\n";
+	"                         leaking site, at its file and line, with its stack\n" REPORT_USAGE_ALLOC_FN;
 
 /* One-time allocations of the C and C++ runtimes, never freed by design. */
 static const char *builtin_suppressions[] = {
@@ -47,12 +59,14 @@ static const char *builtin_suppressions[] = {
 };
 
 struct stack_leak {
-	uint64_t stack, bytes, blocks;
+	uint64_t stack, bytes, blocks, indirect;
+	enum lk_kind kind;
 };
 
 struct site {
 	char name[REPORT_NAME_MAX];
-	uint64_t bytes, blocks;
+	enum lk_kind kind;
+	uint64_t bytes, blocks, indirect;
 	struct stack_leak *stacks;
 	size_t n_stacks;
 	const char *suppressed_by; /* pattern, or NULL */
@@ -80,8 +94,10 @@ static const char *suppressed(struct report_ctx *c, uint64_t stack, const struct
 static int by_bytes(const void *a, const void *b)
 {
 	const struct site *x = a, *y = b;
-	if (x->bytes != y->bytes)
-		return x->bytes < y->bytes ? 1 : -1;
+	if (x->bytes + x->indirect != y->bytes + y->indirect)
+		return x->bytes + x->indirect < y->bytes + y->indirect ? 1 : -1;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
@@ -106,8 +122,9 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 {
 	struct report_frame fr[256];
 	int n = report_stack(c, s->stack, fr, depth < 256 ? depth : 256);
-	printf("{\"bytes\": %llu, \"blocks\": %llu, \"frames\": [", (unsigned long long)s->bytes,
-	       (unsigned long long)s->blocks);
+	printf("{\"kind\": \"%s\", \"bytes\": %llu, \"blocks\": %llu, \"indirect_bytes\": %llu, \"frames\": [",
+	       lk_kind_name(s->kind), (unsigned long long)s->bytes, (unsigned long long)s->blocks,
+	       (unsigned long long)s->indirect);
 	for (int i = 0; i < n; i++) {
 		printf(i ? ", " : "");
 		report_json_string(stdout, fr[i].name);
@@ -117,6 +134,7 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 
 struct leaks_args {
 	int fail, builtin, sarif, by_allocator;
+	unsigned kinds; /* 1 << enum lk_kind */
 	struct suppressions user;
 };
 
@@ -126,6 +144,12 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 	const char *arg = argv[*i];
 	if (!strcmp(arg, "--fail"))
 		a->fail = 1;
+	else if (!strcmp(arg, "--kinds")) {
+		if (++*i == argc)
+			return cz_error("leaks: --kinds needs a list: definite,indirect,possible,reachable or all");
+		if (leak_kinds_parse(argv[*i], &a->kinds))
+			return -1;
+	}
 	else if (!strcmp(arg, "--by")) {
 		if (++*i == argc || strcmp(argv[*i], "allocator"))
 			return cz_error("leaks: --by takes allocator (sites are the default)");
@@ -149,9 +173,9 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 
 int cmd_leaks(int argc, char **argv)
 {
-	struct leaks_args la = { .builtin = 1 };
+	struct leaks_args la = { .builtin = 1, .kinds = LEAK_KINDS_LOST };
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_DEPTH,
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_DEPTH | REPORT_OPT_SITES,
 			      leaks_option, &la, &o);
 	if (pr) {
 		suppressions_free(&la.user);
@@ -174,8 +198,11 @@ int cmd_leaks(int argc, char **argv)
 	struct site *sites = NULL;
 	size_t n_sites = 0;
 	sqlite3_stmt *q = NULL;
+	struct leak_kinds lk;
+	leak_kinds_read(db, &lk);
 	if (!c || sqlite3_prepare_v2(db,
-				     "SELECT stack, SUM(size), COUNT(*) FROM leaks GROUP BY stack", -1,
+				     "SELECT stack, SUM(size), COUNT(*), SUM(COALESCE(indirect_bytes, 0)),"
+				     " COALESCE(kind, 'unknown') FROM leaks GROUP BY stack, kind", -1,
 				     &q, NULL)) {
 		cz_error("database: %s", sqlite3_errmsg(db));
 		goto out;
@@ -183,13 +210,19 @@ int cmd_leaks(int argc, char **argv)
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct stack_leak s = { (uint64_t)sqlite3_column_int64(q, 0),
 					(uint64_t)sqlite3_column_int64(q, 1),
-					(uint64_t)sqlite3_column_int64(q, 2) };
+					(uint64_t)sqlite3_column_int64(q, 2),
+					(uint64_t)sqlite3_column_int64(q, 3),
+					lk_kind_parse((const char *)sqlite3_column_text(q, 4)) };
+		/* without a scan every block never freed is listed */
+		if (lk.known && !(la.kinds & (1u << s.kind)))
+			continue;
 		char name[REPORT_NAME_MAX];
 		report_site(c, s.stack, name);
 		const char *sup = suppressed(c, s.stack, &user, builtin);
 		struct site *st = NULL;
 		for (size_t k = 0; k < n_sites; k++)
-			if (!strcmp(sites[k].name, name) && sites[k].suppressed_by == sup) {
+			if (!strcmp(sites[k].name, name) && sites[k].kind == s.kind &&
+			    sites[k].suppressed_by == sup) {
 				st = &sites[k];
 				break;
 			}
@@ -201,6 +234,7 @@ int cmd_leaks(int argc, char **argv)
 			st = &sites[n_sites++];
 			memset(st, 0, sizeof(*st));
 			snprintf(st->name, sizeof(st->name), "%s", name);
+			st->kind = s.kind;
 			st->suppressed_by = sup;
 		}
 		struct stack_leak *nst = realloc(st->stacks, (st->n_stacks + 1) * sizeof(*nst));
@@ -210,10 +244,11 @@ int cmd_leaks(int argc, char **argv)
 		st->stacks[st->n_stacks++] = s;
 		st->bytes += s.bytes;
 		st->blocks += s.blocks;
+		st->indirect += s.indirect;
 	}
 	if (n_sites)
 		qsort(sites, n_sites, sizeof(*sites), by_bytes);
-	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0;
+	uint64_t bytes = 0, blocks = 0, sup_bytes = 0, sup_blocks = 0, failing = 0;
 	size_t n_real = 0, n_sup = 0;
 	for (size_t k = 0; k < n_sites; k++) {
 		qsort(sites[k].stacks, sites[k].n_stacks, sizeof(struct stack_leak), stack_by_bytes);
@@ -224,6 +259,8 @@ int cmd_leaks(int argc, char **argv)
 		} else {
 			bytes += sites[k].bytes;
 			blocks += sites[k].blocks;
+			if (!lk.known || (LEAK_KINDS_LOST & (1u << sites[k].kind)))
+				failing += sites[k].blocks;
 			n_real++;
 		}
 	}
@@ -242,7 +279,15 @@ int cmd_leaks(int argc, char **argv)
 	} else if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
-		printf(", \"leaked_bytes\": %llu, \"leaked_blocks\": %llu, \"sites\": [",
+		printf(", ");
+		report_json_status(stdout, db);
+		printf(", ");
+		leak_kinds_json(stdout, &lk);
+		printf(", \"listed\": [");
+		for (int k = LK_DEFINITE, n = 0; k <= LK_REACHABLE; k++)
+			if (lk.known ? (la.kinds & (1u << k)) : k == LK_DEFINITE)
+				printf("%s\"%s\"", n++ ? ", " : "", lk.known ? lk_kind_name((enum lk_kind)k) : "unknown");
+		printf("], \"leaked_bytes\": %llu, \"leaked_blocks\": %llu, \"sites\": [",
 		       (unsigned long long)bytes, (unsigned long long)blocks);
 		for (int pass = 0; pass < 2; pass++) {
 			if (pass)
@@ -256,15 +301,17 @@ int cmd_leaks(int argc, char **argv)
 				printf(shown++ ? ", " : "");
 				printf("{\"site\": ");
 				report_json_string(stdout, s->name);
-				printf(", \"bytes\": %llu, \"blocks\": %llu, ", (unsigned long long)s->bytes,
-				       (unsigned long long)s->blocks);
+				printf(", \"kind\": \"%s\", \"bytes\": %llu, \"blocks\": %llu, \"indirect_bytes\": %llu, "
+				       "\"n_stacks\": %zu, ", lk_kind_name(s->kind), (unsigned long long)s->bytes,
+				       (unsigned long long)s->blocks, (unsigned long long)s->indirect, s->n_stacks);
 				if (pass) {
 					printf("\"suppressed_by\": ");
 					report_json_string(stdout, s->suppressed_by);
 					printf(", ");
 				}
 				printf("\"stacks\": [");
-				for (size_t j = 0; j < s->n_stacks && (full || j < 1); j++) {
+				/* JSON is for machines: every stack, always */
+				for (size_t j = 0; j < s->n_stacks; j++) {
 					printf(j ? ", " : "");
 					print_stack_json(c, &s->stacks[j], depth);
 				}
@@ -274,17 +321,20 @@ int cmd_leaks(int argc, char **argv)
 		printf("]}\n");
 	} else {
 		report_header(db, "leaks", trace);
-		char size[32];
+		char size[32], ind[32];
 		if (n_real) {
-			printf("\n%12s %8s  %s\n", "BYTES", "BLOCKS", "ALLOCATED AT");
+			printf("\n%12s %8s  %-9s  %s\n", "BYTES", "BLOCKS", "KIND", "ALLOCATED AT");
 			size_t shown = 0;
 			for (size_t k = 0; k < n_sites; k++) {
 				struct site *s = &sites[k];
 				if (s->suppressed_by || (limit && shown >= (size_t)limit))
 					continue;
 				shown++;
-				printf("%12s %8llu  %s\n", cz_human_size(s->bytes, size),
-				       (unsigned long long)s->blocks, s->name);
+				printf("%12s %8llu  %-9s  %s", cz_human_size(s->bytes, size),
+				       (unsigned long long)s->blocks, lk.known ? lk_kind_name(s->kind) : "-", s->name);
+				if (s->indirect)
+					printf("  (+%s indirect)", cz_human_size(s->indirect, ind));
+				printf("\n");
 				for (size_t j = 0; j < s->n_stacks && (full || j < 1); j++)
 					print_stack_text(c, &s->stacks[j], depth);
 				if (!full && s->n_stacks > 1)
@@ -293,8 +343,12 @@ int cmd_leaks(int argc, char **argv)
 			if (shown < n_real)
 				printf("  ... %zu more sites (-n 0 shows all)\n", n_real - shown);
 		}
-		printf("\n%s in %llu block%s leaked from %zu site%s\n", cz_human_size(bytes, size),
-		       (unsigned long long)blocks, blocks == 1 ? "" : "s", n_real, n_real == 1 ? "" : "s");
+		printf("\n");
+		leak_kinds_print(stdout, db, &lk);
+		printf("%s in %llu block%s %s from %zu site%s\n", cz_human_size(bytes, size),
+		       (unsigned long long)blocks, blocks == 1 ? "" : "s",
+		       !lk.known || la.kinds == LEAK_KINDS_LOST ? "leaked" : "listed", n_real,
+		       n_real == 1 ? "" : "s");
 		if (n_sup) {
 			printf("suppressed: %s in %llu block%s from %zu site%s\n",
 			       cz_human_size(sup_bytes, size), (unsigned long long)sup_blocks,
@@ -306,7 +360,13 @@ int cmd_leaks(int argc, char **argv)
 					       sites[k].suppressed_by);
 		}
 	}
-	ret = fail && blocks ? 1 : 0;
+	/* an incomplete trace cannot vouch for "no leaks" (its warnings are
+	 * at the top of the report) */
+	struct report_status status;
+	report_status(db, &status);
+	if (fail && !status.complete)
+		cz_error("leaks: --fail: the trace is incomplete: %s", status.n ? status.warning[0] : "?");
+	ret = fail && (failing || !status.complete) ? 1 : 0;
 out:
 	for (size_t k = 0; k < n_sites; k++)
 		free(sites[k].stacks);

@@ -8,14 +8,15 @@
 #include <time.h>
 
 #include "cli/commands.h"
+#include "cli/docpath.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 
 static const char usage[] =
 	"usage: czprof load [-o DB] [--times] TRACE\n\n"
 	"Reads TRACE once into an SQLite database (default TRACE.db) that every report\n"
-	"and 'czprof sql' use; the schema is documented in cli/SCHEMA.md.  Reports\n"
-	"build it themselves when it is missing or older than the trace; load always\n"
+	"and 'czprof sql' use (its schema: see the end).  Reports build it\n"
+	"themselves when it is missing or older than the trace; load always\n"
 	"rebuilds it.\n\n"
 	"  -o, --output DB   write the database to DB\n"
 	"      --times       print how long each step of the load took\n";
@@ -26,7 +27,9 @@ int cmd_load(int argc, char **argv)
 	int verbose = 1;
 	for (int i = 1; i < argc; i++) {
 		if (cz_is_help(argv[i])) {
+			char doc[PATH_MAX];
 			fputs(usage, stdout);
+			printf("\nThe database's schema: %s\n", cz_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
 			return 0;
 		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
 			if (++i == argc)

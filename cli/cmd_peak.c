@@ -23,41 +23,31 @@ static const char usage[] =
 	"that instant, biggest first, and live bytes over the run as a sparkline.\n\n"
 	"  --json        machine-readable output\n"
 	"  -n, --limit N show at most N sites (default 20; 0 = all)\n"
-	"  --by allocator  libczalloc blocks live at the peak, by allocator\n";
+	"  --by allocator  libczalloc blocks live at the peak, by allocator\n" REPORT_USAGE_ALLOC_FN;
 
 #define SPARK_WIDTH 60
 
 static void sparkline(sqlite3 *db, uint64_t duration)
 {
-	uint64_t col[SPARK_WIDTH] = { 0 }, max = 0;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &s, NULL))
-		return;
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		uint64_t t = (uint64_t)sqlite3_column_int64(s, 0), b = (uint64_t)sqlite3_column_int64(s, 1);
-		size_t k = duration ? (size_t)((double)t / (double)duration * (SPARK_WIDTH - 1)) : 0;
-		if (k >= SPARK_WIDTH)
-			k = SPARK_WIDTH - 1;
-		if (b > col[k])
-			col[k] = b;
-		if (b > max)
-			max = b;
-	}
-	sqlite3_finalize(s);
+	double col[SPARK_WIDTH], max = 0;
+	report_timeline(db, duration, SPARK_WIDTH, col);
+	for (int k = 0; k < SPARK_WIDTH; k++)
+		if (col[k] > max)
+			max = col[k];
 	setlocale(LC_CTYPE, "");
 	int utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	static const char *blocks[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
 	static const char ascii[] = " .:-=+*#";
 	printf("live bytes over time: ");
 	for (int k = 0; k < SPARK_WIDTH; k++) {
-		int level = max ? (int)((double)col[k] / (double)max * 7.0 + 0.5) : 0;
+		int level = max > 0 ? (int)(col[k] / max * 7.0 + 0.5) : 0;
 		if (utf8)
 			fputs(blocks[level], stdout);
 		else
 			putchar(ascii[level]);
 	}
 	char m[32];
-	printf(" (max %s)\n", cz_human_size(max, m));
+	printf(" (max %s)\n", cz_human_size((uint64_t)max, m));
 }
 
 static int peak_option(void *ctx, int argc, char **argv, int *i)
@@ -74,7 +64,7 @@ int cmd_peak(int argc, char **argv)
 {
 	struct report_opts o;
 	int by_allocator = 0;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, peak_option, &by_allocator, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, peak_option, &by_allocator, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;
@@ -114,6 +104,8 @@ int cmd_peak(int argc, char **argv)
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"peak_bytes\": %lld, \"peak_blocks\": %lld, \"peak_time_ns\": %lld, \"sites\": [",
 		       (long long)bytes, (long long)blocks, (long long)t);
 		for (size_t k = 0; k < shown; k++) {

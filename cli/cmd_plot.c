@@ -32,7 +32,7 @@ static const char usage[] =
 	"  --by allocator     the blocks of each libczalloc allocator or annotated pool\n"
 	"                     (inside the heap they came from), stacked\n"
 	"  -n, --limit N      series before the rest is summed as 'other' (default 8,\n"
-	"                     at most 16)\n";
+	"                     at most 16)\n" REPORT_USAGE_ALLOC_FN;
 
 #define COLS 600
 #define W 1000
@@ -96,30 +96,6 @@ static size_t column(uint64_t t, uint64_t duration)
 {
 	size_t c = (size_t)((double)t / (double)duration * (COLS - 1));
 	return c < COLS ? c : COLS - 1;
-}
-
-/* The highest live bytes of each slice; a slice no point fell in keeps the
- * level before it. */
-static void load_total(sqlite3 *db, uint64_t duration, double *total)
-{
-	static unsigned char seen[COLS];
-	memset(seen, 0, sizeof(seen));
-	for (int k = 0; k < COLS; k++)
-		total[k] = 0;
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &q, NULL))
-		return;
-	while (sqlite3_step(q) == SQLITE_ROW) {
-		size_t k = column((uint64_t)sqlite3_column_int64(q, 0), duration);
-		double v = (double)sqlite3_column_int64(q, 1);
-		if (!seen[k] || v > total[k])
-			total[k] = v;
-		seen[k] = 1;
-	}
-	sqlite3_finalize(q);
-	for (int k = 1; k < COLS; k++)
-		if (!seen[k])
-			total[k] = total[k - 1];
 }
 
 /* ---- the stacked series ---- */
@@ -461,7 +437,7 @@ int cmd_plot(int argc, char **argv)
 {
 	struct plot_args a = { 0 };
 	struct report_opts o;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_LIMIT, plot_option, &a, &o);
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_LIMIT | REPORT_OPT_SITES, plot_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	if (o.limit == 20) /* report_parse's default; a chart reads best with fewer */
@@ -482,7 +458,7 @@ int cmd_plot(int argc, char **argv)
 	if (!ch.duration)
 		ch.duration = 1;
 	static double total[COLS];
-	load_total(db, ch.duration, total);
+	report_timeline(db, ch.duration, COLS, total);
 	struct series *s = NULL;
 	int ns = 0;
 	if (a.by == BY_ALLOCATOR && !table_exists(db, "allocators")) {

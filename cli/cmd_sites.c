@@ -26,7 +26,7 @@ static const struct site_report hotspots = {
 	"Call sites by number of allocation calls (every malloc, calloc, realloc...),\n"
 	"with the bytes they asked for.\n\n"
 	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n",
+	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN,
 	"SELECT stack, allocations, bytes FROM stack_totals", "CALLS",
 };
 
@@ -37,14 +37,14 @@ static const struct site_report temporary = {
 	"any other allocation, decided by pointer (the block freed is the block most\n"
 	"recently allocated).  Often a sign of work a stack buffer could do.\n\n"
 	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n",
+	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN,
 	"SELECT stack, temporary, temporary_bytes FROM stack_totals WHERE temporary > 0", "TEMPORARY",
 };
 
 static int run(const struct site_report *rep, int argc, char **argv)
 {
 	struct report_opts o;
-	int pr = report_parse(argc, argv, rep->usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT, NULL, NULL, &o);
+	int pr = report_parse(argc, argv, rep->usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, NULL, NULL, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;
@@ -77,6 +77,8 @@ static int run(const struct site_report *rep, int argc, char **argv)
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		printf(", \"count\": %llu, \"bytes\": %llu, \"sites\": [", (unsigned long long)total,
 		       (unsigned long long)total_bytes);
 		for (size_t k = 0; k < shown; k++) {

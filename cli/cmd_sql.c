@@ -3,21 +3,23 @@
  * against the database opened read-only; an authorizer also refuses
  * writes and ATTACH, so a query cannot touch other files.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/docpath.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 
 static const char usage[] =
 	"usage: czprof sql [--json | --csv] TRACE \"SELECT ...\"\n\n"
-	"Runs SQL against the trace's database (built on first use; tables in\n"
-	"cli/SCHEMA.md: allocations, leaks, stack_nodes, frames, modules, threads,\n"
-	"timeline, meta).  Read-only.  Prints an aligned table, or JSON (an array of\n"
-	"objects) or CSV.\n";
+	"Runs SQL against the trace's database (built on first use; its tables:\n"
+	"allocations, leaks, stack_nodes, frames, modules, threads, timeline, meta\n"
+	"and more).  Read-only.  Prints an aligned table, or JSON (an array of\n"
+	"objects) or CSV.  One statement per call.\n";
 
 static int deny_writes(void *arg, int action, const char *a, const char *b, const char *c,
 		       const char *d)
@@ -45,6 +47,39 @@ static void csv_field(const char *s)
 		putchar(*s);
 	}
 	putchar('"');
+}
+
+/* The query's one statement, prepared in *out.  A second statement is
+ * refused rather than run: the output is one table (one JSON array, one
+ * CSV header), which cannot hold several results of different columns, and
+ * a read-only query gains nothing from a second one that the first cannot
+ * say; running the first alone would silently drop the rest.  Trailing
+ * semicolons, blanks and comments are not statements.  Caller finalizes
+ * *out on success. */
+static int prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+{
+	const char *tail = NULL;
+	sqlite3_stmt *s = NULL;
+	*out = NULL;
+	int rc = sqlite3_prepare_v2(db, sql, -1, &s, &tail);
+	if (rc == SQLITE_AUTH)
+		return cz_error("sql: read-only: only queries that read (SELECT, WITH, PRAGMA without a value)");
+	if (rc != SQLITE_OK)
+		return cz_error("sql: %s", sqlite3_errmsg(db));
+	if (!s)
+		return cz_error("sql: empty query");
+	sqlite3_stmt *next = NULL;
+	const char *rest = tail;
+	rc = sqlite3_prepare_v2(db, rest, -1, &next, &tail);
+	sqlite3_finalize(next);
+	if (rc != SQLITE_OK || next) {
+		sqlite3_finalize(s);
+		rest += strspn(rest, " \t\r\n;");
+		return cz_error("sql: one statement only; found more after the first: '%.40s%s'", rest,
+				strlen(rest) > 40 ? "..." : "");
+	}
+	*out = s;
+	return 0;
 }
 
 struct sql_args {
@@ -77,8 +112,13 @@ int cmd_sql(int argc, char **argv)
 	struct sql_args sa = { 0 };
 	struct report_opts o;
 	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON, sql_option, &sa, &o);
+	if (pr == REPORT_ARGS_HELP) {
+		char doc[PATH_MAX];
+		printf("\nThe tables and their columns: %s\n", cz_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
+		return 0;
+	}
 	if (pr)
-		return pr == REPORT_ARGS_HELP ? 0 : 2;
+		return 2;
 	const char *trace = o.trace, *sql = sa.sql;
 	int json = o.json, csv = sa.csv;
 	if (!sql) {
@@ -90,8 +130,7 @@ int cmd_sql(int argc, char **argv)
 		return 1;
 	sqlite3_set_authorizer(db, deny_writes, NULL);
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL) != SQLITE_OK) {
-		cz_error("sql: %s", sqlite3_errmsg(db));
+	if (prepare_one(db, sql, &s)) {
 		sqlite3_close(db);
 		return 1;
 	}

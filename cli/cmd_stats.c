@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/leak_kinds.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
@@ -20,7 +21,8 @@ static const char usage[] =
 	"failed calls and how the process ended.\n\n"
 	"  --json   machine-readable output\n";
 
-#define BUCKETS 48
+/* the loader's buckets: a 0-byte one, then [2^(k-1), 2^k - 1] for k = 1..64 */
+#define BUCKETS 65
 
 static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 {
@@ -52,13 +54,18 @@ int cmd_stats(int argc, char **argv)
 	int64_t v[16];
 	for (int k = 0; keys[k]; k++)
 		v[k] = report_meta_int(db, keys[k]);
+	struct leak_kinds lk;
+	leak_kinds_read(db, &lk);
 	int64_t temporary = 0;
 	query_int(db, "SELECT SUM(temporary) FROM stack_totals", &temporary);
 
 	/* calls per function, sizes by power of two, threads */
 	struct { char fn[32]; int64_t calls, bytes; } fns[16];
 	int n_fns = 0;
-	int64_t hist[BUCKETS] = { 0 };
+	/* the buckets are read as the loader wrote them, bounds included, so
+	 * the report cannot disagree with the size_histogram table */
+	struct { uint64_t from, to; int64_t count; } hist[BUCKETS];
+	int n_hist = 0;
 	sqlite3_stmt *s;
 	sqlite3_prepare_v2(db, "SELECT fn, calls, bytes FROM fn_totals ORDER BY 2 DESC, 1",
 			   -1, &s, NULL);
@@ -69,11 +76,13 @@ int cmd_stats(int argc, char **argv)
 		n_fns++;
 	}
 	sqlite3_finalize(s);
-	sqlite3_prepare_v2(db, "SELECT size_from, count FROM size_histogram", -1, &s, NULL);
-	while (s && sqlite3_step(s) == SQLITE_ROW) {
-		uint64_t from = (uint64_t)sqlite3_column_int64(s, 0);
-		int b = from ? 65 - __builtin_clzll(from) : 0; /* bucket b: [2^(b-1), 2^b) */
-		hist[b < BUCKETS ? b : BUCKETS - 1] += sqlite3_column_int64(s, 1);
+	sqlite3_prepare_v2(db, "SELECT size_from, size_to, count FROM size_histogram ORDER BY size_from",
+			   -1, &s, NULL);
+	while (s && sqlite3_step(s) == SQLITE_ROW && n_hist < BUCKETS) {
+		hist[n_hist].from = (uint64_t)sqlite3_column_int64(s, 0);
+		hist[n_hist].to = (uint64_t)sqlite3_column_int64(s, 1);
+		hist[n_hist].count = sqlite3_column_int64(s, 2);
+		n_hist++;
 	}
 	sqlite3_finalize(s);
 	char *end_how = NULL;
@@ -87,8 +96,12 @@ int cmd_stats(int argc, char **argv)
 	if (json) {
 		printf("{\"trace\": ");
 		report_json_string(stdout, trace);
+		printf(", ");
+		report_json_status(stdout, db);
 		for (int k = 0; keys[k]; k++)
 			printf(", \"%s\": %lld", keys[k], (long long)v[k]);
+		printf(", ");
+		leak_kinds_json(stdout, &lk);
 		printf(", \"temporary\": %lld, \"end_how\": ", (long long)temporary);
 		if (end_how)
 			report_json_string(stdout, end_how);
@@ -99,13 +112,10 @@ int cmd_stats(int argc, char **argv)
 			printf("%s\"%s\": {\"calls\": %lld, \"bytes\": %lld}", k ? ", " : "", fns[k].fn,
 			       (long long)fns[k].calls, (long long)fns[k].bytes);
 		printf("}, \"size_histogram\": [");
-		int first = 1;
-		for (int k = 0; k < BUCKETS; k++)
-			if (hist[k]) {
-				printf("%s{\"from\": %llu, \"count\": %lld}", first ? "" : ", ",
-				       k ? 1ull << (k - 1) : 0ull, (long long)hist[k]);
-				first = 0;
-			}
+		for (int k = 0; k < n_hist; k++)
+			printf("%s{\"from\": %llu, \"to\": %llu, \"count\": %lld}", k ? ", " : "",
+			       (unsigned long long)hist[k].from, (unsigned long long)hist[k].to,
+			       (long long)hist[k].count);
 		printf("], \"threads\": [");
 	} else {
 		report_header(db, "stats", trace);
@@ -114,7 +124,11 @@ int cmd_stats(int argc, char **argv)
 		printf("frees              %lld\n", (long long)v[2]);
 		printf("peak               %s in %lld blocks at %s\n", cz_human_size((uint64_t)v[4], a),
 		       (long long)v[5], cz_human_time((uint64_t)v[6], b));
-		printf("leaked             %s in %lld blocks\n", cz_human_size((uint64_t)v[7], a), (long long)v[8]);
+		printf("leaked             %s in %lld blocks%s\n", cz_human_size((uint64_t)v[7], a), (long long)v[8],
+		       lk.known ? " (definitely and indirectly lost)" : " (never freed: no scan at exit)");
+		if (lk.known)
+			printf("                   possibly lost %s, still reachable %s\n",
+			       cz_human_size(lk.bytes[LK_POSSIBLE], a), cz_human_size(lk.bytes[LK_REACHABLE], b));
 		printf("temporary          %lld\n", (long long)temporary);
 		printf("unknown frees      %lld   failed calls %lld\n", (long long)v[9], (long long)v[10]);
 		if (end_how)
@@ -127,20 +141,25 @@ int cmd_stats(int argc, char **argv)
 			       cz_human_size((uint64_t)fns[k].bytes, a));
 		printf("\nallocation sizes\n");
 		int64_t hmax = 1;
-		for (int k = 0; k < BUCKETS; k++)
-			if (hist[k] > hmax)
-				hmax = hist[k];
-		for (int k = 0; k < BUCKETS; k++) {
-			if (!hist[k])
-				continue;
+		for (int k = 0; k < n_hist; k++)
+			if (hist[k].count > hmax)
+				hmax = hist[k].count;
+		for (int k = 0; k < n_hist; k++) {
 			char range[64];
-			if (k == 0)
-				snprintf(range, sizeof(range), "0 B");
+			/* bytes are exact; above 1 KiB the top is rounded, so it is
+			 * said as "below the next bucket" ("8.0 KiB" would be both) */
+			if (hist[k].from == hist[k].to)
+				snprintf(range, sizeof(range), "%s", cz_human_size(hist[k].from, a));
+			else if (hist[k].to == UINT64_MAX)
+				snprintf(range, sizeof(range), "%s and more", cz_human_size(hist[k].from, a));
+			else if (hist[k].to < 1024)
+				snprintf(range, sizeof(range), "%s - %s", cz_human_size(hist[k].from, a),
+					 cz_human_size(hist[k].to, b));
 			else
-				snprintf(range, sizeof(range), "%s - %s", cz_human_size(1ull << (k - 1), a),
-					 cz_human_size((1ull << k) - 1, b));
-			int bar = (int)((double)hist[k] / (double)hmax * 40 + 0.5);
-			printf("  %-22s %10lld  %.*s\n", range, (long long)hist[k], bar,
+				snprintf(range, sizeof(range), "%s - < %s", cz_human_size(hist[k].from, a),
+					 cz_human_size(hist[k].to + 1, b));
+			int bar = (int)((double)hist[k].count / (double)hmax * 40 + 0.5);
+			printf("  %-22s %10lld  %.*s\n", range, (long long)hist[k].count, bar,
 			       "########################################");
 		}
 		printf("\nthreads\n  %-10s %12s %12s\n", "TID", "ALLOCATIONS", "BYTES");

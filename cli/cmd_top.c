@@ -15,8 +15,10 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/report.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "symbols/sym_site.h"
 #include "viewer/top.h"
 
 static const char usage[] =
@@ -27,7 +29,9 @@ static const char usage[] =
 	"A live view of a program's heap: live bytes and blocks, the peak, rates, a\n"
 	"chart of live bytes over time and the call sites holding memory.  Keys: arrows\n"
 	"select, enter shows a stack, s sort, / filter, c t a l sites/threads/arenas/\n"
-	"leaks, space pause, ? help, q quit (a program started by top is interrupted).\n\n"
+	"leaks, space pause, ? help, q quit (a program started by top is interrupted).\n"
+	"Beside a call site, \u25b2 / \u25bc (+ / - without UTF-8) mark live bytes that grew /\n"
+	"shrank since the last refresh.\n\n"
 	"  -o, --output FILE   trace file when recording (default czprof.PROG.PID.czt);\n"
 	"                      the program's output goes to FILE.out\n"
 	"  -b, --batch N       print N text snapshots, one per interval, and exit\n"
@@ -36,7 +40,10 @@ static const char usage[] =
 	"                      the end at once)\n"
 	"  -w, --width N       line width of --batch output (default $COLUMNS or 120)\n"
 	"      --view V        first view: sites (default), threads, arenas, leaks\n"
-	"      --sort K        sites by: bytes (live bytes, default), blocks, allocs, rate\n";
+	"      --sort K        sites by: bytes (live bytes, default), blocks, allocs, rate\n"
+	"      --alloc-fn NAME treat function NAME (or a glob: 'x*alloc') as part of the\n"
+	"                      allocator, so sites name its callers; repeatable;\n"
+	"                      CZPROF_ALLOC_FNS=a,b:c adds to them\n";
 
 /* Index of name in list (NULL-terminated), or -1. */
 static int pick(const char *name, const char *const *list)
@@ -166,7 +173,7 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 
 int cmd_top(int argc, char **argv)
 {
-	struct top_opts o = { .interval_ms = 500, .speed = 1, .width = 120 };
+	struct top_opts o = { .interval_ms = 500, .speed = 1, .width = 120, .site_rules = report_site_rules() };
 	const char *output = NULL;
 	const char *cols = getenv("COLUMNS");
 	if (cols && atoi(cols) >= 40 && atoi(cols) <= 1000)
@@ -209,6 +216,14 @@ int cmd_top(int argc, char **argv)
 			if ((o.sort = pick(v, keys)) < 0)
 				return cz_error("--sort needs one of: bytes, blocks, allocs, rate"), 2;
 			i++;
+		} else if (!strcmp(a, "--alloc-fn") || !strncmp(a, "--alloc-fn=", 11)) {
+			const char *name = a[10] == '=' ? a + 11 : v;
+			if (!name || !*name)
+				return cz_error("--alloc-fn takes a function name or a pattern"), 2;
+			if (!o.site_rules || sym_site_rules_add(report_site_rules(), name))
+				return cz_error("out of memory"), 1;
+			if (a[10] != '=')
+				i++;
 		} else if (!strcmp(a, "--speed")) {
 			char *end;
 			o.speed = v ? strtod(v, &end) : -1;
@@ -221,6 +236,9 @@ int cmd_top(int argc, char **argv)
 			break;
 		}
 	}
+	/* before a program is started or a file created */
+	if (top_check_terminal(&o))
+		return 1;
 	char trace[PATH_MAX], log[PATH_MAX + 8];
 	if (i >= argc) {
 		if (dashdash)

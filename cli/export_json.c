@@ -40,6 +40,8 @@ static void rows(sqlite3 *db, FILE *out, const char *name, const char *sql)
 int export_json(sqlite3 *db, FILE *out)
 {
 	fputc('{', out);
+	report_json_status(out, db);
+	fputs(", ", out);
 	rows(db, out, "meta", "SELECT key, value FROM meta ORDER BY key");
 	fputs(", ", out);
 	rows(db, out, "functions", "SELECT fn, calls, bytes FROM fn_totals ORDER BY calls DESC");

@@ -110,9 +110,7 @@ int export_massif(sqlite3 *db, FILE *out)
 	while (!rc && sqlite3_step(q) == SQLITE_ROW) {
 		uint64_t bytes = (uint64_t)sqlite3_column_int64(q, 1);
 		int n = report_stack(c, (uint64_t)sqlite3_column_int64(q, 0), fr, MAX_FRAMES);
-		int i = 0;
-		while (i < n - 1 && fr[i].is_allocator)
-			i++;
+		int i = report_site_index(fr, n);
 		root.bytes += bytes;
 		struct mnode *p = &root;
 		for (; i < n && p; i++) /* the site first, then its callers */

@@ -50,9 +50,7 @@ int export_pprof(sqlite3 *db, FILE *out)
 	struct pb defs = { 0 }; /* Location and Function messages, written once each */
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		int n = report_stack(c, (uint64_t)sqlite3_column_int64(q, 0), fr, MAX_FRAMES);
-		int first = 0;
-		while (first < n - 1 && fr[first].is_allocator)
-			first++;
+		int first = report_site_index(fr, n);
 		int k = 0;
 		for (int i = first; i < n; i++) {
 			long id = strmap_intern(&locations, fr[i].name);

@@ -78,9 +78,7 @@ int fold_collect(sqlite3 *db, int metric, struct fold *f)
 		uint64_t stack = (uint64_t)sqlite3_column_int64(q, 0);
 		uint64_t value = (uint64_t)sqlite3_column_int64(q, 1);
 		int n = report_stack(c, stack, fr, MAX_FRAMES);
-		int first = 0; /* innermost frame kept: the first outside the allocator */
-		while (first < n - 1 && fr[first].is_allocator)
-			first++;
+		int first = report_site_index(fr, n); /* the innermost frame kept */
 		if (f->n == cap) {
 			cap = cap ? cap * 2 : 256;
 			struct fold_stack *v = realloc(f->v, cap * sizeof(*v));

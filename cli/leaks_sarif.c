@@ -55,9 +55,7 @@ void leaks_sarif(FILE *out, struct report_ctx *c, const char *trace, const struc
 	struct report_frame fr[MAX_FRAMES];
 	for (size_t i = 0; i < n; i++) {
 		int nf = report_stack(c, v[i].stack, fr, MAX_FRAMES);
-		int site = 0;
-		while (site < nf - 1 && fr[site].is_allocator)
-			site++;
+		int site = report_site_index(fr, nf);
 		char size[32];
 		fprintf(out, "%s{\"ruleId\": \"czprof/leak\", \"ruleIndex\": 0, \"level\": \"warning\", "
 			     "\"message\": {\"text\": \"%s in %llu block%s allocated here %s never freed (%d stack%s)\"}, "

@@ -46,12 +46,15 @@
 
 #include "cli/load_cz.h"
 #include "cli/load_errors.h"
+#include "cli/load_kinds.h"
 #include "cli/load_merge.h"
+#include "cli/load_symbols.h"
 #include "cli/load_rows.h"
 #include "cli/prefault.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "format/printable.h"
 #include "viewer/idmap.h"
 
 #define TIMELINE_POINTS 4000
@@ -102,10 +105,23 @@ struct loader {
 	char **strs;
 	size_t cap_strs;
 	uint64_t image; /* exec count */
+	/* the program the last exec started (an IMAGE record; before 3.2 the
+	 * first module of its map): printable, owned */
+	char *image_exe, *image_cmdline;
+	int image_unnamed; /* an exec's image not named yet */
+	int image_flags;   /* IMAGE records carry flags (format 3.4 on) */
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
 	int end_how;
 	uint64_t end_value;
+	/* how the trace ended: a FOOTER chunk was read (czprof record finished
+	 * it); the recorder itself wrote a process end (a fatal signal it
+	 * caught); records being read are the footer's */
+	int has_footer, recorder_end, in_footer;
 	sqlite3_stmt *ins_node, *ins_frame, *ins_module, *unload_module;
+	/* the trace's modules, for a trace without a symbol table
+	 * (load_symbols.h); FRAME records read */
+	struct sym_resolver *sym;
+	uint64_t n_frame_recs;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
 	struct load_errors errs; /* heap errors (load_errors.h), by the pairing */
 	/* Streaming (see fill and pair_thread): the arrays above were sized
@@ -146,6 +162,7 @@ struct loader {
 	size_t stuck_at;         /* keep_close: where the inserts last stood still, or
 				  * were last seen moving; SIZE_MAX: near them */
 	const char *tmp_path;  /* the database being written */
+	char trace_key[TRACEDB_KEY_LEN]; /* the trace's content as it was read (tracedb_key) */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
 };
@@ -172,7 +189,11 @@ static const char schema[] =
 	"CREATE TABLE threads(tid INTEGER PRIMARY KEY, start_time INTEGER, end_time INTEGER,"
 	" allocations INTEGER, bytes INTEGER);"
 	"CREATE TABLE timeline(time INTEGER, seq INTEGER, live_bytes INTEGER, live_blocks INTEGER);"
-	"CREATE VIEW leaks AS SELECT * FROM allocations WHERE free_time IS NULL;"
+	"CREATE TABLE leak_kinds(id INTEGER PRIMARY KEY, kind TEXT, heuristic TEXT,"
+	" indirect_bytes INTEGER, leader INTEGER);"
+	"CREATE VIEW leaks AS SELECT a.*, k.kind AS kind, k.heuristic AS heuristic,"
+	" k.indirect_bytes AS indirect_bytes, k.leader AS leader"
+	" FROM allocations a LEFT JOIN leak_kinds k ON k.id = a.id WHERE a.free_time IS NULL;"
 	"CREATE TABLE stack_totals(stack INTEGER PRIMARY KEY, allocations INTEGER, bytes INTEGER,"
 	" temporary INTEGER, temporary_bytes INTEGER, leaked INTEGER, leaked_bytes INTEGER,"
 	" peak_blocks INTEGER, peak_bytes INTEGER);"
@@ -418,14 +439,21 @@ static void put_module(struct loader *l, const struct czt_record *r, uint64_t im
 		sqlite3_reset(l->unload_module);
 		return;
 	}
+	char raw_path[PATH_MAX];
+	snprintf(raw_path, sizeof(raw_path), "%.*s", (int)r->str_len, r->str ? (const char *)r->str : "");
+	if (l->sym)
+		sym_add_module(l->sym, r->id + img, raw_path, r->bias, r->start, r->end, r->build_id,
+			       r->build_id_len);
 	char hex[129];
 	size_t n = r->build_id_len < 64 ? r->build_id_len : 64;
 	for (size_t i = 0; i < n; i++)
 		snprintf(hex + 2 * i, 3, "%02x", r->build_id[i]);
 	hex[2 * n] = 0;
 	sqlite3_stmt *s = l->ins_module;
+	char *path = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)(r->id + img));
-	sqlite3_bind_text(s, 2, (const char *)r->str, (int)r->str_len, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, path ? path : "?", -1, SQLITE_TRANSIENT);
+	free(path);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)r->bias);
 	sqlite3_bind_int64(s, 4, (sqlite3_int64)r->start);
 	sqlite3_bind_int64(s, 5, (sqlite3_int64)r->end);
@@ -466,6 +494,26 @@ static void put_deferred(struct loader *l)
 		put_stack_node(l, l->deferred_nodes[i], l->deferred_nodes[i + 1], l->deferred_nodes[i + 2]);
 	for (size_t i = 0; i < l->n_deferred_modules; i++)
 		put_module(l, &l->deferred_modules[i].r, l->deferred_modules[i].img);
+}
+
+/* The program an exec started: exe and its command line (arguments
+ * separated by NULs). */
+static int name_image(struct loader *l, const uint8_t *exe, size_t exe_len, const uint8_t *cmd,
+		      size_t cmd_len)
+{
+	char *e = czt_printable_dup(exe, exe_len, CZT_PRINT_ESCAPE);
+	char *c = czt_printable_dup(cmd, cmd_len, CZT_PRINT_SPACE);
+	if (!e || !c) {
+		free(e);
+		free(c);
+		return -1;
+	}
+	free(l->image_exe);
+	free(l->image_cmdline);
+	l->image_exe = e;
+	l->image_cmdline = c;
+	l->image_unnamed = 0;
+	return 0;
 }
 
 static int on_record(struct loader *l, const struct czt_record *r)
@@ -545,11 +593,11 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			if (grow((void **)&l->strs, &l->cap_strs, r->id + 1, sizeof(char *)))
 				return -1;
 			memset(l->strs + old, 0, (l->cap_strs - old) * sizeof(char *));
-			char *s = malloc(r->str_len + 1);
+			/* function and file names are printed: no control
+			 * characters (format/printable.h) */
+			char *s = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
 			if (!s)
 				return -1;
-			memcpy(s, r->str, r->str_len);
-			s[r->str_len] = 0;
 			free(l->strs[r->id]);
 			l->strs[r->id] = s;
 		}
@@ -557,6 +605,7 @@ static int on_record(struct loader *l, const struct czt_record *r)
 	case CZT_REC_FRAME:
 		if (l->streaming) /* symbols come after the events: the stream stops before */
 			return stream_restart(l, "symbols among the events");
+		l->n_frame_recs++;
 		for (unsigned i = 0; i < r->nframes; i++) {
 			const char *fn = string_of(l, r->frames[i].function);
 			const char *file = string_of(l, r->frames[i].file);
@@ -572,7 +621,18 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			sqlite3_reset(l->ins_frame);
 		}
 		return 0;
+	case CZT_REC_IMAGE:
+		/* 3.4: also says whether recording saw the image whole (a 3.3
+		 * record, an exec's, says nothing of it) */
+		if (l->image_flags &&
+		    load_errors_image(&l->errs, l->image, (r->value & CZT_IMAGE_WHOLE) != 0))
+			return -1;
+		return name_image(l, r->str, r->str_len, r->cmdline, r->cmdline_len);
 	case CZT_REC_MODULE_LOAD: case CZT_REC_MODULE_UNLOAD:
+		/* a trace before 3.2: its main program is the image's first module */
+		if (r->type == CZT_REC_MODULE_LOAD && l->image_unnamed &&
+		    name_image(l, r->str, r->str_len, r->str, r->str_len))
+			return -1;
 		return l->streaming ? defer_module(l, r, img) : (put_module(l, r, img), 0);
 	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
 		uint32_t t = thread_index(l, r->tid, r->time);
@@ -586,20 +646,21 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			 * for each live one is added at the pairing pass */
 			struct load_ev x = { .time = r->time, .kind = EV_EXEC };
 			l->image++;
+			l->image_unnamed = 1;
 			if (cz_loader_record(l->cz, r))
 				return -1;
 			return push_ev(l, &x);
 		}
 		l->end_how = (int)r->how;
 		l->end_value = r->value;
+		if (!l->in_footer)
+			l->recorder_end = 1;
 		if (r->time > l->end_time)
 			l->end_time = r->time;
 		return 0;
 	case CZT_REC_LOST:
 		l->lost += r->value;
 		return 0;
-	case CZT_REC_IMAGE_START:
-		return load_errors_image(&l->errs, l->image, (r->value & CZT_IMAGE_WHOLE) != 0);
 	case CZT_REC_EARLY_BLOCK:
 		return load_errors_early(&l->errs, l->image, r->addr);
 	default:
@@ -1489,6 +1550,9 @@ static void loader_release(struct loader *l)
 	free(l->stacks);
 	idmap_clear(&l->stack_ids);
 	cz_loader_free(l->cz);
+	sym_resolver_free(l->sym);
+	free(l->image_exe);
+	free(l->image_cmdline);
 	free(l->deferred_nodes);
 	for (size_t i = 0; i < l->n_deferred_modules; i++)
 		free((void *)l->deferred_modules[i].r.str);
@@ -1518,6 +1582,7 @@ struct decoding {
 	uint64_t n_records;
 	const char *cut_reason; /* the trace is cut or damaged here */
 	int failed;             /* out of memory, or the stream must restart */
+	unsigned held_type;     /* the type of that chunk */
 	int held;               /* the stream stopped at a chunk it read but did
 				 * not decode */
 };
@@ -1649,7 +1714,7 @@ static void stream_end(struct loader *l, struct decoding *d, struct pairing *p)
  * is busy with the rows until the stream ends. */
 static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, struct pairing *p)
 {
-	struct czt_chunk c;
+	struct czt_chunk c = { 0 };
 	struct czt_record rec;
 	int rc = CZT_OK;
 	for (;;) {
@@ -1658,11 +1723,16 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 				break;
 			if (p && (c.type == CZT_CHUNK_SYMBOLS || c.type == CZT_CHUNK_FOOTER)) {
 				d->held = 1;
+				d->held_type = c.type;
 				stream_end(l, d, p);
 				return;
 			}
+		} else {
+			c.type = d->held_type;
 		}
 		d->held = 0;
+		l->in_footer = c.type == CZT_CHUNK_FOOTER;
+		l->has_footer |= l->in_footer;
 		l->chunks++;
 		size_t first = l->n_evs;
 		l->chunk_first = first;
@@ -1796,6 +1866,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		const struct stat *st)
 {
 	phase(l, "start");
+	const struct czt_header *hdr = czt_reader_header(r);
+	l->image_flags = hdr->major > 3 || (hdr->major == 3 && hdr->minor >= 4);
 	struct decoding d = { 0 };
 	uint32_t *order = NULL;
 	/* a big trace's arrays: a helper maps their pages while they fill,
@@ -1966,18 +2038,29 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	sqlite3_finalize(s);
 
 	const struct czt_header *h = czt_reader_header(r);
-	char *cmd = malloc(h->cmdline_len + 1);
-	if (cmd) {
-		for (size_t i = 0; i < h->cmdline_len; i++)
-			cmd[i] = h->cmdline[i] ? h->cmdline[i] : ' ';
-		cmd[h->cmdline_len] = 0;
-		META_T("cmdline", cmd);
-		free(cmd);
+	/* the NULs between arguments, and newlines or ESC in them, become
+	 * spaces: every report prints it on one line */
+	char *cmd = czt_printable_dup(h->cmdline, h->cmdline_len, CZT_PRINT_SPACE);
+	char *exe = czt_printable_dup(h->exe, h->exe_len, CZT_PRINT_ESCAPE);
+	/* after an exec the trace is the last image's: it is named, and the
+	 * first kept (reports say "A, then exec'd B") */
+	META_I("execs", l->image);
+	if (l->image && l->image_cmdline) {
+		if (cmd)
+			META_T("first_cmdline", cmd);
+		META_T("cmdline", l->image_cmdline);
+		META_T("exe", l->image_exe);
+	} else {
+		put_meta(l->db, "first_cmdline", 0, NULL, 1);
+		if (cmd)
+			META_T("cmdline", cmd);
+		if (exe)
+			META_T("exe", exe);
 	}
-	char exe[PATH_MAX];
-	snprintf(exe, sizeof(exe), "%.*s", (int)h->exe_len, h->exe);
-	META_T("exe", exe);
+	free(cmd);
+	free(exe);
 	META_T("trace_path", trace_path);
+	META_T("trace_key", l->trace_key);
 	META_I("trace_size", st->st_size);
 	META_I("trace_mtime_ns", (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec);
 	META_I("pid", h->pid);
@@ -1998,6 +2081,16 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		put_meta(l->db, "truncated_at", 0, NULL, 1);
 		put_meta(l->db, "cut_reason", 0, NULL, 1);
 	}
+	/* complete: every event of the run is in the trace.  Not so when it
+	 * is cut, when events were lost, when it has no footer (czprof record
+	 * did not finish it: it or the program was killed, or the program
+	 * still runs), or when the program was killed by a signal the
+	 * recorder never saw (SIGKILL): its last buffers were not written.
+	 * Reports say why from these keys (report_warnings). */
+	int killed_unseen = l->end_how == CZT_END_SIGNAL && !l->recorder_end;
+	META_I("has_footer", l->has_footer);
+	META_I("recorder_end", l->recorder_end);
+	META_I("complete", !d.cut_reason && !l->lost && l->has_footer && !killed_unseen);
 	META_I("events", events_read(l));
 	META_I("allocations", l->n_rows);
 	META_I("frees", l->n_free_evs);
@@ -2016,6 +2109,14 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	META_I("format_version", h->major);
 	if (load_errors_write(l->db, &l->errs, l->stacks, l->n_stacks, load_fn_name, l->lost))
 		return -1;
+	/* no symbol table (the recording was killed before czprof record
+	 * wrote it): the modules on this machine name the addresses */
+	unsigned long from_disk = 0;
+	if (!l->n_frame_recs && l->sym && load_symbols_from_disk(l->db, l->sym, &from_disk))
+		return -1;
+	META_T("symbols", l->n_frame_recs ? "trace" : from_disk ? "disk" : "none");
+	META_I("symbol_mismatches", l->sym ? sym_build_id_mismatches(l->sym) : 0);
+	phase(l, "symbols");
 	int cz_rc = cz_loader_end(l->cz, l->end_time);
 	l->cz = NULL;
 	if (cz_rc)
@@ -2093,6 +2194,11 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		return cz_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 	struct loader l = { .tmp_path = tmp, .verbose = verbose };
 	int ret = -1;
+	/* taken before reading: a trace changed meanwhile is loaded again */
+	if (tracedb_key(trace_path, l.trace_key)) {
+		czt_reader_free(r);
+		return cz_error("'%s': %s", trace_path, strerror(errno));
+	}
 	uint64_t raw = czt_reader_raw_bytes(r);
 	l.streaming = mode != LOAD_PLAIN && !size_for_stream(&l, raw, st);
 	l.merging = l.streaming && mode == LOAD_MERGED;
@@ -2131,11 +2237,15 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
+	if (sym_resolver_new(&l.sym))
+		l.sym = NULL; /* then no symbols from the modules, that is all */
 	if (prepare(&l)) {
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
 	ret = fill(&l, r, trace_path, st);
+	if (ret == 0)
+		ret = load_kinds(l.db, trace_path);
 	if (ret == 0 && exec_sql(l.db, "COMMIT;"))
 		ret = -1;
 	*why = l.restart_why;
@@ -2182,59 +2292,4 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	if (ret)
 		unlink(tmp);
 	return ret;
-}
-
-/* The database is current when its stamp matches the trace. */
-static int is_current(sqlite3 *db, const struct stat *st)
-{
-	sqlite3_stmt *s;
-	int version = -1, ok = 0;
-	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-		if (sqlite3_step(s) == SQLITE_ROW)
-			version = sqlite3_column_int(s, 0);
-		sqlite3_finalize(s);
-	}
-	if (version != TRACEDB_SCHEMA_VERSION)
-		return 0;
-	if (sqlite3_prepare_v2(db,
-			       "SELECT (SELECT value FROM meta WHERE key='trace_size'),"
-			       " (SELECT value FROM meta WHERE key='trace_mtime_ns')", -1, &s, NULL))
-		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		ok = sqlite3_column_int64(s, 0) == (sqlite3_int64)st->st_size &&
-		     sqlite3_column_int64(s, 1) ==
-			     (sqlite3_int64)((uint64_t)st->st_mtim.tv_sec * 1000000000u +
-					     (uint64_t)st->st_mtim.tv_nsec);
-	sqlite3_finalize(s);
-	return ok;
-}
-
-sqlite3 *tracedb_open(const char *trace_path)
-{
-	char db_path[PATH_MAX];
-	struct stat st;
-	if (stat(trace_path, &st)) {
-		cz_error("'%s': %s", trace_path, strerror(errno));
-		return NULL;
-	}
-	if (tracedb_path(trace_path, db_path, sizeof(db_path))) {
-		cz_error("'%s': path too long", trace_path);
-		return NULL;
-	}
-	for (int attempt = 0; attempt < 2; attempt++) {
-		sqlite3 *db = NULL;
-		if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-		    is_current(db, &st)) {
-			/* reports read much of the table: map it rather than
-			 * pread it page by page through a small cache */
-			sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
-				     NULL, NULL, NULL);
-			return db;
-		}
-		sqlite3_close(db);
-		if (attempt == 0 && tracedb_load(trace_path, db_path, 0))
-			return NULL;
-	}
-	cz_error("'%s': the database could not be built", db_path);
-	return NULL;
 }

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "cli/load_cz.h"
+#include "format/printable.h"
 #include "cli/util.h"
 #include "viewer/idmap.h"
 
@@ -416,7 +417,8 @@ int cz_loader_record(struct cz_loader *l, const struct czt_record *r)
 		/* the recorder's own strings are numbered from 2^32 */
 		uint64_t id = r->id + l->img;
 		if (r->id >= ((uint64_t)1 << 32) && idmap_get(&l->s_ids, id) < 0) {
-			char *s = strndup((const char *)r->str, r->str_len);
+			/* an allocator's name is printed: no control characters */
+			char *s = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
 			if (!s || l->n_s >= UINT32_MAX || array_reserve((void **)&l->s, &l->cap_s, l->n_s, sizeof(char *)) ||
 			    idmap_put(&l->s_ids, id, (uint32_t)l->n_s)) {
 				free(s);

@@ -200,7 +200,7 @@ int load_errors_write(sqlite3 *db, const struct load_errors *x, const uint64_t *
 	/* what a report must say of what was not checked */
 	const char *note = lost ? "events were lost: only mismatched releases were checked" :
 			   !x->any_start ? "the trace does not say whether recording saw the process from its start"
-					     " (format before 3.2): frees of unknown addresses not checked" :
+					     " (format before 3.4): frees of unknown addresses not checked" :
 			   NULL;
 	int whole = 0;
 	for (size_t i = 0; i < x->cap_whole; i++)

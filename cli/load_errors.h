@@ -11,7 +11,7 @@
  * addresses freed and not reused, not with the number of events.
  *
  * When a free of an unknown address is an error: only in an image the
- * recorder saw whole (its image-start record, FORMAT.md), at an address
+ * recorder saw whole (the flags of its image record, FORMAT.md), at an address
  * that is not one of the blocks the image held before recording began
  * (its early-block records), and only if no event was lost (then every
  * such error, double frees included, is left out: the lost events may
@@ -78,7 +78,7 @@ struct load_errors {
 	size_t cap_whole;
 	struct early_addr { uint64_t img, addr; } *early;
 	size_t n_early, cap_early;
-	int any_start;          /* an image-start record was read */
+	int any_start;          /* an image record with flags (3.4) was read */
 };
 
 /* What the trace says of image img (load.c: exec count): whole or not,

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/tracedb.h"
 
 struct command {
 	const char *name;
@@ -86,5 +87,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "czprof: unknown command '%s' (see 'czprof --help')\n", name);
 		return 2;
 	}
-	return c->fn(argc - 1, argv + 1);
+	tracedb_watch();
+	return tracedb_checked(c->fn(argc - 1, argv + 1));
 }

@@ -206,7 +206,8 @@ static int scan_chunks(struct symtab_scan *s)
 				size_t len = rec.str_len < sizeof(p) - 1 ? rec.str_len : sizeof(p) - 1;
 				memcpy(p, rec.str, len);
 				p[len] = 0;
-				sym_add_module(s->sym, rec.id, p, rec.bias, rec.start, rec.end);
+				sym_add_module(s->sym, rec.id, p, rec.bias, rec.start, rec.end, rec.build_id,
+					       rec.build_id_len);
 			} else if (rec.type == CZT_REC_CHUNK_EVENTS) {
 				/* the EVENTS chunk after this META chunk need not
 				 * be read (decompressed, for a compressed one) */

@@ -3,13 +3,19 @@
  * every stack of a report shares most of its frames.
  */
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 
 #include "cli/report.h"
 #include "cli/util.h"
 #include "symbols/sym.h"
+#include "symbols/sym_site.h"
 
-#define MAX_INLINE 8
+/* inlined frames per address: as many as a FRAME record holds (32, see
+ * format/czt.h), since an optimised C++ allocation inlines a chain of
+ * library calls into the user's function and the site is the outermost */
+#define MAX_INLINE 32
+#define SITE_MAX_FRAMES 256
 
 struct ip_entry {
 	uint64_t ip;
@@ -21,8 +27,35 @@ struct ip_entry {
 struct report_ctx {
 	sqlite3 *db;
 	sqlite3_stmt *node, *frames, *module;
+	const struct sym_site_rules *rules; /* report_site_rules() when made */
+	struct report_frame *site_frames;   /* report_site's, SITE_MAX_FRAMES */
 	struct ip_entry *buckets[4096];
 };
+
+/* The process's call-site rules: CZPROF_ALLOC_FNS, then every --alloc-fn
+ * report_parse reads.  A command runs one report, so one set serves every
+ * report_ctx it makes (fold.c and the exporters make their own). */
+static struct sym_site_rules *site_rules;
+
+static void free_site_rules(void)
+{
+	sym_site_rules_free(site_rules);
+	site_rules = NULL;
+}
+
+struct sym_site_rules *report_site_rules(void)
+{
+	if (site_rules)
+		return site_rules;
+	if (sym_site_rules_new(&site_rules))
+		return NULL;
+	atexit(free_site_rules);
+	if (sym_site_rules_add_list(site_rules, getenv("CZPROF_ALLOC_FNS"))) {
+		cz_error("out of memory");
+		exit(1);
+	}
+	return site_rules;
+}
 
 struct report_ctx *report_ctx_new(sqlite3 *db)
 {
@@ -30,6 +63,7 @@ struct report_ctx *report_ctx_new(sqlite3 *db)
 	if (!c)
 		return NULL;
 	c->db = db;
+	c->rules = report_site_rules();
 	if (sqlite3_prepare_v2(db, "SELECT parent, ip FROM stack_nodes WHERE id = ?", -1, &c->node, NULL) ||
 	    sqlite3_prepare_v2(db, "SELECT function, file, line FROM frames WHERE ip = ? ORDER BY idx",
 			       -1, &c->frames, NULL) ||
@@ -50,6 +84,7 @@ void report_ctx_free(struct report_ctx *c)
 	sqlite3_finalize(c->node);
 	sqlite3_finalize(c->frames);
 	sqlite3_finalize(c->module);
+	free(c->site_frames);
 	for (size_t i = 0; i < 4096; i++)
 		while (c->buckets[i]) {
 			struct ip_entry *e = c->buckets[i];
@@ -70,7 +105,8 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 	if (!e)
 		return NULL;
 	e->ip = ip;
-	e->frames = calloc(MAX_INLINE, sizeof(*e->frames));
+	size_t cap = 2; /* most addresses have one or two frames */
+	e->frames = calloc(cap, sizeof(*e->frames));
 	if (!e->frames) {
 		free(e);
 		return NULL;
@@ -86,32 +122,32 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 	sqlite3_reset(c->module);
 	sqlite3_bind_int64(c->frames, 1, (sqlite3_int64)ip);
 	while (e->n < MAX_INLINE && sqlite3_step(c->frames) == SQLITE_ROW) {
-		struct report_frame *f = &e->frames[e->n];
 		const char *fn = (const char *)sqlite3_column_text(c->frames, 0);
 		const char *file = (const char *)sqlite3_column_text(c->frames, 1);
 		int line = sqlite3_column_int(c->frames, 2);
 		if (!fn)
 			continue;
+		if ((size_t)e->n == cap) {
+			struct report_frame *more = realloc(e->frames, 2 * cap * sizeof(*more));
+			if (!more)
+				break;
+			e->frames = more;
+			cap *= 2;
+		}
+		struct report_frame *f = &e->frames[e->n];
 		snprintf(f->function, sizeof(f->function), "%s", fn);
 		snprintf(f->file, sizeof(f->file), "%s", file ? file : "");
 		snprintf(f->module, sizeof(f->module), "%s", module);
-		if (file && line)
-			snprintf(f->name, sizeof(f->name), "%s (%s:%d)", fn, file, line);
-		else
-			snprintf(f->name, sizeof(f->name), "%s (%s)", fn, sym_basename(module));
-		f->is_allocator = sym_is_allocator_frame(fn, file, module);
+		sym_frame_name(f->name, sizeof(f->name), fn, file, line > 0 ? (unsigned)line : 0, module);
+		f->is_allocator = sym_is_allocator_frame(c->rules, fn, file, module);
 		e->n++;
 	}
 	sqlite3_reset(c->frames);
 	if (e->n == 0) { /* no symbol: module+offset, never a guess */
 		struct report_frame *f = &e->frames[0];
 		snprintf(f->module, sizeof(f->module), "%s", module);
-		if (*module)
-			snprintf(f->name, sizeof(f->name), "%s+0x%llx", sym_basename(module),
-				 (unsigned long long)(ip - bias));
-		else
-			snprintf(f->name, sizeof(f->name), "0x%llx", (unsigned long long)ip);
-		f->is_allocator = *module && sym_is_allocator_frame(NULL, NULL, module);
+		sym_unnamed_frame(f->name, sizeof(f->name), module, bias, ip);
+		f->is_allocator = sym_is_allocator_unnamed(c->rules, f->name, module);
 		e->n = 1;
 	}
 	e->next = c->buckets[b];
@@ -147,16 +183,22 @@ long report_frame_line(const struct report_frame *f)
 	return end && colon && colon < end ? strtol(colon + 1, NULL, 10) : 0;
 }
 
+int report_site_index(const struct report_frame *frames, int n)
+{
+	unsigned char is_alloc[SITE_MAX_FRAMES];
+	int k = n < SITE_MAX_FRAMES ? n : SITE_MAX_FRAMES;
+	for (int i = 0; i < k; i++)
+		is_alloc[i] = (unsigned char)frames[i].is_allocator;
+	return sym_site_index(is_alloc, k);
+}
+
 void report_site(struct report_ctx *c, uint64_t stack, char *buf)
 {
-	struct report_frame frames[64];
-	int n = report_stack(c, stack, frames, 64);
-	for (int i = 0; i < n; i++)
-		if (!frames[i].is_allocator) {
-			snprintf(buf, REPORT_NAME_MAX, "%s", frames[i].name);
-			return;
-		}
-	snprintf(buf, REPORT_NAME_MAX, "%s", n ? frames[0].name : "(no stack)");
+	if (!c->site_frames)
+		c->site_frames = calloc(SITE_MAX_FRAMES, sizeof(*c->site_frames));
+	int n = c->site_frames ? report_stack(c, stack, c->site_frames, SITE_MAX_FRAMES) : 0;
+	snprintf(buf, REPORT_NAME_MAX, "%s", n ? c->site_frames[report_site_index(c->site_frames, n)].name
+					      : "(no stack)");
 }
 
 void report_json_string(FILE *f, const char *s)
@@ -194,17 +236,46 @@ int64_t report_meta_int(sqlite3 *db, const char *key)
 	return v;
 }
 
+void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level)
+{
+	unsigned char *seen = calloc((size_t)cols, 1);
+	for (int k = 0; k < cols; k++)
+		level[k] = 0;
+	sqlite3_stmt *q;
+	if (!seen || sqlite3_prepare_v2(db, "SELECT time, live_bytes FROM timeline", -1, &q, NULL)) {
+		free(seen);
+		return;
+	}
+	while (sqlite3_step(q) == SQLITE_ROW) {
+		uint64_t t = (uint64_t)sqlite3_column_int64(q, 0);
+		size_t k = duration ? (size_t)((double)t / (double)duration * (cols - 1)) : 0;
+		if (k >= (size_t)cols)
+			k = (size_t)cols - 1;
+		double v = (double)sqlite3_column_int64(q, 1);
+		if (!seen[k] || v > level[k])
+			level[k] = v;
+		seen[k] = 1;
+	}
+	sqlite3_finalize(q);
+	/* no event in a column: the heap stayed as it was */
+	for (int k = 1; k < cols; k++)
+		if (!seen[k])
+			level[k] = level[k - 1];
+	free(seen);
+}
+
 /* A command line this long (a linker's, say) would bury the report's
  * first line: the header shows its start; the meta table's `cmdline`
  * keeps it whole. */
 #define HEADER_CMD_MAX 120
 
-void report_header(sqlite3 *db, const char *report, const char *trace)
+/* The command line cmd (NULL: "?") as the header shows it, into buf
+ * (HEADER_CMD_MAX + 1 bytes at least). */
+static const char *header_cmd(const char *cmd, char *buf)
 {
-	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
-	 * stays one line */
-	char *cmd = cz_one_line(meta_text(db, "cmdline"));
-	int len = cmd ? (int)strlen(cmd) : 1;
+	if (!cmd)
+		return "?";
+	int len = (int)strlen(cmd);
 	const char *more = "";
 	if (len > HEADER_CMD_MAX) {
 		len = HEADER_CMD_MAX - 3;
@@ -212,14 +283,91 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 			len--; /* not inside a UTF-8 character */
 		more = "...";
 	}
-	printf("czprof %s: %.*s%s (pid %lld), trace %s\n", report, len, cmd ? cmd : "?", more,
-	       (long long)report_meta_int(db, "pid"), trace);
+	snprintf(buf, HEADER_CMD_MAX + 1, "%.*s%s", len, cmd, more);
+	return buf;
+}
+
+void report_header(sqlite3 *db, const char *report, const char *trace)
+{
+	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
+	 * stays one line */
+	char *cmd = cz_one_line(meta_text(db, "cmdline"));
+	char *first = cz_one_line(meta_text(db, "first_cmdline"));
+	int64_t execs = report_meta_int(db, "execs");
+	char a[HEADER_CMD_MAX + 1], b[HEADER_CMD_MAX + 1];
+	printf("czprof %s: ", report);
+	/* the process ran another program: both named, the first first */
+	if (first && execs == 1)
+		printf("%s, then exec'd %s", header_cmd(first, a), header_cmd(cmd, b));
+	else if (first && execs > 1)
+		printf("%s, then %lld execs, the last %s", header_cmd(first, a), (long long)execs,
+		       header_cmd(cmd, b));
+	else
+		printf("%s", header_cmd(cmd, a));
+	printf(" (pid %lld), trace %s\n", (long long)report_meta_int(db, "pid"), trace);
 	free(cmd);
-	char *cut = meta_text(db, "cut_reason");
+	free(first);
+	struct report_status st;
+	report_status(db, &st);
+	for (int i = 0; i < st.n; i++)
+		printf("warning: %s\n", st.warning[i]);
+}
+
+void report_status(sqlite3 *db, struct report_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->complete = report_meta_int(db, "complete") != 0;
+	char *cut = meta_text(db, "cut_reason"), *how = meta_text(db, "end_how");
+	int64_t lost = report_meta_int(db, "lost_events");
 	if (cut)
-		printf("warning: the trace was cut at byte %lld (%s): figures cover what was recorded before\n",
-		       (long long)report_meta_int(db, "truncated_at"), cut);
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace was cut at byte %lld (%s): figures cover what was recorded before",
+			 (long long)report_meta_int(db, "truncated_at"), cut);
+	else if (!report_meta_int(db, "has_footer"))
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no footer: the recording did not finish (the program or czprof record"
+			 " was killed, or the program still runs); blocks live at its end count as leaks");
+	if (lost > 0)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "%lld events were lost (the recorder could not write them): figures miss them",
+			 (long long)lost);
+	if (how && !strcmp(how, "signal")) {
+		int sig = (int)report_meta_int(db, "end_value");
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the program was killed by signal %d (%s)%s; blocks live then are listed as leaks", sig,
+			 strsignal(sig),
+			 report_meta_int(db, "recorder_end") ? ""
+				 : " before the recorder could write its last events, which are missing");
+	}
+	int64_t mismatched = report_meta_int(db, "symbol_mismatches");
+	char *symbols = meta_text(db, "symbols");
+	if (mismatched > 0 && st->n < REPORT_WARNINGS_MAX)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no symbol table, and %lld of its modules on this machine are not the"
+			 " recorded ones (another build-id): their frames show as addresses", (long long)mismatched);
+	else if (symbols && !strcmp(symbols, "disk") && st->n < REPORT_WARNINGS_MAX)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
+			 "the trace has no symbol table: names come from its modules on this machine"
+			 " (their build-ids match the recorded ones)");
+	free(symbols);
+	/* whatever the keys say, a warning means figures may miss something:
+	 * only a complete trace says nothing */
+	if (!st->complete && !st->n)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "the trace is incomplete");
 	free(cut);
+	free(how);
+}
+
+void report_json_status(FILE *f, sqlite3 *db)
+{
+	struct report_status st;
+	report_status(db, &st);
+	fprintf(f, "\"complete\": %s, \"warnings\": [", st.complete ? "true" : "false");
+	for (int i = 0; i < st.n; i++) {
+		fputs(i ? ", " : "", f);
+		report_json_string(f, st.warning[i]);
+	}
+	fputc(']', f);
 }
 
 int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
@@ -241,6 +389,18 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 			continue;
 		if ((allowed & REPORT_OPT_JSON) && !strcmp(a, "--json")) {
 			o->json = 1;
+		} else if ((allowed & REPORT_OPT_SITES) &&
+			   (!strcmp(a, "--alloc-fn") || !strncmp(a, "--alloc-fn=", 11))) {
+			const char *name = a[10] == '=' ? a + 11 : i + 1 < argc ? argv[++i] : NULL;
+			struct sym_site_rules *r = report_site_rules();
+			if (!name || !*name) {
+				cz_error("%s: --alloc-fn takes a function name or a pattern", argv[0]);
+				return REPORT_ARGS_ERROR;
+			}
+			if (!r || sym_site_rules_add(r, name)) {
+				cz_error("out of memory");
+				return REPORT_ARGS_ERROR;
+			}
 		} else if ((allowed & REPORT_OPT_DEPTH) && !strcmp(a, "--full-stacks")) {
 			o->full_stacks = 1;
 		} else if (((allowed & REPORT_OPT_LIMIT) && (!strcmp(a, "-n") || !strcmp(a, "--limit"))) ||

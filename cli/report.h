@@ -20,6 +20,7 @@ struct report_frame {
 };
 
 struct report_ctx;
+struct sym_site_rules;
 
 /* Caller owns the result; frees it with report_ctx_free.  NULL on error
  * (printed). */
@@ -35,16 +36,55 @@ int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *fram
 /* The line number in a frame's "function (file:line)" name, 0 without one. */
 long report_frame_line(const struct report_frame *f);
 
-/* The call site of a stack: the first frame, innermost first, that is not
- * an allocator function.  Writes its name into buf (REPORT_NAME_MAX). */
+/* The call site of a stack (symbols/sym_site.h: the first frame, innermost
+ * first, that is not part of the allocator, under the rules of
+ * report_site_rules).  Writes its name into buf (REPORT_NAME_MAX). */
 void report_site(struct report_ctx *c, uint64_t stack, char *buf);
+
+/* The index of the call site among frames[0..n) that report_stack filled:
+ * every report that cuts a stack at its site uses this. */
+int report_site_index(const struct report_frame *frames, int n);
+
+/* The process's call-site rules: the patterns of CZPROF_ALLOC_FNS (read on
+ * first use) and of every --alloc-fn report_parse has read.  Every
+ * report_ctx made afterwards names sites by them.  Owned by report.c (freed
+ * at exit); NULL only when memory ran out. */
+struct sym_site_rules *report_site_rules(void);
 
 /* Prints s as a JSON string, quoted and escaped. */
 void report_json_string(FILE *f, const char *s);
 
-/* Prints "czprof REPORT: CMDLINE (pid N), trace PATH" and warnings about a
- * cut trace, from the meta table. */
+/* Prints "czprof REPORT: CMDLINE (pid N), trace PATH" and, right under
+ * it, a "warning: ..." line for each of report_status's warnings. */
 void report_header(sqlite3 *db, const char *report, const char *trace);
+
+/*
+ * Whether the trace holds the whole run, and what a report must say when
+ * it does not (cut, events lost, no footer, killed by a signal), read
+ * from the meta keys the loader stores.  Every report reads it from here:
+ * text reports through report_header, JSON ones through
+ * report_json_status, `--fail` from complete.
+ */
+#define REPORT_WARNINGS_MAX 5
+struct report_status {
+	int complete; /* every event of the run is in the trace */
+	int n;        /* warnings */
+	char warning[REPORT_WARNINGS_MAX][320];
+};
+void report_status(sqlite3 *db, struct report_status *st);
+
+/* Prints `"complete": true|false, "warnings": [...]` (two members of an
+ * object, no comma around them): what a JSON report puts right after its
+ * "trace" member. */
+void report_json_status(FILE *f, sqlite3 *db);
+
+/*
+ * Live bytes over the run in cols equal columns (time 0 to duration): the
+ * highest point of the timeline in each column; a column no event fell in
+ * carries the level before it, since the heap did not change there.  What
+ * `plot`, `peak`'s sparkline and the exports draw.  level: cols entries.
+ */
+void report_timeline(sqlite3 *db, uint64_t duration, int cols, double *level);
 
 /* A meta value as an integer (0 when missing). */
 int64_t report_meta_int(sqlite3 *db, const char *key);
@@ -55,7 +95,15 @@ enum {
 	REPORT_OPT_JSON = 1,  /* --json */
 	REPORT_OPT_LIMIT = 2, /* -n/--limit N */
 	REPORT_OPT_DEPTH = 4, /* --depth N, --full-stacks */
+	REPORT_OPT_SITES = 8, /* --alloc-fn NAME (repeatable): see report_site_rules */
 };
+
+/* The usage line of REPORT_OPT_SITES, for every report that names sites. */
+#define REPORT_USAGE_ALLOC_FN \
+	"  --alloc-fn NAME        treat function NAME (or a glob: 'x*alloc') as part of\n" \
+	"                         the allocator, so sites name its callers; repeatable;\n" \
+	"                         CZPROF_ALLOC_FNS=a,b:c adds to them\n"
+
 
 struct report_opts {
 	const char *trace;

@@ -8,16 +8,32 @@
 
 #include <sqlite3.h>
 
-#define TRACEDB_SCHEMA_VERSION 5
+#define TRACEDB_SCHEMA_VERSION 7
 
 /*
  * Opens TRACE's database read-only, (re)building it first when it is
- * missing, older than the trace (size and mtime are stamped in meta), or of
- * another schema version.  Prints its own one-line errors and warnings (a
- * cut trace) on stderr and returns NULL on failure.  Caller closes the
- * handle with sqlite3_close.
+ * missing, of another schema version, stamped for another trace (its size,
+ * mtime and content key are in meta), or damaged (a structure check of
+ * the tables reports read; it says so on stderr).  Prints its own one-line
+ * errors and warnings (a cut trace) on stderr and returns NULL on failure.
+ * Caller closes the handle with sqlite3_close.
  */
 sqlite3 *tracedb_open(const char *trace_path);
+
+/* The trace's content key, TRACEDB_KEY_LEN bytes with the NUL: a hash of
+ * its header and of its chunks' headers (each holds its payload's
+ * checksum), so that it changes with any byte of the trace without
+ * reading the payloads.  Returns 0, or -1 with errno set. */
+#define TRACEDB_KEY_LEN 17
+int tracedb_key(const char *trace_path, char *out);
+
+/* Damage found while a report reads the database (SQLite reports
+ * SQLITE_CORRUPT or SQLITE_NOTADB): tracedb_watch, before any SQLite use,
+ * has SQLite tell it; tracedb_checked(status), after the command, says so,
+ * rebuilds the database the command opened last and returns a failing
+ * status (status itself when nothing was found). */
+void tracedb_watch(void);
+int tracedb_checked(int status);
 
 /*
  * Builds db_path from trace_path.  The database is written to a temporary

@@ -1,9 +1,11 @@
 /* util.c - see util.h. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/util.h"
+#include "format/printable.h"
 
 int cz_error(const char *fmt, ...)
 {
@@ -63,8 +65,14 @@ int cz_is_help(const char *arg)
 
 char *cz_one_line(char *s)
 {
-	for (char *p = s; p && *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
+	if (!s)
+		return s;
+	size_t len = strlen(s);
+	char *safe = czt_printable_dup(s, len, CZT_PRINT_SPACE);
+	if (safe) /* never longer: a character becomes itself or one space */
+		memcpy(s, safe, strlen(safe) + 1);
+	else
+		s[0] = 0;
+	free(safe);
 	return s;
 }

@@ -21,9 +21,10 @@ const char *cz_human_time(uint64_t ns, char *buf);
 /* Is arg "-h" or "--help"? */
 int cz_is_help(const char *arg);
 
-/* Turns s's control characters (newlines, tabs...) into spaces, in place,
- * so that a command line whose arguments hold them prints on one line;
- * returns s (NULL stays NULL). */
+/* Turns s's control characters (newlines, tabs, ESC...) and bytes that are
+ * not UTF-8 into spaces, in place (czt_printable's CZT_PRINT_SPACE), so
+ * that a command line whose arguments hold them prints on one line and
+ * cannot drive the terminal; returns s (NULL stays NULL). */
 char *cz_one_line(char *s);
 
 #endif

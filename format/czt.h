@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 2 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 4 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -52,6 +52,7 @@ enum czt_chunk_type {
 	CZT_CHUNK_META = 2,    /* global definitions: stack nodes, modules, strings */
 	CZT_CHUNK_SYMBOLS = 3, /* symbol table appended by `czprof record` */
 	CZT_CHUNK_FOOTER = 4,  /* end-of-trace summary */
+	CZT_CHUNK_SCAN = 5,    /* the pointer scan at exit (3.2, czt_scan.h) */
 };
 
 enum czt_chunk_flags {
@@ -114,9 +115,17 @@ enum czt_rec_type {
 	CZT_REC_SUMMARY = 0x48,     /* footer: counts */
 	CZT_REC_LOST = 0x49,        /* time, events lost (e.g. write failed) */
 	CZT_REC_CHUNK_EVENTS = 0x4A,/* events, end_time of the EVENTS chunk just after (3.1) */
-	CZT_REC_CALL = 0x4B,        /* op, stack: the chunk's operator from here on (3.2) */
-	CZT_REC_IMAGE_START = 0x4C, /* time, flags, early: recording of an image began (3.2) */
-	CZT_REC_EARLY_BLOCK = 0x4D, /* addr, size: a block held before it began (3.2) */
+	/* SCAN chunks (3.2): the memory the recorder scanned at exit */
+	CZT_REC_SCAN_REGION = 0x50, /* start, end, kind (czt_scan_kind) */
+	CZT_REC_SCAN_WORDS = 0x51,  /* bytes: (where, value) of words that may point into the heap */
+	CZT_REC_SCAN_CONTEXT = 0x52,/* bytes: (where, value) of words the leak heuristics read */
+	CZT_REC_SCAN_VTABLES = 0x53,/* bytes: where words pointing at a vtable lie */
+	CZT_REC_SCAN_END = 0x54,    /* time, words, bytes scanned, ns taken: the scan is whole */
+	/* time, exe, cmdline: the image an exec started (3.3); since 3.4 also
+	 * flags (czt_image_flags), early: recording of any image began */
+	CZT_REC_IMAGE = 0x4B,
+	CZT_REC_CALL = 0x55,        /* op, stack: the chunk's operator from here on (3.4) */
+	CZT_REC_EARLY_BLOCK = 0x56, /* addr, size: a block held before recording began (3.4) */
 };
 
 /* CZT_REC_CALL.op: which function made or released the blocks of the
@@ -133,7 +142,7 @@ enum czt_op {
 	CZT_OP_SIZED = 16,      /* the sized delete */
 };
 
-/* CZT_REC_IMAGE_START.value (flags). */
+/* CZT_REC_IMAGE.value (flags, 3.4). */
 enum czt_image_flags {
 	/* The recorder intercepted this image's allocation calls from its
 	 * very first: a block it holds no record of was never allocated,
@@ -192,12 +201,16 @@ struct czt_record {
 	/* fields only length-prefixed records have, cleared for those */
 	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
 	uint64_t ip;        /* STACK_NODE, FRAME */
-	uint64_t bias, start, end; /* MODULE_LOAD */
-	uint64_t how;       /* PROCESS_END */
-	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path */
+	uint64_t bias, start, end; /* MODULE_LOAD; start, end: SCAN_REGION */
+	uint64_t how;       /* PROCESS_END; SCAN_REGION: its kind */
+	const uint8_t *str; size_t str_len;     /* STRING bytes, MODULE_LOAD path, SCAN_WORDS,
+						 * SCAN_CONTEXT and SCAN_VTABLES lists */
 	const uint8_t *build_id; size_t build_id_len; /* MODULE_LOAD */
+	const uint8_t *cmdline; size_t cmdline_len;   /* IMAGE (str: its exe); args separated by NUL */
 	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time;
-						     * IMAGE_START: n_events = early blocks */
+						     * SCAN_END: n_events = words, value = bytes
+						     * scanned, end_time = ns taken;
+						     * IMAGE: value = flags, n_events = early blocks */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
 };
@@ -440,13 +453,20 @@ int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t va
 int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
 		    uint64_t end_time);
 int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
+/* Recording of an image began at t (META): the first image, or the one an
+ * exec started.  Its executable and command line (arguments separated by
+ * NUL bytes), each cut to fit a record; flags CZT_IMAGE_*; early: the
+ * number of early-block records that follow. */
+int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
+		  size_t cmdline_len, uint64_t flags, uint64_t early);
 /* What the EVENTS chunk written right after this record's META chunk holds:
  * n_events events, the last at end_time. */
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);
-/* Recording of an image began at t (META); flags CZT_IMAGE_*; early: the
- * number of early-block records that follow. */
-int czt_enc_image_start(struct czt_enc *e, uint64_t t, uint64_t flags, uint64_t early);
 int czt_enc_early_block(struct czt_enc *e, uint64_t addr, uint64_t size);
+/* SCAN chunk records (czt_scan.h builds the lists). */
+int czt_enc_scan_region(struct czt_enc *e, uint64_t start, uint64_t end, uint64_t kind);
+int czt_enc_scan_list(struct czt_enc *e, unsigned type, const uint8_t *list, size_t len);
+int czt_enc_scan_end(struct czt_enc *e, uint64_t t, uint64_t words, uint64_t bytes, uint64_t ns);
 
 /* Encodes a file header into buf (cap bytes).  Returns its length, or 0 if
  * it does not fit. */

@@ -592,7 +592,27 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 	case CZT_REC_SUMMARY: V(rec->n_events); V(rec->n_stack_nodes); V(rec->end_time); break;
 	case CZT_REC_LOST: V(rec->time); V(rec->value); break;
 	case CZT_REC_CHUNK_EVENTS: V(rec->n_events); V(rec->end_time); break;
-	case CZT_REC_IMAGE_START: V(rec->time); V(rec->value); V(rec->n_events); break;
+	case CZT_REC_SCAN_REGION: V(rec->start); V(rec->end); V(rec->how); break;
+	case CZT_REC_SCAN_WORDS:
+	case CZT_REC_SCAN_CONTEXT:
+	case CZT_REC_SCAN_VTABLES:
+		/* the whole body is the list (czt_scan.h) */
+		rec->str = p;
+		rec->str_len = (size_t)(end - p);
+		p = end;
+		break;
+	case CZT_REC_SCAN_END: V(rec->time); V(rec->n_events); V(rec->value); V(rec->end_time); break;
+	case CZT_REC_IMAGE:
+		V(rec->time);
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->str = s; rec->str_len = n;
+		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
+		rec->cmdline = s; rec->cmdline_len = n;
+		/* 3.4 appends flags and the early-block count; a 3.3 image
+		 * record (an exec's, never whole) has neither */
+		rec->value = rec->n_events = 0;
+		if (p < end) { V(rec->value); V(rec->n_events); }
+		break;
 	case CZT_REC_EARLY_BLOCK: V(rec->addr); V(rec->size); break;
 	default: return 1; /* unknown: skip */
 	}
@@ -790,8 +810,13 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_SUMMARY: return "summary";
 	case CZT_REC_LOST: return "lost";
 	case CZT_REC_CHUNK_EVENTS: return "chunk-events";
+	case CZT_REC_SCAN_REGION: return "scan-region";
+	case CZT_REC_SCAN_WORDS: return "scan-words";
+	case CZT_REC_SCAN_CONTEXT: return "scan-context";
+	case CZT_REC_SCAN_VTABLES: return "scan-vtables";
+	case CZT_REC_SCAN_END: return "scan-end";
+	case CZT_REC_IMAGE: return "image";
 	case CZT_REC_CALL: return "call";
-	case CZT_REC_IMAGE_START: return "image-start";
 	case CZT_REC_EARLY_BLOCK: return "early-block";
 	}
 	return NULL;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format/czt.h"
+#include "format/czt_scan.h"
 
 static void put_u16(uint8_t *p, uint16_t v)
 {
@@ -208,16 +209,46 @@ int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost)
 	return put_varints(e, CZT_REC_LOST, 2, v);
 }
 
+int czt_enc_scan_region(struct czt_enc *e, uint64_t start, uint64_t end, uint64_t kind)
+{
+	uint64_t v[] = { start, end, kind };
+	return put_varints(e, CZT_REC_SCAN_REGION, 3, v);
+}
+
+int czt_enc_scan_list(struct czt_enc *e, unsigned type, const uint8_t *list, size_t len)
+{
+	if (len > CZT_SCAN_LIST_MAX)
+		return CZT_ERR_CORRUPT;
+	return put_prefixed(e, type, list, len);
+}
+
+int czt_enc_scan_end(struct czt_enc *e, uint64_t t, uint64_t words, uint64_t bytes, uint64_t ns)
+{
+	uint64_t v[] = { t, words, bytes, ns };
+	return put_varints(e, CZT_REC_SCAN_END, 4, v);
+}
+
+int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
+		  size_t cmdline_len, uint64_t flags, uint64_t early)
+{
+	uint8_t b[BODY_MAX], *p = b;
+	if (exe_len > BODY_MAX / 2)
+		exe_len = BODY_MAX / 2;
+	/* room for t, the two lengths, flags and early: 5 varints */
+	if (cmdline_len > BODY_MAX - 64 - exe_len)
+		cmdline_len = BODY_MAX - 64 - exe_len; /* names: cut, never fail */
+	p = czt_put_varint(p, t);
+	p = put_bytes(p, exe, exe_len);
+	p = put_bytes(p, cmdline, cmdline_len);
+	p = czt_put_varint(p, flags); /* 3.4 */
+	p = czt_put_varint(p, early);
+	return put_prefixed(e, CZT_REC_IMAGE, b, (size_t)(p - b));
+}
+
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time)
 {
 	uint64_t v[] = { n_events, end_time };
 	return put_varints(e, CZT_REC_CHUNK_EVENTS, 2, v);
-}
-
-int czt_enc_image_start(struct czt_enc *e, uint64_t t, uint64_t flags, uint64_t early)
-{
-	uint64_t v[] = { t, flags, early };
-	return put_varints(e, CZT_REC_IMAGE_START, 3, v);
 }
 
 int czt_enc_early_block(struct czt_enc *e, uint64_t addr, uint64_t size)

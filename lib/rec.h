@@ -40,6 +40,7 @@ struct rec_settings {
 			       * 0 never, 1 always, 2 (auto) as rec_spare.c decides */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
 	int free_stacks;      /* CZPROF_FREE_STACKS=1: frees carry their stack */
+	int scan;             /* CZPROF_SCAN=0: no pointer scan at exit (no leak kinds) */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -125,6 +126,16 @@ int rec_backtrace_chain(const uintptr_t *slot0, void **ips, int max);
 const uintptr_t *rec_caller_slot(const void *frame, uintptr_t self_lo, uintptr_t self_hi,
 				 uintptr_t *stack_top);
 
+/* The calling thread's stack [*lo, *hi).  Returns 0, or -1 when unknown. */
+int rec_thread_stack(uintptr_t *lo, uintptr_t *hi);
+
+/* At exit: the stack pointer and callee-saved registers (at most *n_regs,
+ * *n_regs set to how many) of the frame that called the function whose
+ * code is [fn_lo, fn_hi] (exit), found by unwinding from the caller.
+ * Returns 0, or -1 when no frame of that function is on the stack.  Slow:
+ * once per process. */
+int rec_frame_above(uintptr_t fn_lo, uintptr_t fn_hi, uintptr_t *sp, uintptr_t *regs, int *n_regs);
+
 /* ---- frame sizes from the unwind tables (rec_cfi.c) ---- */
 #define REC_CFI_OUTERMOST 1u
 /* For ret, a return address into some function: the distance in bytes
@@ -203,7 +214,24 @@ size_t rec_zstd_compress_sparse(struct rec_zstd *z, void *dst, size_t cap, const
 void rec_zstd_reset(struct rec_zstd *z);
 
 /* ---- internal memory (rec_core.c) ---- */
+/* Fresh zeroed memory of the recorder's own, never scanned at exit. */
 void *rec_mmap(size_t len);
+/* Writes one chunk of the given type whose payload_len payload bytes
+ * follow CZT_CHUNK_HEADER_LEN bytes of room at chunk (compressed when
+ * compression is on), after any pending META records.  Takes g_lock. */
+void rec_write_chunk(uint8_t *chunk, size_t payload_len, unsigned type);
+
+/* ---- the pointer scan at exit (rec_scan.c) ---- */
+/* The recorder's own memory [p, p+len), left out of the scan; forget
+ * before unmapping it.  Any thread. */
+void rec_own_note(void *p, size_t len);
+void rec_own_forget(void *p);
+/* The calling thread ends: its stack, which glibc may keep for a later
+ * thread, holds only stale data unless a live thread runs on it. */
+void rec_scan_thread_exit(void);
+/* Scans the process's memory for pointers into the heap and writes SCAN
+ * chunks; once, at exit or _exit (CZPROF_SCAN=0: never). */
+void rec_scan_exit(void);
 
 /* ---- blocks the program got before recording began (rec_interpose.c) ---- */
 #define REC_EARLY_MAX 64

@@ -52,7 +52,10 @@ __thread int rec_guard;
 void *rec_mmap(size_t len)
 {
 	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	rec_own_note(p, len); /* never read by the scan at exit */
+	return p;
 }
 
 /* ---- the file and the META buffer (under g_lock) ---- */
@@ -225,6 +228,17 @@ static void meta_flush_locked(void)
 	if (out_fd >= 0)
 		write_all(out, len);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+}
+
+void rec_write_chunk(uint8_t *chunk, size_t payload_len, unsigned type)
+{
+	mutex_take(&g_lock);
+	meta_flush_locked(); /* what the chunk may refer to comes first */
+	size_t len;
+	const uint8_t *out = seal(rec_settings.compress ? &locked_pk : NULL, type, chunk, payload_len, &len);
+	if (out_fd >= 0)
+		write_all(out, len);
+	mutex_drop(&g_lock);
 }
 
 /* Makes room for one more META record of up to need bytes. */
@@ -586,6 +600,7 @@ static void on_thread_exit(void *arg)
 	th_flush(th, rec_now());
 	own_end(th);
 	thread_start_record(th->tid, 1);
+	rec_scan_thread_exit();
 	self = NULL;
 	__atomic_store_n(&th->in_use, 0, __ATOMIC_RELEASE);
 	rec_guard = 0;
@@ -683,8 +698,10 @@ static int nodes_grow_locked(void)
 			k = (k + 1) & (cap - 1);
 		n[k] = nodes[i];
 	}
-	if (nodes)
+	if (nodes) {
+		rec_own_forget(nodes);
 		munmap(nodes, nodes_cap * sizeof(*nodes));
+	}
 	nodes = n;
 	nodes_cap = cap;
 	return 0;
@@ -1142,15 +1159,17 @@ static int header_start_of(int fd, uint64_t *start)
 	return 0;
 }
 
-/* The image-start record (FORMAT.md): whole when this image's allocation
- * calls were all seen from its first, the blocks it held before recording
- * began excepted, which follow it.  A forked child inherits its parent's
- * heap and is never whole, nor is an image whose malloc is not ours. */
-static void image_start(int whole)
+/* The image record (FORMAT.md), written as recording of the first image or
+ * of an exec's begins: whole when this image's allocation calls were all
+ * seen from its first, the blocks it held before recording began excepted,
+ * which follow it.  A forked child inherits its parent's heap and is never
+ * whole, nor is an image whose malloc is not ours. */
+static void image_start(uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
+			size_t cmd_len, int whole)
 {
 	whole = whole && !rec_early.overflow && !rec_early.late;
 	int n = whole ? rec_early.n : 0;
-	czt_enc_image_start(&meta, rec_now(), whole ? CZT_IMAGE_WHOLE : 0, (uint64_t)n);
+	czt_enc_image(&meta, t, exe, exe_len, cmdline, cmd_len, whole ? CZT_IMAGE_WHOLE : 0, (uint64_t)n);
 	for (int i = 0; i < n; i++)
 		czt_enc_early_block(&meta, rec_early.addr[i], rec_early.size[i]);
 }
@@ -1170,8 +1189,14 @@ static int open_trace(const char *path, int forked)
 	}
 	out_fd = fd;
 	uint64_t now = rec_clock_mono();
+	static char cmdline[8192], exe[4096];
+	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
+	if (cmd_len && cmdline[cmd_len - 1] == 0)
+		cmd_len--;
+	ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe));
 	if (st.st_size > 0) {
-		/* the same process after exec: continue its trace */
+		/* the same process after exec: continue its trace, naming the
+		 * program it runs now (the header names the first) */
 		uint64_t start_mono;
 		if (header_start_of(fd, &start_mono)) {
 			close(fd);
@@ -1179,16 +1204,12 @@ static int open_trace(const char *path, int forked)
 			return -1;
 		}
 		rec_clock_start(start_mono, !rec_settings.clock_os);
-		czt_enc_process_end(&meta, rec_now(), CZT_END_EXEC, 0);
-		image_start(!forked);
+		uint64_t t = rec_now();
+		czt_enc_process_end(&meta, t, CZT_END_EXEC, 0);
+		image_start(t, exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, !forked);
 		return 0;
 	}
 	rec_clock_start(now, !rec_settings.clock_os);
-	static char cmdline[8192], exe[4096];
-	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
-	if (cmd_len && cmdline[cmd_len - 1] == 0)
-		cmd_len--;
-	ssize_t exe_len = readlink("/proc/self/exe", exe, sizeof(exe));
 	struct timespec rt;
 	clock_gettime(CLOCK_REALTIME, &rt);
 	struct czt_header h = {
@@ -1205,7 +1226,7 @@ static int open_trace(const char *path, int forked)
 	static uint8_t hbuf[16384];
 	size_t len = czt_header_encode(hbuf, sizeof(hbuf), &h);
 	write_all(hbuf, len);
-	image_start(!forked);
+	image_start(rec_now(), exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, !forked);
 	return 0;
 }
 
@@ -1352,6 +1373,7 @@ __attribute__((destructor(101))) static void rec_stop(void)
 	rec_guard = 1;
 	tl_pack = PACK_LOCKED; /* at exit the compression may as well be done here */
 	flush_threads(1, 0);
+	rec_scan_exit();
 	tl_pack = PACK_NONE;
 	write_stack_check();
 	/* Frees after this point (other destructors, libc's own exit work)

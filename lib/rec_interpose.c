@@ -338,6 +338,7 @@ static int (*real_execvpe)(const char *, char *const[], char *const[]);
 EXPORT void _exit(int status)
 {
 	rec_flush_all();
+	rec_scan_exit();
 	if (!real__exit)
 		*(void **)&real__exit = dlsym(RTLD_NEXT, "_exit");
 	real__exit(status);

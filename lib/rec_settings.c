@@ -41,6 +41,8 @@
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
  * |                    |                | and the others"; tests use it)                  |
+ * | CZPROF_SCAN        | 1              | 0: no pointer scan at exit; reports then cannot |
+ * |                    |                | tell leaks from memory still reachable          |
  */
 #include <stdlib.h>
 #include <string.h>
@@ -82,4 +84,5 @@ void rec_settings_load(void)
 	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 2, 0, 1); /* "auto": 2 */
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 	rec_settings.free_stacks = (int)env_long("CZPROF_FREE_STACKS", 0, 0, 1);
+	rec_settings.scan = (int)env_long("CZPROF_SCAN", 1, 0, 1);
 }

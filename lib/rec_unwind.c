@@ -39,6 +39,15 @@ static int stack_bounds(void)
 	return 0;
 }
 
+int rec_thread_stack(uintptr_t *lo, uintptr_t *hi)
+{
+	if (stack_bounds())
+		return -1;
+	*lo = stack_lo;
+	*hi = stack_hi;
+	return 0;
+}
+
 /* A frame record is { saved frame pointer, return address }.  Returns
  * whether the one at fp lies on the thread's stack, so it can be read. */
 static int record_readable(const uintptr_t *fp)
@@ -123,4 +132,44 @@ int rec_backtrace(void **ips, int max)
 		return backtrace_fp(ips, max);
 	int n = unw_backtrace(ips, max);
 	return n < 0 ? 0 : n;
+}
+
+int rec_frame_above(uintptr_t fn_lo, uintptr_t fn_hi, uintptr_t *sp, uintptr_t *regs, int *n_regs)
+{
+#if !defined(__x86_64__)
+	(void)fn_lo; (void)fn_hi; (void)sp; (void)regs; (void)n_regs;
+	return -1;
+#else
+	static const int saved[] = { UNW_X86_64_RBX, UNW_X86_64_RBP, UNW_X86_64_R12,
+				     UNW_X86_64_R13, UNW_X86_64_R14, UNW_X86_64_R15 };
+	unw_context_t ctx;
+	unw_cursor_t c;
+	if (unw_getcontext(&ctx) || unw_init_local(&c, &ctx))
+		return -1;
+	int in_fn = 0;
+	/* a slow walk (sigprocmask per frame), once at exit */
+	for (int depth = 0; depth < 256 && unw_step(&c) > 0; depth++) {
+		unw_word_t ip;
+		if (unw_get_reg(&c, UNW_REG_IP, &ip))
+			return -1;
+		if (ip > fn_lo && ip <= fn_hi) {
+			in_fn = 1; /* a return address into fn: this frame is fn's */
+			continue;
+		}
+		if (!in_fn)
+			continue;
+		/* the first frame above fn's: its registers as at the call */
+		unw_word_t v;
+		if (unw_get_reg(&c, UNW_REG_SP, &v))
+			return -1;
+		*sp = (uintptr_t)v;
+		int n = 0;
+		for (size_t i = 0; i < sizeof(saved) / sizeof(saved[0]) && n < *n_regs; i++)
+			if (!unw_get_reg(&c, saved[i], &v))
+				regs[n++] = (uintptr_t)v;
+		*n_regs = n;
+		return 0;
+	}
+	return -1;
+#endif
 }

@@ -11,6 +11,7 @@
 #ifndef CZ_SYM_H
 #define CZ_SYM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct sym_resolver;
@@ -26,10 +27,19 @@ int sym_resolver_new(struct sym_resolver **out);
 void sym_resolver_free(struct sym_resolver *r);
 
 /* Declares a module: id as in the trace, [start, end) the runtime address
- * range it covered, bias the load bias.  A later module with the same
- * range replaces an earlier one (dlclose + dlopen).  Returns 0 or -1. */
+ * range it covered, bias the load bias, build_id the bytes of its
+ * NT_GNU_BUILD_ID note as recorded (len 0: unknown, not checked).  A
+ * later module with the same range replaces an earlier one (dlclose +
+ * dlopen).  The file at path is read only if its build-id is the
+ * recorded one: a binary rebuilt since would name the wrong functions.
+ * Returns 0 or -1. */
 int sym_add_module(struct sym_resolver *r, uint64_t id, const char *path,
-		   uint64_t bias, uint64_t start, uint64_t end);
+		   uint64_t bias, uint64_t start, uint64_t end,
+		   const uint8_t *build_id, size_t build_id_len);
+
+/* How many modules looked up so far were refused because the file on this
+ * machine has another build-id than the one recorded. */
+unsigned sym_build_id_mismatches(const struct sym_resolver *r);
 
 /*
  * Resolves ip, a return address as unwinding gives it (the resolver looks
@@ -44,12 +54,7 @@ int sym_lookup(struct sym_resolver *r, uint64_t ip, struct sym_frame *frames,
 /* The file name part of path (a pointer into it). */
 const char *sym_basename(const char *path);
 
-/*
- * Is a frame part of the allocation machinery (the malloc family, C++
- * operator new/delete, the allocator library, libc/libstdc++ internals or
- * the recorder) rather than the program?  A call site is the innermost
- * frame that is not.  Any argument may be NULL when unknown.
- */
-int sym_is_allocator_frame(const char *function, const char *file, const char *module);
+/* Which frames are the allocator, and how frames and call sites are
+ * named: symbols/sym_site.h. */
 
 #endif

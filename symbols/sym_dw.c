@@ -24,11 +24,16 @@ struct sym_string {
 	char text[];
 };
 
+#define SYM_BUILD_ID_MAX 64
+
 struct sym_module {
 	uint64_t id, bias, start, end;
 	char *path;
 	Dwfl *dwfl;
-	int opened; /* 1 ok, -1 failed */
+	int opened;   /* 1 ok, -1 failed */
+	int mismatch; /* the file's build-id is not the recorded one */
+	uint8_t build_id[SYM_BUILD_ID_MAX];
+	size_t build_id_len;
 };
 
 struct sym_resolver {
@@ -70,7 +75,7 @@ void sym_resolver_free(struct sym_resolver *r)
 }
 
 int sym_add_module(struct sym_resolver *r, uint64_t id, const char *path, uint64_t bias,
-		   uint64_t start, uint64_t end)
+		   uint64_t start, uint64_t end, const uint8_t *build_id, size_t build_id_len)
 {
 	if (r->n == r->cap) {
 		size_t cap = r->cap ? r->cap * 2 : 32;
@@ -89,8 +94,21 @@ int sym_add_module(struct sym_resolver *r, uint64_t id, const char *path, uint64
 	m->bias = bias;
 	m->start = start;
 	m->end = end;
+	/* a longer one (no real note is) is not checked */
+	if (build_id && build_id_len <= SYM_BUILD_ID_MAX) {
+		memcpy(m->build_id, build_id, build_id_len);
+		m->build_id_len = build_id_len;
+	}
 	r->n++;
 	return 0;
+}
+
+unsigned sym_build_id_mismatches(const struct sym_resolver *r)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < r->n; i++)
+		n += r->mods[i].mismatch;
+	return n;
 }
 
 static const char *keep(struct sym_resolver *r, const char *s)
@@ -133,7 +151,16 @@ static Dwfl *module_dwfl(struct sym_module *m)
 	if (!d)
 		return NULL;
 	dwfl_report_begin(d);
-	if (!dwfl_report_elf(d, m->path, m->path, -1, m->bias, false)) {
+	Dwfl_Module *dm = dwfl_report_elf(d, m->path, m->path, -1, m->bias, false);
+	if (!dm) {
+		dwfl_end(d);
+		return NULL;
+	}
+	const unsigned char *bits;
+	GElf_Addr at;
+	int len = m->build_id_len ? dwfl_module_build_id(dm, &bits, &at) : 0;
+	if (m->build_id_len && (len != (int)m->build_id_len || memcmp(bits, m->build_id, m->build_id_len))) {
+		m->mismatch = 1; /* another binary at that path now */
 		dwfl_end(d);
 		return NULL;
 	}
@@ -222,6 +249,22 @@ int sym_lookup(struct sym_resolver *r, uint64_t ip, struct sym_frame *frames, in
 		/* the frame around an inlined call is at its call site */
 		file = call_file(cu, &scopes[i]);
 		line = (int)call_line(&scopes[i]);
+		/* after an inlined instance dwarf_getscopes goes on with its
+		 * abstract definition's scopes, not the function it was inlined
+		 * into: a chain of inlined calls (C++ containers at -O2) would
+		 * jump from its innermost call to the outer function.  The
+		 * instance's own containing scopes give the chain (as
+		 * elfutils' addr2line -i walks it). */
+		Dwarf_Die *outer = NULL;
+		int nouter = dwarf_getscopes_die(&scopes[i], &outer);
+		if (nouter > 1) {
+			free(scopes);
+			scopes = outer;
+			nscopes = nouter;
+			i = 0; /* outer[0] is the instance itself */
+		} else {
+			free(outer);
+		}
 	}
 	free(scopes);
 	if (n == 0) { /* no DWARF: the ELF symbol table still names the function */

@@ -31,6 +31,12 @@ $(B)/tests/progs/rec_shapes_fp: tests/progs/rec_shapes.c $(B)/libczalloc-plain.a
 	$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls $(WARN) \
 		-I. -Ilib -D_GNU_SOURCE -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -pthread -ldl
 
+# site_wrap optimised: libstdc++'s allocation frames are then inlined into
+# the program in chains that symbolization must follow to the user's line
+$(B)/tests/progs/site_wrap_o2: tests/progs/site_wrap.cc
+	@mkdir -p $(@D)
+	$(CXX) -std=gnu++17 -O2 -g $(WARN) -o $@ $<
+
 $(B)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O0 -g -fno-omit-frame-pointer $(WARN) -o $@ $<
@@ -39,7 +45,7 @@ $(B)/tests/progs/%.so: tests/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(PROG_CFLAGS) -fPIC -shared -o $@ $<
 
-tests: $(UNIT_BINS) $(PROG_BINS) $(B)/tests/progs/rec_shapes_fp
+tests: $(UNIT_BINS) $(PROG_BINS) $(B)/tests/progs/rec_shapes_fp $(B)/tests/progs/site_wrap_o2
 
 # make fuzz: libFuzzer over each target for FUZZ_SECONDS (default 60),
 # new crashers land in tests/fuzz/corpus/NAME to be replayed by make test.
@@ -60,7 +66,7 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-decode
 	clang $(FUZZ_FLAGS) -o $@ $^ $(ZSTD)
 
-$(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c cli/load.c cli/load_cz.c cli/load_rows.c cli/load_merge.c cli/prefault.c cli/util.c \
+$(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c cli/load.c cli/load_cz.c cli/load_kinds.c cli/load_rows.c cli/load_merge.c cli/prefault.c cli/util.c lib/analysis/kinds.c \
 		viewer/idmap.c $(FORMAT_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-load
 	clang $(FUZZ_FLAGS) -o $@ $^ $(SQLITE) $(ZSTD)

@@ -249,6 +249,17 @@ static int read_chunk(struct follower *f)
 		case CZT_REC_LOST:
 			f->lost += r->value;
 			break;
+		case CZT_REC_SCAN_REGION:
+		case CZT_REC_SCAN_WORDS:
+		case CZT_REC_SCAN_CONTEXT:
+		case CZT_REC_SCAN_VTABLES:
+		case CZT_REC_SCAN_END:
+			/* the scan at exit judges the blocks live when it began:
+			 * every event written before it first */
+			if (!f->model->scan && !f->model->kinds_known)
+				follow_apply(f, UINT64_MAX);
+			live_scan_record(f->model, r);
+			break;
 		default:
 			names_record(f->names, r);
 		}

@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 
 #include "format/czt.h"
+#include "format/czt_scan.h"
+#include "lib/analysis/kinds.h"
 #include "viewer/live.h"
 
 struct live_slot {
@@ -136,10 +138,123 @@ int live_model_new(struct live_model **out)
 	return 0;
 }
 
+/* ---- leak kinds from the scan at exit ---- */
+
+struct live_scan {
+	struct lk_scan *lk;
+	uint32_t *stack;  /* per judged block, its index in m->stacks */
+	size_t n;
+	int failed;
+};
+
+static void scan_free(struct live_scan *sc)
+{
+	if (!sc)
+		return;
+	lk_free(sc->lk);
+	free(sc->stack);
+	free(sc);
+}
+
+static struct live_scan *scan_begin(struct live_model *m)
+{
+	struct live_scan *sc = calloc(1, sizeof(*sc));
+	struct live_blocks *b = m->heap;
+	size_t cap = b && b->used ? b->used : 1;
+	struct lk_block *blocks = malloc(cap * sizeof(*blocks));
+	if (sc)
+		sc->stack = malloc(cap * sizeof(*sc->stack));
+	if (!sc || !blocks || !sc->stack) {
+		free(blocks);
+		scan_free(sc);
+		return NULL;
+	}
+	for (size_t i = 0; b && i < b->cap; i++)
+		if (b->slots[i].addr) {
+			blocks[sc->n] = (struct lk_block){ b->slots[i].addr, b->slots[i].size, 0 };
+			sc->stack[sc->n++] = b->slots[i].stack;
+		}
+	sc->lk = lk_new(blocks, sc->n);
+	free(blocks);
+	if (!sc->lk) {
+		scan_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
+static void scan_list(struct live_scan *sc, const struct czt_record *r)
+{
+	struct czt_scan_reader rd;
+	czt_scan_reader_init(&rd, r->type, r->str, r->str_len);
+	uint64_t where, value;
+	int rc;
+	while ((rc = czt_scan_next(&rd, &where, &value)) == CZT_OK) {
+		int err = r->type == CZT_REC_SCAN_WORDS ? lk_word(sc->lk, where, value)
+			  : r->type == CZT_REC_SCAN_CONTEXT ? lk_context(sc->lk, where, value)
+							    : lk_vtable(sc->lk, where);
+		if (err)
+			sc->failed = 1;
+	}
+	if (rc != CZT_EOF)
+		sc->failed = 1; /* a damaged list: no kinds rather than wrong ones */
+}
+
+static void scan_end(struct live_model *m, struct live_scan *sc, uint64_t scan_time)
+{
+	if (sc->failed || lk_classify(sc->lk, scan_time))
+		return;
+	memset(m->kind_bytes, 0, sizeof(m->kind_bytes));
+	memset(m->kind_blocks, 0, sizeof(m->kind_blocks));
+	for (size_t i = 0; i < m->n_stacks; i++)
+		m->stacks[i].lost_bytes = m->stacks[i].lost_blocks = 0;
+	for (size_t i = 0; i < sc->n; i++) {
+		const struct lk_result *r = lk_result(sc->lk, i);
+		uint64_t size = lk_block_size(sc->lk, i);
+		m->kind_bytes[r->kind] += size;
+		m->kind_blocks[r->kind]++;
+		if ((r->kind == LK_DEFINITE || r->kind == LK_INDIRECT) && sc->stack[i] < m->n_stacks) {
+			m->stacks[sc->stack[i]].lost_bytes += size;
+			m->stacks[sc->stack[i]].lost_blocks++;
+		}
+	}
+	m->kinds_known = 1;
+}
+
+void live_scan_record(struct live_model *m, const struct czt_record *r)
+{
+	if (!m->scan && !m->kinds_known) {
+		m->scan = scan_begin(m);
+		if (!m->scan)
+			m->oom = 1;
+	}
+	struct live_scan *sc = m->scan;
+	if (!sc)
+		return;
+	switch (r->type) {
+	case CZT_REC_SCAN_REGION:
+		if (lk_region(sc->lk, r->start, r->end, (unsigned)r->how))
+			sc->failed = 1;
+		break;
+	case CZT_REC_SCAN_WORDS:
+	case CZT_REC_SCAN_CONTEXT:
+	case CZT_REC_SCAN_VTABLES:
+		scan_list(sc, r);
+		break;
+	case CZT_REC_SCAN_END:
+		scan_end(m, sc, r->time);
+		scan_free(sc);
+		m->scan = NULL;
+		break;
+	}
+}
+
 void live_model_free(struct live_model *m)
 {
 	if (!m)
 		return;
+	scan_free(m->scan);
+	m->scan = NULL;
 	blocks_free(m->heap);
 	blocks_free(m->cz);
 	idmap_clear(&m->stack_ids);

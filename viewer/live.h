@@ -51,6 +51,7 @@ struct live_stack {
 	uint64_t id;              /* stack node id in the trace */
 	uint64_t live_bytes, live_blocks;
 	uint64_t allocs, bytes_allocated;
+	uint64_t lost_bytes, lost_blocks; /* definitely and indirectly lost (live_kinds) */
 };
 
 struct live_thread {
@@ -89,6 +90,12 @@ struct live_model {
 	struct live_allocator *allocators;
 	size_t n_allocators, cap_allocators;
 
+	/* memcheck's leak kinds of the blocks live at the scan at exit
+	 * (live_kinds), by enum lk_kind; kinds_known 0 until then */
+	int kinds_known;
+	uint64_t kind_bytes[5], kind_blocks[5];
+	struct live_scan *scan;   /* private: the scan being read */
+
 	/* max live bytes per bucket_ns of trace time, from time 0 */
 	uint64_t timeline[LIVE_BUCKETS];
 	size_t n_buckets;
@@ -118,6 +125,15 @@ void live_advance(struct live_model *m, uint64_t time);
 /* The image was replaced by exec: every block is gone and stack ids start
  * over (FORMAT.md, Processes).  Totals, timeline and threads carry on. */
 void live_exec(struct live_model *m, uint64_t time);
+
+/* One record of the recorder's pointer scan at exit (FORMAT.md, "Scan
+ * chunks").  The first one takes the blocks live now as those the scan
+ * judges (the caller applies every event written before the scan first);
+ * at the scan-end record they are classified as memcheck does
+ * (lib/analysis/kinds.h) into kind_* and the stacks' lost_*.  Out of
+ * memory, the kinds stay unknown. */
+struct czt_record;
+void live_scan_record(struct live_model *m, const struct czt_record *r);
 
 /* A thread was named or ended (META records, applied when read). */
 void live_thread_start(struct live_model *m, uint64_t tid, uint64_t name);

@@ -7,12 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/printable.h"
 #include "symbols/sym.h"
+#include "symbols/sym_site.h"
 #include "viewer/idmap.h"
 #include "viewer/names.h"
 
-#define MAX_INLINE 8
+/* inlined frames per address: as many as a FRAME record holds, since an
+ * optimised C++ allocation inlines a chain of library calls into the
+ * user's function and the site is the outermost of them */
+#define MAX_INLINE CZT_MAX_INLINE_FRAMES
 #define NAME_MAX_LEN 1024
+#define SITE_MAX_FRAMES 256 /* as cli/report.c's report_site */
 
 struct frame_name {
 	char *name;
@@ -21,7 +27,7 @@ struct frame_name {
 
 struct ip_names {
 	int n;
-	struct frame_name f[MAX_INLINE];
+	struct frame_name *f; /* n of them (at least one allocated) */
 	char *module; /* path, "" when unknown */
 };
 
@@ -33,7 +39,7 @@ struct module {
 
 struct frame_rec { /* a FRAME record kept until first use */
 	unsigned n;
-	struct czt_frame_sym f[MAX_INLINE];
+	struct czt_frame_sym *f; /* n of them */
 };
 
 struct site {
@@ -42,6 +48,7 @@ struct site {
 
 struct names {
 	struct sym_resolver *sym;
+	const struct sym_site_rules *rules; /* borrowed; NULL: the default rules */
 
 	struct idmap string_ids;
 	char **strings;
@@ -99,6 +106,8 @@ static void drop_ids(struct names *n)
 	n->mods = NULL;
 	n->n_mods = n->cap_mods = 0;
 	idmap_clear(&n->frame_ids);
+	for (size_t i = 0; i < n->n_frames; i++)
+		free(n->frames[i].f);
 	free(n->frames);
 	n->frames = NULL;
 	n->n_frames = n->cap_frames = 0;
@@ -106,6 +115,7 @@ static void drop_ids(struct names *n)
 	for (size_t i = 0; i < n->n_ips; i++) {
 		for (int j = 0; j < n->ips[i].n; j++)
 			free(n->ips[i].f[j].name);
+		free(n->ips[i].f);
 		free(n->ips[i].module);
 	}
 	free(n->ips);
@@ -127,6 +137,11 @@ void names_free(struct names *n)
 	idmap_clear(&n->site_hash);
 	sym_resolver_free(n->sym);
 	free(n);
+}
+
+void names_set_site_rules(struct names *n, const struct sym_site_rules *rules)
+{
+	n->rules = rules;
 }
 
 void names_exec(struct names *n)
@@ -172,7 +187,7 @@ static void add_module(struct names *n, const struct czt_record *r)
 	if (!copy)
 		return;
 	n->mods[n->n_mods++] = (struct module){ r->id, r->bias, r->start, r->end, copy, 0 };
-	sym_add_module(n->sym, r->id, path, r->bias, r->start, r->end);
+	sym_add_module(n->sym, r->id, path, r->bias, r->start, r->end, r->build_id, r->build_id_len);
 }
 
 void names_record(struct names *n, const struct czt_record *r)
@@ -205,7 +220,11 @@ void names_record(struct names *n, const struct czt_record *r)
 			break;
 		struct frame_rec *f = &n->frames[n->n_frames++];
 		f->n = r->nframes < MAX_INLINE ? r->nframes : MAX_INLINE;
-		memcpy(f->f, r->frames, f->n * sizeof(f->f[0]));
+		f->f = f->n ? malloc(f->n * sizeof(f->f[0])) : NULL;
+		if (!f->f)
+			f->n = 0;
+		else
+			memcpy(f->f, r->frames, f->n * sizeof(f->f[0]));
 		break;
 	default:
 		break;
@@ -221,14 +240,18 @@ static const struct module *module_of(const struct names *n, uint64_t ip)
 	return NULL;
 }
 
+/* A frame's name as the screen shows it: the program's names may hold
+ * control characters, which must not reach the terminal (printable.h). */
+static char *safe_text(const char *buf)
+{
+	return czt_printable_dup(buf, strlen(buf), CZT_PRINT_ESCAPE);
+}
+
 static char *frame_text(const char *fn, const char *file, unsigned line, const char *module)
 {
 	char buf[NAME_MAX_LEN];
-	if (file && line)
-		snprintf(buf, sizeof(buf), "%s (%s:%u)", fn, file, line);
-	else
-		snprintf(buf, sizeof(buf), "%s (%s)", fn, sym_basename(module));
-	return strdup(buf);
+	sym_frame_name(buf, sizeof(buf), fn, file, line, module);
+	return safe_text(buf);
 }
 
 static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
@@ -245,38 +268,38 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 	const char *mpath = mod ? mod->path : "";
 	e->module = strdup(mpath);
 	long fr = idmap_get(&n->frame_ids, ip);
+	struct sym_frame sf[MAX_INLINE];
+	uint64_t mid = 0;
+	int got = fr >= 0 ? (int)n->frames[fr].n : sym_lookup(n->sym, ip, sf, MAX_INLINE, &mid);
+	e->f = calloc((size_t)(got > 0 ? got : 1), sizeof(*e->f));
+	if (!e->f)
+		return NULL;
 	if (fr >= 0) { /* the trace's own symbol table wins */
 		const struct frame_rec *f = &n->frames[fr];
-		for (unsigned i = 0; i < f->n && e->n < MAX_INLINE; i++) {
+		for (unsigned i = 0; i < f->n; i++) {
 			const char *fn = names_string(n, f->f[i].function);
 			if (!fn)
 				continue;
 			e->f[e->n].name = frame_text(fn, names_string(n, f->f[i].file),
 						     (unsigned)f->f[i].line, mpath);
-			e->f[e->n].is_allocator = sym_is_allocator_frame(fn, names_string(n, f->f[i].file), mpath);
+			e->f[e->n].is_allocator =
+				sym_is_allocator_frame(n->rules, fn, names_string(n, f->f[i].file), mpath);
 			e->n++;
 		}
 	} else {
-		struct sym_frame sf[MAX_INLINE];
-		uint64_t mid = 0;
-		int got = sym_lookup(n->sym, ip, sf, MAX_INLINE, &mid);
 		for (int i = 0; i < got; i++) {
 			if (!sf[i].function)
 				continue;
 			e->f[e->n].name = frame_text(sf[i].function, sf[i].file, sf[i].line, mpath);
-			e->f[e->n].is_allocator = sym_is_allocator_frame(sf[i].function, sf[i].file, mpath);
+			e->f[e->n].is_allocator = sym_is_allocator_frame(n->rules, sf[i].function, sf[i].file, mpath);
 			e->n++;
 		}
 	}
 	if (e->n == 0) { /* no symbol: module+offset, never a guess */
 		char buf[NAME_MAX_LEN];
-		if (mod)
-			snprintf(buf, sizeof(buf), "%s+0x%llx", sym_basename(mpath),
-				 (unsigned long long)(ip - mod->bias));
-		else
-			snprintf(buf, sizeof(buf), "0x%llx", (unsigned long long)ip);
-		e->f[0].name = strdup(buf);
-		e->f[0].is_allocator = mod && sym_is_allocator_frame(NULL, NULL, mpath);
+		sym_unnamed_frame(buf, sizeof(buf), mpath, mod ? mod->bias : 0, ip);
+		e->f[0].name = safe_text(buf);
+		e->f[0].is_allocator = sym_is_allocator_unnamed(n->rules, buf, mpath);
 		e->n = 1;
 	}
 	for (int i = 0; i < e->n; i++)
@@ -338,34 +361,27 @@ long names_site(struct names *n, uint64_t stack)
 	long cached = idmap_get(&n->stack_sites, stack);
 	if (cached >= 0)
 		return cached;
-	const char *first = NULL, *first_mod = "";
-	const char *site = NULL, *site_mod = "";
+	const char *name[SITE_MAX_FRAMES], *module[SITE_MAX_FRAMES];
+	unsigned char is_alloc[SITE_MAX_FRAMES];
+	int k = 0, found = 0;
 	uint64_t s = stack;
-	for (int guard = 0; s && guard < 1024 && !site; guard++) {
+	for (int guard = 0; s && guard < 1024 && k < SITE_MAX_FRAMES && !found; guard++) {
 		long i = idmap_get(&n->node_ids, s);
 		if (i < 0)
 			return -1; /* not read yet: ask again later */
 		struct ip_names *e = resolve_ip(n, n->nodes[i][1]);
 		if (!e)
 			return -1;
-		for (int j = 0; j < e->n; j++) {
-			if (!first) {
-				first = e->f[j].name;
-				first_mod = e->module;
-			}
-			if (!e->f[j].is_allocator) {
-				site = e->f[j].name;
-				site_mod = e->module;
-				break;
-			}
+		for (int j = 0; j < e->n && k < SITE_MAX_FRAMES; j++, k++) {
+			name[k] = e->f[j].name;
+			module[k] = e->module;
+			is_alloc[k] = (unsigned char)e->f[j].is_allocator;
+			found |= !is_alloc[k]; /* the site: its callers cannot change it */
 		}
 		s = n->nodes[i][0];
 	}
-	if (!site) {
-		site = first ? first : "(no stack)";
-		site_mod = first_mod;
-	}
-	long id = intern_site(n, site, site_mod);
+	int at = sym_site_index(is_alloc, k);
+	long id = intern_site(n, k ? name[at] : "(no stack)", k ? module[at] : "");
 	if (id >= 0)
 		idmap_put(&n->stack_sites, stack, (uint32_t)id);
 	return id;

@@ -19,6 +19,12 @@ struct names;
 int names_new(struct names **out);
 void names_free(struct names *n);
 
+/* Names sites by rules (the user's --alloc-fn patterns) instead of the
+ * default ones; call before the first names_site.  rules is borrowed: it
+ * must outlive n. */
+struct sym_site_rules;
+void names_set_site_rules(struct names *n, const struct sym_site_rules *rules);
+
 /* A definition record (STRING, STACK_NODE, MODULE_LOAD, MODULE_UNLOAD,
  * FRAME); others are ignored. */
 void names_record(struct names *n, const struct czt_record *r);
@@ -32,7 +38,7 @@ const char *names_string(struct names *n, uint64_t id);
 
 /*
  * The call site of a stack (its innermost frame that is not part of the
- * allocator), as a small number: equal names get equal numbers.  Returns
+ * allocator, as symbols/sym_site.h decides for the reports), as a small number: equal names get equal numbers.  Returns
  * -1 while the stack's nodes have not been read yet.
  */
 long names_site(struct names *n, uint64_t stack);

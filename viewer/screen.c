@@ -4,6 +4,8 @@
  */
 #include <curses.h>
 #include <signal.h>
+#include <term.h>
+#undef lines /* a terminfo capability macro; a parameter's name here */
 #include <string.h>
 #include <unistd.h>
 
@@ -23,11 +25,22 @@ static void on_fatal(int sig)
 	raise(sig);
 }
 
+int screen_usable(void)
+{
+	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+		return SCREEN_NO_TTY;
+	/* initscr() would print its own message and exit on an unknown TERM */
+	int err = 0;
+	if (setupterm(NULL, STDOUT_FILENO, &err) != OK)
+		return SCREEN_BAD_TERM;
+	del_curterm(cur_term);
+	return 0;
+}
+
 int screen_open(void)
 {
-	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
+	if (screen_usable())
 		return -1;
-	}
 	if (!initscr())
 		return -1;
 	is_open = 1;

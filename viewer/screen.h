@@ -19,6 +19,12 @@ enum {
 	SCREEN_KEY_RESIZE,
 };
 
+/* Whether screen_open can work, checked without touching the screen: 0,
+ * SCREEN_NO_TTY when stdin or stdout is not a terminal, SCREEN_BAD_TERM when
+ * $TERM names a terminal type this machine does not know.  Prints nothing. */
+enum { SCREEN_NO_TTY = -1, SCREEN_BAD_TERM = -2 };
+int screen_usable(void);
+
 /*
  * Takes over the terminal (alternate screen, no echo, keys unbuffered).
  * Also installs handlers so that a fatal signal restores the terminal

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "format/printable.h"
 #include "viewer/follow.h"
 #include "viewer/screen.h"
 #include "viewer/top.h"
@@ -137,12 +138,8 @@ static void describe(struct top *t, struct view_info *in)
 	const struct czt_header *h = follow_header(t->f);
 	memset(in, 0, sizeof(*in));
 	if (!t->command[0] && h) {
-		size_t n = h->cmdline_len < sizeof(t->command) - 1 ? h->cmdline_len : sizeof(t->command) - 1;
-		memcpy(t->command, h->cmdline, n);
-		for (size_t i = 0; i < n; i++) /* NULs between arguments, newlines in them */
-			if ((unsigned char)t->command[i] < 0x20 || t->command[i] == 0x7f)
-				t->command[i] = ' ';
-		t->command[n] = 0;
+		/* NULs between arguments, newlines or ESC in them */
+		czt_printable(t->command, sizeof(t->command), h->cmdline, h->cmdline_len, CZT_PRINT_SPACE);
 	}
 	in->command = t->o->command ? t->o->command : t->command[0] ? t->command : t->o->trace;
 	in->pid = h ? h->pid : 0;
@@ -156,17 +153,23 @@ static void describe(struct top *t, struct view_info *in)
 	else if (t->replay && t->speed > 0)
 		snprintf(t->status, sizeof(t->status), "replay %gx", t->speed);
 	else if (t->finished)
-		snprintf(t->status, sizeof(t->status), "trace ended");
+		snprintf(t->status, sizeof(t->status), "trace ended, incomplete");
 	else
 		snprintf(t->status, sizeof(t->status), t->o->writer ? "recording" : "following");
 	if (t->paused)
 		strncat(t->status, " [paused]", sizeof(t->status) - strlen(t->status) - 1);
 	in->status = t->status;
+	in->over = m->ended || t->finished;
 	in->trace_bytes = follow_bytes(t->f);
 	in->lag_ns = follow_newest(t->f) > m->now && !t->replay ? follow_newest(t->f) - m->now : 0;
 	in->lost = follow_lost(t->f);
 	if (*follow_error(t->f))
 		in->warning = follow_error(t->f);
+	/* read to its end without the program's end: cut, or its recorder
+	 * killed (the reports' "complete": false) */
+	if (h && t->finished && !m->ended && !in->warning)
+		in->warning = "the trace stops without the program's end (cut, or the recording was killed):"
+			      " figures cover what was recorded";
 	if (m->oom)
 		in->warning = "out of memory: figures are incomplete";
 }
@@ -231,17 +234,17 @@ static void handle_key(struct top *t, int key, int page, int *quit)
 	case ' ': t->paused = !t->paused; break;
 	case 's': v->sort = (v->sort + 1) % SORT_COUNT; break;
 	case '/': screen_prompt("filter: ", v->filter, sizeof(v->filter)); v->selected = 0; break;
-	case 'c': v->mode = VIEW_SITES; v->selected = 0; v->expanded = 0; v->help = 0; break;
-	case 't': v->mode = VIEW_THREADS; v->selected = 0; v->expanded = 0; v->help = 0; break;
-	case 'a': v->mode = VIEW_ARENAS; v->selected = 0; v->expanded = 0; v->help = 0; break;
-	case 'l': v->mode = VIEW_LEAKS; v->selected = 0; v->expanded = 0; v->help = 0; break;
+	case 'c': v->mode = VIEW_SITES; v->selected = 0; v->open_site = 0; v->help = 0; break;
+	case 't': v->mode = VIEW_THREADS; v->selected = 0; v->open_site = 0; v->help = 0; break;
+	case 'a': v->mode = VIEW_ARENAS; v->selected = 0; v->open_site = 0; v->help = 0; break;
+	case 'l': v->mode = VIEW_LEAKS; v->selected = 0; v->open_site = 0; v->help = 0; break;
 	case SCREEN_KEY_UP: case 'k': if (v->selected > 0) v->selected--; break;
 	case SCREEN_KEY_DOWN: case 'j': if (v->selected + 1 < rows) v->selected++; break;
 	case SCREEN_KEY_PGUP: v->selected = v->selected > page ? v->selected - page : 0; break;
 	case SCREEN_KEY_PGDN: v->selected = v->selected + page < rows ? v->selected + page : rows - 1; break;
 	case SCREEN_KEY_HOME: v->selected = 0; break;
 	case SCREEN_KEY_END: v->selected = rows ? rows - 1 : 0; break;
-	case SCREEN_KEY_ENTER: v->expanded = !v->expanded; break;
+	case SCREEN_KEY_ENTER: view_toggle_stack(v, t->names); break;
 	case '+': if (t->replay && t->speed > 0 && t->speed < 1024) t->speed *= 2; break;
 	case '-': if (t->replay && t->speed > 1.0 / 64) t->speed /= 2; break;
 	case 'n': if (t->paused) { t->clock += (uint64_t)t->o->interval_ms * 1000000u; tick(t); } break;
@@ -345,6 +348,23 @@ static int run_screen(struct top *t)
 	return 0;
 }
 
+int top_check_terminal(const struct top_opts *o)
+{
+	if (o->batch > 0)
+		return 0;
+	switch (screen_usable()) {
+	case 0:
+		return 0;
+	case SCREEN_BAD_TERM:
+		fprintf(stderr, "czprof: top cannot drive this terminal (TERM=%s is unknown here; "
+			"use --batch N for text snapshots)\n", getenv("TERM") ? getenv("TERM") : "");
+		return 1;
+	default:
+		fprintf(stderr, "czprof: top needs a terminal (use --batch N for text snapshots)\n");
+		return 1;
+	}
+}
+
 int top_run(const struct top_opts *o)
 {
 	setlocale(LC_ALL, "");
@@ -360,6 +380,7 @@ int top_run(const struct top_opts *o)
 		live_model_free(t.model);
 		return 1;
 	}
+	names_set_site_rules(t.names, o->site_rules);
 	view_init(&t.view, utf8);
 	t.view.mode = (enum view_mode)o->view;
 	t.view.sort = (enum view_sort)o->sort;

@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+struct sym_site_rules;
+
 struct top_opts {
 	const char *trace;   /* the trace to follow (it may not exist yet when writer > 0) */
 	pid_t writer;        /* the `czprof record` we started, 0 when none */
@@ -16,7 +18,16 @@ struct top_opts {
 	int width;           /* batch: line width */
 	const char *command; /* what the header names; NULL: from the trace */
 	int view, sort;      /* first view (enum view_mode) and site order (enum view_sort) */
+	const struct sym_site_rules *site_rules; /* --alloc-fn; NULL: the default rules */
 };
+
+/*
+ * Whether top_run can show o's view: always in batch, else only on a
+ * terminal curses can use.  Called before anything is started or created,
+ * so that `czprof top PROG | head` runs nothing.  Returns 0, or 1 after
+ * printing one error line.
+ */
+int top_check_terminal(const struct top_opts *o);
 
 /*
  * Runs until the user quits (interactive), or the snapshots are printed

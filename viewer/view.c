@@ -125,13 +125,16 @@ void view_tick(struct view *v, struct live_model *m, struct names *n)
 		x->site = s;
 		x->live_bytes += st->live_bytes;
 		x->live_blocks += st->live_blocks;
+		x->lost_bytes += st->lost_bytes;
+		x->lost_blocks += st->lost_blocks;
 		x->allocs += st->allocs;
 		if (first || st->live_bytes > x->top_stack_bytes) {
 			x->top_stack = st->id;
 			x->top_stack_bytes = st->live_bytes;
 		}
 	}
-	double dt = v->ticked && m->now > v->prev_time ? (double)(m->now - v->prev_time) / 1e9 : 0;
+	/* an ended program allocates nothing: no rate, not the last interval's */
+	double dt = v->ticked && m->now > v->prev_time && !m->ended ? (double)(m->now - v->prev_time) / 1e9 : 0;
 	size_t k = 0;
 	for (size_t s = 0; s < n_sites; s++) {
 		struct view_site *x = &by[s];
@@ -149,9 +152,12 @@ void view_tick(struct view *v, struct live_model *m, struct names *n)
 	free(v->sites);
 	v->sites = by;
 	v->n_sites = k;
+	v->kinds_known = m->kinds_known;
 	if (dt > 0) {
 		v->rate_allocs = (uint64_t)((double)(m->allocs - v->prev_total_allocs) / dt);
 		v->rate_frees = (uint64_t)((double)(m->frees - v->prev_total_frees) / dt);
+	} else {
+		v->rate_allocs = v->rate_frees = 0;
 	}
 	if (!v->ticked || m->now > v->prev_time) {
 		v->prev_time = m->now;
@@ -199,11 +205,19 @@ static size_t site_rows(struct view *v, struct names *n, struct view_site *rows)
 	size_t k = 0;
 	for (size_t i = 0; i < v->n_sites; i++) {
 		const struct view_site *s = &v->sites[i];
-		if (v->mode == VIEW_LEAKS && !s->live_blocks)
+		/* leaks: the lost blocks once the scan at exit has told them
+		 * apart, until then every block live */
+		int lost = v->mode == VIEW_LEAKS && v->kinds_known;
+		if (v->mode == VIEW_LEAKS && !(lost ? s->lost_blocks : s->live_blocks))
 			continue;
 		if (!matches(v, names_site_name(n, s->site), names_site_module(n, s->site)))
 			continue;
-		rows[k++] = *s;
+		rows[k] = *s;
+		if (lost) {
+			rows[k].live_bytes = s->lost_bytes;
+			rows[k].live_blocks = s->lost_blocks;
+		}
+		k++;
 	}
 	sort_key = v->mode == VIEW_LEAKS ? SORT_LIVE_BYTES : v->sort;
 	qsort(rows, k, sizeof(*rows), cmp_site);
@@ -241,6 +255,21 @@ int view_rows(struct view *v, struct live_model *m, struct names *n)
 	int k = (int)site_rows(v, n, rows);
 	free(rows);
 	return k;
+}
+
+void view_toggle_stack(struct view *v, struct names *n)
+{
+	if (v->mode != VIEW_SITES && v->mode != VIEW_LEAKS)
+		return;
+	struct view_site *rows = malloc((v->n_sites ? v->n_sites : 1) * sizeof(*rows));
+	if (!rows)
+		return;
+	size_t k = site_rows(v, n, rows);
+	if (v->selected >= 0 && (size_t)v->selected < k) {
+		long site = rows[v->selected].site + 1;
+		v->open_site = v->open_site == site ? 0 : site;
+	}
+	free(rows);
 }
 
 /* ---- text ------------------------------------------------------------- */
@@ -318,10 +347,14 @@ static void chart(struct out *o, struct view *v, struct live_model *m, int rows)
 	if (cols > MAX_COLS)
 		cols = MAX_COLS;
 	uint64_t val[MAX_COLS], top = 1;
+	size_t peak_bucket = m->bucket_ns ? (size_t)(m->peak_time / m->bucket_ns) : 0;
+	int pc = -1; /* the first column that shows the peak's bucket */
 	for (int c = 0; c < cols; c++) {
 		size_t lo = (size_t)c * nb / (size_t)cols, hi = (size_t)(c + 1) * nb / (size_t)cols;
 		if (hi <= lo)
 			hi = lo + 1;
+		if (pc < 0 && lo <= peak_bucket && peak_bucket < hi)
+			pc = c;
 		val[c] = 0;
 		for (size_t b = lo; b < hi && b < nb; b++)
 			if (m->timeline[b] > val[c])
@@ -346,31 +379,44 @@ static void chart(struct out *o, struct view *v, struct live_model *m, int rows)
 		}
 		line(o, VIEW_CHART, "%s", buf);
 	}
-	/* the axis: 0, the peak marked with its size, and the time covered */
-	char axis[VIEW_LINE_MAX], t1[32], pk[48], sz[32];
-	int end = LABEL + cols;
+	/* the axis: 0, the peak marked with its size, and the time covered.
+	 * The marker points at the peak's column; where it would cover the 0
+	 * or the time (a peak at the very start or end, the common case of
+	 * a program that frees nothing), it goes on a line of its own. */
+	char axis[VIEW_LINE_MAX], mark[VIEW_LINE_MAX], t1[32], right[48], left[48], sz[32];
+	int end = LABEL + cols; /* the last column of the axis line */
 	memset(axis, ' ', (size_t)end + 1);
 	axis[LABEL] = '0';
 	time_text((uint64_t)nb * m->bucket_ns, t1, sizeof(t1));
 	int t1len = (int)strlen(t1);
 	memcpy(axis + end - t1len + 1, t1, (size_t)t1len);
 	axis[end + 1] = 0;
-	if (m->peak_bytes) {
-		int pc = (int)(m->peak_time / m->bucket_ns * (uint64_t)cols / nb);
-		if (pc >= cols)
-			pc = cols - 1;
-		int len = snprintf(pk, sizeof(pk), "^ peak %s", view_size(m->peak_bytes, sz, sizeof(sz)));
-		int at = LABEL + 1 + pc;
-		if (at + len > end - t1len) { /* no room on the right: label to the left */
-			len = snprintf(pk, sizeof(pk), "peak %s ^", view_size(m->peak_bytes, sz, sizeof(sz)));
-			at = at - len + 1;
+	int own_line = 0;
+	if (m->peak_bytes && pc >= 0) {
+		int at = LABEL + pc; /* where the '^' goes */
+		view_size(m->peak_bytes, sz, sizeof(sz));
+		int rlen = snprintf(right, sizeof(right), "^ peak %s", sz);
+		int llen = snprintf(left, sizeof(left), "peak %s ^", sz);
+		int free_from = LABEL + 2, free_to = end - t1len - 1; /* a blank beside each label */
+		if (at >= free_from && at + rlen - 1 <= free_to) {
+			memcpy(axis + at, right, (size_t)rlen);
+		} else if (at - llen + 1 >= free_from && at <= free_to) {
+			memcpy(axis + at - llen + 1, left, (size_t)llen);
+		} else {
+			own_line = 1;
+			memset(mark, ' ', (size_t)end + 1);
+			mark[end + 1] = 0;
+			if (at + rlen - 1 <= end)
+				memcpy(mark + at, right, (size_t)rlen);
+			else
+				memcpy(mark + at - llen + 1, left, (size_t)llen);
+			for (int k = end; k >= 0 && mark[k] == ' '; k--)
+				mark[k] = 0;
 		}
-		if (at > LABEL + 1 && at + len <= end - t1len)
-			memcpy(axis + at, pk, (size_t)len);
-		else
-			axis[LABEL + 1 + pc] = '^';
 	}
 	line(o, VIEW_CHART, "%s", axis);
+	if (own_line)
+		line(o, VIEW_CHART, "%s", mark);
 }
 
 static const char *sort_name(enum view_sort s)
@@ -379,7 +425,7 @@ static const char *sort_name(enum view_sort s)
 	return names[s];
 }
 
-static void help(struct out *o)
+static void help(struct out *o, int utf8)
 {
 	static const char *const keys[] = {
 		"up/down, pgup/pgdn   select a row",
@@ -394,6 +440,10 @@ static void help(struct out *o)
 	line(o, VIEW_HEADING, "keys");
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		line(o, VIEW_PLAIN, "  %s", keys[i]);
+	/* the marks as the sites table draws them */
+	line(o, VIEW_HEADING, "marks");
+	line(o, VIEW_PLAIN, "  %s                  a site's live bytes grew / shrank since the last refresh",
+	     utf8 ? "▲ ▼" : "+ -");
 }
 
 /* First row shown so that the selection stays in view. */
@@ -417,18 +467,28 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 		if (!m->ended)
 			line(o, VIEW_PLAIN, "LEAKS: the program is still running; blocks live now are shown "
 					    "(leaks are what is live at exit)");
-		else
-			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks never freed", view_size(m->live_bytes, a, sizeof(a)),
+		else if (!m->kinds_known)
+			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks never freed (leak kinds unknown: memory was "
+					    "not scanned at exit)", view_size(m->live_bytes, a, sizeof(a)),
 			     grouped(m->live_blocks, b, sizeof(b)));
+		else {
+			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks lost (definitely %s, indirectly %s)",
+			     view_size(m->kind_bytes[1] + m->kind_bytes[2], a, sizeof(a)),
+			     grouped(m->kind_blocks[1] + m->kind_blocks[2], b, sizeof(b)),
+			     view_size(m->kind_bytes[1], c, sizeof(c)), view_size(m->kind_bytes[2], d, sizeof(d)));
+			line(o, VIEW_PLAIN, "       possibly lost %s, still reachable %s",
+			     view_size(m->kind_bytes[3], a, sizeof(a)), view_size(m->kind_bytes[4], b, sizeof(b)));
+		}
 	} else {
 		line(o, VIEW_PLAIN, "CALL SITES by %s (%zu)%s%s%s", sort_name(v->sort), k,
 		     v->filter[0] ? "   filter: '" : "", v->filter, v->filter[0] ? "'" : "");
 	}
-	line(o, VIEW_HEADING, "%12s %10s %12s %9s %s  %s", "LIVE BYTES", "BLOCKS", "ALLOCS", "ALLOC/S",
+	line(o, VIEW_HEADING, "%12s %10s %12s %9s %s  %s",
+	     v->mode == VIEW_LEAKS && v->kinds_known ? "LOST BYTES" : "LIVE BYTES", "BLOCKS", "ALLOCS", "ALLOC/S",
 	     v->utf8 ? "  " : "  ", "CALL SITE");
 	if (v->selected >= (int)k)
 		v->selected = k ? (int)k - 1 : 0;
-	int stack_lines = v->expanded && k ? STACK_FRAMES : 0;
+	int stack_lines = v->open_site && k ? STACK_FRAMES : 0;
 	int show = room < 0 ? (int)(k < BATCH_ROWS ? k : BATCH_ROWS) : room - 2;
 	int first = room < 0 ? 0 : scroll_from(v->selected, (int)k, show - (stack_lines < show / 2 ? stack_lines : show / 2));
 	for (int i = first; i < (int)k && o->n < o->max && (i - first) < show; i++) {
@@ -439,7 +499,7 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 		     view_size(s->live_bytes, a, sizeof(a)), grouped(s->live_blocks, b, sizeof(b)),
 		     grouped(s->allocs, c, sizeof(c)), rate_text(s->rate, d, sizeof(d)), trend,
 		     names_site_name(n, s->site));
-		if (sel && v->expanded) {
+		if (v->open_site == s->site + 1) {
 			const char *frames[STACK_FRAMES];
 			int nf = names_stack(n, s->top_stack, frames, STACK_FRAMES);
 			line(o, VIEW_DIM, "      stack holding %s of it:", view_size(s->top_stack_bytes, a, sizeof(a)));
@@ -450,7 +510,8 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 	free(rows);
 }
 
-static void threads_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room)
+static void threads_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room,
+			  int over)
 {
 	struct live_thread **rows = malloc((m->n_threads ? m->n_threads : 1) * sizeof(*rows));
 	if (!rows)
@@ -473,7 +534,7 @@ static void threads_table(struct out *o, struct view *v, struct live_model *m, s
 		     "%8llu %12s %10s %12s %12s %12s  %-6s %s", (unsigned long long)t->tid,
 		     view_size(t->live_bytes, a, sizeof(a)), grouped(t->live_blocks, b, sizeof(b)),
 		     grouped(t->allocs, c, sizeof(c)), grouped(t->frees, d, sizeof(d)),
-		     view_size(t->bytes_allocated, e, sizeof(e)), t->ended ? "ended" : "live",
+		     view_size(t->bytes_allocated, e, sizeof(e)), t->ended || over ? "ended" : "live",
 		     name ? name : "");
 	}
 	free(rows);
@@ -526,9 +587,9 @@ int view_render(struct view *v, struct live_model *m, struct names *n, const str
 	/* room for the table: all but the key bar in a screen; -1 in batch */
 	int room = height > 0 ? height - o.n - 1 : -1;
 	if (v->help)
-		help(&o);
+		help(&o, v->utf8);
 	else if (v->mode == VIEW_THREADS)
-		threads_table(&o, v, m, n, room);
+		threads_table(&o, v, m, n, room, m->ended || (info && info->over));
 	else if (v->mode == VIEW_ARENAS)
 		arenas_table(&o, v, m, n, room);
 	else

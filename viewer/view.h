@@ -37,6 +37,7 @@ struct view_line {
 struct view_site {
 	long site;                  /* names_site number */
 	uint64_t live_bytes, live_blocks, allocs;
+	uint64_t lost_bytes, lost_blocks; /* definitely and indirectly lost at exit */
 	uint64_t top_stack;         /* the stack holding most of its bytes */
 	uint64_t top_stack_bytes;
 	double rate;                /* allocations/s over the last tick */
@@ -52,6 +53,8 @@ struct view_info {
 	uint64_t lag_ns;      /* how far the view is behind the newest event */
 	uint64_t lost;        /* events the recorder lost */
 	const char *warning;  /* NULL or a line to show (damaged trace...) */
+	int over;             /* the program is gone (exited, killed, or the trace
+			       * ended): no thread is live any more */
 };
 
 struct view {
@@ -59,11 +62,14 @@ struct view {
 	enum view_sort sort;
 	char filter[128];  /* substring of function/file/module; "" = all */
 	int selected;      /* row of the table */
-	int expanded;      /* show the selected site's stack */
+	long open_site;    /* 1 + names_site number of the site whose stack is
+			    * shown (it stays with that site when the selection
+			    * moves); 0: none */
 	int utf8;          /* block characters for the chart */
 	int help;          /* show the key help instead of the table */
 
 	/* filled by view_tick */
+	int kinds_known;   /* the model's leak kinds are known: leaks are the lost */
 	struct view_site *sites;
 	size_t n_sites, cap_sites;
 	uint64_t rate_allocs, rate_frees; /* per second, last tick */
@@ -80,7 +86,9 @@ void view_init(struct view *v, int utf8);
 void view_free(struct view *v);
 
 /* Folds the model's stacks into sites and computes rates and trends since
- * the previous tick.  Call once per refresh interval. */
+ * the previous tick.  Call once per refresh interval.  Rates are 0 once
+ * the program has ended, and when no trace time passed since the previous
+ * tick: nothing was allocated meanwhile. */
 void view_tick(struct view *v, struct live_model *m, struct names *n);
 
 /*
@@ -94,6 +102,10 @@ int view_render(struct view *v, struct live_model *m, struct names *n,
 
 /* Rows in the current table (to bound the selection). */
 int view_rows(struct view *v, struct live_model *m, struct names *n);
+
+/* Enter: shows the stack of the selected site, or hides it when it is the
+ * one shown.  Nothing in the threads and arenas tables. */
+void view_toggle_stack(struct view *v, struct names *n);
 
 /* "12.3 MiB", "512 B" into buf (16+ bytes); returns buf. */
 char *view_size(uint64_t bytes, char *buf, size_t cap);

@@ -43,7 +43,7 @@ import json, sys; d = json.load(sys.stdin); print(d["bytes"], d["blocks"], d["al
 out=$("$CZPROF" peak --by allocator ar.czt)
 expect_match peak_by_allocator "$out" "64 B +1  debug \(debug\) +check_with_debug"
 # the arena's chunks are heap blocks too, attributed to the code that used the arena
-expect_match heap_leak_site "$("$CZPROF" leaks ar.czt)" "12.0 KiB +2  parse_input \(tests/progs/cz_arenas.c:40\)"
+expect_match heap_leak_site "$("$CZPROF" leaks --kinds all ar.czt)" "12.0 KiB +2  reachable +parse_input \(tests/progs/cz_arenas.c:40\)"
 
 # the live view's arena view reads the same events
 out=$("$CZPROF" top --batch 1 --speed 0 --view arenas -w 140 ar.czt)

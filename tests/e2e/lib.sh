@@ -2,6 +2,8 @@
 # folder (removed at exit) and helpers that print PASS:/FAIL: lines.
 #   ok NAME                 record a pass
 #   bad NAME WHY            record a failure
+#   skip NAME WHY           record a check that could not run here (counted
+#                           as skipped: neither a pass nor a failure)
 #   check NAME CMD...       pass if CMD exits 0
 #   check_fails NAME CMD... pass if CMD exits non-zero
 #   expect_eq NAME GOT WANT
@@ -14,6 +16,7 @@ cd "$WORK" || exit 1
 
 ok() { echo "PASS: $SUITE/$1"; }
 bad() { echo "FAIL: $SUITE/$1: $2"; }
+skip() { echo "SKIP: $SUITE/$1: $2"; }
 check() { n=$1; shift; if "$@" >"$WORK/.out" 2>&1; then ok "$n"; else bad "$n" "'$*' failed: $(head -c 600 "$WORK/.out")"; fi; }
 check_fails() { n=$1; shift; if "$@" >"$WORK/.out" 2>&1; then bad "$n" "'$*' succeeded, expected failure"; else ok "$n"; fi; }
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi; }

@@ -98,7 +98,7 @@ JS
 	expect_eq svg_script_search "$(echo "$out" | sed -n 3p)" 'matched "leak_some": 2.37%'
 	expect_eq svg_script_reset "$(echo "$out" | sed -n 4p)" 'make_pair (tests/progs/rec_exact.c:11) w=1152.0 ""'
 else
-	echo "SKIP: $SUITE/svg_script: node is not installed"
+	skip svg_script "node is not installed"
 fi
 
 # errors: one line, non-zero, no file left behind

@@ -25,10 +25,15 @@ expect_match batch_grow_site "$out" "0 B +0 +64 .*grow_cache \(tests/progs/top_p
 expect_match batch_chart_peak "$out" "\^ peak 4.00 MiB"
 w=$(echo "$out" | python3 -c 'import sys; print(max(len(l) for l in sys.stdin.read().splitlines()))')
 check batch_width_kept test "$w" -le 120
+# the same trace cut short: not "trace ended" alone, a warning says it
+head -c $(($(stat -c %s done.czt) / 2)) done.czt >half.czt
+out=$("$CZPROF" top --batch 1 --speed 0 -w 200 half.czt)
+expect_match batch_cut_status "$out" "^czprof top - trace ended, incomplete "
+expect_match batch_cut_warning "$out" "^warning: the trace stops without the program's end \(cut, or the recording was killed\)"
 out=$("$CZPROF" top --batch 1 --speed 0 --sort allocs done.czt)
 expect_match batch_sort_allocs "$(echo "$out" | grep -A1 'LIVE BYTES' | tail -1)" "churn"
 out=$("$CZPROF" top --batch 1 --speed 0 --view leaks done.czt)
-expect_match batch_leaks_view "$out" "LEAKS: 9.77 KiB in 10 blocks never freed"
+expect_match batch_leaks_view "$out" "LEAKS: 9.77 KiB in 10 blocks lost"
 out=$("$CZPROF" top --batch 1 --speed 0 --view threads done.czt)
 expect_match batch_threads_view "$out" "THREADS \(1\)"
 expect_match batch_threads_row "$out" "9.77 KiB +10 +1,074 +1,064"
@@ -86,6 +91,13 @@ if command -v tmux >/dev/null 2>&1; then
 	screen_check screen_stack "#1  main \(tests/progs/top_phases.c"
 	tmux send-keys -t "$S" Enter / BSpace BSpace BSpace BSpace Enter
 	screen_check screen_filter_cleared "CALL SITES by allocations \(2\)"
+	# Enter on another row opens that row's stack (it used to close the open one)
+	tmux send-keys -t "$S" Enter
+	screen_check screen_stack_first "stack holding 0 B of it"
+	tmux send-keys -t "$S" Down Enter
+	screen_check screen_stack_other_row "stack holding 4.00 MiB of it"
+	expect_eq screen_stack_one_open "$(pane | grep -c 'stack holding')" 1
+	tmux send-keys -t "$S" Enter
 	tmux send-keys -t "$S" s s
 	touch ctl/go1
 	wait_file ctl/at2
@@ -101,7 +113,12 @@ if command -v tmux >/dev/null 2>&1; then
 	screen_check screen_leaks_running "the program is still running"
 	touch ctl/go3
 	screen_check screen_ended "exited 0"
-	screen_check screen_leaks "LEAKS: 9.77 KiB in 10 blocks never freed"
+	screen_check screen_leaks "LEAKS: 9.77 KiB in 10 blocks lost"
+	# once the program has exited, no rate and no live thread is left over
+	screen_check screen_ended_rates "^allocs 0/s  frees 0/s"
+	tmux send-keys -t "$S" t
+	screen_check screen_ended_threads "9.77 KiB +10 +1,074 +1,064 +[0-9.]+ MiB  ended"
+	tmux send-keys -t "$S" l
 	# a smaller terminal: the layout follows, the key bar stays at the bottom
 	tmux resize-window -t "$S" -x 80 -y 20 2>/dev/null || tmux resize-pane -t "$S" -x 80 -y 20
 	screen_check screen_resized "LEAKS: 9.77 KiB"
@@ -121,6 +138,13 @@ if command -v tmux >/dev/null 2>&1; then
 	screen_check ctrl_c_quits "TOP-EXIT=0"
 	expect_eq ctrl_c_restored "$(tmux display -p -t "$S" '#{alternate_on}')" 0
 	expect_match ctrl_c_stopped "$(pane)" "stopping the recorded program"
+	tmux kill-session -t "$S" 2>/dev/null
+
+	# a terminal type curses does not know: one line, not curses' own exit
+	tmux -f /dev/null new-session -d -s "$S" -x 100 -y 30 \
+		"cd '$WORK' && TERM=no-such-term '$CZPROF' top done.czt; echo TOP-EXIT=\$?; sleep 60"
+	screen_check bad_term_exit "TOP-EXIT=1"
+	expect_match bad_term_message "$(pane)" "^czprof: top cannot drive this terminal \(TERM=no-such-term is unknown here"
 	tmux kill-session -t "$S" 2>/dev/null
 
 	# a fatal signal in the viewer still gives the terminal back
@@ -185,7 +209,7 @@ if command -v tmux >/dev/null 2>&1; then
 	tmux kill-session -t "$S" 2>/dev/null
 	cd "$WORK"
 else
-	bad tmux_missing "tmux is needed for the screen tests (make deps installs it)"
+	skip screen "tmux is not installed (make deps installs it)"
 fi
 
 # ---- bad input: one clear line, non-zero exit ----
@@ -195,7 +219,7 @@ echo "not a trace" >junk.czt
 err=$("$CZPROF" top --batch 1 junk.czt 2>&1); rc=$?
 expect_match not_a_trace "$rc $err" "^1 czprof: .*junk.czt' is not a czprof trace"
 mkdir empty && cd empty
-err=$("$CZPROF" top 2>&1); rc=$?
+err=$("$CZPROF" top --batch 1 2>&1); rc=$?
 cd "$WORK"
 expect_match no_live_trace "$rc $err" "^1 czprof: no trace is being written in this folder"
 err=$("$CZPROF" top --bogus 2>&1); rc=$?
@@ -204,6 +228,13 @@ err=$("$CZPROF" top --batch x done.czt 2>&1); rc=$?
 expect_match bad_batch "$rc $err" "^2 czprof: --batch needs a number"
 err=$("$CZPROF" top done.czt </dev/null 2>&1 >/dev/null); rc=$?
 expect_match needs_terminal "$rc $err" "^1 czprof: top needs a terminal"
+# no terminal: found before the program starts, nothing left behind
+mkdir noterm && cd noterm
+"$CZPROF" top -- sh -c 'touch ran' </dev/null >../noterm.out 2>../noterm.err
+expect_eq no_terminal_status $? 1
+expect_eq no_terminal_message "$(cat ../noterm.err)" "czprof: top needs a terminal (use --batch N for text snapshots)"
+expect_eq no_terminal_nothing_left "$(ls -A)" ""
+cd "$WORK"
 err=$("$CZPROF" top --batch 1 -- ./no-such-program 2>&1); rc=$?
 expect_match bad_program "$rc $err" "no-such-program"
 check help "$CZPROF" top --help

@@ -48,8 +48,8 @@ static void churn(void)
 
 static void drop_cache(void)
 {
-	for (int i = 0; i < 64; i++)
-		free(cache[i]);
+	for (int i = 0; i < 64; i++) /* no dangling pointer: malloc reuses the addresses */
+		free(cache[i]), cache[i] = NULL;
 }
 
 static void leak_some(void)

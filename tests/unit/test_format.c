@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "format/czt.h"
+#include "format/printable.h"
 #include "tests/unit.h"
 
 static uint8_t file[1 << 16];
@@ -755,6 +756,63 @@ TEST(footer_read_from_the_end)
 	czt_reader_free(r);
 }
 
+/* The image record (3.2) names the program an exec started: its exe and
+ * command line come back as written, after the exec's process-end. */
+TEST(image_record_roundtrip)
+{
+	static uint8_t buf[4096];
+	struct czt_header h = { .major = CZT_VERSION_MAJOR, .minor = CZT_VERSION_MINOR, .pid = 7,
+				.clock = 1, .cmdline = "sh\0-c\0ls", .cmdline_len = 8, .exe = "/bin/sh", .exe_len = 7 };
+	size_t n = czt_header_encode(buf, sizeof(buf), &h);
+	struct czt_enc e;
+	czt_enc_init(&e, buf + n, sizeof(buf) - n, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_process_end(&e, 50, CZT_END_EXEC, 0) == CZT_OK);
+	CHECK(czt_enc_image(&e, 50, "/usr/bin/ls", 11, "ls\0-l", 5, CZT_IMAGE_WHOLE, 3) == CZT_OK);
+	n += czt_enc_finish(&e);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_open_mem(&r, buf, n) == CZT_OK);
+	if (!r)
+		return;
+	CHECK(czt_reader_header(r)->minor == CZT_VERSION_MINOR);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_PROCESS_END && rec.how == CZT_END_EXEC);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_IMAGE && rec.time == 50);
+	CHECK(rec.str_len == 11 && !memcmp(rec.str, "/usr/bin/ls", 11));
+	CHECK(rec.cmdline_len == 5 && !memcmp(rec.cmdline, "ls\0-l", 5));
+	CHECK(rec.value == CZT_IMAGE_WHOLE && rec.n_events == 3); /* 3.4's trailing fields */
+	CHECK(!strcmp(czt_rec_name(CZT_REC_IMAGE), "image"));
+	CHECK(czt_reader_next_record(r, &rec) == CZT_EOF);
+	czt_reader_free(r);
+}
+
+/* Names from a trace reach the terminal only as characters: controls,
+ * C1 controls and broken UTF-8 are escaped (or spaced), UTF-8 is kept, and
+ * a cut never splits a character or an escape. */
+TEST(printable_names)
+{
+	char out[64];
+	czt_printable(out, sizeof(out), "a\x1b]0;t\x07" "b", 8, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "a\\x1b]0;t\\x07b"));
+	czt_printable(out, sizeof(out), "caf\xc3\xa9 \xe2\x96\x88", 9, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "caf\xc3\xa9 \xe2\x96\x88"));
+	/* U+009B (CSI) as UTF-8, a lone continuation byte, DEL, an overlong '/' */
+	czt_printable(out, sizeof(out), "\xc2\x9b|\x9b|\x7f|\xc0\xaf", 9, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "\\xc2\\x9b|\\x9b|\\x7f|\\xc0\\xaf"));
+	/* a command line: NULs and newlines become one space each */
+	czt_printable(out, sizeof(out), "sh\0-c\0a\nb\xc2\x9b", 11, CZT_PRINT_SPACE);
+	CHECK(!strcmp(out, "sh -c a b "));
+	/* cut whole: "ab" then an escape that does not fit */
+	czt_printable(out, 6, "ab\x1b", 3, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "ab"));
+	czt_printable(out, 4, "a\xc3\xa9\xc3\xa9", 5, CZT_PRINT_ESCAPE);
+	CHECK(!strcmp(out, "a\xc3\xa9"));
+	char *d = czt_printable_dup("x\ty", 3, CZT_PRINT_ESCAPE);
+	CHECK(d && !strcmp(d, "x\\x09y"));
+	free(d);
+}
+
 int main(void)
 {
 	RUN(varint_edges);
@@ -771,5 +829,7 @@ int main(void)
 	RUN(version1_and_2_agree);
 	RUN(compact_realloc_malformed);
 	RUN(footer_read_from_the_end);
+	RUN(printable_names);
+	RUN(image_record_roundtrip);
 	return unit_done();
 }

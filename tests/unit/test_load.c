@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "czt.h"
+#include "cli/report.h"
 #include "cli/tracedb.h"
 #include "tests/unit.h"
 
@@ -567,14 +568,14 @@ TEST(not_a_trace_leaves_nothing)
 /* Heap errors (cli/load_errors.h): what every trace shows (a double free,
  * new released by free, a realloc of a freed block), and a free of an
  * unknown address, an error only when the trace says recording saw the
- * image whole (image-start), and not for an early block it listed.
- * whole: write image-start (with 0x8888 early); lost: a lost record. */
+ * image whole (an image record with flag whole), and not for an early block it listed.
+ * whole: write that image record (with 0x8888 early); lost: a lost record. */
 static void write_errors(int whole, int lost)
 {
 	begin();
 	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
 	if (whole) {
-		czt_enc_image_start(&enc, 0, CZT_IMAGE_WHOLE, 1);
+		czt_enc_image(&enc, 0, "/bin/x", 6, "x", 1, CZT_IMAGE_WHOLE, 1);
 		czt_enc_early_block(&enc, 0x8888, 16);
 	}
 	if (lost)
@@ -675,6 +676,57 @@ TEST(heap_errors_need_a_whole_image)
 	sqlite3_close(db);
 }
 
+/* Complete only with a footer and nothing lost: events the recorder could
+ * not write (a full disk, a closed descriptor: CZT_REC_LOST) make the trace
+ * incomplete, with a warning naming how many. */
+TEST(lost_events_make_it_incomplete)
+{
+	begin();
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 100, 0);
+	put_chunk(&enc);
+	put_footer(5, 1);
+	save(file_len);
+	sqlite3 *db = load_fresh();
+	if (!db)
+		return;
+	struct report_status st;
+	report_status(db, &st);
+	CHECK(st.complete == 1 && st.n == 0);
+	sqlite3_close(db);
+
+	begin();
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 100, 0);
+	put_chunk(&enc);
+	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	czt_enc_lost(&enc, 2, 1234);
+	put_chunk(&enc);
+	put_footer(5, 1);
+	save(file_len);
+	db = load_fresh();
+	if (!db)
+		return;
+	CHECK_EQ_U(meta(db, "lost_events"), 1234);
+	CHECK_EQ_U(meta(db, "complete"), 0);
+	report_status(db, &st);
+	CHECK(st.complete == 0 && st.n == 1 && strstr(st.warning[0], "1234 events were lost"));
+	sqlite3_close(db);
+
+	/* no footer at all: incomplete, and said */
+	begin();
+	events(1, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 100, 0);
+	put_chunk(&enc);
+	save(file_len);
+	db = load_fresh();
+	if (!db)
+		return;
+	report_status(db, &st);
+	CHECK(st.complete == 0 && st.n >= 1 && strstr(st.warning[0], "no footer"));
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	snprintf(dir, sizeof(dir), "/tmp/czload.XXXXXX");
@@ -693,6 +745,7 @@ int main(void)
 	RUN(many_threads);
 	RUN(stack_cycles_terminate);
 	RUN(heap_errors_need_a_whole_image);
+	RUN(lost_events_make_it_incomplete);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)

@@ -391,7 +391,7 @@ TEST(reader_reads_column_chunks_as_their_records)
 	CHECK_EQ_U(cc, 2);
 }
 
-/* C++ operators' events (format 3.2): call records where the operator
+/* C++ operators' events (format 3.4): call records where the operator
  * changes, a free's with its stack, one at the very end with no event
  * after it. */
 static size_t cxx_shapes(void)

@@ -1,0 +1,93 @@
+/*
+ * leak_kinds.c - the leak kinds in reports (leak_kinds.h).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/leak_kinds.h"
+#include "cli/report.h"
+#include "cli/util.h"
+
+static const char *const lost_names[] = { "", "definitely lost", "indirectly lost", "possibly lost",
+					  "still reachable" };
+
+void leak_kinds_read(sqlite3 *db, struct leak_kinds *k)
+{
+	memset(k, 0, sizeof(*k));
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'leak_kinds'", -1, &q, NULL))
+		return;
+	k->known = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0) &&
+		   !strcmp((const char *)sqlite3_column_text(q, 0), "scanned");
+	sqlite3_finalize(q);
+	char key[64];
+	for (int i = LK_DEFINITE; k->known && i <= LK_REACHABLE; i++) {
+		snprintf(key, sizeof(key), "%s_bytes", lk_kind_name((enum lk_kind)i));
+		k->bytes[i] = (uint64_t)report_meta_int(db, key);
+		snprintf(key, sizeof(key), "%s_blocks", lk_kind_name((enum lk_kind)i));
+		k->blocks[i] = (uint64_t)report_meta_int(db, key);
+	}
+}
+
+void leak_kinds_print(FILE *f, sqlite3 *db, const struct leak_kinds *k)
+{
+	if (!k->known) {
+		sqlite3_stmt *q;
+		int killed = 0;
+		if (!sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'end_how' AND value = 'signal'",
+					-1, &q, NULL)) {
+			killed = sqlite3_step(q) == SQLITE_ROW;
+			sqlite3_finalize(q);
+		}
+		fprintf(f, "leak kinds unknown: memory was not scanned at exit");
+		if (killed)
+			fprintf(f, " (the program was killed by signal %lld)",
+				(long long)report_meta_int(db, "end_value"));
+		fprintf(f, "; every block never freed counts as leaked\n");
+		return;
+	}
+	fprintf(f, "leak summary:");
+	for (int i = LK_DEFINITE; i <= LK_REACHABLE; i++) {
+		char size[32];
+		fprintf(f, "%s %s %s in %llu block%s", i == LK_DEFINITE ? "" : ",", lost_names[i],
+			cz_human_size(k->bytes[i], size), (unsigned long long)k->blocks[i],
+			k->blocks[i] == 1 ? "" : "s");
+	}
+	fprintf(f, "\n");
+}
+
+void leak_kinds_json(FILE *f, const struct leak_kinds *k)
+{
+	fprintf(f, "\"leak_kinds\": \"%s\", \"kinds\": ", k->known ? "scanned" : "unknown");
+	if (!k->known) {
+		fprintf(f, "null");
+		return;
+	}
+	fprintf(f, "{");
+	for (int i = LK_DEFINITE; i <= LK_REACHABLE; i++)
+		fprintf(f, "%s\"%s\": {\"bytes\": %llu, \"blocks\": %llu}", i == LK_DEFINITE ? "" : ", ",
+			lk_kind_name((enum lk_kind)i), (unsigned long long)k->bytes[i],
+			(unsigned long long)k->blocks[i]);
+	fprintf(f, "}");
+}
+
+int leak_kinds_parse(const char *s, unsigned *mask)
+{
+	*mask = 0;
+	if (!strcmp(s, "all")) {
+		*mask = (1u << LK_DEFINITE) | (1u << LK_INDIRECT) | (1u << LK_POSSIBLE) | (1u << LK_REACHABLE);
+		return 0;
+	}
+	char buf[128];
+	snprintf(buf, sizeof(buf), "%s", s);
+	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		enum lk_kind k = lk_kind_parse(w);
+		if (k == LK_UNKNOWN)
+			return cz_error("--kinds: '%s' is not a leak kind (definite, indirect, possible, "
+					"reachable or all)", w);
+		*mask |= 1u << k;
+	}
+	if (!*mask)
+		return cz_error("--kinds needs at least one of definite, indirect, possible, reachable");
+	return 0;
+}

@@ -1,0 +1,239 @@
+/*
+ * load_kinds.c - leak kinds into the database (load_kinds.h).  The scan's
+ * records are read in a pass of their own over the trace, which steps over
+ * the EVENTS chunks without reading them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/load_kinds.h"
+#include "cli/util.h"
+#include "format/czt.h"
+#include "format/czt_scan.h"
+#include "lib/analysis/kinds.h"
+
+struct kinds_load {
+	sqlite3 *db;
+	struct lk_block *b;
+	int64_t *id;
+	size_t n;
+	struct lk_scan *s;
+	int scanned;          /* a SCAN_END was read */
+	uint64_t scan_time, words, bytes, ns;
+};
+
+static int put_meta_int(sqlite3 *db, const char *key, int64_t v)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &q,
+			       NULL))
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(q, 2, v);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int put_meta_text(sqlite3 *db, const char *key, const char *v)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &q,
+			       NULL))
+		return -1;
+	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(q, 2, v, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+static int read_blocks(struct kinds_load *k)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(k->db, "SELECT id, addr, size, alloc_time FROM allocations"
+				      " WHERE free_time IS NULL", -1, &q, NULL))
+		return -1;
+	size_t cap = 0;
+	int rc = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (k->n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			struct lk_block *nb = realloc(k->b, cap * sizeof(*nb));
+			int64_t *ni = nb ? realloc(k->id, cap * sizeof(*ni)) : NULL;
+			if (nb)
+				k->b = nb;
+			if (!ni) {
+				sqlite3_finalize(q);
+				return -1;
+			}
+			k->id = ni;
+		}
+		k->id[k->n] = sqlite3_column_int64(q, 0);
+		k->b[k->n++] = (struct lk_block){ (uint64_t)sqlite3_column_int64(q, 1),
+						  (uint64_t)sqlite3_column_int64(q, 2),
+						  (uint64_t)sqlite3_column_int64(q, 3) };
+	}
+	sqlite3_finalize(q);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int feed_list(struct kinds_load *k, const struct czt_record *rec)
+{
+	struct czt_scan_reader r;
+	czt_scan_reader_init(&r, rec->type, rec->str, rec->str_len);
+	uint64_t where, value;
+	int rc;
+	while ((rc = czt_scan_next(&r, &where, &value)) == CZT_OK) {
+		int err = rec->type == CZT_REC_SCAN_WORDS ? lk_word(k->s, where, value)
+			  : rec->type == CZT_REC_SCAN_CONTEXT ? lk_context(k->s, where, value)
+							      : lk_vtable(k->s, where);
+		if (err)
+			return -1;
+	}
+	return rc == CZT_EOF ? 0 : 1; /* a damaged list: the scan is not whole */
+}
+
+/* Feeds the scan's records to the classification.  A damaged or missing
+ * part leaves k->scanned 0. */
+static int read_scan(struct kinds_load *k, const char *trace_path)
+{
+	struct czt_reader *r;
+	if (czt_reader_open(&r, trace_path))
+		return 0;
+	struct czt_chunk c;
+	struct czt_record rec;
+	int rc = 0, damaged = 0;
+	for (;;) {
+		czt_reader_pass_next(r); /* the events are not needed */
+		if (czt_reader_next_chunk(r, &c) != CZT_OK)
+			break;
+		if (c.type != CZT_CHUNK_SCAN)
+			continue;
+		int rrc;
+		while ((rrc = czt_reader_next_record(r, &rec)) == CZT_OK) {
+			switch (rec.type) {
+			case CZT_REC_SCAN_REGION:
+				lk_region(k->s, rec.start, rec.end, (unsigned)rec.how);
+				break;
+			case CZT_REC_SCAN_WORDS:
+			case CZT_REC_SCAN_CONTEXT:
+			case CZT_REC_SCAN_VTABLES: {
+				int f = feed_list(k, &rec);
+				if (f < 0)
+					rc = -1;
+				damaged |= f > 0;
+				break;
+			}
+			case CZT_REC_SCAN_END:
+				k->scanned = 1;
+				k->scan_time = rec.time;
+				k->words = rec.n_events;
+				k->bytes = rec.value;
+				k->ns = rec.end_time;
+				break;
+			}
+			if (rc)
+				break;
+		}
+		damaged |= rrc != CZT_EOF && rrc != CZT_OK;
+		if (rc)
+			break;
+	}
+	czt_reader_free(r);
+	if (damaged)
+		k->scanned = 0;
+	return rc;
+}
+
+static int store(struct kinds_load *k)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(k->db, "INSERT INTO leak_kinds(id, kind, heuristic, indirect_bytes, leader)"
+				      " VALUES(?, ?, ?, ?, ?)", -1, &q, NULL))
+		return -1;
+	uint64_t bytes[LK_REACHABLE + 1] = { 0 }, blocks[LK_REACHABLE + 1] = { 0 };
+	int rc = 0;
+	for (size_t i = 0; i < k->n && !rc; i++) {
+		const struct lk_result *r = lk_result(k->s, i);
+		bytes[r->kind] += k->b[i].size;
+		blocks[r->kind]++;
+		sqlite3_bind_int64(q, 1, k->id[i]);
+		sqlite3_bind_text(q, 2, lk_kind_name(r->kind), -1, SQLITE_STATIC);
+		const char *h = lk_heuristic_name(r->heuristic);
+		if (h)
+			sqlite3_bind_text(q, 3, h, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(q, 3);
+		sqlite3_bind_int64(q, 4, (int64_t)r->indirect_bytes);
+		if (r->kind == LK_INDIRECT)
+			sqlite3_bind_int64(q, 5, k->id[r->leader]);
+		else
+			sqlite3_bind_null(q, 5);
+		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(q);
+	}
+	sqlite3_finalize(q);
+	if (rc)
+		return -1;
+	char key[64];
+	for (int kind = LK_DEFINITE; kind <= LK_REACHABLE; kind++) {
+		snprintf(key, sizeof(key), "%s_bytes", lk_kind_name((enum lk_kind)kind));
+		rc |= put_meta_int(k->db, key, (int64_t)bytes[kind]);
+		snprintf(key, sizeof(key), "%s_blocks", lk_kind_name((enum lk_kind)kind));
+		rc |= put_meta_int(k->db, key, (int64_t)blocks[kind]);
+	}
+	rc |= put_meta_int(k->db, "leaked_bytes", (int64_t)(bytes[LK_DEFINITE] + bytes[LK_INDIRECT]));
+	rc |= put_meta_int(k->db, "leaked_blocks", (int64_t)(blocks[LK_DEFINITE] + blocks[LK_INDIRECT]));
+	rc |= put_meta_int(k->db, "scan_words", (int64_t)k->words);
+	rc |= put_meta_int(k->db, "scan_bytes", (int64_t)k->bytes);
+	rc |= put_meta_int(k->db, "scan_ns", (int64_t)k->ns);
+	rc |= put_meta_text(k->db, "leak_kinds", "scanned");
+	if (rc)
+		return -1;
+	/* what every report calls leaked: the lost blocks only */
+	char *err = NULL;
+	if (sqlite3_exec(k->db,
+			 "UPDATE stack_totals SET leaked = 0, leaked_bytes = 0;"
+			 "UPDATE stack_totals SET leaked = x.n, leaked_bytes = x.b FROM"
+			 " (SELECT a.stack AS stack, COUNT(*) AS n, SUM(a.size) AS b FROM allocations a"
+			 "  JOIN leak_kinds k ON k.id = a.id WHERE k.kind IN ('definite', 'indirect')"
+			 "  GROUP BY a.stack) AS x WHERE x.stack = stack_totals.stack;",
+			 NULL, NULL, &err) != SQLITE_OK) {
+		cz_error("database: %s", err ? err : sqlite3_errmsg(k->db));
+		sqlite3_free(err);
+		return -1;
+	}
+	return 0;
+}
+
+int load_kinds(sqlite3 *db, const char *trace_path)
+{
+	struct kinds_load k = { .db = db };
+	int rc = -1;
+	if (read_blocks(&k)) {
+		cz_error("database: %s", sqlite3_errmsg(db));
+		goto out;
+	}
+	k.s = lk_new(k.b, k.n);
+	if (!k.s || read_scan(&k, trace_path)) {
+		cz_error("out of memory classifying the leaks of '%s'", trace_path);
+		goto out;
+	}
+	if (!k.scanned) {
+		rc = put_meta_text(db, "leak_kinds", "unknown") ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
+		goto out;
+	}
+	if (lk_classify(k.s, k.scan_time)) {
+		cz_error("out of memory classifying the leaks of '%s'", trace_path);
+		goto out;
+	}
+	rc = store(&k) ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
+out:
+	lk_free(k.s);
+	free(k.b);
+	free(k.id);
+	return rc;
+}

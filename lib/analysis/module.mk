@@ -1,0 +1,8 @@
+# lib/analysis/: what the analysis derives from a trace, below cli/ and
+# viewer/ (exit-time leak kinds so far).
+ANALYSIS_SRCS := $(wildcard lib/analysis/*.c)
+ANALYSIS_OBJS := $(ANALYSIS_SRCS:%.c=$(B)/obj/%.o)
+
+$(B)/libczanalysis.a: $(ANALYSIS_OBJS)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
