@@ -94,7 +94,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 		       r->n_stack_nodes, r->end_time);
 		break;
 	case CZT_REC_LOST:
-		printf(" t=%" PRIu64 " count=%" PRIu64, r->time, r->value);
+		printf(" t=%" PRIu64 " count=%" PRIu64 " why=%" PRIu64 " err=%" PRIu64, r->time, r->value,
+		       r->why, r->err);
 		break;
 	case CZT_REC_CHUNK_EVENTS:
 		printf(" events=%" PRIu64 " end=%" PRIu64, r->n_events, r->end_time);

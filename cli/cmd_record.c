@@ -185,6 +185,35 @@ static int create_trace(const char *path, int force)
 	return 0;
 }
 
+/* Whether path, matched by PREFIX.*.czt (prefix_len bytes), is the trace
+ * of a process of this run: named PREFIX.PID.czt or PREFIX.PID.N.czt (the
+ * recorder's names, lib/rec_core.c), a regular file of our own with a
+ * header naming that pid, started after this run began (since_ns, wall
+ * clock).  Anything else in the folder, an older run's or another user's
+ * file, is left alone. */
+static int is_child_trace(const char *path, size_t prefix_len, uint64_t since_ns)
+{
+	const char *p = path + prefix_len + 1;
+	char *end;
+	if (*p < '0' || *p > '9')
+		return 0;
+	unsigned long long pid = strtoull(p, &end, 10);
+	if (*end == '.' && end[1] >= '0' && end[1] <= '9')
+		strtoull(end + 1, &end, 10);
+	if (strcmp(end, ".czt"))
+		return 0;
+	struct stat st;
+	if (lstat(path, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_size == 0)
+		return 0;
+	struct czt_reader *r;
+	if (czt_reader_open(&r, path))
+		return 0;
+	const struct czt_header *h = czt_reader_header(r);
+	int ours = h->pid == pid && h->start_realtime_ns >= since_ns;
+	czt_reader_free(r);
+	return ours;
+}
+
 static double seconds_since(const struct timespec *t0)
 {
 	struct timespec t1;
@@ -204,9 +233,13 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 		return;
 	}
 	struct symtab_result res;
-	if (symtab_finish_trace(path, how, value, follow, &res))
-		return;
-	if (quiet)
+	int failed = symtab_finish_trace(path, how, value, follow, &res);
+	if (res.lost) { /* children's too, and when the footer could not be written */
+		char text[256];
+		cz_warning("'%s': %s", path, cz_lost_text(text, sizeof(text), res.lost, res.lost_why,
+							     res.lost_err));
+	}
+	if (failed || quiet)
 		return;
 	char size[32];
 	fprintf(stderr, "czprof: recorded %llu events, %llu stack nodes, %s in %.2f s -> %s\n",
@@ -285,8 +318,9 @@ int cmd_record(int argc, char **argv)
 	int gate[2];
 	if (pipe2(gate, O_CLOEXEC))
 		return cz_error("pipe: %s", strerror(errno)), 1;
-	struct timespec t0;
+	struct timespec t0, started;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	clock_gettime(CLOCK_REALTIME, &started);
 	child = fork();
 	if (child < 0)
 		return cz_error("fork: %s", strerror(errno)), 1;
@@ -370,15 +404,24 @@ int cmd_record(int argc, char **argv)
 
 	finish_one(trace, how, value, secs, 0, follower);
 	if (follow) {
-		/* children's traces: TRACE minus .czt, then .PID.czt */
-		char pattern[PATH_MAX + 16];
-		size_t n = strlen(trace);
+		/* children's traces: TRACE minus .czt, then .PID.czt (glob
+		 * escapes: the trace's own name may hold * or ?) */
+		char pattern[2 * PATH_MAX + 16];
+		size_t n = strlen(trace), len = 0;
 		if (n > 4 && !strcmp(trace + n - 4, ".czt"))
 			n -= 4;
-		snprintf(pattern, sizeof(pattern), "%.*s.*.czt", (int)n, trace);
+		for (size_t j = 0; j < n; j++) {
+			if (strchr("*?[\\", trace[j]))
+				pattern[len++] = '\\';
+			pattern[len++] = trace[j];
+		}
+		strcpy(pattern + len, ".*.czt");
+		uint64_t since = (uint64_t)started.tv_sec * 1000000000u + (uint64_t)started.tv_nsec;
 		glob_t g;
 		if (glob(pattern, 0, NULL, &g) == 0) {
 			for (size_t k = 0; k < g.gl_pathc; k++) {
+				if (!is_child_trace(g.gl_pathv[k], n, since))
+					continue;
 				/* the children's own exit statuses are not known here */
 				finish_one(g.gl_pathv[k], CZT_END_EXIT, 0, secs, 1, NULL);
 				fprintf(stderr, "czprof: child trace %s\n", g.gl_pathv[k]);

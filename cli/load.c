@@ -111,6 +111,7 @@ struct loader {
 	int image_unnamed; /* an exec's image not named yet */
 	int image_flags;   /* IMAGE records carry flags (format 3.4 on) */
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
+	uint64_t lost_why, lost_err; /* the last lost record's that said why */
 	int end_how;
 	uint64_t end_value;
 	/* how the trace ended: a FOOTER chunk was read (czprof record finished
@@ -660,6 +661,10 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		return 0;
 	case CZT_REC_LOST:
 		l->lost += r->value;
+		if (r->why) {
+			l->lost_why = r->why;
+			l->lost_err = r->err;
+		}
 		return 0;
 	case CZT_REC_EARLY_BLOCK:
 		return load_errors_early(&l->errs, l->image, r->addr);
@@ -2098,6 +2103,12 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	META_I("address_conflicts", l->conflicts);
 	META_I("failed_allocs", l->failed);
 	META_I("lost_events", l->lost);
+	if (l->lost) { /* what and why, for the reports' warning */
+		char text[256];
+		META_T("lost_text", cz_lost_text(text, sizeof(text), l->lost, l->lost_why, l->lost_err));
+	} else {
+		put_meta(l->db, "lost_text", 0, NULL, 1);
+	}
 	META_I("cz_events", l->cz_events);
 	META_I("peak_bytes", pb);
 	META_I("peak_blocks", pk);

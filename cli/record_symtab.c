@@ -40,7 +40,9 @@ struct writer {
 	int fd;
 	uint8_t *buf;
 	struct czt_enc enc;
-	int failed;
+	int failed;   /* a write failed: nothing more is written */
+	int err;      /* its errno */
+	off_t start;  /* the file's length before the first write */
 };
 
 static void writer_flush(struct writer *w)
@@ -53,9 +55,10 @@ static void writer_flush(struct writer *w)
 		ssize_t n = write(w->fd, p, len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
+		if (n <= 0) {
 			w->failed = 1;
-		else {
+			w->err = n < 0 ? errno : ENOSPC;
+		} else {
 			p += n;
 			len -= (size_t)n;
 		}
@@ -116,6 +119,7 @@ struct symtab_scan {
 	struct idmap seen;      /* ip -> index in res */
 	uint64_t events, stack_nodes, end_time;
 	uint64_t told_events, told_end; /* the last chunk-events record's */
+	uint64_t lost, lost_why, lost_err; /* lost records: their sum, the last cause given */
 	int has_table;          /* a symbol table is there already */
 	int failed;             /* out of memory */
 	/* following: the path, the thread, and the request to stop, which
@@ -214,6 +218,12 @@ static int scan_chunks(struct symtab_scan *s)
 				s->told_events = rec.n_events;
 				s->told_end = rec.end_time;
 				czt_reader_pass_next(s->r);
+			} else if (rec.type == CZT_REC_LOST) {
+				s->lost += rec.value;
+				if (rec.why) {
+					s->lost_why = rec.why;
+					s->lost_err = rec.err;
+				}
 			} else if (rec.type == CZT_REC_FRAME) {
 				s->has_table = 1;
 				return CZT_OK;
@@ -331,6 +341,32 @@ void symtab_follow_cancel(struct symtab_scan *follow)
 	}
 }
 
+/* The lost records' counts, read again from the whole file: the recorder
+ * rewrites its loss chunk in place as its count grows (lib/rec_core.c),
+ * perhaps after the follower read it.  Only META chunks are read. */
+static void rescan_lost(const char *path, struct symtab_result *res)
+{
+	struct czt_reader *r;
+	if (czt_reader_open(&r, path))
+		return;
+	uint64_t lost = 0;
+	struct czt_chunk c;
+	struct czt_record rec;
+	for (;;) {
+		czt_reader_pass_next(r);
+		if (czt_reader_next_chunk(r, &c) != CZT_OK)
+			break;
+		if (c.type != CZT_CHUNK_META)
+			continue;
+		while (czt_reader_next_record(r, &rec) == CZT_OK)
+			if (rec.type == CZT_REC_LOST)
+				lost += rec.value;
+	}
+	czt_reader_free(r);
+	if (lost > res->lost)
+		res->lost = lost;
+}
+
 int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct symtab_scan *follow,
 			struct symtab_result *res)
 {
@@ -368,6 +404,9 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	res->events = s->events;
 	res->stack_nodes = s->stack_nodes;
 	res->end_time = s->end_time;
+	res->lost = s->lost;
+	res->lost_why = s->lost_why;
+	res->lost_err = s->lost_err;
 	uint64_t whole = czt_reader_offset(r);
 	if (rc == CZT_ERR_TRUNCATED) {
 		/* the recorder died inside a write: the partial chunk can never
@@ -380,6 +419,8 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	}
 	czt_reader_free(r);
 	s->r = NULL;
+	if (res->lost)
+		rescan_lost(path, res);
 
 	w.fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	w.buf = malloc(SYM_CHUNK);
@@ -387,6 +428,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		cz_error("cannot append the symbol table to '%s': %s", path, strerror(errno));
 		goto out;
 	}
+	w.start = lseek(w.fd, 0, SEEK_END);
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_SYMBOLS, 0, 0);
 	if (s->n_res)
 		qsort(s->res, s->n_res, sizeof(*s->res), cmp_resolved);
@@ -408,12 +450,28 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		czt_enc_frame(&w.enc, rv->ip, rv->module, rv->n, out);
 	}
 	writer_flush(&w);
+	if (w.failed) {
+		/* a full disk, usually: the part written is taken back, so that
+		 * the trace stays whole up to the program's last chunk, and the
+		 * footer (a few bytes) may still fit */
+		if (w.start < 0 || ftruncate(w.fd, w.start)) {
+			cz_error("cannot append the symbol table to '%s': %s", path, strerror(w.err));
+			goto out;
+		}
+		cz_warning("cannot append the symbol table to '%s': %s; the trace is left "
+			   "without it", path, strerror(w.err));
+		w.failed = 0;
+	}
 	czt_enc_init(&w.enc, w.buf, SYM_CHUNK, CZT_CHUNK_FOOTER, 0, 0);
 	czt_enc_process_end(&w.enc, res->end_time, how, value);
 	czt_enc_summary(&w.enc, res->events, res->stack_nodes, res->end_time);
 	writer_flush(&w);
 	if (w.failed) {
-		cz_error("cannot append the symbol table to '%s': %s", path, strerror(errno));
+		if (w.start >= 0 && ftruncate(w.fd, w.start) == 0)
+			cz_error("cannot append the footer to '%s': %s; the trace is left without "
+				 "symbols and footer", path, strerror(w.err));
+		else
+			cz_error("cannot append the footer to '%s': %s", path, strerror(w.err));
 		goto out;
 	}
 	res->size = (uint64_t)lseek(w.fd, 0, SEEK_END);

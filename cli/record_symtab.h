@@ -12,6 +12,7 @@ struct symtab_result {
 	uint64_t events, stack_nodes, end_time, size;
 	uint64_t symbols, unresolved; /* ips with and without a function name */
 	int cut;                      /* a partial last chunk was removed */
+	uint64_t lost, lost_why, lost_err; /* the recorder's lost records: events, why, errno */
 };
 
 struct symtab_scan;

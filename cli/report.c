@@ -327,10 +327,14 @@ void report_status(sqlite3 *db, struct report_status *st)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
 			 "the trace has no footer: the recording did not finish (the program or czprof record"
 			 " was killed, or the program still runs); blocks live at its end count as leaks");
-	if (lost > 0)
+	char *lost_text = meta_text(db, "lost_text"); /* says why (cz_lost_text) */
+	if (lost > 0 && lost_text)
+		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "%s: figures miss them", lost_text);
+	else if (lost > 0)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
 			 "%lld events were lost (the recorder could not write them): figures miss them",
 			 (long long)lost);
+	free(lost_text);
 	if (how && !strcmp(how, "signal")) {
 		int sig = (int)report_meta_int(db, "end_value");
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),

@@ -1,10 +1,13 @@
 /* util.c - see util.h. */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/util.h"
+#include "format/czt.h"
 #include "format/printable.h"
 
 int cz_error(const char *fmt, ...)
@@ -75,4 +78,23 @@ char *cz_one_line(char *s)
 		s[0] = 0;
 	free(safe);
 	return s;
+}
+
+char *cz_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err)
+{
+	const char *cause;
+	char errtext[128];
+	if (why == CZT_LOST_WRITE && err == ENOSPC)
+		cause = "the disk was full (ENOSPC)";
+	else if (why == CZT_LOST_WRITE && err) {
+		snprintf(errtext, sizeof(errtext), "a write to the trace failed (%s)", strerror((int)err));
+		cause = errtext;
+	} else if (why == CZT_LOST_WRITE)
+		cause = "a write to the trace failed";
+	else if (why == CZT_LOST_CLOSED)
+		cause = "the program closed the trace's descriptor";
+	else
+		cause = "the recorder could not write them";
+	snprintf(buf, cap, "%" PRIu64 " events lost: %s; the trace is incomplete", n, cause);
+	return buf;
 }

@@ -27,4 +27,9 @@ int cz_is_help(const char *arg);
  * cannot drive the terminal; returns s (NULL stays NULL). */
 char *cz_one_line(char *s);
 
+/* What the recorder's lost records say (format/czt.h, enum czt_lost_why),
+ * in one line into buf (cap bytes): "1,234 events lost: the disk was full
+ * (No space left on device)".  Returns buf. */
+char *cz_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err);
+
 #endif

@@ -166,6 +166,15 @@ enum czt_end_how {
 	CZT_END_EXEC = 3,   /* the image was replaced by exec */
 };
 
+/* Why the recorder lost events (CZT_REC_LOST.why); 0: not said. */
+enum czt_lost_why {
+	CZT_LOST_WRITE = 1,  /* a write to the trace failed; err: its errno
+				(ENOSPC: the disk was full) */
+	CZT_LOST_CLOSED = 2, /* the program closed the trace's descriptor (or
+				put another file in its place) and the trace
+				could not be opened again by its path */
+};
+
 #define CZT_MAX_INLINE_FRAMES 32 /* per ip in a FRAME record */
 
 struct czt_frame_sym {
@@ -211,6 +220,7 @@ struct czt_record {
 						     * SCAN_END: n_events = words, value = bytes
 						     * scanned, end_time = ns taken;
 						     * IMAGE: value = flags, n_events = early blocks */
+	uint64_t why, err;  /* LOST: enum czt_lost_why and the errno (0: not said) */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
 };
@@ -452,7 +462,9 @@ int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,
 int czt_enc_process_end(struct czt_enc *e, uint64_t t, uint64_t how, uint64_t value);
 int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes,
 		    uint64_t end_time);
-int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost);
+/* why: enum czt_lost_why; err: the errno of a failed write, else 0 (both
+ * 0: written in the form before 3.3, without them) */
+int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err);
 /* Recording of an image began at t (META): the first image, or the one an
  * exec started.  Its executable and command line (arguments separated by
  * NUL bytes), each cut to fit a record; flags CZT_IMAGE_*; early: the

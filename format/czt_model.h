@@ -63,14 +63,18 @@ size_t czt_model_split_bytes(size_t raw_len);
 
 /* Scratch memory for czt_model_split or czt_model_join over payloads of at
  * most max_raw bytes.  It must be zeroed before its first use (memory from
- * mmap or calloc is); after that one buffer serves every chunk. */
+ * mmap or calloc is); after that one buffer serves every chunk, and every
+ * smaller max_raw. */
 size_t czt_model_scratch_bytes(size_t max_raw);
 
 /*
  * Splits the EVENTS payload src[0..len) into streams placed in mem
- * (czt_model_split_bytes(len) bytes); out->s[] point into it.  scratch as
- * above, with len <= max_raw.  Returns 0, or -1 when the payload is not a
- * well-formed EVENTS payload (the caller then stores it another way).
+ * (czt_model_split_bytes(max_raw) bytes); out->s[] point into it.  scratch
+ * as above, with len <= max_raw.  Returns 0, or -1 when the payload is not
+ * a well-formed EVENTS payload (the caller then stores it another way).
+ * Each stream starts at the same place whatever len is, so that splitting
+ * chunks of many lengths touches no more of mem than the longest streams
+ * reach (the recorder's resident memory stays bounded).
  */
 int czt_model_split(const uint8_t *src, size_t len, void *mem, void *scratch, size_t max_raw,
 		    struct czt_streams *out);

@@ -590,7 +590,12 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 	}
 	case CZT_REC_PROCESS_END: V(rec->time); V(rec->how); V(rec->value); break;
 	case CZT_REC_SUMMARY: V(rec->n_events); V(rec->n_stack_nodes); V(rec->end_time); break;
-	case CZT_REC_LOST: V(rec->time); V(rec->value); break;
+	case CZT_REC_LOST: /* why and err since 3.3 */
+		V(rec->time); V(rec->value);
+		if (p < end) {
+			V(rec->why); V(rec->err);
+		}
+		break;
 	case CZT_REC_CHUNK_EVENTS: V(rec->n_events); V(rec->end_time); break;
 	case CZT_REC_SCAN_REGION: V(rec->start); V(rec->end); V(rec->how); break;
 	case CZT_REC_SCAN_WORDS:

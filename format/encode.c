@@ -203,10 +203,11 @@ int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes
 	return put_varints(e, CZT_REC_SUMMARY, 3, v);
 }
 
-int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost)
+int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err)
 {
-	uint64_t v[] = { t, n_lost };
-	return put_varints(e, CZT_REC_LOST, 2, v);
+	uint64_t v[] = { t, n_lost, why, err };
+	/* nothing said: the form before 3.3 */
+	return put_varints(e, CZT_REC_LOST, why || err ? 4 : 2, v);
 }
 
 int czt_enc_scan_region(struct czt_enc *e, uint64_t start, uint64_t end, uint64_t kind)

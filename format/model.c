@@ -586,7 +586,7 @@ int czt_model_split(const uint8_t *src, size_t len, void *mem, void *scratch, si
 		return -1;
 	struct splitter sp = { .m = model_start(scratch, max_raw, 1) };
 	uint8_t *at = mem;
-	size_t cap = czt_model_streams_max(len);
+	size_t cap = czt_model_streams_max(max_raw);
 	for (int s = 0; s < CZT_STREAMS; s++, at += cap)
 		sp.w[s] = (struct wr){ out->s[s] = at, at + cap };
 	struct rd r = { src, src + len };

@@ -41,6 +41,8 @@ struct rec_settings {
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
 	int free_stacks;      /* CZPROF_FREE_STACKS=1: frees carry their stack */
 	int scan;             /* CZPROF_SCAN=0: no pointer scan at exit (no leak kinds) */
+	const char *token;    /* REC_TOKEN_VAR: the trace an earlier image of the
+			       * process wrote (rec_exec_token) */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
@@ -59,8 +61,14 @@ extern int rec_active;
 extern __thread int rec_guard;
 #define REC_GUARD_NEW 2
 
-/* Recording is on and we are not inside the recorder already. */
-#define RECORDING() (REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) && !rec_guard)
+/* Recording is on and we are not inside the recorder already.  Before the
+ * recorder has started, the test of rec_started starts it (rec_begin,
+ * below); after, it costs a load and a branch on the calls that are not
+ * recorded only. */
+#define RECORDING()                                                           \
+	((REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) ||       \
+	  (REC_UNLIKELY(!__atomic_load_n(&rec_started, __ATOMIC_RELAXED)) && rec_begin())) && \
+	 !rec_guard)
 
 /* Exported from libczprof.so (and listed in lib/rec_exports.map). */
 #define EXPORT __attribute__((visibility("default")))
@@ -246,12 +254,29 @@ struct rec_early {
  * recording starts the process has not made threads of its own through
  * anything the recorder knows of; a race only makes the list less exact). */
 extern struct rec_early rec_early;
+/* Recording begins (rec_start, before the trace's image record): the list
+ * is final, and whether the program's malloc is ours is known. */
+void rec_early_close(void);
 
 #endif
+
+/* The environment variable that carries a process's trace across exec. */
+#define REC_TOKEN_VAR "CZPROF_TRACE"
+/* "CZPROF_TRACE=PID:DEV:INO:PATH", naming the trace this image writes, for
+ * the environment of an image it execs; NULL when it records nothing.
+ * Valid until the next fork. */
+const char *rec_exec_token(void);
 
 /* Writes every buffered event now (before _exit and exec, which skip the
  * exit flush). */
 void rec_flush_all(void);
 
-/* Called once, from the library constructor (rec_interpose.c). */
-void rec_start(void);
+/* Starts recording, once per process image: from the first intercepted call
+ * (another library's constructor may allocate before libczprof's own runs)
+ * or from the library constructor, whichever comes first.  Returns whether
+ * events are recorded now.  A call made while another thread is starting
+ * the recorder returns 0 at once (it is not recorded): waiting could
+ * deadlock on a lock the starting thread needs (ld.so's, in a dlopen). */
+int rec_begin(void);
+/* Non-zero once rec_begin has run (whether or not it could record). */
+extern int rec_started;

@@ -82,6 +82,11 @@ static void mutex_drop(pthread_mutex_t *m)
 	tl_held--;
 }
 static int out_fd = -1;
+/* The trace this image writes: its path and the file's identity, for the
+ * exec token and for checking the descriptor before writes. */
+static char trace_path[4096];
+static dev_t trace_dev;
+static ino_t trace_ino;
 #define META_CAP (256 * 1024)
 static uint8_t *meta_buf;
 static struct czt_enc meta;
@@ -95,12 +100,20 @@ enum { PACK_NONE, PACK_FLUSHER, PACK_LOCKED };
 static __thread int tl_pack;
 
 /* A compressor: a context and room for one compressed chunk, and for EVENTS
- * chunks the column form's scratch (format/czt_model.h). */
+ * chunks the column form's scratch (format/czt_model.h).  The column
+ * scratch is mapped when first needed and the streams' room grows with the
+ * longest payload split so far: sized for the longest possible payload at
+ * once, the two packers would hold 75 MB of the program's address space
+ * (36 streams, each with room for 4 times a 256 KiB payload) that a
+ * program under `ulimit -v` may need, and that a program writing only
+ * small chunks never touches. */
 struct packer {
 	struct rec_zstd *z; /* NULL: compression off or unavailable */
 	uint8_t *out;
-	size_t max_events;  /* the longest EVENTS payload it takes in column form */
-	uint8_t *streams;   /* the split streams; NULL: EVENTS as one frame */
+	size_t max_events;  /* the longest EVENTS payload it takes in column form;
+			       0: no column form (off, or its memory could not be had) */
+	size_t room;        /* the longest payload the streams' mapping takes now */
+	uint8_t *streams;   /* the split streams; NULL until first needed */
 	uint8_t *packed;    /* the streams compressed, before their table */
 	void *model;        /* the splitter's scratch */
 };
@@ -123,14 +136,45 @@ static void packer_init(struct packer *pk, size_t max_payload, size_t max_events
 	pk->out = rec_mmap(CZT_CHUNK_HEADER_LEN + max_payload);
 	if (!pk->out)
 		pk->z = NULL; /* then its chunks are written raw */
-	if (!pk->z || !rec_settings.columns)
-		return;
-	pk->max_events = max_events;
-	pk->streams = rec_mmap(czt_model_split_bytes(max_events));
-	pk->packed = rec_mmap(max_events);
-	pk->model = rec_mmap(czt_model_scratch_bytes(max_events));
-	if (!pk->packed || !pk->model)
-		pk->streams = NULL;
+	if (pk->z && rec_settings.columns)
+		pk->max_events = max_events;
+}
+
+/* The smallest room the streams are mapped for: payloads of 64 KiB (9 MB
+ * of streams), doubled as longer ones come. */
+#define MIN_ROOM (64 * 1024)
+
+/* Makes pk's column scratch take a payload of len bytes (len <=
+ * pk->max_events).  Returns 0, or -1 when the memory cannot be had (the
+ * column form is then left off for good: the payload goes as one frame). */
+static int packer_room(struct packer *pk, size_t len)
+{
+	if (REC_LIKELY(pk->streams && len <= pk->room))
+		return 0;
+	if (!pk->model) {
+		pk->packed = rec_mmap(pk->max_events);
+		pk->model = rec_mmap(czt_model_scratch_bytes(pk->max_events));
+		if (!pk->packed || !pk->model)
+			goto fail;
+	}
+	size_t room = pk->room ? pk->room : MIN_ROOM;
+	while (room < len)
+		room *= 2;
+	if (room > pk->max_events)
+		room = pk->max_events;
+	uint8_t *streams = rec_mmap(czt_model_split_bytes(room));
+	if (!streams)
+		goto fail;
+	if (pk->streams) {
+		rec_own_forget(pk->streams);
+		munmap(pk->streams, czt_model_split_bytes(pk->room));
+	}
+	pk->streams = streams;
+	pk->room = room;
+	return 0;
+fail:
+	pk->max_events = 0;
+	return -1;
 }
 
 /* Payloads shorter than this are compressed as one frame: the column
@@ -140,11 +184,11 @@ static void packer_init(struct packer *pk, size_t max_payload, size_t max_events
 
 /* Compresses an EVENTS payload in column form into pk->out's payload:
  * returns its length, or 0 when it does not come out shorter than cap. */
-static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
+static size_t pack_columns(struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
 {
 	struct czt_streams st;
-	if (!pk->streams || len < MIN_COLUMNS || len > pk->max_events ||
-	    czt_model_split(payload, len, pk->streams, pk->model, pk->max_events, &st))
+	if (len < MIN_COLUMNS || len > pk->max_events || packer_room(pk, len) ||
+	    czt_model_split(payload, len, pk->streams, pk->model, pk->room, &st))
 		return 0;
 	size_t stored[CZT_STREAMS], total = 0;
 	for (int i = 0; i < CZT_STREAMS; i++) {
@@ -173,7 +217,7 @@ static size_t pack_columns(const struct packer *pk, const uint8_t *payload, size
  * header space) for writing and returns it, *len set to its length: as one
  * zstd frame in pk->out when pk compresses and the frame is smaller,
  * otherwise raw in place. */
-static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chunk,
+static const uint8_t *seal(struct packer *pk, unsigned type, uint8_t *chunk,
 			   size_t payload_len, size_t *len)
 {
 	if (pk && pk->z && payload_len >= MIN_PACK) {
@@ -204,18 +248,197 @@ static const uint8_t *seal(const struct packer *pk, unsigned type, uint8_t *chun
 	return chunk;
 }
 
-static void write_all(const void *buf, size_t len)
+/* ---- writing (under g_lock, or while no other thread records) ----
+ *
+ * The program owns every descriptor but the trace's, and may close that
+ * one too: a daemon closes every descriptor above 2, a test harness dup2s
+ * over them all, and the number is then reused by the program's next
+ * open.  Writing there would put the trace into the program's own file.
+ * So the descriptor is checked before every write: fstat, compared with
+ * the file's device and inode remembered at open.  That costs one system
+ * call per chunk (a few a second, or one per 256 KiB of events: well under
+ * 1% of the write itself), and nothing on the allocation path.  When it is
+ * no longer the trace, the trace is opened again by its path, if the path
+ * still leads to that very file, and recording goes on as if nothing had
+ * happened; if not, the events are counted as lost.  Intercepting close
+ * and dup2 instead would miss close_range, closefrom (which glibc runs
+ * without the PLT) and raw system calls.  The descriptor is also kept
+ * high (REC_FD_LOW), far from the numbers a program's opens get, so that
+ * the only window left (the program closes the trace and an open reuses
+ * its number between the check and the write) needs a program holding
+ * about a thousand descriptors.
+ *
+ * A failed write (a full disk: ENOSPC; EIO; EFBIG) takes back what it
+ * wrote of its chunk (ftruncate), so that the trace stays whole, and stops
+ * the trace for good: a later chunk could name a stack node whose
+ * definition was in the lost one.  From then on the events are counted in
+ * one lost record (FORMAT.md), appended once where a chunk did not fit and
+ * rewritten in place as the count grows; `czprof record` prints it and the
+ * loader marks the trace incomplete.
+ */
+#define REC_FD_LOW 1000
+
+static int stopped;         /* no more chunks: events and definitions were lost */
+static uint64_t lost_events; /* every event dropped */
+static uint64_t lost_time;  /* when the first chunk was */
+static off_t lost_at = -1;  /* where the loss chunk is in the file, once written */
+static unsigned lost_why;   /* enum czt_lost_why of the first loss */
+static int lost_err;        /* its errno */
+
+/* Moves fd to REC_FD_LOW or above (close-on-exec); fd itself when that
+ * cannot be done (a low RLIMIT_NOFILE). */
+static int fd_move_high(int fd)
 {
+	int hi = fcntl(fd, F_DUPFD_CLOEXEC, REC_FD_LOW);
+	if (hi < 0)
+		return fd;
+	close(fd);
+	return hi;
+}
+
+/* Whether out_fd is the trace file; *size set to its length. */
+static int trace_fd_ok(off_t *size)
+{
+	struct stat st;
+	if (out_fd < 0 || fstat(out_fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino)
+		return 0;
+	*size = st.st_size;
+	return 1;
+}
+
+/* Cuts the trace back to len bytes, taking back a torn chunk.  If even
+ * that fails, the torn chunk stays and readers stop there. */
+static void take_back(off_t len)
+{
+	int rc = ftruncate(out_fd, len);
+	(void)rc;
+}
+
+/* 0 when out_fd is (again) the trace file, *size set to its length. */
+static int trace_fd_check(off_t *size)
+{
+	struct stat st;
+	if (trace_fd_ok(size))
+		return 0;
+	out_fd = -1; /* the program's now, or nobody's: never written or closed here */
+	if (!trace_path[0])
+		return -1;
+	int fd = open(trace_path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || st.st_dev != trace_dev || st.st_ino != trace_ino) {
+		close(fd);
+		return -1;
+	}
+	out_fd = fd_move_high(fd);
+	*size = st.st_size;
+	return 0;
+}
+
+static void note_loss(unsigned why, int err)
+{
+	if (!lost_why) {
+		lost_why = why;
+		lost_err = err;
+	}
+}
+
+/* Appends buf to the trace whole, or not at all: returns 0 (*at set to
+ * where it went), or -1 (the loss noted) when the descriptor is gone or the
+ * write failed. */
+static int write_whole(const void *buf, size_t len, off_t *at)
+{
+	off_t start;
+	if (trace_fd_check(&start)) {
+		note_loss(CZT_LOST_CLOSED, 0);
+		return -1;
+	}
 	const uint8_t *p = buf;
-	while (len) {
-		ssize_t n = write(out_fd, p, len);
+	size_t left = len;
+	while (left) {
+		ssize_t n = write(out_fd, p, left);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return; /* disk full or closed: the loss shows as a cut trace */
+		if (n <= 0) {
+			int err = n < 0 ? errno : ENOSPC;
+			if (left < len)
+				take_back(start);
+			note_loss(CZT_LOST_WRITE, err);
+			return -1;
+		}
 		p += n;
-		len -= (size_t)n;
+		left -= (size_t)n;
 	}
+	*at = start;
+	return 0;
+}
+
+/* The loss chunk: one META chunk holding one lost record that counts every
+ * event lost so far.  It always has the same length (the count spelled in 8
+ * bytes, the time that of the first loss), so that it is appended once and
+ * then rewritten in place as the count grows: a full disk has no room for
+ * more, and the count in the file stays current even if the process is
+ * killed.  buf: room for LOSS_CHUNK bytes; returns the length. */
+#define LOSS_CHUNK (CZT_CHUNK_HEADER_LEN + 48)
+
+static size_t loss_chunk(uint8_t *buf)
+{
+	uint8_t body[40], *b = body;
+	b = czt_put_varint(b, lost_time);
+	uint64_t n = lost_events;
+	for (int i = 0; i < 7; i++, n >>= 7)
+		*b++ = (uint8_t)(0x80 | (n & 0x7f));
+	*b++ = (uint8_t)(n & 0x7f); /* counts below 2^56 */
+	b = czt_put_varint(b, lost_why);
+	b = czt_put_varint(b, (uint64_t)lost_err);
+	uint8_t *p = buf + CZT_CHUNK_HEADER_LEN;
+	*p++ = CZT_REC_LOST;
+	p = czt_put_varint(p, (uint64_t)(b - body));
+	memcpy(p, body, (size_t)(b - body));
+	p += b - body;
+	uint32_t payload = (uint32_t)(p - buf - CZT_CHUNK_HEADER_LEN);
+	return czt_chunk_seal(buf, CZT_CHUNK_META, 0, payload, payload);
+}
+
+/* Writes the count of lost events into the trace: appends the loss chunk
+ * the first time it fits, rewrites it in place after that. */
+static void write_lost(void)
+{
+	if (!lost_events)
+		return;
+	uint8_t buf[LOSS_CHUNK];
+	size_t len = loss_chunk(buf);
+	off_t size;
+	if (lost_at < 0) {
+		if (!write_whole(buf, len, &size))
+			lost_at = size;
+		return;
+	}
+	if (trace_fd_check(&size))
+		return;
+	/* pwrite on an O_APPEND descriptor appends (Linux): the flag is
+	 * dropped meanwhile, under g_lock like every write */
+	int fl = fcntl(out_fd, F_GETFL);
+	if (fl < 0 || fcntl(out_fd, F_SETFL, fl & ~O_APPEND))
+		return;
+	ssize_t n = pwrite(out_fd, buf, len, lost_at);
+	(void)n; /* a short rewrite leaves a bad checksum: readers stop there */
+	fcntl(out_fd, F_SETFL, fl);
+}
+
+/* Writes one chunk holding events events (0 for META and the header);
+ * after a loss, counts them instead. */
+static void write_chunk(const void *buf, size_t len, uint64_t events)
+{
+	off_t at;
+	if (!stopped && !write_whole(buf, len, &at))
+		return;
+	if (!stopped)
+		lost_time = rec_now();
+	__atomic_store_n(&stopped, 1, __ATOMIC_RELAXED);
+	lost_events += events;
+	if (events)
+		write_lost();
 }
 
 static void meta_flush_locked(void)
@@ -225,8 +448,7 @@ static void meta_flush_locked(void)
 	size_t len;
 	const uint8_t *out = seal(tl_pack == PACK_NONE ? NULL : &locked_pk, CZT_CHUNK_META, meta_buf,
 				  (size_t)(meta.pos - meta_buf) - CZT_CHUNK_HEADER_LEN, &len);
-	if (out_fd >= 0)
-		write_all(out, len);
+	write_chunk(out, len, 0);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
 }
 
@@ -236,8 +458,7 @@ void rec_write_chunk(uint8_t *chunk, size_t payload_len, unsigned type)
 	meta_flush_locked(); /* what the chunk may refer to comes first */
 	size_t len;
 	const uint8_t *out = seal(rec_settings.compress ? &locked_pk : NULL, type, chunk, payload_len, &len);
-	if (out_fd >= 0)
-		write_all(out, len);
+	write_chunk(out, len, 0);
 	mutex_drop(&g_lock);
 }
 
@@ -263,7 +484,9 @@ static void write_events(uint8_t *chunk, size_t payload_len, uint64_t events, ui
 {
 	size_t len = 0;
 	const uint8_t *out = NULL;
-	if (tl_pack == PACK_FLUSHER) /* before the lock: others may intern stacks meanwhile */
+	/* before the lock: others may intern stacks meanwhile (and not once
+	 * the trace has stopped: the chunk is only counted) */
+	if (tl_pack == PACK_FLUSHER && !__atomic_load_n(&stopped, __ATOMIC_RELAXED))
 		out = seal(&flusher_pk, CZT_CHUNK_EVENTS, chunk, payload_len, &len);
 	mutex_take(&g_lock);
 	if (payload_len >= ANNOUNCE_MIN) {
@@ -276,8 +499,7 @@ static void write_events(uint8_t *chunk, size_t payload_len, uint64_t events, ui
 	if (!out) /* after the META chunk: they may share locked_pk's buffer */
 		out = seal(tl_pack == PACK_LOCKED ? &locked_pk : NULL, CZT_CHUNK_EVENTS, chunk,
 			   payload_len, &len);
-	if (out_fd >= 0)
-		write_all(out, len);
+	write_chunk(out, len, events);
 	mutex_drop(&g_lock);
 }
 
@@ -686,7 +908,7 @@ static size_t node_hash(uint64_t parent, uint64_t ip)
 
 static int nodes_grow_locked(void)
 {
-	size_t cap = nodes_cap ? nodes_cap * 2 : 65536;
+	size_t cap = nodes_cap ? nodes_cap * 2 : 4096;
 	struct node_slot *n = rec_mmap(cap * sizeof(*n));
 	if (!n)
 		return -1;
@@ -1042,6 +1264,7 @@ static void flush_threads(int blocking, int is_flusher)
 	mutex_drop(&list_lock);
 	mutex_take(&g_lock);
 	meta_flush_locked();
+	write_lost(); /* in case the last try did not fit: appended, or updated */
 	mutex_drop(&g_lock);
 }
 
@@ -1159,6 +1382,10 @@ static int header_start_of(int fd, uint64_t *start)
 	return 0;
 }
 
+/* This image is a forked child's (its trace opened in after_fork_child):
+ * it inherited its parent's heap.  An exec starts a fresh image (0). */
+static int trace_forked;
+
 /* The image record (FORMAT.md), written as recording of the first image or
  * of an exec's begins: whole when this image's allocation calls were all
  * seen from its first, the blocks it held before recording began excepted,
@@ -1174,20 +1401,75 @@ static void image_start(uint64_t t, const char *exe, size_t exe_len, const char 
 		czt_enc_early_block(&meta, rec_early.addr[i], rec_early.size[i]);
 }
 
-/* Opens path and writes the header (or, after exec, the exec marker).
- * Returns 0, or -1 when nothing can be recorded. */
-static int open_trace(const char *path, int forked)
+/* REC_TOKEN_VAR=PID:DEV:INO:PATH, handed to an exec'd image */
+static char token[sizeof(trace_path) + 80];
+
+static void remember_trace(const char *path, const struct stat *st)
 {
-	/* read-write: after exec the header is read back to continue its clock */
-	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	size_t n = strlen(path);
+	if (n >= sizeof(trace_path))
+		n = sizeof(trace_path) - 1;
+	memcpy(trace_path, path, n);
+	trace_path[n] = 0;
+	trace_dev = st->st_dev;
+	trace_ino = st->st_ino;
+	char *t = token;
+	memcpy(t, REC_TOKEN_VAR "=", sizeof(REC_TOKEN_VAR));
+	t += sizeof(REC_TOKEN_VAR);
+	t += put_decimal(t, (uint64_t)getpid());
+	*t++ = ':';
+	t += put_decimal(t, (uint64_t)st->st_dev);
+	*t++ = ':';
+	t += put_decimal(t, (uint64_t)st->st_ino);
+	*t++ = ':';
+	memcpy(t, trace_path, n + 1);
+}
+
+const char *rec_exec_token(void)
+{
+	return rec_active && trace_path[0] ? token : NULL;
+}
+
+/* Reads a decimal number ended by ':' at *s; -1 when there is none. */
+static int get_decimal(const char **s, uint64_t *v)
+{
+	const char *p = *s;
+	*v = 0;
+	if (*p < '0' || *p > '9')
 		return -1;
+	while (*p >= '0' && *p <= '9')
+		*v = *v * 10 + (uint64_t)(*p++ - '0');
+	if (*p != ':')
+		return -1;
+	*s = p + 1;
+	return 0;
+}
+
+/* The token an earlier image of this very process left (rec_exec.c):
+ * the path of its trace and the file's identity.  0 when there is one. */
+static int token_of_this_process(const char **path, uint64_t *dev, uint64_t *ino)
+{
+	const char *s = rec_settings.token;
+	uint64_t pid;
+	if (!s || get_decimal(&s, &pid) || pid != (uint64_t)getpid() || get_decimal(&s, dev) ||
+	    get_decimal(&s, ino) || *s != '/')
+		return -1;
+	*path = s;
+	return 0;
+}
+
+/* Makes fd, open on path, the trace; continuing it when it has a header
+ * already (after exec), else writing one.  Returns 0, or -1 when nothing
+ * can be recorded (fd is closed). */
+static int adopt_trace(int fd, const char *path)
+{
 	struct stat st;
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return -1;
 	}
-	out_fd = fd;
+	out_fd = fd = fd_move_high(fd);
+	remember_trace(path, &st);
 	uint64_t now = rec_clock_mono();
 	static char cmdline[8192], exe[4096];
 	size_t cmd_len = read_file("/proc/self/cmdline", cmdline, sizeof(cmdline));
@@ -1201,12 +1483,13 @@ static int open_trace(const char *path, int forked)
 		if (header_start_of(fd, &start_mono)) {
 			close(fd);
 			out_fd = -1;
+			trace_path[0] = 0;
 			return -1;
 		}
 		rec_clock_start(start_mono, !rec_settings.clock_os);
 		uint64_t t = rec_now();
 		czt_enc_process_end(&meta, t, CZT_END_EXEC, 0);
-		image_start(t, exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, !forked);
+		image_start(t, exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, 1);
 		return 0;
 	}
 	rec_clock_start(now, !rec_settings.clock_os);
@@ -1225,40 +1508,94 @@ static int open_trace(const char *path, int forked)
 	};
 	static uint8_t hbuf[16384];
 	size_t len = czt_header_encode(hbuf, sizeof(hbuf), &h);
-	write_all(hbuf, len);
-	image_start(rec_now(), exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, !forked);
+	write_chunk(hbuf, len, 0);
+	image_start(rec_now(), exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, !trace_forked);
 	return 0;
 }
 
+/* read-write: after exec the header is read back to continue its clock */
+#define TRACE_FLAGS (O_RDWR | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
+
+/* The root process's trace, OUTPUT: created by `czprof record` (or named
+ * by hand), so an existing file is taken as it is. */
+static int open_root_trace(const char *path)
+{
+	int fd = open(path, TRACE_FLAGS | O_CREAT, 0600);
+	return fd < 0 ? -1 : adopt_trace(fd, path);
+}
+
+/* The file an earlier image of this process wrote, named by its exec
+ * token: continued only when the path still leads to that very file. */
+static int continue_trace(const char *path, uint64_t dev, uint64_t ino)
+{
+	int fd = open(path, TRACE_FLAGS);
+	struct stat st;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) || (uint64_t)st.st_dev != dev || (uint64_t)st.st_ino != ino ||
+	    st.st_size == 0) {
+		close(fd);
+		return -1;
+	}
+	return adopt_trace(fd, path);
+}
+
 /* The name a forked or exec'd child writes: OUTPUT minus ".czt", then
- * ".PID.czt". */
-static void child_path(char *buf, size_t cap, const char *output)
+ * ".PID.czt", or ".PID.N.czt" for N > 0. */
+static void child_path(char *buf, size_t cap, const char *output, unsigned n_try)
 {
 	size_t n = strlen(output);
 	if (n >= 4 && !strcmp(output + n - 4, ".czt"))
 		n -= 4;
-	if (n > cap - 32)
-		n = cap - 32;
+	if (n > cap - 48)
+		n = cap - 48;
 	memcpy(buf, output, n);
 	buf[n++] = '.';
 	n += put_decimal(buf + n, (uint64_t)getpid());
+	if (n_try) {
+		buf[n++] = '.';
+		n += put_decimal(buf + n, n_try);
+	}
 	memcpy(buf + n, ".czt", 5);
 }
 
-static const char *output_path(char *buf, size_t cap)
+/* A child's trace is always a file it creates itself (O_EXCL): a file
+ * somebody else put at that name (another user, in a shared folder) never
+ * receives its events, and `czprof record` knows its children by their
+ * headers (pid, owner, start time).  A name taken (by an older run whose
+ * process had the same pid) moves on to NAME.PID.1.czt and so on. */
+static int create_child_trace(const char *output)
 {
-	const char *out = rec_settings.output;
-	static char def[64];
-	if (!out || !*out) {
-		child_path(def, sizeof(def), "czprof.czt");
-		return def;
+	char path[4096];
+	for (unsigned n = 0; n < 16; n++) {
+		child_path(path, sizeof(path), output, n);
+		int fd = open(path, TRACE_FLAGS | O_CREAT | O_EXCL, 0600);
+		if (fd >= 0)
+			return adopt_trace(fd, path);
+		if (errno != EEXIST)
+			return -1;
 	}
+	return -1;
+}
+
+/* Opens this image's trace: the one an earlier image of the process wrote
+ * (exec), OUTPUT for the root process, a new child trace otherwise (or
+ * none: a child not followed).  Returns 0, or -1 when nothing can be
+ * recorded. */
+static int open_trace(void)
+{
+	const char *path;
+	uint64_t dev, ino;
+	if (!token_of_this_process(&path, &dev, &ino))
+		return continue_trace(path, dev, ino);
+	const char *out = rec_settings.output;
+	if (!out || !*out)
+		return create_child_trace("czprof.czt");
 	if (getpid() == rec_settings.root_pid)
-		return out;
+		return open_root_trace(out);
 	if (!rec_settings.follow_fork)
-		return NULL;
-	child_path(buf, cap, out);
-	return buf;
+		return -1;
+	return create_child_trace(out);
 }
 
 /* ---- fork ---- */
@@ -1299,18 +1636,24 @@ static void after_fork_child(void)
 	rec_zstd_reset(flusher_pk.z);
 	rec_zstd_reset(locked_pk.z);
 	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
-	if (out_fd >= 0)
+	off_t size;
+	if (trace_fd_ok(&size)) /* the parent's trace, if the descriptor still is */
 		close(out_fd);
 	out_fd = -1;
-	char path[4096];
+	stopped = 0;
+	lost_events = 0;
+	lost_why = 0;
+	lost_err = 0;
+	lost_at = -1;
+	trace_path[0] = 0;
 	if (!rec_active || !rec_settings.follow_fork || !rec_settings.output) {
 		rec_active = 0;
 		return;
 	}
-	child_path(path, sizeof(path), rec_settings.output);
 	nodes_reset_locked(); /* the caches go with self: thread_new clears them */
 	rec_modules_forget();
-	if (open_trace(path, 1)) {
+	trace_forked = 1;
+	if (create_child_trace(rec_settings.output)) {
 		rec_active = 0;
 		return;
 	}
@@ -1384,7 +1727,42 @@ __attribute__((destructor(101))) static void rec_stop(void)
 
 /* ---- start ---- */
 
-void rec_start(void)
+/* libunwind opens a pipe the first time it unwinds (to test addresses it
+ * is unsure of), on the lowest free descriptors, and when a read from it
+ * fails it closes those numbers and opens another.  In a program that
+ * closed every descriptor and opened files since, that read would take a
+ * byte from the program's file, or the close would close it (a program
+ * doing closefrom(3) then writing a file lost its second write, 1 run in
+ * 12).  So libunwind is made to start here, with every free descriptor
+ * below REC_FD_LOW held by a placeholder: its pipe lands at REC_FD_LOW or
+ * above, like the trace's own descriptor.  About 2,000 system calls, once
+ * per process image (under 1 ms). */
+static void unwinder_start_high(void)
+{
+	static int held[REC_FD_LOW];
+	int n = 0, fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0 && fd < REC_FD_LOW - 2)
+		held[n++] = fd;
+	else if (fd >= 0)
+		close(fd);
+	/* copies of the first: no path lookup each */
+	while (n > 0 && n < REC_FD_LOW && (fd = fcntl(held[0], F_DUPFD_CLOEXEC, 0)) >= 0) {
+		if (fd >= REC_FD_LOW - 2) { /* the pipe's two go just above */
+			close(fd);
+			break;
+		}
+		held[n++] = fd;
+	}
+	if (fd < 0) /* RLIMIT_NOFILE below REC_FD_LOW: the two highest for the pipe */
+		for (int k = 0; k < 2 && n > 0; k++)
+			close(held[--n]);
+	void *ip;
+	rec_backtrace(&ip, 1);
+	while (n > 0)
+		close(held[--n]);
+}
+
+static void rec_start(void)
 {
 	rec_guard = 1;
 	rec_settings_load();
@@ -1398,11 +1776,11 @@ void rec_start(void)
 		packer_init(&flusher_pk, rec_settings.buffer_bytes, rec_settings.buffer_bytes);
 		packer_init(&locked_pk, most, rec_settings.buffer_bytes);
 	}
-	char buf[4096];
-	const char *path = output_path(buf, sizeof(buf));
-	if (!path || open_trace(path, 0))
+	rec_early_close(); /* the image record lists what it holds */
+	if (open_trace())
 		goto out;
 	rec_self_range(&self_start, &self_end);
+	unwinder_start_high();
 	pthread_key_create(&exit_key, on_thread_exit);
 	mutex_take(&g_lock);
 	if (nodes_grow_locked() == 0)
@@ -1415,4 +1793,22 @@ void rec_start(void)
 	__atomic_store_n(&rec_active, 1, __ATOMIC_RELEASE);
 out:
 	rec_guard = 0;
+}
+
+int rec_started;
+
+int rec_begin(void)
+{
+	/* libc sets environ in its own constructor, the first to run: before
+	 * it (ld.so's own early allocations, if any) the settings cannot be
+	 * read yet, so those calls pass unrecorded and the next one tries */
+	extern char **environ;
+	if (rec_guard || !environ)
+		return 0;
+	int expected = 0;
+	if (!__atomic_compare_exchange_n(&rec_started, &expected, 1, 0, __ATOMIC_ACQ_REL,
+					 __ATOMIC_ACQUIRE))
+		return __atomic_load_n(&rec_active, __ATOMIC_ACQUIRE);
+	rec_start();
+	return rec_active;
 }

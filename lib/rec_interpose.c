@@ -1,9 +1,10 @@
 /*
  * rec_interpose.c - the functions the program calls instead of libc's:
  * the malloc family, dlopen/dlclose, and the hook table for allocator
- * libraries.  Each wrapper calls the real function and records one event:
- * a free's time is taken before the real free, an allocation's after the
- * real call returned (FORMAT.md, "Ordering across threads").
+ * libraries (_exit and exec: rec_exec.c).  Each wrapper calls the real
+ * function and records one event: a free's time is taken before the real
+ * free, an allocation's after the real call returned (FORMAT.md, "Ordering
+ * across threads").
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -82,25 +83,37 @@ static void rec_init(void);
 static int interposes_first(void)
 {
 	Dl_info mine, theirs;
+	int guard = rec_guard;
 	rec_guard = 1; /* dlsym may allocate */
 	void *f = dlsym(RTLD_DEFAULT, "malloc");
-	rec_guard = 0;
+	rec_guard = guard;
 	return f && dladdr(f, &theirs) && dladdr((void *)rec_init, &mine) &&
 	       theirs.dli_fbase == mine.dli_fbase;
 }
 
+/* Usually a call from another library's constructor starts the recorder
+ * first (rec_begin); this is for programs that allocate nothing before
+ * main. */
 __attribute__((constructor(101))) static void rec_init(void)
 {
 	if (!real_malloc)
 		resolve();
-	rec_early.late = !interposes_first();
-	rec_start();
-	early_closed = 1;
+	rec_begin();
 }
 
 /* ---- blocks handed out before recording began ---- */
 
+/* Since recording starts at the first intercepted call (rec_begin), few
+ * blocks are: those ld.so hands out before libc has set environ, and any
+ * made by another thread while this one starts the recorder (the list is
+ * closed by then: such a block is missing from it, a known gap). */
 struct rec_early rec_early;
+
+void rec_early_close(void)
+{
+	rec_early.late = !interposes_first();
+	early_closed = 1;
+}
 
 /* A call that was not recorded, outside the recorder (rec_guard 0), made
  * block p of n bytes (or failed: p NULL).  A C++ operator new's own malloc
@@ -324,44 +337,6 @@ EXPORT int dlclose(void *h)
 	}
 	return rc;
 }
-
-/* _exit and exec end the image without running destructors: write what is
- * buffered first.  (Calls that glibc makes internally, e.g. execvp's own
- * execve, do not come through here; these are the entry points programs
- * call.) */
-static void (*real__exit)(int) __attribute__((noreturn));
-static int (*real_execve)(const char *, char *const[], char *const[]);
-static int (*real_execv)(const char *, char *const[]);
-static int (*real_execvp)(const char *, char *const[]);
-static int (*real_execvpe)(const char *, char *const[], char *const[]);
-
-EXPORT void _exit(int status)
-{
-	rec_flush_all();
-	rec_scan_exit();
-	if (!real__exit)
-		*(void **)&real__exit = dlsym(RTLD_NEXT, "_exit");
-	real__exit(status);
-}
-
-EXPORT void _Exit(int status)
-{
-	_exit(status);
-}
-
-#define EXEC_WRAPPER(name, params, args)                                 \
-	EXPORT int name params                                          \
-	{                                                               \
-		rec_flush_all();                                        \
-		if (!real_##name)                                       \
-			*(void **)&real_##name = dlsym(RTLD_NEXT, #name); \
-		return real_##name args;                                \
-	}
-
-EXEC_WRAPPER(execve, (const char *f, char *const a[], char *const e[]), (f, a, e))
-EXEC_WRAPPER(execv, (const char *f, char *const a[]), (f, a))
-EXEC_WRAPPER(execvp, (const char *f, char *const a[]), (f, a))
-EXEC_WRAPPER(execvpe, (const char *f, char *const a[], char *const e[]), (f, a, e))
 
 /* ---- hooks for allocator libraries (lib/czprof_hooks.h) ---- */
 

@@ -43,6 +43,9 @@
  * |                    |                | and the others"; tests use it)                  |
  * | CZPROF_SCAN        | 1              | 0: no pointer scan at exit; reports then cannot |
  * |                    |                | tell leaks from memory still reachable          |
+ * | CZPROF_TRACE       | (none)         | set by the recorder for an exec'd image: the    |
+ * |                    |                | trace file the process writes (rec_exec.c);     |
+ * |                    |                | removed from the environment once read          |
  */
 #include <stdlib.h>
 #include <string.h>
@@ -85,4 +88,12 @@ void rec_settings_load(void)
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
 	rec_settings.free_stacks = (int)env_long("CZPROF_FREE_STACKS", 0, 0, 1);
 	rec_settings.scan = (int)env_long("CZPROF_SCAN", 1, 0, 1);
+	/* The token is the recorder's, added by the exec that started this
+	 * image: taken out again, so that the program sees the environment it
+	 * passed to exec and no later process (one that happens to get this
+	 * pid once it is free) can take it for its own.  The string stays:
+	 * unsetenv only drops the pointer. */
+	rec_settings.token = getenv(REC_TOKEN_VAR);
+	if (rec_settings.token)
+		unsetenv(REC_TOKEN_VAR);
 }

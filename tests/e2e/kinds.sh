@@ -54,10 +54,13 @@ expect_match top_final_lost "$(top_leaks lk.czt)" "LEAKS: 8.98 KiB in 9 blocks l
 expect_match top_final_site "$(top_leaks lk.czt)" "8.00 KiB +8 +10 +0 +node \(tests/progs/leak_kinds.c:[0-9]+\)"
 expect_eq top_final_no_reachable "$(top_leaks lk.czt | grep -c 'main (tests/progs/leak_kinds.c')" 0
 
-# C++: memcheck's default heuristics
+# C++: memcheck's default heuristics.  The 72,704 B block is libstdc++'s
+# exception pool, allocated by its constructor (recorded since the recorder
+# starts at the first call it intercepts) and held by libstdc++ to the end:
+# reachable (memcheck frees it through __libc_freeres and shows nothing)
 "$CZPROF" record -o cxx.czt "$P/leak_kinds_cxx" >/dev/null 2>&1
 got=$(q cxx.czt "SELECT size || ' ' || kind || COALESCE(' ' || heuristic, '') FROM leaks ORDER BY size")
-expect_eq cxx_heuristics "$got" "8 reachable;40 reachable multipleinheritance;88 reachable newarray;225 reachable stdstring;1234 definite;"
+expect_eq cxx_heuristics "$got" "8 reachable;40 reachable multipleinheritance;88 reachable newarray;225 reachable stdstring;1234 definite;72704 reachable;"
 
 # no scan: the kinds are unknown, said so, and every block counts
 CZPROF_SCAN=0 "$CZPROF" record -o noscan.czt "$P/leak_kinds" "$P/libleak_holder.so" >/dev/null 2>&1

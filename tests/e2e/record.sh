@@ -77,3 +77,15 @@ sleep 1
 pkill -KILL -P $recpid
 wait $recpid
 expect_match sigkill_footer "$("$CZPROF" dump k.czt 2>&1)" "process-end .*how=signal value=9"
+
+# --follow-fork: only the traces this run's processes created are its
+# children; an older empty ff.123.czt and ff.notes.czt are neither listed
+# nor deleted
+mkdir ff && cd ff
+: >ff.123.czt
+echo notes >ff.notes.czt
+"$CZPROF" record --follow-fork -o ff.czt "$P/rec_fork" 2>ff.err
+expect_eq ff_one_child_listed "$(grep -c 'child trace' ff.err)" 1
+expect_eq ff_unrelated_kept "$(ls ff.123.czt ff.notes.czt 2>/dev/null | wc -l)" 2
+expect_eq ff_unrelated_not_listed "$(grep -c -e 'ff\.123\.czt' -e 'ff\.notes\.czt' ff.err)" 0
+cd "$WORK"

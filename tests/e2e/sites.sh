@@ -16,6 +16,11 @@ grep -n 'SITE:' "$SRC" | sed -E 's/^([0-9]+):.*SITE:([a-z_]+).*/s|^.*site_wrap\\
 tags() { sed -f marks.sed | sort; }
 T=w.czt # the trace the helpers below read
 
+# libstdc++'s exception pool (72,704 B), allocated by its own constructor
+# before main, is recorded too (the recorder starts at the first call it
+# intercepts) and lives to the end: a site of libstdc++'s, not the program's
+no_pool() { grep -v '^libstdc++\.so'; }
+
 # "TAG BYTES" per site from a report's JSON (leaks, peak, hotspots)
 from_json() { # REPORT [OPTIONS]: sorted; a site listed under several leak kinds sums
 	"$@" --json "$T" >r.json 2>r.err || { echo "failed: $(cat r.err)"; return; }
@@ -25,19 +30,19 @@ for s in json.load(open("r.json"))["sites"]:
     sums[s["site"]] = sums.get(s["site"], 0) + s["bytes"]
 for name, b in sums.items():
     print(b, name)' |
-		while read -r b name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$b"; done | sort
+		while read -r b name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$b"; done | no_pool | sort
 }
 from_folded() { # flamegraph --folded: the leaf of each stack, values summed
 	"$@" --folded -o - "$T" 2>r.err |
 		sed -E 's/^.*;([^;]*) ([0-9]+)$/\2 \1/' |
 		while read -r b name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$b"; done |
-		awk '{ s[$1] += $2 } END { for (k in s) print k, s[k] }' | sort
+		awk '{ s[$1] += $2 } END { for (k in s) print k, s[k] }' | no_pool | sort
 }
 from_top() { # top --batch: "TAG BLOCKS" from the call-site table
 	"$@" --batch 1 --speed 0 -w 200 "$T" 2>r.err |
 		sed -n '/CALL SITE/,$p' | grep 'site_wrap\.cc' |
 		sed -E 's/^ *[0-9.]+ [KMG]?i?B +([0-9]+) +[0-9]+ +[0-9]+ +(.*)$/\1 \2/' |
-		while read -r k name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$k"; done | sort
+		while read -r k name; do printf '%s %s\n' "$(printf '%s\n' "$name" | tags)" "$k"; done | no_pool | sort
 }
 
 # Without --alloc-fn the wrappers' own lines hold their blocks; containers

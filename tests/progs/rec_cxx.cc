@@ -1,4 +1,5 @@
-// rec_cxx - C++ new/delete reach the recorder through libstdc++:
+// rec_cxx - C++ new/delete reach the recorder through libstdc++ (and
+// libstdc++'s own constructor allocates its exception pool, 1 block):
 // 10 x new int (4 B), 10 x delete; 3 x new char[1000], 3 x delete[];
 // one std::vector<int> of 256 ints kept until exit (1024 B, freed at
 // scope end).  No iostream.

@@ -266,6 +266,34 @@ TEST(unknown_records)
 	czt_reader_free(r);
 }
 
+/* A lost record says why (3.2) or, in the 3.1 form, nothing: both read,
+ * the 3.1 one with why and err 0. */
+TEST(lost_records_say_why)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	CHECK(czt_enc_lost(&e, 5, 1234, CZT_LOST_WRITE, 28) == CZT_OK);
+	CHECK(czt_enc_lost(&e, 6, 7, 0, 0) == CZT_OK);
+	put_chunk(&e);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_LOST);
+	CHECK_EQ_U(rec.time, 5);
+	CHECK_EQ_U(rec.value, 1234);
+	CHECK_EQ_U(rec.why, CZT_LOST_WRITE);
+	CHECK_EQ_U(rec.err, 28);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_LOST);
+	CHECK_EQ_U(rec.value, 7);
+	CHECK_EQ_U(rec.why, 0);
+	CHECK_EQ_U(rec.err, 0);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_EOF);
+	czt_reader_free(r);
+}
+
 /* Fields that would run past their chunk are refused. */
 TEST(overlong_fields)
 {
@@ -822,6 +850,7 @@ int main(void)
 	RUN(bit_flips_detected);
 	RUN(rejects_non_traces);
 	RUN(unknown_records);
+	RUN(lost_records_say_why);
 	RUN(overlong_fields);
 	RUN(events_counted_without_decoding);
 	RUN(announced_chunk_passed_by);

@@ -579,7 +579,7 @@ static void write_errors(int whole, int lost)
 		czt_enc_early_block(&enc, 0x8888, 16);
 	}
 	if (lost)
-		czt_enc_lost(&enc, 0, 1);
+		czt_enc_lost(&enc, 0, 1, 0, 0);
 	put_chunk(&enc);
 	events(1, 0);
 	czt_enc_free(&enc, 1, 0x8888);                         /* early: never an error */
@@ -700,7 +700,7 @@ TEST(lost_events_make_it_incomplete)
 	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1, 0x1000, 100, 0);
 	put_chunk(&enc);
 	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
-	czt_enc_lost(&enc, 2, 1234);
+	czt_enc_lost(&enc, 2, 1234, CZT_LOST_WRITE, 28); /* ENOSPC: the warning says why */
 	put_chunk(&enc);
 	put_footer(5, 1);
 	save(file_len);
@@ -710,7 +710,8 @@ TEST(lost_events_make_it_incomplete)
 	CHECK_EQ_U(meta(db, "lost_events"), 1234);
 	CHECK_EQ_U(meta(db, "complete"), 0);
 	report_status(db, &st);
-	CHECK(st.complete == 0 && st.n == 1 && strstr(st.warning[0], "1234 events were lost"));
+	CHECK(st.complete == 0 && st.n == 1 &&
+	      strstr(st.warning[0], "1234 events lost: the disk was full (ENOSPC)"));
 	sqlite3_close(db);
 
 	/* no footer at all: incomplete, and said */

@@ -97,7 +97,7 @@ static size_t every_shape(void)
 	czt_enc_cz(&e, &cz);
 	cz = (struct czt_record){ .type = CZT_REC_CZ_DESTROY, .time = t += 2, .allocator = 3 };
 	czt_enc_cz(&e, &cz);
-	CHECK(czt_enc_lost(&e, t += 1, 12) == CZT_OK);
+	CHECK(czt_enc_lost(&e, t += 1, 12, 0, 0) == CZT_OK);
 	CHECK(czt_enc_process_end(&e, t += 1, CZT_END_EXIT, 0) == CZT_OK);
 	czt_enc_free(&e, t += 1, 0x9000000 + CZT_REC_CALLOC * 4096);
 	return (size_t)(e.pos - e.buf) - CZT_CHUNK_HEADER_LEN;
