@@ -4,11 +4,9 @@
  * table and footer, record_symtab.c).  The program keeps its stdin, stdout
  * and stderr; czprof exits with the program's status.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
-#include <libgen.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -19,14 +17,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/budgets.h"
 #include "cli/commands.h"
 #include "cli/record_symtab.h"
+#include "cli/runprog.h"
 #include "cli/util.h"
 #include "format/czt.h"
 
 static const char usage[] =
 	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--unwind fp|dwarf]\n"
-	"                     [--compress|--no-compress] [--free-stacks] [--] PROG [ARGS...]\n\n"
+	"                     [--compress|--no-compress] [--no-scan] [--free-stacks]\n"
+	"                     [--] PROG [ARGS...]\n\n"
 	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
 	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
 	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
@@ -48,7 +49,14 @@ static const char usage[] =
 	"      --free-stacks   record the stack of every free and delete too, for\n"
 	"                      `czprof errors` (where a block was first freed, where\n"
 	"                      a bad free was); costs about as much as the\n"
-	"                      allocations' stacks (CZPROF_FREE_STACKS=1)\n\n"
+	"                      allocations' stacks (CZPROF_FREE_STACKS=1)\n"
+	"      --no-scan       do not scan the program's memory for pointers when it\n"
+	"                      exits (CZPROF_SCAN=0): leaks then cannot tell lost\n"
+	"                      blocks from blocks still reachable\n\n"
+	"Budgets, checked on the trace once written as 'czprof check' does (printed on\n"
+	"stderr; exit 1 when one is exceeded and PROG itself exited 0):\n"
+	"      --max-peak SIZE, --max-leaked SIZE, --max-allocs N, --max-temporary N,\n"
+	"      --max-errors N, --junit FILE\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;
@@ -60,95 +68,6 @@ static void forward(int sig, siginfo_t *info, void *ctx)
 	(void)ctx;
 	if (child > 0 && (!info || info->si_code == SI_USER || info->si_code == SI_QUEUE))
 		kill(child, sig);
-}
-
-/* Where libczprof.so is: $CZPROF_LIB, beside czprof, or PREFIX/lib/czprof. */
-static int find_library(char *out, size_t cap)
-{
-	const char *env = getenv("CZPROF_LIB");
-	if (env && *env) {
-		if (!realpath(env, out) || access(out, R_OK))
-			return cz_error("CZPROF_LIB='%s': %s", env, strerror(errno));
-		return 0;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0)
-		return cz_error("cannot find my own path: %s", strerror(errno));
-	self[n] = 0;
-	char *dir = dirname(self);
-	snprintf(out, cap, "%s/libczprof.so", dir);
-	if (!access(out, R_OK))
-		return 0;
-	snprintf(out, cap, "%s/../lib/czprof/libczprof.so", dir);
-	if (!access(out, R_OK))
-		return 0;
-	return cz_error("cannot find libczprof.so beside %s (set CZPROF_LIB)", dir);
-}
-
-/* Resolves prog like a shell would (PATH search when it has no '/'). */
-static int find_program(const char *prog, char *out, size_t cap)
-{
-	if (strchr(prog, '/')) {
-		snprintf(out, cap, "%s", prog);
-	} else {
-		const char *path = getenv("PATH");
-		if (!path)
-			path = "/usr/local/bin:/usr/bin:/bin";
-		int found = 0;
-		for (const char *p = path; *p && !found;) {
-			const char *end = strchr(p, ':');
-			size_t len = end ? (size_t)(end - p) : strlen(p);
-			snprintf(out, cap, "%.*s/%s", (int)len, len ? p : ".", prog);
-			struct stat st;
-			if (!stat(out, &st) && S_ISREG(st.st_mode) && !access(out, X_OK))
-				found = 1;
-			p += len + (end ? 1 : 0);
-		}
-		if (!found)
-			return cz_error("'%s': command not found", prog);
-	}
-	struct stat st;
-	if (stat(out, &st))
-		return cz_error("'%s': %s", prog, strerror(errno));
-	if (!S_ISREG(st.st_mode) || access(out, X_OK))
-		return cz_error("'%s': not an executable file", prog);
-	if (st.st_mode & (S_ISUID | S_ISGID) && geteuid() != 0)
-		cz_warning("'%s' is setuid/setgid: the loader ignores LD_PRELOAD for it, "
-			   "so nothing will be recorded", prog);
-	return 0;
-}
-
-/* An ELF executable without PT_INTERP is static: preloading cannot reach
- * it.  Scripts and anything that is not ELF are left to the kernel. */
-static int is_static_elf(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return 0;
-	Elf64_Ehdr eh;
-	int is_static = 0;
-	if (read(fd, &eh, sizeof(eh)) == (ssize_t)sizeof(eh) && !memcmp(eh.e_ident, ELFMAG, SELFMAG) &&
-	    eh.e_ident[EI_CLASS] == ELFCLASS64 && eh.e_phentsize == sizeof(Elf64_Phdr) &&
-	    eh.e_phnum < 256) {
-		is_static = 1;
-		for (int i = 0; i < eh.e_phnum; i++) {
-			Elf64_Phdr ph;
-			if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (uint64_t)i * sizeof(ph))) !=
-			    (ssize_t)sizeof(ph))
-				break;
-			if (ph.p_type == PT_INTERP || ph.p_type == PT_DYNAMIC) {
-				is_static = 0; /* static-pie has PT_DYNAMIC but no interpreter */
-				if (ph.p_type == PT_INTERP)
-					break;
-				is_static = 2;
-			}
-		}
-		if (is_static == 2) /* PT_DYNAMIC without PT_INTERP: static-pie */
-			is_static = 1;
-	}
-	close(fd);
-	return is_static;
 }
 
 /* Makes path absolute (its folder must exist). */
@@ -254,6 +173,8 @@ int cmd_record(int argc, char **argv)
 	const char *output = NULL;
 	int force = 0, follow = 0, depth = 0, fp = 0, free_stacks = 0, i;
 	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
+	int no_scan = 0;   /* CZPROF_SCAN=0; else the recorder's default or CZPROF_SCAN */
+	struct budgets budgets = { 0 };
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
@@ -278,6 +199,8 @@ int cmd_record(int argc, char **argv)
 			compress = 0;
 		} else if (!strcmp(a, "--free-stacks")) {
 			free_stacks = 1;
+		} else if (!strcmp(a, "--no-scan")) {
+			no_scan = 1;
 		} else if (!strcmp(a, "--depth") || !strncmp(a, "--depth=", 8)) {
 			const char *v = a[7] == '=' ? a + 8 : (++i < argc ? argv[i] : NULL);
 			char *end;
@@ -291,8 +214,11 @@ int cmd_record(int argc, char **argv)
 				return cz_error("record: --unwind takes 'fp' or 'dwarf'"), 2;
 			fp = !strcmp(v, "fp");
 		} else {
-			cz_error("record: unknown option '%s' (see 'czprof record --help')", a);
-			return 2;
+			int taken = budgets_option(&budgets, argc, argv, &i);
+			if (taken < 0)
+				return 2;
+			if (!taken)
+				return cz_error("record: unknown option '%s' (see 'czprof record --help')", a), 2;
 		}
 	}
 	if (i == argc) {
@@ -301,11 +227,11 @@ int cmd_record(int argc, char **argv)
 	}
 	char **prog_argv = argv + i;
 	char lib[PATH_MAX], prog[PATH_MAX], trace[PATH_MAX];
-	if (find_library(lib, sizeof(lib)))
+	if (runprog_find_library(lib, sizeof(lib)))
 		return 1;
-	if (find_program(prog_argv[0], prog, sizeof(prog)))
+	if (runprog_find_program(prog_argv[0], prog, sizeof(prog)))
 		return 127;
-	if (is_static_elf(prog)) {
+	if (runprog_is_static(prog)) {
 		cz_error("'%s' is statically linked: czprof records through LD_PRELOAD, which a "
 			 "static program never loads", prog_argv[0]);
 		return 1;
@@ -332,11 +258,7 @@ int cmd_record(int argc, char **argv)
 		close(gate[0]);
 		char pid[24], dep[16];
 		snprintf(pid, sizeof(pid), "%d", (int)getpid());
-		const char *old = getenv("LD_PRELOAD");
-		char *preload = malloc(strlen(lib) + (old ? strlen(old) : 0) + 2);
-		sprintf(preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "");
-		setenv("LD_PRELOAD", preload, 1);
-		setenv("CZPROF_ROOT_PID", pid, 1);
+		runprog_preload(lib);
 		setenv("CZPROF_FOLLOW_FORK", follow ? "1" : "0", 1);
 		setenv("CZPROF_UNWIND", fp ? "fp" : "dwarf", 1);
 		if (depth) {
@@ -347,6 +269,8 @@ int cmd_record(int argc, char **argv)
 			setenv("CZPROF_COMPRESS", compress ? "1" : "0", 1);
 		if (free_stacks)
 			setenv("CZPROF_FREE_STACKS", "1", 1);
+		if (no_scan)
+			setenv("CZPROF_SCAN", "0", 1);
 		if (!output) {
 			char name[PATH_MAX];
 			char *base = strrchr(prog_argv[0], '/');
@@ -432,5 +356,10 @@ int cmd_record(int argc, char **argv)
 	if (WIFSIGNALED(status))
 		fprintf(stderr, "czprof: the program was killed by signal %d (%s)\n", WTERMSIG(status),
 			strsignal(WTERMSIG(status)));
+	if (budgets_any(&budgets)) {
+		int br = budgets_check(trace, &budgets, stderr, 0, 0);
+		if (br && rc == 0)
+			rc = br;
+	}
 	return rc;
 }

@@ -22,5 +22,7 @@ int cmd_diff(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_arenas(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_faults(int argc, char **argv);
 
 #endif

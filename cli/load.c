@@ -2193,6 +2193,15 @@ static int size_for_stream(struct loader *l, uint64_t raw, const struct stat *st
  * streamed, merging the threads' events as they come. */
 enum load_mode { LOAD_PLAIN, LOAD_STREAMED, LOAD_MERGED };
 
+/* tracedb_name_frames: whether a trace without a symbol table has its
+ * frames named from the modules on disk */
+static int name_frames = 1;
+
+void tracedb_name_frames(int on)
+{
+	name_frames = on;
+}
+
 /* One load of trace_path into the empty file tmp, streamed as mode says
  * when the trace allows.  Returns 0, -1 after reporting an error,
  * or LOAD_RESTART (*why says why) when the stream had to stop. */
@@ -2248,7 +2257,7 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		cz_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
-	if (sym_resolver_new(&l.sym))
+	if (!name_frames || sym_resolver_new(&l.sym))
 		l.sym = NULL; /* then no symbols from the modules, that is all */
 	if (prepare(&l)) {
 		cz_error("database: %s", sqlite3_errmsg(l.db));

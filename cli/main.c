@@ -27,6 +27,8 @@ static const struct command commands[] = {
 	{ "export", cmd_export, "the trace as pprof, massif, speedscope or JSON" },
 	{ "diff", cmd_diff, "what changed between two traces, by call site" },
 	{ "top", cmd_top, "live view of a running program's heap (ncurses)" },
+	{ "faults", cmd_faults, "fail each allocation call site in turn: what the program does" },
+	{ "check", cmd_check, "a trace's figures against budgets, for CI (exit 1 when over)" },
 	{ "sql", cmd_sql, "run SQL against the trace's database (read-only)" },
 	{ "load", cmd_load, "build the trace's SQLite database (reports do it when needed)" },
 	{ "dump", cmd_dump, "list every record of a trace (format debugging)" },

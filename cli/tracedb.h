@@ -44,6 +44,12 @@ int tracedb_checked(int status);
  */
 int tracedb_load(const char *trace_path, const char *db_path, int verbose);
 
+/* 0: databases built from now on leave the frames of a trace without a
+ * symbol table unnamed (no reading of the modules on disk: most of a small
+ * trace's load).  For `czprof faults`, whose runs compare stacks by module
+ * and offset and name frames only when a run loses blocks.  Default 1. */
+void tracedb_name_frames(int on);
+
 /* TRACE + ".db" into buf (PATH_MAX bytes).  Returns 0 or -1 if too long. */
 int tracedb_path(const char *trace_path, char *buf, size_t cap);
 

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli/util.h"
 #include "format/czt.h"
@@ -97,4 +98,45 @@ char *cz_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err
 		cause = "the recorder could not write them";
 	snprintf(buf, cap, "%" PRIu64 " events lost: %s; the trace is incomplete", n, cause);
 	return buf;
+}
+
+int cz_parse_size(const char *s, uint64_t *out)
+{
+	static const struct { const char *suffix; double scale; } units[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "K", 1024.0 }, { "KiB", 1024.0 }, { "KB", 1e3 },
+		{ "M", 1048576.0 }, { "MiB", 1048576.0 }, { "MB", 1e6 },
+		{ "G", 1073741824.0 }, { "GiB", 1073741824.0 }, { "GB", 1e9 },
+		{ "T", 1099511627776.0 }, { "TiB", 1099511627776.0 }, { "TB", 1e12 },
+	};
+	if (!s || !((*s >= '0' && *s <= '9') || *s == '.'))
+		return -1; /* no sign, no blank, no "inf" */
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s)
+		return -1;
+	for (size_t k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
+		if (strcasecmp(end, units[k].suffix) || (k > 1 && strcmp(end + 1, units[k].suffix + 1)))
+			continue;
+		double bytes = v * units[k].scale;
+		if (!(bytes >= 0) || bytes >= 18446744073709551616.0)
+			return -1;
+		*out = (uint64_t)(bytes + 0.5);
+		return 0;
+	}
+	return -1;
+}
+
+int cz_parse_count(const char *s, uint64_t *out)
+{
+	if (!s || !*s || strlen(s) > 19)
+		return -1;
+	uint64_t v = 0;
+	for (const char *p = s; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return 0;
 }

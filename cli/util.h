@@ -18,6 +18,16 @@ const char *cz_human_size(uint64_t bytes, char *buf);
 /* "850 ns", "12.3 ms", "4.56 s" into buf (at least 32 bytes). */
 const char *cz_human_time(uint64_t ns, char *buf);
 
+/* Parses a size as budgets take it: "4096", "512K", "10M", "1.5MiB", "1G",
+ * "2KB".  K, M, G, T alone or with "iB" are powers of 1024, as reports print
+ * them; "KB", "MB", "GB", "TB" are powers of 1000; a trailing "B" alone is
+ * bytes.  Returns 0, or -1 (nothing printed) for anything else, a negative
+ * number or a size above 2^64. */
+int cz_parse_size(const char *s, uint64_t *out);
+
+/* Parses a count: decimal digits only.  Returns 0 or -1. */
+int cz_parse_count(const char *s, uint64_t *out);
+
 /* Is arg "-h" or "--help"? */
 int cz_is_help(const char *arg);
 

@@ -43,9 +43,26 @@ struct rec_settings {
 	int scan;             /* CZPROF_SCAN=0: no pointer scan at exit (no leak kinds) */
 	const char *token;    /* REC_TOKEN_VAR: the trace an earlier image of the
 			       * process wrote (rec_exec_token) */
+	uint64_t fail_at;     /* CZPROF_FAIL_AT: fail this allocation call (from 1), 0: none */
+	uint64_t fail_from;   /* CZPROF_FAIL_FROM: fail every call from this one on, 0: none */
+	const char *fail_crash; /* CZPROF_FAIL_CRASH: where a fatal signal's stack is written */
 };
 extern struct rec_settings rec_settings;
 void rec_settings_load(void);
+
+/* ---- fault injection (rec_fail.c) ---- */
+
+/* Non-zero while some allocation call may still be made to fail: the only
+ * thing an allocation reads when none is (one predictable branch). */
+extern int rec_fail_armed;
+/* Arms from the settings; after rec_settings_load. */
+void rec_fail_setup(void);
+/* In the fatal-signal handler: writes the crash's stack to CZPROF_FAIL_CRASH. */
+void rec_fail_crash(void);
+/* Counts one allocation call the recorder records; 1: fail it. */
+int rec_fail_now(void);
+/* Should this recorded allocation call fail? */
+#define REC_FAIL_HERE() (REC_UNLIKELY(__atomic_load_n(&rec_fail_armed, __ATOMIC_RELAXED)) && rec_fail_now())
 
 /* ---- the recorder core (rec_core.c) ---- */
 
@@ -60,6 +77,10 @@ extern int rec_active;
  * and a bad_alloc thrown through the wrapper leaves no guard behind. */
 extern __thread int rec_guard;
 #define REC_GUARD_NEW 2
+/* Set by a C++ operator new that fault injection fails (rec_cxx.c): the
+ * allocation the real operator makes under REC_GUARD_NEW returns NULL
+ * (rec_interpose.c), and clears it. */
+extern __thread int rec_new_fail;
 
 /* Recording is on and we are not inside the recorder already.  Before the
  * recorder has started, the test of rec_started starts it (rec_begin,

@@ -1180,7 +1180,9 @@ void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *o
 	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
-	uint64_t stack = p ? capture_stack(th, frame) : 0;
+	/* a failed call (size but no block) keeps its stack too: reports name
+	 * it, and `czprof faults` checks which call it failed */
+	uint64_t stack = p || size ? capture_stack(th, frame) : 0;
 	begin_event(th);
 	czt_enc_realloc(&th->enc, type, t_free, t, (uint64_t)(uintptr_t)old,
 			(uint64_t)(uintptr_t)p, size, stack);
@@ -1668,6 +1670,7 @@ static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT };
 static void on_fatal(int sig)
 {
 	rec_guard = 1;
+	rec_fail_crash(); /* czprof faults: where it crashed (rec_fail.c) */
 	if (rec_active) {
 		/* uncompressed: the fault may be inside a compressor */
 		int was_flusher = tl_pack == PACK_FLUSHER;

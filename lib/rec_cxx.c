@@ -66,14 +66,28 @@ static void *new_done(unsigned op, void *p, size_t n, const void *frame)
 	return p;
 }
 
+/* Fault injection (CZPROF_FAIL_AT, rec_fail.c) fails this call: it is
+ * recorded as a failed allocation by op, with the stack a block of it would
+ * have, and the real operator's own allocation will fail (rec_new_fail), so
+ * that it behaves as when memory runs out. */
+static void new_fail(unsigned op, size_t n, const void *frame)
+{
+	rec_guard = 1;
+	rec_event_new(op, rec_now(), NULL, n, frame);
+	rec_new_fail = 1;
+}
+
 #define NEW_WRAPPER(name, op, params, args, n)                                    \
 	EXPORT void *name params                                                  \
 	{                                                                         \
 		NEXT(void *(*)params, name);                                      \
 		if (!RECORDING())                                                 \
 			return real args;                                         \
+		if (REC_FAIL_HERE())                                              \
+			new_fail(op, n, __builtin_frame_address(0));              \
 		rec_guard = REC_GUARD_NEW;                                        \
 		void *p = real args;                                              \
+		rec_new_fail = 0; /* an operator that allocated otherwise */     \
 		return new_done(op, p, n, __builtin_frame_address(0));            \
 	}
 

@@ -148,6 +148,30 @@ static void unrecorded_free(void *p)
 		}
 }
 
+/* Fault injection reaching a C++ operator new (rec_cxx.c, which recorded
+ * the failed call): the real operator's own allocation fails as it does
+ * when memory runs out, so that it goes on with its new-handler or throws
+ * std::bad_alloc.  Drops the guard, as any failed malloc under new does. */
+__thread int rec_new_fail;
+
+static int new_fails(void)
+{
+	if (rec_guard != REC_GUARD_NEW)
+		return 0;
+	rec_new_fail = 0;
+	rec_guard = 0;
+	errno = ENOMEM;
+	return 1;
+}
+
+/* Fault injection (rec_fail.c): a failed call returns as malloc does when
+ * memory runs out, errno set after the event was recorded. */
+#define FAIL_ENOMEM(fail)                     \
+	do {                                  \
+		if (REC_UNLIKELY(fail))       \
+			errno = ENOMEM;       \
+	} while (0)
+
 EXPORT void *malloc(size_t n)
 {
 	if (REC_UNLIKELY(!real_malloc)) {
@@ -156,13 +180,17 @@ EXPORT void *malloc(size_t n)
 		resolve();
 	}
 	if (!RECORDING()) {
+		if (REC_UNLIKELY(rec_new_fail) && new_fails())
+			return NULL;
 		void *p = real_malloc(n);
 		unrecorded_alloc(p, n);
 		return p;
 	}
 	rec_guard = 1;
-	void *p = real_malloc(n);
+	int fail = REC_FAIL_HERE();
+	void *p = fail ? NULL : real_malloc(n);
 	rec_event_alloc(CZT_REC_MALLOC, rec_now(), p, n, __builtin_frame_address(0));
+	FAIL_ENOMEM(fail);
 	rec_guard = 0;
 	return p;
 }
@@ -184,10 +212,12 @@ EXPORT void *calloc(size_t n, size_t size)
 		return p;
 	}
 	rec_guard = 1;
-	void *p = real_calloc(n, size);
+	int fail = REC_FAIL_HERE();
+	void *p = fail ? NULL : real_calloc(n, size);
 	size_t total = 0;
 	__builtin_mul_overflow(n, size, &total);
 	rec_event_alloc(CZT_REC_CALLOC, rec_now(), p, total, __builtin_frame_address(0));
+	FAIL_ENOMEM(fail);
 	rec_guard = 0;
 	return p;
 }
@@ -239,9 +269,12 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 	 * call: a free by another thread before it would have been seen)
 	 * there is nothing to order against: one read serves both parts. */
 	uint64_t t_free = old ? rec_now() : 0;
-	void *p = real_realloc(old, n);
+	/* realloc(p, 0) frees: not an allocation call to fail */
+	int fail = (n || !old) && REC_FAIL_HERE();
+	void *p = fail ? NULL : real_realloc(old, n);
 	uint64_t t = old && (p == old || !p || rec_clock_alone()) ? t_free : rec_now();
 	rec_event_realloc(type, old ? t_free : t, t, old, p, n, __builtin_frame_address(0));
+	FAIL_ENOMEM(fail);
 	rec_guard = 0;
 	return p;
 }
@@ -268,12 +301,14 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (REC_UNLIKELY(!real_posix_memalign))
 		resolve();
 	if (!RECORDING()) {
+		if (REC_UNLIKELY(rec_new_fail) && new_fails())
+			return ENOMEM;
 		int rc = real_posix_memalign(out, align, n);
 		unrecorded_alloc(rc ? NULL : *out, n);
 		return rc;
 	}
 	rec_guard = 1;
-	int rc = real_posix_memalign(out, align, n);
+	int rc = REC_FAIL_HERE() ? ENOMEM : real_posix_memalign(out, align, n);
 	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n,
 			__builtin_frame_address(0));
 	rec_guard = 0;
@@ -286,14 +321,18 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		if (REC_UNLIKELY(!real_##name))                         \
 			resolve();                                      \
 		if (!RECORDING()) {                                     \
+			if (REC_UNLIKELY(rec_new_fail) && new_fails())  \
+				return NULL;                            \
 			void *p = real_##name args;                     \
 			unrecorded_alloc(p, size);                      \
 			return p;                                       \
 		}                                                       \
 		rec_guard = 1;                                          \
-		void *p = real_##name args;                             \
+		int fail = REC_FAIL_HERE();                             \
+		void *p = fail ? NULL : real_##name args;               \
 		rec_event_alloc(type, rec_now(), p, size,              \
 				__builtin_frame_address(0));            \
+		FAIL_ENOMEM(fail);                                      \
 		rec_guard = 0;                                          \
 		return p;                                               \
 	}

@@ -46,7 +46,13 @@
  * | CZPROF_TRACE       | (none)         | set by the recorder for an exec'd image: the    |
  * |                    |                | trace file the process writes (rec_exec.c);     |
  * |                    |                | removed from the environment once read          |
+ * | CZPROF_FAIL_AT     | (off)          | k: the k-th allocation call, counted from 1,    |
+ * |                    |                | fails (NULL, ENOMEM); rec_fail.c says which     |
+ * |                    |                | calls count.  `czprof faults` sets it           |
+ * | CZPROF_FAIL_FROM   | (off)          | k: every allocation call from the k-th on fails |
+ * | CZPROF_FAIL_CRASH  | (off)          | a file: a fatal signal's stack is written there |
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,4 +102,10 @@ void rec_settings_load(void)
 	rec_settings.token = getenv(REC_TOKEN_VAR);
 	if (rec_settings.token)
 		unsetenv(REC_TOKEN_VAR);
+	rec_settings.fail_at = (uint64_t)env_long("CZPROF_FAIL_AT", 0, 0, LONG_MAX);
+	rec_settings.fail_from = (uint64_t)env_long("CZPROF_FAIL_FROM", 0, 0, LONG_MAX);
+	rec_settings.fail_crash = getenv("CZPROF_FAIL_CRASH");
+	if (rec_settings.fail_crash && !*rec_settings.fail_crash)
+		rec_settings.fail_crash = NULL;
+	rec_fail_setup();
 }

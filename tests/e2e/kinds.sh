@@ -42,9 +42,21 @@ expect_eq json_kinds_indirect "$(echo "$j" | json 'd["kinds"]["indirect"]["bytes
 expect_eq json_leak_kinds "$(echo "$j" | json 'd["leak_kinds"]')" scanned
 expect_eq json_sites_kinds "$(echo "$j" | json '",".join(sorted(set(s["kind"] for s in d["sites"])))')" "definite,indirect"
 expect_eq json_stack_kind "$(echo "$j" | json 'all(st["kind"] == s["kind"] for s in d["sites"] for st in s["stacks"])')" True
+# JSON is for machines: every stack of a site, not only its biggest (the
+# text shows one and says how many more)
+expect_eq json_every_stack "$(echo "$j" | json '[(s["n_stacks"], len(s["stacks"])) for s in d["sites"] if s["site"].startswith("node ")]')" "[(3, 3), (5, 5)]"
+expect_match text_more_stacks "$out" "\(4 more stacks; --full-stacks shows them\)"
 expect_eq json_leaked_is_lost "$(echo "$j" | json 'd["leaked_bytes"]')" 9193
 
-# the same definition in the other reports
+# the same definition in the other reports (the demo's 23,842 bytes in
+# 1,001 blocks; its stdio buffer, still reachable, counts nowhere)
+"$CZPROF" record -o demo.czt "$TESTBIN/../examples/demo" >/dev/null 2>&1
+expect_match one_leaks "$("$CZPROF" leaks demo.czt)" "23.3 KiB in 1001 blocks leaked from 3 sites"
+expect_match one_stats "$("$CZPROF" stats demo.czt)" "leaked +23.3 KiB in 1001 blocks \(definitely and indirectly lost\)"
+expect_eq one_flamegraph "$("$CZPROF" flamegraph --metric leaked --folded -o - demo.czt | awk '{ s += $NF } END { print s }')" 23842
+expect_eq one_diff "$("$CZPROF" diff --json demo.czt demo.czt | json 'd["leaked_bytes"]')" "[23842, 23842]"
+expect_match one_top "$(timeout 60 "$CZPROF" top --batch 1 --view leaks demo.czt)" "LEAKS: 23.3 KiB in 1,001 blocks lost"
+
 expect_eq db_leaked_meta "$(q lk.czt "SELECT value FROM meta WHERE key = 'leaked_bytes'")" "9193;"
 expect_eq stack_totals_leaked "$(q lk.czt "SELECT SUM(leaked_bytes) FROM stack_totals")" "9193;"
 expect_match stats_leaked "$("$CZPROF" stats lk.czt)" "leaked +9\.0 KiB in 9 blocks"
@@ -67,6 +79,8 @@ CZPROF_SCAN=0 "$CZPROF" record -o noscan.czt "$P/leak_kinds" "$P/libleak_holder.
 out=$("$CZPROF" leaks noscan.czt)
 expect_match noscan_says_unknown "$out" "leak kinds unknown: memory was not scanned at exit"
 expect_eq noscan_json "$("$CZPROF" leaks --json noscan.czt | json 'd["leak_kinds"], d["kinds"]')" "unknown None"
+"$CZPROF" record --no-scan -o noscan2.czt "$P/leak_kinds" >/dev/null 2>&1
+expect_match record_no_scan "$("$CZPROF" leaks noscan2.czt)" "leak kinds unknown: memory was not scanned at exit"
 expect_match noscan_top "$(top_leaks noscan.czt)" "never freed \(leak kinds unknown: memory was not scanned at exit\)"
 "$CZPROF" record -o killed.czt "$P/rec_kill" "$WORK/count" >/dev/null 2>&1 &
 recpid=$!
@@ -90,7 +104,6 @@ if command -v valgrind >/dev/null 2>&1; then
 	ours() { "$CZPROF" leaks --json "$1" | json '"definitely %d %d;indirectly %d %d;" % (d["kinds"]["definite"]["bytes"], d["kinds"]["definite"]["blocks"], d["kinds"]["indirect"]["bytes"], d["kinds"]["indirect"]["blocks"])'; }
 	expect_eq memcheck_leak_kinds "$(ours lk.czt)" "$(mc "$P/leak_kinds" "$P/libleak_holder.so" register)"
 	expect_eq memcheck_leak_kinds_cxx "$(ours cxx.czt)" "$(mc "$P/leak_kinds_cxx")"
-	"$CZPROF" record -o demo.czt "$TESTBIN/../examples/demo" >/dev/null 2>&1
 	expect_eq memcheck_demo "$(ours demo.czt)" "$(mc "$TESTBIN/../examples/demo")"
 else
 	echo "SKIP: kinds/memcheck: valgrind is not installed"
