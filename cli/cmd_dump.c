@@ -46,6 +46,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	switch (r->type) {
 	case CZT_REC_FREE:
 		printf(" 0x%" PRIx64, r->addr);
+		if (r->stack)
+			printf(" stack=%" PRIu64, r->stack);
 		break;
 	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY:
 		printf(" 0x%" PRIx64 " -> 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64 " t_free=%" PRIu64,
@@ -117,11 +119,15 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_IMAGE: {
 		char *exe = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);
 		char *cmd = czt_printable_dup(r->cmdline, r->cmdline_len, CZT_PRINT_SPACE);
-		printf(" t=%" PRIu64 " exe=%s cmdline=\"%s\"", r->time, exe ? exe : "?", cmd ? cmd : "?");
+		printf(" t=%" PRIu64 " exe=%s cmdline=\"%s\" flags=%" PRIu64 " early=%" PRIu64, r->time,
+		       exe ? exe : "?", cmd ? cmd : "?", r->value, r->n_events);
 		free(exe);
 		free(cmd);
 		break;
 	}
+	case CZT_REC_EARLY_BLOCK:
+		printf(" 0x%" PRIx64 " %" PRIu64, r->addr, r->size);
+		break;
 	case CZT_REC_CZ_NEW:
 		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
 		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);
@@ -142,6 +148,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	default: /* the allocation entry points */
 		printf(" 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64, r->addr, r->size, r->stack);
 	}
+	if (r->op) /* from a call record: which C++ operator */
+		printf(" op=%" PRIu64, r->op);
 	putchar('\n');
 }
 

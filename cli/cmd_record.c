@@ -26,7 +26,8 @@
 
 static const char usage[] =
 	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--unwind fp|dwarf]\n"
-	"                     [--compress|--no-compress] [--no-scan] [--] PROG [ARGS...]\n\n"
+	"                     [--compress|--no-compress] [--no-scan] [--free-stacks]\n"
+	"                     [--] PROG [ARGS...]\n\n"
 	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
 	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
 	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
@@ -45,6 +46,10 @@ static const char usage[] =
 	"                      one zstd frame per chunk otherwise, 1.3-4x\n"
 	"                      (CZPROF_COLUMNS=1/0: always/never columns)\n"
 	"      --no-compress   store them uncompressed (CZPROF_COMPRESS=0)\n"
+	"      --free-stacks   record the stack of every free and delete too, for\n"
+	"                      `czprof errors` (where a block was first freed, where\n"
+	"                      a bad free was); costs about as much as the\n"
+	"                      allocations' stacks (CZPROF_FREE_STACKS=1)\n"
 	"      --no-scan       do not scan the program's memory for pointers when it\n"
 	"                      exits (CZPROF_SCAN=0): leaks then cannot tell lost\n"
 	"                      blocks from blocks still reachable\n\n"
@@ -166,7 +171,7 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 int cmd_record(int argc, char **argv)
 {
 	const char *output = NULL;
-	int force = 0, follow = 0, depth = 0, fp = 0, i;
+	int force = 0, follow = 0, depth = 0, fp = 0, free_stacks = 0, i;
 	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
 	int no_scan = 0;   /* CZPROF_SCAN=0; else the recorder's default or CZPROF_SCAN */
 	struct budgets budgets = { 0 };
@@ -192,6 +197,8 @@ int cmd_record(int argc, char **argv)
 			compress = 1;
 		} else if (!strcmp(a, "--no-compress")) {
 			compress = 0;
+		} else if (!strcmp(a, "--free-stacks")) {
+			free_stacks = 1;
 		} else if (!strcmp(a, "--no-scan")) {
 			no_scan = 1;
 		} else if (!strcmp(a, "--depth") || !strncmp(a, "--depth=", 8)) {
@@ -260,6 +267,8 @@ int cmd_record(int argc, char **argv)
 		}
 		if (compress >= 0)
 			setenv("CZPROF_COMPRESS", compress ? "1" : "0", 1);
+		if (free_stacks)
+			setenv("CZPROF_FREE_STACKS", "1", 1);
 		if (no_scan)
 			setenv("CZPROF_SCAN", "0", 1);
 		if (!output) {

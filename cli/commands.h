@@ -15,6 +15,7 @@ int cmd_stats(int argc, char **argv);
 int cmd_hotspots(int argc, char **argv);
 int cmd_temporary(int argc, char **argv);
 int cmd_leaks(int argc, char **argv);
+int cmd_errors(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_flamegraph(int argc, char **argv);
 int cmd_diff(int argc, char **argv);

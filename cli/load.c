@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cli/load_cz.h"
+#include "cli/load_errors.h"
 #include "cli/load_kinds.h"
 #include "cli/load_merge.h"
 #include "cli/load_symbols.h"
@@ -108,6 +109,7 @@ struct loader {
 	 * first module of its map): printable, owned */
 	char *image_exe, *image_cmdline;
 	int image_unnamed; /* an exec's image not named yet */
+	int image_flags;   /* IMAGE records carry flags (format 3.4 on) */
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
 	uint64_t lost_why, lost_err; /* the last lost record's that said why */
 	int end_how;
@@ -122,6 +124,7 @@ struct loader {
 	struct sym_resolver *sym;
 	uint64_t n_frame_recs;
 	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
+	struct load_errors errs; /* heap errors (load_errors.h), by the pairing */
 	/* Streaming (see fill and pair_thread): the arrays above were sized
 	 * for the whole trace and must not move, records that need the database wait
 	 * in deferred_*, and anything the stream cannot take sets restart. */
@@ -196,7 +199,10 @@ static const char schema[] =
 	" temporary INTEGER, temporary_bytes INTEGER, leaked INTEGER, leaked_bytes INTEGER,"
 	" peak_blocks INTEGER, peak_bytes INTEGER);"
 	"CREATE TABLE fn_totals(fn TEXT PRIMARY KEY, calls INTEGER, bytes INTEGER);"
-	"CREATE TABLE size_histogram(size_from INTEGER PRIMARY KEY, size_to INTEGER, count INTEGER);";
+	"CREATE TABLE size_histogram(size_from INTEGER PRIMARY KEY, size_to INTEGER, count INTEGER);"
+	"CREATE TABLE heap_errors(id INTEGER PRIMARY KEY, kind TEXT, call TEXT, addr INTEGER,"
+	" size INTEGER, time INTEGER, tid INTEGER, stack INTEGER, alloc_fn TEXT, alloc_stack INTEGER,"
+	" free_call TEXT, free_time INTEGER, free_tid INTEGER, free_stack INTEGER);";
 
 /* A number from the environment (tests' knobs), or def. */
 static size_t env_size(const char *name, size_t def)
@@ -527,32 +533,42 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		long st = stack_index(l, r->stack ? r->stack + img : 0);
 		if (st < 0)
 			return -1;
+		unsigned fam = r->op & CZT_OP_FAMILY;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size,
-				      .stack = (uint32_t)st, .fn = r->type & 31,
+				      .stack = (uint32_t)st,
+				      .fn = fam == CZT_OP_NEW ? LOAD_FN_NEW :
+					    fam == CZT_OP_NEW_ARRAY ? LOAD_FN_NEW_ARRAY : r->type & 31,
 				      .tid = thread_index(l, r->tid, r->time), .kind = EV_ALLOC };
 		return push_ev(l, &e);
 	}
-	case CZT_REC_FREE:
+	case CZT_REC_FREE: {
+		/* a free's stack: recorded with CZPROF_FREE_STACKS */
+		long st = stack_index(l, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
+		unsigned fam = r->op & CZT_OP_FAMILY;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .kind = EV_FREE,
-				 .tid = thread_index(l, r->tid, r->time) };
+				      .stack = (uint32_t)st, .fn = (fam == 3 ? 0 : fam) << 1,
+				      .tid = thread_index(l, r->tid, r->time) };
 		return push_ev(l, &e);
+	}
 	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: {
 		uint32_t tid = thread_index(l, r->tid, r->time);
 		if (r->addr == 0 && r->size > 0) { /* failed: the old block stays */
 			l->failed++;
 			return 0;
 		}
-		if (r->old_addr) {
+		long st = stack_index(l, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
+		if (r->old_addr) { /* its stack is the realloc's, for heap errors */
 			e = (struct load_ev){ .time = r->time_free, .addr = r->old_addr, .kind = EV_FREE,
-					 .tid = tid, .realloc = 1 };
+					 .stack = (uint32_t)st, .tid = tid, .realloc = 1 };
 			if (push_ev(l, &e))
 				return -1;
 		}
 		if (!r->addr)
 			return 0; /* realloc(p, 0): a free */
-		long st = stack_index(l, r->stack ? r->stack + img : 0);
-		if (st < 0)
-			return -1;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size,
 				      .stack = (uint32_t)st, .fn = r->type & 31,
 				      .tid = tid, .kind = EV_ALLOC, .realloc = r->old_addr != 0 };
@@ -607,6 +623,11 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		}
 		return 0;
 	case CZT_REC_IMAGE:
+		/* 3.4: also says whether recording saw the image whole (a 3.3
+		 * record, an exec's, says nothing of it) */
+		if (l->image_flags &&
+		    load_errors_image(&l->errs, l->image, (r->value & CZT_IMAGE_WHOLE) != 0))
+			return -1;
 		return name_image(l, r->str, r->str_len, r->cmdline, r->cmdline_len);
 	case CZT_REC_MODULE_LOAD: case CZT_REC_MODULE_UNLOAD:
 		/* a trace before 3.2: its main program is the image's first module */
@@ -645,6 +666,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 			l->lost_err = r->err;
 		}
 		return 0;
+	case CZT_REC_EARLY_BLOCK:
+		return load_errors_early(&l->errs, l->image, r->addr);
 	default:
 		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY) {
 			l->cz_events++;
@@ -804,13 +827,16 @@ fail:
 
 struct slot {
 	uint64_t addr;
-	uint32_t row1; /* row index + 1; 0: empty, so a fresh map is all empty */
-	uint32_t size; /* the block's size, SLOT_BIG_SIZE: in its event */
+	uint32_t row1;      /* row index + 1; 0: empty, so a fresh map is all empty;
+			     * freed: the load_freed id */
+	uint32_t size : 29; /* the block's size, SLOT_BIG_SIZE: in its event */
+	uint32_t family : 2;/* who made it (LOAD_FAM_*) */
+	uint32_t freed : 1; /* released, and the address not allocated since */
 };
 
-/* The size rides in the slot because a free then needs no look at its
- * allocation event, a cache miss on a big heap. */
-#define SLOT_BIG_SIZE UINT32_MAX
+/* The size and family ride in the slot because a free then needs no look
+ * at its allocation event, a cache miss on a big heap. */
+#define SLOT_BIG_SIZE ((1u << 29) - 1)
 
 /* Live blocks by address: linear probing with backward-shift deletion, so
  * that millions of malloc/free pairs leave no tombstones to probe past. */
@@ -1154,6 +1180,7 @@ struct pairing {
 	size_t n_closed, cap_closed;
 	struct heap_walk *walk; /* fused (loader.fused): the live heap, walked here */
 	struct running *run;    /* fused: the totals, kept here */
+	uint64_t image;         /* exec markers passed */
 };
 
 static int pair_begin(struct pairing *p)
@@ -1188,6 +1215,63 @@ static int map_grow(struct addrmap *m)
 	return 0;
 }
 
+/* ---- heap errors (load_errors.h) ---- */
+
+/* A release by call (enum load_call) of a block made by family: the wrong
+ * one?  realloc and free release the malloc family. */
+#define LOAD_MISMATCH(family, call) \
+	((call) == LOAD_CALL_REALLOC ? (family) != LOAD_FAM_C : (family) != (call))
+
+/* The stack table index of live row r's allocation. */
+static uint32_t row_stack(const struct loader *l, uint32_t r)
+{
+	const struct load_early *x = early_row(l, r);
+	return x ? x->stack : l->rows[r].stack;
+}
+
+/* Free event e of live row r (its slot s) by the wrong family. */
+static __attribute__((noinline)) int mismatch(struct loader *l, const struct load_ev *e,
+					      const struct slot *s, uint32_t r, uint32_t alloc_stack,
+					      unsigned call)
+{
+	const struct load_early *x = early_row(l, r);
+	struct load_error err = { .kind = LOAD_ERR_MISMATCH, .call = (uint8_t)call, .addr = e->addr,
+				  .time = e->time, .size = e->size, .tid = l->threads[e->tid].tid,
+				  .stack = e->stack, .has_alloc = 1, .alloc_family = (uint8_t)s->family,
+				  .alloc_stack = alloc_stack,
+				  .alloc_fn = x ? 0 : (uint8_t)l->evs[l->rows[r].ev].fn };
+	return load_errors_add(&l->errs, &err);
+}
+
+/* Free event e matched no live block: s is the address's freed slot, or
+ * NULL.  A second release is an error; a first of an address never seen
+ * only when the recorder could not have missed its allocation. */
+static __attribute__((noinline)) int unknown_free(struct loader *l, const struct pairing *p,
+						  const struct load_ev *e, const struct slot *s)
+{
+	unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
+	struct load_error err = { .call = (uint8_t)call, .addr = e->addr, .time = e->time,
+				  .tid = l->threads[e->tid].tid, .stack = e->stack };
+	if (s) {
+		const struct load_freed *f = load_freed_get(&l->errs, s->row1);
+		err.kind = e->realloc ? LOAD_ERR_REALLOC_FREED : LOAD_ERR_DOUBLE_FREE;
+		err.size = f->size;
+		err.has_alloc = 1;
+		err.alloc_family = f->alloc_family;
+		err.alloc_stack = f->alloc_stack;
+		err.has_free = 1;
+		err.free_call = f->call;
+		err.free_time = f->time;
+		err.free_tid = l->threads[f->thread].tid;
+		err.free_stack = f->stack;
+	} else {
+		if (!load_errors_unknown_is_error(&l->errs, p->image, e->addr))
+			return 0;
+		err.kind = LOAD_ERR_INVALID_FREE;
+	}
+	return load_errors_add(&l->errs, &err);
+}
+
 /*
  * Pairs the ordered events (order NULL: file order) from p->next up to
  * index n into rows.  A free's event is given the size of the block it
@@ -1216,24 +1300,45 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			for (size_t k = 0; k < m->cap; k++)
 				if (m->s[k].row1) {
 					uint32_t r = m->s[k].row1 - 1;
-					close_row(l, p->run, r, ei, i, slot_size(l, &m->s[k]));
+					if (!m->s[k].freed)
+						close_row(l, p->run, r, ei, i, slot_size(l, &m->s[k]));
 					m->s[k].row1 = 0;
 				}
 			m->used = 0;
+			load_freed_clear(&l->errs);
+			p->image++;
 			if (w)
 				heap_exec(w, e->time, i);
 		} else if (e->kind == EV_FREE) {
 			struct slot *s = map_find(m, e->addr, 0);
 			if (e->realloc)
-				t->realloc_row = s ? s->row1 : 0;
-			if (!s) {
+				t->realloc_row = s && !s->freed ? s->row1 : 0;
+			if (!s || s->freed) {
 				l->unmatched++;
+				if (unknown_free(l, p, e, s))
+					return -1;
 				continue;
 			}
+			uint32_t r = s->row1 - 1;
 			e->size = slot_size(l, s);
-			close_row(l, p->run, s->row1 - 1, ei, i, e->size);
-			e->fn = 1;
-			map_remove(m, s);
+			unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
+			uint32_t alloc_stack = row_stack(l, r);
+			if (LOAD_MISMATCH(s->family, call) && mismatch(l, e, s, r, alloc_stack, call))
+				return -1;
+			close_row(l, p->run, r, ei, i, e->size);
+			e->fn |= LOAD_FREE_MATCHED;
+			/* the address stays, freed, until it is allocated again:
+			 * a second release then finds what the first one did */
+			struct load_freed f = { .time = e->time, .size = e->size, .thread = e->tid,
+						.alloc_stack = alloc_stack, .stack = e->stack,
+						.alloc_family = (uint8_t)s->family, .call = (uint8_t)call };
+			uint32_t id = load_freed_put(&l->errs, &f);
+			if (id) {
+				s->row1 = id;
+				s->freed = 1;
+			} else {
+				map_remove(m, s);
+			}
 			if (w) {
 				heap_gone(w, e->size);
 				heap_point(w, e->time, i);
@@ -1244,7 +1349,12 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			if ((m->used + 1) * 2 > m->cap && map_grow(m))
 				return -1;
 			struct slot *s = map_find(m, e->addr, 1);
-			if (s->row1) { /* its free was lost: close the old block */
+			if (s->row1 && s->freed) { /* the address is a block again */
+				load_freed_drop(&l->errs, s->row1);
+				s->row1 = 0;
+				s->freed = 0;
+				m->used--;
+			} else if (s->row1) { /* its free was lost: close the old block */
 				l->conflicts++;
 				uint64_t gone = slot_size(l, s);
 				close_row(l, p->run, s->row1 - 1, ei, i, gone);
@@ -1275,6 +1385,8 @@ static int pair_upto(struct loader *l, struct pairing *p, const uint32_t *order,
 			s->addr = e->addr;
 			s->row1 = (uint32_t)id + 1;
 			s->size = e->size < SLOT_BIG_SIZE ? (uint32_t)e->size : SLOT_BIG_SIZE;
+			s->family = load_fn_family(e->fn) & 3u;
+			s->freed = 0; /* an empty slot's may be stale */
 			m->used++;
 			t->last_alloc = id;
 			t->allocs++;
@@ -1311,7 +1423,7 @@ static void live_heap(const struct loader *l, const uint32_t *order, const struc
 		if (e->kind == EV_EXEC) {
 			heap_exec(&w, e->time, i);
 		} else if (e->kind == EV_FREE) {
-			if (!e->fn)
+			if (!(e->fn & LOAD_FREE_MATCHED))
 				continue; /* matched no block */
 			heap_gone(&w, e->size);
 			heap_point(&w, e->time, i);
@@ -1450,6 +1562,7 @@ static void loader_release(struct loader *l)
 	for (size_t i = 0; i < l->n_deferred_modules; i++)
 		free((void *)l->deferred_modules[i].r.str);
 	free(l->deferred_modules);
+	load_errors_release(&l->errs);
 }
 
 int tracedb_path(const char *trace_path, char *buf, size_t cap)
@@ -1758,6 +1871,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 		const struct stat *st)
 {
 	phase(l, "start");
+	const struct czt_header *hdr = czt_reader_header(r);
+	l->image_flags = hdr->major > 3 || (hdr->major == 3 && hdr->minor >= 4);
 	struct decoding d = { 0 };
 	uint32_t *order = NULL;
 	/* a big trace's arrays: a helper maps their pages while they fill,
@@ -2003,6 +2118,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	META_I("leaked_bytes", leaked);
 	META_I("leaked_blocks", leaked_blocks);
 	META_I("format_version", h->major);
+	if (load_errors_write(l->db, &l->errs, l->stacks, l->n_stacks, load_fn_name, l->lost))
+		return -1;
 	/* no symbol table (the recording was killed before czprof record
 	 * wrote it): the modules on this machine name the addresses */
 	unsigned long from_disk = 0;

@@ -21,9 +21,12 @@ struct load_ev {
 	uint64_t time, addr, size;
 	uint32_t stack;         /* index into the stack table (0: no stack) */
 	uint32_t tid : 24;      /* index into the thread table */
-	uint32_t fn : 5;        /* CZT_REC_* of the call; a free: 0, and 1 once
-				 * the pairing found the block it ended (then
-				 * size is that block's size) */
+	uint32_t fn : 5;        /* an allocation: CZT_REC_* of the call, or
+				 * LOAD_FN_NEW/LOAD_FN_NEW_ARRAY; a free: bit 0
+				 * set once the pairing found the block it ended
+				 * (then size is that block's size), bits 1-2
+				 * the releasing family (LOAD_FAM_*, delete and
+				 * delete[]) */
 	uint32_t kind : 2;      /* EV_* */
 	uint32_t realloc : 1;   /* the free part of a realloc, or its allocation
 				 * part when a free part came just before it */
@@ -117,11 +120,28 @@ struct load_rows {
 	int stop;               /* the rows are not wanted: end now (atomic) */
 };
 
-/* The `fn` column's text for a CZT_REC_* allocation type. */
+/* The fn of a block made by the C++ operators (numbers no record type
+ * has below 32). */
+#define LOAD_FN_NEW 8
+#define LOAD_FN_NEW_ARRAY 9
+#define LOAD_FREE_MATCHED 1u  /* a free's fn: it ended a block */
+#define LOAD_FREE_FAMILY(fn) (((fn) >> 1) & 3u)
+
+/* The `fn` column's text for a CZT_REC_* allocation type or LOAD_FN_*. */
 static inline const char *load_fn_name(unsigned type)
 {
+	if (type == LOAD_FN_NEW)
+		return "operator new";
+	if (type == LOAD_FN_NEW_ARRAY)
+		return "operator new[]";
 	const char *name = czt_rec_name(type);
 	return name ? name : "?";
+}
+
+/* The family (LOAD_FAM_* of load_errors.h) of an allocation's fn. */
+static inline unsigned load_fn_family(unsigned fn)
+{
+	return fn == LOAD_FN_NEW ? 1u : fn == LOAD_FN_NEW_ARRAY ? 2u : 0u;
 }
 
 /* Publishing, for the pairing pass. */

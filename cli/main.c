@@ -16,6 +16,7 @@ struct command {
 static const struct command commands[] = {
 	{ "record", cmd_record, "run a program and record its allocations to a trace" },
 	{ "leaks", cmd_leaks, "blocks never freed, by call site" },
+	{ "errors", cmd_errors, "invalid and double frees, new/free mismatches, with their stacks" },
 	{ "peak", cmd_peak, "when the heap peaked and who held it" },
 	{ "stats", cmd_stats, "summary figures: calls, bytes, sizes, threads" },
 	{ "arenas", cmd_arenas, "every arena and allocator: lifetime, footprint, waste" },

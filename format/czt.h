@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 3 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 4 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -121,7 +121,33 @@ enum czt_rec_type {
 	CZT_REC_SCAN_CONTEXT = 0x52,/* bytes: (where, value) of words the leak heuristics read */
 	CZT_REC_SCAN_VTABLES = 0x53,/* bytes: where words pointing at a vtable lie */
 	CZT_REC_SCAN_END = 0x54,    /* time, words, bytes scanned, ns taken: the scan is whole */
-	CZT_REC_IMAGE = 0x4B,       /* time, exe, cmdline: the image an exec started (3.3) */
+	/* time, exe, cmdline: the image an exec started (3.3); since 3.4 also
+	 * flags (czt_image_flags), early: recording of any image began */
+	CZT_REC_IMAGE = 0x4B,
+	CZT_REC_CALL = 0x55,        /* op, stack: the chunk's operator from here on (3.4) */
+	CZT_REC_EARLY_BLOCK = 0x56, /* addr, size: a block held before recording began (3.4) */
+};
+
+/* CZT_REC_CALL.op: which function made or released the blocks of the
+ * events that follow in the chunk.  The low two bits are the family; the
+ * decoder puts op in czt_record.op of those events.  On a free record, CZT_OP_NEW is operator
+ * delete and CZT_OP_NEW_ARRAY operator delete[]. */
+enum czt_op {
+	CZT_OP_C = 0,           /* the malloc family (the event's own type says which) */
+	CZT_OP_NEW = 1,         /* operator new / operator delete */
+	CZT_OP_NEW_ARRAY = 2,   /* operator new[] / operator delete[] */
+	CZT_OP_FAMILY = 3,      /* mask of the family bits */
+	CZT_OP_ALIGNED = 4,     /* the std::align_val_t variant */
+	CZT_OP_NOTHROW = 8,     /* the std::nothrow_t variant */
+	CZT_OP_SIZED = 16,      /* the sized delete */
+};
+
+/* CZT_REC_IMAGE.value (flags, 3.4). */
+enum czt_image_flags {
+	/* The recorder intercepted this image's allocation calls from its
+	 * very first: a block it holds no record of was never allocated,
+	 * unless an early-block record names it. */
+	CZT_IMAGE_WHOLE = 1,
 };
 
 /* Is type an event (an allocation-function call or an allocator-library
@@ -177,8 +203,10 @@ struct czt_record {
 	uint64_t allocator; /* CZ_*: allocator id */
 	uint64_t kind;      /* CZ_NEW: allocator kind */
 	uint64_t parent;    /* STACK_NODE, CZ_NEW: parent id */
-	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count */
+	uint64_t value;     /* CZ_RESET/CZ_CAPACITY capacity, PROCESS_END value, LOST count,
+			     * IMAGE_START flags */
 	uint64_t name;      /* CZ_NEW, THREAD_START: string id (0 = none) */
+	uint64_t op;        /* events: CZT_OP_* (the chunk's operator, CALL records) */
 	/* fields only length-prefixed records have, cleared for those */
 	uint64_t id;        /* STACK_NODE, STRING, MODULE_*: the id defined */
 	uint64_t ip;        /* STACK_NODE, FRAME */
@@ -190,7 +218,8 @@ struct czt_record {
 	const uint8_t *cmdline; size_t cmdline_len;   /* IMAGE (str: its exe); args separated by NUL */
 	uint64_t n_events, n_stack_nodes, end_time; /* SUMMARY; CHUNK_EVENTS: n_events, end_time;
 						     * SCAN_END: n_events = words, value = bytes
-						     * scanned, end_time = ns taken */
+						     * scanned, end_time = ns taken;
+						     * IMAGE: value = flags, n_events = early blocks */
 	uint64_t why, err;  /* LOST: enum czt_lost_why and the errno (0: not said) */
 	unsigned nframes;   /* FRAME; frames[] stays last: the decoder does not clear it */
 	struct czt_frame_sym frames[CZT_MAX_INLINE_FRAMES];
@@ -225,6 +254,7 @@ struct czt_enc {
 	uint64_t last_time;
 	uint64_t last_addr;
 	uint64_t n_records;
+	uint64_t op;      /* the chunk's current CZT_OP_* (set by call records) */
 };
 
 static inline uint8_t *czt_put_varint(uint8_t *p, uint64_t v)
@@ -291,9 +321,34 @@ static inline uint8_t *czt__put_addr(struct czt_enc *e, uint8_t *p, uint64_t a)
 	return p;
 }
 
+/* A CALL record (FORMAT.md): the chunk's operator becomes op, for this
+ * event and those after it, and the next event, a free, has stack (0:
+ * none).  Writers use czt_enc_op_alloc and czt_enc_op_free; the other
+ * event encoders set the operator back to CZT_OP_C first, so every event
+ * names its own. */
+static inline void czt__put_call(struct czt_enc *e, uint64_t op, uint64_t stack)
+{
+	uint8_t *p = e->pos, *body = p + 2;
+	*p = CZT_REC_CALL;
+	uint8_t *q = czt_put_varint(body, op);
+	if (stack)
+		q = czt_put_varint(q, stack);
+	p[1] = (uint8_t)(q - body); /* at most 20 bytes: a one-byte length */
+	e->pos = q;
+	e->op = op;
+}
+
+/* Before an event of a C function: the operator back to CZT_OP_C (a call
+ * record of 3 bytes, only after a C++ operator's event). */
+static inline void czt__c_event(struct czt_enc *e)
+{
+	if (__builtin_expect(e->op != 0, 0))
+		czt__put_call(e, 0, 0);
+}
+
 /* type: one of CZT_REC_MALLOC..CZT_REC_PVALLOC.  addr 0 = the call failed. */
-static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
-				 uint64_t addr, uint64_t size, uint64_t stack)
+static inline void czt__alloc(struct czt_enc *e, unsigned type, uint64_t t,
+			      uint64_t addr, uint64_t size, uint64_t stack)
 {
 	uint8_t *p = e->pos;
 	*p++ = (uint8_t)type;
@@ -305,7 +360,14 @@ static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
 	e->n_records++;
 }
 
-static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
+static inline void czt_enc_alloc(struct czt_enc *e, unsigned type, uint64_t t,
+				 uint64_t addr, uint64_t size, uint64_t stack)
+{
+	czt__c_event(e);
+	czt__alloc(e, type, t, addr, size, stack);
+}
+
+static inline void czt__free(struct czt_enc *e, uint64_t t, uint64_t addr)
 {
 	uint8_t *p = e->pos;
 	*p++ = CZT_REC_FREE;
@@ -313,6 +375,33 @@ static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
 	p = czt__put_addr(e, p, addr);
 	e->pos = p;
 	e->n_records++;
+}
+
+static inline void czt_enc_free(struct czt_enc *e, uint64_t t, uint64_t addr)
+{
+	czt__c_event(e);
+	czt__free(e, t, addr);
+}
+
+/* An allocation by the C++ operator op (CZT_OP_NEW...), written as a
+ * malloc record, after a call record when the chunk's operator was
+ * another.  Room: as any record (CZT_ENC_MAX_RECORD covers both). */
+static inline void czt_enc_op_alloc(struct czt_enc *e, uint64_t op, uint64_t t, uint64_t addr,
+				    uint64_t size, uint64_t stack)
+{
+	if (op != e->op)
+		czt__put_call(e, op, 0);
+	czt__alloc(e, CZT_REC_MALLOC, t, addr, size, stack);
+}
+
+/* A release by op (CZT_OP_C for free(), the delete operators), with its
+ * stack (0: not recorded). */
+static inline void czt_enc_op_free(struct czt_enc *e, uint64_t op, uint64_t stack, uint64_t t,
+				   uint64_t addr)
+{
+	if (op != e->op || stack)
+		czt__put_call(e, op, stack);
+	czt__free(e, t, addr);
 }
 
 /* t_free: when the old block was released (taken before the call),
@@ -327,6 +416,7 @@ static inline void czt_enc_realloc(struct czt_enc *e, unsigned type, uint64_t t_
 				   uint64_t t, uint64_t old_addr, uint64_t new_addr,
 				   uint64_t size, uint64_t stack)
 {
+	czt__c_event(e);
 	uint8_t *p = e->pos;
 	p = czt__put_time(e, p + 1, t);
 	uint64_t dt_free = t > t_free ? t - t_free : 0;
@@ -375,13 +465,16 @@ int czt_enc_summary(struct czt_enc *e, uint64_t n_events, uint64_t n_stack_nodes
 /* why: enum czt_lost_why; err: the errno of a failed write, else 0 (both
  * 0: written in the form before 3.3, without them) */
 int czt_enc_lost(struct czt_enc *e, uint64_t t, uint64_t n_lost, uint64_t why, uint64_t err);
-/* The image an exec started: its executable and command line (arguments
- * separated by NUL bytes), each cut to fit a record. */
+/* Recording of an image began at t (META): the first image, or the one an
+ * exec started.  Its executable and command line (arguments separated by
+ * NUL bytes), each cut to fit a record; flags CZT_IMAGE_*; early: the
+ * number of early-block records that follow. */
 int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
-		  size_t cmdline_len);
+		  size_t cmdline_len, uint64_t flags, uint64_t early);
 /* What the EVENTS chunk written right after this record's META chunk holds:
  * n_events events, the last at end_time. */
 int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time);
+int czt_enc_early_block(struct czt_enc *e, uint64_t addr, uint64_t size);
 /* SCAN chunk records (czt_scan.h builds the lists). */
 int czt_enc_scan_region(struct czt_enc *e, uint64_t start, uint64_t end, uint64_t kind);
 int czt_enc_scan_list(struct czt_enc *e, unsigned type, const uint8_t *list, size_t len);

@@ -43,6 +43,10 @@ struct czt_reader {
 	const uint8_t *p, *pend; /* record cursor in the current chunk */
 	unsigned chunk_type;
 	uint64_t tid, last_time, last_addr;
+	/* CALL records: the chunk's operator, for its events from there on;
+	 * a stack for the next event only */
+	uint64_t call_op, call_stack;
+	int has_call;
 };
 
 const char *czt_errstr(int rc)
@@ -412,6 +416,8 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		r->cur = r->off;
 		r->chunk_type = type;
 		r->tid = r->last_time = r->last_addr = 0;
+		r->has_call = 0;
+		r->call_op = r->call_stack = 0;
 		*c = (struct czt_chunk){ .type = type, .flags = flags, .offset = r->off,
 					 .raw_len = raw_len, .passed = 1 };
 		r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
@@ -447,6 +453,8 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		r->pend = payload + r->skim_len;
 	r->chunk_type = type;
 	r->tid = r->last_time = r->last_addr = 0;
+	r->has_call = 0;
+	r->call_op = r->call_stack = 0;
 	if (type == CZT_CHUNK_EVENTS &&
 	    (get_varint(&r->p, r->pend, &r->tid) || get_varint(&r->p, r->pend, &r->last_time)))
 		return CZT_ERR_CORRUPT;
@@ -535,6 +543,18 @@ static int decode_core(struct czt_reader *r, struct czt_record *rec, const char 
 	return CZT_OK;
 }
 
+/* Gives the event just decoded what CALL records before it said: the
+ * chunk's operator, and the last one's stack if it is a free (an
+ * allocation has its own). */
+static void take_call(struct czt_reader *r, struct czt_record *rec)
+{
+	rec->op = r->call_op;
+	if (r->call_stack && (rec->type == CZT_REC_FREE || rec->type == CZT_REC_CZ_FREE))
+		rec->stack = r->call_stack;
+	r->call_stack = 0;
+	r->has_call = r->call_op != 0;
+}
+
 static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8_t *end)
 {
 	const uint8_t *s;
@@ -593,7 +613,12 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 		rec->str = s; rec->str_len = n;
 		if (get_bytes(&p, end, &s, &n)) return CZT_ERR_CORRUPT;
 		rec->cmdline = s; rec->cmdline_len = n;
+		/* 3.4 appends flags and the early-block count; a 3.3 image
+		 * record (an exec's, never whole) has neither */
+		rec->value = rec->n_events = 0;
+		if (p < end) { V(rec->value); V(rec->n_events); }
 		break;
+	case CZT_REC_EARLY_BLOCK: V(rec->addr); V(rec->size); break;
 	default: return 1; /* unknown: skip */
 	}
 #undef V
@@ -617,6 +642,8 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			rec->type = k->type;
 			if (decode_core(r, rec, k->layout))
 				return CZT_ERR_CORRUPT;
+			if (r->has_call)
+				take_call(r, rec);
 			return CZT_OK;
 		}
 		uint64_t len;
@@ -624,6 +651,15 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			return CZT_ERR_CORRUPT;
 		const uint8_t *body = r->p;
 		r->p += len;
+		if (type == CZT_REC_CALL) { /* not a record of its own: it tells about the next ones */
+			const uint8_t *q = body, *qend = body + len;
+			r->call_op = r->call_stack = 0;
+			if (get_varint(&q, qend, &r->call_op) ||
+			    (q < qend && get_varint(&q, qend, &r->call_stack)))
+				return CZT_ERR_CORRUPT;
+			r->has_call = r->call_op != 0 || r->call_stack != 0;
+			continue;
+		}
 		memset(&rec->id, 0, offsetof(struct czt_record, frames) - offsetof(struct czt_record, id));
 		int rc = decode_prefixed(rec, body, body + len);
 		if (rc == 1)
@@ -785,6 +821,8 @@ const char *czt_rec_name(unsigned type)
 	case CZT_REC_SCAN_VTABLES: return "scan-vtables";
 	case CZT_REC_SCAN_END: return "scan-end";
 	case CZT_REC_IMAGE: return "image";
+	case CZT_REC_CALL: return "call";
+	case CZT_REC_EARLY_BLOCK: return "early-block";
 	}
 	return NULL;
 }

@@ -31,6 +31,7 @@ void czt_enc_init(struct czt_enc *e, void *buf, size_t cap, unsigned chunk_type,
 	e->last_time = base_time;
 	e->last_addr = 0;
 	e->n_records = 0;
+	e->op = 0;
 	if (chunk_type == CZT_CHUNK_EVENTS) {
 		e->pos = czt_put_varint(e->pos, tid);
 		e->pos = czt_put_varint(e->pos, base_time);
@@ -59,6 +60,7 @@ size_t czt_enc_finish(struct czt_enc *e)
 
 void czt_enc_cz(struct czt_enc *e, const struct czt_record *r)
 {
+	czt__c_event(e);
 	uint8_t *p = e->pos;
 	*p++ = (uint8_t)r->type;
 	p = czt__put_time(e, p, r->time);
@@ -228,16 +230,19 @@ int czt_enc_scan_end(struct czt_enc *e, uint64_t t, uint64_t words, uint64_t byt
 }
 
 int czt_enc_image(struct czt_enc *e, uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
-		  size_t cmdline_len)
+		  size_t cmdline_len, uint64_t flags, uint64_t early)
 {
 	uint8_t b[BODY_MAX], *p = b;
 	if (exe_len > BODY_MAX / 2)
 		exe_len = BODY_MAX / 2;
-	if (cmdline_len > BODY_MAX - 32 - exe_len)
-		cmdline_len = BODY_MAX - 32 - exe_len; /* names: cut, never fail */
+	/* room for t, the two lengths, flags and early: 5 varints */
+	if (cmdline_len > BODY_MAX - 64 - exe_len)
+		cmdline_len = BODY_MAX - 64 - exe_len; /* names: cut, never fail */
 	p = czt_put_varint(p, t);
 	p = put_bytes(p, exe, exe_len);
 	p = put_bytes(p, cmdline, cmdline_len);
+	p = czt_put_varint(p, flags); /* 3.4 */
+	p = czt_put_varint(p, early);
 	return put_prefixed(e, CZT_REC_IMAGE, b, (size_t)(p - b));
 }
 
@@ -245,6 +250,12 @@ int czt_enc_chunk_events(struct czt_enc *e, uint64_t n_events, uint64_t end_time
 {
 	uint64_t v[] = { n_events, end_time };
 	return put_varints(e, CZT_REC_CHUNK_EVENTS, 2, v);
+}
+
+int czt_enc_early_block(struct czt_enc *e, uint64_t addr, uint64_t size)
+{
+	uint64_t v[] = { addr, size };
+	return put_varints(e, CZT_REC_EARLY_BLOCK, 2, v);
 }
 
 int czt_enc_frame(struct czt_enc *e, uint64_t ip, uint64_t module, unsigned n,

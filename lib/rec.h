@@ -39,6 +39,7 @@ struct rec_settings {
 	int columns;          /* CZPROF_COLUMNS: EVENTS chunks in column form when compressed:
 			       * 0 never, 1 always, 2 (auto) as rec_spare.c decides */
 	int membarrier;       /* CZPROF_MEMBARRIER=0: owners take a locked instruction */
+	int free_stacks;      /* CZPROF_FREE_STACKS=1: frees carry their stack */
 	int scan;             /* CZPROF_SCAN=0: no pointer scan at exit (no leak kinds) */
 	const char *token;    /* REC_TOKEN_VAR: the trace an earlier image of the
 			       * process wrote (rec_exec_token) */
@@ -70,8 +71,28 @@ extern int rec_active;
 
 /* The per-thread recursion guard: set while the recorder itself runs so
  * that allocations made by libunwind, dlsym or libc on its behalf pass
- * straight through. */
+ * straight through.  REC_GUARD_NEW: set by a C++ operator new around the
+ * real one (rec_cxx.c); the malloc it makes passes through, and drops the
+ * guard when it fails, so that the new-handler's allocations are recorded
+ * and a bad_alloc thrown through the wrapper leaves no guard behind. */
 extern __thread int rec_guard;
+#define REC_GUARD_NEW 2
+/* Set by a C++ operator new that fault injection fails (rec_cxx.c): the
+ * allocation the real operator makes under REC_GUARD_NEW returns NULL
+ * (rec_interpose.c), and clears it. */
+extern __thread int rec_new_fail;
+
+/* Recording is on and we are not inside the recorder already.  Before the
+ * recorder has started, the test of rec_started starts it (rec_begin,
+ * below); after, it costs a load and a branch on the calls that are not
+ * recorded only. */
+#define RECORDING()                                                           \
+	((REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) ||       \
+	  (REC_UNLIKELY(!__atomic_load_n(&rec_started, __ATOMIC_RELAXED)) && rec_begin())) && \
+	 !rec_guard)
+
+/* Exported from libczprof.so (and listed in lib/rec_exports.map). */
+#define EXPORT __attribute__((visibility("default")))
 
 /* ---- event times (rec_clock.c) ---- */
 /* Nanoseconds since the trace started; never decreasing on one thread,
@@ -93,7 +114,12 @@ int rec_clock_alone(void);
  * (__builtin_frame_address(0)), where the search for the program's
  * innermost frame starts. */
 void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, const void *frame);
-void rec_event_free(uint64_t t, const void *p);
+/* op: CZT_OP_* of the call (CZT_OP_C for free()); frame as above, for
+ * the free's stack when CZPROF_FREE_STACKS asks for it. */
+void rec_event_free(unsigned op, uint64_t t, const void *p, const void *frame);
+/* An allocation by the C++ operator op (CZT_OP_NEW...): a CALL record,
+ * then a malloc record. */
+void rec_event_new(unsigned op, uint64_t t, const void *p, size_t size, const void *frame);
 void rec_event_realloc(unsigned type, uint64_t t_free, uint64_t t, const void *old,
 		       const void *p, size_t size, const void *frame);
 /* An allocator-library record (type CZT_REC_CZ_*); with a frame, the
@@ -235,6 +261,23 @@ void rec_scan_thread_exit(void);
 /* Scans the process's memory for pointers into the heap and writes SCAN
  * chunks; once, at exit or _exit (CZPROF_SCAN=0: never). */
 void rec_scan_exit(void);
+
+/* ---- blocks the program got before recording began (rec_interpose.c) ---- */
+#define REC_EARLY_MAX 64
+struct rec_early {
+	uintptr_t addr[REC_EARLY_MAX];
+	size_t size[REC_EARLY_MAX];
+	int n;        /* entries used */
+	int overflow; /* more were live than fit: the list is not all of them */
+	int late;     /* the program's malloc is not this library's (rec_interpose.c) */
+};
+/* Filled while rec_active is 0 and read by rec_start (one thread: before
+ * recording starts the process has not made threads of its own through
+ * anything the recorder knows of; a race only makes the list less exact). */
+extern struct rec_early rec_early;
+/* Recording begins (rec_start, before the trace's image record): the list
+ * is final, and whether the program's malloc is ours is known. */
+void rec_early_close(void);
 
 #endif
 

@@ -1151,13 +1151,26 @@ void rec_event_alloc(unsigned type, uint64_t t, const void *p, size_t size, cons
 	end_event(th, t);
 }
 
-void rec_event_free(uint64_t t, const void *p)
+void rec_event_free(unsigned op, uint64_t t, const void *p, const void *frame)
 {
 	struct rec_thread *th = this_thread();
 	if (!th)
 		return;
+	/* the stack first: capturing it may intern nodes (under g_lock) */
+	uint64_t stack = REC_UNLIKELY(rec_settings.free_stacks) ? capture_stack(th, frame) : 0;
 	begin_event(th);
-	czt_enc_free(&th->enc, t, (uint64_t)(uintptr_t)p);
+	czt_enc_op_free(&th->enc, op, stack, t, (uint64_t)(uintptr_t)p);
+	end_event(th, t);
+}
+
+void rec_event_new(unsigned op, uint64_t t, const void *p, size_t size, const void *frame)
+{
+	struct rec_thread *th = this_thread();
+	if (!th)
+		return;
+	uint64_t stack = capture_stack(th, frame);
+	begin_event(th);
+	czt_enc_op_alloc(&th->enc, op, t, (uint64_t)(uintptr_t)p, size, stack);
 	end_event(th, t);
 }
 
@@ -1371,6 +1384,25 @@ static int header_start_of(int fd, uint64_t *start)
 	return 0;
 }
 
+/* This image is a forked child's (its trace opened in after_fork_child):
+ * it inherited its parent's heap.  An exec starts a fresh image (0). */
+static int trace_forked;
+
+/* The image record (FORMAT.md), written as recording of the first image or
+ * of an exec's begins: whole when this image's allocation calls were all
+ * seen from its first, the blocks it held before recording began excepted,
+ * which follow it.  A forked child inherits its parent's heap and is never
+ * whole, nor is an image whose malloc is not ours. */
+static void image_start(uint64_t t, const char *exe, size_t exe_len, const char *cmdline,
+			size_t cmd_len, int whole)
+{
+	whole = whole && !rec_early.overflow && !rec_early.late;
+	int n = whole ? rec_early.n : 0;
+	czt_enc_image(&meta, t, exe, exe_len, cmdline, cmd_len, whole ? CZT_IMAGE_WHOLE : 0, (uint64_t)n);
+	for (int i = 0; i < n; i++)
+		czt_enc_early_block(&meta, rec_early.addr[i], rec_early.size[i]);
+}
+
 /* REC_TOKEN_VAR=PID:DEV:INO:PATH, handed to an exec'd image */
 static char token[sizeof(trace_path) + 80];
 
@@ -1459,7 +1491,7 @@ static int adopt_trace(int fd, const char *path)
 		rec_clock_start(start_mono, !rec_settings.clock_os);
 		uint64_t t = rec_now();
 		czt_enc_process_end(&meta, t, CZT_END_EXEC, 0);
-		czt_enc_image(&meta, t, exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len);
+		image_start(t, exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, 1);
 		return 0;
 	}
 	rec_clock_start(now, !rec_settings.clock_os);
@@ -1479,6 +1511,7 @@ static int adopt_trace(int fd, const char *path)
 	static uint8_t hbuf[16384];
 	size_t len = czt_header_encode(hbuf, sizeof(hbuf), &h);
 	write_chunk(hbuf, len, 0);
+	image_start(rec_now(), exe, exe_len > 0 ? (size_t)exe_len : 0, cmdline, cmd_len, !trace_forked);
 	return 0;
 }
 
@@ -1621,6 +1654,7 @@ static void after_fork_child(void)
 	}
 	nodes_reset_locked(); /* the caches go with self: thread_new clears them */
 	rec_modules_forget();
+	trace_forked = 1;
 	if (create_child_trace(rec_settings.output)) {
 		rec_active = 0;
 		return;
@@ -1745,6 +1779,7 @@ static void rec_start(void)
 		packer_init(&flusher_pk, rec_settings.buffer_bytes, rec_settings.buffer_bytes);
 		packer_init(&locked_pk, most, rec_settings.buffer_bytes);
 	}
+	rec_early_close(); /* the image record lists what it holds */
 	if (open_trace())
 		goto out;
 	rec_self_range(&self_start, &self_end);

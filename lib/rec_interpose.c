@@ -16,8 +16,6 @@
 #include "lib/czprof_hooks.h"
 #include "lib/rec.h"
 
-#define EXPORT __attribute__((visibility("default")))
-
 static void *(*real_malloc)(size_t);
 static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
@@ -30,6 +28,10 @@ static void *(*real_pvalloc)(size_t);
 static size_t (*real_usable_size)(void *);
 static void *(*real_dlopen)(const char *, int);
 static int (*real_dlclose)(void *);
+
+/* Recording began (or never will): the list of blocks handed out before
+ * it (rec_early) is final. */
+static int early_closed;
 
 /* dlsym may allocate before the real functions are known: those requests
  * are served from here and never freed. */
@@ -72,6 +74,23 @@ static void resolve(void)
 	resolving = 0;
 }
 
+static void rec_init(void);
+
+/* Whether the program's malloc is this library's own: preloaded first, it
+ * saw every allocation call from the first.  Loaded late (dlopen) or
+ * behind another allocator that was preloaded before it, it may never see
+ * where blocks came from: then no free of an unknown block is an error. */
+static int interposes_first(void)
+{
+	Dl_info mine, theirs;
+	int guard = rec_guard;
+	rec_guard = 1; /* dlsym may allocate */
+	void *f = dlsym(RTLD_DEFAULT, "malloc");
+	rec_guard = guard;
+	return f && dladdr(f, &theirs) && dladdr((void *)rec_init, &mine) &&
+	       theirs.dli_fbase == mine.dli_fbase;
+}
+
 /* Usually a call from another library's constructor starts the recorder
  * first (rec_begin); this is for programs that allocate nothing before
  * main. */
@@ -82,6 +101,69 @@ __attribute__((constructor(101))) static void rec_init(void)
 	rec_begin();
 }
 
+/* ---- blocks handed out before recording began ---- */
+
+/* Since recording starts at the first intercepted call (rec_begin), few
+ * blocks are: those ld.so hands out before libc has set environ, and any
+ * made by another thread while this one starts the recorder (the list is
+ * closed by then: such a block is missing from it, a known gap). */
+struct rec_early rec_early;
+
+void rec_early_close(void)
+{
+	rec_early.late = !interposes_first();
+	early_closed = 1;
+}
+
+/* A call that was not recorded, outside the recorder (rec_guard 0), made
+ * block p of n bytes (or failed: p NULL).  A C++ operator new's own malloc
+ * (rec_guard REC_GUARD_NEW) that failed drops the guard: see rec.h. */
+static void unrecorded_alloc(void *p, size_t n)
+{
+	if (REC_UNLIKELY(rec_guard)) {
+		if (!p && rec_guard == REC_GUARD_NEW)
+			rec_guard = 0;
+		return;
+	}
+	if (!p || early_closed || rec_early.overflow)
+		return;
+	if (rec_early.n == REC_EARLY_MAX) {
+		rec_early.overflow = 1;
+		return;
+	}
+	rec_early.addr[rec_early.n] = (uintptr_t)p;
+	rec_early.size[rec_early.n++] = n;
+}
+
+static void unrecorded_free(void *p)
+{
+	if (rec_guard || early_closed || rec_early.overflow)
+		return;
+	for (int i = 0; i < rec_early.n; i++)
+		if (rec_early.addr[i] == (uintptr_t)p) {
+			rec_early.n--;
+			rec_early.addr[i] = rec_early.addr[rec_early.n];
+			rec_early.size[i] = rec_early.size[rec_early.n];
+			return;
+		}
+}
+
+/* Fault injection reaching a C++ operator new (rec_cxx.c, which recorded
+ * the failed call): the real operator's own allocation fails as it does
+ * when memory runs out, so that it goes on with its new-handler or throws
+ * std::bad_alloc.  Drops the guard, as any failed malloc under new does. */
+__thread int rec_new_fail;
+
+static int new_fails(void)
+{
+	if (rec_guard != REC_GUARD_NEW)
+		return 0;
+	rec_new_fail = 0;
+	rec_guard = 0;
+	errno = ENOMEM;
+	return 1;
+}
+
 /* Fault injection (rec_fail.c): a failed call returns as malloc does when
  * memory runs out, errno set after the event was recorded. */
 #define FAIL_ENOMEM(fail)                     \
@@ -90,14 +172,6 @@ __attribute__((constructor(101))) static void rec_init(void)
 			errno = ENOMEM;       \
 	} while (0)
 
-/* Recording is on and we are not inside the recorder already.  Before the
- * recorder has started, the test of rec_started starts it; after, it costs
- * a load and a branch on the calls that are not recorded only. */
-#define RECORDING()                                                           \
-	((REC_LIKELY(__atomic_load_n(&rec_active, __ATOMIC_RELAXED)) ||       \
-	  (REC_UNLIKELY(!__atomic_load_n(&rec_started, __ATOMIC_RELAXED)) && rec_begin())) && \
-	 !rec_guard)
-
 EXPORT void *malloc(size_t n)
 {
 	if (REC_UNLIKELY(!real_malloc)) {
@@ -105,8 +179,13 @@ EXPORT void *malloc(size_t n)
 			return boot_alloc(n);
 		resolve();
 	}
-	if (!RECORDING())
-		return real_malloc(n);
+	if (!RECORDING()) {
+		if (REC_UNLIKELY(rec_new_fail) && new_fails())
+			return NULL;
+		void *p = real_malloc(n);
+		unrecorded_alloc(p, n);
+		return p;
+	}
 	rec_guard = 1;
 	int fail = REC_FAIL_HERE();
 	void *p = fail ? NULL : real_malloc(n);
@@ -127,8 +206,11 @@ EXPORT void *calloc(size_t n, size_t size)
 		}
 		resolve();
 	}
-	if (!RECORDING())
-		return real_calloc(n, size);
+	if (!RECORDING()) {
+		void *p = real_calloc(n, size);
+		unrecorded_alloc(p, n * size);
+		return p;
+	}
 	rec_guard = 1;
 	int fail = REC_FAIL_HERE();
 	void *p = fail ? NULL : real_calloc(n, size);
@@ -147,11 +229,12 @@ EXPORT void free(void *p)
 	if (REC_UNLIKELY(!real_free))
 		resolve();
 	if (!RECORDING()) {
+		unrecorded_free(p);
 		real_free(p);
 		return;
 	}
 	rec_guard = 1;
-	rec_event_free(rec_now(), p);
+	rec_event_free(CZT_OP_C, rec_now(), p, __builtin_frame_address(0));
 	real_free(p);
 	rec_guard = 0;
 }
@@ -170,8 +253,13 @@ static void *do_realloc(unsigned type, void *old, size_t n)
 			return boot_alloc(n);
 		resolve();
 	}
-	if (!RECORDING())
-		return real_realloc(old, n);
+	if (!RECORDING()) {
+		void *p = real_realloc(old, n);
+		if (old && (p || !n))
+			unrecorded_free(old);
+		unrecorded_alloc(p, n);
+		return p;
+	}
 	rec_guard = 1;
 	/* Two clock reads only when the block moved: its new address may have
 	 * been freed by another thread just before, so the allocation's time
@@ -212,8 +300,13 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (REC_UNLIKELY(!real_posix_memalign))
 		resolve();
-	if (!RECORDING())
-		return real_posix_memalign(out, align, n);
+	if (!RECORDING()) {
+		if (REC_UNLIKELY(rec_new_fail) && new_fails())
+			return ENOMEM;
+		int rc = real_posix_memalign(out, align, n);
+		unrecorded_alloc(rc ? NULL : *out, n);
+		return rc;
+	}
 	rec_guard = 1;
 	int rc = REC_FAIL_HERE() ? ENOMEM : real_posix_memalign(out, align, n);
 	rec_event_alloc(CZT_REC_POSIX_MEMALIGN, rec_now(), rc ? NULL : *out, n,
@@ -227,8 +320,13 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	{                                                               \
 		if (REC_UNLIKELY(!real_##name))                         \
 			resolve();                                      \
-		if (!RECORDING())                                       \
-			return real_##name args;                        \
+		if (!RECORDING()) {                                     \
+			if (REC_UNLIKELY(rec_new_fail) && new_fails())  \
+				return NULL;                            \
+			void *p = real_##name args;                     \
+			unrecorded_alloc(p, size);                      \
+			return p;                                       \
+		}                                                       \
 		rec_guard = 1;                                          \
 		int fail = REC_FAIL_HERE();                             \
 		void *p = fail ? NULL : real_##name args;               \

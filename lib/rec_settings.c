@@ -34,6 +34,10 @@
  * |                    |                | auto: columns while the program leaves a core   |
  * |                    |                | to spare or they cost it under 3% of its CPU    |
  * |                    |                | time (rec_spare.c)                              |
+ * | CZPROF_FREE_STACKS | 0              | 1: frees and deletes carry their stack too, so  |
+ * |                    |                | `czprof errors` can show where a block was      |
+ * |                    |                | first freed; off by default: +45% of the        |
+ * |                    |                | recording's CPU on bench/churn (README)         |
  * | CZPROF_MEMBARRIER  | 1              | 0: never use membarrier; every event then takes |
  * |                    |                | a locked instruction (rec_core.c, "the owner    |
  * |                    |                | and the others"; tests use it)                  |
@@ -88,6 +92,7 @@ void rec_settings_load(void)
 	rec_settings.compress_level = (int)env_long("CZPROF_COMPRESS_LEVEL", 1, -7, 9);
 	rec_settings.columns = (int)env_long("CZPROF_COLUMNS", 2, 0, 1); /* "auto": 2 */
 	rec_settings.membarrier = (int)env_long("CZPROF_MEMBARRIER", 1, 0, 1);
+	rec_settings.free_stacks = (int)env_long("CZPROF_FREE_STACKS", 0, 0, 1);
 	rec_settings.scan = (int)env_long("CZPROF_SCAN", 1, 0, 1);
 	/* The token is the recorder's, added by the exec that started this
 	 * image: taken out again, so that the program sees the environment it

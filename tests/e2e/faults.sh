@@ -60,7 +60,7 @@ check_fails fail_flag "$CZPROF" faults --fail -- "$P/fault_paths"
 
 # C++: an operator new whose bad_alloc nobody catches aborts
 out=$("$CZPROF" faults -- "$P/fault_new")
-expect_match new_uncaught "$out" "^crashed +malloc at tests/progs/fault_new.cc:$(line fault_new.cc new) — crashes: SIGABRT in sum \(tests/progs/fault_new.cc:$(line fault_new.cc new)\) \(std::bad_alloc not caught\)$"
+expect_match new_uncaught "$out" "^crashed +operator new at tests/progs/fault_new.cc:$(line fault_new.cc new) — crashes: SIGABRT in sum \(tests/progs/fault_new.cc:$(line fault_new.cc new)\) \(std::bad_alloc not caught\)$"
 
 # --every fails each of the 5 calls; --sites 2 keeps 2 of the 5 sites
 expect_eq every_runs "$("$CZPROF" faults --json --every -- "$P/fault_paths" | json 'd["runs"]')" 5

@@ -294,6 +294,35 @@ TEST(lost_records_say_why)
 	czt_reader_free(r);
 }
 
+/* An image record in the 3.3 form (time, exe, cmdline: an exec's, before
+ * 3.4 appended flags and early) reads with flags 0 and no early block. */
+TEST(image_record_before_3_4)
+{
+	put_header();
+	struct czt_enc e;
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	*e.pos++ = CZT_REC_IMAGE;
+	*e.pos++ = 7;                      /* body length */
+	*e.pos++ = 9;                      /* time */
+	*e.pos++ = 3; memcpy(e.pos, "/ls", 3); e.pos += 3;
+	*e.pos++ = 1; *e.pos++ = 'l';      /* cmdline */
+	put_chunk(&e);
+	struct czt_reader *r;
+	struct czt_chunk c;
+	struct czt_record rec;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	CHECK(czt_reader_next_chunk(r, &c) == CZT_OK);
+	rec.value = rec.n_events = 99;
+	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_IMAGE);
+	CHECK_EQ_U(rec.time, 9);
+	CHECK(rec.str_len == 3 && !memcmp(rec.str, "/ls", 3));
+	CHECK(rec.cmdline_len == 1 && rec.cmdline[0] == 'l');
+	CHECK_EQ_U(rec.value, 0);
+	CHECK_EQ_U(rec.n_events, 0);
+	CHECK(czt_reader_next_record(r, &rec) == CZT_EOF);
+	czt_reader_free(r);
+}
+
 /* Fields that would run past their chunk are refused. */
 TEST(overlong_fields)
 {
@@ -795,7 +824,7 @@ TEST(image_record_roundtrip)
 	struct czt_enc e;
 	czt_enc_init(&e, buf + n, sizeof(buf) - n, CZT_CHUNK_META, 0, 0);
 	CHECK(czt_enc_process_end(&e, 50, CZT_END_EXEC, 0) == CZT_OK);
-	CHECK(czt_enc_image(&e, 50, "/usr/bin/ls", 11, "ls\0-l", 5) == CZT_OK);
+	CHECK(czt_enc_image(&e, 50, "/usr/bin/ls", 11, "ls\0-l", 5, CZT_IMAGE_WHOLE, 3) == CZT_OK);
 	n += czt_enc_finish(&e);
 	struct czt_reader *r;
 	struct czt_chunk c;
@@ -809,6 +838,7 @@ TEST(image_record_roundtrip)
 	CHECK(czt_reader_next_record(r, &rec) == CZT_OK && rec.type == CZT_REC_IMAGE && rec.time == 50);
 	CHECK(rec.str_len == 11 && !memcmp(rec.str, "/usr/bin/ls", 11));
 	CHECK(rec.cmdline_len == 5 && !memcmp(rec.cmdline, "ls\0-l", 5));
+	CHECK(rec.value == CZT_IMAGE_WHOLE && rec.n_events == 3); /* 3.4's trailing fields */
 	CHECK(!strcmp(czt_rec_name(CZT_REC_IMAGE), "image"));
 	CHECK(czt_reader_next_record(r, &rec) == CZT_EOF);
 	czt_reader_free(r);
@@ -849,6 +879,7 @@ int main(void)
 	RUN(bit_flips_detected);
 	RUN(rejects_non_traces);
 	RUN(unknown_records);
+	RUN(image_record_before_3_4);
 	RUN(lost_records_say_why);
 	RUN(overlong_fields);
 	RUN(events_counted_without_decoding);

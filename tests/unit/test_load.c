@@ -565,6 +565,117 @@ TEST(not_a_trace_leaves_nothing)
 	CHECK(access(dbp, F_OK) != 0);
 }
 
+/* Heap errors (cli/load_errors.h): what every trace shows (a double free,
+ * new released by free, a realloc of a freed block), and a free of an
+ * unknown address, an error only when the trace says recording saw the
+ * image whole (an image record with flag whole), and not for an early block it listed.
+ * whole: write that image record (with 0x8888 early); lost: a lost record. */
+static void write_errors(int whole, int lost)
+{
+	begin();
+	czt_enc_init(&enc, file + file_len, sizeof(file) - file_len, CZT_CHUNK_META, 0, 0);
+	if (whole) {
+		czt_enc_image(&enc, 0, "/bin/x", 6, "x", 1, CZT_IMAGE_WHOLE, 1);
+		czt_enc_early_block(&enc, 0x8888, 16);
+	}
+	if (lost)
+		czt_enc_lost(&enc, 0, 1, 0, 0);
+	put_chunk(&enc);
+	events(1, 0);
+	czt_enc_free(&enc, 1, 0x8888);                         /* early: never an error */
+	czt_enc_free(&enc, 2, 0x9999);                         /* invalid when whole */
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 3, 0x1000, 24, 0);
+	czt_enc_free(&enc, 4, 0x1000);
+	czt_enc_op_free(&enc, CZT_OP_NEW, 0, 5, 0x1000);       /* delete of it: double */
+	czt_enc_op_alloc(&enc, CZT_OP_NEW_ARRAY | CZT_OP_ALIGNED, 6, 0x2000, 40, 0);
+	czt_enc_free(&enc, 7, 0x2000);                         /* new[] / free: mismatch */
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 8, 0x1000, 32, 0); /* the address again: fine */
+	czt_enc_free(&enc, 9, 0x1000);
+	czt_enc_realloc(&enc, CZT_REC_REALLOC, 10, 10, 0x1000, 0x1000, 32, 0); /* of a freed block */
+	czt_enc_op_alloc(&enc, CZT_OP_NEW, 11, 0x3000, 8, 0);
+	czt_enc_op_free(&enc, CZT_OP_NEW | CZT_OP_SIZED, 0, 12, 0x3000); /* new / delete: right */
+	put_chunk(&enc);
+	put_footer(12, 12); /* the stream may drop the frees once paired */
+}
+
+/* The heap_errors table as one string. */
+static void errors_digest(char *out, size_t cap)
+{
+	sqlite3 *db = load_fresh();
+	sqlite3_stmt *st;
+	out[0] = 0;
+	if (!db)
+		return;
+	CHECK(sqlite3_prepare_v2(db, "SELECT group_concat(kind||','||call||','||addr||','||"
+				     "ifnull(size,'-')||','||time||','||tid||','||ifnull(alloc_fn,'-')||','||"
+				     "ifnull(free_call,'-')||','||ifnull(free_time,'-'), ';') FROM heap_errors",
+				     -1, &st, NULL) == SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static long long errors_of(sqlite3 *db, const char *kind)
+{
+	char sql[128];
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM heap_errors WHERE kind='%s'", kind);
+	return q(db, sql);
+}
+
+TEST(heap_errors_need_a_whole_image)
+{
+	for (int whole = 0; whole < 2; whole++) {
+		write_errors(whole, 0);
+		save(file_len);
+		sqlite3 *db = load_fresh();
+		if (!db)
+			return;
+		CHECK_EQ_U(errors_of(db, "double-free"), 1);
+		CHECK_EQ_U(errors_of(db, "realloc-freed"), 1);
+		CHECK_EQ_U(errors_of(db, "mismatch"), 1);
+		CHECK_EQ_U(errors_of(db, "invalid-free"), (unsigned long long)whole);
+		CHECK_EQ_U(q(db, "SELECT addr FROM heap_errors WHERE kind='invalid-free' OR"
+				 " (kind='mismatch' AND call='free' AND size=40 AND alloc_fn='operator new[]')"
+				 " ORDER BY time LIMIT 1"),
+			   whole ? 0x9999 : 0x2000);
+		/* the first release of the double free, and the realloc's */
+		CHECK_EQ_U(q(db, "SELECT free_time FROM heap_errors WHERE kind='double-free'"
+				 " AND call='operator delete' AND free_call='free' AND size=24"), 4);
+		CHECK_EQ_U(q(db, "SELECT free_time FROM heap_errors WHERE kind='realloc-freed'"), 9);
+		CHECK_EQ_U(meta(db, "heap_errors"), 3 + (unsigned long long)whole);
+		CHECK_EQ_U(q(db, "SELECT length(value) > 0 FROM meta WHERE key='heap_errors_note'"),
+			   (unsigned long long)!whole);
+		CHECK_EQ_U(q(db, "SELECT calls FROM fn_totals WHERE fn='operator new'"), 1);
+		CHECK_EQ_U(q(db, "SELECT calls FROM fn_totals WHERE fn='operator new[]'"), 1);
+		sqlite3_close(db);
+	}
+	/* the same errors however the load went: streamed with the frees
+	 * dropped once paired, streamed keeping them, or not streamed */
+	char fused[4096], kept[4096], plain[4096];
+	write_errors(1, 0);
+	save(file_len);
+	errors_digest(fused, sizeof(fused));
+	setenv("CZPROF_LOAD_KEEP_FREES", "1", 1);
+	errors_digest(kept, sizeof(kept));
+	unsetenv("CZPROF_LOAD_KEEP_FREES");
+	setenv("CZPROF_LOAD_STREAM", "0", 1);
+	errors_digest(plain, sizeof(plain));
+	unsetenv("CZPROF_LOAD_STREAM");
+	CHECK(strlen(fused) > 100);
+	CHECK_STR(kept, fused);
+	CHECK_STR(plain, fused);
+	/* events lost: an allocation may be missing, so only the mismatch */
+	write_errors(1, 1);
+	save(file_len);
+	sqlite3 *db = load_fresh();
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM heap_errors"), 1);
+	CHECK_EQ_U(errors_of(db, "mismatch"), 1);
+	sqlite3_close(db);
+}
+
 /* Complete only with a footer and nothing lost: events the recorder could
  * not write (a full disk, a closed descriptor: CZT_REC_LOST) make the trace
  * incomplete, with a warning naming how many. */
@@ -634,6 +745,7 @@ int main(void)
 	RUN(real_trace_cut_anywhere);
 	RUN(many_threads);
 	RUN(stack_cycles_terminate);
+	RUN(heap_errors_need_a_whole_image);
 	RUN(lost_events_make_it_incomplete);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);

@@ -354,13 +354,14 @@ static char *records_text(int *rc, unsigned *column_chunks)
 		*column_chunks += (c.flags & CZT_CHUNK_COLUMNS) != 0;
 		while ((*rc = czt_reader_next_record(r, &rec)) == CZT_OK && used + 128 < sizeof(out))
 			used += (size_t)snprintf(out + used, sizeof(out) - used,
-						 "%u %llu %llu %llx %llx %llu %llu|", rec.type,
+						 "%u %llu %llu %llx %llx %llu %llu %llu|", rec.type,
 						 (unsigned long long)rec.time,
 						 (unsigned long long)rec.time_free,
 						 (unsigned long long)rec.addr,
 						 (unsigned long long)rec.old_addr,
 						 (unsigned long long)rec.size,
-						 (unsigned long long)rec.stack);
+						 (unsigned long long)rec.stack,
+						 (unsigned long long)rec.op);
 		if (*rc != CZT_EOF)
 			break;
 	}
@@ -388,6 +389,62 @@ TEST(reader_reads_column_chunks_as_their_records)
 	CHECK_STR(records_text(&rc, &cc), raw_text);
 	CHECK(rc == CZT_EOF);
 	CHECK_EQ_U(cc, 2);
+}
+
+/* C++ operators' events (format 3.4): call records where the operator
+ * changes, a free's with its stack, one at the very end with no event
+ * after it. */
+static size_t cxx_shapes(void)
+{
+	struct czt_enc e;
+	czt_enc_init(&e, chunk, sizeof(chunk), CZT_CHUNK_EVENTS, 9, 100);
+	uint64_t t = 100;
+	for (unsigned i = 0; i < 300; i++) {
+		unsigned op = 1 + i % 2 + (i % 3 == 0 ? CZT_OP_ALIGNED : 0) + (i % 5 == 0 ? CZT_OP_NOTHROW : 0);
+		uint64_t a = 0x60000000 + (uint64_t)(i % 40) * 32;
+		czt_enc_op_alloc(&e, op, t += 20, a, 24, 4 + i % 3);
+		czt_enc_op_free(&e, op | CZT_OP_SIZED, i % 4 ? 50 + i % 9 : 0, t += 7, a);
+		if (i % 7 == 0) /* a C free with its stack */
+			czt_enc_op_free(&e, CZT_OP_C, 1000000 + i, t += 3, 0x70000000 + (uint64_t)i);
+		else
+			czt_enc_free(&e, t += 3, 0x70000000 + (uint64_t)i);
+		if (i % 11 == 0) /* operator new twice: one call record */
+			czt_enc_op_alloc(&e, CZT_OP_NEW, t += 1, 0x80000000 + (uint64_t)i, 8, 1);
+		if (i % 11 == 0)
+			czt_enc_op_alloc(&e, CZT_OP_NEW, t += 1, 0x90000000 + (uint64_t)i, 8, 1);
+	}
+	czt__put_call(&e, CZT_OP_NEW, 0);
+	return (size_t)(e.pos - e.buf) - CZT_CHUNK_HEADER_LEN;
+}
+
+TEST(call_records_keep_to_their_event)
+{
+	static char raw_text[1 << 18];
+	int rc;
+	unsigned cc;
+	struct czt_streams st;
+	CHECK(roundtrip(cxx_shapes(), &st) == 0);
+	put_header();
+	put_raw_chunk(cxx_shapes());
+	strcpy(raw_text, records_text(&rc, &cc));
+	CHECK(rc == CZT_EOF);
+	/* i = 0: new (op 1 + aligned + nothrow = 13) from stack 4, its sized
+	 * delete (29) without a stack, a C free with one; the call records are
+	 * no records of their own */
+	const char first[] = "1 120 120 60000000 0 24 4 13|16 127 127 60000000 0 0 0 29|"
+			     "16 130 130 70000000 0 0 1000000 0|";
+	CHECK(strncmp(raw_text, first, sizeof(first) - 1) == 0);
+	/* i = 1: new[] (2), its sized delete[] (18) with stack 51, a free */
+	CHECK(strstr(raw_text, "|1 152 152 60000020 0 24 5 2|16 159 159 60000020 0 0 51 18|"
+			       "16 162 162 70000001 0 0 0 0|") != NULL);
+	/* i = 11: the second new needs no call record of its own */
+	CHECK(strstr(raw_text, "|1 463 463 8000000b 0 8 1 1|1 464 464 9000000b 0 8 1 1|") != NULL);
+	/* i = 7: a C free carrying its stack, op 0 */
+	CHECK(strstr(raw_text, " 70000007 0 0 1000007 0|") != NULL);
+	put_header();
+	put_column_chunk(cxx_shapes(), CZT_CHUNK_EVENTS);
+	CHECK_STR(records_text(&rc, &cc), raw_text);
+	CHECK(rc == CZT_EOF && cc == 1);
 }
 
 /* Rewrites the CRC of the chunk at off after a change to its bytes. */
@@ -490,6 +547,7 @@ int main(void)
 	RUN(reader_reads_column_chunks_as_their_records);
 	RUN(reader_refuses_bad_column_chunks);
 	RUN(skimming_counts_column_chunks);
+	RUN(call_records_keep_to_their_event);
 	free(streams_mem);
 	free(back);
 	free(split_scratch);
