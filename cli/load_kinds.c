@@ -11,7 +11,6 @@
 #include "cli/load_kinds.h"
 #include "cli/util.h"
 #include "format/czt.h"
-#include "format/czt_scan.h"
 #include "lib/analysis/kinds.h"
 
 struct kinds_load {
@@ -24,27 +23,18 @@ struct kinds_load {
 	uint64_t scan_time, words, bytes, ns;
 };
 
-static int put_meta_int(sqlite3 *db, const char *key, int64_t v)
+/* meta[key] = the number v, or the text when text is not NULL */
+static int put_meta(sqlite3 *db, const char *key, int64_t v, const char *text)
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &q,
 			       NULL))
 		return -1;
 	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(q, 2, v);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(q);
-	return rc;
-}
-
-static int put_meta_text(sqlite3 *db, const char *key, const char *v)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &q,
-			       NULL))
-		return -1;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	sqlite3_bind_text(q, 2, v, -1, SQLITE_STATIC);
+	if (text)
+		sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_int64(q, 2, v);
 	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
 	sqlite3_finalize(q);
 	return rc;
@@ -80,22 +70,6 @@ static int read_blocks(struct kinds_load *k)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int feed_list(struct kinds_load *k, const struct czt_record *rec)
-{
-	struct czt_scan_reader r;
-	czt_scan_reader_init(&r, rec->type, rec->str, rec->str_len);
-	uint64_t where, value;
-	int rc;
-	while ((rc = czt_scan_next(&r, &where, &value)) == CZT_OK) {
-		int err = rec->type == CZT_REC_SCAN_WORDS ? lk_word(k->s, where, value)
-			  : rec->type == CZT_REC_SCAN_CONTEXT ? lk_context(k->s, where, value)
-							      : lk_vtable(k->s, where);
-		if (err)
-			return -1;
-	}
-	return rc == CZT_EOF ? 0 : 1; /* a damaged list: the scan is not whole */
-}
-
 /* Feeds the scan's records to the classification.  A damaged or missing
  * part leaves k->scanned 0. */
 static int read_scan(struct kinds_load *k, const char *trace_path)
@@ -114,27 +88,17 @@ static int read_scan(struct kinds_load *k, const char *trace_path)
 			continue;
 		int rrc;
 		while ((rrc = czt_reader_next_record(r, &rec)) == CZT_OK) {
-			switch (rec.type) {
-			case CZT_REC_SCAN_REGION:
-				lk_region(k->s, rec.start, rec.end, (unsigned)rec.how);
-				break;
-			case CZT_REC_SCAN_WORDS:
-			case CZT_REC_SCAN_CONTEXT:
-			case CZT_REC_SCAN_VTABLES: {
-				int f = feed_list(k, &rec);
-				if (f < 0)
-					rc = -1;
-				damaged |= f > 0;
-				break;
-			}
-			case CZT_REC_SCAN_END:
+			if (rec.type == CZT_REC_SCAN_END) {
 				k->scanned = 1;
 				k->scan_time = rec.time;
 				k->words = rec.n_events;
 				k->bytes = rec.value;
 				k->ns = rec.end_time;
-				break;
 			}
+			int f = lk_feed(k->s, &rec);
+			if (f < 0)
+				rc = -1;
+			damaged |= f > 0;
 			if (rc)
 				break;
 		}
@@ -181,16 +145,16 @@ static int store(struct kinds_load *k)
 	char key[64];
 	for (int kind = LK_DEFINITE; kind <= LK_REACHABLE; kind++) {
 		snprintf(key, sizeof(key), "%s_bytes", lk_kind_name((enum lk_kind)kind));
-		rc |= put_meta_int(k->db, key, (int64_t)bytes[kind]);
+		rc |= put_meta(k->db, key, (int64_t)bytes[kind], NULL);
 		snprintf(key, sizeof(key), "%s_blocks", lk_kind_name((enum lk_kind)kind));
-		rc |= put_meta_int(k->db, key, (int64_t)blocks[kind]);
+		rc |= put_meta(k->db, key, (int64_t)blocks[kind], NULL);
 	}
-	rc |= put_meta_int(k->db, "leaked_bytes", (int64_t)(bytes[LK_DEFINITE] + bytes[LK_INDIRECT]));
-	rc |= put_meta_int(k->db, "leaked_blocks", (int64_t)(blocks[LK_DEFINITE] + blocks[LK_INDIRECT]));
-	rc |= put_meta_int(k->db, "scan_words", (int64_t)k->words);
-	rc |= put_meta_int(k->db, "scan_bytes", (int64_t)k->bytes);
-	rc |= put_meta_int(k->db, "scan_ns", (int64_t)k->ns);
-	rc |= put_meta_text(k->db, "leak_kinds", "scanned");
+	rc |= put_meta(k->db, "leaked_bytes", (int64_t)(bytes[LK_DEFINITE] + bytes[LK_INDIRECT]), NULL);
+	rc |= put_meta(k->db, "leaked_blocks", (int64_t)(blocks[LK_DEFINITE] + blocks[LK_INDIRECT]), NULL);
+	rc |= put_meta(k->db, "scan_words", (int64_t)k->words, NULL);
+	rc |= put_meta(k->db, "scan_bytes", (int64_t)k->bytes, NULL);
+	rc |= put_meta(k->db, "scan_ns", (int64_t)k->ns, NULL);
+	rc |= put_meta(k->db, "leak_kinds", 0, "scanned");
 	if (rc)
 		return -1;
 	/* what every report calls leaked: the lost blocks only */
@@ -223,7 +187,7 @@ int load_kinds(sqlite3 *db, const char *trace_path)
 		goto out;
 	}
 	if (!k.scanned) {
-		rc = put_meta_text(db, "leak_kinds", "unknown") ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
+		rc = put_meta(db, "leak_kinds", 0, "unknown") ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
 		goto out;
 	}
 	if (lk_classify(k.s, k.scan_time)) {

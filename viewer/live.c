@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 
 #include "format/czt.h"
-#include "format/czt_scan.h"
 #include "lib/analysis/kinds.h"
 #include "viewer/live.h"
 
@@ -183,23 +182,6 @@ static struct live_scan *scan_begin(struct live_model *m)
 	return sc;
 }
 
-static void scan_list(struct live_scan *sc, const struct czt_record *r)
-{
-	struct czt_scan_reader rd;
-	czt_scan_reader_init(&rd, r->type, r->str, r->str_len);
-	uint64_t where, value;
-	int rc;
-	while ((rc = czt_scan_next(&rd, &where, &value)) == CZT_OK) {
-		int err = r->type == CZT_REC_SCAN_WORDS ? lk_word(sc->lk, where, value)
-			  : r->type == CZT_REC_SCAN_CONTEXT ? lk_context(sc->lk, where, value)
-							    : lk_vtable(sc->lk, where);
-		if (err)
-			sc->failed = 1;
-	}
-	if (rc != CZT_EOF)
-		sc->failed = 1; /* a damaged list: no kinds rather than wrong ones */
-}
-
 static void scan_end(struct live_model *m, struct live_scan *sc, uint64_t scan_time)
 {
 	if (sc->failed || lk_classify(sc->lk, scan_time))
@@ -231,21 +213,12 @@ void live_scan_record(struct live_model *m, const struct czt_record *r)
 	struct live_scan *sc = m->scan;
 	if (!sc)
 		return;
-	switch (r->type) {
-	case CZT_REC_SCAN_REGION:
-		if (lk_region(sc->lk, r->start, r->end, (unsigned)r->how))
-			sc->failed = 1;
-		break;
-	case CZT_REC_SCAN_WORDS:
-	case CZT_REC_SCAN_CONTEXT:
-	case CZT_REC_SCAN_VTABLES:
-		scan_list(sc, r);
-		break;
-	case CZT_REC_SCAN_END:
+	if (r->type == CZT_REC_SCAN_END) {
 		scan_end(m, sc, r->time);
 		scan_free(sc);
 		m->scan = NULL;
-		break;
+	} else if (lk_feed(sc->lk, r)) {
+		sc->failed = 1; /* a damaged list: no kinds rather than wrong ones */
 	}
 }
 

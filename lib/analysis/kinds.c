@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "format/czt.h"
+#include "format/czt_scan.h"
 #include "lib/analysis/kinds.h"
 
 struct edge {
@@ -231,6 +233,27 @@ int lk_vtable(struct lk_scan *s, uint64_t where)
 		return s->failed = -1;
 	s->vt[s->n_vt++] = where;
 	return 0;
+}
+
+int lk_feed(struct lk_scan *s, const struct czt_record *r)
+{
+	if (r->type == CZT_REC_SCAN_REGION)
+		return lk_region(s, r->start, r->end, (unsigned)r->how);
+	if (r->type != CZT_REC_SCAN_WORDS && r->type != CZT_REC_SCAN_CONTEXT &&
+	    r->type != CZT_REC_SCAN_VTABLES)
+		return 0;
+	struct czt_scan_reader rd;
+	czt_scan_reader_init(&rd, r->type, r->str, r->str_len);
+	uint64_t where, value;
+	int rc;
+	while ((rc = czt_scan_next(&rd, &where, &value)) == CZT_OK) {
+		int err = r->type == CZT_REC_SCAN_WORDS ? lk_word(s, where, value)
+			  : r->type == CZT_REC_SCAN_CONTEXT ? lk_context(s, where, value)
+							    : lk_vtable(s, where);
+		if (err)
+			return -1;
+	}
+	return rc == CZT_EOF ? 0 : 1;
 }
 
 static int pair_cmp(const void *x, const void *y)

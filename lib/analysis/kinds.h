@@ -76,6 +76,13 @@ int lk_word(struct lk_scan *s, uint64_t where, uint64_t value);
 int lk_context(struct lk_scan *s, uint64_t where, uint64_t value);
 int lk_vtable(struct lk_scan *s, uint64_t where);
 
+/* Feeds one record of a SCAN chunk (format/czt.h: CZT_REC_SCAN_REGION,
+ * _WORDS, _CONTEXT, _VTABLES; others are ignored) through the four calls
+ * above.  Returns 0, 1 when a list is damaged (the scan then cannot be
+ * trusted), or -1 when out of memory. */
+struct czt_record;
+int lk_feed(struct lk_scan *s, const struct czt_record *r);
+
 /* Classifies every block; scan_time: when the scan began.  Returns 0, or
  * -1 when out of memory.  Then
  * lk_result(s, i) is block i's (i as given to lk_new), valid until
