@@ -344,7 +344,7 @@ int cmd_leaks(int argc, char **argv)
 				printf("  ... %zu more sites (-n 0 shows all)\n", n_real - shown);
 		}
 		printf("\n");
-		leak_kinds_print(stdout, db, &lk);
+		leak_kinds_print(stdout, &lk);
 		printf("%s in %llu block%s %s from %zu site%s\n", cz_human_size(bytes, size),
 		       (unsigned long long)blocks, blocks == 1 ? "" : "s",
 		       !lk.known || la.kinds == LEAK_KINDS_LOST ? "leaked" : "listed", n_real,

@@ -29,21 +29,13 @@ void leak_kinds_read(sqlite3 *db, struct leak_kinds *k)
 	}
 }
 
-void leak_kinds_print(FILE *f, sqlite3 *db, const struct leak_kinds *k)
+void leak_kinds_print(FILE *f, const struct leak_kinds *k)
 {
 	if (!k->known) {
-		sqlite3_stmt *q;
-		int killed = 0;
-		if (!sqlite3_prepare_v2(db, "SELECT 1 FROM meta WHERE key = 'end_how' AND value = 'signal'",
-					-1, &q, NULL)) {
-			killed = sqlite3_step(q) == SQLITE_ROW;
-			sqlite3_finalize(q);
-		}
-		fprintf(f, "leak kinds unknown: memory was not scanned at exit");
-		if (killed)
-			fprintf(f, " (the program was killed by signal %lld)",
-				(long long)report_meta_int(db, "end_value"));
-		fprintf(f, "; every block never freed counts as leaked\n");
+		/* why (a killed program, a cut trace) is said first, by the
+		 * report's header (report_status) */
+		fprintf(f, "leak kinds unknown: memory was not scanned at exit; every block never "
+			   "freed counts as leaked\n");
 		return;
 	}
 	fprintf(f, "leak summary:");

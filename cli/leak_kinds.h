@@ -24,9 +24,9 @@ struct leak_kinds {
 void leak_kinds_read(sqlite3 *db, struct leak_kinds *k);
 
 /* "leak summary: definitely lost 8.0 KiB in 1 block, indirectly lost ...",
- * or the line saying the kinds are unknown and why (how the program ended,
- * from meta end_how/end_value). */
-void leak_kinds_print(FILE *f, sqlite3 *db, const struct leak_kinds *k);
+ * or the line saying the kinds are unknown (why, a killed program or a cut
+ * trace, the report's header says: report_status). */
+void leak_kinds_print(FILE *f, const struct leak_kinds *k);
 
 /* "\"leak_kinds\": \"scanned\", \"kinds\": {...}" (no braces around it);
  * "kinds": null when unknown. */

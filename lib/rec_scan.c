@@ -113,6 +113,8 @@ void rec_scan_thread_exit(void)
 	 * exited thread's; the TLS and thread control block, which glibc's
 	 * cache of stacks keeps, stay read */
 	uintptr_t lo, hi, here = (uintptr_t)__builtin_frame_address(0), tls = UINTPTR_MAX;
+	if (!rec_settings.scan) /* no scan will read it: spare the exit its walks */
+		return;
 	if (rec_thread_stack(&lo, &hi) || here <= lo || here > hi)
 		return;
 	dl_iterate_phdr(lowest_tls, &tls);
