@@ -1,6 +1,6 @@
 /*
  * cmd_errors.c - `czprof errors`: the heap errors the loader found
- * (cli/load_errors.h, the heap_errors table): frees of addresses never
+ * (lib/analysis/errors.h, the heap_errors table): frees of addresses never
  * allocated, double frees, reallocs of freed blocks and blocks released
  * by the wrong family, in the order they happened, each with the stack of
  * the bad call, of the allocation and of the first release where known.

@@ -26,7 +26,7 @@
 #include "cli/suppress.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 static const char usage[] =
 	"usage: czprof faults [OPTIONS] [--] PROG [ARGS...]\n\n"

@@ -21,7 +21,7 @@
 #include "cli/svg.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 static const char usage[] =
 	"usage: czprof plot [-o FILE] [--by site|thread|allocator] [-n N] TRACE\n\n"

@@ -11,7 +11,7 @@
 #include <sys/types.h>
 
 #include "cli/report.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 /* Worst first: the order of the report. */
 enum fault_outcome {

@@ -26,7 +26,7 @@
 #include "cli/load_cz.h"
 #include "format/printable.h"
 #include "cli/util.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 #define IMAGE_SHIFT 40 /* as in load.c */
 

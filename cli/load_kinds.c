@@ -43,7 +43,7 @@ static int put_meta(sqlite3 *db, const char *key, int64_t v, const char *text)
 static int read_blocks(struct kinds_load *k)
 {
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(k->db, "SELECT id, addr, size, alloc_time FROM allocations"
+	if (sqlite3_prepare_v2(k->db, "SELECT id, addr, size, alloc_time FROM exit_blocks"
 				      " WHERE free_time IS NULL", -1, &q, NULL))
 		return -1;
 	size_t cap = 0;
@@ -162,7 +162,7 @@ static int store(struct kinds_load *k)
 	if (sqlite3_exec(k->db,
 			 "UPDATE stack_totals SET leaked = 0, leaked_bytes = 0;"
 			 "UPDATE stack_totals SET leaked = x.n, leaked_bytes = x.b FROM"
-			 " (SELECT a.stack AS stack, COUNT(*) AS n, SUM(a.size) AS b FROM allocations a"
+			 " (SELECT a.stack AS stack, COUNT(*) AS n, SUM(a.size) AS b FROM exit_blocks a"
 			 "  JOIN leak_kinds k ON k.id = a.id WHERE k.kind IN ('definite', 'indirect')"
 			 "  GROUP BY a.stack) AS x WHERE x.stack = stack_totals.stack;",
 			 NULL, NULL, &err) != SQLITE_OK) {

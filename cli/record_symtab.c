@@ -18,7 +18,7 @@
 #include "cli/util.h"
 #include "format/czt.h"
 #include "symbols/sym.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 #define SYM_CHUNK (1u << 20)
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli/alloc_vtab.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
@@ -120,17 +121,16 @@ static int is_current(sqlite3 *db, const char *trace_path, const struct stat *st
 
 /*
  * Whether the database is whole, as far as is cheap to know: a structure
- * check (PRAGMA quick_check) of every table but allocations, which holds
- * one row per allocation (2.3 s for 20 M events; the rest take
- * milliseconds).  Damage there shows when a report reads it (see
- * tracedb_watch).  Returns NULL, or what is wrong (static).
+ * check (PRAGMA quick_check) of every table; they hold totals and the
+ * blocks live at exit, never a row per event, so this takes milliseconds.
+ * Damage it cannot see shows when a report reads it (see tracedb_watch).
+ * Returns NULL, or what is wrong (static).
  */
 static const char *damage(sqlite3 *db)
 {
 	static char what[256];
 	sqlite3_stmt *t, *c;
-	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table'"
-				   " AND name != 'allocations'", -1, &t, NULL))
+	if (sqlite3_prepare_v2(db, "SELECT name FROM sqlite_schema WHERE type = 'table'", -1, &t, NULL))
 		return sqlite3_errmsg(db);
 	const char *bad = NULL;
 	int rc;
@@ -194,6 +194,7 @@ int tracedb_checked(int status)
 
 sqlite3 *tracedb_open(const char *trace_path)
 {
+	alloc_vtab_register();
 	char db_path[PATH_MAX];
 	struct stat st;
 	if (stat(trace_path, &st)) {
@@ -218,6 +219,11 @@ sqlite3 *tracedb_open(const char *trace_path)
 			sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
 				     NULL, NULL, NULL);
 			damage_seen = 0; /* what the checks found is dealt with */
+			/* the virtual allocations table connects now, while any
+			 * statement may: `czprof sql` then allows reads only */
+			sqlite3_stmt *v;
+			if (sqlite3_prepare_v2(db, "SELECT id FROM allocations LIMIT 0", -1, &v, NULL) == SQLITE_OK)
+				sqlite3_finalize(v);
 			return db;
 		}
 		/* its stamp unreadable: damaged (a file that is no database at

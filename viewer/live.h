@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 /* The timeline starts with 1 ms buckets; when it would pass LIVE_BUCKETS
  * buckets, neighbours merge (keeping the larger value) and the width

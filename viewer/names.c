@@ -10,7 +10,7 @@
 #include "format/printable.h"
 #include "symbols/sym.h"
 #include "symbols/sym_site.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 #include "viewer/names.h"
 
 /* inlined frames per address: as many as a FRAME record holds, since an

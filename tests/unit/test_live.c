@@ -12,7 +12,7 @@
 #include "czt.h"
 #include "tests/unit.h"
 #include "viewer/follow.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 #include "viewer/live.h"
 #include "viewer/names.h"
 #include "viewer/view.h"

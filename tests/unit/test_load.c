@@ -199,9 +199,9 @@ static void load_told(char *buf, size_t cap)
 	close(fd);
 }
 
-/* One thread's events keep their file order on equal times, so an
- * allocation and a free in the same nanosecond (a calloc, then a
- * reallocarray of it) are streamed; events of another thread are not. */
+/* One thread's events keep their file order on equal times (a calloc,
+ * then a reallocarray of it in the same nanosecond); two threads' are
+ * merged as they come, without a second load. */
 TEST(stream_takes_equal_times_on_one_thread)
 {
 	char told[4096];
@@ -212,13 +212,12 @@ TEST(stream_takes_equal_times_on_one_thread)
 	write_basic();
 	save(file_len);
 	load_told(told, sizeof(told));
-	CHECK(strstr(told, "a second thread: loading again") != NULL);
+	CHECK(strstr(told, "loading again") == NULL);
 }
 
-/* Events, or a later end, after the symbol table: a streamed load has
- * paired and inserted the rows before it reads the symbols, so it loads
- * again the plain way; nothing may be lost or cut differently. */
-TEST(stream_restarts_after_symbols)
+/* Events, or a later end, after the symbol table: the engine takes them
+ * as any others; nothing may be lost or cut differently. */
+TEST(events_after_symbols)
 {
 	for (int late_end = 0; late_end < 2; late_end++) {
 		begin();
@@ -243,10 +242,13 @@ TEST(stream_restarts_after_symbols)
 		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 1);
 		if (late_end) {
 			CHECK_EQ_U(meta(db, "duration_ns"), 50);
-			/* t=1 falls in bucket 1 * 3999 / 50 = 79 */
-			CHECK_EQ_U(q(db, "SELECT count(*) FROM timeline"), 80);
+			CHECK_EQ_U(meta(db, "leaked_bytes"), 10);
+			/* no footer told the duration: the buckets start 1 ms wide */
+			CHECK_EQ_U(q(db, "SELECT count(*) FROM timeline"), 1);
+			CHECK_EQ_U(q(db, "SELECT live_bytes FROM timeline"), 10);
 		} else {
 			CHECK_EQ_U(q(db, "SELECT free_time FROM allocations"), 2);
+			CHECK_EQ_U(meta(db, "leaked_bytes"), 0);
 		}
 		sqlite3_close(db);
 	}
@@ -302,7 +304,7 @@ static void digest(char *out, size_t cap)
 		 "ifnull(free_time,'-')||','||ifnull(free_seq,'-')||','||stack||','||tid||','||"
 		 "ifnull(free_tid,'-')||','||ifnull(realloc_from,'-')||','||temporary, ';') FROM allocations"),
 		"SELECT group_concat(time||','||seq||','||live_bytes||','||live_blocks, ';') FROM timeline",
-		"SELECT group_concat(key||'='||ifnull(value,'-'), ';') FROM meta WHERE key NOT LIKE 'trace_%'",
+		"SELECT group_concat(key||'='||ifnull(value,'-'), ';') FROM meta WHERE key NOT LIKE 'trace_%' AND key != 'merge_lag'",
 		("SELECT group_concat(stack||','||allocations||','||bytes||','||temporary||','||leaked||','||"
 		 "peak_blocks||','||peak_bytes, ';') FROM stack_totals"),
 		"SELECT group_concat(tid||','||start_time||','||end_time||','||allocations||','||bytes, ';') FROM threads",
@@ -321,29 +323,22 @@ static void digest(char *out, size_t cap)
 	sqlite3_close(db);
 }
 
-/* With the duration from the footer, a streamed load drops each chunk's
- * frees once paired and walks the live heap in the pairing: the database
- * must be exactly the one the other two ways build. */
-TEST(stream_drops_frees_with_a_footer)
+/* The merge hands events out while the trace is read; holding every
+ * event until the end (what a load falls back to when an event comes too
+ * late) must build exactly the same database. */
+TEST(streamed_merge_equals_whole_merge)
 {
-	static char fused[1 << 18], kept[1 << 18], plain[1 << 18];
+	static char streamed[1 << 18], whole[1 << 18];
 	char told[4096];
 	write_streamable(15);
 	save(file_len);
 	load_told(told, sizeof(told));
-	CHECK(strstr(told, "7 frees dropped once paired") != NULL);
 	CHECK(strstr(told, "loading again") == NULL);
-	digest(fused, sizeof(fused));
-	setenv("CZPROF_LOAD_KEEP_FREES", "1", 1);
-	load_told(told, sizeof(told));
-	CHECK(strstr(told, "dropped") == NULL);
-	digest(kept, sizeof(kept));
-	unsetenv("CZPROF_LOAD_KEEP_FREES");
-	setenv("CZPROF_LOAD_STREAM", "0", 1);
-	digest(plain, sizeof(plain));
-	unsetenv("CZPROF_LOAD_STREAM");
-	CHECK(strcmp(fused, kept) == 0);
-	CHECK(strcmp(fused, plain) == 0);
+	digest(streamed, sizeof(streamed));
+	setenv("CZPROF_LOAD_MERGE_ALL", "1", 1);
+	digest(whole, sizeof(whole));
+	unsetenv("CZPROF_LOAD_MERGE_ALL");
+	CHECK(strcmp(streamed, whole) == 0);
 	sqlite3 *db = load_fresh();
 	if (!db)
 		return;
@@ -355,25 +350,31 @@ TEST(stream_drops_frees_with_a_footer)
 	CHECK_EQ_U(meta(db, "address_conflicts"), 1);
 	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 10);
 	CHECK_EQ_U(q(db, "SELECT free_seq FROM allocations WHERE size = 1000"), 12);
+	/* the exec ended every block of the first image; the second image's
+	 * 5-byte block is what leaked */
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM exit_blocks"), 1);
+	CHECK_EQ_U(q(db, "SELECT size FROM leaks"), 5);
 	sqlite3_close(db);
 }
 
-/* A footer whose duration is not the trace's, and events going back in
- * time right after a dropped free: the load starts again without the
- * stream and gives what the plain load gives. */
-TEST(stream_checks_what_the_footer_told)
+/* A footer whose duration is not the trace's only places the timeline's
+ * buckets; events going back in time within one thread keep its file
+ * order; a thread whose events come later than the merge waited makes
+ * the load start again waiting for every event, with the same result as
+ * if they had come in time. */
+TEST(late_events_and_wrong_footers)
 {
-	static char a[1 << 18], b[1 << 18];
 	char told[4096];
 	write_streamable(14);
 	save(file_len);
 	load_told(told, sizeof(told));
-	CHECK(strstr(told, "the footer tells another duration: loading again") != NULL);
-	digest(a, sizeof(a));
-	setenv("CZPROF_LOAD_STREAM", "0", 1);
-	digest(b, sizeof(b));
-	unsetenv("CZPROF_LOAD_STREAM");
-	CHECK(strcmp(a, b) == 0);
+	CHECK(strstr(told, "loading again") == NULL);
+	sqlite3 *db = load_fresh();
+	if (db) {
+		CHECK_EQ_U(meta(db, "peak_bytes"), 1040);
+		CHECK(q(db, "SELECT count(*) FROM timeline") > 0);
+		sqlite3_close(db);
+	}
 
 	begin();
 	events(5, 0);
@@ -385,14 +386,38 @@ TEST(stream_checks_what_the_footer_told)
 	put_chunk(&enc);
 	put_footer(10, 10);
 	save(file_len);
+	db = load_fresh();
+	if (db) {
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 2);
+		CHECK_EQ_U(meta(db, "peak_bytes"), 20);
+		sqlite3_close(db);
+	}
+
+	/* thread 6's chunk comes after thread 5's second, 1 s later: its
+	 * block, freed by thread 5 at 2 s, must still pair */
+	begin();
+	events(5, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 1000000000, 0x1000, 10, 0);
+	put_chunk(&enc);
+	events(5, 1000000000);
+	czt_enc_free(&enc, 2000000000, 0x3000);
+	put_chunk(&enc);
+	events(6, 0);
+	czt_enc_alloc(&enc, CZT_REC_MALLOC, 3, 0x3000, 30, 0);
+	put_chunk(&enc);
+	put_footer(2000000000, 2000000000);
+	save(file_len);
 	load_told(told, sizeof(told));
-	CHECK(strstr(told, "events out of order: loading again") != NULL);
-	sqlite3 *db = load_fresh();
-	if (!db)
-		return;
-	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 2);
-	CHECK_EQ_U(meta(db, "peak_bytes"), 20);
-	sqlite3_close(db);
+	CHECK(strstr(told, "came too late to merge: loading again") != NULL);
+	db = load_fresh();
+	if (db) {
+		CHECK_EQ_U(meta(db, "unmatched_frees"), 0);
+		CHECK_EQ_U(meta(db, "leaked_bytes"), 10);
+		CHECK_EQ_U(meta(db, "merge_lag"), (uint64_t)-1);
+		CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations WHERE free_time IS NULL"), 1);
+		CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE size = 30"), 2000000000);
+		sqlite3_close(db);
+	}
 }
 
 TEST(reuse_and_rebuild)
@@ -565,7 +590,7 @@ TEST(not_a_trace_leaves_nothing)
 	CHECK(access(dbp, F_OK) != 0);
 }
 
-/* Heap errors (cli/load_errors.h): what every trace shows (a double free,
+/* Heap errors (lib/analysis/errors.h): what every trace shows (a double free,
  * new released by free, a realloc of a freed block), and a free of an
  * unknown address, an error only when the trace says recording saw the
  * image whole (an image record with flag whole), and not for an early block it listed.
@@ -736,9 +761,9 @@ int main(void)
 	RUN(pairing_peak_temporary);
 	RUN(one_thread_in_file_order);
 	RUN(stream_takes_equal_times_on_one_thread);
-	RUN(stream_restarts_after_symbols);
-	RUN(stream_drops_frees_with_a_footer);
-	RUN(stream_checks_what_the_footer_told);
+	RUN(events_after_symbols);
+	RUN(streamed_merge_equals_whole_merge);
+	RUN(late_events_and_wrong_footers);
 	RUN(reuse_and_rebuild);
 	RUN(truncated_loads_whole_chunks);
 	RUN(not_a_trace_leaves_nothing);

@@ -7,7 +7,7 @@
  */
 #include <stdlib.h>
 
-#include "cli/load_merge.h"
+#include "lib/analysis/merge.h"
 #include "tests/unit.h"
 
 #define N 50000

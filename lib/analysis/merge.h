@@ -1,6 +1,6 @@
 /*
- * load_merge.h - the global order of a trace's events, made while the
- * trace is still being read (cli/load.c streams several threads with it).
+ * merge.h - the global order of a trace's events, made while the
+ * trace is still being read (the engine, engine.h, merges every thread with it).
  *
  * Each thread's events are in order in the file, but its chunks come in
  * the order the recorder flushed them: a thread's chunk may follow chunks
@@ -18,13 +18,13 @@
  *
  * Everything here belongs to one thread: the one reading the trace.
  */
-#ifndef CZ_LOAD_MERGE_H
-#define CZ_LOAD_MERGE_H
+#ifndef CZ_AN_MERGE_H
+#define CZ_AN_MERGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cli/load_rows.h"
+#include "lib/analysis/event.h"
 
 struct merge_queue; /* load_merge.c */
 

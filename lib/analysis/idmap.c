@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 long idmap_get(const struct idmap *m, uint64_t key)
 {

@@ -1,6 +1,6 @@
 /*
- * load_merge.c - the global order of a trace's events while it is read
- * (load_merge.h).
+* merge.c - the global order of a trace's events while it is read
+ * (merge.h).
  *
  * Each sequence's queue is an array, taken from the front and appended to
  * at the back; once more of it has been taken than is left, the rest
@@ -12,7 +12,7 @@
  * are kept as they are (32 bytes): the file order that breaks ties is the
  * order of their chunks, kept per run of a chunk's events.
  *
- * Handing out is the loader's merge (event_order in load.c) cut short: a
+ * Handing out is a k-way merge cut short: a
  * heap of the sequences by their first event; it stops where the first
  * event is not older than the limit, so what it hands out is always the
  * beginning of what the whole merge would give.
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/load_merge.h"
+#include "lib/analysis/merge.h"
 
 /* n queued events from one chunk: number chunk in the file. */
 struct run {

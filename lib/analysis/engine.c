@@ -1,0 +1,611 @@
+/*
+ * engine.c - see engine.h.
+ *
+ * Records become events (a realloc splits into its free part and its
+ * allocation part) and go to the merge, one queue per thread plus one
+ * for exec markers; at the end of each chunk the merge hands out those no
+ * later chunk can precede, in the global order, and each is paired at
+ * once: live blocks by address in an open-addressing map (backward-shift
+ * deletion, so that millions of malloc/free pairs leave no tombstones),
+ * their fields in a pool whose freed entries are reused.
+ *
+ * The peak per stack costs O(1) an event: each stack's figures are
+ * copied into its peak figures lazily, the first time the stack changes
+ * after a new peak of the whole heap (its epoch is older than the
+ * peak's); at the end, a stack untouched since the last peak has its live
+ * figures as its peak ones.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/analysis/engine.h"
+
+struct an_slot {
+	uint64_t addr;
+	uint32_t ref;   /* live: block index + 1; freed: the load_freed id; 0: empty */
+	uint32_t freed; /* released, and the address not allocated since */
+};
+
+#define PREFETCH_AHEAD 8
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+/* ---- the map of blocks by address ---- */
+
+static size_t addr_hash(uint64_t a, size_t cap)
+{
+	return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+}
+
+/* The slot holding addr, or (insert) the empty slot where it goes, or NULL. */
+static struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
+{
+	for (size_t k = addr_hash(addr, en->map_cap);; k = (k + 1) & (en->map_cap - 1)) {
+		struct an_slot *s = &en->map[k];
+		if (!s->ref)
+			return insert ? s : NULL;
+		if (s->addr == addr)
+			return s;
+	}
+}
+
+static void map_remove(struct an_engine *en, struct an_slot *hole)
+{
+	size_t mask = en->map_cap - 1, i = (size_t)(hole - en->map);
+	for (size_t j = (i + 1) & mask; en->map[j].ref; j = (j + 1) & mask) {
+		size_t home = addr_hash(en->map[j].addr, en->map_cap);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			en->map[i] = en->map[j];
+			i = j;
+		}
+	}
+	en->map[i].ref = 0;
+	en->map_used--;
+}
+
+/* The map is half full: its slots move to one 4 times the size. */
+static int map_grow(struct an_engine *en)
+{
+	size_t cap = en->map_cap * 4;
+	struct an_slot *old = en->map, *s = calloc(cap, sizeof(*s));
+	if (!s)
+		return -1;
+	size_t old_cap = en->map_cap;
+	en->map = s;
+	en->map_cap = cap;
+	for (size_t k = 0; k < old_cap; k++)
+		if (old[k].ref)
+			*map_find(en, old[k].addr, 1) = old[k];
+	free(old);
+	return 0;
+}
+
+/* ---- the pool of live blocks ---- */
+
+static struct an_block *block_new(struct an_engine *en, uint32_t *index)
+{
+	if (en->free_blk) {
+		*index = (uint32_t)(en->free_blk - 1);
+		en->free_blk = en->blk[*index].seq;
+		return &en->blk[*index];
+	}
+	if (en->n_blk >= UINT32_MAX - 1 || grow((void **)&en->blk, &en->cap_blk, en->n_blk + 1, sizeof(*en->blk)))
+		return NULL;
+	*index = (uint32_t)en->n_blk;
+	return &en->blk[en->n_blk++];
+}
+
+static void block_drop(struct an_engine *en, uint32_t index)
+{
+	en->blk[index].seq = en->free_blk;
+	en->blk[index].id = 0;
+	en->free_blk = (uint64_t)index + 1;
+}
+
+/* ---- tables of threads and stacks ---- */
+
+/* Threads by tid through a hash map: a crafted trace naming a new thread
+ * in every tiny chunk must not make this quadratic.  Out of memory or of
+ * thread numbers, the events count under the first thread. */
+static uint32_t thread_index(struct an_engine *en, uint64_t tid, uint64_t time)
+{
+	if (en->n_threads && en->threads[en->last_thread].tid == tid)
+		return en->last_thread;
+	long i = idmap_get(&en->thread_ids, tid);
+	if (i >= 0)
+		return en->last_thread = (uint32_t)i;
+	if (en->n_threads >= LOAD_MAX_THREADS ||
+	    grow((void **)&en->threads, &en->cap_threads, en->n_threads + 1, sizeof(*en->threads)) ||
+	    idmap_put(&en->thread_ids, tid, (uint32_t)en->n_threads)) {
+		if (!en->n_threads)
+			return 0; /* the table is empty: index 0 is made below by a later call */
+		return 0;
+	}
+	en->threads[en->n_threads] = (struct an_thread){ .tid = tid, .start = time, .end = time };
+	return en->last_thread = (uint32_t)en->n_threads++;
+}
+
+/* The stack index of stack node id (0 for 0), or -1 when out of memory. */
+static long stack_index(struct an_engine *en, uint64_t id)
+{
+	if (id == en->last_stack_id)
+		return en->last_stack;
+	long i = id ? idmap_get(&en->stack_ids, id) : 0;
+	if (i < 0) {
+		size_t cap = en->cap_stacks;
+		if (en->n_stacks >= UINT32_MAX ||
+		    grow((void **)&en->stacks, &en->cap_stacks, en->n_stacks + 1, sizeof(*en->stacks)))
+			return -1;
+		if (cap != en->cap_stacks) {
+			struct an_stack_total *t = realloc(en->totals, en->cap_stacks * sizeof(*t));
+			if (!t)
+				return -1;
+			memset(t + cap, 0, (en->cap_stacks - cap) * sizeof(*t));
+			en->totals = t;
+		}
+		if (idmap_put(&en->stack_ids, id, (uint32_t)en->n_stacks))
+			return -1;
+		i = (long)en->n_stacks;
+		en->stacks[en->n_stacks++] = id;
+	}
+	en->last_stack_id = id;
+	en->last_stack = (uint32_t)i;
+	return i;
+}
+
+/* ---- the live heap: peak and timeline ---- */
+
+/* The timeline's bucket of time t.  With the run's duration known, the
+ * buckets split it evenly; else they start 1 ms wide and double, each
+ * pair of buckets becoming one (its higher point), whenever a time falls
+ * past the last. */
+static size_t bucket_of(struct an_engine *en, uint64_t t)
+{
+	if (t >= en->bucket_lo && t < en->bucket_hi)
+		return en->bucket;
+	const uint64_t n = AN_TIMELINE_POINTS - 1;
+	if (en->o.duration) {
+		unsigned __int128 x = (unsigned __int128)t * n / en->o.duration;
+		en->bucket = x >= n ? n : (size_t)x;
+		/* times whose bucket is b: ceil(b*D/n) <= t < ceil((b+1)*D/n) */
+		en->bucket_lo = (uint64_t)(((unsigned __int128)en->bucket * en->o.duration + n - 1) / n);
+		en->bucket_hi = en->bucket >= n ? UINT64_MAX
+			: (uint64_t)(((unsigned __int128)(en->bucket + 1) * en->o.duration + n - 1) / n);
+		return en->bucket;
+	}
+	while (t / en->bucket_w >= AN_TIMELINE_POINTS) {
+		size_t m = 0;
+		for (size_t i = 0; i < en->n_timeline; i += 2) {
+			struct an_point p = en->timeline[i];
+			if (i + 1 < en->n_timeline && en->timeline[i + 1].bytes >= p.bytes)
+				p = en->timeline[i + 1];
+			en->timeline[m++] = p;
+		}
+		en->n_timeline = m;
+		en->bucket_w *= 2;
+	}
+	en->bucket = (size_t)(t / en->bucket_w);
+	en->bucket_lo = en->bucket * en->bucket_w;
+	en->bucket_hi = en->bucket_lo + en->bucket_w;
+	return en->bucket;
+}
+
+/* The heap as it is after the event at order position seq, at time t. */
+static void heap_point(struct an_engine *en, uint64_t t, uint64_t seq)
+{
+	size_t b = bucket_of(en, t);
+	struct an_point p = { t, seq, en->live, en->blocks };
+	if (en->n_timeline <= b) { /* buckets are visited in order */
+		while (en->n_timeline <= b)
+			en->timeline[en->n_timeline++] = p;
+	} else if (en->live >= en->timeline[b].bytes) {
+		en->timeline[b] = p;
+	}
+}
+
+/* Stack k is about to change: if it has not since the last peak, its
+ * figures now are the ones it had then. */
+static struct an_stack_total *stack_touch(struct an_engine *en, uint32_t k)
+{
+	struct an_stack_total *t = &en->totals[k];
+	if (t->epoch != en->peak_epoch) {
+		t->peak_blocks = t->live;
+		t->peak_bytes = t->live_bytes;
+		t->epoch = en->peak_epoch;
+	}
+	return t;
+}
+
+/* ---- pairing ---- */
+
+/* Block index bi ends by event e (order position seq): a free on e's
+ * thread, an exec, or an allocation over it. */
+static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e, unsigned how)
+{
+	struct an_block *b = &en->blk[bi];
+	struct an_end x = { .time = e->time, .seq = en->seq, .how = (uint8_t)how,
+			    .thread = how == AN_END_EXEC ? b->thread : e->tid };
+	/* its thread's latest allocation is b: so b is that thread's too */
+	x.temporary = how != AN_END_EXEC && en->threads[e->tid].last_alloc == b->id;
+	struct an_stack_total *t = stack_touch(en, b->stack);
+	t->live--;
+	t->live_bytes -= b->size;
+	if (x.temporary) {
+		t->temp++;
+		t->temp_bytes += b->size;
+	}
+	en->live -= b->size;
+	en->blocks--;
+	return en->o.ended ? en->o.ended(en->o.ctx, b, &x) : 0;
+}
+
+/* A release by call (enum load_call) of a block made by family: the wrong
+ * one?  realloc and free release the malloc family. */
+#define AN_MISMATCH(family, call) \
+	((call) == LOAD_CALL_REALLOC ? (family) != LOAD_FAM_C : (family) != (call))
+
+/* Free event e matched no live block: s is the address's freed slot, or
+ * NULL.  A second release is an error; a first of an address never seen
+ * only when the recorder could not have missed its allocation. */
+static __attribute__((noinline)) int unknown_free(struct an_engine *en, const struct load_ev *e,
+						  const struct an_slot *s)
+{
+	unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
+	struct load_error err = { .call = (uint8_t)call, .addr = e->addr, .time = e->time,
+				  .tid = en->threads[e->tid].tid, .stack = e->stack };
+	if (s) {
+		const struct load_freed *f = load_freed_get(&en->errs, s->ref);
+		err.kind = e->realloc ? LOAD_ERR_REALLOC_FREED : LOAD_ERR_DOUBLE_FREE;
+		err.size = f->size;
+		err.has_alloc = 1;
+		err.alloc_family = f->alloc_family;
+		err.alloc_stack = f->alloc_stack;
+		err.has_free = 1;
+		err.free_call = f->call;
+		err.free_time = f->time;
+		err.free_tid = en->threads[f->thread].tid;
+		err.free_stack = f->stack;
+	} else {
+		if (!load_errors_unknown_is_error(&en->errs, en->pair_image, e->addr))
+			return 0;
+		err.kind = LOAD_ERR_INVALID_FREE;
+	}
+	return load_errors_add(&en->errs, &err);
+}
+
+static int pair_exec(struct an_engine *en, const struct load_ev *e)
+{
+	for (size_t k = 0; k < en->map_cap; k++) {
+		struct an_slot *s = &en->map[k];
+		if (s->ref && !s->freed) {
+			int rc = block_end(en, s->ref - 1, e, AN_END_EXEC);
+			block_drop(en, s->ref - 1);
+			if (rc)
+				return rc;
+		}
+		s->ref = 0;
+	}
+	en->map_used = 0;
+	load_freed_clear(&en->errs);
+	en->pair_image++;
+	en->live = en->blocks = 0;
+	heap_point(en, e->time, en->seq);
+	return 0;
+}
+
+static int pair_free(struct an_engine *en, const struct load_ev *e)
+{
+	struct an_thread *t = &en->threads[e->tid];
+	struct an_slot *s = map_find(en, e->addr, 0);
+	if (e->realloc)
+		t->realloc_from = s && !s->freed ? en->blk[s->ref - 1].id : 0;
+	if (!s || s->freed) {
+		en->unmatched++;
+		return unknown_free(en, e, s);
+	}
+	uint32_t bi = s->ref - 1;
+	struct an_block *b = &en->blk[bi];
+	unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
+	if (AN_MISMATCH(b->family, call)) {
+		struct load_error err = { .kind = LOAD_ERR_MISMATCH, .call = (uint8_t)call, .addr = e->addr,
+					  .time = e->time, .size = b->size, .tid = t->tid, .stack = e->stack,
+					  .has_alloc = 1, .alloc_family = b->family,
+					  .alloc_stack = b->stack, .alloc_fn = b->fn };
+		if (load_errors_add(&en->errs, &err))
+			return -1;
+	}
+	/* the address stays, freed, until it is allocated again: a second
+	 * release then finds what the first one did */
+	struct load_freed f = { .time = e->time, .size = b->size, .thread = e->tid,
+				.alloc_stack = b->stack, .stack = e->stack,
+				.alloc_family = b->family, .call = (uint8_t)call };
+	int rc = block_end(en, bi, e, AN_END_FREE);
+	block_drop(en, bi);
+	uint32_t id = load_freed_put(&en->errs, &f);
+	if (id) {
+		s->ref = id;
+		s->freed = 1;
+	} else {
+		map_remove(en, s);
+	}
+	heap_point(en, e->time, en->seq);
+	return rc;
+}
+
+static int pair_alloc(struct an_engine *en, const struct load_ev *e)
+{
+	struct an_thread *t = &en->threads[e->tid];
+	if ((en->map_used + 1) * 2 > en->map_cap && map_grow(en))
+		return -1;
+	struct an_slot *s = map_find(en, e->addr, 1);
+	int rc = 0;
+	if (s->ref && s->freed) { /* the address is a block again */
+		load_freed_drop(&en->errs, s->ref);
+		s->ref = 0;
+		s->freed = 0;
+		en->map_used--;
+	} else if (s->ref) { /* its free was lost: the old block ends here */
+		en->conflicts++;
+		rc = block_end(en, s->ref - 1, e, AN_END_CONFLICT);
+		block_drop(en, s->ref - 1);
+		s->ref = 0;
+		en->map_used--;
+	}
+	uint32_t bi;
+	struct an_block *b = block_new(en, &bi);
+	if (!b)
+		return -1;
+	*b = (struct an_block){ .addr = e->addr, .size = e->size, .time = e->time, .seq = en->seq,
+				.id = ++en->allocs, .realloc_from = e->realloc ? t->realloc_from : 0,
+				.stack = e->stack, .thread = e->tid, .fn = (uint8_t)e->fn,
+				.family = (uint8_t)load_fn_family(e->fn) };
+	s->addr = e->addr;
+	s->ref = bi + 1;
+	s->freed = 0;
+	en->map_used++;
+	t->realloc_from = 0;
+	t->last_alloc = b->id;
+	t->allocs++;
+	t->bytes += e->size;
+	struct an_stack_total *st = stack_touch(en, e->stack);
+	st->allocs++;
+	st->bytes += e->size;
+	st->live++;
+	st->live_bytes += e->size;
+	en->fn_calls[e->fn & 31]++;
+	en->fn_bytes[e->fn & 31] += e->size;
+	en->hist[e->size ? 64 - (unsigned)__builtin_clzll(e->size) : 0]++;
+	en->total_bytes += e->size;
+	en->live += e->size;
+	en->blocks++;
+	if (en->live > en->peak_bytes) {
+		en->peak_bytes = en->live;
+		en->peak_blocks = en->blocks;
+		en->peak_time = e->time;
+		en->peak_seq = en->seq;
+		en->peak_epoch++; /* every stack's figures now are its peak ones */
+	}
+	heap_point(en, e->time, en->seq);
+	return rc;
+}
+
+/* Pairs one event, handed out by the merge in the global order. */
+static int pair(void *ctx, const struct load_ev *e)
+{
+	struct an_engine *en = ctx;
+	int rc;
+	if (e->kind == EV_EXEC) {
+		rc = pair_exec(en, e);
+	} else {
+		rc = e->kind == EV_FREE ? pair_free(en, e) : pair_alloc(en, e);
+		struct an_thread *t = &en->threads[e->tid];
+		if (e->time > t->end)
+			t->end = e->time;
+	}
+	en->seq++;
+	return rc;
+}
+
+/* ---- records to events ---- */
+
+static int push(struct an_engine *en, const struct load_ev *e)
+{
+	en->events++;
+	size_t k = e->kind == EV_EXEC ? 0 : (size_t)e->tid + 1;
+	int rc = merge_push(&en->merge, k, e, en->chunks);
+	return rc == MERGE_LATE ? AN_LATE : rc;
+}
+
+int an_engine_record(struct an_engine *en, const struct czt_record *r, int image_flags)
+{
+	uint64_t img = en->image << AN_IMAGE_SHIFT;
+	if (r->type < CZT_REC_STACK_NODE && r->time > en->end_time)
+		en->end_time = r->time;
+	struct load_ev e = { 0 };
+	switch (r->type) {
+	case CZT_REC_MALLOC: case CZT_REC_CALLOC: case CZT_REC_POSIX_MEMALIGN:
+	case CZT_REC_ALIGNED_ALLOC: case CZT_REC_MEMALIGN: case CZT_REC_VALLOC:
+	case CZT_REC_PVALLOC: {
+		if (!r->addr) {
+			en->failed++;
+			return 0;
+		}
+		long st = stack_index(en, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
+		unsigned fam = r->op & CZT_OP_FAMILY;
+		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size, .stack = (uint32_t)st,
+				      .fn = fam == CZT_OP_NEW ? LOAD_FN_NEW :
+					    fam == CZT_OP_NEW_ARRAY ? LOAD_FN_NEW_ARRAY : r->type & 31,
+				      .tid = thread_index(en, r->tid, r->time), .kind = EV_ALLOC };
+		return push(en, &e);
+	}
+	case CZT_REC_FREE: {
+		/* a free's stack: recorded with CZPROF_FREE_STACKS */
+		long st = stack_index(en, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
+		unsigned fam = r->op & CZT_OP_FAMILY;
+		e = (struct load_ev){ .time = r->time, .addr = r->addr, .kind = EV_FREE, .stack = (uint32_t)st,
+				      .fn = (fam == 3 ? 0 : fam) << 1, .tid = thread_index(en, r->tid, r->time) };
+		en->frees++;
+		return push(en, &e);
+	}
+	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: {
+		uint32_t tid = thread_index(en, r->tid, r->time);
+		if (r->addr == 0 && r->size > 0) { /* failed: the old block stays */
+			en->failed++;
+			return 0;
+		}
+		long st = stack_index(en, r->stack ? r->stack + img : 0);
+		if (st < 0)
+			return -1;
+		if (r->old_addr) { /* its stack is the realloc's, for heap errors */
+			e = (struct load_ev){ .time = r->time_free, .addr = r->old_addr, .kind = EV_FREE,
+					      .stack = (uint32_t)st, .tid = tid, .realloc = 1 };
+			en->frees++;
+			int rc = push(en, &e);
+			if (rc)
+				return rc;
+		}
+		if (!r->addr)
+			return 0; /* realloc(p, 0): a free */
+		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size, .stack = (uint32_t)st,
+				      .fn = r->type & 31, .tid = tid, .kind = EV_ALLOC, .realloc = r->old_addr != 0 };
+		return push(en, &e);
+	}
+	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
+		uint32_t t = thread_index(en, r->tid, r->time);
+		if (r->type == CZT_REC_THREAD_END && t < en->n_threads)
+			en->threads[t].end = r->time;
+		return 0;
+	}
+	case CZT_REC_PROCESS_END:
+		if (r->how == CZT_END_EXEC) {
+			/* every block of the old image is gone */
+			e = (struct load_ev){ .time = r->time, .kind = EV_EXEC };
+			en->image++;
+			return push(en, &e);
+		}
+		if (r->time > en->end_time)
+			en->end_time = r->time;
+		return 0;
+	case CZT_REC_IMAGE:
+		/* 3.4: also says whether recording saw the image whole (a 3.3
+		 * record, an exec's, says nothing of it) */
+		return image_flags ? load_errors_image(&en->errs, en->image, (r->value & CZT_IMAGE_WHOLE) != 0) : 0;
+	case CZT_REC_EARLY_BLOCK:
+		return load_errors_early(&en->errs, en->image, r->addr);
+	default:
+		return 0;
+	}
+}
+
+void an_engine_chunk(struct an_engine *en)
+{
+	en->chunks++;
+}
+
+int an_engine_chunk_end(struct an_engine *en)
+{
+	uint64_t newest = en->merge.newest, lag = en->lag;
+	if (lag == AN_LAG_ALL)
+		return 0;
+	if (lag < 2 * en->merge.latest)
+		lag = 2 * en->merge.latest;
+	if (newest < lag)
+		return 0;
+	return merge_out(&en->merge, newest - lag, 0, pair, en);
+}
+
+int an_engine_finish(struct an_engine *en)
+{
+	if (en->finished)
+		return 0;
+	int rc = merge_out(&en->merge, 0, 1, pair, en);
+	if (rc)
+		return rc;
+	en->finished = 1;
+	/* a stack untouched since the last peak: its figures now are its
+	 * peak ones; what is live now leaked */
+	for (size_t k = 0; k < en->n_stacks; k++) {
+		struct an_stack_total *t = stack_touch(en, (uint32_t)k);
+		en->leaked_bytes += t->live_bytes;
+		en->leaked_blocks += t->live;
+	}
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct an_block *x = *(const struct an_block *const *)a, *y = *(const struct an_block *const *)b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+int an_engine_live(const struct an_engine *en, int (*fn)(void *ctx, const struct an_block *b), void *ctx)
+{
+	const struct an_block **v = malloc((en->blocks ? en->blocks : 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < en->n_blk && n < en->blocks; i++)
+		if (en->blk[i].id)
+			v[n++] = &en->blk[i];
+	qsort(v, n, sizeof(*v), by_id);
+	int rc = 0;
+	for (size_t i = 0; i < n && !rc; i++)
+		rc = fn(ctx, v[i]);
+	free(v);
+	return rc;
+}
+
+int an_engine_init(struct an_engine *en, const struct an_options *o)
+{
+	memset(en, 0, sizeof(*en));
+	en->o = *o;
+	en->lag = o->merge_lag;
+	en->map_cap = 1 << 12;
+	en->map = calloc(en->map_cap, sizeof(*en->map));
+	en->timeline = calloc(AN_TIMELINE_POINTS, sizeof(*en->timeline));
+	en->bucket_w = 1000000; /* 1 ms */
+	en->bucket_hi = 0;
+	/* index 0 is the empty stack; the first thread exists so that events
+	 * of a thread the tables had no room for count somewhere */
+	if (!en->map || !en->timeline || stack_index(en, 1) < 0) {
+		an_engine_release(en);
+		return -1;
+	}
+	en->stacks[0] = 0;
+	idmap_clear(&en->stack_ids);
+	en->last_stack_id = 0;
+	en->last_stack = 0;
+	return 0;
+}
+
+void an_engine_release(struct an_engine *en)
+{
+	free(en->threads);
+	free(en->stacks);
+	free(en->totals);
+	free(en->timeline);
+	free(en->map);
+	free(en->blk);
+	idmap_clear(&en->thread_ids);
+	idmap_clear(&en->stack_ids);
+	merge_free(&en->merge);
+	load_errors_release(&en->errs);
+	memset(en, 0, sizeof(*en));
+}

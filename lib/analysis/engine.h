@@ -1,0 +1,172 @@
+/*
+ * engine.h - the one analysis of a trace's allocation events: records
+ * become events, the threads' events are merged into the global order of
+ * FORMAT.md, frees are paired with the blocks they end, and the figures
+ * every report reads are kept as it goes: the live heap, its exact peak,
+ * a bounded timeline, per-stack, per-thread, per-function and per-size
+ * totals, heap errors, and the blocks live at the end.
+ *
+ * It streams: records are fed in file order, chunk by chunk, and its
+ * memory follows the live blocks, the distinct stacks and threads, and
+ * the few hundred milliseconds of events the merge waits for; never the
+ * number of events.  `czprof load` (cli/load.c) feeds it a whole trace
+ * once and writes what it found into SQLite; the `allocations` virtual
+ * table (cli/alloc_vtab.c) runs it again to hand out one row per block.
+ *
+ * Everything here belongs to one thread.  No output: callers report.
+ */
+#ifndef CZ_AN_ENGINE_H
+#define CZ_AN_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "format/czt.h"
+#include "lib/analysis/errors.h"
+#include "lib/analysis/event.h"
+#include "lib/analysis/idmap.h"
+#include "lib/analysis/merge.h"
+
+/* Ids after an exec'd image's PROCESS_END(EXEC) are shifted so that the
+ * images' stack, module and string ids never collide (SCHEMA.md). */
+#define AN_IMAGE_SHIFT 40
+
+#define AN_TIMELINE_POINTS 4000
+
+/* How long (trace time) the merge waits for a thread's older events: the
+ * recorder hands every thread's chunk over within 1.5 flush periods of
+ * 100 ms.  Where events come later than half that behind the newest, it
+ * waits twice as long as the latest did. */
+#define AN_MERGE_LAG_NS (200u * 1000000u)
+
+/* an_engine_record's return when an event came later than the merge
+ * waited: the order cannot be kept; feed the trace again with a longer
+ * lag (AN_LAG_ALL holds every event until the end). */
+#define AN_LATE 1
+#define AN_LAG_ALL UINT64_MAX
+
+struct an_thread {
+	uint64_t tid, start, end, allocs, bytes;
+	uint64_t last_alloc;   /* id of its latest allocation, 0: none */
+	uint64_t realloc_from; /* id its latest realloc's free part ended */
+};
+
+/* Per stack; live_* become the leaked figures at the end. */
+struct an_stack_total {
+	uint64_t allocs, bytes, temp, temp_bytes, live, live_bytes, peak_blocks, peak_bytes;
+	uint64_t epoch; /* the peak the peak_* figures were taken at */
+};
+
+/* A block, while it lives. */
+struct an_block {
+	uint64_t addr, size, time, seq;
+	uint64_t id;           /* from 1, in the global order of allocations */
+	uint64_t realloc_from; /* the id a realloc replaced, 0: none */
+	uint32_t stack, thread; /* engine table indexes */
+	uint8_t fn, family;     /* load_fn_name's; LOAD_FAM_* */
+};
+
+enum { AN_END_FREE, AN_END_EXEC, AN_END_CONFLICT /* allocated over: its free was lost */ };
+
+/* How a block ended. */
+struct an_end {
+	uint64_t time, seq;
+	uint32_t thread;   /* the thread that ended it (an exec: its own) */
+	uint8_t how;       /* AN_END_* */
+	uint8_t temporary; /* freed before its thread made another allocation */
+};
+
+/* The live heap at a point of the timeline: the highest of its bucket. */
+struct an_point {
+	uint64_t time, seq, bytes, blocks;
+};
+
+/* Called with each block as it ends; a non-zero return stops the engine
+ * and is returned by the call that fed it. */
+typedef int (*an_ended_fn)(void *ctx, const struct an_block *b, const struct an_end *e);
+
+struct an_options {
+	uint64_t duration; /* the run's length if known (a footer's), for the
+			    * timeline's buckets; 0: they widen as it goes */
+	uint64_t merge_lag; /* AN_MERGE_LAG_NS, or AN_LAG_ALL; less in tests */
+	an_ended_fn ended; /* or NULL */
+	void *ctx;
+};
+
+struct an_slot;
+
+struct an_engine {
+	/* ---- results: read them after an_engine_finish ---- */
+	uint64_t events;      /* events read: allocations, frees, exec markers */
+	uint64_t allocs;      /* blocks made (rows of `allocations`) */
+	uint64_t frees;       /* free events, realloc free parts included */
+	uint64_t failed;      /* calls that returned NULL */
+	uint64_t unmatched;   /* frees of no live block */
+	uint64_t conflicts;   /* allocations over a live block */
+	uint64_t end_time;    /* the last event's or process end's time */
+	uint64_t image;       /* execs read */
+	uint64_t total_bytes, leaked_bytes, leaked_blocks;
+	uint64_t peak_bytes, peak_blocks, peak_time, peak_seq;
+	struct an_thread *threads;
+	size_t n_threads;
+	uint64_t *stacks;     /* stack node id (image-shifted) by stack index */
+	struct an_stack_total *totals; /* by stack index: n_stacks of them */
+	size_t n_stacks;
+	uint64_t fn_calls[32], fn_bytes[32], hist[65]; /* hist: by bit length of the size */
+	struct an_point *timeline;
+	size_t n_timeline;
+	struct load_errors errs;
+
+	/* ---- the engine's own ---- */
+	struct an_options o;
+	size_t cap_threads, cap_stacks;
+	struct idmap thread_ids, stack_ids;
+	uint32_t last_thread, last_stack;
+	uint64_t last_stack_id;
+	struct load_merge merge;
+	uint32_t chunks;
+	uint64_t lag;
+	uint64_t seq;          /* order position of the next event */
+	uint64_t pair_image;   /* exec markers paired */
+	uint64_t live, blocks; /* the heap now */
+	uint64_t peak_epoch;
+	struct an_slot *map;   /* live blocks and freed addresses, by address */
+	size_t map_cap, map_used;
+	struct an_block *blk;  /* the live blocks; free entries chained by .seq */
+	size_t n_blk, cap_blk;
+	uint64_t free_blk;     /* index + 1 of a free entry, 0: none */
+	uint64_t bucket_w, bucket_lo, bucket_hi; /* the timeline's buckets */
+	size_t bucket;
+	int finished;
+};
+
+/* Zeroes *en and sets it up.  0, or -1 out of memory.  Caller frees it
+ * with an_engine_release. */
+int an_engine_init(struct an_engine *en, const struct an_options *o);
+void an_engine_release(struct an_engine *en);
+
+/* A chunk begins: records fed until the next call came from it. */
+void an_engine_chunk(struct an_engine *en);
+
+/* One record, in file order.  Every record may be fed: those that are not
+ * events, thread or process records, or what heap errors need (IMAGE,
+ * EARLY_BLOCK) are ignored.  image_flags: IMAGE records carry flags
+ * (format 3.4 on).  Returns 0, -1 out of memory, AN_LATE, or the ended
+ * callback's return. */
+int an_engine_record(struct an_engine *en, const struct czt_record *r, int image_flags);
+
+/* The chunk is read: hands the events no later one can precede to the
+ * pairing.  Returns as an_engine_record. */
+int an_engine_chunk_end(struct an_engine *en);
+
+/* Every record is read: pairs what is left and settles the totals
+ * (live_* of every stack is then what leaked).  Returns as
+ * an_engine_record. */
+int an_engine_finish(struct an_engine *en);
+
+/* Calls fn with each block live at the end, in id order.  0, -1 out of
+ * memory, or fn's non-zero return. */
+int an_engine_live(const struct an_engine *en, int (*fn)(void *ctx, const struct an_block *b),
+		   void *ctx);
+
+#endif

@@ -1,0 +1,129 @@
+/*
+ * errors.c - the heap errors the pairing finds
+ * (errors.h); the table is cli/load_errors.c's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/analysis/errors.h"
+
+_Static_assert(sizeof(struct load_freed) == 32, "one per freed address: keep it small");
+
+static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elem);
+	if (!q)
+		return -1;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+int load_errors_image(struct load_errors *x, uint64_t img, int whole)
+{
+	x->any_start = 1;
+	if (img >= (1u << 20)) /* a crafted trace's exec count: not whole */
+		return 0;
+	size_t old = x->cap_whole;
+	if (grow_to((void **)&x->whole, &x->cap_whole, (size_t)img + 1, 1))
+		return -1;
+	memset(x->whole + old, 0, x->cap_whole - old);
+	x->whole[img] = (uint8_t)!!whole;
+	return 0;
+}
+
+int load_errors_early(struct load_errors *x, uint64_t img, uint64_t addr)
+{
+	if (grow_to((void **)&x->early, &x->cap_early, x->n_early + 1, sizeof(*x->early)))
+		return -1;
+	x->early[x->n_early++] = (struct early_addr){ img, addr };
+	return 0;
+}
+
+int load_errors_unknown_is_error(const struct load_errors *x, uint64_t img, uint64_t addr)
+{
+	if (img >= x->cap_whole || !x->whole[img])
+		return 0;
+	/* a few per image, looked at only for unknown frees */
+	for (size_t i = 0; i < x->n_early; i++)
+		if (x->early[i].img == img && x->early[i].addr == addr)
+			return 0;
+	return 1;
+}
+
+uint32_t load_freed_put(struct load_errors *x, const struct load_freed *f)
+{
+	uint32_t id = x->free_list;
+	if (id) {
+		x->free_list = (uint32_t)x->freed[id - 1].size;
+	} else {
+		if (x->n_freed >= UINT32_MAX - 1 ||
+		    grow_to((void **)&x->freed, &x->cap_freed, x->n_freed + 1, sizeof(*x->freed)))
+			return 0;
+		id = (uint32_t)++x->n_freed;
+	}
+	x->freed[id - 1] = *f;
+	return id;
+}
+
+void load_freed_drop(struct load_errors *x, uint32_t id)
+{
+	x->freed[id - 1].size = x->free_list;
+	x->free_list = id;
+}
+
+void load_freed_clear(struct load_errors *x)
+{
+	x->n_freed = 0;
+	x->free_list = 0;
+}
+
+int load_errors_add(struct load_errors *x, const struct load_error *e)
+{
+	if (x->n_errs >= LOAD_ERRORS_MAX) {
+		x->more++;
+		return 0;
+	}
+	if (grow_to((void **)&x->errs, &x->cap_errs, x->n_errs + 1, sizeof(*x->errs)))
+		return -1;
+	x->errs[x->n_errs++] = *e;
+	return 0;
+}
+
+const char *load_family_alloc_name(unsigned family)
+{
+	return family == LOAD_FAM_NEW ? "operator new" :
+	       family == LOAD_FAM_NEW_ARRAY ? "operator new[]" : "malloc";
+}
+
+const char *load_call_name(unsigned call)
+{
+	static const char *const names[] = { "free", "operator delete", "operator delete[]", "realloc" };
+	return call < 4 ? names[call] : "?";
+}
+
+const char *load_error_kind_name(unsigned kind)
+{
+	switch (kind) {
+	case LOAD_ERR_INVALID_FREE: return "invalid-free";
+	case LOAD_ERR_DOUBLE_FREE: return "double-free";
+	case LOAD_ERR_REALLOC_FREED: return "realloc-freed";
+	case LOAD_ERR_MISMATCH: return "mismatch";
+	}
+	return "?";
+}
+
+
+void load_errors_release(struct load_errors *x)
+{
+	free(x->freed);
+	free(x->errs);
+	free(x->whole);
+	free(x->early);
+	memset(x, 0, sizeof(*x));
+}
