@@ -39,6 +39,7 @@ struct cursor {
 	sqlite3_vtab_cursor base;
 	char *trace_path;
 	uint64_t lag;
+	int threads_seen;
 	struct czt_reader *r;
 	struct an_engine en;
 	int started, at_end, eof;
@@ -134,16 +135,22 @@ static int x_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **out)
 	struct cursor *c = calloc(1, sizeof(*c));
 	if (!c)
 		return SQLITE_NOMEM;
-	char *lag = NULL;
+	/* the merge the load ended with: one that never came too late */
+	char *mode = NULL, *lag = NULL;
 	if (meta_text(v->db, "trace_path", &c->trace_path) || !c->trace_path ||
-	    meta_text(v->db, "merge_lag", &lag)) {
+	    meta_text(v->db, "merge", &mode) || meta_text(v->db, "merge_lag_ns", &lag)) {
 		free(c->trace_path);
+		free(mode);
 		free(c);
 		sqlite3_free(tab->zErrMsg);
 		tab->zErrMsg = sqlite3_mprintf("allocations: this database names no trace");
 		return SQLITE_ERROR;
 	}
-	c->lag = lag && atoll(lag) < 0 ? AN_LAG_ALL : AN_MERGE_LAG_NS;
+	c->lag = lag ? (uint64_t)atoll(lag) : AN_MERGE_LAG_NS;
+	c->threads_seen = !mode || !strcmp(mode, "threads");
+	if (mode && !strcmp(mode, "all"))
+		c->lag = AN_LAG_ALL;
+	free(mode);
 	free(lag);
 	*out = &c->base;
 	return SQLITE_OK;
@@ -275,7 +282,8 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idx, const char *plan, int arg
 	}
 	const struct czt_header *h = czt_reader_header(c->r);
 	c->image_flags = h->major > 3 || (h->major == 3 && h->minor >= 4);
-	struct an_options o = { .merge_lag = c->lag, .ended = on_ended, .ctx = c };
+	struct an_options o = { .merge_lag = c->lag, .threads_seen = c->threads_seen, .ended = on_ended,
+				.ctx = c };
 	if (an_engine_init(&c->en, &o))
 		return SQLITE_NOMEM;
 	c->started = 1;

@@ -646,11 +646,17 @@ void tracedb_name_frames(int on)
 	name_frames = on;
 }
 
-/* One load of trace_path into the empty file tmp, the merge waiting lag
- * (AN_LAG_ALL: for every event).  Returns 0, -1 after reporting an error,
- * or AN_LATE. */
+/* How the merge waits (engine.h): for the threads seen and the lag, for
+ * the lag, or for every event.  The load tries them in turn while an
+ * event comes too late; meta `merge` says which one built the database,
+ * so that the allocations table (alloc_vtab.c) merges the same way. */
+enum merge_mode { MERGE_THREADS, MERGE_LAG, MERGE_ALL };
+static const char *const merge_names[] = { "threads", "lag", "all" };
+
+/* One load of trace_path into the empty file tmp.  Returns 0, -1 after
+ * reporting an error, or AN_LATE. */
 static int load_into(const char *trace_path, const char *tmp, const struct stat *st, int verbose,
-		     uint64_t lag)
+		     enum merge_mode mode, uint64_t lag)
 {
 	struct czt_reader *r;
 	int rc = czt_reader_open(&r, trace_path);
@@ -668,7 +674,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	 * recorder's own end record, later than the footer's, sets the
 	 * duration then. */
 	struct czt_footer foot;
-	struct an_options o = { .merge_lag = lag };
+	struct an_options o = { .merge_lag = mode == MERGE_ALL ? AN_LAG_ALL : lag,
+				.threads_seen = mode == MERGE_THREADS };
 	if (czt_reader_footer(r, &foot) == CZT_OK && foot.has_end && foot.end_how == CZT_END_EXIT)
 		o.duration = foot.end_time;
 	if (an_engine_init(&l.en, &o)) {
@@ -696,8 +703,9 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	ret = fill(&l, r, trace_path, st);
 	if (ret == 0)
 		ret = load_kinds(l.db, trace_path);
-	if (ret == 0 && lag == AN_LAG_ALL)
-		ret = put_meta(l.db, "merge_lag", -1, NULL, 0) ? cz_error("database: %s", sqlite3_errmsg(l.db)) : 0;
+	if (ret == 0 && (put_meta(l.db, "merge", 0, merge_names[mode], 0) ||
+			 put_meta(l.db, "merge_lag_ns", (sqlite3_int64)lag, NULL, 0)))
+		ret = cz_error("database: %s", sqlite3_errmsg(l.db));
 	if (ret == 0 && exec_sql(l.db, "COMMIT;"))
 		ret = -1;
 out:
@@ -717,17 +725,18 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", db_path, (int)getpid());
 	if (create_tmp(tmp))
 		return -1;
-	/* tests' knobs: how long the merge waits, or that it waits for all */
+	/* tests' knobs: the lag, or a merge that waits for all */
 	uint64_t lag = env_size("CZPROF_LOAD_MERGE_LAG_MS", AN_MERGE_LAG_NS / 1000000u) * 1000000u;
-	if (env_size("CZPROF_LOAD_MERGE_ALL", 0))
-		lag = AN_LAG_ALL;
-	int ret = load_into(trace_path, tmp, &st, verbose, lag);
-	if (ret == AN_LATE) {
+	enum merge_mode mode = env_size("CZPROF_LOAD_MERGE_ALL", 0) ? MERGE_ALL
+			       : getenv("CZPROF_LOAD_MERGE_LAG_MS") ? MERGE_LAG : MERGE_THREADS;
+	int ret = load_into(trace_path, tmp, &st, verbose, mode, lag);
+	while (ret == AN_LATE && mode != MERGE_ALL) {
+		mode++;
 		if (verbose > 1)
-			fprintf(stderr, "czprof:   a thread's events came too late to merge: loading again,"
-					" waiting for every event\n");
+			fprintf(stderr, "czprof:   a thread's events came too late to merge: loading again, %s\n",
+				mode == MERGE_LAG ? "waiting for the recorder's flushes" : "waiting for every event");
 		unlink(tmp);
-		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, AN_LAG_ALL);
+		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, mode, lag);
 	}
 	if (ret == 0 && rename(tmp, db_path)) {
 		cz_error("cannot write '%s': %s", db_path, strerror(errno));

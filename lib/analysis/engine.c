@@ -17,16 +17,31 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "lib/analysis/engine.h"
 
 struct an_slot {
 	uint64_t addr;
-	uint32_t ref;   /* live: block index + 1; freed: the load_freed id; 0: empty */
+	uint32_t ref;   /* entry index + 1; 0: empty */
 	uint32_t freed; /* released, and the address not allocated since */
 };
 
+/* A pool entry: a live block, what a freed one leaves for a second
+ * release to be told (until its address is allocated again), or free. */
+union an_entry {
+	struct an_block b;
+	struct load_freed f;
+	uint64_t next; /* free: the next free entry's index + 1 */
+};
+
+_Static_assert(sizeof(union an_entry) == 56, "one per live block: keep it small");
+
+/* A big heap makes every map probe and block a cache miss: the pairing
+ * starts the probe of the event this far ahead, and the block of the one
+ * half as far, while it pairs the current one. */
 #define PREFETCH_AHEAD 8
+#define BATCH 4096
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -62,27 +77,28 @@ static struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
 	}
 }
 
-static void map_remove(struct an_engine *en, struct an_slot *hole)
+/* A big table is probed at random: huge pages spare a TLB miss on most
+ * probes. */
+static void advise_huge(void *p, size_t len)
 {
-	size_t mask = en->map_cap - 1, i = (size_t)(hole - en->map);
-	for (size_t j = (i + 1) & mask; en->map[j].ref; j = (j + 1) & mask) {
-		size_t home = addr_hash(en->map[j].addr, en->map_cap);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			en->map[i] = en->map[j];
-			i = j;
-		}
-	}
-	en->map[i].ref = 0;
-	en->map_used--;
+	if (len < (8u << 20))
+		return;
+	uintptr_t lo = ((uintptr_t)p + (2u << 20) - 1) & ~(uintptr_t)((2u << 20) - 1);
+	uintptr_t hi = ((uintptr_t)p + len) & ~(uintptr_t)((2u << 20) - 1);
+	if (hi > lo)
+		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
-/* The map is half full: its slots move to one 4 times the size. */
+/* The map is three quarters full: its slots move to one twice the size.
+ * (Linear probing stays short at that load with backward-shift deletion,
+ * and the map is the biggest part of the engine's memory.) */
 static int map_grow(struct an_engine *en)
 {
-	size_t cap = en->map_cap * 4;
+	size_t cap = en->map_cap * 2;
 	struct an_slot *old = en->map, *s = calloc(cap, sizeof(*s));
 	if (!s)
 		return -1;
+	advise_huge(s, cap * sizeof(*s));
 	size_t old_cap = en->map_cap;
 	en->map = s;
 	en->map_cap = cap;
@@ -95,11 +111,11 @@ static int map_grow(struct an_engine *en)
 
 /* ---- the pool of live blocks ---- */
 
-static struct an_block *block_new(struct an_engine *en, uint32_t *index)
+static union an_entry *entry_new(struct an_engine *en, uint32_t *index)
 {
 	if (en->free_blk) {
 		*index = (uint32_t)(en->free_blk - 1);
-		en->free_blk = en->blk[*index].seq;
+		en->free_blk = en->blk[*index].next;
 		return &en->blk[*index];
 	}
 	if (en->n_blk >= UINT32_MAX - 1 || grow((void **)&en->blk, &en->cap_blk, en->n_blk + 1, sizeof(*en->blk)))
@@ -108,10 +124,9 @@ static struct an_block *block_new(struct an_engine *en, uint32_t *index)
 	return &en->blk[en->n_blk++];
 }
 
-static void block_drop(struct an_engine *en, uint32_t index)
+static void entry_drop(struct an_engine *en, uint32_t index)
 {
-	en->blk[index].seq = en->free_blk;
-	en->blk[index].id = 0;
+	en->blk[index].next = en->free_blk;
 	en->free_blk = (uint64_t)index + 1;
 }
 
@@ -235,7 +250,7 @@ static struct an_stack_total *stack_touch(struct an_engine *en, uint32_t k)
  * thread, an exec, or an allocation over it. */
 static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e, unsigned how)
 {
-	struct an_block *b = &en->blk[bi];
+	struct an_block *b = &en->blk[bi].b;
 	struct an_end x = { .time = e->time, .seq = en->seq, .how = (uint8_t)how,
 			    .thread = how == AN_END_EXEC ? b->thread : e->tid };
 	/* its thread's latest allocation is b: so b is that thread's too */
@@ -267,7 +282,7 @@ static __attribute__((noinline)) int unknown_free(struct an_engine *en, const st
 	struct load_error err = { .call = (uint8_t)call, .addr = e->addr, .time = e->time,
 				  .tid = en->threads[e->tid].tid, .stack = e->stack };
 	if (s) {
-		const struct load_freed *f = load_freed_get(&en->errs, s->ref);
+		const struct load_freed *f = &en->blk[s->ref - 1].f;
 		err.kind = e->realloc ? LOAD_ERR_REALLOC_FREED : LOAD_ERR_DOUBLE_FREE;
 		err.size = f->size;
 		err.has_alloc = 1;
@@ -290,16 +305,15 @@ static int pair_exec(struct an_engine *en, const struct load_ev *e)
 {
 	for (size_t k = 0; k < en->map_cap; k++) {
 		struct an_slot *s = &en->map[k];
-		if (s->ref && !s->freed) {
-			int rc = block_end(en, s->ref - 1, e, AN_END_EXEC);
-			block_drop(en, s->ref - 1);
+		if (s->ref) {
+			int rc = s->freed ? 0 : block_end(en, s->ref - 1, e, AN_END_EXEC);
+			entry_drop(en, s->ref - 1);
 			if (rc)
 				return rc;
 		}
 		s->ref = 0;
 	}
 	en->map_used = 0;
-	load_freed_clear(&en->errs);
 	en->pair_image++;
 	en->live = en->blocks = 0;
 	heap_point(en, e->time, en->seq);
@@ -311,13 +325,13 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 	struct an_thread *t = &en->threads[e->tid];
 	struct an_slot *s = map_find(en, e->addr, 0);
 	if (e->realloc)
-		t->realloc_from = s && !s->freed ? en->blk[s->ref - 1].id : 0;
+		t->realloc_from = s && !s->freed ? en->blk[s->ref - 1].b.id : 0;
 	if (!s || s->freed) {
 		en->unmatched++;
 		return unknown_free(en, e, s);
 	}
 	uint32_t bi = s->ref - 1;
-	struct an_block *b = &en->blk[bi];
+	struct an_block *b = &en->blk[bi].b;
 	unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
 	if (AN_MISMATCH(b->family, call)) {
 		struct load_error err = { .kind = LOAD_ERR_MISMATCH, .call = (uint8_t)call, .addr = e->addr,
@@ -333,14 +347,8 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 				.alloc_stack = b->stack, .stack = e->stack,
 				.alloc_family = b->family, .call = (uint8_t)call };
 	int rc = block_end(en, bi, e, AN_END_FREE);
-	block_drop(en, bi);
-	uint32_t id = load_freed_put(&en->errs, &f);
-	if (id) {
-		s->ref = id;
-		s->freed = 1;
-	} else {
-		map_remove(en, s);
-	}
+	en->blk[bi].f = f; /* the entry now tells of the release */
+	s->freed = 1;
 	heap_point(en, e->time, en->seq);
 	return rc;
 }
@@ -348,26 +356,25 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 {
 	struct an_thread *t = &en->threads[e->tid];
-	if ((en->map_used + 1) * 2 > en->map_cap && map_grow(en))
+	if ((en->map_used + 1) * 4 > en->map_cap * 3 && map_grow(en))
 		return -1;
 	struct an_slot *s = map_find(en, e->addr, 1);
 	int rc = 0;
-	if (s->ref && s->freed) { /* the address is a block again */
-		load_freed_drop(&en->errs, s->ref);
-		s->ref = 0;
-		s->freed = 0;
-		en->map_used--;
-	} else if (s->ref) { /* its free was lost: the old block ends here */
-		en->conflicts++;
-		rc = block_end(en, s->ref - 1, e, AN_END_CONFLICT);
-		block_drop(en, s->ref - 1);
-		s->ref = 0;
-		en->map_used--;
-	}
 	uint32_t bi;
-	struct an_block *b = block_new(en, &bi);
-	if (!b)
-		return -1;
+	if (s->ref) {
+		/* a freed block's address is a block again; or a live one's
+		 * free was lost: it ends here.  Its entry takes the new one. */
+		if (!s->freed) {
+			en->conflicts++;
+			rc = block_end(en, s->ref - 1, e, AN_END_CONFLICT);
+		}
+		bi = s->ref - 1;
+	} else {
+		if (!entry_new(en, &bi))
+			return -1;
+		en->map_used++;
+	}
+	struct an_block *b = &en->blk[bi].b;
 	*b = (struct an_block){ .addr = e->addr, .size = e->size, .time = e->time, .seq = en->seq,
 				.id = ++en->allocs, .realloc_from = e->realloc ? t->realloc_from : 0,
 				.stack = e->stack, .thread = e->tid, .fn = (uint8_t)e->fn,
@@ -375,7 +382,6 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 	s->addr = e->addr;
 	s->ref = bi + 1;
 	s->freed = 0;
-	en->map_used++;
 	t->realloc_from = 0;
 	t->last_alloc = b->id;
 	t->allocs++;
@@ -403,9 +409,8 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 }
 
 /* Pairs one event, handed out by the merge in the global order. */
-static int pair(void *ctx, const struct load_ev *e)
+static int pair(struct an_engine *en, const struct load_ev *e)
 {
-	struct an_engine *en = ctx;
 	int rc;
 	if (e->kind == EV_EXEC) {
 		rc = pair_exec(en, e);
@@ -419,11 +424,50 @@ static int pair(void *ctx, const struct load_ev *e)
 	return rc;
 }
 
+/* Pairs the batch the merge handed out. */
+static int pair_batch(struct an_engine *en)
+{
+	const struct load_ev *b = en->batch;
+	size_t n = en->n_batch;
+	en->n_batch = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n)
+			__builtin_prefetch(&en->map[addr_hash(b[i + PREFETCH_AHEAD].addr, en->map_cap)]);
+		if (i + PREFETCH_AHEAD / 2 < n && b[i + PREFETCH_AHEAD / 2].kind == EV_FREE) {
+			/* its slot was fetched by now: start on its block */
+			const struct an_slot *s = &en->map[addr_hash(b[i + PREFETCH_AHEAD / 2].addr, en->map_cap)];
+			if (s->ref && !s->freed && s->addr == b[i + PREFETCH_AHEAD / 2].addr)
+				__builtin_prefetch(&en->blk[s->ref - 1].b);
+		}
+		int rc = pair(en, &b[i]);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* The merge's sink: events wait in a batch, paired once it is full. */
+static int to_batch(void *ctx, const struct load_ev *e)
+{
+	struct an_engine *en = ctx;
+	en->batch[en->n_batch++] = *e;
+	return en->n_batch == BATCH ? pair_batch(en) : 0;
+}
+
+/* Hands out what the merge may (below; all), and pairs it. */
+static int hand_out(struct an_engine *en, uint64_t below, int all)
+{
+	int rc = merge_out(&en->merge, below, all, to_batch, en);
+	return rc ? rc : pair_batch(en);
+}
+
 /* ---- records to events ---- */
 
 static int push(struct an_engine *en, const struct load_ev *e)
 {
 	en->events++;
+	if (e->kind != EV_EXEC && e->time > en->threads[e->tid].latest)
+		en->threads[e->tid].latest = e->time;
 	size_t k = e->kind == EV_EXEC ? 0 : (size_t)e->tid + 1;
 	int rc = merge_push(&en->merge, k, e, en->chunks);
 	return rc == MERGE_LATE ? AN_LATE : rc;
@@ -489,6 +533,8 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 	}
 	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
 		uint32_t t = thread_index(en, r->tid, r->time);
+		if (t < en->n_threads && !en->threads[t].latest)
+			en->threads[t].latest = r->time;
 		if (r->type == CZT_REC_THREAD_END && t < en->n_threads)
 			en->threads[t].end = r->time;
 		return 0;
@@ -526,16 +572,25 @@ int an_engine_chunk_end(struct an_engine *en)
 		return 0;
 	if (lag < 2 * en->merge.latest)
 		lag = 2 * en->merge.latest;
-	if (newest < lag)
-		return 0;
-	return merge_out(&en->merge, newest - lag, 0, pair, en);
+	uint64_t below = newest > lag ? newest - lag : 0;
+	if (en->o.threads_seen && en->n_threads) {
+		/* no thread seen can precede its latest event or, before its
+		 * first, its start record (AN_START_GUARD_NS) */
+		uint64_t least = UINT64_MAX;
+		for (size_t t = 0; t < en->n_threads; t++)
+			if (en->threads[t].latest < least)
+				least = en->threads[t].latest;
+		if (least != UINT64_MAX && least > AN_START_GUARD_NS && least - AN_START_GUARD_NS > below)
+			below = least - AN_START_GUARD_NS;
+	}
+	return below ? hand_out(en, below, 0) : 0;
 }
 
 int an_engine_finish(struct an_engine *en)
 {
 	if (en->finished)
 		return 0;
-	int rc = merge_out(&en->merge, 0, 1, pair, en);
+	int rc = hand_out(en, 0, 1);
 	if (rc)
 		return rc;
 	en->finished = 1;
@@ -561,9 +616,9 @@ int an_engine_live(const struct an_engine *en, int (*fn)(void *ctx, const struct
 	if (!v)
 		return -1;
 	size_t n = 0;
-	for (size_t i = 0; i < en->n_blk && n < en->blocks; i++)
-		if (en->blk[i].id)
-			v[n++] = &en->blk[i];
+	for (size_t k = 0; k < en->map_cap && n < en->blocks; k++)
+		if (en->map[k].ref && !en->map[k].freed)
+			v[n++] = &en->blk[en->map[k].ref - 1].b;
 	qsort(v, n, sizeof(*v), by_id);
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++)
@@ -580,11 +635,12 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 	en->map_cap = 1 << 12;
 	en->map = calloc(en->map_cap, sizeof(*en->map));
 	en->timeline = calloc(AN_TIMELINE_POINTS, sizeof(*en->timeline));
+	en->batch = malloc(BATCH * sizeof(*en->batch));
 	en->bucket_w = 1000000; /* 1 ms */
 	en->bucket_hi = 0;
 	/* index 0 is the empty stack; the first thread exists so that events
 	 * of a thread the tables had no room for count somewhere */
-	if (!en->map || !en->timeline || stack_index(en, 1) < 0) {
+	if (!en->map || !en->timeline || !en->batch || stack_index(en, 1) < 0) {
 		an_engine_release(en);
 		return -1;
 	}
@@ -603,6 +659,7 @@ void an_engine_release(struct an_engine *en)
 	free(en->timeline);
 	free(en->map);
 	free(en->blk);
+	free(en->batch);
 	idmap_clear(&en->thread_ids);
 	idmap_clear(&en->stack_ids);
 	merge_free(&en->merge);

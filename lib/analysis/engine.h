@@ -33,20 +33,34 @@
 
 #define AN_TIMELINE_POINTS 4000
 
-/* How long (trace time) the merge waits for a thread's older events: the
- * recorder hands every thread's chunk over within 1.5 flush periods of
- * 100 ms.  Where events come later than half that behind the newest, it
- * waits twice as long as the latest did. */
+/*
+ * When the merge may hand an event out: once no event still to come can
+ * precede it.  Each thread's events come in order, so a thread already
+ * seen cannot precede its own latest event; and the recorder hands every
+ * thread's chunk over within 1.5 flush periods of 100 ms, so nothing can
+ * come later than AN_MERGE_LAG_NS behind the newest event (where events
+ * have come later than half that, the merge waits twice as long as the
+ * latest did).  With threads_seen set the merge trusts that no thread it
+ * has not seen yet has older events: it then holds a few milliseconds of
+ * events while the threads run, where the lag alone would hold 200 ms of
+ * the run.  The recorder writes a thread's start record before any chunk
+ * it writes after the thread's first event, with a time taken just after
+ * that event's: a thread with no event yet is taken to start
+ * AN_START_GUARD_NS before its record says.
+ */
 #define AN_MERGE_LAG_NS (200u * 1000000u)
+#define AN_START_GUARD_NS (10u * 1000000u)
 
 /* an_engine_record's return when an event came later than the merge
- * waited: the order cannot be kept; feed the trace again with a longer
- * lag (AN_LAG_ALL holds every event until the end). */
+ * waited: the order cannot be kept; feed the trace again without
+ * threads_seen, or with a longer lag (AN_LAG_ALL holds every event until
+ * the end). */
 #define AN_LATE 1
 #define AN_LAG_ALL UINT64_MAX
 
 struct an_thread {
 	uint64_t tid, start, end, allocs, bytes;
+	uint64_t latest;       /* its latest event read, or its start record's time */
 	uint64_t last_alloc;   /* id of its latest allocation, 0: none */
 	uint64_t realloc_from; /* id its latest realloc's free part ended */
 };
@@ -57,13 +71,16 @@ struct an_stack_total {
 	uint64_t epoch; /* the peak the peak_* figures were taken at */
 };
 
-/* A block, while it lives. */
+/* A block, while it lives: 56 bytes, since a big heap holds millions. */
 struct an_block {
-	uint64_t addr, size, time, seq;
-	uint64_t id;           /* from 1, in the global order of allocations */
+	uint64_t addr, size, time;
+	uint64_t id : 40;      /* from 1, in the global order of allocations */
+	uint64_t fn : 5;       /* load_fn_name's */
+	uint64_t family : 2;   /* LOAD_FAM_* */
+	uint64_t seq : 40;     /* its allocation's order position */
+	uint64_t thread : 24;  /* engine thread index */
 	uint64_t realloc_from; /* the id a realloc replaced, 0: none */
-	uint32_t stack, thread; /* engine table indexes */
-	uint8_t fn, family;     /* load_fn_name's; LOAD_FAM_* */
+	uint32_t stack;        /* engine stack index */
 };
 
 enum { AN_END_FREE, AN_END_EXEC, AN_END_CONFLICT /* allocated over: its free was lost */ };
@@ -89,6 +106,7 @@ struct an_options {
 	uint64_t duration; /* the run's length if known (a footer's), for the
 			    * timeline's buckets; 0: they widen as it goes */
 	uint64_t merge_lag; /* AN_MERGE_LAG_NS, or AN_LAG_ALL; less in tests */
+	int threads_seen;   /* no thread not seen yet has older events (see above) */
 	an_ended_fn ended; /* or NULL */
 	void *ctx;
 };
@@ -130,9 +148,12 @@ struct an_engine {
 	uint64_t pair_image;   /* exec markers paired */
 	uint64_t live, blocks; /* the heap now */
 	uint64_t peak_epoch;
+	struct load_ev *batch; /* handed out by the merge, to pair */
+	size_t n_batch;
 	struct an_slot *map;   /* live blocks and freed addresses, by address */
 	size_t map_cap, map_used;
-	struct an_block *blk;  /* the live blocks; free entries chained by .seq */
+	union an_entry *blk;   /* live blocks and freed ones (their load_freed);
+				* free entries chained by .next */
 	size_t n_blk, cap_blk;
 	uint64_t free_blk;     /* index + 1 of a free entry, 0: none */
 	uint64_t bucket_w, bucket_lo, bucket_hi; /* the timeline's buckets */

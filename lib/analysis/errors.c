@@ -7,7 +7,6 @@
 
 #include "lib/analysis/errors.h"
 
-_Static_assert(sizeof(struct load_freed) == 32, "one per freed address: keep it small");
 
 static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
 {
@@ -56,33 +55,6 @@ int load_errors_unknown_is_error(const struct load_errors *x, uint64_t img, uint
 	return 1;
 }
 
-uint32_t load_freed_put(struct load_errors *x, const struct load_freed *f)
-{
-	uint32_t id = x->free_list;
-	if (id) {
-		x->free_list = (uint32_t)x->freed[id - 1].size;
-	} else {
-		if (x->n_freed >= UINT32_MAX - 1 ||
-		    grow_to((void **)&x->freed, &x->cap_freed, x->n_freed + 1, sizeof(*x->freed)))
-			return 0;
-		id = (uint32_t)++x->n_freed;
-	}
-	x->freed[id - 1] = *f;
-	return id;
-}
-
-void load_freed_drop(struct load_errors *x, uint32_t id)
-{
-	x->freed[id - 1].size = x->free_list;
-	x->free_list = id;
-}
-
-void load_freed_clear(struct load_errors *x)
-{
-	x->n_freed = 0;
-	x->free_list = 0;
-}
-
 int load_errors_add(struct load_errors *x, const struct load_error *e)
 {
 	if (x->n_errs >= LOAD_ERRORS_MAX) {
@@ -121,7 +93,6 @@ const char *load_error_kind_name(unsigned kind)
 
 void load_errors_release(struct load_errors *x)
 {
-	free(x->freed);
 	free(x->errs);
 	free(x->whole);
 	free(x->early);

@@ -5,7 +5,7 @@
  * into the `heap_errors` table (SCHEMA.md).
  *
  * The pairing keeps a freed block's address in its map until the address
- * is allocated again, pointing at a load_freed entry here: what a second
+ * is allocated again, with a load_freed record (engine.h): what a second
  * release needs to say about the first.  Memory therefore grows with the
  * addresses freed and not reused, not with the number of events.
  *
@@ -66,9 +66,6 @@ struct load_error {
 #define LOAD_ERRORS_MAX 100000 /* kept; more are counted only */
 
 struct load_errors {
-	struct load_freed *freed;
-	size_t n_freed, cap_freed;
-	uint32_t free_list;     /* entries to reuse: index + 1, chained through .size */
 	struct load_error *errs;
 	size_t n_errs, cap_errs;
 	uint64_t more;          /* errors beyond LOAD_ERRORS_MAX */
@@ -87,17 +84,6 @@ int load_errors_early(struct load_errors *x, uint64_t img, uint64_t addr);
 /* Whether an unknown address freed in image img is an error (see above). */
 int load_errors_unknown_is_error(const struct load_errors *x, uint64_t img, uint64_t addr);
 
-/* Keeps f; returns its id (> 0), or 0 out of memory (then the caller
- * forgets the address instead). */
-uint32_t load_freed_put(struct load_errors *x, const struct load_freed *f);
-static inline const struct load_freed *load_freed_get(const struct load_errors *x, uint32_t id)
-{
-	return &x->freed[id - 1];
-}
-/* The address of entry id was allocated again. */
-void load_freed_drop(struct load_errors *x, uint32_t id);
-/* Every freed address is gone (an exec). */
-void load_freed_clear(struct load_errors *x);
 
 /* Adds an error; 0, or -1 out of memory. */
 int load_errors_add(struct load_errors *x, const struct load_error *e);

@@ -284,7 +284,7 @@ same_db() { # name trace [VAR=value...: the streamed load's environment]
 	diff=""
 	for t in $(sqlite3 s.czt.db "select name from sqlite_master where type = 'table'"); do
 		w="1"
-		[ "$t" = meta ] && w="key not in ('trace_path', 'trace_mtime_ns', 'merge_lag')"
+		[ "$t" = meta ] && w="key not in ('trace_path', 'trace_mtime_ns', 'merge', 'merge_lag_ns')"
 		n=$(sqlite3 s.czt.db "attach 'p.czt.db' as p;
 			select (select count(*) from (select * from main.$t where $w except select * from p.$t where $w))
 			     + (select count(*) from (select * from p.$t where $w except select * from main.$t where $w))
