@@ -44,6 +44,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/dbpath.h"
 #include "cli/load_cz.h"
 #include "cli/load_errors.h"
 #include "cli/load_kinds.h"
@@ -2244,7 +2245,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		cz_error("out of memory loading '%s'", trace_path);
 		goto out;
 	}
-	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				     (dbpath_is_memory(tmp) ? SQLITE_OPEN_URI : 0), NULL) != SQLITE_OK) {
 		cz_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
 		goto out;
 	}
@@ -2277,14 +2279,28 @@ out:
 	return ret;
 }
 
+/* The empty database a load writes: a new temporary file (again: in
+ * place of the one a load that starts again wrote), or the in-memory
+ * database emptied. */
+static int fresh_target(const char *tmp, int mem, int again)
+{
+	if (mem)
+		return dbpath_reset_memory(tmp);
+	if (again)
+		unlink(tmp);
+	return create_tmp(tmp);
+}
+
 int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 {
 	struct stat st;
 	if (stat(trace_path, &st))
 		return cz_error("'%s': %s", trace_path, strerror(errno));
 	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", db_path, (int)getpid());
-	if (create_tmp(tmp))
+	int mem = dbpath_is_memory(db_path);
+	if (snprintf(tmp, sizeof(tmp), mem ? "%s" : "%s.tmp%d", db_path, (int)getpid()) >= (int)sizeof(tmp))
+		return cz_error("'%s': path too long", db_path);
+	if (fresh_target(tmp, mem, 0))
 		return -1;
 	/* first streamed: events paired and inserted while the trace is
 	 * read.  A second thread makes it start again merging the threads'
@@ -2296,20 +2312,18 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	if (ret == LOAD_RESTART && why == why_threads && !(env && !strcmp(env, "1"))) {
 		if (verbose > 1)
 			fprintf(stderr, "czprof:   %s: loading again, merging the threads' events\n", why);
-		unlink(tmp);
-		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, LOAD_MERGED, &why);
+		ret = fresh_target(tmp, mem, 1) ? -1 : load_into(trace_path, tmp, &st, verbose, LOAD_MERGED, &why);
 	}
 	if (ret == LOAD_RESTART) {
 		if (verbose > 1)
 			fprintf(stderr, "czprof:   %s: loading again without streaming\n", why);
-		unlink(tmp);
-		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, 0, &why);
+		ret = fresh_target(tmp, mem, 1) ? -1 : load_into(trace_path, tmp, &st, verbose, 0, &why);
 	}
-	if (ret == 0 && rename(tmp, db_path)) {
+	if (!mem && ret == 0 && rename(tmp, db_path)) {
 		cz_error("cannot write '%s': %s", db_path, strerror(errno));
 		ret = -1;
 	}
-	if (ret)
+	if (ret && !mem)
 		unlink(tmp);
 	return ret;
 }

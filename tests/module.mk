@@ -69,7 +69,8 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 # the loader and what it links: its own files, the heap errors, the leak kinds, and the
 # symbolizer that names a trace's frames from the modules on disk
 FUZZ_LOAD_SRCS := cli/load.c cli/load_cz.c cli/load_errors.c cli/load_kinds.c cli/load_rows.c cli/load_merge.c \
-	cli/load_symbols.c cli/tracedb.c cli/prefault.c cli/util.c lib/analysis/kinds.c viewer/idmap.c \
+	cli/load_symbols.c cli/tracedb.c cli/dbpath.c cli/prefault.c cli/util.c \
+	lib/analysis/kinds.c viewer/idmap.c \
 	$(SYMBOLS_SRCS) $(FORMAT_SRCS)
 $(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c $(FUZZ_LOAD_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-load
