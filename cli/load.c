@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "cli/dbpath.h"
+#include "cli/interrupt.h"
 #include "cli/load_cz.h"
 #include "cli/load_errors.h"
 #include "cli/load_kinds.h"
@@ -52,6 +53,7 @@
 #include "cli/load_symbols.h"
 #include "cli/load_rows.h"
 #include "cli/prefault.h"
+#include "cli/progress.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
@@ -1751,6 +1753,7 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d, s
 				return;
 			}
 		}
+		load_progress(czt_reader_offset(r), czt_reader_size(r));
 		if (p && (l->merging ? merge_pair(l, p, 0) : stream_pair(l, p, first))) {
 			d->failed = 1;
 			return;
@@ -2302,6 +2305,10 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 		return cz_error("'%s': path too long", db_path);
 	if (fresh_target(tmp, mem, 0))
 		return -1;
+	/* from here a signal removes what was written, and nothing else */
+	if (!mem)
+		interrupt_arm(tmp);
+	progress_begin(trace_path, verbose < 2);
 	/* first streamed: events paired and inserted while the trace is
 	 * read.  A second thread makes it start again merging the threads'
 	 * events; a trace neither can take (events out of order, a thread's
@@ -2319,11 +2326,14 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 			fprintf(stderr, "czprof:   %s: loading again without streaming\n", why);
 		ret = fresh_target(tmp, mem, 1) ? -1 : load_into(trace_path, tmp, &st, verbose, 0, &why);
 	}
+	progress_end();
 	if (!mem && ret == 0 && rename(tmp, db_path)) {
 		cz_error("cannot write '%s': %s", db_path, strerror(errno));
 		ret = -1;
 	}
 	if (ret && !mem)
 		unlink(tmp);
+	if (!mem)
+		interrupt_disarm();
 	return ret;
 }
