@@ -30,6 +30,11 @@ check db_export_built_there test -s dbs/export.db
 expect_eq db_sql_reads_it "$(count --db dbs/stats.db small.czt)" 20001
 expect_match db_stats_figures "$(cat stats.out)" "allocations +20001"
 check db_none_beside_trace test ! -e small.czt.db
+# record's budgets read the trace just written: there too
+out=$("$CZPROF" record --db dbs/rec.db --max-allocs 101 -o rec.czt "$P/load_big" 100 2>&1)
+expect_match db_record_budgets "$out" "max-allocs +101 +101 +ok"
+check db_record_built_there test -s dbs/rec.db
+check db_record_none_beside test ! -e rec.czt.db
 # the database --db names is the one read: a report reuses it, unchanged
 before=$(stat -c %Y.%s dbs/stats.db)
 sleep 1.1
