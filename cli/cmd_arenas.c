@@ -24,7 +24,7 @@ static const char usage[] =
 	"  --sort KEY     footprint (default), waste, allocs, requested, live, resets,\n"
 	"                 lifetime (never destroyed first), name, created\n"
 	"  --json         machine-readable output\n"
-	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN"\n"
+	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB "\n"
 	"Programs appear here when they use libczalloc (lib/cz_alloc.h) or annotate\n"
 	"their own pools (lib/czprof_annotate.h).\n";
 

@@ -17,7 +17,8 @@ static const char usage_head[] =
 	"Exits 1 when any budget is exceeded or the trace is incomplete, 0 otherwise\n"
 	"(2 on a usage error).  'czprof record --max-peak ...' checks the trace it\n"
 	"has just written.\n\n"
-	"  --json               machine-readable output\n";
+	"  --json               machine-readable output\n"
+	"  --db PATH            the trace's database (default TRACE.db; see 'czprof load')\n";
 
 static int extra(void *ctx, int argc, char **argv, int *i)
 {

@@ -151,6 +151,9 @@ struct diff_args {
 static int diff_option(void *ctx, int argc, char **argv, int *i)
 {
 	struct diff_args *a = ctx;
+	if (!strcmp(argv[*i], "--db") || !strncmp(argv[*i], "--db=", 5))
+		return cz_error("diff: --db names one trace's database and diff reads two: each is"
+				" read from where 'czprof load' puts it");
 	if (!strcmp(argv[*i], "--fail-on-growth")) {
 		char *end;
 		long long v = *i + 1 < argc ? strtoll(argv[*i + 1], &end, 10) : -1;
@@ -175,7 +178,7 @@ int cmd_diff(int argc, char **argv)
 	int plain = 0, help = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth") ||
-		    !strcmp(argv[i], "--alloc-fn"))
+		    !strcmp(argv[i], "--alloc-fn") || !strcmp(argv[i], "--db"))
 			i++;
 		else if (cz_is_help(argv[i]))
 			help = 1;

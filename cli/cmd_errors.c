@@ -24,7 +24,7 @@ static const char usage[] =
 	"  --json                 machine-readable output\n"
 	"  -n, --limit N          show at most N errors (default 20; 0 = all)\n"
 	"  --depth N              frames shown per stack (default 8)\n"
-	"  --fail                 exit 1 when there is any error (for CI)\n";
+	"  --fail                 exit 1 when there is any error (for CI)\n" REPORT_USAGE_DB;
 
 static const char no_free_stack[] = "stack not recorded (record --free-stacks)";
 

@@ -24,7 +24,7 @@ static const char usage[] =
 	"  json        the summary, per-function, per-thread, size, timeline and\n"
 	"              per-stack tables as one JSON document\n\n"
 	"  -o, --output FILE   where to write (default TRACE.pb.gz, TRACE.massif,\n"
-	"                      TRACE.speedscope.json or TRACE.json; '-' for stdout)\n" REPORT_USAGE_ALLOC_FN;
+	"                      TRACE.speedscope.json or TRACE.json; '-' for stdout)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
 static const struct {
 	const char *name, *suffix;

@@ -24,7 +24,7 @@ static const char usage[] =
 	"  --metric M         what a frame's width shows: leaked (bytes never freed,\n"
 	"                     the default), peak (bytes live at the peak), allocated\n"
 	"                     (all bytes allocated) or count (allocation calls)\n"
-	"  --folded           write folded stacks ('root;...;leaf VALUE' per line)\n" REPORT_USAGE_ALLOC_FN;
+	"  --folded           write folded stacks ('root;...;leaf VALUE' per line)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
 struct flame_args {
 	const char *output;

@@ -46,7 +46,7 @@ static const char usage[] =
 	"  --by allocator         libczalloc blocks never freed, by allocator (arenas\n"
 	"                         never destroyed, pools never cleared)\n"
 	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
-	"                         leaking site, at its file and line, with its stack\n" REPORT_USAGE_ALLOC_FN;
+	"                         leaking site, at its file and line, with its stack\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
 /* One-time allocations of the C and C++ runtimes, never freed by design. */
 static const char *builtin_suppressions[] = {

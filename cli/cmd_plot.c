@@ -32,7 +32,7 @@ static const char usage[] =
 	"  --by allocator     the blocks of each libczalloc allocator or annotated pool\n"
 	"                     (inside the heap they came from), stacked\n"
 	"  -n, --limit N      series before the rest is summed as 'other' (default 8,\n"
-	"                     at most 16)\n" REPORT_USAGE_ALLOC_FN;
+	"                     at most 16)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
 #define COLS 600
 #define W 1000

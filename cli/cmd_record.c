@@ -19,6 +19,7 @@
 
 #include "cli/budgets.h"
 #include "cli/commands.h"
+#include "cli/dbpath.h"
 #include "cli/record_symtab.h"
 #include "cli/runprog.h"
 #include "cli/util.h"
@@ -56,7 +57,8 @@ static const char usage[] =
 	"Budgets, checked on the trace once written as 'czprof check' does (printed on\n"
 	"stderr; exit 1 when one is exceeded and PROG itself exited 0):\n"
 	"      --max-peak SIZE, --max-leaked SIZE, --max-allocs N, --max-temporary N,\n"
-	"      --max-errors N, --junit FILE\n\n"
+	"      --max-errors N, --junit FILE\n"
+	"      --db PATH       the database they are read from (default TRACE.db)\n\n"
 	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
 
 static pid_t child;
@@ -170,7 +172,7 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 
 int cmd_record(int argc, char **argv)
 {
-	const char *output = NULL;
+	const char *output = NULL, *db = NULL;
 	int force = 0, follow = 0, depth = 0, fp = 0, free_stacks = 0, i;
 	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
 	int no_scan = 0;   /* CZPROF_SCAN=0; else the recorder's default or CZPROF_SCAN */
@@ -189,6 +191,10 @@ int cmd_record(int argc, char **argv)
 			output = argv[i];
 		} else if (!strncmp(a, "--output=", 9)) {
 			output = a + 9;
+		} else if (!strcmp(a, "--db") || !strncmp(a, "--db=", 5)) {
+			db = a[4] == '=' ? a + 5 : ++i < argc ? argv[i] : NULL;
+			if (!db || !*db)
+				return cz_error("record: --db needs a file name"), 2;
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
 			force = 1;
 		} else if (!strcmp(a, "--follow-fork")) {
@@ -357,6 +363,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "czprof: the program was killed by signal %d (%s)\n", WTERMSIG(status),
 			strsignal(WTERMSIG(status)));
 	if (budgets_any(&budgets)) {
+		if (db)
+			dbpath_choose(trace, db);
 		int br = budgets_check(trace, &budgets, stderr, 0, 0);
 		if (br && rc == 0)
 			rc = br;

@@ -26,7 +26,7 @@ static const struct site_report hotspots = {
 	"Call sites by number of allocation calls (every malloc, calloc, realloc...),\n"
 	"with the bytes they asked for.\n\n"
 	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN,
+	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
 	"SELECT stack, allocations, bytes FROM stack_totals", "CALLS",
 };
 
@@ -37,7 +37,7 @@ static const struct site_report temporary = {
 	"any other allocation, decided by pointer (the block freed is the block most\n"
 	"recently allocated).  Often a sign of work a stack buffer could do.\n\n"
 	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN,
+	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
 	"SELECT stack, temporary, temporary_bytes FROM stack_totals WHERE temporary > 0", "TEMPORARY",
 };
 

@@ -19,7 +19,7 @@ static const char usage[] =
 	"Runs SQL against the trace's database (built on first use; its tables:\n"
 	"allocations, leaks, stack_nodes, frames, modules, threads, timeline, meta\n"
 	"and more).  Read-only.  Prints an aligned table, or JSON (an array of\n"
-	"objects) or CSV.  One statement per call.\n";
+	"objects) or CSV.  One statement per call.\n\n" REPORT_USAGE_DB;
 
 static int deny_writes(void *arg, int action, const char *a, const char *b, const char *c,
 		       const char *d)

@@ -19,7 +19,7 @@ static const char usage[] =
 	"peak and leaked bytes, temporary allocations, a histogram of allocation\n"
 	"sizes (power-of-two buckets), per-thread totals, frees of unknown blocks,\n"
 	"failed calls and how the process ended.\n\n"
-	"  --json   machine-readable output\n";
+	"  --json   machine-readable output\n" REPORT_USAGE_DB;
 
 /* the loader's buckets: a 0-byte one, then [2^(k-1), 2^k - 1] for k = 1..64 */
 #define BUCKETS 65

@@ -27,10 +27,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/dbpath.h"
+#include "cli/interrupt.h"
 #include "cli/load_cz.h"
 #include "cli/load_errors.h"
 #include "cli/load_kinds.h"
 #include "cli/load_symbols.h"
+#include "cli/progress.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
@@ -352,6 +355,7 @@ static void decode(struct loader *l, struct czt_reader *r, struct decoding *d)
 			if ((d->rc = on_record(l, &rec)) || (d->rc = an_engine_record(&l->en, &rec, l->image_flags)))
 				return;
 		}
+		load_progress(czt_reader_offset(r), czt_reader_size(r));
 		if ((d->rc = an_engine_chunk_end(&l->en)))
 			return;
 		if (rc != CZT_EOF)
@@ -682,7 +686,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		czt_reader_free(r);
 		return cz_error("out of memory loading '%s'", trace_path);
 	}
-	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+				     (dbpath_is_memory(tmp) ? SQLITE_OPEN_URI : 0), NULL) != SQLITE_OK) {
 		cz_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
 		goto out;
 	}
@@ -716,15 +721,33 @@ out:
 	return ret;
 }
 
+/* The empty database a load writes: a new temporary file (again: in
+ * place of the one a load that starts again wrote), or the in-memory
+ * database emptied. */
+static int fresh_target(const char *tmp, int mem, int again)
+{
+	if (mem)
+		return dbpath_reset_memory(tmp);
+	if (again)
+		unlink(tmp);
+	return create_tmp(tmp);
+}
+
 int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 {
 	struct stat st;
 	if (stat(trace_path, &st))
 		return cz_error("'%s': %s", trace_path, strerror(errno));
 	char tmp[PATH_MAX];
-	snprintf(tmp, sizeof(tmp), "%s.tmp%d", db_path, (int)getpid());
-	if (create_tmp(tmp))
+	int mem = dbpath_is_memory(db_path);
+	if (snprintf(tmp, sizeof(tmp), mem ? "%s" : "%s.tmp%d", db_path, (int)getpid()) >= (int)sizeof(tmp))
+		return cz_error("'%s': path too long", db_path);
+	if (fresh_target(tmp, mem, 0))
 		return -1;
+	/* from here a signal removes what was written, and nothing else */
+	if (!mem)
+		interrupt_arm(tmp);
+	progress_begin(trace_path, verbose < 2);
 	/* tests' knobs: the lag, or a merge that waits for all */
 	uint64_t lag = env_size("CZPROF_LOAD_MERGE_LAG_MS", AN_MERGE_LAG_NS / 1000000u) * 1000000u;
 	enum merge_mode mode = env_size("CZPROF_LOAD_MERGE_ALL", 0) ? MERGE_ALL
@@ -735,14 +758,16 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 		if (verbose > 1)
 			fprintf(stderr, "czprof:   a thread's events came too late to merge: loading again, %s\n",
 				mode == MERGE_LAG ? "waiting for the recorder's flushes" : "waiting for every event");
-		unlink(tmp);
-		ret = create_tmp(tmp) ? -1 : load_into(trace_path, tmp, &st, verbose, mode, lag);
+		ret = fresh_target(tmp, mem, 1) ? -1 : load_into(trace_path, tmp, &st, verbose, mode, lag);
 	}
-	if (ret == 0 && rename(tmp, db_path)) {
+	progress_end();
+	if (!mem && ret == 0 && rename(tmp, db_path)) {
 		cz_error("cannot write '%s': %s", db_path, strerror(errno));
 		ret = -1;
 	}
-	if (ret)
+	if (ret && !mem)
 		unlink(tmp);
+	if (!mem)
+		interrupt_disarm();
 	return ret;
 }

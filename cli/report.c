@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "cli/dbpath.h"
 #include "cli/report.h"
 #include "cli/util.h"
 #include "symbols/sym.h"
@@ -380,6 +381,7 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 	memset(o, 0, sizeof(*o));
 	o->limit = 20;
 	o->depth = 8;
+	const char *db = NULL;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -391,7 +393,14 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 			return REPORT_ARGS_ERROR;
 		if (rc > 0)
 			continue;
-		if ((allowed & REPORT_OPT_JSON) && !strcmp(a, "--json")) {
+		if (!strcmp(a, "--db") || !strncmp(a, "--db=", 5)) {
+			/* every report reads a trace: every report takes it */
+			db = a[4] == '=' ? a + 5 : i + 1 < argc ? argv[++i] : NULL;
+			if (!db || !*db) {
+				cz_error("%s: --db needs a file name", argv[0]);
+				return REPORT_ARGS_ERROR;
+			}
+		} else if ((allowed & REPORT_OPT_JSON) && !strcmp(a, "--json")) {
 			o->json = 1;
 		} else if ((allowed & REPORT_OPT_SITES) &&
 			   (!strcmp(a, "--alloc-fn") || !strncmp(a, "--alloc-fn=", 11))) {
@@ -434,6 +443,8 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 		fputs(usage, stderr);
 		return REPORT_ARGS_ERROR;
 	}
+	if (db)
+		dbpath_choose(o->trace, db);
 	return REPORT_ARGS_OK;
 }
 

@@ -104,6 +104,9 @@ enum {
 	"                         the allocator, so sites name its callers; repeatable;\n" \
 	"                         CZPROF_ALLOC_FNS=a,b:c adds to them\n"
 
+/* The usage line of --db, which every report takes. */
+#define REPORT_USAGE_DB \
+	"  --db PATH              the trace's database (default TRACE.db; see 'czprof load')\n"
 
 struct report_opts {
 	const char *trace;
@@ -119,7 +122,9 @@ enum { REPORT_ARGS_OK = 0, REPORT_ARGS_HELP = 1, REPORT_ARGS_ERROR = 2 };
 
 /*
  * Parses "[OPTIONS] TRACE" into o (defaults: limit 20, depth 8).  allowed
- * is a mask of REPORT_OPT_*; extra may be NULL.  Prints usage on --help
+ * is a mask of REPORT_OPT_*; extra may be NULL.  Every report takes
+ * --db PATH (REPORT_USAGE_DB), handed to dbpath_choose for the trace, so
+ * that tracedb_open finds it there.  Prints usage on --help
  * (returns REPORT_ARGS_HELP: exit 0) and one error line on a bad or
  * missing argument (REPORT_ARGS_ERROR: exit 2).
  */

@@ -14,11 +14,12 @@
 #include <unistd.h>
 
 #include "cli/alloc_vtab.h"
+#include "cli/dbpath.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n)
+uint64_t tracedb_hash(uint64_t h, const void *p, size_t n)
 {
 	for (const uint8_t *b = p; n--; b++)
 		h = (h ^ *b) * 1099511628211ull;
@@ -56,7 +57,7 @@ int tracedb_key(const char *trace_path, char *out)
 			ssize_t got = pread(fd, head, want, (off_t)at);
 			if (got <= 0)
 				break;
-			h = fnv(h, head, (size_t)got);
+			h = tracedb_hash(h, head, (size_t)got);
 			at += (uint64_t)got;
 		}
 		off = len;
@@ -66,11 +67,11 @@ int tracedb_key(const char *trace_path, char *out)
 		uint64_t next = off + CZT_CHUNK_HEADER_LEN + le32(b + 4);
 		if (next > size)
 			break;
-		h = fnv(h, b, sizeof(b));
+		h = tracedb_hash(h, b, sizeof(b));
 		off = next;
 	}
 	uint64_t rest = size > off ? size - off : 0;
-	h = fnv(h, &rest, sizeof(rest));
+	h = tracedb_hash(h, &rest, sizeof(rest));
 	close(fd);
 	snprintf(out, TRACEDB_KEY_LEN, "%016llx", (unsigned long long)h);
 	return 0;
@@ -187,9 +188,61 @@ int tracedb_checked(int status)
 	damage_seen = 0;
 	fflush(stdout);
 	cz_error("'%s' is damaged (found while reading it): what was printed may be wrong", last_db);
-	if (tracedb_load(last_trace, last_db, 0) == 0)
+	if (!dbpath_is_memory(last_db) && tracedb_load(last_trace, last_db, 0) == 0)
 		cz_warning("rebuilt '%s' from the trace: run the command again", last_db);
 	return status ? status : 1;
+}
+
+/* The database at db_path, read-only, when it stands for the trace and is
+ * whole; NULL when it must be built (first saying so when it is damaged). */
+static sqlite3 *open_current(const char *trace_path, const char *db_path, const struct stat *st)
+{
+	sqlite3 *db = NULL;
+	const char *bad = NULL, *why = NULL;
+	int mem = dbpath_is_memory(db_path);
+	int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY | (mem ? SQLITE_OPEN_URI : 0), NULL);
+	int current = rc == SQLITE_OK ? is_current(db, trace_path, st, &why) : 0;
+	if (current > 0 && !(bad = damage(db))) {
+		/* reports read much of the table: map it rather than
+		 * pread it page by page through a small cache */
+		sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
+			     NULL, NULL, NULL);
+		damage_seen = 0; /* what the checks found is dealt with */
+		/* the virtual allocations table connects now, while any
+		 * statement may: `czprof sql` then allows reads only */
+		sqlite3_stmt *v;
+		if (sqlite3_prepare_v2(db, "SELECT id FROM allocations LIMIT 0", -1, &v, NULL) == SQLITE_OK)
+			sqlite3_finalize(v);
+		return db;
+	}
+	/* its stamp unreadable: damaged (a file that is no database at
+	 * all, or none yet, is only rebuilt) */
+	if (!bad && current < 0 && !mem && access(db_path, F_OK) == 0)
+		bad = why ? why : sqlite3_errmsg(db);
+	if (bad)
+		cz_warning("'%s' is damaged (%s): rebuilding it from the trace", db_path, bad);
+	sqlite3_close(db);
+	return NULL;
+}
+
+static void remember(const char *trace_path, const char *db_path)
+{
+	snprintf(last_trace, sizeof(last_trace), "%s", trace_path);
+	snprintf(last_db, sizeof(last_db), "%s", db_path);
+}
+
+int tracedb_where(const char *trace_path, char *buf, size_t cap)
+{
+	const char *chosen = dbpath_chosen(trace_path);
+	if (chosen) {
+		int n = snprintf(buf, cap, "%s", chosen);
+		if (n < 0 || (size_t)n >= cap)
+			return cz_error("'%s': path too long", chosen);
+		return dbpath_check_ours(buf) ? -1 : 1;
+	}
+	if (tracedb_path(trace_path, buf, cap))
+		return cz_error("'%s': path too long", trace_path);
+	return 0;
 }
 
 sqlite3 *tracedb_open(const char *trace_path)
@@ -201,41 +254,38 @@ sqlite3 *tracedb_open(const char *trace_path)
 		cz_error("'%s': %s", trace_path, strerror(errno));
 		return NULL;
 	}
-	if (tracedb_path(trace_path, db_path, sizeof(db_path))) {
-		cz_error("'%s': path too long", trace_path);
+	int chosen = tracedb_where(trace_path, db_path, sizeof(db_path));
+	if (chosen < 0)
+		return NULL;
+	remember(trace_path, db_path);
+	sqlite3 *db = open_current(trace_path, db_path, &st);
+	if (db)
+		return db;
+	/* a database beside the trace is used as long as it stands for it;
+	 * only a new one goes elsewhere when the folder is read-only */
+	if (!chosen && !dbpath_dir_writable(db_path)) {
+		char elsewhere[PATH_MAX];
+		if (dbpath_fallback(trace_path, db_path, elsewhere, sizeof(elsewhere))) {
+			cz_error("'%s': path too long", trace_path);
+			return NULL;
+		}
+		snprintf(db_path, sizeof(db_path), "%s", elsewhere);
+		remember(trace_path, db_path);
+		if (!dbpath_is_memory(db_path) && (db = open_current(trace_path, db_path, &st)))
+			return db;
+	}
+	/* in memory, the database lives while a connection holds it: this
+	 * one, from before the load until the reports' own is open */
+	sqlite3 *hold = NULL;
+	if (dbpath_is_memory(db_path) &&
+	    sqlite3_open_v2(db_path, &hold, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
+			    NULL) != SQLITE_OK) {
+		cz_error("database in memory: %s", sqlite3_errmsg(hold));
+		sqlite3_close(hold);
 		return NULL;
 	}
-	snprintf(last_trace, sizeof(last_trace), "%s", trace_path);
-	snprintf(last_db, sizeof(last_db), "%s", db_path);
-	for (int attempt = 0; attempt < 2; attempt++) {
-		sqlite3 *db = NULL;
-		const char *bad = NULL;
-		int rc = sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL);
-		const char *why = NULL;
-		int current = rc == SQLITE_OK ? is_current(db, trace_path, &st, &why) : 0;
-		if (current > 0 && !(bad = damage(db))) {
-			/* reports read much of the table: map it rather than
-			 * pread it page by page through a small cache */
-			sqlite3_exec(db, "PRAGMA mmap_size = 17179869184; PRAGMA cache_size = -65536;",
-				     NULL, NULL, NULL);
-			damage_seen = 0; /* what the checks found is dealt with */
-			/* the virtual allocations table connects now, while any
-			 * statement may: `czprof sql` then allows reads only */
-			sqlite3_stmt *v;
-			if (sqlite3_prepare_v2(db, "SELECT id FROM allocations LIMIT 0", -1, &v, NULL) == SQLITE_OK)
-				sqlite3_finalize(v);
-			return db;
-		}
-		/* its stamp unreadable: damaged (a file that is no database at
-		 * all, or none yet, is only rebuilt) */
-		if (!bad && current < 0 && access(db_path, F_OK) == 0)
-			bad = why ? why : sqlite3_errmsg(db);
-		if (bad)
-			cz_warning("'%s' is damaged (%s): rebuilding it from the trace", db_path, bad);
-		sqlite3_close(db);
-		if (attempt == 0 && tracedb_load(trace_path, db_path, 0))
-			return NULL;
-	}
-	cz_error("'%s': the database could not be built", db_path);
-	return NULL;
+	if (tracedb_load(trace_path, db_path, 0) == 0 && !(db = open_current(trace_path, db_path, &st)))
+		cz_error("'%s': the database could not be built", db_path);
+	sqlite3_close(hold);
+	return db;
 }

@@ -7,14 +7,18 @@
 #define CZ_TRACEDB_H
 
 #include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #define TRACEDB_SCHEMA_VERSION 7
 
 /*
- * Opens TRACE's database read-only, (re)building it first when it is
- * missing, of another schema version, stamped for another trace (its size,
- * mtime and content key are in meta), or damaged (a structure check of
- * the tables reports read; it says so on stderr).  Prints its own one-line
+ * Opens TRACE's database read-only (where tracedb_where says), (re)building
+ * it first when it is missing, of another schema version, stamped for
+ * another trace (its size, mtime and content key are in meta), or damaged
+ * (a structure check of the tables reports read; it says so on stderr).
+ * A database to build whose folder is read-only goes to the user's cache
+ * or into memory (dbpath_fallback, which says so).  Prints its own one-line
  * errors and warnings (a cut trace) on stderr and returns NULL on failure.
  * Caller closes the handle with sqlite3_close.
  */
@@ -27,6 +31,10 @@ sqlite3 *tracedb_open(const char *trace_path);
 #define TRACEDB_KEY_LEN 17
 int tracedb_key(const char *trace_path, char *out);
 
+/* The hash of the key (FNV-1a, 64 bits): h, then n bytes at p folded in.
+ * Start with h = 1469598103934665603. */
+uint64_t tracedb_hash(uint64_t h, const void *p, size_t n);
+
 /* Damage found while a report reads the database (SQLite reports
  * SQLITE_CORRUPT or SQLITE_NOTADB): tracedb_watch, before any SQLite use,
  * has SQLite tell it; tracedb_checked(status), after the command, says so,
@@ -38,7 +46,11 @@ int tracedb_checked(int status);
 /*
  * Builds db_path from trace_path.  The database is written to a temporary
  * file in the same folder (0600, never through a symlink) and renamed over
- * db_path only when complete, so a failed load leaves nothing behind.
+ * db_path only when complete, so a failed load leaves nothing behind, nor
+ * does one cut by SIGINT, SIGTERM or SIGHUP (interrupt.h).  An in-memory
+ * db_path (dbpath_is_memory) is loaded in place; the caller holds it open.
+ * On a terminal a load longer than a second shows its progress
+ * (progress.h).
  * verbose: 1 prints a one-line summary, 2 also the time of each step.
  * Returns 0, or -1 after printing.
  */
@@ -49,6 +61,15 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose);
  * trace's load).  For `czprof faults`, whose runs compare stacks by module
  * and offset and name frames only when a run loses blocks.  Default 1. */
 void tracedb_name_frames(int on);
+
+/*
+ * Where trace_path's database is, into buf (cap bytes): the file --db
+ * chose for it (dbpath_choose), refused when it exists and is not a
+ * czprof database; otherwise TRACE.db.  Returns 1 (chosen), 0 (beside the
+ * trace), or -1 after printing.  tracedb_open then moves a database that
+ * must be built out of a folder it cannot write (dbpath_fallback).
+ */
+int tracedb_where(const char *trace_path, char *buf, size_t cap);
 
 /* TRACE + ".db" into buf (PATH_MAX bytes).  Returns 0 or -1 if too long. */
 int tracedb_path(const char *trace_path, char *buf, size_t cap);

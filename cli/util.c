@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cli/progress.h"
 #include "cli/util.h"
 #include "format/czt.h"
 #include "format/printable.h"
@@ -15,6 +16,7 @@ int cz_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	progress_erase_now(); /* a load's progress line, if one is drawn */
 	fputs("czprof: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
@@ -26,6 +28,7 @@ void cz_warning(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
+	progress_erase_now();
 	fputs("czprof: warning: ", stderr);
 	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
