@@ -58,6 +58,19 @@ include examples/module.mk
 include tests/module.mk
 include bench/module.mk
 
+# The man pages and the shell completions are made from czprof's own --help
+# texts, so they cannot drift from them: czprof.1 and czprof-COMMAND.1
+# (scripts/manpages.sh, scripts/help2man.awk), czprof.bash and _czprof
+# (scripts/completion.sh, scripts/helpopts.awk).
+$(B)/man/czprof.1: $(B)/czprof scripts/manpages.sh scripts/help2man.awk
+	sh scripts/manpages.sh $(B)/czprof $(B)/man $(VERSION)
+
+$(B)/completion/czprof.bash: $(B)/czprof scripts/completion.sh scripts/helpopts.awk \
+		scripts/completion.bash.in scripts/completion.zsh.in
+	sh scripts/completion.sh $(B)/czprof $(B)/completion
+
+ALL_TARGETS += $(B)/man/czprof.1 $(B)/completion/czprof.bash
+
 all: $(ALL_TARGETS)
 
 deps:
@@ -93,6 +106,13 @@ install: all
 	install -m 644 lib/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/czprof
 	install -m 644 cli/SCHEMA.md format/FORMAT.md $(DESTDIR)$(PREFIX)/share/doc/czprof/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	for f in $(B)/man/*.1; do \
+		sed 's|@DOCDIR@|$(PREFIX)/share/doc/czprof|g' "$$f" >"$(DESTDIR)$(PREFIX)/share/man/man1/$${f##*/}" || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 644 $(B)/completion/czprof.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/czprof
+	install -m 644 $(B)/completion/_czprof $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_czprof
 	$(INSTALL_EXTRA)
 
 clean:
