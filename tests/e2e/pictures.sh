@@ -5,6 +5,7 @@
 #   pic_grow N / pic_grow_moved N: leaks growing with N (czprof diff)
 #   top_phases: 4 MiB held, then freed, 10,000 B leaked (czprof plot)
 #   pic_sites: 20 call sites live at once (a plot's legend)
+TOOLS=$PWD/tests/tools
 . tests/e2e/lib.sh
 P=$TESTBIN/progs
 "$CZPROF" record -o ex.czt "$P/rec_exact" 2>/dev/null
@@ -198,6 +199,27 @@ for block in re.findall(r"^2 \{\n(.*?)^\}", text, re.S | re.M):
 expect_eq export_pprof_samples "$samples" "$(printf '1000 32000 0 0\n7 777 7 777')"
 expect_match export_pprof_types "$raw" '6: "alloc_space"'
 expect_match export_pprof_function "$raw" '6: "leak_some"'
+# the reader pprof files are made for, `go tool pprof` (Debian's golang-go;
+# scripts/deps.sh installs it in CI): -top and -traces give czprof's own
+# figures, function by function and stack by stack
+# (tests/tools/pprof_same.py), on rec_exact, top_phases (4 MiB grown and
+# freed, 10 x 1000 B leaked) and pic_sites (20 sites of 1..20 KiB)
+if command -v go >/dev/null 2>&1; then
+	"$CZPROF" export --format pprof -o ph.pb.gz ph.czt 2>/dev/null
+	"$CZPROF" export --format pprof -o ph16.pb.gz ph16.czt 2>/dev/null
+	same() { python3 "$TOOLS/pprof_same.py" "$CZPROF" "$1" "$2" 2>&1; }
+	ex=$(same ex.czt ex.czt.pb.gz) ph=$(same ph.czt ph.pb.gz) ps=$(same ph16.czt ph16.pb.gz)
+	expect_eq pprof_go_same "$(printf '%s\n' "$ex" "$ph" "$ps" | grep -vc ': same (')" 0
+	expect_eq pprof_go_top_alloc "$(echo "$ex" | grep '^top alloc_')" \
+		"$(printf '%s\n' "top alloc_objects: same (leak_some=7 make_pair=1000)" "top alloc_space: same (leak_some=777 make_pair=32000)")"
+	expect_eq pprof_go_top_inuse "$(echo "$ph" | grep '^top inuse_')" \
+		"$(printf '%s\n' "top inuse_objects: same (leak_some=10)" "top inuse_space: same (leak_some=10000)")"
+	expect_match pprof_go_top_big "$ph" "^top alloc_space: same \(churn=32000 grow_cache=4194304 leak_some=10000\)$"
+	expect_match pprof_go_traces "$ex" "^traces inuse_space: same \(_start;__libc_start_main_impl;__libc_start_call_main;main;leak_some=777\)$"
+	expect_match pprof_go_sites "$ps" "^top alloc_space: same \(site_1=1024 site_10=10240 .* site_9=9216\)$"
+else
+	skip pprof_go "go is not installed (Debian's golang-go; scripts/deps.sh installs it when CI=true)"
+fi
 check export_massif "$CZPROF" export --format massif -o ex.massif ex.czt
 ms=$(ms_print ex.massif)
 expect_match export_massif_peak "$ms" "Detailed snapshots: \[[0-9]+ \(peak\)\]"
