@@ -102,6 +102,28 @@ else
 	skip svg_script "node is not installed"
 fi
 
+# the same in a real browser: headless Chromium (Debian's chromium;
+# scripts/deps.sh installs it in CI) driven through the DevTools protocol
+# (tests/tools/flame_browser.py).  A screenshot shows each of the 8 frames
+# in its own colour on the background (#f8f8f0); a real click on leak_some
+# makes it fill the 1180 px width (9 points of 9 across it in its colour)
+# and hides the 2 frames beside it; Escape gives it back its 2.37% (28 px);
+# Ctrl-F with "leak_some" typed into the prompt paints it #e040e0.
+chromium=$(command -v chromium || command -v chromium-browser)
+if [ -n "$chromium" ]; then
+	out=$(timeout 120 python3 "$TOOLS/flame_browser.py" "$chromium" ex.svg \
+		"leak_some (tests/progs/rec_exact.c:19)" leak_some 2>&1)
+	line() { echo "$out" | sed -n "$1p"; }
+	expect_eq browser_screenshot_frames "$(line 1)" "drawn 8/8"
+	expect_eq browser_screenshot_background "$(line 2)" "background 248,248,240"
+	expect_eq browser_click_zooms "$(line 3)" "zoomed 1180.0 9/9"
+	expect_eq browser_zoom_hides "$(line 4)" "hidden 2"
+	expect_eq browser_escape_resets "$(line 5)" "reset 28.0"
+	expect_eq browser_search_highlights "$(line 6)" 'search matched "leak_some": 2.37% 1/1'
+else
+	skip browser "chromium is not installed (Debian's chromium; scripts/deps.sh installs it when CI=true)"
+fi
+
 # errors: one line, non-zero, no file left behind
 err=$("$CZPROF" flamegraph --metric bogus ex.czt 2>&1); rc=$?
 expect_match bad_metric "$rc $err" "^2 czprof: flamegraph: --metric takes leaked, peak, allocated or count"
@@ -240,6 +262,19 @@ print(p["name"], p["weights"], d["shared"]["frames"][p["samples"][0][-1]]["name"
 expect_eq export_speedscope_count "$(python3 -c '
 import json; d = json.load(open("ex.ss.json")); p = d["profiles"][3]
 print(p["name"], sorted(p["weights"]))')" "allocation calls [7, 1000]"
+# against speedscope's published file-format schema, its rules written out
+# in tests/tools/speedscope_check.py (no JSON Schema library needed); a
+# file broken on purpose shows the checker catches what it should
+"$CZPROF" export --format speedscope -o ph.ss.json ph.czt 2>/dev/null
+profiles="leaked bytes, bytes live at the peak, allocated bytes, allocation calls"
+expect_eq speedscope_schema "$(python3 "$TOOLS/speedscope_check.py" ex.ss.json 2>&1)" "valid: $profiles"
+expect_eq speedscope_schema_phases "$(python3 "$TOOLS/speedscope_check.py" ph.ss.json 2>&1)" "valid: $profiles"
+python3 -c '
+import json; d = json.load(open("ex.ss.json"))
+d["profiles"][0]["weights"].append(3); d["profiles"][1]["unit"] = "KiB"; d["profiles"][3]["samples"][0][0] = 99
+json.dump(d, open("broken.ss.json", "w"))'
+expect_eq speedscope_schema_catches "$(python3 "$TOOLS/speedscope_check.py" broken.ss.json 2>&1 | cut -d: -f1 | tr '\n' ' ')" \
+	"\$.profiles[0] \$.profiles[1].unit \$.profiles[3].samples[0][0] "
 check export_json "$CZPROF" export --format json -o ex.json ex.czt
 expect_eq export_json_figures "$(python3 -c '
 import json; d = json.load(open("ex.json")); m = {r["key"]: r["value"] for r in d["meta"]}
