@@ -4,6 +4,7 @@
 #   make            build czprof, libczprof.so, libczalloc
 #   make test       install missing packages, build, run every test: prints
 #                   failures, skips, each script's time, "N passed, N failed"
+#   make test-quick the unit tests and the fastest scripts, under a minute
 #   make demo       install missing packages, build, record and report an example
 #   make bench      the performance benchmark (bench/)
 #   make install PREFIX=/usr/local
@@ -95,6 +96,14 @@ test: deps
 	@sh tests/run.sh $(B)
 endif
 
+# make test-quick: the unit tests and the fastest end-to-end scripts, in
+# under a minute; no package is installed.  One script alone: see
+# tests/run.sh (or HACKING.md).
+QUICK_E2E := docs examples runner record arenas check
+test-quick:
+	@$(TEST_MAKE) all tests
+	@E2E="$(QUICK_E2E)" sh tests/run.sh $(B)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(B)
@@ -118,7 +127,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test demo install clean tests bench
+.PHONY: all deps test test-quick demo install clean tests bench
 
 # unit tests include the sources they test (tests/unit/test_rec_clock.c
 # includes lib/rec_clock.c): their dependency files count too
