@@ -12,9 +12,9 @@ expect_eq version "$("$CZPROF" --version)" "czprof $version"
 expect_eq version_short "$("$CZPROF" -V)" "czprof $version"
 expect_match help_names_version "$("$CZPROF" --help)" "^  -V, --version +print czprof's version$"
 
-# the build is done: install only copies (MAKEFLAGS of an outer make, as
+# the build is done (-o all): install only copies (MAKEFLAGS of an outer make, as
 # `make test` runs this, would hand it the outer jobserver)
-(cd "$ROOT" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory B="$B" PREFIX="$X" install) \
+(cd "$ROOT" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s --no-print-directory -o all B="$B" PREFIX="$X" install) \
 	>install.out 2>&1
 expect_eq install_status "$?" 0
 commands=$("$CZPROF" --help | sed -n '/^commands:$/,/^$/s/^  \([a-z]*\) .*/\1/p')
