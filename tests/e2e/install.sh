@@ -1,6 +1,6 @@
 # make install into a scratch prefix: every file where it belongs, the
 # installed czprof recording with its installed recorder, the man pages
-# (each holding every option of its command's --help), bash completion
+# (each holding every option of its command's --help), bash and zsh completion
 # called as bash calls it, and czprof --version.
 ROOT=$PWD
 . "$(dirname "$0")/lib.sh"
@@ -97,8 +97,30 @@ expect_eq bash_help_command "$(line 9)" "top"
 expect_eq bash_plot_by "$(line 10)" "site thread allocator"
 
 cd "$WORK"
+# zsh completion: its logic, with zsh's completion builtins replaced by
+# stand-ins that print what they were given
 if command -v zsh >/dev/null 2>&1; then
 	check zsh_parses zsh -n "$X/share/zsh/site-functions/_czprof"
+	comp=$(zsh -c '
+compadd() { [[ $1 == -- ]] && shift; print -r -- "compadd $*"; }
+_describe() { print -r -- "describe ${#${(P)4}}"; }
+_files() { print -r -- "files $*"; }
+_command_names() { print -r -- "commands"; }
+source "$1" >/dev/null
+t() { CURRENT=$1; shift; words=("$@"); PREFIX=${words[CURRENT]}; _czprof; }
+t 2 czprof le
+t 3 czprof leaks --su
+t 4 czprof export --format ""
+t 5 czprof record -o x.czt ""
+t 6 czprof record -o x.czt ./a ""
+t 3 czprof leaks ""' sh "$X/share/zsh/site-functions/_czprof" 2>&1)
+	line() { echo "$comp" | sed -n "$1p"; }
+	expect_eq zsh_commands "$(line 1) | $(line 2)" "describe 18 | compadd help --help --version"
+	expect_match zsh_options "$(line 3)" "^compadd --kinds --json .* --suppressions .* --help$"
+	expect_eq zsh_values "$(line 4)" "compadd pprof massif speedscope json"
+	expect_eq zsh_program "$(line 5)" "commands"
+	expect_eq zsh_program_args "$(line 6)" "files "
+	expect_eq zsh_traces "$(line 7)" "files -g *.czt"
 else
-	skip zsh_parses "zsh is not installed"
+	skip zsh "zsh is not installed"
 fi

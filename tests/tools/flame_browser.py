@@ -42,7 +42,7 @@ class Browser:
         self.from_r, from_w = os.pipe()
         self.profile = tempfile.mkdtemp(prefix="czprof-chromium.")
         args = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--hide-scrollbars", "--mute-audio", "--user-data-dir=" + self.profile,
+                "--hide-scrollbars", "--mute-audio", "--disable-dev-shm-usage", "--user-data-dir=" + self.profile,
                 "--remote-debugging-pipe", "about:blank"]
         self.proc = subprocess.Popen(["sh", "-c", 'exec "$@" 3<&%d 4>&%d' % (to_r, from_w), "sh"] + args,
                                      pass_fds=(to_r, from_w), stdout=subprocess.DEVNULL,
