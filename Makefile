@@ -4,6 +4,7 @@
 #   make            build czprof, libczprof.so, libczalloc
 #   make test       install missing packages, build, run every test: prints
 #                   failures, skips, each script's time, "N passed, N failed"
+#   make test-quick the unit tests and the fastest scripts, under a minute
 #   make demo       install missing packages, build, record and report an example
 #   make bench      the performance benchmark (bench/)
 #   make install PREFIX=/usr/local
@@ -58,6 +59,19 @@ include examples/module.mk
 include tests/module.mk
 include bench/module.mk
 
+# The man pages and the shell completions are made from czprof's own --help
+# texts, so they cannot drift from them: czprof.1 and czprof-COMMAND.1
+# (scripts/manpages.sh, scripts/help2man.awk), czprof.bash and _czprof
+# (scripts/completion.sh, scripts/helpopts.awk).
+$(B)/man/czprof.1: $(B)/czprof scripts/manpages.sh scripts/help2man.awk
+	sh scripts/manpages.sh $(B)/czprof $(B)/man $(VERSION)
+
+$(B)/completion/czprof.bash: $(B)/czprof scripts/completion.sh scripts/helpopts.awk \
+		scripts/completion.bash.in scripts/completion.zsh.in
+	sh scripts/completion.sh $(B)/czprof $(B)/completion
+
+ALL_TARGETS += $(B)/man/czprof.1 $(B)/completion/czprof.bash
+
 all: $(ALL_TARGETS)
 
 deps:
@@ -82,6 +96,14 @@ test: deps
 	@sh tests/run.sh $(B)
 endif
 
+# make test-quick: the unit tests and the fastest end-to-end scripts, in
+# under a minute; no package is installed.  One script alone: see
+# tests/run.sh (or HACKING.md).
+QUICK_E2E := docs examples runner record arenas check
+test-quick:
+	@$(TEST_MAKE) all tests
+	@E2E="$(QUICK_E2E)" sh tests/run.sh $(B)
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(B)
@@ -93,12 +115,19 @@ install: all
 	install -m 644 lib/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/czprof
 	install -m 644 cli/SCHEMA.md format/FORMAT.md $(DESTDIR)$(PREFIX)/share/doc/czprof/
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1
+	for f in $(B)/man/*.1; do \
+		sed 's|@DOCDIR@|$(PREFIX)/share/doc/czprof|g' "$$f" >"$(DESTDIR)$(PREFIX)/share/man/man1/$${f##*/}" || exit 1; \
+	done
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions
+	install -m 644 $(B)/completion/czprof.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/czprof
+	install -m 644 $(B)/completion/_czprof $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_czprof
 	$(INSTALL_EXTRA)
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test demo install clean tests bench
+.PHONY: all deps test test-quick demo install clean tests bench
 
 # unit tests include the sources they test (tests/unit/test_rec_clock.c
 # includes lib/rec_clock.c): their dependency files count too

@@ -13,7 +13,7 @@
 #include "cli/util.h"
 
 static const char usage[] =
-	"usage: czprof export --format F [-o FILE] TRACE\n\n"
+	"usage: czprof export --format pprof|massif|speedscope|json [-o FILE] TRACE\n\n"
 	"Writes the trace for other tools:\n"
 	"  pprof       gzipped protobuf profile (go tool pprof, Pyroscope): samples\n"
 	"              alloc_objects, alloc_space, inuse_objects, inuse_space per stack\n"

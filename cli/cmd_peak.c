@@ -21,9 +21,9 @@ static const char usage[] =
 	"usage: czprof peak [--json] [-n N] TRACE\n\n"
 	"When the heap peaked (time, bytes, blocks), the call sites holding memory at\n"
 	"that instant, biggest first, and live bytes over the run as a sparkline.\n\n"
-	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n"
-	"  --by allocator  libczalloc blocks live at the peak, by allocator\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
+	"  --json                 machine-readable output\n"
+	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n"
+	"  --by allocator         libczalloc blocks live at the peak, by allocator\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
 #define SPARK_WIDTH 60
 

@@ -25,8 +25,8 @@ static const struct site_report hotspots = {
 	"usage: czprof hotspots [--json] [-n N] TRACE\n\n"
 	"Call sites by number of allocation calls (every malloc, calloc, realloc...),\n"
 	"with the bytes they asked for.\n\n"
-	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
+	"  --json                 machine-readable output\n"
+	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
 	"SELECT stack, allocations, bytes FROM stack_totals", "CALLS",
 };
 
@@ -36,8 +36,8 @@ static const struct site_report temporary = {
 	"Temporary allocations by call site: blocks freed before the same thread made\n"
 	"any other allocation, decided by pointer (the block freed is the block most\n"
 	"recently allocated).  Often a sign of work a stack buffer could do.\n\n"
-	"  --json        machine-readable output\n"
-	"  -n, --limit N show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
+	"  --json                 machine-readable output\n"
+	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
 	"SELECT stack, temporary, temporary_bytes FROM stack_totals WHERE temporary > 0", "TEMPORARY",
 };
 

@@ -50,9 +50,13 @@ static void usage(FILE *f)
 		   "       czprof leaks TRACE\n"
 		   "       czprof top [--] PROG [ARGS...]\n\n"
 		   "An allocation profiler: records every malloc and free of a program with\n"
-		   "its stack, then answers questions about the trace.\n\ncommands:\n");
+		   "its stack, then answers questions about the trace.\n\n"
+		   "options:\n"
+		   "  -h, --help     this text\n"
+		   "  -V, --version  print czprof's version\n\n"
+		   "commands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-10s  %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n'czprof help COMMAND' or 'czprof COMMAND --help' for a command's options.\n");
 }
 

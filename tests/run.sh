@@ -9,7 +9,11 @@
 # FAIL counts as one failure.  This prints the FAIL and SKIP lines (with a
 # failing unit test's detail lines), how long each script took, and ends
 # with the one line "N passed, N failed" (", N skipped" when some were).
-# VERBOSE=1 prints everything the tests print.
+# VERBOSE=1 prints everything the tests print.  E2E="docs record" runs
+# only those end-to-end scripts (tests/e2e/docs.sh, record.sh) after the
+# unit tests (make test-quick).  One script alone, without this runner:
+#   B=build CZPROF=$PWD/build/czprof CZPROF_LIB=$PWD/build/libczprof.so \
+#       TESTBIN=$PWD/build/tests sh tests/e2e/NAME.sh
 [ $# -eq 0 ] && set -- build
 log=$(mktemp -d "${TMPDIR:-/tmp}/czprof-tests.XXXXXX")
 pass=0
@@ -69,6 +73,9 @@ for B in "$@"; do
 	printf '%8.1f s  %s\n' "$unit_time" "${label}unit/ ($n_unit test programs)"
 	for t in tests/e2e/*.sh; do
 		[ -f "$t" ] || continue
+		if [ -n "$E2E" ]; then
+			case " $E2E " in *" $(basename "$t" .sh) "*) ;; *) continue ;; esac
+		fi
 		run_one "e2e/$(basename "$t")" sh "$t"
 	done
 done

@@ -5,6 +5,7 @@
 #   pic_grow N / pic_grow_moved N: leaks growing with N (czprof diff)
 #   top_phases: 4 MiB held, then freed, 10,000 B leaked (czprof plot)
 #   pic_sites: 20 call sites live at once (a plot's legend)
+TOOLS=$PWD/tests/tools
 . tests/e2e/lib.sh
 P=$TESTBIN/progs
 "$CZPROF" record -o ex.czt "$P/rec_exact" 2>/dev/null
@@ -99,6 +100,28 @@ JS
 	expect_eq svg_script_reset "$(echo "$out" | sed -n 4p)" 'make_pair (tests/progs/rec_exact.c:11) w=1152.0 ""'
 else
 	skip svg_script "node is not installed"
+fi
+
+# the same in a real browser: headless Chromium (Debian's chromium;
+# scripts/deps.sh installs it in CI) driven through the DevTools protocol
+# (tests/tools/flame_browser.py).  A screenshot shows each of the 8 frames
+# in its own colour on the background (#f8f8f0); a real click on leak_some
+# makes it fill the 1180 px width (9 points of 9 across it in its colour)
+# and hides the 2 frames beside it; Escape gives it back its 2.37% (28 px);
+# Ctrl-F with "leak_some" typed into the prompt paints it #e040e0.
+chromium=$(command -v chromium || command -v chromium-browser)
+if [ -n "$chromium" ]; then
+	out=$(timeout 120 python3 "$TOOLS/flame_browser.py" "$chromium" ex.svg \
+		"leak_some (tests/progs/rec_exact.c:19)" leak_some 2>&1)
+	line() { echo "$out" | sed -n "$1p"; }
+	expect_eq browser_screenshot_frames "$(line 1)" "drawn 8/8"
+	expect_eq browser_screenshot_background "$(line 2)" "background 248,248,240"
+	expect_eq browser_click_zooms "$(line 3)" "zoomed 1180.0 9/9"
+	expect_eq browser_zoom_hides "$(line 4)" "hidden 2"
+	expect_eq browser_escape_resets "$(line 5)" "reset 28.0"
+	expect_eq browser_search_highlights "$(line 6)" 'search matched "leak_some": 2.37% 1/1'
+else
+	skip browser "chromium is not installed (Debian's chromium; scripts/deps.sh installs it when CI=true)"
 fi
 
 # errors: one line, non-zero, no file left behind
@@ -198,6 +221,27 @@ for block in re.findall(r"^2 \{\n(.*?)^\}", text, re.S | re.M):
 expect_eq export_pprof_samples "$samples" "$(printf '1000 32000 0 0\n7 777 7 777')"
 expect_match export_pprof_types "$raw" '6: "alloc_space"'
 expect_match export_pprof_function "$raw" '6: "leak_some"'
+# the reader pprof files are made for, `go tool pprof` (Debian's golang-go;
+# scripts/deps.sh installs it in CI): -top and -traces give czprof's own
+# figures, function by function and stack by stack
+# (tests/tools/pprof_same.py), on rec_exact, top_phases (4 MiB grown and
+# freed, 10 x 1000 B leaked) and pic_sites (20 sites of 1..20 KiB)
+if command -v go >/dev/null 2>&1; then
+	"$CZPROF" export --format pprof -o ph.pb.gz ph.czt 2>/dev/null
+	"$CZPROF" export --format pprof -o ph16.pb.gz ph16.czt 2>/dev/null
+	same() { python3 "$TOOLS/pprof_same.py" "$CZPROF" "$1" "$2" 2>&1; }
+	ex=$(same ex.czt ex.czt.pb.gz) ph=$(same ph.czt ph.pb.gz) ps=$(same ph16.czt ph16.pb.gz)
+	expect_eq pprof_go_same "$(printf '%s\n' "$ex" "$ph" "$ps" | grep -vc ': same (')" 0
+	expect_eq pprof_go_top_alloc "$(echo "$ex" | grep '^top alloc_')" \
+		"$(printf '%s\n' "top alloc_objects: same (leak_some=7 make_pair=1000)" "top alloc_space: same (leak_some=777 make_pair=32000)")"
+	expect_eq pprof_go_top_inuse "$(echo "$ph" | grep '^top inuse_')" \
+		"$(printf '%s\n' "top inuse_objects: same (leak_some=10)" "top inuse_space: same (leak_some=10000)")"
+	expect_match pprof_go_top_big "$ph" "^top alloc_space: same \(churn=32000 grow_cache=4194304 leak_some=10000\)$"
+	expect_match pprof_go_traces "$ex" "^traces inuse_space: same \(_start;__libc_start_main_impl;__libc_start_call_main;main;leak_some=777\)$"
+	expect_match pprof_go_sites "$ps" "^top alloc_space: same \(site_1=1024 site_10=10240 .* site_9=9216\)$"
+else
+	skip pprof_go "go is not installed (Debian's golang-go; scripts/deps.sh installs it when CI=true)"
+fi
 check export_massif "$CZPROF" export --format massif -o ex.massif ex.czt
 ms=$(ms_print ex.massif)
 expect_match export_massif_peak "$ms" "Detailed snapshots: \[[0-9]+ \(peak\)\]"
@@ -218,6 +262,19 @@ print(p["name"], p["weights"], d["shared"]["frames"][p["samples"][0][-1]]["name"
 expect_eq export_speedscope_count "$(python3 -c '
 import json; d = json.load(open("ex.ss.json")); p = d["profiles"][3]
 print(p["name"], sorted(p["weights"]))')" "allocation calls [7, 1000]"
+# against speedscope's published file-format schema, its rules written out
+# in tests/tools/speedscope_check.py (no JSON Schema library needed); a
+# file broken on purpose shows the checker catches what it should
+"$CZPROF" export --format speedscope -o ph.ss.json ph.czt 2>/dev/null
+profiles="leaked bytes, bytes live at the peak, allocated bytes, allocation calls"
+expect_eq speedscope_schema "$(python3 "$TOOLS/speedscope_check.py" ex.ss.json 2>&1)" "valid: $profiles"
+expect_eq speedscope_schema_phases "$(python3 "$TOOLS/speedscope_check.py" ph.ss.json 2>&1)" "valid: $profiles"
+python3 -c '
+import json; d = json.load(open("ex.ss.json"))
+d["profiles"][0]["weights"].append(3); d["profiles"][1]["unit"] = "KiB"; d["profiles"][3]["samples"][0][0] = 99
+json.dump(d, open("broken.ss.json", "w"))'
+expect_eq speedscope_schema_catches "$(python3 "$TOOLS/speedscope_check.py" broken.ss.json 2>&1 | cut -d: -f1 | tr '\n' ' ')" \
+	"\$.profiles[0] \$.profiles[1].unit \$.profiles[3].samples[0][0] "
 check export_json "$CZPROF" export --format json -o ex.json ex.czt
 expect_eq export_json_figures "$(python3 -c '
 import json; d = json.load(open("ex.json")); m = {r["key"]: r["value"] for r in d["meta"]}

@@ -4,8 +4,9 @@
 # the one summary line.
 . tests/e2e/lib.sh
 # the runs below fuzz only where they ask to (CI's make test sets it for
-# the whole suite)
-unset FUZZ_SECONDS
+# the whole suite), and run every script unless told (make test-quick sets
+# E2E for itself)
+unset FUZZ_SECONDS E2E
 SRC=$(cd "$TESTBIN/../.." && pwd)
 mkdir -p fake/build/tests/unit fake/tests/e2e
 cd fake
@@ -32,6 +33,12 @@ out=$(sh "$SRC/tests/run.sh" build 2>&1); rc=$?
 got=$(echo "$out" | sed -E 's/^ *[0-9]+\.[0-9] s  /T  /' | tr '\n' '|')
 expect_eq run_passing_lines "$got" "T  unit/ (1 test programs)|T  e2e/one.sh|4 passed, 0 failed|"
 expect_eq run_passing_status "$rc" 0
+# E2E=NAMES (make test-quick): the unit tests and only the scripts named
+printf 'echo "PASS: three/a"\n' >tests/e2e/three.sh
+out=$(E2E="three" sh "$SRC/tests/run.sh" build 2>&1)
+expect_eq run_chosen_scripts "$(echo "$out" | sed -E 's/^ *[0-9]+\.[0-9] s  /T  /' | tr '\n' '|')" \
+	"T  unit/ (1 test programs)|T  e2e/three.sh|3 passed, 0 failed|"
+rm tests/e2e/three.sh
 # VERBOSE=1: every line
 out=$(VERBOSE=1 sh "$SRC/tests/run.sh" build 2>&1)
 expect_eq run_verbose "$(echo "$out" | grep -c -e '^PASS: ' -e '^noise$')" 5
