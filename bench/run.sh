@@ -40,8 +40,9 @@ target_of() { case $1 in churn) echo 2.2 ;; threads) echo 2.5 ;; leaky) echo 1.5
 printf '%-8s %8s %8s %7s %6s %7s %6s %6s %8s %9s %7s %8s %6s %8s %6s %9s %9s %7s %8s' prog native \
 	record ratio target raw_rat z_cost target col_cost events B/event col_B/ev target raw_B/ev target \
 	rss_nat rss_prof rss_add target
-printf ' %9s %7s %6s %7s %6s %6s %7s %6s' load+rep Mev/s target rep2 target fresh scan_ms scan%
-[ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' ht_ratio ht_print vs_ht target
+printf ' %9s %7s %7s %6s %7s %6s %7s %6s %6s %7s %6s' load+rep rep_rss db/czt Mev/s target rep2 target \
+	fresh scan_ms scan%
+[ $have_heaptrack = 1 ] && printf ' %8s %10s %7s %6s %6s' ht_ratio ht_print ht_rss vs_ht target
 echo
 for p in $PROGS; do
 	bin="$PWD/$B/bench/$p"
@@ -98,19 +99,22 @@ for p in $PROGS; do
 	cevents=$("$CZ" dump --summary "$tmp/c.czt" | awk '$1=="events" {print $2}')
 	cbpe=$(per_event "$csize" "$cevents")
 	rawbpe=$(per_event "$raw" "$events")
-	first=-; second=-; rate=-; scanms=-; scanpct=-
+	first=-; second=-; rate=-; scanms=-; scanpct=-; reprss=-; dbx=-; htrss=-
 	# how fast fresh memory comes just before the loads, which touch
 	# hundreds of MB of it
 	fresh=$("$PWD/$B/bench/memspeed" 2>/dev/null || echo -)
 	if "$CZ" leaks --help >/dev/null 2>&1; then
 		# the first report builds the database: the median of LOADS
 		# fresh ones (this VM's cost of fresh memory varies a lot)
-		: >"$tmp/first"
+		: >"$tmp/first"; : >"$tmp/firstrss"
 		for k in $(seq "$LOADS"); do
 			rm -f "$tmp/t.czt.db"
-			t0=$(now); "$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t1=$(now)
+			t0=$(now); /usr/bin/time -f "%M" -o "$tmp/rtime" "$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t1=$(now)
 			echo "$t0 $t1" | awk '{printf "%.2f\n", $2-$1}' >>"$tmp/first"
+			cat "$tmp/rtime" >>"$tmp/firstrss"
 		done
+		reprss=$(median <"$tmp/firstrss" | awk '{printf "%.0fM", $1 / 1024}')
+		dbx=$(echo "$(stat -c %s "$tmp/t.czt.db") $size" | awk '{printf "%.2f", $1 / $2}')
 		"$CZ" leaks "$tmp/t.czt" >/dev/null 2>&1; t2=$(now)
 		first=$(median <"$tmp/first")
 		# the pointer scan at exit, against the whole recorded run
@@ -129,20 +133,23 @@ for p in $PROGS; do
 			# part of what its analysis costs
 			# (Debian 12's heaptrack 1.4 interpreter aborts on churn-like
 			# programs: its exit status is checked, not the pipeline's)
-			: >"$tmp/htp"
+			: >"$tmp/htp"; : >"$tmp/htrss"
 			for k in $(seq "$LOADS"); do
 				t0=$(now)
 				echo 1 >"$tmp/interp_rc"
-				zstd -dc "$f" | { timeout 120 "$interp" 2>/dev/null; echo $? >"$tmp/interp_rc"; } |
-					zstd -q >"$tmp/ht.zst"
+				zstd -dc "$f" | { /usr/bin/time -f "%M" -o "$tmp/itime" timeout 120 "$interp" 2>/dev/null
+					echo $? >"$tmp/interp_rc"; } | zstd -q >"$tmp/ht.zst"
 				if [ "$(cat "$tmp/interp_rc")" = 0 ] &&
-				   timeout 300 heaptrack_print "$tmp/ht.zst" >/dev/null 2>&1; then
+				   /usr/bin/time -f "%M" -o "$tmp/ptime" timeout 300 heaptrack_print "$tmp/ht.zst" >/dev/null 2>&1; then
 					echo "$t0 $(now)" | awk '{printf "%.2f\n", $2-$1}' >>"$tmp/htp"
+					# the larger of its two steps' peaks
+					cat "$tmp/itime" "$tmp/ptime" | sort -n | tail -n 1 >>"$tmp/htrss"
 				else
 					break # a failure is not worth timing again
 				fi
 			done
 			if [ -s "$tmp/htp" ]; then htp=$(median <"$tmp/htp"); else htp="failed"; fi
+			[ -s "$tmp/htrss" ] && htrss=$(median <"$tmp/htrss" | awk '{printf "%.0fM", $1 / 1024}')
 		fi
 	fi
 	# the recorder's memory: what the program's peak grew by, against
@@ -156,8 +163,9 @@ for p in $PROGS; do
 		"<=$(target_of "$p")" "$(median <"$tmp/zratio")" "$(median <"$tmp/zcost")" "<5%" \
 		"$(median <"$tmp/ccost")" "$events" "$bpe" "$cbpe" "<=2.5" "$rawbpe" "<=8" "$rn" "$rr" \
 		"$radd" "$rmax"
-	printf ' %9s %7s %6s %7s %6s %6s %7s %6s' "$first" "$rate" ">=3" "$second" "<=0.1" "$fresh" "$scanms" "$scanpct"
-	[ $have_heaptrack = 1 ] && printf ' %8s %10s %6s %6s' "$htr" "$htp" "$vsht" "<=1"
+	printf ' %9s %7s %7s %6s %7s %6s %7s %6s %6s %7s %6s' "$first" "$reprss" "$dbx" "$rate" ">=3" "$second" \
+		"<=0.1" "$fresh" "$scanms" "$scanpct"
+	[ $have_heaptrack = 1 ] && printf ' %8s %10s %7s %6s %6s' "$htr" "$htp" "$htrss" "$vsht" "<=1"
 	echo
 done
 echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds;"
@@ -166,11 +174,12 @@ echo " col_cost the same with CZPROF_COLUMNS=1 (column form always); B/event as 
 echo " (columns while they cost < 5%: a core to spare, or a few % of the program's CPU), col_B/ev with"
 echo " CZPROF_COLUMNS=1, raw_B/ev uncompressed; rss_add = peak RSS under the recorder - native, in MiB,"
 echo " against 8 MiB + 5% of the native peak;"
-echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, Mev/s = events / that time;"
+echo " load+rep = first 'czprof leaks', loading included, median of $LOADS, rep_rss its peak RSS,"
+echo " db/czt = the database's size against the trace's, Mev/s = events / load+rep;"
 echo " rep2 = the same report again; fresh = GB/s at which this machine gave new memory just before"
 echo " the loads (bench/memspeed: 256 MiB touched once; loads slow down when it is low);"
 echo " scan_ms = the recorder's pointer scan at exit (leak kinds), scan% = that against the recorded run;"
-echo " ht_print = heaptrack_interpret + heaptrack_print on its trace,"
+echo " ht_print = heaptrack_interpret + heaptrack_print on its trace, ht_rss the larger peak RSS of the two,"
 echo " median of $LOADS; vs_ht = load+rep / ht_print)"
 # the pointer scan at exit on a big live heap: EXITHEAP MiB (default 1024)
 # held at exit, every byte written; the scan reads all of it
