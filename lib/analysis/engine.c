@@ -40,7 +40,7 @@ _Static_assert(sizeof(union an_entry) == 56, "one per live block: keep it small"
 /* A big heap makes every map probe and block a cache miss: the pairing
  * starts the probe of the event this far ahead, and the block of the one
  * half as far, while it pairs the current one. */
-#define PREFETCH_AHEAD 8
+#define PREFETCH_AHEAD 16
 #define BATCH 4096
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)

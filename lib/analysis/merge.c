@@ -2,13 +2,12 @@
 * merge.c - the global order of a trace's events while it is read
  * (merge.h).
  *
- * Each sequence's queue is an array, taken from the front and appended to
- * at the back; once more of it has been taken than is left, the rest
- * moves to the front.  A queue holds the few hundred milliseconds of
- * events the merge waits for, so its memory (at most twice that) is used
- * again and again instead of growing with the trace, and a queue that
- * must grow grows in place (realloc moves a big block's pages, it does
- * not copy them): fresh pages are what a load pays most for.  Events
+ * Each sequence's queue is a list of 64 KiB blocks, taken from the front
+ * and appended to at the back; a block emptied at the front is kept for
+ * the next one needed at the back.  A queue holds the events the merge
+ * waits for, up to a few hundred milliseconds of the run, so its memory
+ * is that and one block more, used again and again instead of growing
+ * with the trace: fresh pages are what a load pays most for.  Events
  * are kept as they are (32 bytes): the file order that breaks ties is the
  * order of their chunks, kept per run of a chunk's events.
  *
@@ -27,29 +26,65 @@ struct run {
 	uint32_t n, chunk;
 };
 
-/* An array taken from the front (head) and appended to at the back. */
+#define FIFO_BLOCK 65536 /* bytes */
+
+/* Elements taken from the front and appended at the back, in blocks. */
 struct fifo {
-	void *v;
-	size_t head, n, cap;
+	char **blk;        /* the blocks in order, the front's first */
+	size_t n_blk, cap_blk;
+	size_t head, n;    /* the front element's index in blk[0]; how many */
+	unsigned shift;    /* log2 of the elements a block holds */
+	char *spare;       /* a block emptied at the front, for the back */
 };
+
+/* Element i from the front; elem is a power of two. */
+static inline void *fifo_at(const struct fifo *f, size_t elem, size_t i)
+{
+	size_t p = f->head + i;
+	return f->blk[p >> f->shift] + (p & (((size_t)1 << f->shift) - 1)) * elem;
+}
 
 /* Room for one more element of size elem at the back. */
 static int fifo_room(struct fifo *f, size_t elem)
 {
-	if (f->head + f->n < f->cap)
+	if (!f->shift)
+		f->shift = (unsigned)__builtin_ctzl(FIFO_BLOCK / elem);
+	if ((f->head + f->n) >> f->shift < f->n_blk)
 		return 0;
-	if (f->head && f->head >= f->n) { /* amortised: each element moves once at most */
-		memmove(f->v, (char *)f->v + f->head * elem, f->n * elem);
-		f->head = 0;
-		return 0;
+	if (f->n_blk == f->cap_blk) {
+		size_t cap = f->cap_blk ? f->cap_blk * 2 : 16;
+		char **b = realloc(f->blk, cap * sizeof(*b));
+		if (!b)
+			return -1;
+		f->blk = b;
+		f->cap_blk = cap;
 	}
-	size_t cap = f->cap ? f->cap * 2 : 4096;
-	void *v = realloc(f->v, cap * elem);
-	if (!v)
+	char *b = f->spare ? f->spare : malloc(FIFO_BLOCK);
+	if (!b)
 		return -1;
-	f->v = v;
-	f->cap = cap;
+	f->spare = NULL;
+	f->blk[f->n_blk++] = b;
 	return 0;
+}
+
+/* Takes the front element away. */
+static inline void fifo_pop(struct fifo *f)
+{
+	f->n--;
+	if (++f->head >> f->shift) { /* the front block is empty */
+		free(f->spare);
+		f->spare = f->blk[0];
+		memmove(f->blk, f->blk + 1, --f->n_blk * sizeof(*f->blk));
+		f->head = 0;
+	}
+}
+
+static void fifo_free(struct fifo *f)
+{
+	for (size_t i = 0; i < f->n_blk; i++)
+		free(f->blk[i]);
+	free(f->blk);
+	free(f->spare);
 }
 
 /* A sequence's events, and the runs they came in. */
@@ -57,14 +92,17 @@ struct merge_queue {
 	struct fifo ev, runs;
 };
 
+_Static_assert(!(sizeof(struct load_ev) & (sizeof(struct load_ev) - 1)), "a power of two");
+_Static_assert(!(sizeof(struct run) & (sizeof(struct run) - 1)), "a power of two");
+
 static struct load_ev *ev_at(const struct merge_queue *q, size_t i)
 {
-	return (struct load_ev *)q->ev.v + q->ev.head + i;
+	return fifo_at(&q->ev, sizeof(struct load_ev), i);
 }
 
 static struct run *run_at(const struct merge_queue *q, size_t i)
 {
-	return (struct run *)q->runs.v + q->runs.head + i;
+	return fifo_at(&q->runs, sizeof(struct run), i);
 }
 
 int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
@@ -159,12 +197,9 @@ int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, vo
 		uint32_t k = heap[0];
 		struct merge_queue *q = &m->q[k];
 		struct load_ev e = *ev_at(q, 0);
-		q->ev.head++;
-		q->ev.n--;
-		if (!--run_at(q, 0)->n) {
-			q->runs.head++;
-			q->runs.n--;
-		}
+		fifo_pop(&q->ev);
+		if (!--run_at(q, 0)->n)
+			fifo_pop(&q->runs);
 		m->held--;
 		if (!due(m, k, below, all))
 			heap[0] = heap[--h];
@@ -183,8 +218,8 @@ int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, vo
 void merge_free(struct load_merge *m)
 {
 	for (size_t k = 0; k < m->n_q; k++) {
-		free(m->q[k].ev.v);
-		free(m->q[k].runs.v);
+		fifo_free(&m->q[k].ev);
+		fifo_free(&m->q[k].runs);
 	}
 	free(m->q);
 	free(m->heap);
