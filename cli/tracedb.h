@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#define TRACEDB_SCHEMA_VERSION 7
+#define TRACEDB_SCHEMA_VERSION 8
 
 /*
  * Opens TRACE's database read-only, (re)building it first when it is

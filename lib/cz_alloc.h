@@ -148,16 +148,40 @@ struct cz_allocator cz_fixed_allocator(struct cz_fixed *f);
 /* Ends every block; the whole buffer is free again. */
 void cz_fixed_reset(struct cz_fixed *f);
 
-/* ---- debug: catches leaks, double and invalid frees ---- */
+/* ---- debug: catches leaks, double and invalid frees, overruns ---- */
 
 struct cz_debug_options {
-	int stack_depth;     /* frames kept per allocation and free (default 16, max 64) */
-	size_t memory_limit; /* bytes live at once before out of memory; 0 = none */
-	int thread_safe;     /* serialize every call with a mutex */
-	int no_poison;       /* do not fill freed memory (and shrunk tails) with 0xDD */
-	FILE *report;        /* where problems are written (default stderr) */
-	const char *name;    /* for profiles (default "debug") */
+	/* Frames kept per allocation and free: 0 keeps none (no capture at
+	 * all, the cheapest), at most 64.  CZ_DEBUG_DEFAULTS and a NULL opts
+	 * give 16. */
+	int stack_depth;
+	size_t memory_limit;  /* bytes live at once before out of memory; 0 = none */
+	int single_threaded;  /* no mutex: only for an allocator one thread uses */
+	int no_poison;        /* do not fill freed memory (and shrunk tails) with 0xDD */
+	int no_canary;        /* no guard bytes after each block */
+	/* Freed blocks wait in a quarantine before they go back to the
+	 * parent, so their addresses are not handed out again: a double free
+	 * through a stale pointer is still a double free, a write after free
+	 * is found when the block leaves (its poison changed), and the whole
+	 * pages of a freed block of a page or more are made inaccessible
+	 * (mprotect), so a read or write after free stops the program there.
+	 * quarantine_bytes bounds the bytes held (oldest leave first);
+	 * never_reuse holds every freed block until deinit. */
+	size_t quarantine_bytes;
+	int never_reuse;
+	/* Forget a freed block's stacks once it is back with the parent: a
+	 * later double free is then an invalid free.  By default they are
+	 * kept until the parent hands the address out again. */
+	int no_retain_metadata;
+	int abort_on_error;   /* abort() after reporting the first problem (a leak included) */
+	FILE *report;         /* where problems are written (default stderr) */
+	const char *name;     /* for profiles (default "debug") */
 };
+
+#define CZ_DEBUG_DEFAULT_DEPTH 16
+/* The defaults; designated initializers after it override, e.g.
+ *   struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .never_reuse = 1 }; */
+#define CZ_DEBUG_DEFAULTS .stack_depth = CZ_DEBUG_DEFAULT_DEPTH
 
 struct cz_debug_state;
 
@@ -167,23 +191,35 @@ struct cz_debug {
 	uint64_t id;
 };
 
-/* A debug allocator over parent (which must outlive it); opts may be NULL
- * for the defaults.  Returns 0, -1 if out of memory.  Each problem is
- * reported as it happens: a line starting "czalloc: " naming it, then the
- * stacks, innermost frame first, as "    #N  0xADDR function+0xOFF
- * (module)".  Blocks are valid until freed or cz_debug_deinit. */
+/* A debug allocator over parent (which must outlive it); opts NULL for
+ * the defaults (thread-safe, 16 frames, poison, canaries, metadata of
+ * freed blocks kept, no quarantine).  Returns 0, -1 if out of memory.
+ * Each problem is reported as it happens: a line starting "czalloc: "
+ * naming it, then the stacks that matter (allocation, first free, the
+ * call that found it), innermost frame first, as "    #N  0xADDR
+ * function (file:line)" (function+0xOFF (module) without debug
+ * information); frames are named when the report is written, never in
+ * the allocation path.  Blocks are valid until freed or cz_debug_deinit.
+ * Canaries: each block is followed by 16 guard bytes, checked when it is
+ * freed or resized and at deinit. */
 int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts);
 struct cz_allocator cz_debug_allocator(struct cz_debug *d);
 /* Blocks live now, bytes live now, problems seen (double, invalid and
- * wrong-length frees, resizes after free). */
+ * wrong-length frees, resizes after free, overruns, writes after free). */
 size_t cz_debug_live_blocks(const struct cz_debug *d);
 size_t cz_debug_live_bytes(const struct cz_debug *d);
 size_t cz_debug_problems(const struct cz_debug *d);
 /* Allocations and resizes refused by the memory limit (each reported). */
 size_t cz_debug_refusals(const struct cz_debug *d);
-/* Reports every block still live with its allocation stack, gives them
- * back to the parent, and returns how many there were (0: no leak).  Every
- * block it handed out is then invalid. */
+/* Bytes it holds from its parent now: live blocks and their canaries, and
+ * the quarantine. */
+size_t cz_debug_footprint(const struct cz_debug *d);
+/* Empties the quarantine (checking each block), reports every block still
+ * live with its allocation stack, and returns how many there were (0: no
+ * leak).  Leaked blocks go back to the parent, except under `czprof
+ * record`: there they stay allocated, so that the profile shows them as
+ * leaks with their allocation stacks.  Every block it handed out is then
+ * invalid. */
 size_t cz_debug_deinit(struct cz_debug *d);
 
 /* ---- failing: tests error paths ---- */

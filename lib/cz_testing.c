@@ -15,7 +15,7 @@ static pthread_mutex_t testing_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void cz__testing_start(void)
 {
-	struct cz_debug_options o = { .thread_safe = 1, .name = "testing" };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .name = "testing" };
 	cz__debug_init(&testing, cz_c_allocator(), &o, CZPROF_KIND_TESTING);
 }
 
@@ -53,7 +53,7 @@ struct run {
 static int cz__run_once(int (*fn)(struct cz_allocator, void *), void *ctx, FILE *report, size_t fail_index,
 		    struct run *r)
 {
-	struct cz_debug_options o = { .report = report, .name = "failure check" };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .report = report, .name = "failure check" };
 	struct cz_debug d;
 	struct cz_failing f;
 	if (cz_debug_init(&d, cz_c_allocator(), &o))

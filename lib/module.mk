@@ -14,15 +14,20 @@ $(B)/libczprof.so: $(REC_OBJS) lib/rec_exports.map
 	$(CC) -shared -o $@ $(REC_OBJS) -Wl,--version-script=lib/rec_exports.map \
 		-Wl,-z,nodelete $(LIBUNWIND) $(ZSTD) -lpthread -ldl
 
+# The debug allocator names its reports' frames with the project's libdw
+# symbolizer (symbols/sym_dw.c, compiled again as lib/cz_sym_dw.c), at
+# report time only.
 CZALLOC_SRCS := $(wildcard lib/cz_*.c)
 CZALLOC_OBJS := $(CZALLOC_SRCS:%.c=$(B)/obj/%.o)
+# What a program linking the static library adds (czalloc.pc's Libs.private).
+CZALLOC_LIBS := $(LIBUNWIND) $(LIBDW) -lpthread -ldl
 
 $(B)/libczalloc.a: $(CZALLOC_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
 $(B)/libczalloc.so: $(CZALLOC_OBJS)
-	$(CC) -shared -o $@ $(CZALLOC_OBJS) $(LIBUNWIND) -lpthread -ldl
+	$(CC) -shared -o $@ $(CZALLOC_OBJS) $(CZALLOC_LIBS)
 
 # Programs run under the recorder (tests/progs, examples) link a copy never
 # built with the sanitizers: ASan and a preloaded malloc do not mix.

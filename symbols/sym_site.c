@@ -148,7 +148,8 @@ static int matches_user_rule(const struct sym_site_rules *r, const char *fn, siz
  * inline functions they share), for the frames of a static copy. */
 static const char *const czalloc_files[] = {
 	"cz_core.c", "cz_c.c", "cz_page.c", "cz_arena.c", "cz_fixed.c", "cz_debug.c",
-	"cz_failing.c", "cz_testing.c", "cz_hooks.c", "cz_internal.h", NULL
+	"cz_failing.c", "cz_testing.c", "cz_hooks.c", "cz_internal.h", "cz_stack.c",
+	"cz_debug_table.c", "cz_sym_dw.c", "sym_dw.c", NULL
 };
 
 /* Every function libczalloc defines, static ones included, for a static
@@ -168,7 +169,13 @@ static const char *const czalloc_functions[] = {
 	"cz_realloc", "cz_strdup", "cz_testing_allocator", "cz_testing_check", "debug_alloc",
 	"debug_find", "debug_free", "debug_remap", "debug_resize", "failing_alloc", "failing_free",
 	"failing_remap", "failing_resize", "fixed_alloc", "fixed_free", "fixed_remap",
-	"fixed_resize", "over_limit", "print_stack", "report_unknown", NULL
+	"fixed_resize", "over_limit", "print_stack", "report_unknown",
+	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "give_back", "q_drain", "cz__table_add",
+	"cz__table_find", "cz__table_init", "cz__table_release", "cz__table_remove", "cz__table_reserve",
+	"cz__add_module", "cz__capture", "cz__print_stack",
+	/* the symbolizer the debug allocator's reports use (symbols/sym_dw.c) */
+	"keep_demangled", "sym_add_module", "sym_build_id_mismatches", "sym_lookup",
+	"sym_resolver_free", "sym_resolver_new", NULL
 };
 
 static int in_list(const char *const *list, const char *s)
