@@ -229,6 +229,8 @@ enum cz_fail_mode {
 	CZ_FAIL_FROM,         /* it and every later one fail */
 };
 
+#define CZ_FAIL_STACK 16
+
 struct cz_failing {
 	struct cz_allocator parent;
 	size_t fail_index;
@@ -236,12 +238,17 @@ struct cz_failing {
 	size_t allocations, frees, failures; /* counted, including failed ones */
 	size_t resizes;
 	uint64_t id;
+	/* where the first induced failure happened, innermost first */
+	void *fail_stack[CZ_FAIL_STACK];
+	int fail_stack_len;
 };
 
 /* Allocations go to parent except the failing ones (NULL, counted in
- * failures).  Resizes in place never fail; a block that must move to grow
- * is a new allocation (cz_realloc's copy), counted and failed like one.
- * Blocks are the parent's: valid until freed through f. */
+ * failures; the first one's stack kept in fail_stack).  Resizes in place
+ * never fail; a block that must move to grow is a new allocation
+ * (cz_realloc's copy), counted and failed like one.  Blocks are the
+ * parent's: valid until freed through f.  fail_index SIZE_MAX: nothing
+ * fails. */
 void cz_failing_init(struct cz_failing *f, struct cz_allocator parent, size_t fail_index,
 		     enum cz_fail_mode mode);
 struct cz_allocator cz_failing_allocator(struct cz_failing *f);
@@ -256,12 +263,26 @@ struct cz_allocator cz_testing_allocator(void);
 size_t cz_testing_check(void);
 
 /*
- * Runs fn once to count its allocations, then once per allocation with
- * that allocation failing, each run on a fresh debug allocator.  fn must
- * free what it allocated whether or not it fails.  Returns the number of
- * runs that leaked or freed wrongly (each reported to report, or stderr),
- * so that error paths without cleanup are found automatically.
+ * The failure sweep, as Zig's std.testing.checkAllAllocationFailures:
+ * runs fn once to count its allocations, then once for each k from 0
+ * (allocations are numbered from 0 everywhere, as cz_failing_init's index)
+ * with allocation k failing, each run on a fresh debug allocator.  fn
+ * returns 0 for success and anything else for an error; it must free what
+ * it allocated either way.  A run is bad when it leaks, frees wrongly,
+ * crashes (with fork_each), or returns 0 although an allocation failed
+ * (the out-of-memory error was swallowed).  Each bad run is reported with
+ * k, what went wrong, and the stack of the induced failure.  Returns the
+ * number of bad runs.
  */
+struct cz_check_options {
+	FILE *report;          /* default stderr; with fork_each, a real file (children write to it) */
+	int sticky;            /* allocation k and every later one fail (Zig's FailingAllocator) */
+	int fork_each;         /* each run in a child process: a crash is reported with its k */
+	int allow_recovery;    /* a success after a failed allocation is fine (fn has a fallback) */
+};
+size_t cz_check_allocation_failures_opts(int (*fn)(struct cz_allocator a, void *ctx), void *ctx,
+					 const struct cz_check_options *opts);
+/* The sweep with opts { .report = report }: only allocation k fails. */
 size_t cz_check_allocation_failures(int (*fn)(struct cz_allocator a, void *ctx), void *ctx, FILE *report);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/cz_internal.h"
+#include "lib/cz_stack.h"
 
 static int should_fail(struct cz_failing *f)
 {
@@ -19,7 +20,8 @@ static void *failing_alloc(void *ctx, size_t len, size_t align, uintptr_t ret)
 {
 	struct cz_failing *f = ctx;
 	if (should_fail(f)) {
-		f->failures++;
+		if (!f->failures++) /* the first: where the error path starts */
+			f->fail_stack_len = cz__capture(f->fail_stack, CZ_FAIL_STACK, ret);
 		return NULL;
 	}
 	void *p = f->parent.vt->alloc(f->parent.ctx, len, align, ret);

@@ -149,7 +149,7 @@ static int matches_user_rule(const struct sym_site_rules *r, const char *fn, siz
 static const char *const czalloc_files[] = {
 	"cz_core.c", "cz_c.c", "cz_page.c", "cz_arena.c", "cz_fixed.c", "cz_debug.c",
 	"cz_failing.c", "cz_testing.c", "cz_hooks.c", "cz_internal.h", "cz_stack.c",
-	"cz_debug_table.c", "cz_sym_dw.c", "sym_dw.c", NULL
+	"cz_debug_table.c", "cz_sym_dw.c", "cz_sweep.c", "sym_dw.c", NULL
 };
 
 /* Every function libczalloc defines, static ones included, for a static
@@ -159,7 +159,7 @@ static const char *const czalloc_functions[] = {
 	"arena_alloc", "arena_free", "arena_remap", "arena_resize", "capture",
 	"cz__c_alloc", "cz__c_announce", "cz__c_free", "cz__c_remap", "cz__c_resize",
 	"cz__debug_init", "cz__id_of", "cz__page_alloc", "cz__page_free", "cz__page_remap",
-	"cz__page_resize", "cz__page_start", "cz__run_once", "cz__on_alloc", "cz__announce",
+	"cz__page_resize", "cz__page_start", "cz__on_alloc", "cz__announce",
 	"cz_alloc", "cz_alloc_array", "cz_arena_allocator", "cz_arena_deinit", "cz_arena_init",
 	"cz_arena_reset", "cz_c_allocator", "cz_check_allocation_failures", "cz_debug_allocator",
 	"cz_debug_deinit", "cz_debug_init", "cz_debug_live_blocks", "cz_debug_live_bytes",
@@ -172,7 +172,8 @@ static const char *const czalloc_functions[] = {
 	"fixed_resize", "over_limit", "print_stack", "report_unknown",
 	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "give_back", "q_drain", "cz__table_add",
 	"cz__table_find", "cz__table_init", "cz__table_release", "cz__table_remove", "cz__table_reserve",
-	"cz__add_module", "cz__capture", "cz__print_stack",
+	"cz__add_module", "cz__capture", "cz__print_stack", "cz_check_allocation_failures_opts",
+	"cz__on_crash", "cz__run_here", "cz__run_in_child", "catch_crashes",
 	/* the symbolizer the debug allocator's reports use (symbols/sym_dw.c) */
 	"keep_demangled", "sym_add_module", "sym_build_id_mismatches", "sym_lookup",
 	"sym_resolver_free", "sym_resolver_new", NULL
