@@ -15,7 +15,7 @@ expect_eq formatter_runs "$rc $(echo "$out" | tail -1)" "0 (2 more rows did not 
 expect_eq formatter_rows "$(echo "$out" | grep -c '\.\.\.')" 5
 out=$("$E/initcheck"); rc=$?
 expect_eq initcheck_runs "$rc $(echo "$out" | tail -1)" "0 initcheck: config_init: 0 leaking error paths; config_init_buggy: 1"
-expect_match initcheck_names_the_failure "$out" "with allocation 3 of 3 failing \(the function returned -1\): 1 block leaked"
+expect_match initcheck_names_the_failure "$out" "with allocation #2 of 3 \(from 0\) failing the function returned -1: 1 block leaked, 0 wrong frees"
 
 # the layered server under the recorder: 8 requests, one arena reset each
 "$CZPROF" record -o srv.czt "$E/server" >/dev/null 2>&1
