@@ -80,10 +80,25 @@ void *cz_realloc(struct cz_allocator a, void *mem, size_t len, size_t new_len, s
 /* A copy of len bytes.  Caller owns it (cz_free with len, align 1).  NULL:
  * out of memory. */
 void *cz_dup(struct cz_allocator a, const void *src, size_t len);
-/* A copy of a string with its NUL.  Caller owns it (cz_free_str, which
- * needs it unchanged in length).  NULL: out of memory. */
+/* A copy of a string with its NUL.  Caller owns it.  NULL: out of memory.
+ * cz_free_str frees it by its strlen: the string must still be whole (no
+ * NUL written into it since).  A string split in place is freed with
+ * cz_free(a, s, original_len + 1, 1). */
 char *cz_strdup(struct cz_allocator a, const char *s);
 void cz_free_str(struct cz_allocator a, char *s);
+/* A formatted string, as Zig's allocPrint: printf's format, the result
+ * allocated exactly.  Caller owns it (cz_free_str).  NULL: out of memory
+ * (or a format error). */
+char *cz_sprintf(struct cz_allocator a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An array of n elements of size bytes grown or shrunk to new_n, keeping
+ * the first elements (cz_realloc's rules), checking n * size and new_n *
+ * size for overflow (NULL then, mem unchanged).  Caller owns the result
+ * (cz_free_array with new_n). */
+void *cz_realloc_array(struct cz_allocator a, void *mem, size_t n, size_t new_n, size_t size, size_t align);
+/* The profiler's id of an allocator of this library (0 for others, and
+ * outside `czprof record`): a pool annotated with czprof_annotate.h names
+ * it as its parent. */
+uint64_t cz_allocator_id(struct cz_allocator a);
 
 /* One object of type T, uninitialized.  Caller owns it (cz_destroy). */
 #define cz_create(a, T) ((T *)cz_alloc((a), sizeof(T), alignof(T)))
@@ -91,6 +106,9 @@ void cz_free_str(struct cz_allocator a, char *s);
 /* An array of n T, uninitialized, overflow checked.  Caller owns it
  * (cz_free_array with the same n). */
 #define cz_create_array(a, T, n) ((T *)cz_alloc_array((a), (n), sizeof(T), alignof(T)))
+/* p, an array of n T, grown or shrunk to new_n (NULL: unchanged). */
+#define cz_grow_array(a, p, n, new_n) \
+	((__typeof__(p))cz_realloc_array((a), (p), (n), (new_n), sizeof(*(p)), alignof(__typeof__(*(p)))))
 
 /* ---- libc and pages ---- */
 
@@ -147,6 +165,55 @@ void cz_fixed_init(struct cz_fixed *f, void *buf, size_t len, const char *name);
 struct cz_allocator cz_fixed_allocator(struct cz_fixed *f);
 /* Ends every block; the whole buffer is free again. */
 void cz_fixed_reset(struct cz_fixed *f);
+/* Ends the fixed buffer: every block, and its life in profiles (a buffer
+ * on the stack ends with its scope; say so, or it shows as never
+ * destroyed).  buf is entirely the caller's again. */
+void cz_fixed_deinit(struct cz_fixed *f);
+
+/* ---- stack fallback: a fixed buffer first, then a parent ---- */
+
+struct cz_stack_fallback {
+	struct cz_fixed fixed;
+	struct cz_allocator parent;
+};
+
+/* Serves blocks from buf[0..len) (the caller's, usually on its stack)
+ * while they fit, and from parent (which must outlive it) after, as Zig's
+ * stackFallback.  Blocks are valid until freed or deinit; the ones from
+ * parent must be freed (deinit does not). */
+void cz_stack_fallback_init(struct cz_stack_fallback *s, void *buf, size_t len, struct cz_allocator parent,
+			    const char *name);
+struct cz_allocator cz_stack_fallback_allocator(struct cz_stack_fallback *s);
+void cz_stack_fallback_deinit(struct cz_stack_fallback *s);
+
+/* ---- pool: objects of one size ---- */
+
+struct cz_pool_slab;
+
+struct cz_pool {
+	struct cz_allocator parent;
+	size_t size, align;           /* of the objects */
+	size_t slot;                  /* bytes per object in a slab */
+	void *free_list;              /* objects given back */
+	struct cz_pool_slab *slabs;   /* newest first */
+	uint8_t *next, *end;          /* never used slots of the newest slab */
+	size_t capacity, live;
+	uint64_t id;
+};
+
+/* A pool of objects of size bytes aligned to align (0: pointer alignment),
+ * taken from parent (which must outlive it) a slab at a time, each slab
+ * twice the previous one.  name is for profiles (a "pool" there). */
+void cz_pool_init(struct cz_pool *p, struct cz_allocator parent, size_t size, size_t align, const char *name);
+/* One object, uninitialized.  Caller owns it: valid until cz_pool_put or
+ * cz_pool_deinit.  NULL: out of memory. */
+void *cz_pool_get(struct cz_pool *p);
+void cz_pool_put(struct cz_pool *p, void *obj);
+/* The pool as an allocator: blocks of at most size bytes and align; it
+ * refuses (NULL) bigger ones. */
+struct cz_allocator cz_pool_allocator(struct cz_pool *p);
+/* Gives every slab back to the parent: every object is then invalid. */
+void cz_pool_deinit(struct cz_pool *p);
 
 /* ---- debug: catches leaks, double and invalid frees, overruns ---- */
 
@@ -252,6 +319,8 @@ struct cz_failing {
 void cz_failing_init(struct cz_failing *f, struct cz_allocator parent, size_t fail_index,
 		     enum cz_fail_mode mode);
 struct cz_allocator cz_failing_allocator(struct cz_failing *f);
+/* Ends the failing allocator in profiles (it holds nothing itself). */
+void cz_failing_deinit(struct cz_failing *f);
 
 /* ---- testing: the debug allocator set up for unit tests ---- */
 

@@ -45,29 +45,45 @@ void *cz_alloc_array(struct cz_allocator a, size_t n, size_t size, size_t align)
 
 void cz_free_array(struct cz_allocator a, void *mem, size_t n, size_t size, size_t align)
 {
-	cz_free(a, mem, n * size, align);
+	if (mem && mem != zero_block && n && size)
+		a.vt->free(a.ctx, mem, n * size, align ? align : 1, CZ_RET_ADDR);
 }
+
+static void *realloc_at(struct cz_allocator a, void *mem, size_t len, size_t new_len, size_t align, uintptr_t ret);
 
 void *cz_realloc(struct cz_allocator a, void *mem, size_t len, size_t new_len, size_t align)
 {
+	return realloc_at(a, mem, len, new_len, align, CZ_RET_ADDR);
+}
+
+void *cz_realloc_array(struct cz_allocator a, void *mem, size_t n, size_t new_n, size_t size, size_t align)
+{
+	size_t len, new_len;
+	if (__builtin_mul_overflow(n, size, &len) || __builtin_mul_overflow(new_n, size, &new_len))
+		return NULL;
+	return realloc_at(a, mem, len, new_len, align, CZ_RET_ADDR);
+}
+
+static void *realloc_at(struct cz_allocator a, void *mem, size_t len, size_t new_len, size_t align, uintptr_t ret)
+{
 	if (!mem || mem == zero_block || !len)
-		return alloc_at(a, new_len, align, CZ_RET_ADDR);
+		return alloc_at(a, new_len, align, ret);
 	if (!new_len) {
-		a.vt->free(a.ctx, mem, len, align ? align : 1, CZ_RET_ADDR);
+		a.vt->free(a.ctx, mem, len, align ? align : 1, ret);
 		return zero_block;
 	}
 	assert(!(align & (align - 1)));
 	align = align ? align : 1;
-	if (a.vt->resize(a.ctx, mem, len, align, new_len, CZ_RET_ADDR))
+	if (a.vt->resize(a.ctx, mem, len, align, new_len, ret))
 		return mem;
-	void *p = a.vt->remap(a.ctx, mem, len, align, new_len, CZ_RET_ADDR);
+	void *p = a.vt->remap(a.ctx, mem, len, align, new_len, ret);
 	if (p)
 		return p;
-	p = a.vt->alloc(a.ctx, new_len, align, CZ_RET_ADDR);
+	p = a.vt->alloc(a.ctx, new_len, align, ret);
 	if (!p)
 		return NULL;
 	memcpy(p, mem, len < new_len ? len : new_len);
-	a.vt->free(a.ctx, mem, len, align, CZ_RET_ADDR);
+	a.vt->free(a.ctx, mem, len, align, ret);
 	return p;
 }
 

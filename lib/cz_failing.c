@@ -78,3 +78,9 @@ struct cz_allocator cz_failing_allocator(struct cz_failing *f)
 {
 	return (struct cz_allocator){ f, &cz__failing_vt };
 }
+
+void cz_failing_deinit(struct cz_failing *f)
+{
+	cz__on_destroy(f->id);
+	f->id = 0;
+}

@@ -28,7 +28,16 @@ uint64_t cz__id_of(struct cz_allocator a)
 		return ((struct cz_debug *)a.ctx)->id;
 	if (a.vt == &cz__failing_vt)
 		return ((struct cz_failing *)a.ctx)->id;
+	if (a.vt == &cz__pool_vt)
+		return ((struct cz_pool *)a.ctx)->id;
+	if (a.vt == &cz__fallback_vt) /* its own blocks are the fixed buffer's */
+		return ((struct cz_stack_fallback *)a.ctx)->fixed.id;
 	if (a.vt == &cz__c_vt || a.vt == &cz__page_vt)
 		return a.ctx ? *(uint64_t *)a.ctx : 0;
 	return 0;
+}
+
+uint64_t cz_allocator_id(struct cz_allocator a)
+{
+	return cz__id_of(a);
 }

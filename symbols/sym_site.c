@@ -149,7 +149,8 @@ static int matches_user_rule(const struct sym_site_rules *r, const char *fn, siz
 static const char *const czalloc_files[] = {
 	"cz_core.c", "cz_c.c", "cz_page.c", "cz_arena.c", "cz_fixed.c", "cz_debug.c",
 	"cz_failing.c", "cz_testing.c", "cz_hooks.c", "cz_internal.h", "cz_stack.c",
-	"cz_debug_table.c", "cz_sym_dw.c", "cz_sweep.c", "sym_dw.c", NULL
+	"cz_debug_table.c", "cz_sym_dw.c", "cz_sweep.c", "cz_format.c", "cz_fallback.c", "cz_pool.c",
+	"sym_dw.c", NULL
 };
 
 /* Every function libczalloc defines, static ones included, for a static
@@ -173,7 +174,12 @@ static const char *const czalloc_functions[] = {
 	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "give_back", "q_drain", "cz__table_add",
 	"cz__table_find", "cz__table_init", "cz__table_release", "cz__table_remove", "cz__table_reserve",
 	"cz__add_module", "cz__capture", "cz__print_stack", "cz_check_allocation_failures_opts",
-	"cz__on_crash", "cz__run_here", "cz__run_in_child", "catch_crashes",
+	"cz__on_crash", "cz__run_here", "cz__run_in_child", "catch_crashes", "cz_realloc_array",
+	"realloc_at", "dup_at", "cz_failing_deinit", "cz_fixed_deinit", "cz_allocator_id",
+	"cz_stack_fallback_allocator", "cz_stack_fallback_deinit", "cz_stack_fallback_init",
+	"fallback_alloc", "fallback_free", "fallback_remap", "fallback_resize", "cz_sprintf",
+	"cz_pool_allocator", "cz_pool_deinit", "cz_pool_get", "cz_pool_init", "cz_pool_put", "get_at",
+	"add_slab", "pool_alloc", "pool_free", "pool_remap", "pool_resize",
 	/* the symbolizer the debug allocator's reports use (symbols/sym_dw.c) */
 	"keep_demangled", "sym_add_module", "sym_build_id_mismatches", "sym_lookup",
 	"sym_resolver_free", "sym_resolver_new", NULL

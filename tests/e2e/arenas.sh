@@ -93,3 +93,18 @@ for n in ("shared", "handoff"):
           a["destroyed_ns"] is not None)')" "shared arena 30 1920 640 0 3 True
 handoff debug 15 480 160 0 0 True"
 expect_match threads_no_leaks "$("$CZPROF" leaks --by allocator th.czt)" "^ +\(none\)$"
+
+# libczalloc's pool, cz_fixed_deinit and an annotated pool naming its
+# parent (tests/progs/cz_pools.c)
+"$CZPROF" record -o pools.czt "$TESTBIN/progs/cz_pools" >/dev/null 2>&1
+expect_eq pools_record_status $? 0
+expect_eq pools_arenas "$("$CZPROF" arenas --json pools.czt | python3 -c '
+import json, sys
+d = {a["name"]: a for a in json.load(sys.stdin)["allocators"]}
+for n in ("points", "scratch", "token pool"):
+    a = d[n]
+    print(n, a["kind"], a["parent"], a["allocations"], a["bytes_requested"], a["peak_live_bytes"], a["peak_footprint"],
+          a["live_blocks"], a["destroyed_ns"] is not None)')" "points pool libc 40 960 960 1184 0 True
+scratch fixed - 1 100 100 256 0 True
+token pool pool tokens 2 32 32 0 0 True"
+expect_match pools_none_left "$("$CZPROF" arenas pools.czt)" "^[0-9]+ allocators$"
