@@ -20,9 +20,11 @@ static void unmap(void *p, size_t len)
 		munmap(p, len);
 }
 
+/* Fibonacci hashing: the product's top bits, which depend on every bit of
+ * the address (its low bits alone cluster heap addresses into long runs) */
 static size_t hash(uintptr_t a, size_t cap)
 {
-	return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+	return (size_t)(((uint64_t)(a >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(cap)));
 }
 
 void cz__table_init(struct cz__table *t, size_t slots)
