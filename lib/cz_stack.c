@@ -39,6 +39,8 @@ int cz__capture(void **out, int depth, uintptr_t ret)
 	return n;
 }
 
+uintptr_t cz__stack_floor;
+
 static pthread_mutex_t sym_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct sym_resolver *resolver;
 
@@ -105,6 +107,13 @@ void cz__print_stack(FILE *f, void *const *ips, int n)
 	 * file:line */
 	if (!resolver && !cz__hooks)
 		rebuild();
+	/* at the floor: that frame and the one above it (the frame that
+	 * called the function under test) are the sweep's */
+	for (int i = 1; cz__stack_floor && i < n; i++)
+		if ((uintptr_t)ips[i] == cz__stack_floor) {
+			n = i - 1;
+			break;
+		}
 	for (int i = 0; i < n; i++) {
 		uintptr_t ip = (uintptr_t)ips[i];
 		struct sym_frame fr[8];

@@ -25,6 +25,11 @@ int cz__capture(void **out, int depth, uintptr_t ret);
  * under `czprof record`, where the dynamic symbol table names the frames
  * (function+0xOFF). */
 void cz__print_stack(FILE *f, void *const *ips, int n);
+/* While not 0, printed stacks end before the frame that returns into
+ * floor's caller: the failure sweep sets it to its own return address, so
+ * that a run's stacks end at the function under test, not in the sweep. */
+extern uintptr_t cz__stack_floor;
+
 /* Frees what naming frames cached; call it when a report is complete. */
 void cz__stack_release(void);
 

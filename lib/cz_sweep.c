@@ -22,6 +22,7 @@ struct run {
 	size_t problems;    /* double, invalid and wrong-length frees, overruns */
 	int rc;             /* what fn returned */
 	int signal;         /* the child died of it (fork_each), 0 if not */
+	uintptr_t floor;    /* where its stacks stop (cz__stack_floor) */
 	void *fail_stack[CZ_FAIL_STACK];
 	int fail_stack_len;
 };
@@ -63,13 +64,17 @@ static void catch_crashes(void)
 
 /* One run of fn with allocation k failing (SIZE_MAX: none), in this
  * process.  Returns 0, or -1 if the debug allocator could not start. */
-static int cz__run_here(sweep_fn fn, void *ctx, FILE *out, size_t k, int sticky, struct run *r)
+__attribute__((noinline)) static int cz__run_here(sweep_fn fn, void *ctx, FILE *out, size_t k, int sticky,
+						  struct run *r)
 {
+	/* reports of this run, and the induced failure's printed later,
+	 * stop at fn's caller */
 	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .report = out, .name = "failure check" };
 	struct cz_debug d;
 	struct cz_failing f;
 	if (cz_debug_init(&d, cz_c_allocator(), &o))
 		return -1;
+	cz__stack_floor = (uintptr_t)__builtin_return_address(0);
 	cz_failing_init(&f, cz_debug_allocator(&d), k, sticky ? CZ_FAIL_FROM : CZ_FAIL_NTH);
 	crash_failing = &f;
 	r->rc = fn(cz_failing_allocator(&f), ctx);
@@ -81,6 +86,8 @@ static int cz__run_here(sweep_fn fn, void *ctx, FILE *out, size_t k, int sticky,
 	r->signal = 0;
 	r->fail_stack_len = f.fail_stack_len;
 	memcpy(r->fail_stack, f.fail_stack, sizeof(r->fail_stack));
+	cz__stack_floor = 0;
+	r->floor = (uintptr_t)__builtin_return_address(0);
 	return 0;
 }
 
@@ -161,7 +168,9 @@ size_t cz_check_allocation_failures_opts(sweep_fn fn, void *ctx, const struct cz
 			fprintf(out, "%s %zu block%s leaked, %zu wrong free%s", swallowed ? ";" : ":", r.leaks,
 				r.leaks == 1 ? "" : "s", r.problems, r.problems == 1 ? "" : "s");
 		fprintf(out, "\n  the induced failure at:\n");
+		cz__stack_floor = r.floor;
 		cz__print_stack(out, r.fail_stack, r.fail_stack_len);
+		cz__stack_floor = 0;
 		cz__stack_release();
 	}
 	fflush(out);
