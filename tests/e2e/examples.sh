@@ -27,6 +27,15 @@ expect_match bugs_overrun_found_by "$(echo "$out" | sed -n '/write past/,/leak:/
 expect_match bugs_leak "$out" "czalloc: 3 blocks \(28 bytes\) leaked"
 expect_match bugs_swallowed "$(echo "$out" | tr '\n' '|')" "with allocation #1 of 2 \(from 0\) failing the function returned 0 \(success\) although the allocation failed: the out-of-memory error was swallowed\|  the induced failure at:\|    #0  0x[0-9a-f]+ parse_pair \(bugs.c:58\)\|bugs:"
 
+# the program to copy: the allocator-injection style, swept clean
+out=$("$E/wordfreq"); rc=$?
+expect_eq wordfreq_runs "$rc $out" "0 the=3 cat=1 and=2 hat=1 bat=1"
+out=$("$E/wordfreq" --test 2>&1); rc=$?
+expect_eq wordfreq_sweep_clean "$rc $out" "0 wordfreq: 0 bad runs of the failure sweep"
+"$CZPROF" record -o wf.czt "$E/wordfreq" >/dev/null 2>&1
+expect_match wordfreq_nothing_left "$("$CZPROF" arenas wf.czt)" "^4 allocators$"
+expect_match wordfreq_no_leaks "$("$CZPROF" leaks --by allocator wf.czt)" "^ +\(none\)$"
+
 # the layered server under the recorder: 8 requests, one arena reset each
 "$CZPROF" record -o srv.czt "$E/server" >/dev/null 2>&1
 j=$("$CZPROF" arenas --json srv.czt)
