@@ -80,11 +80,11 @@ int main(void)
 	session_sign(cur);                           /* 2: a write past the end, found by the free */
 	session_close(a, cur);
 
-	session_open(a, "eve");                      /* 3: a leak, found by deinit */
+	cz_strdup(a, "eve");                         /* 3: a leak, found by deinit */
 	size_t problems = cz_debug_problems(&d), leaks = cz_debug_deinit(&d);
 
 	fflush(stdout);
 	size_t swallowed = cz_check_allocation_failures(parse_pair, NULL, stdout); /* 4 */
-	printf("bugs: %zu problems, %zu blocks leaked, %zu bad run of the failure sweep\n", problems, leaks, swallowed);
-	return problems == 2 && leaks == 3 && swallowed == 1 ? 0 : 1;
+	printf("bugs: %zu problems, %zu block leaked, %zu bad run of the failure sweep\n", problems, leaks, swallowed);
+	return problems == 2 && leaks == 1 && swallowed == 1 ? 0 : 1;
 }
