@@ -17,7 +17,10 @@ expect_match arenas_pool "$(echo "$out" | grep '^my pool')" "pool +- +3 +96 B +9
 # its footprint: the two blocks and their 16-byte canaries
 expect_match arenas_debug "$(row debug)" "^debug debug libc 2 128 B 128 B 160 B 32 B 0 "
 expect_eq arenas_first_is_biggest "$(echo "$out" | sed -n 4p | cut -d' ' -f1)" parser
-expect_match arenas_summary "$out" "11 allocators; 6 never destroyed while holding 9.6 KiB in blocks"
+expect_match arenas_summary "$out" "11 allocators in 9 rows \(--each: one row each\); 6 never destroyed while holding 9.6 KiB in blocks"
+# the three buffers made at one line are one row, with their sums
+expect_match arenas_grouped "$(row 'per parse x3')" "^per parse x3 fixed - 3 300 B 300 B 768 B 468 B 0 [0-9.]+ ms -> never destroyed per_parse \(tests/progs/cz_arenas.c:110\)$"
+expect_eq arenas_each "$("$CZPROF" arenas --each ar.czt | grep -c '^per parse ')" 3
 j=$("$CZPROF" arenas --json ar.czt)
 expect_eq arenas_json "$(echo "$j" | python3 -c '
 import json, sys
