@@ -214,6 +214,11 @@ static int is_czalloc_frame(const char *function, const char *file, const char *
 	return function && in_function_list(czalloc_functions, function);
 }
 
+int sym_is_czalloc_frame(const char *function, const char *file, const char *module)
+{
+	return is_czalloc_frame(function, file, module);
+}
+
 int sym_is_allocator_frame(const struct sym_site_rules *rules, const char *function,
 			   const char *file, const char *module)
 {

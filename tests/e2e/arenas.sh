@@ -111,3 +111,11 @@ for n in ("points", "scratch", "token pool"):
 scratch fixed - 1 100 100 256 0 True
 token pool pool tokens 2 32 32 0 0 True"
 expect_match pools_none_left "$("$CZPROF" arenas pools.czt)" "^[0-9]+ allocators$"
+
+# heap calls outside libczalloc: of cz_arenas' 8 heap calls (arena chunks,
+# the debug allocators' blocks, its report's stdout buffer, the last
+# malloc), only the program's own malloc of 64 KiB
+out=$("$CZPROF" hotspots --outside-allocators ar.czt)
+expect_match outside_allocators_site "$out" "^ +1 +64.0 KiB  main \(tests/progs/cz_arenas.c:101\)$"
+expect_match outside_allocators_total "$out" "^1 allocation, 64.0 KiB, from 1 site$"
+expect_match hotspots_all "$("$CZPROF" hotspots ar.czt)" "^8 allocations, 88.2 KiB, from 6 sites$"
