@@ -231,7 +231,8 @@ struct cz_debug_options {
 	 * through a stale pointer is still a double free, a write after free
 	 * is found when the block leaves (its poison changed), and the whole
 	 * pages of a freed block of a page or more are made inaccessible
-	 * (mprotect), so a read or write after free stops the program there.
+	 * (mprotect), so a read or write after free stops the program there,
+	 * reported (allocation, free and access stacks) before it dies.
 	 * quarantine_bytes bounds the bytes held (oldest leave first);
 	 * never_reuse holds every freed block until deinit. */
 	size_t quarantine_bytes;

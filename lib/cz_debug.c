@@ -19,6 +19,8 @@
  * profile of a program using it shows only the program's blocks.
  */
 #include <pthread.h>
+#include <signal.h>
+#include <ucontext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -41,6 +43,8 @@ struct cz_debug_state {
 	size_t q_cap, q_head, q_n, q_bytes;
 	size_t bytes, problems, refusals, canary, page;
 	size_t footprint; /* bytes held from the parent */
+	struct cz_debug_state *next_guarded; /* in the list the SIGSEGV handler reads */
+	int guarded;
 };
 
 static void *map(size_t len)
@@ -229,6 +233,98 @@ static int quarantined(const struct cz_debug_state *s)
 	return s->o.never_reuse || s->o.quarantine_bytes;
 }
 
+/* ---- an access to a freed page ---- */
+
+/* Debug allocators that made pages inaccessible, for the SIGSEGV handler:
+ * it names the freed block an access fell into, with its stacks, before
+ * the program dies as it would have. */
+static struct cz_debug_state *guarded;
+static pthread_mutex_t guarded_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct sigaction old_segv;
+
+/* The quarantined block of s holding addr, or NULL.  Reads the tables
+ * without the lock: the program is about to die. */
+static const struct cz__rec *held_at(struct cz_debug_state *s, uintptr_t addr)
+{
+	for (size_t i = 0; i < s->q_n; i++) {
+		const struct cz__rec *g = cz__table_find(&s->freed, s->q[(s->q_head + i) % s->q_cap]);
+		if (g && g->held && addr >= g->addr && addr < g->addr + g->len)
+			return g;
+	}
+	return NULL;
+}
+
+static void on_segv(int sig, siginfo_t *si, void *ucv)
+{
+	uintptr_t addr = (uintptr_t)si->si_addr, pc = 0;
+#if defined(__x86_64__)
+	pc = (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.gregs[REG_RIP]; /* the stack starts at the access */
+#elif defined(__aarch64__)
+	pc = (uintptr_t)((ucontext_t *)ucv)->uc_mcontext.pc;
+#else
+	(void)ucv;
+#endif
+	for (struct cz_debug_state *s = guarded; s; s = s->next_guarded) {
+		const struct cz__rec *g = held_at(s, addr);
+		if (!g)
+			continue;
+		FILE *f = out(s);
+		void *now[CZ__MAX_DEPTH];
+		int n = cz__capture(now, s->o.stack_depth ? s->o.stack_depth : CZ_DEBUG_DEFAULT_DEPTH, pc);
+		/* frames are named at ip - 1, inside a call; the access is at pc
+		 * itself, which may be its function's first instruction */
+		if (n && pc && (uintptr_t)now[0] == pc)
+			now[0] = (void *)(pc + 1);
+		fprintf(f, "czalloc: use after free: byte %zu of the block of %zu bytes at %p, freed and kept "
+			   "inaccessible in the quarantine\n", (size_t)(addr - g->addr), g->len, (void *)g->addr);
+		section(f, "allocated", g->stacks, g->n_alloc);
+		section(f, "freed", g->stacks + g->n_alloc, g->n_free);
+		fprintf(f, "  accessed at:\n");
+		cz__print_stack(f, now, n);
+		fflush(f);
+		break;
+	}
+	/* the program's own handling of the signal: returning retries the
+	 * access, which faults again under it */
+	sigaction(sig, &old_segv, NULL);
+}
+
+/* s is about to make pages inaccessible: the handler must know it. */
+static void guard(struct cz_debug_state *s)
+{
+	if (s->guarded)
+		return;
+	pthread_mutex_lock(&guarded_lock);
+	if (!guarded) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_segv;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGSEGV, &sa, &old_segv);
+	}
+	s->next_guarded = guarded;
+	guarded = s;
+	s->guarded = 1;
+	pthread_mutex_unlock(&guarded_lock);
+}
+
+static void unguard(struct cz_debug_state *s)
+{
+	if (!s->guarded)
+		return;
+	pthread_mutex_lock(&guarded_lock);
+	for (struct cz_debug_state **p = &guarded; *p; p = &(*p)->next_guarded)
+		if (*p == s) {
+			*p = s->next_guarded;
+			break;
+		}
+	if (!guarded)
+		sigaction(SIGSEGV, &old_segv, NULL);
+	s->guarded = 0;
+	pthread_mutex_unlock(&guarded_lock);
+}
+
 /* ---- the allocator ---- */
 
 /* Would len more bytes live go past the limit?  Then report it. */
@@ -328,8 +424,10 @@ static void debug_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
 		size_t np;
 		g->held = 1;
 		s->q_bytes += len;
-		if (len >= s->page && inner_pages(s, (uintptr_t)mem, len, &a, &np))
+		if (len >= s->page && inner_pages(s, (uintptr_t)mem, len, &a, &np)) {
+			guard(s);
 			mprotect((void *)a, np, PROT_NONE);
+		}
 		if (!s->o.never_reuse)
 			q_drain(d, s->o.quarantine_bytes, ret);
 	} else if (g) {
@@ -476,6 +574,7 @@ size_t cz_debug_deinit(struct cz_debug *d)
 	unlock(s);
 	if (leaks && s->o.abort_on_error)
 		abort();
+	unguard(s);
 	cz__table_release(&s->live);
 	cz__table_release(&s->freed);
 	if (s->q)

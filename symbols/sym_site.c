@@ -179,7 +179,7 @@ static const char *const czalloc_functions[] = {
 	"cz_stack_fallback_allocator", "cz_stack_fallback_deinit", "cz_stack_fallback_init",
 	"fallback_alloc", "fallback_free", "fallback_remap", "fallback_resize", "cz_sprintf",
 	"cz_pool_allocator", "cz_pool_deinit", "cz_pool_get", "cz_pool_init", "cz_pool_put", "get_at",
-	"add_slab", "pool_alloc", "pool_free", "pool_remap", "pool_resize",
+	"on_segv", "guard", "unguard", "held_at", "add_slab", "pool_alloc", "pool_free", "pool_remap", "pool_resize",
 	/* the symbolizer the debug allocator's reports use (symbols/sym_dw.c) */
 	"keep_demangled", "sym_add_module", "sym_build_id_mismatches", "sym_lookup",
 	"sym_resolver_free", "sym_resolver_new", NULL

@@ -240,17 +240,26 @@ static int child_signal(void (*fn)(void))
 	return WIFSIGNALED(st) ? WTERMSIG(st) : 0;
 }
 
+static FILE *uaf_report;
+void czd_use_after_free(char *p);
+
+__attribute__((noinline)) void czd_use_after_free(char *p)
+{
+	((volatile char *)p)[4096 + 100] = 1; /* on a whole page of the freed block */
+	KEEP_FRAME();
+}
+
 static void write_to_freed_page(void)
 {
-	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .never_reuse = 1 };
+	signal(SIGSEGV, SIG_DFL); /* the sanitizers' handler would exit instead */
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .never_reuse = 1, .report = uaf_report };
 	struct cz_debug d;
 	if (cz_debug_init(&d, cz_c_allocator(), &o))
 		_exit(2);
 	struct cz_allocator a = cz_debug_allocator(&d);
-	char *p = cz_alloc(a, 3 * 4096, 8);
-	cz_free(a, p, 3 * 4096, 8);
-	signal(SIGSEGV, SIG_DFL); /* the sanitizers' handler would exit instead */
-	((volatile char *)p)[4096 + 100] = 1; /* on a whole page of the freed block */
+	char *p = czd_alloc(a, 3 * 4096);
+	czd_free(a, p, 3 * 4096);
+	czd_use_after_free(p);
 }
 
 static void double_free_aborts(void)
@@ -267,7 +276,17 @@ static void double_free_aborts(void)
 
 TEST(freed_pages_are_inaccessible_and_abort_on_error)
 {
+	uaf_report = tmpfile();
 	CHECK_EQ_U(child_signal(write_to_freed_page), SIGSEGV);
+	/* the block the access fell into, with its stacks and the access's */
+	rewind(uaf_report);
+	memset(report, 0, sizeof(report));
+	CHECK(fread(report, 1, sizeof(report) - 1, uaf_report) > 0);
+	fclose(uaf_report);
+	CHECK(!strncmp(report, "czalloc: use after free: byte 4196 of the block of 12288 bytes at 0x", 68));
+	CHECK_STR(frame_after(report, "allocated"), "czd_alloc");
+	CHECK_STR(frame_after(report, "freed"), "czd_free");
+	CHECK_STR(frame_after(report, "accessed"), "czd_use_after_free");
 	CHECK_EQ_U(child_signal(double_free_aborts), SIGABRT);
 }
 
