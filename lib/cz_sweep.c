@@ -22,6 +22,7 @@ struct run {
 	size_t problems;    /* double, invalid and wrong-length frees, overruns */
 	int rc;             /* what fn returned */
 	int signal;         /* the child died of it (fork_each), 0 if not */
+	int exited;         /* the child exited with this status before reporting, 0 if not */
 	uintptr_t floor;    /* where its stacks stop (cz__stack_floor) */
 	void *fail_stack[CZ_FAIL_STACK];
 	int fail_stack_len;
@@ -83,7 +84,7 @@ __attribute__((noinline)) static int cz__run_here(sweep_fn fn, void *ctx, FILE *
 	r->failures = f.failures;
 	r->problems = cz_debug_problems(&d);
 	r->leaks = cz_debug_deinit(&d);
-	r->signal = 0;
+	r->signal = r->exited = 0;
 	r->fail_stack_len = f.fail_stack_len;
 	memcpy(r->fail_stack, f.fail_stack, sizeof(r->fail_stack));
 	cz__stack_floor = 0;
@@ -127,7 +128,13 @@ static int cz__run_in_child(sweep_fn fn, void *ctx, FILE *out, size_t k, int sti
 		r->signal = WTERMSIG(st);
 		return 0;
 	}
-	return got == (ssize_t)sizeof(*r) && WIFEXITED(st) && !WEXITSTATUS(st) ? 0 : -1;
+	if (got != (ssize_t)sizeof(*r) && WIFEXITED(st) && WEXITSTATUS(st)) {
+		/* fn (or a sanitizer in it) ended the process: a bad run too */
+		memset(r, 0, sizeof(*r));
+		r->exited = WEXITSTATUS(st);
+		return 0;
+	}
+	return got == (ssize_t)sizeof(*r) && WIFEXITED(st) ? 0 : -1;
 }
 
 /* ---- the sweep ---- */
@@ -142,22 +149,27 @@ size_t cz_check_allocation_failures_opts(sweep_fn fn, void *ctx, const struct cz
 	/* first, how many allocations a run where nothing fails makes */
 	if (run(fn, ctx, out, SIZE_MAX, 0, &all))
 		goto oom;
-	if (all.signal || all.leaks || all.problems) {
+	if (all.signal || all.exited || all.leaks || all.problems) {
 		fprintf(out, "czalloc: the run where no allocation fails %s\n",
-			all.signal ? "crashes" : "leaks or frees wrongly");
+			all.signal ? "crashes" : all.exited ? "exits" : "leaks or frees wrongly");
 		bad++;
 	}
 	const char *mode = o.sticky ? " and every one after it" : "";
 	for (size_t k = 0; k < all.allocations; k++) {
 		if (run(fn, ctx, out, k, o.sticky, &r))
 			goto oom;
-		int swallowed = !r.signal && r.rc == 0 && r.failures && !o.allow_recovery;
-		if (!r.signal && !r.leaks && !r.problems && !swallowed)
+		int swallowed = !r.signal && !r.exited && r.rc == 0 && r.failures && !o.allow_recovery;
+		if (!r.signal && !r.exited && !r.leaks && !r.problems && !swallowed)
 			continue;
 		bad++;
 		if (r.signal) { /* the child reported its stacks */
 			fprintf(out, "czalloc: with allocation #%zu of %zu (from 0) failing%s: crashed (signal %d)\n", k,
 				all.allocations, mode, r.signal);
+			continue;
+		}
+		if (r.exited) {
+			fprintf(out, "czalloc: with allocation #%zu of %zu (from 0) failing%s: the process exited "
+				     "(status %d) before the function returned\n", k, all.allocations, mode, r.exited);
 			continue;
 		}
 		fprintf(out, "czalloc: with allocation #%zu of %zu (from 0) failing%s the function returned %d", k,

@@ -77,6 +77,7 @@ TEST(helpers_name_the_programs_call)
 	CHECK_STR(frame0(), "czh_name");
 
 	rf = report_open();
+	o.report = rf;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	a = cz_debug_allocator(&d);
 	char *s = czh_label(a);

@@ -125,6 +125,7 @@ TEST(sticky_mode_reaches_the_second_failure)
 	report_close();
 	/* failing everything from k on, k = 1 fails both buffers */
 	report_open();
+	o.report = rf;
 	o.sticky = 1;
 	CHECK_EQ_U(cz_check_allocation_failures_opts(czs_fallback, NULL, &o), 1);
 	report_close();
@@ -156,6 +157,13 @@ TEST(fork_each_survives_a_crash)
 	struct cz_check_options o = { .report = rf, .fork_each = 1 };
 	CHECK_EQ_U(cz_check_allocation_failures_opts(czs_crashy, NULL, &o), 1);
 	report_close();
+#ifdef __SANITIZE_ADDRESS__
+	/* the sanitizers stop the child on the null store before the signal:
+	 * an exit, named with its k */
+	CHECK(strstr(report, "czalloc: with allocation #1 of 2 (from 0) failing: the process exited (status 1) "
+			     "before the function returned\n") != NULL);
+	return;
+#endif
 	/* the child names k, the crash's stack and the induced failure's */
 	const char *c = strstr(report, "czalloc: with allocation #1 failing the function crashed (signal 11, ");
 	CHECK(c != NULL);
