@@ -110,7 +110,10 @@ for n in ("points", "scratch", "token pool"):
           a["live_blocks"], a["destroyed_ns"] is not None)')" "points pool libc 40 960 960 1184 0 True
 scratch fixed - 1 100 100 256 0 True
 token pool pool tokens 2 32 32 0 0 True"
-expect_match pools_none_left "$("$CZPROF" arenas pools.czt)" "^[0-9]+ allocators$"
+expect_match pools_on_stack "$("$CZPROF" arenas pools.czt)" "^on stack x3 +fixed +- +3 +72 B +72 B +192 B"
+# the live view pairs blocks by allocator and address, as the loader: the
+# three buffers at one stack address keep a block each
+expect_eq pools_top_on_stack "$("$CZPROF" top --batch 1 --speed 0 --view arenas -w 140 pools.czt | grep -cE ' fixed +24 B +1 +1 .* live +on stack$')" 3
 
 # heap calls outside libczalloc: of cz_arenas' 8 heap calls (arena chunks,
 # the debug allocators' blocks, its report's stdout buffer, the last

@@ -6,11 +6,23 @@
  *   "scratch" fixed buffer of 256 B: 1 x 100 B, ended by cz_fixed_deinit
  *   "tokens" arena on libc, and "token pool", a program's own pool
  *       annotated with the arena as its parent: 2 x 16 B
+ *   "on stack" x3: a fixed buffer on the stack of one function called
+ *       three times, so at one address each time, 1 x 24 B each, never
+ *       ended (the live view must keep the three blocks apart)
  */
 #include <stdlib.h>
 
 #include "lib/cz_alloc.h"
 #include "lib/czprof_annotate.h"
+
+static void on_stack(void)
+{
+	char buf[64];
+	struct cz_fixed f;
+	cz_fixed_init(&f, buf, sizeof(buf), "on stack");
+	if (!cz_alloc(cz_fixed_allocator(&f), 24, 8))
+		abort();
+}
 
 int main(void)
 {
@@ -42,5 +54,8 @@ int main(void)
 	CZPROF_POOL_ALLOC(&tokens, slab + 16, 16);
 	CZPROF_DESTROY_POOL(&tokens);
 	cz_arena_deinit(&arena);
+
+	for (int i = 0; i < 3; i++)
+		on_stack();
 	return 0;
 }
