@@ -56,7 +56,8 @@ static int by_bytes(const void *x, const void *y)
 }
 
 /* One row per (name, kind, never destroyed, creation site, nested). */
-static int collect(sqlite3 *db, struct report_ctx *c, const char *cond, struct row **out, size_t *n_out)
+static int collect(sqlite3 *db, struct report_ctx *c, const char *cond, int each, struct row **out,
+		   size_t *n_out)
 {
 	char sql[1024];
 	snprintf(sql, sizeof(sql),
@@ -77,7 +78,7 @@ static int collect(sqlite3 *db, struct report_ctx *c, const char *cond, struct r
 		long long id = sqlite3_column_int64(q, 0);
 		report_site(c, (uint64_t)sqlite3_column_int64(q, 4), site);
 		size_t i;
-		for (i = 0; i < n; i++)
+		for (i = each ? n : 0; i < n; i++)
 			if (rows[i].alive == alive && rows[i].nested == nested && !strcmp(rows[i].name, name) &&
 			    !strcmp(rows[i].kind, kind) && !strcmp(rows[i].site, site))
 				break;
@@ -187,7 +188,8 @@ static int print_sites(sqlite3 *db, struct report_ctx *c, const char *cond, cons
 	return rc;
 }
 
-int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int when, int json, int limit)
+int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int when, int json, int limit,
+			int each)
 {
 	const char *cond = when == BY_ALLOC_AT_EXIT ? LEAKED_AT_EXIT : LIVE_AT_PEAK;
 	struct report_ctx *c = report_ctx_new(db);
@@ -195,7 +197,7 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 	size_t n_rows = 0;
 	if (!c)
 		return 1;
-	if (collect(db, c, cond, &rows, &n_rows)) {
+	if (collect(db, c, cond, each, &rows, &n_rows)) {
 		report_ctx_free(c);
 		return 1;
 	}
@@ -208,8 +210,9 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 		printf(", \"by\": \"allocator\", \"allocators\": [");
 	} else {
 		report_header(db, report, trace);
-		printf("\nallocator-library blocks %s, by allocator (allocators made at one place are one row)\n\n"
-		       "%12s %8s  %-26s %s\n", what, "BYTES", "BLOCKS", "ALLOCATOR", "CREATED AT");
+		printf("\nallocator-library blocks %s, by allocator%s\n\n%12s %8s  %-26s %s\n", what,
+		       each ? "" : " (allocators made at one place are one row; --each: one row each)", "BYTES",
+		       "BLOCKS", "ALLOCATOR", "CREATED AT");
 	}
 	int shown = 0, rc = 0;
 	long long bytes = 0, blocks = 0, allocators = 0, nested_bytes = 0;

@@ -51,6 +51,7 @@ expect_match leaks_by_allocator_grouped "$out" "300 B +3  per parse \(fixed, nev
 # 5000 + 4096 (outer's chunk) + 300 + 64 = 9460 B = 9.2 KiB in 10 blocks
 expect_match leaks_by_allocator_nested "$out" "400 B +2  inner \(arena, never destroyed, inside its parent's blocks\)"
 expect_match leaks_by_allocator_total "$out" "9.2 KiB in 10 blocks from 7 allocators"
+expect_eq leaks_by_allocator_each "$("$CZPROF" leaks --by allocator --each ar.czt | grep -cE '^ +100 B +1  per parse \(fixed, never destroyed\) ')" 3
 expect_match leaks_by_allocator_nested_note "$out" "\(400 B more in layers inside other allocators' blocks, not added: the same memory\)"
 expect_eq leaks_by_allocator_json "$("$CZPROF" leaks --by allocator --json ar.czt | python3 -c '
 import json, sys; d = json.load(sys.stdin); print(d["bytes"], d["blocks"], d["allocators"][0]["name"], d["allocators"][0]["allocated_at"][0]["site"])')" "9460 10 parser parse_input (tests/progs/cz_arenas.c:48)"
