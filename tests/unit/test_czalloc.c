@@ -764,6 +764,9 @@ TEST(loader_resize_reset_and_exec)
 		  "first 2 30 0 30 0|second 1 64 1 64 1");
 	CHECK_STR(ld_query("SELECT size, alloc_time, coalesce(free_time, '-') FROM cz_blocks ORDER BY alloc_time"),
 		  "10 2 3|25 3 50|5 4 50|64 61 -");
+	/* what ended each: the resize, then the exec; the last is open */
+	CHECK_STR(ld_query("SELECT coalesce(ended_by, '-') FROM cz_blocks ORDER BY alloc_time"),
+		  "resize|exec|exec|-");
 	sqlite3_close(ldb);
 }
 
