@@ -167,7 +167,7 @@ TEST(fork_each_survives_a_crash)
 	/* the child names k, the crash's stack and the induced failure's */
 	const char *c = strstr(report, "czalloc: with allocation #1 failing the function crashed (signal 11, ");
 	CHECK(c != NULL);
-	CHECK(c && strstr(c, " czs_crashy ") != NULL);
+	CHECK(c && strstr(c, " czs_crashy") != NULL);
 	CHECK_STR(induced_frame(c), "czs_crashy");
 	/* and the sweep went on to its summary line */
 	CHECK(strstr(report, "czalloc: with allocation #1 of 2 (from 0) failing: crashed (signal 11)\n") != NULL);
