@@ -64,6 +64,20 @@ static int cz__add_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* Under the recorder, libdw's work is kept out of the profile (the hook
+ * of version 2); a recorder without it: the dynamic symbol table only. */
+static int can_quiet(void)
+{
+	return !cz__hooks || (cz__hooks->version >= 2 && cz__hooks->quiet);
+}
+
+static void quiet(int on)
+{
+	if (cz__hooks)
+		cz__hooks->quiet(on);
+}
+
+/* Called quiet. */
 static void rebuild(void)
 {
 	uint64_t id = 0;
@@ -102,11 +116,14 @@ void cz__print_stack(FILE *f, void *const *ips, int n)
 {
 	pthread_mutex_lock(&sym_lock);
 	/* under the profiler, libdw's caches (megabytes of the C heap) would
-	 * show in the program's profile and move its peak: the dynamic
-	 * symbol table then names the frames, and czprof's own reports give
-	 * file:line */
-	if (!resolver && !cz__hooks)
+	 * show in the program's profile and move its peak: its calls are made
+	 * quiet, or, with a recorder that cannot, the dynamic symbol table
+	 * names the frames */
+	if (!resolver && can_quiet()) {
+		quiet(1);
 		rebuild();
+		quiet(0);
+	}
 	/* at the floor: that frame and the one above it (the frame that
 	 * called the function under test) are the sweep's */
 	for (int i = 1; cz__stack_floor && i < n; i++)
@@ -118,11 +135,13 @@ void cz__print_stack(FILE *f, void *const *ips, int n)
 		uintptr_t ip = (uintptr_t)ips[i];
 		struct sym_frame fr[8];
 		uint64_t mod = 0;
+		quiet(1);
 		int k = resolver ? sym_lookup(resolver, ip, fr, 8, &mod) : 0;
 		if (!k && !mod && resolver) { /* a module loaded since */
 			rebuild();
 			k = resolver ? sym_lookup(resolver, ip, fr, 8, &mod) : 0;
 		}
+		quiet(0);
 		if (!k || !fr[0].function) {
 			print_dladdr(f, i, ip);
 			continue;
@@ -147,7 +166,11 @@ void cz__print_stack(FILE *f, void *const *ips, int n)
 void cz__stack_release(void)
 {
 	pthread_mutex_lock(&sym_lock);
-	sym_resolver_free(resolver);
+	if (resolver) {
+		quiet(1);
+		sym_resolver_free(resolver);
+		quiet(0);
+	}
 	resolver = NULL;
 	pthread_mutex_unlock(&sym_lock);
 }

@@ -21,9 +21,9 @@ int cz__capture(void **out, int depth, uintptr_t ret);
 /* Writes ips[0..n), innermost first, one line each: "    #N  0xADDR
  * function (file:line)", inlined calls on lines of their own below it,
  * "function+0xOFF (module)" where there is no debug information.  Takes a
- * process-wide lock; allocates (libdw's caches) from the C heap, except
- * under `czprof record`, where the dynamic symbol table names the frames
- * (function+0xOFF). */
+ * process-wide lock; allocates (libdw's caches) from the C heap, which
+ * `czprof record` is told not to record (hooks' quiet; a recorder without
+ * it: the dynamic symbol table names the frames, function+0xOFF). */
 void cz__print_stack(FILE *f, void *const *ips, int n);
 /* While not 0, printed stacks end before the frame that returns into
  * floor's caller: the failure sweep sets it to its own return address, so

@@ -171,7 +171,7 @@ static const char *const czalloc_functions[] = {
 	"debug_find", "debug_free", "debug_remap", "debug_resize", "failing_alloc", "failing_free",
 	"failing_remap", "failing_resize", "fixed_alloc", "fixed_free", "fixed_remap",
 	"fixed_resize", "over_limit", "print_stack", "report_unknown",
-	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "give_back", "q_drain", "cz__table_add",
+	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "can_quiet", "quiet", "give_back", "q_drain", "cz__table_add",
 	"cz__table_find", "cz__table_init", "cz__table_release", "cz__table_remove", "cz__table_reserve",
 	"cz__add_module", "cz__capture", "cz__print_stack", "cz_check_allocation_failures_opts",
 	"cz__on_crash", "cz__run_here", "cz__run_in_child", "catch_crashes", "cz_realloc_array",

@@ -6,6 +6,10 @@
 "$CZPROF" record -o ar.czt "$TESTBIN/progs/cz_arenas" >prog.out 2>/dev/null
 expect_eq record_status $? 0
 expect_match debug_allocator_report "$(cat prog.out)" "czalloc: 1 block \(64 bytes\) leaked"
+# its report names file:line under the recorder too (libdw's work kept out
+# of the profile: the heap's figures below are the program's alone)
+expect_match debug_report_lines "$(cat prog.out)" "#0  0x[0-9a-f]+ check_with_debug \(cz_arenas.c:70\)"
+expect_match debug_report_no_heap_errors "$("$CZPROF" errors ar.czt)" "^0 heap errors$"
 
 out=$("$CZPROF" arenas ar.czt)
 row() { echo "$out" | grep -E "^$1 " | sed 's/  */ /g'; }
