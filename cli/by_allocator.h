@@ -13,7 +13,9 @@ enum by_allocator_when {
 	BY_ALLOC_AT_PEAK, /* blocks live at the heap's peak */
 };
 
-/* Prints the table (or JSON).  Returns the exit status. */
-int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int when, int json, int limit);
+/* Prints the table (or JSON): allocators made at one place are one row,
+ * unless each (a row per allocator).  Returns the exit status. */
+int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int when, int json, int limit,
+			int each);
 
 #endif

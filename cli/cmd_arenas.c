@@ -15,12 +15,14 @@
 #include "cli/util.h"
 
 static const char usage[] =
-	"usage: czprof arenas [--json] [-n N] [--sort KEY] TRACE\n\n"
+	"usage: czprof arenas [--json] [-n N] [--sort KEY] [--each] TRACE\n\n"
 	"Every arena, pool and allocator the program announced: kind, parent, where it\n"
 	"was created, its lifetime (or 'never destroyed'), allocations served, bytes\n"
 	"requested, the most its blocks held at once (peak live), the most it held\n"
 	"from its parent (peak footprint), resets, and waste: footprint it never\n"
-	"needed (peak footprint - peak live).\n\n"
+	"needed (peak footprint - peak live).  Allocators of one name and kind made at\n"
+	"one place (a scratch buffer per parse) are one row, 'NAME xN', with their sums.\n\n"
+	"  --each         one row per allocator, not per place\n"
 	"  --sort KEY     footprint (default), waste, allocs, requested, live, resets,\n"
 	"                 lifetime (never destroyed first), name, created\n"
 	"  --json         machine-readable output\n"
@@ -33,11 +35,15 @@ struct arena {
 	int64_t peak_bytes, peak_capacity, resets, waste;
 	int is_destroyed;
 	char kind[16], name[128];
+	int64_t count;      /* allocators this row stands for (grouped) */
+	char *site;         /* where it was created (grouping only) */
+	const char *parent_name;
 };
 
 static const char *const sort_keys[] = { "footprint", "waste", "allocs", "requested", "live", "name",
 					 "created", "resets", "lifetime", NULL };
 static int sort_key;
+static int each;
 
 static int cmp(const void *pa, const void *pb)
 {
@@ -65,6 +71,10 @@ static int cmp(const void *pa, const void *pb)
 static int arenas_option(void *ctx, int argc, char **argv, int *i)
 {
 	(void)ctx;
+	if (!strcmp(argv[*i], "--each")) {
+		each = 1;
+		return 1;
+	}
 	if (strcmp(argv[*i], "--sort"))
 		return 0;
 	if (++*i == argc)
@@ -89,10 +99,74 @@ static const char *name_of(const struct arena *v, size_t n, int64_t id, char *bu
 	return buf;
 }
 
+/* Folds allocators of one name, kind, parent, creation site and state
+ * (destroyed or not) into one row each: figures summed, the lifetime from
+ * the first creation to the last destruction.  Returns the number of rows
+ * left at the front of v (names and sites read through c), -1 if out of
+ * memory. */
+static long group(struct report_ctx *c, struct arena *v, size_t n)
+{
+	char site[REPORT_NAME_MAX], pbuf[32];
+	for (size_t i = 0; i < n; i++) {
+		report_site(c, (uint64_t)v[i].stack, site);
+		if (!(v[i].site = strdup(site)))
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++) /* after every site: name_of reads the ids */
+		v[i].parent_name = strdup(name_of(v, n, v[i].parent, pbuf));
+	size_t rows = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct arena *a = &v[i];
+		if (!a->parent_name)
+			return -1;
+		size_t g;
+		for (g = 0; g < rows; g++) {
+			struct arena *r = &v[g];
+			if (r->is_destroyed == a->is_destroyed && !strcmp(r->name, a->name) && !strcmp(r->kind, a->kind) &&
+			    !strcmp(r->site, a->site) && !strcmp(r->parent_name, a->parent_name))
+				break;
+		}
+		if (g == rows) {
+			if (g != i) {
+				struct arena t = v[g];
+				v[g] = *a;
+				*a = t;
+			}
+			rows++;
+			continue;
+		}
+		struct arena *r = &v[g];
+		r->count += a->count;
+		r->allocs += a->allocs;
+		r->requested += a->requested;
+		r->live_blocks += a->live_blocks;
+		r->live_bytes += a->live_bytes;
+		r->peak_bytes += a->peak_bytes;
+		r->peak_capacity += a->peak_capacity;
+		r->resets += a->resets;
+		r->waste += a->waste;
+		if (a->created < r->created)
+			r->created = a->created;
+		if (a->destroyed > r->destroyed)
+			r->destroyed = a->destroyed;
+	}
+	return (long)rows;
+}
+
+static void arenas_free(struct arena *v, size_t n)
+{
+	for (size_t i = 0; i < n && v; i++) {
+		free(v[i].site);
+		free((char *)v[i].parent_name);
+	}
+	free(v);
+}
+
 int cmd_arenas(int argc, char **argv)
 {
 	struct report_opts o;
 	sort_key = 0;
+	each = 0;
 	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, arenas_option, NULL, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
@@ -102,7 +176,7 @@ int cmd_arenas(int argc, char **argv)
 	struct report_ctx *c = report_ctx_new(db);
 	sqlite3_stmt *q = NULL;
 	struct arena *v = NULL;
-	size_t n = 0;
+	size_t n = 0, n_all = 0;
 	int rc = 1;
 	if (!c || sqlite3_prepare_v2(db,
 				     "SELECT id, kind, coalesce(name, ''), parent, stack, created, destroyed, allocations,"
@@ -130,6 +204,23 @@ int cmd_arenas(int argc, char **argv)
 				 &a->peak_capacity, &a->resets, &a->waste };
 		for (int k = 0; k < 8; k++)
 			*f[k] = sqlite3_column_int64(q, 7 + k);
+		a->count = 1;
+	}
+	size_t total = n;
+	int64_t never = 0, held = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!v[i].is_destroyed && v[i].live_blocks) {
+			never++;
+			held += v[i].live_bytes;
+		}
+	if (!o.json && !each) {
+		long rows = group(c, v, n);
+		if (rows < 0) {
+			cz_error("out of memory");
+			goto out;
+		}
+		n_all = n;
+		n = (size_t)rows;
 	}
 	if (n > 1)
 		qsort(v, n, sizeof(*v), cmp);
@@ -177,25 +268,31 @@ int cmd_arenas(int argc, char **argv)
 	       "REQUESTED", "PEAK LIVE", "FOOTPRINT", "WASTE", "RESETS", "LIFETIME", "CREATED AT");
 	for (size_t i = 0; i < shown; i++) {
 		const struct arena *a = &v[i];
-		report_site(c, (uint64_t)a->stack, site);
-		char life[64];
+		if (a->site)
+			snprintf(site, sizeof(site), "%s", a->site);
+		else
+			report_site(c, (uint64_t)a->stack, site);
+		char life[192];
 		cz_human_time((uint64_t)a->created, t0);
 		if (a->is_destroyed)
 			snprintf(life, sizeof(life), "%s -> %s", t0, cz_human_time((uint64_t)a->destroyed, t1));
 		else
 			snprintf(life, sizeof(life), "%s -> never destroyed", t0);
-		printf("%-14.14s %-7s %-10.10s %8lld %10s %10s %10s %10s %6lld  %-25s %s\n", a->name, a->kind,
-		       name_of(v, n, a->parent, pbuf), (long long)a->allocs, cz_human_size((uint64_t)a->requested, s1),
+		char label[160];
+		if (a->count > 1)
+			snprintf(label, sizeof(label), "%.*s x%lld", 14 - snprintf(NULL, 0, " x%lld", (long long)a->count),
+				 a->name, (long long)a->count);
+		else
+			snprintf(label, sizeof(label), "%s", a->name);
+		printf("%-14.14s %-7s %-10.10s %8lld %10s %10s %10s %10s %6lld  %-25s %s\n", label, a->kind,
+		       a->parent_name ? a->parent_name : name_of(v, n, a->parent, pbuf), (long long)a->allocs,
+		       cz_human_size((uint64_t)a->requested, s1),
 		       cz_human_size((uint64_t)a->peak_bytes, s2), cz_human_size((uint64_t)a->peak_capacity, s3),
 		       cz_human_size((uint64_t)a->waste, s4), (long long)a->resets, life, site);
 	}
-	int64_t never = 0, held = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!v[i].is_destroyed && v[i].live_blocks) {
-			never++;
-			held += v[i].live_bytes;
-		}
-	printf("\n%zu allocator%s", n, n == 1 ? "" : "s");
+	printf("\n%zu allocator%s", total, total == 1 ? "" : "s");
+	if (n < total)
+		printf(" in %zu row%s (--each: one row each)", n, n == 1 ? "" : "s");
 	if (shown < n)
 		printf(" (%zu shown)", shown);
 	if (never)
@@ -206,7 +303,7 @@ int cmd_arenas(int argc, char **argv)
 out:
 	sqlite3_finalize(q);
 	report_ctx_free(c);
-	free(v);
+	arenas_free(v, n_all ? n_all : n);
 	sqlite3_close(db);
 	return rc;
 }

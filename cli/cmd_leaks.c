@@ -44,7 +44,10 @@ static const char usage[] =
 	"                         without a scan (a killed program), any block\n"
 	"                         never freed\n"
 	"  --by allocator         libczalloc blocks never freed, by allocator (arenas\n"
-	"                         never destroyed, pools never cleared)\n"
+	"                         never destroyed, pools never cleared, a debug\n"
+	"                         allocator's leaks), allocators made at one place\n"
+	"                         in one row, with where their blocks were allocated\n"
+	"  --each                 with --by allocator: one row per allocator\n"
 	"  --format sarif         SARIF 2.1.0 for code-scanning views: one result per\n"
 	"                         leaking site, at its file and line, with its stack\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
@@ -133,7 +136,7 @@ static void print_stack_json(struct report_ctx *c, const struct stack_leak *s, i
 }
 
 struct leaks_args {
-	int fail, builtin, sarif, by_allocator;
+	int fail, builtin, sarif, by_allocator, each;
 	unsigned kinds; /* 1 << enum lk_kind */
 	struct suppressions user;
 };
@@ -154,7 +157,8 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 		if (++*i == argc || strcmp(argv[*i], "allocator"))
 			return cz_error("leaks: --by takes allocator (sites are the default)");
 		a->by_allocator = 1;
-	} else if (!strcmp(arg, "--format")) {
+	} else if (!strcmp(arg, "--each"))
+		a->each = 1; else if (!strcmp(arg, "--format")) {
 		if (++*i == argc || strcmp(argv[*i], "sarif"))
 			return cz_error("leaks: --format takes sarif (--json gives czprof's own JSON)");
 		a->sarif = 1;
@@ -190,7 +194,7 @@ int cmd_leaks(int argc, char **argv)
 		return 1;
 	if (la.by_allocator) {
 		suppressions_free(&user);
-		int st = by_allocator_report(db, "leaks", trace, BY_ALLOC_AT_EXIT, json, limit);
+		int st = by_allocator_report(db, "leaks", trace, BY_ALLOC_AT_EXIT, json, limit, la.each);
 		sqlite3_close(db);
 		return st;
 	}

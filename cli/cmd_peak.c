@@ -23,7 +23,10 @@ static const char usage[] =
 	"that instant, biggest first, and live bytes over the run as a sparkline.\n\n"
 	"  --json                 machine-readable output\n"
 	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n"
-	"  --by allocator         libczalloc blocks live at the peak, by allocator\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
+	"  --by allocator         libczalloc blocks live at the peak, by allocator (those\n"
+	"                         made at one place in one row; a layer inside another's\n"
+	"                         blocks shown, not added to the total)\n"
+	"  --each                 with --by allocator: one row per allocator\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
 #define SPARK_WIDTH 60
 
@@ -50,21 +53,27 @@ static void sparkline(sqlite3 *db, uint64_t duration)
 	printf(" (max %s)\n", cz_human_size((uint64_t)max, m));
 }
 
+/* ctx: int[2], --by allocator and --each */
 static int peak_option(void *ctx, int argc, char **argv, int *i)
 {
+	int *by = ctx;
+	if (!strcmp(argv[*i], "--each")) {
+		by[1] = 1;
+		return 1;
+	}
 	if (strcmp(argv[*i], "--by"))
 		return 0;
 	if (++*i == argc || strcmp(argv[*i], "allocator"))
 		return cz_error("peak: --by takes allocator (sites are the default)");
-	*(int *)ctx = 1;
+	by[0] = 1;
 	return 1;
 }
 
 int cmd_peak(int argc, char **argv)
 {
 	struct report_opts o;
-	int by_allocator = 0;
-	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, peak_option, &by_allocator, &o);
+	int by[2] = { 0, 0 };
+	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, peak_option, by, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;
@@ -72,8 +81,8 @@ int cmd_peak(int argc, char **argv)
 	sqlite3 *db = tracedb_open(trace);
 	if (!db)
 		return 1;
-	if (by_allocator) {
-		int st = by_allocator_report(db, "peak", trace, BY_ALLOC_AT_PEAK, json, limit);
+	if (by[0]) {
+		int st = by_allocator_report(db, "peak", trace, BY_ALLOC_AT_PEAK, json, limit, by[1]);
 		sqlite3_close(db);
 		return st;
 	}

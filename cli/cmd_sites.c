@@ -12,6 +12,9 @@
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "symbols/sym_site.h"
+
+#define STACK_FRAMES 256
 
 struct site_report {
 	const char *name;
@@ -22,9 +25,13 @@ struct site_report {
 
 static const struct site_report hotspots = {
 	"hotspots",
-	"usage: czprof hotspots [--json] [-n N] TRACE\n\n"
+	"usage: czprof hotspots [--json] [-n N] [--outside-allocators] TRACE\n\n"
 	"Call sites by number of allocation calls (every malloc, calloc, realloc...),\n"
 	"with the bytes they asked for.\n\n"
+	"  --outside-allocators   only the heap calls made outside libczalloc: no frame\n"
+	"                         of their stack is the library's (its allocators,\n"
+	"                         helpers and reports), so what a program moving to\n"
+	"                         allocator injection has left to move\n"
 	"  --json                 machine-readable output\n"
 	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
 	"SELECT stack, allocations, bytes FROM stack_totals", "CALLS",
@@ -41,10 +48,36 @@ static const struct site_report temporary = {
 	"SELECT stack, temporary, temporary_bytes FROM stack_totals WHERE temporary > 0", "TEMPORARY",
 };
 
+static int outside; /* hotspots --outside-allocators */
+
+static int sites_option(void *ctx, int argc, char **argv, int *i)
+{
+	(void)ctx;
+	(void)argc;
+	if (strcmp(argv[*i], "--outside-allocators"))
+		return 0;
+	outside = 1;
+	return 1;
+}
+
+/* Does any frame of the stack belong to libczalloc? */
+static int through_czalloc(struct report_ctx *c, uint64_t stack, struct report_frame *frames)
+{
+	int n = report_stack(c, stack, frames, STACK_FRAMES);
+	for (int i = 0; i < n; i++)
+		if (sym_is_czalloc_frame(frames[i].function[0] ? frames[i].function : NULL,
+					 frames[i].file[0] ? frames[i].file : NULL,
+					 frames[i].module[0] ? frames[i].module : NULL))
+			return 1;
+	return 0;
+}
+
 static int run(const struct site_report *rep, int argc, char **argv)
 {
 	struct report_opts o;
-	int pr = report_parse(argc, argv, rep->usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, NULL, NULL, &o);
+	outside = 0;
+	int pr = report_parse(argc, argv, rep->usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES,
+			      rep == &hotspots ? sites_option : NULL, NULL, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;
@@ -57,12 +90,19 @@ static int run(const struct site_report *rep, int argc, char **argv)
 	struct site_table rows = { 0 };
 	uint64_t total = 0, total_bytes = 0;
 	int ret = 1;
+	struct report_frame *frames = outside ? malloc(STACK_FRAMES * sizeof(*frames)) : NULL;
+	if (outside && !frames) {
+		cz_error("out of memory");
+		goto out;
+	}
 	if (!c || sqlite3_prepare_v2(db, rep->sql, -1, &s, NULL)) {
 		cz_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		char name[REPORT_NAME_MAX];
+		if (outside && through_czalloc(c, (uint64_t)sqlite3_column_int64(s, 0), frames))
+			continue;
 		report_site(c, (uint64_t)sqlite3_column_int64(s, 0), name);
 		uint64_t cnt = (uint64_t)sqlite3_column_int64(s, 1), b = (uint64_t)sqlite3_column_int64(s, 2);
 		if (site_table_add(&rows, name, cnt, b))
@@ -90,6 +130,8 @@ static int run(const struct site_report *rep, int argc, char **argv)
 		printf("]}\n");
 	} else {
 		report_header(db, rep->name, trace);
+		if (outside)
+			printf("\nheap calls made outside libczalloc's allocators\n");
 		printf("\n%12s %12s  %s\n", rep->what, "BYTES", "CALL SITE");
 		for (size_t k = 0; k < shown; k++)
 			printf("%12llu %12s  %s\n", (unsigned long long)rows.v[k].count,
@@ -102,6 +144,7 @@ static int run(const struct site_report *rep, int argc, char **argv)
 	}
 	ret = 0;
 out:
+	free(frames);
 	free(rows.v);
 	sqlite3_finalize(s);
 	report_ctx_free(c);

@@ -45,10 +45,17 @@ struct cz_alloc_row {
 	size_t open_head; /* its newest open block: index + 1; 0 = none */
 };
 
+/* What ended a block (cz_blocks.ended_by): a debug allocator's destroy
+ * ends only the blocks it reported as leaked, which reports tell apart
+ * from the blocks an arena's destroy releases on purpose. */
+enum cz_end { END_FREE, END_RESIZE, END_REUSE, END_RESET, END_DESTROY, END_EXEC };
+static const char *const end_names[] = { "free", "resize", "reuse", "reset", "destroy", "exec" };
+
 struct cz_block {
 	uint64_t addr, size, stack, alloc_time, free_time;
 	uint32_t row;       /* its allocator: index into l->a */
 	int open;
+	enum cz_end end;
 	size_t prev, next;  /* the allocator's open blocks: index + 1 */
 };
 
@@ -81,7 +88,7 @@ static const char schema[] =
 	" bytes_requested INTEGER, live_blocks INTEGER, live_bytes INTEGER, peak_bytes INTEGER,"
 	" capacity INTEGER, peak_capacity INTEGER, resets INTEGER, waste INTEGER);"
 	"CREATE TABLE cz_blocks(allocator INTEGER, addr INTEGER, size INTEGER, alloc_time INTEGER,"
-	" free_time INTEGER, stack INTEGER);";
+	" free_time INTEGER, stack INTEGER, ended_by TEXT);";
 
 int cz_loader_begin(struct cz_loader **out, sqlite3 *db)
 {
@@ -167,7 +174,7 @@ static int open_grow(struct cz_loader *l)
 
 /* Ends open block i (index) at time: out of the map, out of its
  * allocator's list, off its live figures. */
-static void close_block(struct cz_loader *l, size_t i, uint64_t time)
+static void close_block(struct cz_loader *l, size_t i, uint64_t time, enum cz_end end)
 {
 	struct cz_block *b = &l->b[i];
 	struct cz_alloc_row *a = &l->a[b->row];
@@ -180,12 +187,13 @@ static void close_block(struct cz_loader *l, size_t i, uint64_t time)
 		l->b[b->next - 1].prev = b->prev;
 	b->open = 0;
 	b->free_time = time;
+	b->end = end;
 	a->live_blocks--;
 	a->live_bytes -= b->size;
 }
 
 /* Ends the open block at (row, addr), if any; returns its size, 0 if none. */
-static uint64_t close_addr(struct cz_loader *l, uint32_t row, uint64_t addr, uint64_t time)
+static uint64_t close_addr(struct cz_loader *l, uint32_t row, uint64_t addr, uint64_t time, enum cz_end end)
 {
 	if (!l->open_cap)
 		return 0;
@@ -194,15 +202,15 @@ static uint64_t close_addr(struct cz_loader *l, uint32_t row, uint64_t addr, uin
 		return 0;
 	size_t i = l->open[k].block - 1;
 	uint64_t size = l->b[i].size;
-	close_block(l, i, time);
+	close_block(l, i, time, end);
 	return size;
 }
 
 /* A reset, a destroy or an exec: every open block of the allocator ends. */
-static void close_all(struct cz_loader *l, uint32_t row, uint64_t time)
+static void close_all(struct cz_loader *l, uint32_t row, uint64_t time, enum cz_end end)
 {
 	while (l->a[row].open_head)
-		close_block(l, l->a[row].open_head - 1, time);
+		close_block(l, l->a[row].open_head - 1, time, end);
 }
 
 static void open_block(struct cz_loader *l, uint32_t row, const struct cz_ev *e)
@@ -210,7 +218,7 @@ static void open_block(struct cz_loader *l, uint32_t row, const struct cz_ev *e)
 	if (!e->addr)
 		return;
 	/* an open block at the same address: its free was never reported */
-	close_addr(l, row, e->addr, e->time);
+	close_addr(l, row, e->addr, e->time, END_REUSE);
 	if (((l->open_used + 1) * 2 > l->open_cap && open_grow(l)) ||
 	    array_reserve((void **)&l->b, &l->cap_b, l->n_b, sizeof(*l->b))) {
 		l->oom = 1;
@@ -264,22 +272,22 @@ static void apply(struct cz_loader *l, const struct cz_ev *e)
 		open_block(l, row, e);
 		break;
 	case CZT_REC_CZ_FREE:
-		close_addr(l, row, e->addr, e->time);
+		close_addr(l, row, e->addr, e->time, END_FREE);
 		break;
 	case CZT_REC_CZ_RESIZE: {
-		uint64_t old_size = close_addr(l, row, e->old, e->time);
+		uint64_t old_size = close_addr(l, row, e->old, e->time, END_RESIZE);
 		if (e->n > old_size) /* growth is requested too */
 			a->requested += e->n - old_size;
 		open_block(l, row, e);
 		break;
 	}
 	case CZT_REC_CZ_RESET:
-		close_all(l, row, e->time);
+		close_all(l, row, e->time, END_RESET);
 		a->resets++;
 		held(a, e->n);
 		break;
 	case CZT_REC_CZ_DESTROY:
-		close_all(l, row, e->time);
+		close_all(l, row, e->time, END_DESTROY);
 		a->is_destroyed = 1;
 		a->destroyed = e->time;
 		a->capacity = 0;
@@ -405,7 +413,7 @@ static int exec_image(struct cz_loader *l, uint64_t time)
 	if (apply_pending(l))
 		return -1;
 	for (size_t i = 0; i < l->n_a; i++)
-		close_all(l, (uint32_t)i, time);
+		close_all(l, (uint32_t)i, time, END_EXEC);
 	l->img += (uint64_t)1 << IMAGE_SHIFT;
 	return 0;
 }
@@ -458,7 +466,7 @@ int cz_loader_end(struct cz_loader *l, uint64_t end_time)
 	if (apply_pending(l) ||
 	    sqlite3_prepare_v2(l->db, "INSERT INTO allocators VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &ia,
 			       NULL) ||
-	    sqlite3_prepare_v2(l->db, "INSERT INTO cz_blocks VALUES(?,?,?,?,?,?)", -1, &ib, NULL))
+	    sqlite3_prepare_v2(l->db, "INSERT INTO cz_blocks VALUES(?,?,?,?,?,?,?)", -1, &ib, NULL))
 		goto out;
 	for (size_t i = 0; i < l->n_a; i++) {
 		struct cz_alloc_row *a = &l->a[i];
@@ -497,6 +505,10 @@ int cz_loader_end(struct cz_loader *l, uint64_t end_time)
 		else
 			sqlite3_bind_int64(ib, 5, (sqlite3_int64)b->free_time);
 		sqlite3_bind_int64(ib, 6, (sqlite3_int64)b->stack);
+		if (b->open)
+			sqlite3_bind_null(ib, 7);
+		else
+			sqlite3_bind_text(ib, 7, end_names[b->end], -1, SQLITE_STATIC);
 		if (sqlite3_step(ib) != SQLITE_DONE)
 			goto out;
 		sqlite3_reset(ib);

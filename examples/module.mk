@@ -4,6 +4,6 @@ EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
 
 $(B)/examples/%: examples/%.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -O0 -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -lpthread -ldl
+	$(CC) $(CPPFLAGS) $(CFLAGS) -O0 -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
 
 ALL_TARGETS += $(EXAMPLE_BINS)

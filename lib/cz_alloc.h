@@ -80,10 +80,25 @@ void *cz_realloc(struct cz_allocator a, void *mem, size_t len, size_t new_len, s
 /* A copy of len bytes.  Caller owns it (cz_free with len, align 1).  NULL:
  * out of memory. */
 void *cz_dup(struct cz_allocator a, const void *src, size_t len);
-/* A copy of a string with its NUL.  Caller owns it (cz_free_str, which
- * needs it unchanged in length).  NULL: out of memory. */
+/* A copy of a string with its NUL.  Caller owns it.  NULL: out of memory.
+ * cz_free_str frees it by its strlen: the string must still be whole (no
+ * NUL written into it since).  A string split in place is freed with
+ * cz_free(a, s, original_len + 1, 1). */
 char *cz_strdup(struct cz_allocator a, const char *s);
 void cz_free_str(struct cz_allocator a, char *s);
+/* A formatted string, as Zig's allocPrint: printf's format, the result
+ * allocated exactly.  Caller owns it (cz_free_str).  NULL: out of memory
+ * (or a format error). */
+char *cz_sprintf(struct cz_allocator a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An array of n elements of size bytes grown or shrunk to new_n, keeping
+ * the first elements (cz_realloc's rules), checking n * size and new_n *
+ * size for overflow (NULL then, mem unchanged).  Caller owns the result
+ * (cz_free_array with new_n). */
+void *cz_realloc_array(struct cz_allocator a, void *mem, size_t n, size_t new_n, size_t size, size_t align);
+/* The profiler's id of an allocator of this library (0 for others, and
+ * outside `czprof record`): a pool annotated with czprof_annotate.h names
+ * it as its parent. */
+uint64_t cz_allocator_id(struct cz_allocator a);
 
 /* One object of type T, uninitialized.  Caller owns it (cz_destroy). */
 #define cz_create(a, T) ((T *)cz_alloc((a), sizeof(T), alignof(T)))
@@ -91,6 +106,9 @@ void cz_free_str(struct cz_allocator a, char *s);
 /* An array of n T, uninitialized, overflow checked.  Caller owns it
  * (cz_free_array with the same n). */
 #define cz_create_array(a, T, n) ((T *)cz_alloc_array((a), (n), sizeof(T), alignof(T)))
+/* p, an array of n T, grown or shrunk to new_n (NULL: unchanged). */
+#define cz_grow_array(a, p, n, new_n) \
+	((__typeof__(p))cz_realloc_array((a), (p), (n), (new_n), sizeof(*(p)), alignof(__typeof__(*(p)))))
 
 /* ---- libc and pages ---- */
 
@@ -147,17 +165,91 @@ void cz_fixed_init(struct cz_fixed *f, void *buf, size_t len, const char *name);
 struct cz_allocator cz_fixed_allocator(struct cz_fixed *f);
 /* Ends every block; the whole buffer is free again. */
 void cz_fixed_reset(struct cz_fixed *f);
+/* Ends the fixed buffer: every block, and its life in profiles (a buffer
+ * on the stack ends with its scope; say so, or it shows as never
+ * destroyed).  buf is entirely the caller's again. */
+void cz_fixed_deinit(struct cz_fixed *f);
 
-/* ---- debug: catches leaks, double and invalid frees ---- */
+/* ---- stack fallback: a fixed buffer first, then a parent ---- */
+
+struct cz_stack_fallback {
+	struct cz_fixed fixed;
+	struct cz_allocator parent;
+};
+
+/* Serves blocks from buf[0..len) (the caller's, usually on its stack)
+ * while they fit, and from parent (which must outlive it) after, as Zig's
+ * stackFallback.  Blocks are valid until freed or deinit; the ones from
+ * parent must be freed (deinit does not). */
+void cz_stack_fallback_init(struct cz_stack_fallback *s, void *buf, size_t len, struct cz_allocator parent,
+			    const char *name);
+struct cz_allocator cz_stack_fallback_allocator(struct cz_stack_fallback *s);
+void cz_stack_fallback_deinit(struct cz_stack_fallback *s);
+
+/* ---- pool: objects of one size ---- */
+
+struct cz_pool_slab;
+
+struct cz_pool {
+	struct cz_allocator parent;
+	size_t size, align;           /* of the objects */
+	size_t slot;                  /* bytes per object in a slab */
+	void *free_list;              /* objects given back */
+	struct cz_pool_slab *slabs;   /* newest first */
+	uint8_t *next, *end;          /* never used slots of the newest slab */
+	size_t capacity, live;
+	uint64_t id;
+};
+
+/* A pool of objects of size bytes aligned to align (0: pointer alignment),
+ * taken from parent (which must outlive it) a slab at a time, each slab
+ * twice the previous one.  name is for profiles (a "pool" there). */
+void cz_pool_init(struct cz_pool *p, struct cz_allocator parent, size_t size, size_t align, const char *name);
+/* One object, uninitialized.  Caller owns it: valid until cz_pool_put or
+ * cz_pool_deinit.  NULL: out of memory. */
+void *cz_pool_get(struct cz_pool *p);
+void cz_pool_put(struct cz_pool *p, void *obj);
+/* The pool as an allocator: blocks of at most size bytes and align; it
+ * refuses (NULL) bigger ones. */
+struct cz_allocator cz_pool_allocator(struct cz_pool *p);
+/* Gives every slab back to the parent: every object is then invalid. */
+void cz_pool_deinit(struct cz_pool *p);
+
+/* ---- debug: catches leaks, double and invalid frees, overruns ---- */
 
 struct cz_debug_options {
-	int stack_depth;     /* frames kept per allocation and free (default 16, max 64) */
-	size_t memory_limit; /* bytes live at once before out of memory; 0 = none */
-	int thread_safe;     /* serialize every call with a mutex */
-	int no_poison;       /* do not fill freed memory (and shrunk tails) with 0xDD */
-	FILE *report;        /* where problems are written (default stderr) */
-	const char *name;    /* for profiles (default "debug") */
+	/* Frames kept per allocation and free: 0 keeps none (no capture at
+	 * all, the cheapest), at most 64.  CZ_DEBUG_DEFAULTS and a NULL opts
+	 * give 16. */
+	int stack_depth;
+	size_t memory_limit;  /* bytes live at once before out of memory; 0 = none */
+	int single_threaded;  /* no mutex: only for an allocator one thread uses */
+	int no_poison;        /* do not fill freed memory (and shrunk tails) with 0xDD */
+	int no_canary;        /* no guard bytes after each block */
+	/* Freed blocks wait in a quarantine before they go back to the
+	 * parent, so their addresses are not handed out again: a double free
+	 * through a stale pointer is still a double free, a write after free
+	 * is found when the block leaves (its poison changed), and the whole
+	 * pages of a freed block of a page or more are made inaccessible
+	 * (mprotect), so a read or write after free stops the program there,
+	 * reported (allocation, free and access stacks) before it dies.
+	 * quarantine_bytes bounds the bytes held (oldest leave first);
+	 * never_reuse holds every freed block until deinit. */
+	size_t quarantine_bytes;
+	int never_reuse;
+	/* Forget a freed block's stacks once it is back with the parent: a
+	 * later double free is then an invalid free.  By default they are
+	 * kept until the parent hands the address out again. */
+	int no_retain_metadata;
+	int abort_on_error;   /* abort() after reporting the first problem (a leak included) */
+	FILE *report;         /* where problems are written (default stderr) */
+	const char *name;     /* for profiles (default "debug") */
 };
+
+#define CZ_DEBUG_DEFAULT_DEPTH 16
+/* The defaults; designated initializers after it override, e.g.
+ *   struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .never_reuse = 1 }; */
+#define CZ_DEBUG_DEFAULTS .stack_depth = CZ_DEBUG_DEFAULT_DEPTH
 
 struct cz_debug_state;
 
@@ -167,23 +259,35 @@ struct cz_debug {
 	uint64_t id;
 };
 
-/* A debug allocator over parent (which must outlive it); opts may be NULL
- * for the defaults.  Returns 0, -1 if out of memory.  Each problem is
- * reported as it happens: a line starting "czalloc: " naming it, then the
- * stacks, innermost frame first, as "    #N  0xADDR function+0xOFF
- * (module)".  Blocks are valid until freed or cz_debug_deinit. */
+/* A debug allocator over parent (which must outlive it); opts NULL for
+ * the defaults (thread-safe, 16 frames, poison, canaries, metadata of
+ * freed blocks kept, no quarantine).  Returns 0, -1 if out of memory.
+ * Each problem is reported as it happens: a line starting "czalloc: "
+ * naming it, then the stacks that matter (allocation, first free, the
+ * call that found it), innermost frame first, as "    #N  0xADDR
+ * function (file:line)" (function+0xOFF (module) without debug
+ * information); frames are named when the report is written, never in
+ * the allocation path.  Blocks are valid until freed or cz_debug_deinit.
+ * Canaries: each block is followed by 16 guard bytes, checked when it is
+ * freed or resized and at deinit. */
 int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts);
 struct cz_allocator cz_debug_allocator(struct cz_debug *d);
 /* Blocks live now, bytes live now, problems seen (double, invalid and
- * wrong-length frees, resizes after free). */
+ * wrong-length frees, resizes after free, overruns, writes after free). */
 size_t cz_debug_live_blocks(const struct cz_debug *d);
 size_t cz_debug_live_bytes(const struct cz_debug *d);
 size_t cz_debug_problems(const struct cz_debug *d);
 /* Allocations and resizes refused by the memory limit (each reported). */
 size_t cz_debug_refusals(const struct cz_debug *d);
-/* Reports every block still live with its allocation stack, gives them
- * back to the parent, and returns how many there were (0: no leak).  Every
- * block it handed out is then invalid. */
+/* Bytes it holds from its parent now: live blocks and their canaries, and
+ * the quarantine. */
+size_t cz_debug_footprint(const struct cz_debug *d);
+/* Empties the quarantine (checking each block), reports every block still
+ * live with its allocation stack, and returns how many there were (0: no
+ * leak).  Leaked blocks go back to the parent, except under `czprof
+ * record`: there they stay allocated, so that the profile shows them as
+ * leaks with their allocation stacks.  Every block it handed out is then
+ * invalid. */
 size_t cz_debug_deinit(struct cz_debug *d);
 
 /* ---- failing: tests error paths ---- */
@@ -193,6 +297,8 @@ enum cz_fail_mode {
 	CZ_FAIL_FROM,         /* it and every later one fail */
 };
 
+#define CZ_FAIL_STACK 16
+
 struct cz_failing {
 	struct cz_allocator parent;
 	size_t fail_index;
@@ -200,15 +306,22 @@ struct cz_failing {
 	size_t allocations, frees, failures; /* counted, including failed ones */
 	size_t resizes;
 	uint64_t id;
+	/* where the first induced failure happened, innermost first */
+	void *fail_stack[CZ_FAIL_STACK];
+	int fail_stack_len;
 };
 
 /* Allocations go to parent except the failing ones (NULL, counted in
- * failures).  Resizes in place never fail; a block that must move to grow
- * is a new allocation (cz_realloc's copy), counted and failed like one.
- * Blocks are the parent's: valid until freed through f. */
+ * failures; the first one's stack kept in fail_stack).  Resizes in place
+ * never fail; a block that must move to grow is a new allocation
+ * (cz_realloc's copy), counted and failed like one.  Blocks are the
+ * parent's: valid until freed through f.  fail_index SIZE_MAX: nothing
+ * fails. */
 void cz_failing_init(struct cz_failing *f, struct cz_allocator parent, size_t fail_index,
 		     enum cz_fail_mode mode);
 struct cz_allocator cz_failing_allocator(struct cz_failing *f);
+/* Ends the failing allocator in profiles (it holds nothing itself). */
+void cz_failing_deinit(struct cz_failing *f);
 
 /* ---- testing: the debug allocator set up for unit tests ---- */
 
@@ -220,12 +333,26 @@ struct cz_allocator cz_testing_allocator(void);
 size_t cz_testing_check(void);
 
 /*
- * Runs fn once to count its allocations, then once per allocation with
- * that allocation failing, each run on a fresh debug allocator.  fn must
- * free what it allocated whether or not it fails.  Returns the number of
- * runs that leaked or freed wrongly (each reported to report, or stderr),
- * so that error paths without cleanup are found automatically.
+ * The failure sweep, as Zig's std.testing.checkAllAllocationFailures:
+ * runs fn once to count its allocations, then once for each k from 0
+ * (allocations are numbered from 0 everywhere, as cz_failing_init's index)
+ * with allocation k failing, each run on a fresh debug allocator.  fn
+ * returns 0 for success and anything else for an error; it must free what
+ * it allocated either way.  A run is bad when it leaks, frees wrongly,
+ * crashes (with fork_each), or returns 0 although an allocation failed
+ * (the out-of-memory error was swallowed).  Each bad run is reported with
+ * k, what went wrong, and the stack of the induced failure.  Returns the
+ * number of bad runs.
  */
+struct cz_check_options {
+	FILE *report;          /* default stderr; with fork_each, a real file (children write to it) */
+	int sticky;            /* allocation k and every later one fail (Zig's FailingAllocator) */
+	int fork_each;         /* each run in a child process: a crash is reported with its k */
+	int allow_recovery;    /* a success after a failed allocation is fine (fn has a fallback) */
+};
+size_t cz_check_allocation_failures_opts(int (*fn)(struct cz_allocator a, void *ctx), void *ctx,
+					 const struct cz_check_options *opts);
+/* The sweep with opts { .report = report }: only allocation k fails. */
 size_t cz_check_allocation_failures(int (*fn)(struct cz_allocator a, void *ctx), void *ctx, FILE *report);
 
 #endif

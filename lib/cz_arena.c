@@ -22,12 +22,14 @@ static uint8_t *align_up(uint8_t *p, size_t align)
 	return (uint8_t *)(((uintptr_t)p + align - 1) & ~(uintptr_t)(align - 1));
 }
 
-static int add_chunk(struct cz_arena *a, size_t need)
+/* ret: the program's call that needs the chunk, so that a debug parent's
+ * stacks start there, not in this file */
+static int add_chunk(struct cz_arena *a, size_t need, uintptr_t ret)
 {
 	size_t size = a->chunks ? a->chunks->size * 2 : FIRST_CHUNK;
 	while (size < need + HEADER)
 		size *= 2;
-	struct cz_arena_chunk *c = cz_alloc(a->parent, size, alignof(max_align_t));
+	struct cz_arena_chunk *c = a->parent.vt->alloc(a->parent.ctx, size, alignof(max_align_t), ret);
 	if (!c)
 		return -1;
 	c->next = a->chunks;
@@ -42,11 +44,10 @@ static int add_chunk(struct cz_arena *a, size_t need)
 
 static void *arena_alloc(void *ctx, size_t len, size_t align, uintptr_t ret)
 {
-	(void)ret;
 	struct cz_arena *a = ctx;
 	uint8_t *p = a->cur ? align_up(a->cur, align) : NULL;
 	if (!p || p > a->end || (size_t)(a->end - p) < len) {
-		if (len > SIZE_MAX / 2 - align || add_chunk(a, len + align))
+		if (len > SIZE_MAX / 2 - align || add_chunk(a, len + align, ret))
 			return NULL;
 		p = align_up(a->cur, align);
 	}

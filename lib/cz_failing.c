@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/cz_internal.h"
+#include "lib/cz_stack.h"
 
 static int should_fail(struct cz_failing *f)
 {
@@ -19,7 +20,8 @@ static void *failing_alloc(void *ctx, size_t len, size_t align, uintptr_t ret)
 {
 	struct cz_failing *f = ctx;
 	if (should_fail(f)) {
-		f->failures++;
+		if (!f->failures++) /* the first: where the error path starts */
+			f->fail_stack_len = cz__capture(f->fail_stack, CZ_FAIL_STACK, ret);
 		return NULL;
 	}
 	void *p = f->parent.vt->alloc(f->parent.ctx, len, align, ret);
@@ -75,4 +77,10 @@ void cz_failing_init(struct cz_failing *f, struct cz_allocator parent, size_t fa
 struct cz_allocator cz_failing_allocator(struct cz_failing *f)
 {
 	return (struct cz_allocator){ f, &cz__failing_vt };
+}
+
+void cz_failing_deinit(struct cz_failing *f)
+{
+	cz__on_destroy(f->id);
+	f->id = 0;
 }

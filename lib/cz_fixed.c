@@ -83,3 +83,9 @@ void cz_fixed_reset(struct cz_fixed *f)
 	f->used = f->last = 0;
 	cz__on_reset(f->id, f->len);
 }
+
+void cz_fixed_deinit(struct cz_fixed *f)
+{
+	cz__on_destroy(f->id);
+	memset(f, 0, sizeof(*f));
+}

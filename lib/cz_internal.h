@@ -71,6 +71,6 @@ int cz__debug_init(struct cz_debug *d, struct cz_allocator parent, const struct 
 
 /* The vtables, so that cz__id_of can tell which struct a ctx is. */
 extern const struct cz_allocator_vtable cz__arena_vt, cz__fixed_vt, cz__debug_vt, cz__failing_vt,
-	cz__c_vt, cz__page_vt;
+	cz__c_vt, cz__page_vt, cz__fallback_vt, cz__pool_vt;
 
 #endif

@@ -6,6 +6,9 @@
  *
  *   static czprof_pool_t pool;
  *   CZPROF_CREATE_POOL(&pool, "parser nodes");
+ *   or, drawing from another allocator (a libczalloc one: cz_allocator_id;
+ *   another pool: its .id):
+ *   CZPROF_CREATE_POOL_IN(&pool, "parser nodes", parent_id);
  *   p = my_pool_get(...);        CZPROF_POOL_ALLOC(&pool, p, size);
  *   my_pool_put(p);              CZPROF_POOL_FREE(&pool, p);
  *   my_pool_clear();             CZPROF_POOL_RESET(&pool, bytes_still_held);
@@ -27,6 +30,7 @@ typedef struct {
 
 #ifdef CZPROF_NO_ANNOTATIONS
 #define CZPROF_CREATE_POOL(pool, name) ((void)(pool), (void)(name))
+#define CZPROF_CREATE_POOL_IN(pool, name, parent) ((void)(pool), (void)(name), (void)(parent))
 #define CZPROF_POOL_ALLOC(pool, p, size) ((void)(pool), (void)(p), (void)(size))
 #define CZPROF_POOL_FREE(pool, p) ((void)(pool), (void)(p))
 #define CZPROF_POOL_RESET(pool, kept) ((void)(pool), (void)(kept))
@@ -49,10 +53,11 @@ static inline const struct czprof_hooks *czprof__hooks(void)
 	return h;
 }
 
-#define CZPROF_CREATE_POOL(pool, name)                                                   \
-	do {                                                                              \
-		const struct czprof_hooks *czh_ = czprof__hooks();                        \
-		(pool)->id = czh_ ? czh_->allocator_new(CZPROF_KIND_POOL, 0, (name)) : 0; \
+#define CZPROF_CREATE_POOL(pool, name) CZPROF_CREATE_POOL_IN(pool, name, 0)
+#define CZPROF_CREATE_POOL_IN(pool, name, parent)                                               \
+	do {                                                                                     \
+		const struct czprof_hooks *czh_ = czprof__hooks();                               \
+		(pool)->id = czh_ ? czh_->allocator_new(CZPROF_KIND_POOL, (parent), (name)) : 0; \
 	} while (0)
 #define CZPROF__HOOK(pool, call)                                          \
 	do {                                                               \

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define CZPROF_HOOKS_SYMBOL "czprof_get_hooks"
-#define CZPROF_HOOKS_VERSION 1
+#define CZPROF_HOOKS_VERSION 2 /* 2 added quiet */
 
 /* Allocator kinds, as stored in the trace (CZT_REC_CZ_NEW.kind). */
 enum czprof_allocator_kind {
@@ -52,6 +52,11 @@ struct czprof_hooks {
 	void (*capacity)(uint64_t allocator, size_t capacity);
 	/* allocator is gone; every block it handed out is released. */
 	void (*destroy)(uint64_t allocator);
+	/* Version 2.  While on, the calling thread's heap calls are not
+	 * recorded: for work that is no part of the program's profile (the
+	 * debug allocator naming its report's frames with libdw).  The caller
+	 * frees, while quiet, everything it allocated while quiet. */
+	void (*quiet)(int on);
 };
 
 /* Exported by libczprof.so. */

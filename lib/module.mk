@@ -14,15 +14,28 @@ $(B)/libczprof.so: $(REC_OBJS) lib/rec_exports.map
 	$(CC) -shared -o $@ $(REC_OBJS) -Wl,--version-script=lib/rec_exports.map \
 		-Wl,-z,nodelete $(LIBUNWIND) $(ZSTD) -lpthread -ldl
 
+# The debug allocator names its reports' frames with the project's libdw
+# symbolizer (symbols/sym_dw.c, compiled again as lib/cz_sym_dw.c), at
+# report time only.
 CZALLOC_SRCS := $(wildcard lib/cz_*.c)
 CZALLOC_OBJS := $(CZALLOC_SRCS:%.c=$(B)/obj/%.o)
+# What a program linking the static library adds (czalloc.pc's Libs.private).
+CZALLOC_LIBS := $(LIBUNWIND) $(LIBDW) -lpthread -ldl
 
 $(B)/libczalloc.a: $(CZALLOC_OBJS)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
 
-$(B)/libczalloc.so: $(CZALLOC_OBJS)
-	$(CC) -shared -o $@ $(CZALLOC_OBJS) $(LIBUNWIND) -lpthread -ldl
+# A versioned shared library: programs record its SONAME (the ABI's major
+# version), libczalloc.so is the name the linker looks for.
+CZALLOC_ABI := 0
+CZALLOC_SONAME := libczalloc.so.$(CZALLOC_ABI)
+$(B)/libczalloc.so.$(VERSION): $(CZALLOC_OBJS)
+	$(CC) -shared -Wl,-soname,$(CZALLOC_SONAME) -o $@ $(CZALLOC_OBJS) $(CZALLOC_LIBS)
+
+$(B)/libczalloc.so: $(B)/libczalloc.so.$(VERSION)
+	ln -sf libczalloc.so.$(VERSION) $(B)/$(CZALLOC_SONAME)
+	ln -sf libczalloc.so.$(VERSION) $@
 
 # Programs run under the recorder (tests/progs, examples) link a copy never
 # built with the sanitizers: ASan and a preloaded malloc do not mix.
@@ -40,7 +53,9 @@ ALL_TARGETS += $(B)/libczprof.so $(B)/libczalloc.a $(B)/libczalloc.so $(B)/libcz
 define INSTALL_CZALLOC
 	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(B)/libczalloc.a $(DESTDIR)$(PREFIX)/lib/libczalloc.a
-	install -m 755 $(B)/libczalloc.so $(DESTDIR)$(PREFIX)/lib/libczalloc.so
+	install -m 755 $(B)/libczalloc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libczalloc.so.$(VERSION)
+	ln -sf libczalloc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(CZALLOC_SONAME)
+	ln -sf libczalloc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libczalloc.so
 	install -m 644 lib/cz_alloc.h lib/czprof_annotate.h $(DESTDIR)$(PREFIX)/include/czprof/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/czalloc.pc.in \
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/czalloc.pc

@@ -443,6 +443,11 @@ static void hook_destroy(uint64_t a)
 	hook_event(&r, 0);
 }
 
+static void hook_quiet(int on)
+{
+	rec_guard = on ? 1 : 0;
+}
+
 static const struct czprof_hooks hooks = {
 	.version = CZPROF_HOOKS_VERSION,
 	.allocator_new = hook_new,
@@ -452,6 +457,7 @@ static const struct czprof_hooks hooks = {
 	.reset = hook_reset,
 	.capacity = hook_capacity,
 	.destroy = hook_destroy,
+	.quiet = hook_quiet,
 };
 
 EXPORT const struct czprof_hooks *czprof_get_hooks(void)

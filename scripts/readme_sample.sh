@@ -54,7 +54,12 @@ session_server() {
 	run 'czprof arenas srv.czt'
 }
 
-for s in demo server; do
+session_bugs() {
+	echo '$ build/examples/bugs'
+	(cd "$work" && build/examples/bugs) 2>&1 || true
+}
+
+for s in demo server bugs; do
 	session_$s >"$work/$s.txt"
 done
 
@@ -79,6 +84,7 @@ def normal(block):
     block = re.sub(r"(recorded .*?, )[\d.]+ (B|KiB|MiB|GiB)( in )", r"\1SIZE\3", block)
     block = re.sub(r"\b\d+(\.\d+)? (ns|us|µs|ms|s)\b", "TIME", block)
     block = re.sub(r"(live bytes over time: )\S+", r"\1BARS", block)
+    block = re.sub(r"0x[0-9a-f]+", "0xADDR", block) # addresses change from run to run
     return re.sub(r"[ \t]+", " ", block) # the columns' widths follow the times'
 
 

@@ -16,8 +16,16 @@
 
 #include "symbols/sym.h"
 
-/* The C++ runtime's demangler (libstdc++), declared here to stay in C. */
+/* The C++ runtime's demangler (libstdc++), declared here to stay in C.
+ * libczalloc's copy (lib/cz_sym_dw.c) declares it weak, so that a C
+ * program needs no C++ runtime: names are then left mangled. */
+#ifdef SYM_WEAK_DEMANGLER
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status) __attribute__((weak));
+#define SYM_HAVE_DEMANGLER (__cxa_demangle != NULL)
+#else
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+#define SYM_HAVE_DEMANGLER 1
+#endif
 
 struct sym_string {
 	struct sym_string *next;
@@ -127,7 +135,7 @@ static const char *keep(struct sym_resolver *r, const char *s)
 
 static const char *keep_demangled(struct sym_resolver *r, const char *name)
 {
-	if (name && name[0] == '_' && name[1] == 'Z') {
+	if (SYM_HAVE_DEMANGLER && name && name[0] == '_' && name[1] == 'Z') {
 		int status = -1;
 		char *d = __cxa_demangle(name, NULL, NULL, &status);
 		if (d && status == 0) {

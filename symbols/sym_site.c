@@ -148,7 +148,9 @@ static int matches_user_rule(const struct sym_site_rules *r, const char *fn, siz
  * inline functions they share), for the frames of a static copy. */
 static const char *const czalloc_files[] = {
 	"cz_core.c", "cz_c.c", "cz_page.c", "cz_arena.c", "cz_fixed.c", "cz_debug.c",
-	"cz_failing.c", "cz_testing.c", "cz_hooks.c", "cz_internal.h", NULL
+	"cz_failing.c", "cz_testing.c", "cz_hooks.c", "cz_internal.h", "cz_stack.c",
+	"cz_debug_table.c", "cz_sym_dw.c", "cz_sweep.c", "cz_format.c", "cz_fallback.c", "cz_pool.c",
+	"sym_dw.c", NULL
 };
 
 /* Every function libczalloc defines, static ones included, for a static
@@ -158,7 +160,7 @@ static const char *const czalloc_functions[] = {
 	"arena_alloc", "arena_free", "arena_remap", "arena_resize", "capture",
 	"cz__c_alloc", "cz__c_announce", "cz__c_free", "cz__c_remap", "cz__c_resize",
 	"cz__debug_init", "cz__id_of", "cz__page_alloc", "cz__page_free", "cz__page_remap",
-	"cz__page_resize", "cz__page_start", "cz__run_once", "cz__on_alloc", "cz__announce",
+	"cz__page_resize", "cz__page_start", "cz__on_alloc", "cz__announce",
 	"cz_alloc", "cz_alloc_array", "cz_arena_allocator", "cz_arena_deinit", "cz_arena_init",
 	"cz_arena_reset", "cz_c_allocator", "cz_check_allocation_failures", "cz_debug_allocator",
 	"cz_debug_deinit", "cz_debug_init", "cz_debug_live_blocks", "cz_debug_live_bytes",
@@ -168,7 +170,19 @@ static const char *const czalloc_functions[] = {
 	"cz_realloc", "cz_strdup", "cz_testing_allocator", "cz_testing_check", "debug_alloc",
 	"debug_find", "debug_free", "debug_remap", "debug_resize", "failing_alloc", "failing_free",
 	"failing_remap", "failing_resize", "fixed_alloc", "fixed_free", "fixed_remap",
-	"fixed_resize", "over_limit", "print_stack", "report_unknown", NULL
+	"fixed_resize", "over_limit", "print_stack", "report_unknown",
+	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "can_quiet", "quiet", "give_back", "q_drain", "cz__table_add",
+	"cz__table_find", "cz__table_init", "cz__table_release", "cz__table_remove", "cz__table_reserve",
+	"cz__add_module", "cz__capture", "cz__print_stack", "cz_check_allocation_failures_opts",
+	"cz__on_crash", "cz__run_here", "cz__run_in_child", "catch_crashes", "cz_realloc_array",
+	"realloc_at", "dup_at", "cz_failing_deinit", "cz_fixed_deinit", "cz_allocator_id",
+	"cz_stack_fallback_allocator", "cz_stack_fallback_deinit", "cz_stack_fallback_init",
+	"fallback_alloc", "fallback_free", "fallback_remap", "fallback_resize", "cz_sprintf",
+	"cz_pool_allocator", "cz_pool_deinit", "cz_pool_get", "cz_pool_init", "cz_pool_put", "get_at",
+	"on_segv", "guard", "unguard", "held_at", "add_slab", "pool_alloc", "pool_free", "pool_remap", "pool_resize",
+	/* the symbolizer the debug allocator's reports use (symbols/sym_dw.c) */
+	"keep_demangled", "sym_add_module", "sym_build_id_mismatches", "sym_lookup",
+	"sym_resolver_free", "sym_resolver_new", NULL
 };
 
 static int in_list(const char *const *list, const char *s)
@@ -198,6 +212,11 @@ static int is_czalloc_frame(const char *function, const char *file, const char *
 	if (file)
 		return in_list(czalloc_files, sym_basename(file));
 	return function && in_function_list(czalloc_functions, function);
+}
+
+int sym_is_czalloc_frame(const char *function, const char *file, const char *module)
+{
+	return is_czalloc_frame(function, file, module);
 }
 
 int sym_is_allocator_frame(const struct sym_site_rules *rules, const char *function,

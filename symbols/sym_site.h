@@ -57,6 +57,10 @@ size_t sym_site_rules_count(const struct sym_site_rules *r);
 int sym_is_allocator_frame(const struct sym_site_rules *rules, const char *function,
 			   const char *file, const char *module);
 
+/* Is a frame libczalloc's (its module, its files, or, with neither known,
+ * one of its function names)? */
+int sym_is_czalloc_frame(const char *function, const char *file, const char *module);
+
 /*
  * The same for a frame without a symbol, named by sym_unnamed_frame: its
  * module decides, or a --alloc-fn pattern matching that name.  A stripped

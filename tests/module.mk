@@ -18,7 +18,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(CZ_LIBS) $(B)/libczalloc.a
 
 $(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
-	$(CC) $(PROG_CFLAGS) -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -pthread -ldl
+	$(CC) $(PROG_CFLAGS) -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
 
 # rec_shapes: frames sized only by the unwind tables, and no sibling calls
 # so that every path keeps its frames.
@@ -29,7 +29,7 @@ $(B)/tests/progs/rec_shapes: PROG_CFLAGS := -std=gnu11 -O2 -g -fomit-frame-point
 $(B)/tests/progs/rec_shapes_fp: tests/progs/rec_shapes.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls $(WARN) \
-		-I. -Ilib -D_GNU_SOURCE -o $@ $< $(B)/libczalloc-plain.a $(LIBUNWIND) -pthread -ldl
+		-I. -Ilib -D_GNU_SOURCE -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
 
 # site_wrap optimised: libstdc++'s allocation frames are then inlined into
 # the program in chains that symbolization must follow to the user's line

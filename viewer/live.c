@@ -24,8 +24,10 @@ struct live_blocks {
 
 static size_t slot_hash(uint64_t addr, size_t cap)
 {
-	/* malloc addresses are 16-aligned: drop the always-zero bits */
-	return (size_t)(((addr >> 4) * 0x9E3779B97F4A7C15ull) >> 24) & (cap - 1);
+	/* malloc addresses are 16-aligned: drop the always-zero bits; the
+	 * product's top bits depend on every bit of the key, the allocator's
+	 * in the cz map's keys (cz_key) included */
+	return (size_t)(((addr >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(cap)));
 }
 
 static struct live_slot *blocks_find(struct live_blocks *b, uint64_t addr)
@@ -410,6 +412,16 @@ static void heap_alloc(struct live_model *m, const struct live_event *e, long th
 	}
 }
 
+/* A block's key in m->cz: its address and its allocator, as the loader
+ * pairs them (cli/load_cz.c).  Layers share addresses (a failing allocator
+ * hands out its debug parent's blocks) and so do fixed buffers made in turn
+ * on the stack: by address alone, each would end the other's block.  User
+ * addresses fit in 47 bits; the allocator's index takes the bits above. */
+static uint64_t cz_key(const struct live_model *m, const struct live_allocator *a, uint64_t addr)
+{
+	return addr ^ ((uint64_t)(a - m->allocators + 1) << 47);
+}
+
 /* Allocator-library blocks: counted per allocator, not in the heap (the
  * memory they carve up already came from malloc or mmap). */
 static void cz_event(struct live_model *m, const struct live_event *e)
@@ -427,7 +439,7 @@ static void cz_event(struct live_model *m, const struct live_event *e)
 		a->created = e->time;
 		break;
 	case CZT_REC_CZ_RESIZE:
-		if ((s = blocks_find(m->cz, e->old_addr))) {
+		if ((s = blocks_find(m->cz, cz_key(m, a, e->old_addr)))) {
 			a->live_bytes -= s->size;
 			a->live_blocks--;
 			blocks_remove(m->cz, s);
@@ -442,7 +454,7 @@ static void cz_event(struct live_model *m, const struct live_event *e)
 			a->bytes_requested += e->size;
 		}
 		int had;
-		if (!(s = blocks_claim(m->cz, e->addr, &had))) {
+		if (!(s = blocks_claim(m->cz, cz_key(m, a, e->addr), &had))) {
 			m->oom = 1;
 			break;
 		}
@@ -457,7 +469,7 @@ static void cz_event(struct live_model *m, const struct live_event *e)
 		a->live_blocks++;
 		break;
 	case CZT_REC_CZ_FREE:
-		if ((s = blocks_find(m->cz, e->addr))) {
+		if ((s = blocks_find(m->cz, cz_key(m, a, e->addr)))) {
 			a->live_bytes -= s->size;
 			a->live_blocks--;
 			blocks_remove(m->cz, s);

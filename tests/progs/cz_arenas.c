@@ -9,6 +9,14 @@
  *   a debug allocator: 2 x 64 B, one freed, the other reported at deinit
  *   "my pool", a program's own pool made visible with czprof_annotate.h:
  *       3 x 32 B handed out, 1 given back, then destroyed
+ *   "per parse": 3 fixed buffers made at one line, 100 B each, never
+ *       destroyed: one row of 3 allocators in the reports
+ *   "layers": an arena ("inner", 2 x 200 B) drawing from a debug
+ *       allocator ("outer"), both never destroyed: the arena's blocks lie
+ *       inside the debug allocator's one 4 KiB chunk (+16 B of canary)
+ *   and last a 64 KiB heap block, freed: the heap's peak, where every
+ *   allocator above but "requests", "scratch", "debug" and "my pool" holds
+ *   its blocks
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,7 +63,7 @@ static void use_scratch(void)
 static void check_with_debug(struct cz_allocator parent)
 {
 	struct cz_debug d;
-	struct cz_debug_options o = { .report = stdout };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .report = stdout };
 	if (cz_debug_init(&d, parent, &o))
 		abort();
 	struct cz_allocator a = cz_debug_allocator(&d);
@@ -77,6 +85,9 @@ static void own_pool(void)
 	CZPROF_DESTROY_POOL(&pool);
 }
 
+static void per_parse(void);
+static void layers(struct cz_allocator parent);
+
 int main(void)
 {
 	struct cz_allocator c = cz_c_allocator();
@@ -85,5 +96,32 @@ int main(void)
 	use_scratch();
 	check_with_debug(c);
 	own_pool();
+	per_parse();
+	layers(c);
+	free(malloc(64 << 10));
 	return 0;
+}
+
+static void per_parse(void)
+{
+	static char bufs[3][256];
+	static struct cz_fixed f[3];
+	for (int i = 0; i < 3; i++) {
+		cz_fixed_init(&f[i], bufs[i], sizeof(bufs[i]), "per parse");
+		if (!cz_alloc(cz_fixed_allocator(&f[i]), 100, 8))
+			abort();
+	}
+}
+
+static void layers(struct cz_allocator parent)
+{
+	static struct cz_debug outer;
+	static struct cz_arena inner;
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .name = "outer" };
+	if (cz_debug_init(&outer, parent, &o))
+		abort();
+	cz_arena_init(&inner, cz_debug_allocator(&outer), "inner");
+	struct cz_allocator a = cz_arena_allocator(&inner);
+	if (!cz_alloc(a, 200, 8) || !cz_alloc(a, 200, 8))
+		abort();
 }

@@ -48,7 +48,7 @@ static void *worker(void *arg)
 
 int main(void)
 {
-	struct cz_debug_options o = { .thread_safe = 1, .name = "handoff" };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .name = "handoff" };
 	cz_arena_init(&shared, cz_c_allocator(), "shared");
 	if (cz_debug_init(&handoff, cz_c_allocator(), &o))
 		return 1;

@@ -313,7 +313,7 @@ static const char *line1(const char *head)
 TEST(debug_double_free_names_three_stacks)
 {
 	FILE *rf = report_open();
-	struct cz_debug_options o = { .report = rf };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
@@ -341,7 +341,7 @@ TEST(debug_double_free_names_three_stacks)
 TEST(debug_leak_report)
 {
 	FILE *rf = report_open();
-	struct cz_debug_options o = { .report = rf };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
@@ -364,7 +364,7 @@ TEST(debug_leak_report)
 TEST(debug_invalid_and_wrong_length_free)
 {
 	FILE *rf = report_open();
-	struct cz_debug_options o = { .report = rf };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
@@ -385,9 +385,11 @@ TEST(debug_invalid_and_wrong_length_free)
 	CHECK_STR(line1("czalloc: invalid free"), want);
 	CHECK_STR(frame0(section("czalloc: invalid free")), "czt_bad_free");
 	snprintf(want, sizeof(want),
-		 "czalloc: block at %p of 32 bytes (align 8) freed as 8 bytes (align 8); allocated at:", (void *)q);
+		 "czalloc: block at %p of 32 bytes (align 8) freed as 8 bytes (align 8)", (void *)q);
 	CHECK_STR(line1("czalloc: block at"), want);
-	CHECK_STR(frame0(section("czalloc: block at")), "czt_make_block");
+	/* both stacks: where it was allocated, and the free with the wrong length */
+	CHECK_STR(frame0(strstr(section("czalloc: block at"), "\n  allocated at:\n")), "czt_make_block");
+	CHECK_STR(frame0(strstr(section("czalloc: block at"), "\n  freed at:\n")), "czt_bad_free");
 	snprintf(want, sizeof(want), "czalloc: resize after free of 32 bytes at %p", r);
 	CHECK_STR(line1("czalloc: resize after free"), want);
 	const char *rs = strstr(section("czalloc: resize after free"), "\n  resized at:\n");
@@ -397,7 +399,7 @@ TEST(debug_invalid_and_wrong_length_free)
 TEST(debug_memory_limit)
 {
 	FILE *rf = report_open();
-	struct cz_debug_options o = { .memory_limit = 1000, .report = rf };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .memory_limit = 1000, .report = rf };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
@@ -432,7 +434,8 @@ TEST(debug_poison)
 	struct cz_fixed f;
 	struct cz_debug d;
 	cz_fixed_init(&f, buf, sizeof(buf), NULL);
-	CHECK(cz_debug_init(&d, cz_fixed_allocator(&f), NULL) == 0);
+	struct cz_debug_options po = { CZ_DEBUG_DEFAULTS, .no_canary = 1 }; /* the tail is not a canary */
+	CHECK(cz_debug_init(&d, cz_fixed_allocator(&f), &po) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
 	unsigned char *b = cz_alloc(a, 16, 1);
 	memset(b, 0x11, 16);
@@ -442,7 +445,7 @@ TEST(debug_poison)
 	CHECK(buf[0] == 0xDD && buf[9] == 0xDD);
 	CHECK_EQ_U(cz_debug_deinit(&d), 0);
 	/* and not with no_poison */
-	struct cz_debug_options o = { .no_poison = 1 };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS, .no_poison = 1, .no_canary = 1 };
 	cz_fixed_reset(&f);
 	CHECK(cz_debug_init(&d, cz_fixed_allocator(&f), &o) == 0);
 	a = cz_debug_allocator(&d);
@@ -491,7 +494,7 @@ static void *hammer(void *arg)
 
 TEST(debug_thread_safe)
 {
-	struct cz_debug_options o = { .thread_safe = 1 };
+	struct cz_debug_options o = { CZ_DEBUG_DEFAULTS };
 	struct cz_debug d;
 	CHECK(cz_debug_init(&d, cz_c_allocator(), &o) == 0);
 	struct cz_allocator a = cz_debug_allocator(&d);
@@ -608,7 +611,7 @@ TEST(every_allocation_failing_in_turn)
 	/* the strdup of each of the 3 nodes fails once: 3 runs leak a node */
 	CHECK_EQ_U(cz_check_allocation_failures(build, &leaky, rf), 3);
 	fclose(rf);
-	CHECK(strstr(report, "with allocation 2 of 6 failing (the function returned -1): 1 block leaked") != NULL);
+	CHECK(strstr(report, "with allocation #1 of 6 (from 0) failing the function returned -1: 1 block leaked, 0 wrong frees") != NULL);
 	CHECK(strstr(report, "czalloc: leak: 16 bytes at") != NULL);
 }
 
@@ -761,6 +764,9 @@ TEST(loader_resize_reset_and_exec)
 		  "first 2 30 0 30 0|second 1 64 1 64 1");
 	CHECK_STR(ld_query("SELECT size, alloc_time, coalesce(free_time, '-') FROM cz_blocks ORDER BY alloc_time"),
 		  "10 2 3|25 3 50|5 4 50|64 61 -");
+	/* what ended each: the resize, then the exec; the last is open */
+	CHECK_STR(ld_query("SELECT coalesce(ended_by, '-') FROM cz_blocks ORDER BY alloc_time"),
+		  "resize|exec|exec|-");
 	sqlite3_close(ldb);
 }
 
