@@ -17,7 +17,7 @@
 #include "cli/by_allocator.h"
 #include "cli/report.h"
 #include "cli/util.h"
-#include "viewer/idmap.h"
+#include "lib/analysis/idmap.h"
 
 #define SITES_SHOWN 5
 
