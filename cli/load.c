@@ -39,6 +39,7 @@
 #include "format/czt.h"
 #include "format/printable.h"
 #include "lib/analysis/engine.h"
+#include "lib/analysis/idmap.h"
 #include "symbols/sym.h"
 
 struct loader {
@@ -240,21 +241,6 @@ static const char *string_of(struct loader *l, uint64_t id)
 	return id && id < l->cap_strs ? l->strs[id] : NULL;
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 /* The records the database holds as they come; the engine takes the
  * events (an_engine_record). */
 static int on_record(struct loader *l, const struct czt_record *r)
@@ -268,10 +254,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		if (cz_loader_record(l->cz, r))
 			return -1;
 		if (r->id >= 1 && r->id < (1u << 24)) { /* symbol-table strings */
-			size_t old = l->cap_strs;
-			if (grow((void **)&l->strs, &l->cap_strs, r->id + 1, sizeof(char *)))
+			if (array_reserve((void **)&l->strs, &l->cap_strs, r->id, sizeof(char *)))
 				return -1;
-			memset(l->strs + old, 0, (l->cap_strs - old) * sizeof(char *));
 			/* function and file names are printed: no control
 			 * characters (format/printable.h) */
 			char *s = czt_printable_dup(r->str, r->str_len, CZT_PRINT_ESCAPE);

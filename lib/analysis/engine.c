@@ -43,21 +43,6 @@ _Static_assert(sizeof(union an_entry) == 56, "one per live block: keep it small"
 #define PREFETCH_AHEAD 16
 #define BATCH 4096
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
-
 /* ---- the map of blocks by address ---- */
 
 static size_t addr_hash(uint64_t a, size_t cap)
@@ -118,7 +103,7 @@ static union an_entry *entry_new(struct an_engine *en, uint32_t *index)
 		en->free_blk = en->blk[*index].next;
 		return &en->blk[*index];
 	}
-	if (en->n_blk >= UINT32_MAX - 1 || grow((void **)&en->blk, &en->cap_blk, en->n_blk + 1, sizeof(*en->blk)))
+	if (en->n_blk >= UINT32_MAX - 1 || array_grow((void **)&en->blk, &en->cap_blk, en->n_blk, sizeof(*en->blk)))
 		return NULL;
 	*index = (uint32_t)en->n_blk;
 	return &en->blk[en->n_blk++];
@@ -143,7 +128,7 @@ static uint32_t thread_index(struct an_engine *en, uint64_t tid, uint64_t time)
 	if (i >= 0)
 		return en->last_thread = (uint32_t)i;
 	if (en->n_threads >= LOAD_MAX_THREADS ||
-	    grow((void **)&en->threads, &en->cap_threads, en->n_threads + 1, sizeof(*en->threads)) ||
+	    array_reserve((void **)&en->threads, &en->cap_threads, en->n_threads, sizeof(*en->threads)) ||
 	    idmap_put(&en->thread_ids, tid, (uint32_t)en->n_threads)) {
 		if (!en->n_threads)
 			return 0; /* the table is empty: index 0 is made below by a later call */
@@ -162,7 +147,7 @@ static long stack_index(struct an_engine *en, uint64_t id)
 	if (i < 0) {
 		size_t cap = en->cap_stacks;
 		if (en->n_stacks >= UINT32_MAX ||
-		    grow((void **)&en->stacks, &en->cap_stacks, en->n_stacks + 1, sizeof(*en->stacks)))
+		    array_grow((void **)&en->stacks, &en->cap_stacks, en->n_stacks, sizeof(*en->stacks)))
 			return -1;
 		if (cap != en->cap_stacks) {
 			struct an_stack_total *t = realloc(en->totals, en->cap_stacks * sizeof(*t));

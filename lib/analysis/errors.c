@@ -6,39 +6,23 @@
 #include <string.h>
 
 #include "lib/analysis/errors.h"
+#include "lib/analysis/idmap.h"
 
-
-static int grow_to(void **p, size_t *cap, size_t need, size_t elem)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 64;
-	while (n < need)
-		n *= 2;
-	void *q = realloc(*p, n * elem);
-	if (!q)
-		return -1;
-	*p = q;
-	*cap = n;
-	return 0;
-}
 
 int load_errors_image(struct load_errors *x, uint64_t img, int whole)
 {
 	x->any_start = 1;
 	if (img >= (1u << 20)) /* a crafted trace's exec count: not whole */
 		return 0;
-	size_t old = x->cap_whole;
-	if (grow_to((void **)&x->whole, &x->cap_whole, (size_t)img + 1, 1))
+	if (array_reserve((void **)&x->whole, &x->cap_whole, (size_t)img, 1))
 		return -1;
-	memset(x->whole + old, 0, x->cap_whole - old);
 	x->whole[img] = (uint8_t)!!whole;
 	return 0;
 }
 
 int load_errors_early(struct load_errors *x, uint64_t img, uint64_t addr)
 {
-	if (grow_to((void **)&x->early, &x->cap_early, x->n_early + 1, sizeof(*x->early)))
+	if (array_reserve((void **)&x->early, &x->cap_early, x->n_early, sizeof(*x->early)))
 		return -1;
 	x->early[x->n_early++] = (struct early_addr){ img, addr };
 	return 0;
@@ -61,7 +45,7 @@ int load_errors_add(struct load_errors *x, const struct load_error *e)
 		x->more++;
 		return 0;
 	}
-	if (grow_to((void **)&x->errs, &x->cap_errs, x->n_errs + 1, sizeof(*x->errs)))
+	if (array_reserve((void **)&x->errs, &x->cap_errs, x->n_errs, sizeof(*x->errs)))
 		return -1;
 	x->errs[x->n_errs++] = *e;
 	return 0;

@@ -27,8 +27,12 @@ int idmap_put(struct idmap *m, uint64_t key, uint32_t index);
 void idmap_clear(struct idmap *m);
 
 /* Makes room for element n of the array *v (doubling, from 64), zeroing
- * the new elements.  Returns 0, or -1 when out of memory (*v unchanged). */
+ * the new elements: the one growth loop of the analysis and the CLI.  Returns 0, or -1 when out of memory (*v unchanged). */
 int array_reserve(void **v, size_t *cap, size_t n, size_t elem);
+
+/* The same without zeroing: for arrays filled front to back, whose pages
+ * are then touched only as they fill. */
+int array_grow(void **v, size_t *cap, size_t n, size_t elem);
 
 static inline size_t idmap_hash(uint64_t key, size_t cap)
 {
