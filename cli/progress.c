@@ -7,12 +7,15 @@
 
 #include "cli/progress.h"
 
-/* the first second draws nothing: a load that short needs no line */
+#include <stdlib.h>
+
+/* the first second draws nothing: a load that short needs no line
+ * (CZPROF_PROGRESS_AFTER_MS: tests, whose loads are shorter) */
 #define PROGRESS_AFTER_NS 1000000000ull
 
 static struct {
 	int active;           /* stderr is a terminal and a load runs */
-	uint64_t start_ns;
+	uint64_t start_ns, after_ns;
 	int shown;            /* percent on screen, -1 for none */
 	char name[48];        /* what the line names: the trace's base name */
 } p;
@@ -31,6 +34,8 @@ void progress_begin(const char *trace_path, int on)
 {
 	p.active = on && isatty(STDERR_FILENO);
 	p.start_ns = now_ns();
+	const char *after = getenv("CZPROF_PROGRESS_AFTER_MS");
+	p.after_ns = after && *after ? strtoull(after, NULL, 10) * 1000000ull : PROGRESS_AFTER_NS;
 	p.shown = -1;
 	/* the base name, cut short: a line longer than the terminal wraps,
 	 * and \r could not redraw it in place */
@@ -59,7 +64,7 @@ void load_progress(uint64_t done, uint64_t total)
 {
 	if (!p.active || !total)
 		return;
-	if (!drawn && now_ns() - p.start_ns < PROGRESS_AFTER_NS)
+	if (!drawn && now_ns() - p.start_ns < p.after_ns)
 		return;
 	/* all read: what is left (indexes, the summary line the loader
 	 * prints) goes on a clean line */

@@ -130,7 +130,7 @@ tmp_left() { ls | grep -c '\.db\.tmp'; }
 wait_tmp() { i=0; while [ "$(tmp_left)" = 0 ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done; [ "$(tmp_left)" != 0 ]; }
 
 # through a pipe (stderr a file): no progress line, only the summary
-"$CZPROF" load big.czt 2>pipe.err
+CZPROF_PROGRESS_AFTER_MS=0 "$CZPROF" load big.czt 2>pipe.err
 expect_eq pipe_no_progress "$(grep -c 'loading' pipe.err) $(tr -cd '\r' <pipe.err | wc -c)" "0 0"
 expect_match pipe_summary "$(cat pipe.err)" "^czprof: loaded 10000001 events, 5000001 allocations from 'big.czt'"
 
@@ -163,7 +163,7 @@ if command -v tmux >/dev/null 2>&1; then
 
 	# a terminal: percent redrawn in place, erased at the end
 	rm -f big.czt.db
-	run "'$CZPROF' load big.czt"
+	run "CZPROF_PROGRESS_AFTER_MS=0 '$CZPROF' load big.czt"
 	screen_check tty_progress "^czprof: loading big\.czt: [0-9]+%$"
 	screen_check tty_load_ends "EXIT=0"
 	expect_match tty_progress_erased "$(pane | head -1)" "^czprof: loaded 10000001 events, 5000001 allocations from 'big\.czt'$"
