@@ -21,3 +21,8 @@ ALL_TARGETS += $(B)/bench/czalloc_speed
 
 bench: all $(BENCH_BINS) $(B)/bench/churn_fp
 	@sh bench/run.sh $(B)
+
+# packcost reads traces: it links the format library and zstd
+$(B)/bench/packcost: bench/packcost.c $(B)/libczt.a
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -o $@ $< $(B)/libczt.a $(ZSTD)

@@ -6,6 +6,8 @@
 # the program natively and under the recorder, and the analysis times (first
 # report, which loads the trace, and a repeated one).  With heaptrack installed it is
 # measured the same way (record only, then heaptrack_print) for comparison.
+# Below the table, per program: what each way of storing its events would
+# cost the recorder's flusher in CPU, and the bytes it gives (bench/packcost).
 #   ROUNDS=5 (pairs per program)   PROGS="churn threads leaky realloc churn_fp"
 #   PEERS=0 to skip heaptrack      CZFLAGS="..." extra record flags
 #   LOADS=3 (first reports timed)  (e.g. --no-compress)
@@ -20,6 +22,7 @@ PROGS=${PROGS:-"churn threads leaky realloc churn_fp"}
 PEERS=${PEERS:-1}
 CZ="$PWD/$B/czprof"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/czprof-bench.XXXXXX")
+: >"$tmp/packcost"
 trap 'rm -rf "$tmp"' EXIT
 
 now() { date +%s.%N; }
@@ -99,6 +102,12 @@ for p in $PROGS; do
 	cevents=$("$CZ" dump --summary "$tmp/c.czt" | awk '$1=="events" {print $2}')
 	cbpe=$(per_event "$csize" "$cevents")
 	rawbpe=$(per_event "$raw" "$events")
+	# what each way of storing its events costs the flusher, on the
+	# last uncompressed trace (bench/packcost, thread CPU, fastest of 3)
+	"$PWD/$B/bench/packcost" "$tmp/z.czt" 3 2>/dev/null | awk -v p="$p" '{ v[$1] = $2 }
+		END { if (v["events"]) printf "%-8s %7s %7s %7s %7s %7s %8s %8s\n", p, v["walk_ns"],
+			v["split_ns"], v["streams_ns"], v["frame_ns"], v["columns_ns"], v["frame_B"],
+			v["columns_B"] }' >>"$tmp/packcost"
 	first=-; second=-; rate=-; scanms=-; scanpct=-; reprss=-; dbx=-; htrss=-
 	# how fast fresh memory comes just before the loads, which touch
 	# hundreds of MB of it
@@ -168,6 +177,16 @@ for p in $PROGS; do
 	[ $have_heaptrack = 1 ] && printf ' %8s %10s %7s %6s %6s' "$htr" "$htp" "$htrss" "$vsht" "<=1"
 	echo
 done
+if [ -s "$tmp/packcost" ]; then
+	echo
+	echo "the flusher's CPU per event (ns) and the bytes per event, by way of storing the events:"
+	printf '%-8s %7s %7s %7s %7s %7s %8s %8s\n' prog walk split streams frame columns frame_B col_B
+	cat "$tmp/packcost"
+	echo "(bench/packcost on each program's last --no-compress trace, its chunks of 4 KiB or more;"
+	echo " thread CPU, fastest of 3 passes: walk = stepping over the events, the least any rewriting"
+	echo " of a written chunk costs; split + streams = columns = the column form; frame = one zstd frame)"
+	echo
+fi
 echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds;"
 echo " raw_rat the same with --no-compress; z_cost = median of compressed/uncompressed - 1 per round,"
 echo " col_cost the same with CZPROF_COLUMNS=1 (column form always); B/event as stored by default"

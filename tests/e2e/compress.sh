@@ -184,3 +184,22 @@ for n in $((first + 5)) $((first + 40)); do
 	"$CZPROF" dump --summary early.czt >early.out 2>early.err
 	expect_match "cut_early_${n}_at_first_chunk" "$(cat early.err)" "trace cut at byte $first "
 done
+
+# bench/packcost, which measures what each way of storing events costs the
+# flusher: on an uncompressed trace it takes exactly the EVENTS chunks the
+# recorder announces (4 KiB and more: those it may write in column form),
+# and its byte figures order as the forms do here (rec_threads: raw 5.8,
+# one frame 2.9, columns 1.8 B/event); a compressed trace it refuses.
+PACKCOST=$(dirname "$TESTBIN")/bench/packcost
+"$CZPROF" record --no-compress -o pc.czt "$P/rec_threads" 2>/dev/null
+"$PACKCOST" pc.czt 1 >pc.out 2>pc.err
+expect_eq packcost_status $? 0
+announced=$("$CZPROF" dump pc.czt 2>/dev/null |
+	awk '$3 == "chunk-events" { split($4, kv, "="); n += kv[2] } END { print n + 0 }')
+expect_eq packcost_events "$(checked pc.out events)" "$announced"
+expect_match packcost_some_events "$announced" "^[1-9][0-9]{4,}$"
+order=$(awk '{ v[$1] = $2 } END { print (v["columns_B"] > 0 && v["columns_B"] < v["frame_B"] &&
+	v["frame_B"] < v["raw_B"]) ? "ordered" : "columns " v["columns_B"] " frame " v["frame_B"] " raw " v["raw_B"] }' pc.out)
+expect_eq packcost_bytes_order "$order" ordered
+expect_match packcost_cpu "$(checked pc.out split_ns) $(checked pc.out frame_ns)" "^[0-9.]+ [0-9.]+$"
+check_fails packcost_refuses_compressed "$PACKCOST" big.czt 1
