@@ -110,6 +110,7 @@ struct loader {
 	char *image_exe, *image_cmdline;
 	int image_unnamed; /* an exec's image not named yet */
 	int image_flags;   /* IMAGE records carry flags (format 3.4 on) */
+	int attached;      /* recorded by `czprof record -p` (3.5): a window of a running process */
 	uint64_t failed, unmatched, conflicts, cz_events, lost, end_time;
 	uint64_t lost_why, lost_err; /* the last lost record's that said why */
 	int end_how;
@@ -628,6 +629,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		if (l->image_flags &&
 		    load_errors_image(&l->errs, l->image, (r->value & CZT_IMAGE_WHOLE) != 0))
 			return -1;
+		if (l->image_flags && (r->value & CZT_IMAGE_ATTACHED))
+			l->attached = 1;
 		return name_image(l, r->str, r->str_len, r->cmdline, r->cmdline_len);
 	case CZT_REC_MODULE_LOAD: case CZT_REC_MODULE_UNLOAD:
 		/* a trace before 3.2: its main program is the image's first module */
@@ -2072,8 +2075,12 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path,
 	META_I("ppid", h->ppid);
 	META_I("start_realtime_ns", h->start_realtime_ns);
 	META_I("duration_ns", l->end_time);
-	if (l->end_how == CZT_END_EXIT || l->end_how == CZT_END_SIGNAL) {
-		META_T("end_how", l->end_how == CZT_END_EXIT ? "exit" : "signal");
+	/* attached: the window is [start_realtime_ns, + duration_ns], its
+	 * unmatched frees the blocks allocated before it (reports say so) */
+	META_I("attached", l->attached);
+	if (l->end_how == CZT_END_EXIT || l->end_how == CZT_END_SIGNAL || l->end_how == CZT_END_DETACH) {
+		META_T("end_how", l->end_how == CZT_END_EXIT ? "exit" :
+				  l->end_how == CZT_END_SIGNAL ? "signal" : "detach");
 		META_I("end_value", l->end_value);
 	} else {
 		put_meta(l->db, "end_how", 0, NULL, 1);

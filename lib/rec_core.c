@@ -1941,6 +1941,10 @@ void rec_attach_end(void)
 	flush_threads(1, 0);
 	tl_pack = pack;
 	mutex_take(&g_lock);
+	/* the window's end, on the recorder's clock */
+	meta_room_locked(32);
+	czt_enc_process_end(&meta, rec_now(), CZT_END_DETACH, 0);
+	meta_flush_locked();
 	if (out_fd >= 0)
 		close(out_fd);
 	out_fd = -1;
