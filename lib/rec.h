@@ -287,9 +287,12 @@ enum {
 	REC_ATTACH_PRELOADED = 2, /* the program runs under the preloaded recorder */
 	REC_ATTACH_FAILED = 3,    /* the trace could not be opened or memory had */
 };
-/* Starts recording to path (a file czprof created, empty) in a process
- * the library was loaded into late: the first time the whole recorder
- * starts, later a new trace only.  0, or a REC_ATTACH_* code. */
+/* Claims the process for an attach: 0, or REC_ATTACH_BUSY/PRELOADED.
+ * After it, the wrappers pass calls through until rec_attach_begin. */
+int rec_attach_claim(void);
+/* Starts recording to path (a file czprof created, empty) after a claim:
+ * the first time the whole recorder starts, later a new trace only.  0,
+ * or REC_ATTACH_FAILED. */
 int rec_attach_begin(const char *path);
 /* Stops recording: every buffer is written and the trace closed.  Calls
  * already inside a wrapper finish unrecorded. */

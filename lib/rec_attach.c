@@ -190,6 +190,18 @@ static void walk_all(int what)
 	dl_iterate_phdr(walk_module, &w);
 }
 
+/* Puts every redirected entry back; returns how many there were. */
+static long unhook(void)
+{
+	pthread_mutex_lock(&hook_lock);
+	__atomic_store_n(&rec_attach_hooked, 0, __ATOMIC_RELEASE);
+	walk_all(UNHOOK);
+	long n = (long)n_slots;
+	n_slots = 0;
+	pthread_mutex_unlock(&hook_lock);
+	return n;
+}
+
 void rec_attach_rehook(void)
 {
 	pthread_mutex_lock(&hook_lock);
@@ -209,31 +221,36 @@ EXPORT int czprof_attach_start(const char *path)
 		rec_interpose_resolve_default();
 		resolved = 1;
 	}
-	int rc = rec_attach_begin(path);
-	if (!rc) {
-		pthread_mutex_lock(&hook_lock);
-		walk_all(HOOK);
-		__atomic_store_n(&rec_attach_hooked, 1, __ATOMIC_RELEASE);
-		pthread_mutex_unlock(&hook_lock);
+	int rc = rec_attach_claim();
+	if (rc) {
+		rec_guard = guard;
+		return rc;
 	}
+	/* Redirected first, recording after: the window then starts at one
+	 * moment for every thread (rec_active), not module by module. */
+	pthread_mutex_lock(&hook_lock);
+	walk_all(HOOK);
+	__atomic_store_n(&rec_attach_hooked, 1, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&hook_lock);
+	rc = rec_attach_begin(path);
+	if (rc)
+		unhook();
 	rec_guard = guard;
 	return rc;
 }
 
-/* Puts every GOT entry back, then stops recording and completes the
- * trace's last chunks; the program goes on with libc's functions.
+/* Stops recording and writes the trace's last chunks, then puts every
+ * GOT entry back; the program goes on with libc's functions.
  * Returns how many entries had been redirected. */
 EXPORT long czprof_attach_stop(void)
 {
 	int guard = rec_guard;
 	rec_guard = 1;
-	pthread_mutex_lock(&hook_lock);
-	__atomic_store_n(&rec_attach_hooked, 0, __ATOMIC_RELEASE);
-	walk_all(UNHOOK);
-	long n = (long)n_slots;
-	n_slots = 0;
-	pthread_mutex_unlock(&hook_lock);
+	/* recording stops at one moment for every thread, then the calls
+	 * go back to libc module by module (meanwhile through the wrappers,
+	 * which pass them on) */
 	rec_attach_end();
+	long n = unhook();
 	rec_guard = guard;
 	return n;
 }

@@ -1908,20 +1908,26 @@ static void attach_restart(void)
 	kick_flusher();
 }
 
-int rec_attach_begin(const char *path)
+int rec_attach_claim(void)
 {
 	if (__atomic_load_n(&rec_active, __ATOMIC_ACQUIRE))
 		return attached ? REC_ATTACH_BUSY : REC_ATTACH_PRELOADED;
 	if (__atomic_load_n(&rec_started, __ATOMIC_ACQUIRE) && !attached)
 		return REC_ATTACH_PRELOADED;
+	attached = 1;
+	/* from here an intercepted call never starts the recorder on its own */
+	__atomic_store_n(&rec_started, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int rec_attach_begin(const char *path)
+{
 	size_t n = strlen(path);
-	if (n >= sizeof(attach_out))
+	if (!attached || n >= sizeof(attach_out))
 		return REC_ATTACH_FAILED;
 	int guard = rec_guard;
 	rec_guard = 1;
 	memcpy(attach_out, path, n + 1);
-	attached = 1;
-	__atomic_store_n(&rec_started, 1, __ATOMIC_RELEASE);
 	if (!core_ready)
 		rec_start();
 	else

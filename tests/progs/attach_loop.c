@@ -119,6 +119,8 @@ static int run_pipe(void)
 			p[len] = 0;
 			for (size_t j = 0; j < len; j++)
 				sum = sum * 31 + p[j];
+			printf("%s\n", (char *)p);
+			fflush(stdout);
 			free(p);
 			lines++;
 			len = 0;
