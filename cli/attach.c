@@ -221,11 +221,44 @@ static int is_safe(const struct attach_runtime *rt, const struct user_regs_struc
 	return in_blocking_call(r) || !attach_runtime_has(rt, r->rip);
 }
 
-/* Single-steps the chosen thread until it is outside the runtime's code
- * (or blocked in a system call), the other threads running meanwhile. */
+/* Lets the chosen thread run for a moment and stops it again, until it
+ * stops at a safe point: cheaper than single steps through a long stretch
+ * of the runtime (a recording thread spends most of its time in the
+ * recorder, which may checksum a 256 KiB chunk).  0, or -1 when the
+ * process ended. */
+static int resample(struct session *s, const struct attach_runtime *rt)
+{
+	struct task *k = s->chosen;
+	for (int tries = 0; tries < 200 && !is_safe(rt, &s->regs); tries++) {
+		int st;
+		if (ptrace(PTRACE_CONT, k->tid, NULL, NULL))
+			return -1;
+		struct timespec d = { 0, 200000 };
+		nanosleep(&d, NULL);
+		ptrace(PTRACE_INTERRUPT, k->tid, NULL, NULL);
+		for (;;) { /* a signal's stop may come first: the interrupt's follows */
+			if (wait_task(k->tid, &st, -1) || WIFEXITED(st) || WIFSIGNALED(st))
+				return -1;
+			if (is_event_stop(st))
+				break;
+			keep_signal(k, st);
+			if (ptrace(PTRACE_CONT, k->tid, NULL, NULL))
+				return -1;
+		}
+		if (ptrace(PTRACE_GETREGS, k->tid, NULL, &s->regs))
+			return -1;
+	}
+	return 0;
+}
+
+/* Moves the chosen thread outside the runtime's code (or into a blocking
+ * system call), the other threads running meanwhile: by stopping it again
+ * elsewhere, then by single steps. */
 static int make_safe(struct session *s, const struct attach_runtime *rt)
 {
 	struct task *k = s->chosen;
+	if (resample(s, rt))
+		return cz_error("pid %d ended while czprof attached to it", (int)s->t->pid);
 	for (long step = 0; !is_safe(rt, &s->regs); step++) {
 		if (step == MAX_STEPS)
 			return cz_error("cannot attach to pid %d: its thread %d stayed inside the C "
