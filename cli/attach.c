@@ -452,7 +452,7 @@ int attach_start(const struct attach_target *t, const char *lib, const char *tra
 		return -1;
 	uint64_t fn, rc = FAILED;
 	int err = find_entry(&s, lib, "czprof_attach_start", 1, &fn) ||
-		  remote_call(&s, fn, trace, 0, &rc);
+		  remote_call(&s, fn, trace, (uint64_t)getpid(), &rc);
 	session_close(&s, tm);
 	if (err)
 		return -1;

@@ -248,11 +248,20 @@ int attach_proc_module(pid_t pid, const char *prefix, const char *path, char *ou
 		const char *p;
 		if (parse_map(line, &lo, &hi, perms, &off, &p) || off != 0 || p[0] != '/')
 			continue;
-		if (prefix ? strncmp(base_name(p), prefix, strlen(prefix)) : strcmp(p, path))
+		/* a library replaced on disk since it was loaded (a czprof
+		 * rebuilt or upgraded meanwhile) is still the one loaded: its
+		 * symbols are read through the mapping itself */
+		size_t plen = path ? strlen(path) : 0;
+		int deleted = !prefix && !strncmp(p, path, plen) && !strcmp(p + plen, " (deleted)");
+		if (!deleted && (prefix ? strncmp(base_name(p), prefix, strlen(prefix)) : strcmp(p, path)))
 			continue;
 		if (strlen(p) >= cap)
 			continue;
-		strcpy(out, p);
+		if (deleted)
+			snprintf(out, cap, "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)lo,
+				 (unsigned long long)hi);
+		else
+			strcpy(out, p);
 		*base = lo;
 		found = 0;
 	}

@@ -32,6 +32,8 @@ int attach_proc_eperm(pid_t pid);
 /* The mapping of the module whose file's name starts with prefix (e.g.
  * "libc.so"), or whose path is exactly path when prefix is NULL: its path
  * (cap bytes) and load base (the start of its mapping at file offset 0).
+ * A library at path that was replaced on disk since it was loaded is
+ * found too, its path then the mapping's /proc/PID/map_files entry.
  * 0 when found, -1 when not. */
 int attach_proc_module(pid_t pid, const char *prefix, const char *path, char *out, size_t cap,
 		       uint64_t *base);

@@ -17,7 +17,9 @@
  * The recorder never prints: the entry points return codes (rec.h).
  */
 #include <elf.h>
+#include <errno.h>
 #include <link.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
@@ -210,9 +212,13 @@ void rec_attach_rehook(void)
 	pthread_mutex_unlock(&hook_lock);
 }
 
-/* Starts recording to path, then redirects every module's calls of the
- * malloc family here.  0, or a REC_ATTACH_* code (rec.h). */
-EXPORT int czprof_attach_start(const char *path)
+/* The czprof process that attached (0: none). */
+static pid_t owner;
+
+/* Starts recording to path for the czprof process who, then redirects
+ * every module's calls of the malloc family here.  0, or a REC_ATTACH_*
+ * code (rec.h). */
+EXPORT int czprof_attach_start(const char *path, long who)
 {
 	static int resolved;
 	int guard = rec_guard;
@@ -222,6 +228,15 @@ EXPORT int czprof_attach_start(const char *path)
 		resolved = 1;
 	}
 	int rc = rec_attach_claim();
+	if (rc == REC_ATTACH_BUSY && owner > 0 && kill(owner, 0) && errno == ESRCH) {
+		/* the czprof that attached was killed before it could detach:
+		 * its trace ends here, and this one takes over */
+		rec_attach_end();
+		unhook();
+		rc = rec_attach_claim();
+	}
+	if (!rc)
+		owner = (pid_t)who;
 	if (rc) {
 		rec_guard = guard;
 		return rc;

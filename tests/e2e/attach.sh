@@ -178,6 +178,16 @@ expect_match refuse_busy_message "$(cat "$WORK/.out")" "^czprof: cannot attach t
 check refuse_busy_no_trace test ! -e second.czt
 wait $rec
 expect_eq busy_first_finished $? 0
+# a czprof killed while attached: the next attach takes over, ending its
+# trace (the recorder names the czprof that attached, which is gone)
+"$CZPROF" record -p $pid -o killed.czt 2>/dev/null &
+rec=$!
+wait_file killed.czt
+sleep 0.2
+kill -9 $rec; wait $rec 2>/dev/null
+check takeover_after_kill "$CZPROF" record -p $pid --duration 0.2 -o after.czt
+expect_match takeover_trace "$("$CZPROF" leaks after.czt 2>&1)" "$SITE"
+expect_match killed_trace_ended "$("$CZPROF" dump killed.czt 2>&1)" "process-end t=[0-9]+ how=detach"
 # traced by another tracer
 if command -v strace >/dev/null 2>&1; then
 	strace -p $pid -o /dev/null 2>/dev/null &
