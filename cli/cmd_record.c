@@ -276,6 +276,10 @@ int cmd_record(int argc, char **argv)
 	if (attach_pid) {
 		if (i != argc)
 			return cz_error("record: -p attaches to a running process; it takes no program"), 2;
+		/* the recorder's settings come from the environment of a program
+		 * czprof starts; an attach has none to give */
+		if (follow || depth || fp || compress >= 0 || free_stacks || no_scan || budgets_any(&budgets))
+			return cz_error("record: with -p only -o, -f and --duration apply"), 2;
 		return record_pid((pid_t)attach_pid, output, force, duration);
 	}
 	if (duration)

@@ -145,6 +145,8 @@ check_fails refuse_bad_pid "$CZPROF" record -p abc
 expect_match refuse_bad_pid_message "$(cat "$WORK/.out")" "takes a process id"
 check_fails refuse_program_and_pid "$CZPROF" record -p 1 -- "$P"
 check_fails refuse_duration_alone "$CZPROF" record --duration 1 "$P"
+check_fails refuse_options_with_pid "$CZPROF" record -p $$ --depth 4
+expect_match refuse_options_message "$(cat "$WORK/.out")" "with -p only -o, -f and --duration apply"
 
 "$TESTBIN/progs/attach_static" 30 &
 spid=$!
