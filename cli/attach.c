@@ -419,6 +419,10 @@ static int find_entry(struct session *s, const char *lib, const char *name, int 
 	if (attach_proc_module(pid, NULL, lib, path, sizeof(path), &base)) {
 		if (!load)
 			return cz_error("pid %d has no recorder loaded: nothing to detach", (int)pid);
+		/* an older recorder would start recording on its own as it loads */
+		if (!attach_elf_symbol(lib, 0, name))
+			return cz_error("cannot attach to pid %d: %s has no %s (a recorder older than this "
+					"czprof?)", (int)pid, lib, name);
 		if (attach_proc_module(pid, "libc.so", NULL, libc, sizeof(libc), &base))
 			return cz_error("cannot attach to pid %d: no libc.so in its memory", (int)pid);
 		/* glibc 2.34 and later have dlopen in libc itself; before, only

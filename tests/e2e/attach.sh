@@ -5,6 +5,9 @@
 # block's contents before freeing it), and each trace must hold the
 # window's allocations at their known line.  Then every refusal.
 . tests/e2e/lib.sh
+# the server below never ends by itself
+spid=
+trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$WORK"' EXIT
 P=$TESTBIN/progs/attach_loop
 SITE='make_block \(tests/progs/attach_loop.c:33\)'
 
@@ -57,7 +60,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 expect_eq single_traces_leaks "$bad_traces" 0
 out=$("$CZPROF" leaks one5.czt)
-expect_match single_stack "$out" "#1  churn \(tests/progs/attach_loop.c:80\)"
+expect_match single_stack "$out" "#1  churn \(tests/progs/attach_loop.c:82\)"
 expect_match single_stack_main "$out" "#2  main \(tests/progs/attach_loop.c:[0-9]+\)"
 expect_match single_window_header "$out" "^recorded from [0-9]{2}:[0-9]{2}:[0-9]{2} to [0-9]{2}:[0-9]{2}:[0-9]{2}, 0.[0-9] s, attached: leaked means allocated in the window and still live at its end"
 # the 64 blocks live at the attach are freed in the window: counted, not errors
@@ -149,12 +152,12 @@ check_fails refuse_options_with_pid "$CZPROF" record -p $$ --depth 4
 expect_match refuse_options_message "$(cat "$WORK/.out")" "with -p only -o, -f and --duration apply"
 
 "$TESTBIN/progs/attach_static" 30 &
-spid=$!
-check_fails refuse_static "$CZPROF" record -p $spid -o st.czt
-expect_match refuse_static_message "$(cat "$WORK/.out")" "^czprof: cannot attach to pid $spid \(attach_static\): it is statically linked"
+stpid=$!
+check_fails refuse_static "$CZPROF" record -p $stpid -o st.czt
+expect_match refuse_static_message "$(cat "$WORK/.out")" "^czprof: cannot attach to pid $stpid \(attach_static\): it is statically linked"
 expect_eq refuse_static_one_line "$(wc -l <"$WORK/.out")" 1
 check refuse_static_no_trace test ! -e st.czt
-kill $spid; wait $spid 2>/dev/null
+kill $stpid; wait $stpid 2>/dev/null
 
 mkdir tr
 "$P" loop tr >tr.out &
@@ -231,7 +234,7 @@ if command -v tmux >/dev/null 2>&1 && [ -x "$SERVER" ]; then
 	wait_pane() { _w=0; while ! pane | grep -Eq -- "$1" && [ $_w -lt 200 ]; do sleep 0.05; _w=$((_w + 1)); done; pane | grep -Eq -- "$1"; }
 	screen_check() { if wait_pane "$2"; then ok "$1"; else bad "$1" "no /$2/ on screen: $(pane | head -30)"; fi; }
 	tmux -f /dev/null new-session -d -s "$S" -x 120 -y 40 \
-		"cd '$WORK' && LANG=C.UTF-8 '$CZPROF' top -d 100 -p $spid -o top.czt; echo TOP-EXIT=\$?; sleep 60"
+		"cd '$WORK' && LANG=C.UTF-8 CZPROF_LIB='$CZPROF_LIB' '$CZPROF' top -d 100 -p $spid -o top.czt; echo TOP-EXIT=\$?; sleep 60"
 	screen_check top_attached_header "czprof top - recording .* - pid $spid - .*server"
 	# (the server's requests live in an arena kept from one request to the
 	# next: once it serves, it calls malloc no more, so the view stays at 0)
