@@ -141,6 +141,26 @@ done
 expect_eq pipe_traces "$bad_traces" 0
 expect_match pipe_site "$("$CZPROF" peak pipe3.czt 2>&1)" "$SITE"
 
+# ---- a module dlopen'ed while attached is redirected too ----
+mkdir plug
+"$P" plugin plug "$TESTBIN/progs/librec_plugin.so" >plug.out &
+pid=$!
+wait_file plug/ready
+"$CZPROF" record -p $pid --duration 1.5 -o plug.czt 2>plug.err &
+rec=$!
+wait_file plug.czt
+sleep 0.1
+touch plug/go
+wait $rec
+expect_eq plugin_recorded $? 0
+out=$("$CZPROF" leaks plug.czt 2>&1)
+expect_match plugin_leak_site "$out" "777 B +1  -  +plugin_leak \(tests/progs/librec_plugin.c:[0-9]+\)"
+expect_eq plugin_churn "$("$CZPROF" sql --csv plug.czt "SELECT COUNT(*) FROM allocations WHERE size = 64" | tail -1)" 10
+touch plug/stop
+wait $pid
+expect_eq plugin_program_status $? 0
+expect_eq plugin_program_output "$(cat plug.out)" "plugin ran"
+
 # ---- refusals: one line each, the program left as it was ----
 check_fails refuse_no_process "$CZPROF" record -p 999999999
 expect_eq refuse_no_process_message "$(cat "$WORK/.out")" "czprof: no process with pid 999999999"

@@ -10,11 +10,15 @@
  *   attach_loop threads CTL   8 threads doing the same
  *   attach_loop pipe          reads lines from stdin (blocked in read most
  *                             of the time), one block per line, until EOF
+ *   attach_loop plugin CTL LIB  waits for CTL/go, then dlopens LIB
+ *                             (librec_plugin.so), calls it and dlcloses
+ *                             it, writes CTL/done and waits for CTL/stop
  *
  * It writes CTL/ready once running.  Every block comes from make_block
  * (its malloc is the known call site); a ring of RING blocks per thread
  * stays live, so a window always ends with blocks "leaked" in it.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -139,6 +143,35 @@ static int run_pipe(void)
 	return 0;
 }
 
+static int exists(const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", ctl, name);
+	return access(path, F_OK) == 0;
+}
+
+/* A module loaded after the attach: its calls must be recorded too. */
+static int run_plugin(const char *lib)
+{
+	struct timespec d = { 0, 10 * 1000000 };
+	touch("ready");
+	while (!exists("go") && !stop_now())
+		nanosleep(&d, NULL);
+	void *h = dlopen(lib, RTLD_NOW);
+	void (*churn_fn)(void) = h ? (void (*)(void))dlsym(h, "plugin_churn") : NULL;
+	void (*leak_fn)(void) = h ? (void (*)(void))dlsym(h, "plugin_leak") : NULL;
+	if (!churn_fn || !leak_fn)
+		return 3;
+	churn_fn();
+	leak_fn();
+	dlclose(h);
+	touch("done");
+	while (!stop_now())
+		nanosleep(&d, NULL);
+	printf("plugin ran\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 2 && !strcmp(argv[1], "pipe"))
@@ -148,6 +181,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	ctl = argv[2];
+	if (!strcmp(argv[1], "plugin"))
+		return argc > 3 ? run_plugin(argv[3]) : 2;
 	uintptr_t errors = 0;
 	touch("ready");
 	if (!strcmp(argv[1], "threads")) {
