@@ -9,7 +9,7 @@
 spid=
 trap '[ -n "$spid" ] && kill $spid 2>/dev/null; rm -rf "$WORK"' EXIT
 P=$TESTBIN/progs/attach_loop
-SITE='make_block \(tests/progs/attach_loop.c:33\)'
+SITE='make_block \(tests/progs/attach_loop.c:37\)'
 
 if [ "$(uname -m)" != x86_64 ]; then
 	skip attach "czprof attaches on x86_64 only"
@@ -60,7 +60,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 done
 expect_eq single_traces_leaks "$bad_traces" 0
 out=$("$CZPROF" leaks one5.czt)
-expect_match single_stack "$out" "#1  churn \(tests/progs/attach_loop.c:82\)"
+expect_match single_stack "$out" "#1  churn \(tests/progs/attach_loop.c:86\)"
 expect_match single_stack_main "$out" "#2  main \(tests/progs/attach_loop.c:[0-9]+\)"
 expect_match single_window_header "$out" "^recorded from [0-9]{2}:[0-9]{2}:[0-9]{2} to [0-9]{2}:[0-9]{2}:[0-9]{2}, 0.[0-9] s, attached: leaked means allocated in the window and still live at its end"
 # the 64 blocks live at the attach are freed in the window: counted, not errors
