@@ -87,7 +87,7 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_PROCESS_END:
 		printf(" t=%" PRIu64 " how=%s value=%" PRIu64, r->time,
 		       r->how == CZT_END_EXIT ? "exit" : r->how == CZT_END_SIGNAL ? "signal" :
-		       r->how == CZT_END_EXEC ? "exec" : "?", r->value);
+		       r->how == CZT_END_EXEC ? "exec" : r->how == CZT_END_DETACH ? "detach" : "?", r->value);
 		break;
 	case CZT_REC_SUMMARY:
 		printf(" events=%" PRIu64 " stack-nodes=%" PRIu64 " end=%" PRIu64, r->n_events,

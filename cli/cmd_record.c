@@ -20,6 +20,7 @@
 #include "cli/budgets.h"
 #include "cli/commands.h"
 #include "cli/dbpath.h"
+#include "cli/record_attach.h"
 #include "cli/record_symtab.h"
 #include "cli/runprog.h"
 #include "cli/util.h"
@@ -28,7 +29,8 @@
 static const char usage[] =
 	"usage: czprof record [-o FILE] [-f] [--follow-fork] [--depth N] [--unwind fp|dwarf]\n"
 	"                     [--compress|--no-compress] [--no-scan] [--free-stacks]\n"
-	"                     [--] PROG [ARGS...]\n\n"
+	"                     [--] PROG [ARGS...]\n"
+	"       czprof record -p PID [-o FILE] [-f] [--duration S]\n\n"
 	"Runs PROG with the czprof recorder preloaded and writes every allocation and\n"
 	"free, with its stack, to a trace (default: czprof.PROG.PID.czt).  PROG keeps its\n"
 	"terminal; czprof exits with PROG's exit status (128+N if killed by signal N).\n\n"
@@ -59,7 +61,12 @@ static const char usage[] =
 	"      --max-peak SIZE, --max-leaked SIZE, --max-allocs N, --max-temporary N,\n"
 	"      --max-errors N, --junit FILE\n"
 	"      --db PATH       the database they are read from (default TRACE.db)\n\n"
-	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n";
+	"PROG must be dynamically linked: the recorder is loaded with LD_PRELOAD.\n\n"
+	"With -p, czprof attaches to the running process PID instead (ptrace; x86_64,\n"
+	"dynamically linked), records until Ctrl-C, --duration or the program's end,\n"
+	"then detaches and leaves it running (default trace: czprof.NAME.PID.czt).\n"
+	"  -p, --pid PID       attach to PID\n"
+	"      --duration S    detach after S seconds\n";
 
 static pid_t child;
 
@@ -170,6 +177,39 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 		cz_warning("the recorder was stopped inside a write; the trace keeps every whole chunk");
 }
 
+/* `czprof record -p PID`: attach, record, detach (record_attach.c), then
+ * complete the trace as for a program czprof started. */
+static int record_pid(pid_t pid, const char *output, int force, double duration)
+{
+	struct attach_target t;
+	char lib[PATH_MAX], trace[PATH_MAX];
+	if (attach_proc_check(pid, &t) || runprog_find_library(lib, sizeof(lib)))
+		return 1;
+	char name[PATH_MAX];
+	if (!output) {
+		snprintf(name, sizeof(name), "czprof.%s.%d.czt", t.comm[0] ? t.comm : "prog", (int)pid);
+		output = name;
+	}
+	if (absolute(output, trace, sizeof(trace)) || create_trace(trace, force))
+		return 1;
+	struct record_attach ra;
+	if (record_attach(&t, lib, trace, duration, &ra)) {
+		symtab_follow_cancel(ra.follow);
+		struct stat st;
+		if (!stat(trace, &st) && st.st_size == 0)
+			unlink(trace);
+		return 1;
+	}
+	finish_one(trace, CZT_END_DETACH, 0, ra.secs, 0, ra.follow);
+	if (ra.ended)
+		fprintf(stderr, "czprof: pid %d ended while attached (attach %.1f ms)\n", (int)pid,
+			ra.attach_ms);
+	else
+		fprintf(stderr, "czprof: attach %.1f ms, detach %.1f ms; pid %d runs on\n", ra.attach_ms,
+			ra.detach_ms, (int)pid);
+	return 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	const char *output = NULL, *db = NULL;
@@ -177,6 +217,8 @@ int cmd_record(int argc, char **argv)
 	int compress = -1; /* -1: the recorder's default or CZPROF_COMPRESS */
 	int no_scan = 0;   /* CZPROF_SCAN=0; else the recorder's default or CZPROF_SCAN */
 	struct budgets budgets = { 0 };
+	long attach_pid = 0;
+	double duration = 0;
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--")) {
@@ -195,6 +237,16 @@ int cmd_record(int argc, char **argv)
 			db = a[4] == '=' ? a + 5 : ++i < argc ? argv[i] : NULL;
 			if (!db || !*db)
 				return cz_error("record: --db needs a file name"), 2;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
+			char *end;
+			attach_pid = ++i < argc ? strtol(argv[i], &end, 10) : 0;
+			if (i == argc || *end || end == argv[i] || attach_pid <= 0 || attach_pid > INT_MAX)
+				return cz_error("record: %s takes a process id", a), 2;
+		} else if (!strcmp(a, "--duration")) {
+			char *end;
+			duration = ++i < argc ? strtod(argv[i], &end) : 0;
+			if (i == argc || *end || end == argv[i] || !(duration > 0) || duration > 1e9)
+				return cz_error("record: --duration takes a number of seconds > 0"), 2;
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
 			force = 1;
 		} else if (!strcmp(a, "--follow-fork")) {
@@ -227,6 +279,17 @@ int cmd_record(int argc, char **argv)
 				return cz_error("record: unknown option '%s' (see 'czprof record --help')", a), 2;
 		}
 	}
+	if (attach_pid) {
+		if (i != argc)
+			return cz_error("record: -p attaches to a running process; it takes no program"), 2;
+		/* the recorder's settings come from the environment of a program
+		 * czprof starts; an attach has none to give */
+		if (follow || depth || fp || compress >= 0 || free_stacks || no_scan || budgets_any(&budgets))
+			return cz_error("record: with -p only -o, -f and --duration apply"), 2;
+		return record_pid((pid_t)attach_pid, output, force, duration);
+	}
+	if (duration)
+		return cz_error("record: --duration goes with -p"), 2;
 	if (i == argc) {
 		fputs(usage, stderr);
 		return 2;

@@ -130,7 +130,11 @@ int cmd_stats(int argc, char **argv)
 			printf("                   possibly lost %s, still reachable %s\n",
 			       cz_human_size(lk.bytes[LK_POSSIBLE], a), cz_human_size(lk.bytes[LK_REACHABLE], b));
 		printf("temporary          %lld\n", (long long)temporary);
-		printf("unknown frees      %lld   failed calls %lld\n", (long long)v[9], (long long)v[10]);
+		if (report_meta_int(db, "attached") > 0) /* not errors: blocks from before the window */
+			printf("freed, allocated before attach %lld   failed calls %lld\n", (long long)v[9],
+			       (long long)v[10]);
+		else
+			printf("unknown frees      %lld   failed calls %lld\n", (long long)v[9], (long long)v[10]);
 		if (end_how)
 			printf("ended              %s %lld\n", end_how, (long long)end_value);
 		else

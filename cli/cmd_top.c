@@ -23,6 +23,8 @@
 
 static const char usage[] =
 	"usage: czprof top [OPTIONS] [--] PROG [ARGS...]   record PROG and watch it\n"
+	"       czprof top [OPTIONS] -p PID                attach to a running process and\n"
+	"                                                  watch it (q detaches)\n"
 	"       czprof top [OPTIONS] TRACE                 follow or replay a trace\n"
 	"       czprof top [OPTIONS]                       follow the newest trace being\n"
 	"                                                  written in this folder\n\n"
@@ -111,9 +113,10 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* Starts `czprof record -o trace -- argv...` in its own process group, its
+/* Starts `czprof record -o trace -- argv...` (attach: `czprof record -o
+ * trace argv...`, the options of record -p) in its own process group, its
  * input from /dev/null and its output to log, so the screen stays ours. */
-static pid_t start_record(const char *trace, const char *log, char **argv, int argc)
+static pid_t start_record(const char *trace, const char *log, char **argv, int argc, int attach)
 {
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -137,7 +140,8 @@ static pid_t start_record(const char *trace, const char *log, char **argv, int a
 	args[k++] = "record";
 	args[k++] = "-o";
 	args[k++] = (char *)trace;
-	args[k++] = "--";
+	if (!attach)
+		args[k++] = "--";
 	for (int i = 0; i < argc; i++)
 		args[k++] = argv[i];
 	pid_t pid = fork();
@@ -171,6 +175,36 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	return 0;
 }
 
+/* `czprof top -p PID`: `czprof record -p PID` writes the trace and top
+ * follows it; quitting interrupts record, which detaches. */
+static int watch_pid(struct top_opts *o, const char *pid, const char *output)
+{
+	char trace[PATH_MAX], log[PATH_MAX + 8];
+	if (output)
+		snprintf(trace, sizeof(trace), "%s", output);
+	else
+		snprintf(trace, sizeof(trace), "czprof.attach.%s.%d.czt", pid, (int)getpid());
+	snprintf(log, sizeof(log), "%s.out", trace);
+	char *args[] = { "-p", (char *)pid };
+	pid_t rec = start_record(trace, log, args, 2, 1);
+	if (rec < 0)
+		return 1;
+	o->trace = trace;
+	o->writer = rec;
+	o->speed = 0;
+	int rc = top_run(o);
+	if (rc) { /* record's own error (a refusal) is in the log */
+		FILE *f = fopen(log, "r");
+		char line[1024];
+		for (int n = 0; f && n < 20 && fgets(line, sizeof(line), f); n++)
+			fputs(line, stderr);
+		if (f)
+			fclose(f);
+	}
+	fprintf(stderr, "czprof: trace %s, record's messages %s\n", trace, log);
+	return rc;
+}
+
 int cmd_top(int argc, char **argv)
 {
 	struct top_opts o = { .interval_ms = 500, .speed = 1, .width = 120, .site_rules = report_site_rules() };
@@ -179,6 +213,7 @@ int cmd_top(int argc, char **argv)
 	if (cols && atoi(cols) >= 40 && atoi(cols) <= 1000)
 		o.width = atoi(cols);
 	int i = 1, dashdash = 0;
+	const char *attach_pid = NULL;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -193,6 +228,13 @@ int cmd_top(int argc, char **argv)
 			if (!v)
 				return cz_error("%s needs a file name", a), 2;
 			output = v;
+			i++;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
+			char *end;
+			long p = v ? strtol(v, &end, 10) : 0;
+			if (!v || *end || p <= 0 || p > INT_MAX)
+				return cz_error("%s takes a process id", a), 2;
+			attach_pid = v;
 			i++;
 		} else if (!strcmp(a, "-b") || !strcmp(a, "--batch")) {
 			if (parse_int(a, v, 1, 1000000, &o.batch))
@@ -240,6 +282,11 @@ int cmd_top(int argc, char **argv)
 	if (top_check_terminal(&o))
 		return 1;
 	char trace[PATH_MAX], log[PATH_MAX + 8];
+	if (attach_pid) {
+		if (i < argc)
+			return cz_error("-p attaches to a running process; it takes no program or trace"), 2;
+		return watch_pid(&o, attach_pid, output);
+	}
 	if (i >= argc) {
 		if (dashdash)
 			return cz_error("no program after '--' (see 'czprof top --help')"), 2;
@@ -264,7 +311,7 @@ int cmd_top(int argc, char **argv)
 	else
 		snprintf(trace, sizeof(trace), "czprof.%s.%d.czt", base_name(argv[i]), (int)getpid());
 	snprintf(log, sizeof(log), "%s.out", trace);
-	pid_t pid = start_record(trace, log, argv + i, argc - i);
+	pid_t pid = start_record(trace, log, argv + i, argc - i, 0);
 	if (pid < 0)
 		return 1;
 	o.trace = trace;

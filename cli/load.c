@@ -46,6 +46,7 @@ struct loader {
 	sqlite3 *db;
 	struct an_engine en;
 	int image_flags;  /* IMAGE records carry flags (format 3.4 on) */
+	int attached;     /* recorded by `czprof record -p` (3.5): a window of a running process */
 	/* strings of the symbol table, by id (ids are dense from 1) */
 	char **strs;
 	size_t cap_strs;
@@ -283,6 +284,8 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		}
 		return 0;
 	case CZT_REC_IMAGE:
+		if (l->image_flags && (r->value & CZT_IMAGE_ATTACHED))
+			l->attached = 1;
 		return name_image(l, r->str, r->str_len, r->cmdline, r->cmdline_len);
 	case CZT_REC_MODULE_LOAD: case CZT_REC_MODULE_UNLOAD:
 		/* a trace before 3.2: its main program is the image's first module */
@@ -493,8 +496,12 @@ static int write_meta(struct loader *l, const struct czt_header *h, const char *
 	META_I("ppid", h->ppid);
 	META_I("start_realtime_ns", h->start_realtime_ns);
 	META_I("duration_ns", en->end_time);
-	if (l->end_how == CZT_END_EXIT || l->end_how == CZT_END_SIGNAL) {
-		META_T("end_how", l->end_how == CZT_END_EXIT ? "exit" : "signal");
+	/* attached: the window is [start_realtime_ns, + duration_ns], its
+	 * unmatched frees the blocks allocated before it (reports say so) */
+	META_I("attached", l->attached);
+	if (l->end_how == CZT_END_EXIT || l->end_how == CZT_END_SIGNAL || l->end_how == CZT_END_DETACH) {
+		META_T("end_how", l->end_how == CZT_END_EXIT ? "exit" :
+				  l->end_how == CZT_END_SIGNAL ? "signal" : "detach");
 		META_I("end_value", l->end_value);
 	} else {
 		META_NULL("end_how");

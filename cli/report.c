@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/dbpath.h"
 #include "cli/report.h"
@@ -308,6 +309,10 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 	printf(" (pid %lld), trace %s\n", (long long)report_meta_int(db, "pid"), trace);
 	free(cmd);
 	free(first);
+	char window[256];
+	uint64_t w0, w1;
+	if (report_window(db, window, sizeof(window), &w0, &w1))
+		printf("%s\n", window);
 	struct report_status st;
 	report_status(db, &st);
 	for (int i = 0; i < st.n; i++)
@@ -363,6 +368,24 @@ void report_status(sqlite3 *db, struct report_status *st)
 	free(how);
 }
 
+int report_window(sqlite3 *db, char *buf, size_t cap, uint64_t *start_ns, uint64_t *end_ns)
+{
+	buf[0] = 0;
+	if (report_meta_int(db, "attached") <= 0)
+		return 0;
+	*start_ns = (uint64_t)report_meta_int(db, "start_realtime_ns");
+	*end_ns = *start_ns + (uint64_t)report_meta_int(db, "duration_ns");
+	char from[16], to[16];
+	time_t t0 = (time_t)(*start_ns / 1000000000u), t1 = (time_t)(*end_ns / 1000000000u);
+	struct tm tm;
+	strftime(from, sizeof(from), "%H:%M:%S", localtime_r(&t0, &tm));
+	strftime(to, sizeof(to), "%H:%M:%S", localtime_r(&t1, &tm));
+	double secs = (double)(*end_ns - *start_ns) / 1e9;
+	snprintf(buf, cap, "recorded from %s to %s, %.*f s, attached: leaked means allocated in "
+		 "the window and still live at its end", from, to, secs < 10 ? 1 : 0, secs);
+	return 1;
+}
+
 void report_json_status(FILE *f, sqlite3 *db)
 {
 	struct report_status st;
@@ -373,6 +396,14 @@ void report_json_status(FILE *f, sqlite3 *db)
 		report_json_string(f, st.warning[i]);
 	}
 	fputc(']', f);
+	char window[256];
+	uint64_t w0, w1;
+	if (report_window(db, window, sizeof(window), &w0, &w1)) {
+		fprintf(f, ", \"window\": {\"attached\": true, \"start_ns\": %llu, \"end_ns\": %llu, "
+			"\"text\": ", (unsigned long long)w0, (unsigned long long)w1);
+		report_json_string(f, window);
+		fputc('}', f);
+	}
 }
 
 int report_parse(int argc, char **argv, const char *usage, unsigned allowed,

@@ -74,9 +74,16 @@ struct report_status {
 void report_status(sqlite3 *db, struct report_status *st);
 
 /* Prints `"complete": true|false, "warnings": [...]` (two members of an
- * object, no comma around them): what a JSON report puts right after its
- * "trace" member. */
+ * object, no comma around them), and for an attached trace a third,
+ * `"window": {...}` (report_window): what a JSON report puts right after
+ * its "trace" member. */
 void report_json_status(FILE *f, sqlite3 *db);
+
+/* For a trace of `czprof record -p` (meta `attached`): "recorded from
+ * HH:MM:SS to HH:MM:SS, N s, attached: ..." (local time) into buf, and
+ * the window's ends (wall clock, ns).  Returns 1, or 0 for a trace of a
+ * whole run (buf left empty). */
+int report_window(sqlite3 *db, char *buf, size_t cap, uint64_t *start_ns, uint64_t *end_ns);
 
 /*
  * Live bytes over the run in cols equal columns (time 0 to duration): the

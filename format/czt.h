@@ -23,7 +23,7 @@
  * EVENTS chunks; this reader still reads 1.x and 2.x traces, which only
  * lack them */
 #define CZT_VERSION_MAJOR 3 /* a reader refuses a newer major */
-#define CZT_VERSION_MINOR 4 /* a newer minor only adds skippable records/chunks */
+#define CZT_VERSION_MINOR 5 /* a newer minor only adds skippable records/chunks */
 
 #define CZT_CHUNK_HEADER_LEN 16
 #define CZT_CHUNK_MAX_RAW (16u << 20) /* bound on any chunk payload, raw or stored */
@@ -148,6 +148,10 @@ enum czt_image_flags {
 	 * very first: a block it holds no record of was never allocated,
 	 * unless an early-block record names it. */
 	CZT_IMAGE_WHOLE = 1,
+	/* 3.5: recording began when czprof attached to the running process
+	 * (`czprof record -p`); it ends at the process-end that says detach.
+	 * Never set together with WHOLE. */
+	CZT_IMAGE_ATTACHED = 2,
 };
 
 /* Is type an event (an allocation-function call or an allocator-library
@@ -164,6 +168,7 @@ enum czt_end_how {
 	CZT_END_EXIT = 1,   /* value = exit status */
 	CZT_END_SIGNAL = 2, /* value = signal number */
 	CZT_END_EXEC = 3,   /* the image was replaced by exec */
+	CZT_END_DETACH = 4, /* 3.5: czprof detached; the process ran on */
 };
 
 /* Why the recorder lost events (CZT_REC_LOST.why); 0: not said. */

@@ -279,6 +279,41 @@ extern struct rec_early rec_early;
  * is final, and whether the program's malloc is ours is known. */
 void rec_early_close(void);
 
+/* ---- attach to a running process (rec_core.c, rec_attach.c) ---- */
+/* What rec_attach_begin and czprof_attach_start return besides 0; czprof
+ * (cli/attach.c) names each. */
+enum {
+	REC_ATTACH_BUSY = 1,      /* attached already: another czprof records it */
+	REC_ATTACH_PRELOADED = 2, /* the program runs under the preloaded recorder */
+	REC_ATTACH_FAILED = 3,    /* the trace could not be opened or memory had */
+};
+/* Claims the process for an attach: 0, or REC_ATTACH_BUSY/PRELOADED.
+ * After it, the wrappers pass calls through until rec_attach_begin. */
+int rec_attach_claim(void);
+/* Starts recording to path (a file czprof created, empty) after a claim:
+ * the first time the whole recorder starts, later a new trace only.  0,
+ * or REC_ATTACH_FAILED. */
+int rec_attach_begin(const char *path);
+/* Stops recording: every buffer is written and the trace closed.  Calls
+ * already inside a wrapper finish unrecorded. */
+void rec_attach_end(void);
+/* Non-zero while the GOT entries are redirected (rec_attach.c). */
+extern int rec_attach_hooked;
+/* After a dlopen while attached: redirects the new modules' entries too. */
+void rec_attach_rehook(void);
+
+/* The functions an attach redirects (rec_interpose.c): each name a module
+ * may import, and this library's own definition of it. */
+struct rec_hook {
+	const char *name;
+	void *fn;
+};
+extern const struct rec_hook rec_hooks[];
+extern const size_t rec_n_hooks;
+/* Looks the real functions up as the program itself finds them, for a
+ * library loaded late (RTLD_NEXT means nothing to a local object). */
+void rec_interpose_resolve_default(void);
+
 #endif
 
 /* The environment variable that carries a process's trace across exec. */

@@ -782,13 +782,19 @@ static void th_drain(struct rec_thread *th, uint64_t now, int patient, int is_fl
 }
 
 static int flush_always; /* after the exit flush: write every event at once */
+/* No flusher thread (an attach to a single-threaded process): each thread
+ * writes its own chunk when it is full or old.  A thread of the recorder's
+ * would switch glibc's malloc out of its single-threaded fast path for the
+ * rest of the process's life, detached or not (about 1.7x the time per
+ * malloc/free pair). */
+static int self_flush;
 
 /* The calling thread's chunk is full or old: hands it over to the flusher
  * (after the exit flush: writes it now).  Caller has th's buffer (own_begin
  * or other_take). */
 static void th_flush(struct rec_thread *th, uint64_t now)
 {
-	if (REC_UNLIKELY(flush_always)) {
+	if (REC_UNLIKELY(flush_always || self_flush)) {
 		th_drain(th, now, 1, 0);
 		return;
 	}
@@ -1312,7 +1318,10 @@ static void *flusher_main(void *arg)
 		 * within 1.5 periods */
 		struct timespec ts = { (time_t)(period / 2 / 1000000000u),
 				       (long)(period / 2 % 1000000000u) };
-		syscall(SYS_futex, &flusher_kick, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+		/* after a detach (rec_attach_end) it sleeps until the next
+		 * attach kicks it: a process left alone pays no wake-ups */
+		syscall(SYS_futex, &flusher_kick, FUTEX_WAIT_PRIVATE, 0,
+			__atomic_load_n(&rec_active, __ATOMIC_RELAXED) ? &ts : NULL, NULL, 0);
 		__atomic_store_n(&flusher_kick, 0, __ATOMIC_SEQ_CST);
 		if (!rec_active)
 			continue;
@@ -1388,6 +1397,11 @@ static int header_start_of(int fd, uint64_t *start)
  * it inherited its parent's heap.  An exec starts a fresh image (0). */
 static int trace_forked;
 
+/* This image records because czprof attached to it (rec_attach_begin):
+ * never whole, and its image record says so. */
+static int attached;
+static char attach_out[4096];
+
 /* The image record (FORMAT.md), written as recording of the first image or
  * of an exec's begins: whole when this image's allocation calls were all
  * seen from its first, the blocks it held before recording began excepted,
@@ -1398,7 +1412,8 @@ static void image_start(uint64_t t, const char *exe, size_t exe_len, const char 
 {
 	whole = whole && !rec_early.overflow && !rec_early.late;
 	int n = whole ? rec_early.n : 0;
-	czt_enc_image(&meta, t, exe, exe_len, cmdline, cmd_len, whole ? CZT_IMAGE_WHOLE : 0, (uint64_t)n);
+	unsigned flags = (whole ? CZT_IMAGE_WHOLE : 0) | (attached ? CZT_IMAGE_ATTACHED : 0);
+	czt_enc_image(&meta, t, exe, exe_len, cmdline, cmd_len, flags, (uint64_t)n);
 	for (int i = 0; i < n; i++)
 		czt_enc_early_block(&meta, rec_early.addr[i], rec_early.size[i]);
 }
@@ -1765,10 +1780,48 @@ static void unwinder_start_high(void)
 		close(held[--n]);
 }
 
+/* The process's threads, from /proc/self/status; 0 when unknown. */
+static int threads_now(void)
+{
+	static char st[4096];
+	size_t n = read_file("/proc/self/status", st, sizeof(st) - 1);
+	st[n] = 0;
+	const char *p = strstr(st, "\nThreads:");
+	int v = 0;
+	if (p)
+		for (p += 9; *p == ' ' || *p == '\t'; p++)
+			;
+	while (p && *p >= '0' && *p <= '9')
+		v = v * 10 + (*p++ - '0');
+	return v;
+}
+
+/* Set once rec_start has done all it does: an attach after a detach only
+ * opens a new trace (attach_restart). */
+static int core_ready;
+
+/* An attach records to the file czprof created, as the root process, with
+ * none of the settings meant for a program started under the recorder:
+ * the environment was the program's own long before czprof came. */
+static void attach_settings(void)
+{
+	rec_settings.output = attach_out;
+	rec_settings.root_pid = getpid();
+	rec_settings.follow_fork = 0;
+	rec_settings.token = NULL;
+	rec_settings.clock_os = 1; /* threads already run: no lone owner of the counter */
+	rec_settings.check_stacks = NULL;
+	rec_settings.fail_at = rec_settings.fail_from = 0;
+	rec_settings.fail_crash = NULL;
+	rec_fail_setup();
+}
+
 static void rec_start(void)
 {
 	rec_guard = 1;
 	rec_settings_load();
+	if (attached)
+		attach_settings();
 	flush_ns = (uint64_t)rec_settings.flush_ms * 1000000u;
 	meta_buf = rec_mmap(META_CAP);
 	if (!meta_buf)
@@ -1791,8 +1844,13 @@ static void rec_start(void)
 	mutex_drop(&g_lock);
 	asym_setup(); /* before any thread records */
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-	install_fatal_handlers();
-	start_flusher();
+	if (!attached) /* an attach leaves the program's signal dispositions alone */
+		install_fatal_handlers();
+	if (attached && threads_now() == 1)
+		self_flush = 1;
+	else
+		start_flusher();
+	core_ready = 1;
 	__atomic_store_n(&rec_active, 1, __ATOMIC_RELEASE);
 out:
 	rec_guard = 0;
@@ -1814,4 +1872,114 @@ int rec_begin(void)
 		return __atomic_load_n(&rec_active, __ATOMIC_ACQUIRE);
 	rec_start();
 	return rec_active;
+}
+
+/* ---- attach and detach (czprof record -p, rec_attach.c) ---- */
+
+/* Re-emits every stack node interned so far into the new trace's META, in
+ * id order (a parent is always interned before its children): the
+ * threads' caches keep naming them. */
+static void nodes_emit_all_locked(void)
+{
+	if (!nodes_used)
+		return;
+	uint64_t *at = rec_mmap((size_t)next_node * sizeof(*at));
+	if (!at)
+		return;
+	for (size_t k = 0; k < nodes_cap; k++)
+		if (nodes[k].id && nodes[k].id < next_node)
+			at[nodes[k].id] = k + 1;
+	for (uint64_t id = 1; id < next_node; id++) {
+		if (!at[id])
+			continue;
+		const struct node_slot *n = &nodes[at[id] - 1];
+		meta_room_locked(40);
+		czt_enc_stack_node(&meta, n->id, n->parent, n->ip);
+	}
+	rec_own_forget(at);
+	munmap(at, (size_t)next_node * sizeof(*at));
+}
+
+/* A later attach: the threads, the stack tree and the flusher are there
+ * from the first; a new trace starts with what it needs to stand alone. */
+static void attach_restart(void)
+{
+	/* events recorded by calls that were already inside a wrapper at the
+	 * last detach are dropped with the chunks they went into */
+	mutex_take(&list_lock);
+	for (struct rec_thread *th = threads; th; th = th->next)
+		if (other_take(th, 1)) {
+			start_chunk(th, 0);
+			other_release(th);
+		}
+	mutex_drop(&list_lock);
+	mutex_take(&g_lock);
+	czt_enc_init(&meta, meta_buf, META_CAP, CZT_CHUNK_META, 0, 0);
+	stopped = 0;
+	lost_events = 0;
+	lost_why = 0;
+	lost_err = 0;
+	lost_at = -1;
+	flush_always = 0;
+	rec_modules_forget();
+	mutex_drop(&g_lock);
+	if (open_trace())
+		return;
+	mutex_take(&g_lock);
+	nodes_emit_all_locked();
+	rec_modules_scan(emit_module);
+	mutex_drop(&g_lock);
+	__atomic_store_n(&rec_active, 1, __ATOMIC_RELEASE);
+	kick_flusher();
+}
+
+int rec_attach_claim(void)
+{
+	if (__atomic_load_n(&rec_active, __ATOMIC_ACQUIRE))
+		return attached ? REC_ATTACH_BUSY : REC_ATTACH_PRELOADED;
+	if (__atomic_load_n(&rec_started, __ATOMIC_ACQUIRE) && !attached)
+		return REC_ATTACH_PRELOADED;
+	attached = 1;
+	/* from here an intercepted call never starts the recorder on its own */
+	__atomic_store_n(&rec_started, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+int rec_attach_begin(const char *path)
+{
+	size_t n = strlen(path);
+	if (!attached || n >= sizeof(attach_out))
+		return REC_ATTACH_FAILED;
+	int guard = rec_guard;
+	rec_guard = 1;
+	memcpy(attach_out, path, n + 1);
+	if (!core_ready)
+		rec_start();
+	else
+		attach_restart();
+	rec_guard = guard;
+	return __atomic_load_n(&rec_active, __ATOMIC_ACQUIRE) ? 0 : REC_ATTACH_FAILED;
+}
+
+void rec_attach_end(void)
+{
+	if (!attached || !__atomic_load_n(&rec_active, __ATOMIC_ACQUIRE))
+		return;
+	int guard = rec_guard, pack = tl_pack;
+	rec_guard = 1;
+	__atomic_store_n(&rec_active, 0, __ATOMIC_SEQ_CST);
+	tl_pack = PACK_LOCKED;
+	flush_threads(1, 0);
+	tl_pack = pack;
+	mutex_take(&g_lock);
+	/* the window's end, on the recorder's clock */
+	meta_room_locked(32);
+	czt_enc_process_end(&meta, rec_now(), CZT_END_DETACH, 0);
+	meta_flush_locked();
+	if (out_fd >= 0)
+		close(out_fd);
+	out_fd = -1;
+	trace_path[0] = 0;
+	mutex_drop(&g_lock);
+	rec_guard = guard;
 }

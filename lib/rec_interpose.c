@@ -98,7 +98,33 @@ __attribute__((constructor(101))) static void rec_init(void)
 {
 	if (!real_malloc)
 		resolve();
+	/* Loaded into a running process by `czprof record -p` (late, with no
+	 * trace named in its environment): it waits for czprof_attach_start
+	 * (rec_attach.c) instead of writing a trace of its own. */
+	if (!getenv("CZPROF_OUTPUT") && !interposes_first())
+		return;
 	rec_begin();
+}
+
+void rec_interpose_resolve_default(void)
+{
+	/* what the program's modules are bound to now, so what an attach's
+	 * wrappers must call on */
+	int guard = rec_guard;
+	rec_guard = 1;
+	real_malloc = dlsym(RTLD_DEFAULT, "malloc");
+	real_calloc = dlsym(RTLD_DEFAULT, "calloc");
+	real_realloc = dlsym(RTLD_DEFAULT, "realloc");
+	real_free = dlsym(RTLD_DEFAULT, "free");
+	real_posix_memalign = dlsym(RTLD_DEFAULT, "posix_memalign");
+	real_aligned_alloc = dlsym(RTLD_DEFAULT, "aligned_alloc");
+	real_memalign = dlsym(RTLD_DEFAULT, "memalign");
+	real_valloc = dlsym(RTLD_DEFAULT, "valloc");
+	real_pvalloc = dlsym(RTLD_DEFAULT, "pvalloc");
+	real_usable_size = dlsym(RTLD_DEFAULT, "malloc_usable_size");
+	real_dlopen = dlsym(RTLD_DEFAULT, "dlopen");
+	real_dlclose = dlsym(RTLD_DEFAULT, "dlclose");
+	rec_guard = guard;
 }
 
 /* ---- blocks handed out before recording began ---- */
@@ -359,6 +385,8 @@ EXPORT void *dlopen(const char *file, int flags)
 	if (h && !rec_guard) {
 		rec_guard = 1;
 		rec_modules_changed();
+		if (__atomic_load_n(&rec_attach_hooked, __ATOMIC_ACQUIRE))
+			rec_attach_rehook(); /* the new modules were bound to libc */
 		rec_guard = 0;
 	}
 	return h;
@@ -376,6 +404,43 @@ EXPORT int dlclose(void *h)
 	}
 	return rc;
 }
+
+/* ---- the table an attach redirects modules' GOT entries with ---- */
+
+/* A reference to an exported function from inside this library is bound
+ * like any other (to libc's, in a library loaded late): these hidden
+ * aliases name this library's own definitions. */
+#define SELF(fn)                                                                  \
+	__asm__(".globl self_" #fn "\n.hidden self_" #fn "\n.set self_" #fn ", " #fn); \
+	extern char self_##fn[] __attribute__((visibility("hidden")))
+SELF(malloc);
+SELF(calloc);
+SELF(realloc);
+SELF(reallocarray);
+SELF(free);
+SELF(posix_memalign);
+SELF(aligned_alloc);
+SELF(memalign);
+SELF(valloc);
+SELF(pvalloc);
+SELF(dlopen);
+SELF(dlclose);
+
+const struct rec_hook rec_hooks[] = {
+	{ "malloc", self_malloc },
+	{ "calloc", self_calloc },
+	{ "realloc", self_realloc },
+	{ "reallocarray", self_reallocarray },
+	{ "free", self_free },
+	{ "posix_memalign", self_posix_memalign },
+	{ "aligned_alloc", self_aligned_alloc },
+	{ "memalign", self_memalign },
+	{ "valloc", self_valloc },
+	{ "pvalloc", self_pvalloc },
+	{ "dlopen", self_dlopen },
+	{ "dlclose", self_dlclose },
+};
+const size_t rec_n_hooks = sizeof(rec_hooks) / sizeof(rec_hooks[0]);
 
 /* ---- hooks for allocator libraries (lib/czprof_hooks.h) ---- */
 

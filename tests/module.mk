@@ -37,6 +37,11 @@ $(B)/tests/progs/site_wrap_o2: tests/progs/site_wrap.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O2 -g $(WARN) -o $@ $<
 
+# statically linked: `czprof record -p` refuses it
+$(B)/tests/progs/attach_static: tests/progs/attach_static.c
+	@mkdir -p $(@D)
+	$(CC) $(PROG_CFLAGS) -static -o $@ $<
+
 $(B)/tests/progs/%: tests/progs/%.cc
 	@mkdir -p $(@D)
 	$(CXX) -std=gnu++17 -O0 -g -fno-omit-frame-pointer $(WARN) -o $@ $<
