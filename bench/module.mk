@@ -25,4 +25,4 @@ bench: all $(BENCH_BINS) $(B)/bench/churn_fp
 # packcost reads traces: it links the format library and zstd
 $(B)/bench/packcost: bench/packcost.c $(B)/libczt.a
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -o $@ $< $(B)/libczt.a $(ZSTD)
+	$(CC) -std=gnu11 -O2 -g $(WARN) $(SAN) -D_GNU_SOURCE -I. -o $@ $< $(B)/libczt.a $(ZSTD)

@@ -115,7 +115,8 @@ done:
 		rows_free(rows, n);
 		return rc;
 	}
-	qsort(rows, n, sizeof(*rows), by_bytes);
+	if (n) /* qsort wants an array, even of none */
+		qsort(rows, n, sizeof(*rows), by_bytes);
 	*out = rows;
 	*n_out = n;
 	return 0;

@@ -25,11 +25,14 @@ if ! command -v pkg-config >/dev/null; then
 	skip pkg_config "pkg-config is not installed"
 	exit 0
 fi
-check shared_links cc -o use use.c $(pkg-config --cflags --libs czalloc)
+# a sanitized build's library (make SANITIZE=1) needs its runtime in the program
+SAN=
+nm -D "$WORK/inst/lib/libczalloc.so.0" 2>/dev/null | grep -q __asan && SAN="-fsanitize=address,undefined"
+check shared_links cc $SAN -o use use.c $(pkg-config --cflags --libs czalloc)
 expect_eq shared_runs "$(./use 2>&1)" linked
 expect_match shared_needs_soname "$(readelf -d use)" "NEEDED.*\[libczalloc\.so\.0\]"
 expect_match library_soname "$(readelf -d "$WORK/inst/lib/libczalloc.so.0")" "SONAME.*\[libczalloc\.so\.0\]"
-check static_links cc -o use_static use.c $(pkg-config --cflags czalloc) -L"$WORK/inst/lib" -l:libczalloc.a \
+check static_links cc $SAN -o use_static use.c $(pkg-config --cflags czalloc) -L"$WORK/inst/lib" -l:libczalloc.a \
 	$(pkg-config --static --libs-only-l czalloc | sed 's/-lczalloc//')
 expect_eq static_runs "$(./use_static 2>&1)" linked
 expect_eq static_needs_no_libczalloc "$(readelf -d use_static | grep -c libczalloc)" 0
