@@ -175,6 +175,28 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	return 0;
 }
 
+/* Follows trace while `czprof record` (pid writer) writes it; on failure
+ * shows the first lines of record's log, where its own error is (a
+ * missing program, a refused attach).  what names the log. */
+static int watch_record(struct top_opts *o, const char *trace, pid_t writer, const char *log,
+			const char *what)
+{
+	o->trace = trace;
+	o->writer = writer;
+	o->speed = 0;
+	int rc = top_run(o);
+	if (rc) {
+		FILE *f = fopen(log, "r");
+		char line[1024];
+		for (int n = 0; f && n < 20 && fgets(line, sizeof(line), f); n++)
+			fputs(line, stderr);
+		if (f)
+			fclose(f);
+	}
+	fprintf(stderr, "czprof: trace %s, %s %s\n", trace, what, log);
+	return rc;
+}
+
 /* `czprof top -p PID`: `czprof record -p PID` writes the trace and top
  * follows it; quitting interrupts record, which detaches. */
 static int watch_pid(struct top_opts *o, const char *pid, const char *output)
@@ -187,22 +209,7 @@ static int watch_pid(struct top_opts *o, const char *pid, const char *output)
 	snprintf(log, sizeof(log), "%s.out", trace);
 	char *args[] = { "-p", (char *)pid };
 	pid_t rec = start_record(trace, log, args, 2, 1);
-	if (rec < 0)
-		return 1;
-	o->trace = trace;
-	o->writer = rec;
-	o->speed = 0;
-	int rc = top_run(o);
-	if (rc) { /* record's own error (a refusal) is in the log */
-		FILE *f = fopen(log, "r");
-		char line[1024];
-		for (int n = 0; f && n < 20 && fgets(line, sizeof(line), f); n++)
-			fputs(line, stderr);
-		if (f)
-			fclose(f);
-	}
-	fprintf(stderr, "czprof: trace %s, record's messages %s\n", trace, log);
-	return rc;
+	return rec < 0 ? 1 : watch_record(o, trace, rec, log, "record's messages");
 }
 
 int cmd_top(int argc, char **argv)
@@ -312,20 +319,5 @@ int cmd_top(int argc, char **argv)
 		snprintf(trace, sizeof(trace), "czprof.%s.%d.czt", base_name(argv[i]), (int)getpid());
 	snprintf(log, sizeof(log), "%s.out", trace);
 	pid_t pid = start_record(trace, log, argv + i, argc - i, 0);
-	if (pid < 0)
-		return 1;
-	o.trace = trace;
-	o.writer = pid;
-	o.speed = 0;
-	int rc = top_run(&o);
-	if (rc) { /* record's own error (a missing program...) is in the log */
-		FILE *f = fopen(log, "r");
-		char line[1024];
-		for (int n = 0; f && n < 20 && fgets(line, sizeof(line), f); n++)
-			fputs(line, stderr);
-		if (f)
-			fclose(f);
-	}
-	fprintf(stderr, "czprof: trace %s, program output %s\n", trace, log);
-	return rc;
+	return pid < 0 ? 1 : watch_record(&o, trace, pid, log, "program output");
 }

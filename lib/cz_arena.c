@@ -82,17 +82,6 @@ static int arena_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
 	return 1;
 }
 
-static void *arena_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret)
-{
-	(void)ctx;
-	(void)mem;
-	(void)len;
-	(void)align;
-	(void)new_len;
-	(void)ret;
-	return NULL; /* cz_realloc copies within the arena */
-}
-
 static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret)
 {
 	(void)align;
@@ -106,7 +95,8 @@ static void arena_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
 	cz__on_free(a->id, mem);
 }
 
-const struct cz_allocator_vtable cz__arena_vt = { arena_alloc, arena_resize, arena_remap, arena_free };
+/* remap never: cz_realloc copies within the arena */
+const struct cz_allocator_vtable cz__arena_vt = { arena_alloc, arena_resize, cz__remap_never, arena_free };
 
 void cz_arena_init(struct cz_arena *arena, struct cz_allocator parent, const char *name)
 {

@@ -110,3 +110,8 @@ void cz_free_str(struct cz_allocator a, char *s)
 	if (s)
 		a.vt->free(a.ctx, s, strlen(s) + 1, 1, CZ_RET_ADDR);
 }
+
+void *cz__remap_never(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret)
+{
+	return NULL;
+}

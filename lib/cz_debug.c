@@ -473,18 +473,8 @@ out:
 	return ok;
 }
 
-static void *debug_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret)
-{
-	(void)ctx;
-	(void)mem;
-	(void)len;
-	(void)align;
-	(void)new_len;
-	(void)ret;
-	return NULL; /* moves go through alloc + free, so both are checked */
-}
-
-const struct cz_allocator_vtable cz__debug_vt = { debug_alloc, debug_resize, debug_remap, debug_free };
+/* remap never: moves go through alloc + free, so both are checked */
+const struct cz_allocator_vtable cz__debug_vt = { debug_alloc, debug_resize, cz__remap_never, debug_free };
 
 int cz_debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts)
 {

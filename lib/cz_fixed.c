@@ -40,17 +40,6 @@ static int fixed_resize(void *ctx, void *mem, size_t len, size_t align, size_t n
 	return 1;
 }
 
-static void *fixed_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret)
-{
-	(void)ctx;
-	(void)mem;
-	(void)len;
-	(void)align;
-	(void)new_len;
-	(void)ret;
-	return NULL;
-}
-
 static void fixed_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret)
 {
 	(void)len;
@@ -62,7 +51,8 @@ static void fixed_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t
 	cz__on_free(f->id, mem);
 }
 
-const struct cz_allocator_vtable cz__fixed_vt = { fixed_alloc, fixed_resize, fixed_remap, fixed_free };
+/* remap never: a fixed buffer cannot grow elsewhere */
+const struct cz_allocator_vtable cz__fixed_vt = { fixed_alloc, fixed_resize, cz__remap_never, fixed_free };
 
 void cz_fixed_init(struct cz_fixed *f, void *buf, size_t len, const char *name)
 {

@@ -69,6 +69,10 @@ static inline void cz__on_destroy(uint64_t id)
 int cz__debug_init(struct cz_debug *d, struct cz_allocator parent, const struct cz_debug_options *opts,
 		   unsigned kind);
 
+/* The remap of an allocator whose blocks never move in place of their
+ * owner: always NULL, so that cz_realloc allocates, copies and frees. */
+void *cz__remap_never(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret);
+
 /* The vtables, so that cz__id_of can tell which struct a ctx is. */
 extern const struct cz_allocator_vtable cz__arena_vt, cz__fixed_vt, cz__debug_vt, cz__failing_vt,
 	cz__c_vt, cz__page_vt, cz__fallback_vt, cz__pool_vt;

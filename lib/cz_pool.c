@@ -92,17 +92,6 @@ static int pool_resize(void *ctx, void *mem, size_t len, size_t align, size_t ne
 	return new_len <= ((struct cz_pool *)ctx)->size;
 }
 
-static void *pool_remap(void *ctx, void *mem, size_t len, size_t align, size_t new_len, uintptr_t ret)
-{
-	(void)ctx;
-	(void)mem;
-	(void)len;
-	(void)align;
-	(void)new_len;
-	(void)ret;
-	return NULL;
-}
-
 static void pool_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t ret)
 {
 	(void)len;
@@ -111,7 +100,8 @@ static void pool_free(void *ctx, void *mem, size_t len, size_t align, uintptr_t 
 	put(ctx, mem);
 }
 
-const struct cz_allocator_vtable cz__pool_vt = { pool_alloc, pool_resize, pool_remap, pool_free };
+/* remap never: a pool hands out one size only */
+const struct cz_allocator_vtable cz__pool_vt = { pool_alloc, pool_resize, cz__remap_never, pool_free };
 
 void cz_pool_init(struct cz_pool *p, struct cz_allocator parent, size_t size, size_t align, const char *name)
 {
