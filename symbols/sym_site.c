@@ -157,7 +157,7 @@ static const char *const czalloc_files[] = {
  * copy without debug information (only the ELF symbol table names its
  * frames).  tests/unit/test_site.c checks this against the archive. */
 static const char *const czalloc_functions[] = {
-	"arena_alloc", "arena_free", "arena_remap", "arena_resize", "capture",
+	"arena_alloc", "arena_free", "cz__remap_never", "arena_resize", "capture",
 	"cz__c_alloc", "cz__c_announce", "cz__c_free", "cz__c_remap", "cz__c_resize",
 	"cz__debug_init", "cz__id_of", "cz__page_alloc", "cz__page_free", "cz__page_remap",
 	"cz__page_resize", "cz__page_start", "cz__on_alloc", "cz__announce",
@@ -168,7 +168,7 @@ static const char *const czalloc_functions[] = {
 	"cz_failing_init", "cz_find_hooks", "cz_fixed_allocator", "cz_fixed_init",
 	"cz_fixed_reset", "cz_free", "cz_free_array", "cz_free_str", "cz_page_allocator",
 	"cz_realloc", "cz_strdup", "cz_testing_allocator", "cz_testing_check", "debug_alloc",
-	"debug_find", "debug_free", "debug_remap", "debug_resize", "failing_alloc", "failing_free",
+	"debug_find", "debug_free", "debug_resize", "failing_alloc", "failing_free",
 	"failing_remap", "failing_resize", "fixed_alloc", "fixed_free", "fixed_remap",
 	"fixed_resize", "over_limit", "print_stack", "report_unknown",
 	"alloc_at", "check_canary", "cz_debug_footprint", "cz__stack_release", "can_quiet", "quiet", "give_back", "q_drain", "cz__table_add",
@@ -179,7 +179,7 @@ static const char *const czalloc_functions[] = {
 	"cz_stack_fallback_allocator", "cz_stack_fallback_deinit", "cz_stack_fallback_init",
 	"fallback_alloc", "fallback_free", "fallback_remap", "fallback_resize", "cz_sprintf",
 	"cz_pool_allocator", "cz_pool_deinit", "cz_pool_get", "cz_pool_init", "cz_pool_put", "get_at",
-	"on_segv", "guard", "unguard", "held_at", "add_slab", "pool_alloc", "pool_free", "pool_remap", "pool_resize",
+	"on_segv", "guard", "unguard", "held_at", "add_slab", "pool_alloc", "pool_free", "pool_resize",
 	/* the symbolizer the debug allocator's reports use (symbols/sym_dw.c) */
 	"keep_demangled", "sym_add_module", "sym_build_id_mismatches", "sym_lookup",
 	"sym_resolver_free", "sym_resolver_new", NULL
