@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/alloc_vtab.h"
+#include "cli/tracedb.h"
 #include "format/czt.h"
 #include "lib/analysis/engine.h"
 
@@ -105,19 +106,6 @@ static int x_best_index(sqlite3_vtab *tab, sqlite3_index_info *info)
 	return info->idxStr ? SQLITE_OK : SQLITE_NOMEM;
 }
 
-static int meta_text(sqlite3 *db, const char *key, char **out)
-{
-	sqlite3_stmt *s;
-	*out = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL))
-		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		*out = strdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return 0;
-}
-
 static void cursor_reset(struct cursor *c)
 {
 	if (c->r)
@@ -136,11 +124,11 @@ static int x_open(sqlite3_vtab *tab, sqlite3_vtab_cursor **out)
 	if (!c)
 		return SQLITE_NOMEM;
 	/* the merge the load ended with: one that never came too late */
-	char *mode = NULL, *lag = NULL;
-	if (meta_text(v->db, "trace_path", &c->trace_path) || !c->trace_path ||
-	    meta_text(v->db, "merge", &mode) || meta_text(v->db, "merge_lag_ns", &lag)) {
-		free(c->trace_path);
+	c->trace_path = tracedb_meta_text(v->db, "trace_path");
+	char *mode = tracedb_meta_text(v->db, "merge"), *lag = tracedb_meta_text(v->db, "merge_lag_ns");
+	if (!c->trace_path) {
 		free(mode);
+		free(lag);
 		free(c);
 		sqlite3_free(tab->zErrMsg);
 		tab->zErrMsg = sqlite3_mprintf("allocations: this database names no trace");

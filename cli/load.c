@@ -189,23 +189,6 @@ static int name_image(struct loader *l, const uint8_t *exe, size_t exe_len, cons
 	return 0;
 }
 
-static int put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text, int is_null)
-{
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?, ?)", -1, &s, NULL))
-		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (is_null)
-		sqlite3_bind_null(s, 2);
-	else if (text)
-		sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_int64(s, 2, v);
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* Creates the empty file the database is written to. */
 static int create_tmp(const char *tmp)
 {
@@ -233,9 +216,9 @@ static void phase(struct loader *l, const char *what)
 	l->phase_start = now;
 }
 
-#define META_I(k, v) put_meta(l->db, k, (sqlite3_int64)(v), NULL, 0)
-#define META_T(k, v) put_meta(l->db, k, 0, v, 0)
-#define META_NULL(k) put_meta(l->db, k, 0, NULL, 1)
+#define META_I(k, v) tracedb_put_meta(l->db, k, (sqlite3_int64)(v), NULL)
+#define META_T(k, v) tracedb_put_meta(l->db, k, 0, v)
+#define META_NULL(k) tracedb_put_meta_null(l->db, k)
 
 static const char *string_of(struct loader *l, uint64_t id)
 {
@@ -699,8 +682,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	ret = fill(&l, r, trace_path, st);
 	if (ret == 0)
 		ret = load_kinds(l.db, trace_path);
-	if (ret == 0 && (put_meta(l.db, "merge", 0, merge_names[mode], 0) ||
-			 put_meta(l.db, "merge_lag_ns", (sqlite3_int64)lag, NULL, 0)))
+	if (ret == 0 && (tracedb_put_meta(l.db, "merge", 0, merge_names[mode]) ||
+			 tracedb_put_meta(l.db, "merge_lag_ns", (sqlite3_int64)lag, NULL)))
 		ret = cz_error("database: %s", sqlite3_errmsg(l.db));
 	if (ret == 0 && exec_sql(l.db, "COMMIT;"))
 		ret = -1;

@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include "cli/load_errors.h"
+#include "cli/tracedb.h"
 #include "cli/util.h"
 
 static void bind_stack(sqlite3_stmt *s, int col, uint32_t k, const uint64_t *stacks, size_t n)
@@ -20,21 +21,6 @@ static void bind_stack(sqlite3_stmt *s, int col, uint32_t k, const uint64_t *sta
 static int needs_every_event(unsigned kind)
 {
 	return kind != LOAD_ERR_MISMATCH;
-}
-
-static int put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text)
-{
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?, ?)", -1, &s, NULL))
-		return -1;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (text)
-		sqlite3_bind_text(s, 2, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(s, 2, v);
-	int rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int load_errors_write(sqlite3 *db, const struct load_errors *x, const uint64_t *stacks,
@@ -95,8 +81,8 @@ int load_errors_write(sqlite3 *db, const struct load_errors *x, const uint64_t *
 		whole |= x->whole[i];
 	if (!note && !whole)
 		note = "recording did not see the process from its start: frees of unknown addresses not checked";
-	if (put_meta(db, "heap_errors", (sqlite3_int64)(n + (lost ? 0 : x->more)), NULL) ||
-	    put_meta(db, "heap_errors_note", 0, note ? note : ""))
+	if (tracedb_put_meta(db, "heap_errors", (sqlite3_int64)(n + (lost ? 0 : x->more)), NULL) ||
+	    tracedb_put_meta(db, "heap_errors_note", 0, note ? note : ""))
 		return cz_error("database: %s", sqlite3_errmsg(db));
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/load_kinds.h"
+#include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
 #include "lib/analysis/kinds.h"
@@ -22,23 +23,6 @@ struct kinds_load {
 	int scanned;          /* a SCAN_END was read */
 	uint64_t scan_time, words, bytes, ns;
 };
-
-/* meta[key] = the number v, or the text when text is not NULL */
-static int put_meta(sqlite3 *db, const char *key, int64_t v, const char *text)
-{
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)", -1, &q,
-			       NULL))
-		return -1;
-	sqlite3_bind_text(q, 1, key, -1, SQLITE_STATIC);
-	if (text)
-		sqlite3_bind_text(q, 2, text, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_int64(q, 2, v);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
-	sqlite3_finalize(q);
-	return rc;
-}
 
 static int read_blocks(struct kinds_load *k)
 {
@@ -145,16 +129,16 @@ static int store(struct kinds_load *k)
 	char key[64];
 	for (int kind = LK_DEFINITE; kind <= LK_REACHABLE; kind++) {
 		snprintf(key, sizeof(key), "%s_bytes", lk_kind_name((enum lk_kind)kind));
-		rc |= put_meta(k->db, key, (int64_t)bytes[kind], NULL);
+		rc |= tracedb_put_meta(k->db, key, (int64_t)bytes[kind], NULL);
 		snprintf(key, sizeof(key), "%s_blocks", lk_kind_name((enum lk_kind)kind));
-		rc |= put_meta(k->db, key, (int64_t)blocks[kind], NULL);
+		rc |= tracedb_put_meta(k->db, key, (int64_t)blocks[kind], NULL);
 	}
-	rc |= put_meta(k->db, "leaked_bytes", (int64_t)(bytes[LK_DEFINITE] + bytes[LK_INDIRECT]), NULL);
-	rc |= put_meta(k->db, "leaked_blocks", (int64_t)(blocks[LK_DEFINITE] + blocks[LK_INDIRECT]), NULL);
-	rc |= put_meta(k->db, "scan_words", (int64_t)k->words, NULL);
-	rc |= put_meta(k->db, "scan_bytes", (int64_t)k->bytes, NULL);
-	rc |= put_meta(k->db, "scan_ns", (int64_t)k->ns, NULL);
-	rc |= put_meta(k->db, "leak_kinds", 0, "scanned");
+	rc |= tracedb_put_meta(k->db, "leaked_bytes", (int64_t)(bytes[LK_DEFINITE] + bytes[LK_INDIRECT]), NULL);
+	rc |= tracedb_put_meta(k->db, "leaked_blocks", (int64_t)(blocks[LK_DEFINITE] + blocks[LK_INDIRECT]), NULL);
+	rc |= tracedb_put_meta(k->db, "scan_words", (int64_t)k->words, NULL);
+	rc |= tracedb_put_meta(k->db, "scan_bytes", (int64_t)k->bytes, NULL);
+	rc |= tracedb_put_meta(k->db, "scan_ns", (int64_t)k->ns, NULL);
+	rc |= tracedb_put_meta(k->db, "leak_kinds", 0, "scanned");
 	if (rc)
 		return -1;
 	/* what every report calls leaked: the lost blocks only */
@@ -187,7 +171,7 @@ int load_kinds(sqlite3 *db, const char *trace_path)
 		goto out;
 	}
 	if (!k.scanned) {
-		rc = put_meta(db, "leak_kinds", 0, "unknown") ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
+		rc = tracedb_put_meta(db, "leak_kinds", 0, "unknown") ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
 		goto out;
 	}
 	if (lk_classify(k.s, k.scan_time)) {

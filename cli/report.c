@@ -9,6 +9,7 @@
 
 #include "cli/dbpath.h"
 #include "cli/report.h"
+#include "cli/tracedb.h"
 #include "cli/util.h"
 #include "symbols/sym.h"
 #include "symbols/sym_site.h"
@@ -217,22 +218,9 @@ void report_json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-static char *meta_text(sqlite3 *db, const char *key)
-{
-	sqlite3_stmt *s;
-	char *out = NULL;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL))
-		return NULL;
-	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		out = strdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
-	return out;
-}
-
 int64_t report_meta_int(sqlite3 *db, const char *key)
 {
-	char *t = meta_text(db, key);
+	char *t = tracedb_meta_text(db, key);
 	int64_t v = t ? strtoll(t, NULL, 10) : 0;
 	free(t);
 	return v;
@@ -293,8 +281,8 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 {
 	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
 	 * stays one line */
-	char *cmd = cz_one_line(meta_text(db, "cmdline"));
-	char *first = cz_one_line(meta_text(db, "first_cmdline"));
+	char *cmd = cz_one_line(tracedb_meta_text(db, "cmdline"));
+	char *first = cz_one_line(tracedb_meta_text(db, "first_cmdline"));
 	int64_t execs = report_meta_int(db, "execs");
 	char a[HEADER_CMD_MAX + 1], b[HEADER_CMD_MAX + 1];
 	printf("czprof %s: ", report);
@@ -323,7 +311,7 @@ void report_status(sqlite3 *db, struct report_status *st)
 {
 	memset(st, 0, sizeof(*st));
 	st->complete = report_meta_int(db, "complete") != 0;
-	char *cut = meta_text(db, "cut_reason"), *how = meta_text(db, "end_how");
+	char *cut = tracedb_meta_text(db, "cut_reason"), *how = tracedb_meta_text(db, "end_how");
 	int64_t lost = report_meta_int(db, "lost_events");
 	if (cut)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
@@ -333,7 +321,7 @@ void report_status(sqlite3 *db, struct report_status *st)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
 			 "the trace has no footer: the recording did not finish (the program or czprof record"
 			 " was killed, or the program still runs); blocks live at its end count as leaks");
-	char *lost_text = meta_text(db, "lost_text"); /* says why (cz_lost_text) */
+	char *lost_text = tracedb_meta_text(db, "lost_text"); /* says why (cz_lost_text) */
 	if (lost > 0 && lost_text)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "%s: figures miss them", lost_text);
 	else if (lost > 0)
@@ -350,7 +338,7 @@ void report_status(sqlite3 *db, struct report_status *st)
 				 : " before the recorder could write its last events, which are missing");
 	}
 	int64_t mismatched = report_meta_int(db, "symbol_mismatches");
-	char *symbols = meta_text(db, "symbols");
+	char *symbols = tracedb_meta_text(db, "symbols");
 	if (mismatched > 0 && st->n < REPORT_WARNINGS_MAX)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
 			 "the trace has no symbol table, and %lld of its modules on this machine are not the"

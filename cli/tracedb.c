@@ -245,6 +245,46 @@ int tracedb_where(const char *trace_path, char *buf, size_t cap)
 	return 0;
 }
 
+char *tracedb_meta_text(sqlite3 *db, const char *key)
+{
+	sqlite3_stmt *s;
+	char *out = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = ?", -1, &s, NULL))
+		return NULL;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
+		out = strdup((const char *)sqlite3_column_text(s, 0));
+	sqlite3_finalize(s);
+	return out;
+}
+
+static int put(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text, int is_null)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO meta VALUES(?, ?)", -1, &s, NULL))
+		return -1;
+	sqlite3_bind_text(s, 1, key, -1, SQLITE_STATIC);
+	if (is_null)
+		sqlite3_bind_null(s, 2);
+	else if (text)
+		sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
+	else
+		sqlite3_bind_int64(s, 2, v);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int tracedb_put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text)
+{
+	return put(db, key, v, text, 0);
+}
+
+int tracedb_put_meta_null(sqlite3 *db, const char *key)
+{
+	return put(db, key, 0, NULL, 1);
+}
+
 sqlite3 *tracedb_open(const char *trace_path)
 {
 	alloc_vtab_register();

@@ -24,6 +24,15 @@
  */
 sqlite3 *tracedb_open(const char *trace_path);
 
+/* The meta table (SCHEMA.md), the one place it is read and written.
+ * tracedb_meta_text: the value as text, or NULL when missing or out of
+ * memory; caller frees it.  tracedb_put_meta: meta[key] = text, or the
+ * number v when text is NULL; tracedb_put_meta_null: meta[key] = NULL.
+ * 0, or -1 (the database's error is in sqlite3_errmsg). */
+char *tracedb_meta_text(sqlite3 *db, const char *key);
+int tracedb_put_meta(sqlite3 *db, const char *key, sqlite3_int64 v, const char *text);
+int tracedb_put_meta_null(sqlite3 *db, const char *key);
+
 /* The trace's content key, TRACEDB_KEY_LEN bytes with the NUL: a hash of
  * its header and of its chunks' headers (each holds its payload's
  * checksum), so that it changes with any byte of the trace without

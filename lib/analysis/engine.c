@@ -119,8 +119,9 @@ static void entry_drop(struct an_engine *en, uint32_t index)
 
 /* Threads by tid through a hash map: a crafted trace naming a new thread
  * in every tiny chunk must not make this quadratic.  Out of memory or of
- * thread numbers, the events count under the first thread. */
-static uint32_t thread_index(struct an_engine *en, uint64_t tid, uint64_t time)
+ * thread numbers, the events count under the first thread; -1 when there
+ * is none yet (out of memory). */
+static long thread_index(struct an_engine *en, uint64_t tid, uint64_t time)
 {
 	if (en->n_threads && en->threads[en->last_thread].tid == tid)
 		return en->last_thread;
@@ -129,11 +130,8 @@ static uint32_t thread_index(struct an_engine *en, uint64_t tid, uint64_t time)
 		return en->last_thread = (uint32_t)i;
 	if (en->n_threads >= LOAD_MAX_THREADS ||
 	    array_reserve((void **)&en->threads, &en->cap_threads, en->n_threads, sizeof(*en->threads)) ||
-	    idmap_put(&en->thread_ids, tid, (uint32_t)en->n_threads)) {
-		if (!en->n_threads)
-			return 0; /* the table is empty: index 0 is made below by a later call */
-		return 0;
-	}
+	    idmap_put(&en->thread_ids, tid, (uint32_t)en->n_threads))
+		return en->n_threads ? 0 : -1;
 	en->threads[en->n_threads] = (struct an_thread){ .tid = tid, .start = time, .end = time };
 	return en->last_thread = (uint32_t)en->n_threads++;
 }
@@ -472,29 +470,32 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 			en->failed++;
 			return 0;
 		}
-		long st = stack_index(en, r->stack ? r->stack + img : 0);
-		if (st < 0)
+		long st = stack_index(en, r->stack ? r->stack + img : 0), t = thread_index(en, r->tid, r->time);
+		if (st < 0 || t < 0)
 			return -1;
 		unsigned fam = r->op & CZT_OP_FAMILY;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .size = r->size, .stack = (uint32_t)st,
 				      .fn = fam == CZT_OP_NEW ? LOAD_FN_NEW :
 					    fam == CZT_OP_NEW_ARRAY ? LOAD_FN_NEW_ARRAY : r->type & 31,
-				      .tid = thread_index(en, r->tid, r->time), .kind = EV_ALLOC };
+				      .tid = (uint32_t)t, .kind = EV_ALLOC };
 		return push(en, &e);
 	}
 	case CZT_REC_FREE: {
 		/* a free's stack: recorded with CZPROF_FREE_STACKS */
-		long st = stack_index(en, r->stack ? r->stack + img : 0);
-		if (st < 0)
+		long st = stack_index(en, r->stack ? r->stack + img : 0), t = thread_index(en, r->tid, r->time);
+		if (st < 0 || t < 0)
 			return -1;
 		unsigned fam = r->op & CZT_OP_FAMILY;
 		e = (struct load_ev){ .time = r->time, .addr = r->addr, .kind = EV_FREE, .stack = (uint32_t)st,
-				      .fn = (fam == 3 ? 0 : fam) << 1, .tid = thread_index(en, r->tid, r->time) };
+				      .fn = (fam == 3 ? 0 : fam) << 1, .tid = (uint32_t)t };
 		en->frees++;
 		return push(en, &e);
 	}
 	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY: {
-		uint32_t tid = thread_index(en, r->tid, r->time);
+		long t = thread_index(en, r->tid, r->time);
+		if (t < 0)
+			return -1;
+		uint32_t tid = (uint32_t)t;
 		if (r->addr == 0 && r->size > 0) { /* failed: the old block stays */
 			en->failed++;
 			return 0;
@@ -517,10 +518,12 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 		return push(en, &e);
 	}
 	case CZT_REC_THREAD_START: case CZT_REC_THREAD_END: {
-		uint32_t t = thread_index(en, r->tid, r->time);
-		if (t < en->n_threads && !en->threads[t].latest)
+		long t = thread_index(en, r->tid, r->time);
+		if (t < 0)
+			return -1;
+		if (!en->threads[t].latest)
 			en->threads[t].latest = r->time;
-		if (r->type == CZT_REC_THREAD_END && t < en->n_threads)
+		if (r->type == CZT_REC_THREAD_END)
 			en->threads[t].end = r->time;
 		return 0;
 	}
@@ -622,17 +625,15 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 	en->timeline = calloc(AN_TIMELINE_POINTS, sizeof(*en->timeline));
 	en->batch = malloc(BATCH * sizeof(*en->batch));
 	en->bucket_w = 1000000; /* 1 ms */
-	en->bucket_hi = 0;
-	/* index 0 is the empty stack; the first thread exists so that events
-	 * of a thread the tables had no room for count somewhere */
-	if (!en->map || !en->timeline || !en->batch || stack_index(en, 1) < 0) {
+	/* index 0 is the empty stack: stack_index gives it to id 0 */
+	if (!en->map || !en->timeline || !en->batch ||
+	    array_grow((void **)&en->stacks, &en->cap_stacks, 0, sizeof(*en->stacks)) ||
+	    !(en->totals = calloc(en->cap_stacks, sizeof(*en->totals)))) {
 		an_engine_release(en);
 		return -1;
 	}
 	en->stacks[0] = 0;
-	idmap_clear(&en->stack_ids);
-	en->last_stack_id = 0;
-	en->last_stack = 0;
+	en->n_stacks = 1;
 	return 0;
 }
 
