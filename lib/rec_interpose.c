@@ -54,23 +54,30 @@ static int is_boot(const void *p)
 	return (const char *)p >= boot_heap && (const char *)p < boot_heap + sizeof(boot_heap);
 }
 
+/* The real functions, as handle finds them (dlsym's RTLD_NEXT or
+ * RTLD_DEFAULT). */
+static void resolve_from(void *handle)
+{
+	real_malloc = dlsym(handle, "malloc");
+	real_calloc = dlsym(handle, "calloc");
+	real_realloc = dlsym(handle, "realloc");
+	real_free = dlsym(handle, "free");
+	real_posix_memalign = dlsym(handle, "posix_memalign");
+	real_aligned_alloc = dlsym(handle, "aligned_alloc");
+	real_memalign = dlsym(handle, "memalign");
+	real_valloc = dlsym(handle, "valloc");
+	real_pvalloc = dlsym(handle, "pvalloc");
+	real_usable_size = dlsym(handle, "malloc_usable_size");
+	real_dlopen = dlsym(handle, "dlopen");
+	real_dlclose = dlsym(handle, "dlclose");
+}
+
 static void resolve(void)
 {
 	if (resolving)
 		return;
 	resolving = 1;
-	real_malloc = dlsym(RTLD_NEXT, "malloc");
-	real_calloc = dlsym(RTLD_NEXT, "calloc");
-	real_realloc = dlsym(RTLD_NEXT, "realloc");
-	real_free = dlsym(RTLD_NEXT, "free");
-	real_posix_memalign = dlsym(RTLD_NEXT, "posix_memalign");
-	real_aligned_alloc = dlsym(RTLD_NEXT, "aligned_alloc");
-	real_memalign = dlsym(RTLD_NEXT, "memalign");
-	real_valloc = dlsym(RTLD_NEXT, "valloc");
-	real_pvalloc = dlsym(RTLD_NEXT, "pvalloc");
-	real_usable_size = dlsym(RTLD_NEXT, "malloc_usable_size");
-	real_dlopen = dlsym(RTLD_NEXT, "dlopen");
-	real_dlclose = dlsym(RTLD_NEXT, "dlclose");
+	resolve_from(RTLD_NEXT);
 	resolving = 0;
 }
 
@@ -112,18 +119,7 @@ void rec_interpose_resolve_default(void)
 	 * wrappers must call on */
 	int guard = rec_guard;
 	rec_guard = 1;
-	real_malloc = dlsym(RTLD_DEFAULT, "malloc");
-	real_calloc = dlsym(RTLD_DEFAULT, "calloc");
-	real_realloc = dlsym(RTLD_DEFAULT, "realloc");
-	real_free = dlsym(RTLD_DEFAULT, "free");
-	real_posix_memalign = dlsym(RTLD_DEFAULT, "posix_memalign");
-	real_aligned_alloc = dlsym(RTLD_DEFAULT, "aligned_alloc");
-	real_memalign = dlsym(RTLD_DEFAULT, "memalign");
-	real_valloc = dlsym(RTLD_DEFAULT, "valloc");
-	real_pvalloc = dlsym(RTLD_DEFAULT, "pvalloc");
-	real_usable_size = dlsym(RTLD_DEFAULT, "malloc_usable_size");
-	real_dlopen = dlsym(RTLD_DEFAULT, "dlopen");
-	real_dlclose = dlsym(RTLD_DEFAULT, "dlclose");
+	resolve_from(RTLD_DEFAULT);
 	rec_guard = guard;
 }
 
