@@ -616,13 +616,20 @@ static void loader_release(struct loader *l)
 	free(l->image_cmdline);
 }
 
-/* The engine's allocator block ended: its row (the writer is made after
- * the engine, so the loader is the callback's context). */
+/* The engine's allocator block ended, or an allocator was destroyed: its
+ * row (the writer is made after the engine, so the loader is the
+ * callbacks' context). */
 static int cz_block_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
 			  unsigned how)
 {
 	struct loader *l = ctx;
 	return cz_loader_ended(l->cz, a, b, time, how);
+}
+
+static int cz_allocator_destroyed(void *ctx, const struct an_allocator *a)
+{
+	struct loader *l = ctx;
+	return cz_loader_destroyed(l->cz, a);
 }
 
 /* tracedb_name_frames: whether a trace without a symbol table has its
@@ -663,7 +670,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	 * duration then. */
 	struct czt_footer foot;
 	struct an_options o = { .merge_lag = mode == MERGE_ALL ? AN_LAG_ALL : lag,
-				.threads_seen = mode == MERGE_THREADS, .cz_ended = cz_block_ended, .ctx = &l };
+				.threads_seen = mode == MERGE_THREADS, .cz_ended = cz_block_ended,
+				.cz_destroyed = cz_allocator_destroyed, .ctx = &l };
 	if (czt_reader_footer(r, &foot) == CZT_OK && foot.has_end && foot.end_how == CZT_END_EXIT)
 		o.duration = foot.end_time;
 	if (an_engine_init(&l.en, &o)) {

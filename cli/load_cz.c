@@ -3,7 +3,8 @@
  *
  * The allocators and their blocks are the engine's (lib/analysis/arenas.h):
  * this file only writes them.  A block's row is written when it ends, or
- * at the end while it is still open; its rowid is the order it was made
+ * at the end while it is still open, an allocator's when it is destroyed
+ * or at the end; its rowid is the order it was made
  * in, so that the table reads in that order whatever order rows came in.
  * Allocator names are the recorder's strings (ids from 2^32), kept here
  * by id, shifted by the image as the engine shifts allocator ids.
@@ -19,7 +20,7 @@
 
 struct cz_loader {
 	sqlite3 *db;
-	sqlite3_stmt *ins_block;
+	sqlite3_stmt *ins_block, *ins_allocator;
 	uint64_t img; /* exec count << AN_IMAGE_SHIFT */
 	/* the recorder's strings (allocator names): id -> text */
 	struct idmap s_ids;
@@ -43,7 +44,11 @@ int cz_loader_begin(struct cz_loader **out, sqlite3 *db)
 	l->db = db;
 	if (sqlite3_exec(db, schema, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(db, "INSERT INTO cz_blocks(rowid, allocator, addr, size, alloc_time, free_time,"
-				   " stack, ended_by) VALUES(?,?,?,?,?,?,?,?)", -1, &l->ins_block, NULL)) {
+				   " stack, ended_by) VALUES(?,?,?,?,?,?,?,?)", -1, &l->ins_block, NULL) ||
+	    /* OR REPLACE: a program that uses an allocator after destroying
+	     * it makes the id anew; its row is then what came after */
+	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO allocators VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
+			       &l->ins_allocator, NULL)) {
 		cz_loader_free(l);
 		return -1;
 	}
@@ -107,40 +112,46 @@ static int put_open(void *ctx, const struct an_allocator *a, const struct an_cz_
 	return put_block(ctx, a, b, 0, -1);
 }
 
+/* An allocator's row: destroyed, or as it is at the end. */
+static int put_allocator(struct cz_loader *l, const struct an_allocator *a)
+{
+	sqlite3_stmt *q = l->ins_allocator;
+	long s = a->name ? idmap_get(&l->s_ids, a->name) : -1;
+	/* capacity held beyond the most the allocator's blocks ever needed */
+	uint64_t waste = a->peak_capacity > a->peak_bytes ? a->peak_capacity - a->peak_bytes : 0;
+	sqlite3_bind_int64(q, 1, (sqlite3_int64)a->id);
+	sqlite3_bind_text(q, 2, an_allocator_kind_name(a->kind), -1, SQLITE_STATIC);
+	if (s >= 0 && l->s[s])
+		sqlite3_bind_text(q, 3, l->s[s], -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(q, 3);
+	sqlite3_bind_int64(q, 4, (sqlite3_int64)a->parent);
+	sqlite3_bind_int64(q, 5, (sqlite3_int64)a->stack);
+	sqlite3_bind_int64(q, 6, (sqlite3_int64)a->created);
+	if (a->is_destroyed)
+		sqlite3_bind_int64(q, 7, (sqlite3_int64)a->destroyed);
+	else
+		sqlite3_bind_null(q, 7);
+	uint64_t v[] = { a->allocations, a->bytes_requested, a->live_blocks, a->live_bytes, a->peak_bytes,
+			 a->capacity, a->peak_capacity, a->resets, waste };
+	for (int c = 0; c < 9; c++)
+		sqlite3_bind_int64(q, 8 + c, (sqlite3_int64)v[c]);
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : CZ_LOADER_DB_ERROR;
+	sqlite3_reset(q);
+	return rc;
+}
+
+int cz_loader_destroyed(void *ctx, const struct an_allocator *a)
+{
+	return put_allocator(ctx, a);
+}
+
 static int put_allocators(struct cz_loader *l, const struct an_arenas *z)
 {
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(l->db, "INSERT INTO allocators VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &q,
-			       NULL))
-		return -1;
-	int rc = 0;
-	for (size_t i = 0; i < z->n_a && !rc; i++) {
-		const struct an_allocator *a = &z->a[i];
-		long s = a->name ? idmap_get(&l->s_ids, a->name) : -1;
-		/* capacity held beyond the most the allocator's blocks ever needed */
-		uint64_t waste = a->peak_capacity > a->peak_bytes ? a->peak_capacity - a->peak_bytes : 0;
-		sqlite3_bind_int64(q, 1, (sqlite3_int64)a->id);
-		sqlite3_bind_text(q, 2, an_allocator_kind_name(a->kind), -1, SQLITE_STATIC);
-		if (s >= 0 && l->s[s])
-			sqlite3_bind_text(q, 3, l->s[s], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(q, 3);
-		sqlite3_bind_int64(q, 4, (sqlite3_int64)a->parent);
-		sqlite3_bind_int64(q, 5, (sqlite3_int64)a->stack);
-		sqlite3_bind_int64(q, 6, (sqlite3_int64)a->created);
-		if (a->is_destroyed)
-			sqlite3_bind_int64(q, 7, (sqlite3_int64)a->destroyed);
-		else
-			sqlite3_bind_null(q, 7);
-		uint64_t v[] = { a->allocations, a->bytes_requested, a->live_blocks, a->live_bytes, a->peak_bytes,
-				 a->capacity, a->peak_capacity, a->resets, waste };
-		for (int c = 0; c < 9; c++)
-			sqlite3_bind_int64(q, 8 + c, (sqlite3_int64)v[c]);
-		rc = sqlite3_step(q) == SQLITE_DONE ? 0 : -1;
-		sqlite3_reset(q);
-	}
-	sqlite3_finalize(q);
-	return rc;
+	for (size_t i = 0; i < z->n_a; i++)
+		if (z->a[i].in_use && put_allocator(l, &z->a[i]))
+			return -1;
+	return 0;
 }
 
 int cz_loader_end(struct cz_loader *l, const struct an_arenas *z)
@@ -166,6 +177,7 @@ void cz_loader_free(struct cz_loader *l)
 	if (!l)
 		return;
 	sqlite3_finalize(l->ins_block);
+	sqlite3_finalize(l->ins_allocator);
 	for (size_t i = 0; i < l->n_s; i++)
 		free(l->s[i]);
 	free(l->s);

@@ -2,7 +2,8 @@
  * load_cz.h - the part of `czprof load` that writes libczalloc's
  * allocators (lib/analysis/arenas.h, kept by the engine) into the
  * allocators and cz_blocks tables (cli/SCHEMA.md): a cz_blocks row as each
- * block ends, the rest at the end.  The loader (cli/load.c) calls these in
+ * block ends, an allocators row as each allocator is destroyed, the rest at
+ * the end.  The loader (cli/load.c) calls these in
  * its single streaming pass.
  */
 #ifndef CZ_LOAD_CZ_H
@@ -33,7 +34,11 @@ int cz_loader_record(struct cz_loader *l, const struct czt_record *rec);
 int cz_loader_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
 		    unsigned how);
 
-/* Writes a row per allocator of z and per block still open in it, the
+/* The engine's an_cz_destroyed_fn (ctx: the struct cz_loader): writes
+ * the allocator's row.  0 or CZ_LOADER_DB_ERROR. */
+int cz_loader_destroyed(void *ctx, const struct an_allocator *a);
+
+/* Writes a row per allocator still in z and per block still open, the
  * index, and frees l.  Returns 0, or -1 after reporting the error. */
 int cz_loader_end(struct cz_loader *l, const struct an_arenas *z);
 

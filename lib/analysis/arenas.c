@@ -1,6 +1,11 @@
 /*
  * arenas.c - see arenas.h.
  *
+ * Allocators live in the slots of an array, found by id through an idmap;
+ * a destroyed one is handed to the callback and its slot taken by the
+ * next one made, so that a program making an arena per request holds the
+ * loader's memory at the arenas alive at once.
+ *
  * Pairing.  Open blocks are found by (allocator, address) in an
  * open-addressing map with backward-shift deletion; their fields sit in a
  * pool whose ended entries are reused.  Each allocator keeps a list of
@@ -81,11 +86,17 @@ static long allocator_index(struct an_arenas *z, uint64_t id)
 	long i = idmap_get(&z->ids, id);
 	if (i >= 0)
 		return i;
-	if (z->n_a >= UINT32_MAX || array_reserve((void **)&z->a, &z->cap_a, z->n_a, sizeof(*z->a)) ||
-	    idmap_put(&z->ids, id, (uint32_t)z->n_a))
+	size_t k = z->free_a ? z->free_a - 1 : z->n_a;
+	if (k >= UINT32_MAX || (!z->free_a && array_reserve((void **)&z->a, &z->cap_a, z->n_a, sizeof(*z->a))) ||
+	    idmap_put(&z->ids, id, (uint32_t)k))
 		return -1;
-	z->a[z->n_a] = (struct an_allocator){ .id = id };
-	return (long)z->n_a++;
+	if (z->free_a)
+		z->free_a = z->a[k].next_free;
+	else
+		z->n_a++;
+	z->a[k] = (struct an_allocator){ .id = id, .in_use = 1 };
+	z->live++;
+	return (long)k;
 }
 
 /* ---- open blocks by (allocator, address) ---- */
@@ -280,6 +291,14 @@ static int apply(struct an_arenas *z, const struct cz_staged *s, uint64_t time)
 		a->is_destroyed = 1;
 		a->destroyed = time;
 		a->capacity = 0;
+		if (!rc && z->destroyed)
+			rc = z->destroyed(z->ctx, a);
+		/* forgotten: its slot is free for the next allocator made */
+		idmap_del(&z->ids, a->id);
+		a->in_use = 0;
+		a->next_free = z->free_a;
+		z->free_a = (size_t)row + 1;
+		z->live--;
 		break;
 	case CZT_REC_CZ_CAPACITY:
 		holds(a, s->size);
@@ -300,7 +319,8 @@ int an_arenas_exec(struct an_arenas *z, uint64_t time)
 {
 	int rc = 0;
 	for (size_t i = 0; i < z->n_a && !rc; i++)
-		rc = end_all(z, (uint32_t)i, time, AN_CZ_EXEC);
+		if (z->a[i].in_use)
+			rc = end_all(z, (uint32_t)i, time, AN_CZ_EXEC);
 	return rc;
 }
 

@@ -9,9 +9,10 @@
  * applied when the merge hands its event out in the global order of
  * FORMAT.md (an_arenas_apply).  Its memory follows the live allocators,
  * their open blocks and the records the merge holds: never the number of
- * records.  A block that ends is handed to the an_arenas_ended callback
- * and forgotten; the blocks still open at the end are what an_arenas_open
- * lists.
+ * records.  A block that ends is handed to the `ended` callback and
+ * forgotten, and so is an allocator once destroyed (`destroyed`); the
+ * allocators and blocks still there at the end are what the array `a` and
+ * an_arenas_open give.
  *
  * Ids: allocator, string and stack ids of an image after an exec are
  * shifted by AN_IMAGE_SHIFT (engine.h) times the images before it, as the
@@ -47,9 +48,10 @@ const char *an_cz_end_name(unsigned how);
  * the numbers libczalloc's CZT_REC_CZ_NEW records carry. */
 const char *an_allocator_kind_name(uint64_t kind);
 
-/* One allocator, from the first record that names it.  The figures are
- * those after the records applied so far. */
+/* One allocator, from the first record that names it until its destroy.
+ * The figures are those after the records applied so far. */
 struct an_allocator {
+	int in_use;          /* this slot of an_arenas.a holds an allocator */
 	uint64_t id;         /* image-shifted */
 	uint64_t parent;     /* the allocator it takes memory from (id), 0: none */
 	uint64_t kind;       /* libczalloc's number; an_allocator_kind_name */
@@ -66,6 +68,7 @@ struct an_allocator {
 	uint64_t peak_capacity;
 	uint64_t resets;
 	size_t open_head;         /* its newest open block: index + 1 (the model's own) */
+	size_t next_free;         /* a free slot: the next one's index + 1 (the model's own) */
 };
 
 /* One allocator block while it is open. */
@@ -86,16 +89,23 @@ typedef int (*an_cz_ended_fn)(void *ctx, const struct an_allocator *a, const str
 union an_cz_slot;   /* arenas.c */
 union an_cz_staged; /* arenas.c */
 
+/* Called with an allocator once its destroy is applied (its blocks have
+ * ended), before it is forgotten; a non-zero return as an_cz_ended_fn's. */
+typedef int (*an_cz_destroyed_fn)(void *ctx, const struct an_allocator *a);
+
 struct an_arenas {
-	/* ---- results: every allocator seen, in the order first applied ---- */
+	/* ---- results: the allocators not destroyed, in a[i] with in_use set
+	 * (a destroyed one's slot is free, or another's since) ---- */
 	struct an_allocator *a;
-	size_t n_a;
-	uint64_t blocks; /* blocks made (n of the latest) */
+	size_t n_a;       /* slots */
+	size_t live;      /* slots in use */
+	uint64_t blocks;  /* blocks made (n of the latest) */
 
 	/* ---- the model's own ---- */
-	an_cz_ended_fn ended; /* or NULL */
-	void *ctx;
-	size_t cap_a;
+	an_cz_ended_fn ended;         /* or NULL */
+	an_cz_destroyed_fn destroyed; /* or NULL */
+	void *ctx;                    /* both callbacks' */
+	size_t cap_a, free_a;         /* free_a: index + 1 of a free slot, 0: none */
 	struct idmap ids;          /* allocator id -> index into a */
 	union an_cz_slot *b;       /* open blocks, free entries chained */
 	size_t n_b, cap_b, free_b; /* free_b: index + 1 of a free entry, 0: none */
@@ -105,8 +115,8 @@ struct an_arenas {
 	size_t n_st, cap_st, free_st;
 };
 
-/* Zero-initialised is empty; set ended and ctx to be told of ended
- * blocks.  an_arenas_release frees what it holds. */
+/* Zero-initialised is empty; set ended, destroyed and ctx to be told of
+ * ended blocks and destroyed allocators.  an_arenas_release frees what it holds. */
 void an_arenas_release(struct an_arenas *z);
 
 /* Copies CZ record r (CZT_REC_CZ_ALLOC..CZT_REC_CZ_CAPACITY) read in the

@@ -640,6 +640,7 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 	en->o = *o;
 	en->lag = o->merge_lag;
 	en->cz.ended = o->cz_ended;
+	en->cz.destroyed = o->cz_destroyed;
 	en->cz.ctx = o->ctx;
 	en->map_cap = 1 << 12;
 	en->map = calloc(en->map_cap, sizeof(*en->map));

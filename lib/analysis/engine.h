@@ -112,7 +112,8 @@ struct an_options {
 	int threads_seen;   /* no thread not seen yet has older events (see above) */
 	an_ended_fn ended; /* or NULL */
 	an_cz_ended_fn cz_ended; /* an allocator block ended (arenas.h), or NULL */
-	void *ctx;          /* both callbacks' */
+	an_cz_destroyed_fn cz_destroyed; /* an allocator was destroyed (arenas.h), or NULL */
+	void *ctx;          /* the callbacks' */
 };
 
 struct an_slot;

@@ -29,13 +29,26 @@ static int on_ended(void *ctx, const struct an_allocator *a, const struct an_cz_
 	return 0;
 }
 
+/* The allocators destroyed, as the callback was told. */
+static struct an_allocator gone[4];
+static size_t n_gone;
+
+static int on_destroyed(void *ctx, const struct an_allocator *a)
+{
+	(void)ctx;
+	if (n_gone < 4)
+		gone[n_gone] = *a;
+	n_gone++;
+	return 0;
+}
+
 static struct an_engine en;
 
 /* The merge waits lag ns (AN_LAG_ALL: until the end). */
 static void begin_lag(uint64_t lag)
 {
-	n_ends = 0;
-	struct an_options o = { .merge_lag = lag, .cz_ended = on_ended };
+	n_ends = n_gone = 0;
+	struct an_options o = { .merge_lag = lag, .cz_ended = on_ended, .cz_destroyed = on_destroyed };
 	CHECK(an_engine_init(&en, &o) == 0);
 }
 
@@ -97,7 +110,7 @@ static void feed_resize(uint64_t tid, uint64_t time, uint64_t allocator, uint64_
 static const struct an_allocator *allocator(uint64_t id)
 {
 	for (size_t i = 0; i < en.cz.n_a; i++)
-		if (en.cz.a[i].id == id)
+		if (en.cz.a[i].in_use && en.cz.a[i].id == id)
 			return &en.cz.a[i];
 	return NULL;
 }
@@ -177,7 +190,9 @@ TEST(threads_interleave_releases_first)
 }
 
 /* A reset ends every open block of its allocator (not another's), keeps
- * the capacity it says; a destroy ends the rest and drops the capacity. */
+ * the capacity it says; a destroy ends the rest, drops the capacity, and
+ * hands the allocator over before it is forgotten: its slot is the next
+ * allocator's. */
 TEST(reset_and_destroy)
 {
 	/* records in time order: each chunk's end hands out what is older */
@@ -212,8 +227,11 @@ TEST(reset_and_destroy)
 	/* after the reset, two more; then the destroy ends them */
 	feed(CZT_REC_CZ_ALLOC, 1, 22, 1, 0x1100, 9);
 	feed(CZT_REC_CZ_DESTROY, 1, 30, 1, 0, 0);
+	feed_new(1, 40, 3, 3, 2, 0);
 	CHECK(an_engine_finish(&en) == 0);
-	a = allocator(1);
+	CHECK(allocator(1) == NULL);
+	CHECK_EQ_U(n_gone, 1);
+	a = &gone[0];
 	b = allocator(2);
 	CHECK_EQ_U(n_ends, 7);
 	CHECK_EQ_U(ends[5].how, AN_CZ_DESTROY);
@@ -230,6 +248,11 @@ TEST(reset_and_destroy)
 	CHECK_EQ_U(b->live_blocks, 1); /* the other allocator's block is open */
 	CHECK_EQ_U(b->live_bytes, 50);
 	CHECK_EQ_U(open_blocks(), 1);
+	/* allocator 3 took allocator 1's slot */
+	CHECK_EQ_U(en.cz.n_a, 2);
+	CHECK_EQ_U(en.cz.live, 2);
+	CHECK(allocator(3) == &en.cz.a[0]);
+	CHECK_EQ_U(allocator(3)->parent, 2);
 	an_engine_release(&en);
 }
 
@@ -342,6 +365,26 @@ TEST(memory_follows_open_blocks)
 	an_engine_release(&en);
 }
 
+/* An arena per request: ten thousand made and destroyed, one at a time,
+ * hold one allocator slot. */
+TEST(memory_follows_live_allocators)
+{
+	begin_lag(0);
+	uint64_t t = 1;
+	for (uint64_t id = 1; id <= 10000; id++) {
+		feed_new(1, t++, id, 3, 0, 0);
+		feed(CZT_REC_CZ_ALLOC, 1, t++, id, 0x100, 8);
+		feed(CZT_REC_CZ_DESTROY, 1, t++, id, 0, 0);
+	}
+	CHECK(an_engine_finish(&en) == 0);
+	CHECK_EQ_U(n_gone, 10000);
+	CHECK_EQ_U(n_ends, 10000);
+	CHECK_EQ_U(en.cz.n_a, 1);
+	CHECK_EQ_U(en.cz.live, 0);
+	CHECK_EQ_U(en.cz.ids.used, 0);
+	an_engine_release(&en);
+}
+
 int main(void)
 {
 	RUN(threads_interleave_releases_first);
@@ -349,5 +392,6 @@ int main(void)
 	RUN(resize_and_reuse);
 	RUN(exec_ends_the_old_image);
 	RUN(memory_follows_open_blocks);
+	RUN(memory_follows_live_allocators);
 	return unit_done();
 }

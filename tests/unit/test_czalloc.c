@@ -629,7 +629,8 @@ static void ld_begin(void)
 {
 	CHECK(sqlite3_open(":memory:", &ldb) == SQLITE_OK);
 	CHECK(cz_loader_begin(&ld, ldb) == 0);
-	struct an_options o = { .merge_lag = AN_LAG_ALL, .cz_ended = cz_loader_ended, .ctx = ld };
+	struct an_options o = { .merge_lag = AN_LAG_ALL, .cz_ended = cz_loader_ended,
+				.cz_destroyed = cz_loader_destroyed, .ctx = ld };
 	CHECK(an_engine_init(&ld_en, &o) == 0);
 }
 
