@@ -81,8 +81,9 @@ struct an_cz_block {
 };
 
 /* Called with each block as it ends, at time, how (enum an_cz_end); a
- * is its allocator.  A non-zero return stops the call that applied the
- * record and is returned by it. */
+ * is its allocator.  Both are the model's, valid during the call only.  A
+ * non-zero return stops the call that applied the record and is returned
+ * by it. */
 typedef int (*an_cz_ended_fn)(void *ctx, const struct an_allocator *a, const struct an_cz_block *b,
 			      uint64_t time, unsigned how);
 
@@ -90,7 +91,8 @@ union an_cz_slot;   /* arenas.c */
 union an_cz_staged; /* arenas.c */
 
 /* Called with an allocator once its destroy is applied (its blocks have
- * ended), before it is forgotten; a non-zero return as an_cz_ended_fn's. */
+ * ended), before it is forgotten: a is valid during the call only.  A
+ * non-zero return as an_cz_ended_fn's. */
 typedef int (*an_cz_destroyed_fn)(void *ctx, const struct an_allocator *a);
 
 struct an_arenas {
@@ -116,7 +118,8 @@ struct an_arenas {
 };
 
 /* Zero-initialised is empty; set ended, destroyed and ctx to be told of
- * ended blocks and destroyed allocators.  an_arenas_release frees what it holds. */
+ * ended blocks and destroyed allocators.  an_arenas_release frees what it
+ * holds and empties it. */
 void an_arenas_release(struct an_arenas *z);
 
 /* Copies CZ record r (CZT_REC_CZ_ALLOC..CZT_REC_CZ_CAPACITY) read in the
@@ -125,15 +128,16 @@ void an_arenas_release(struct an_arenas *z);
 int an_arenas_stage(struct an_arenas *z, const struct czt_record *r, uint64_t img, uint32_t *slot);
 
 /* Applies the record staged in slot at time, in the global order, and
- * forgets it.  0, -1 out of memory, or the ended callback's return. */
+ * forgets it.  0, -1 out of memory, or a callback's non-zero return. */
 int an_arenas_apply(struct an_arenas *z, uint32_t slot, uint64_t time);
 
-/* An exec at time: every open block ends (AN_CZ_EXEC).  0 or the ended
- * callback's return. */
+/* An exec at time: every open block ends (AN_CZ_EXEC); the old image's
+ * allocators stay, as they were.  0 or the ended callback's return. */
 int an_arenas_exec(struct an_arenas *z, uint64_t time);
 
-/* Calls fn with each open block, in the order they were made.  0, -1 out
- * of memory, or fn's non-zero return. */
+/* Calls fn with each open block and its allocator (valid during the call),
+ * in the order they were made.  0, -1 out of memory, or fn's non-zero
+ * return. */
 int an_arenas_open(const struct an_arenas *z,
 		   int (*fn)(void *ctx, const struct an_allocator *a, const struct an_cz_block *b), void *ctx);
 
