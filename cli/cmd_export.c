@@ -1,13 +1,17 @@
 /*
  * cmd_export.c - `czprof export`: the trace in the formats other tools
- * read (export.h), written whole or not at all.
+ * read (the encoders in cli/render/: pprof.h, massif.h, speedscope.h,
+ * json.h), written whole or not at all.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/export.h"
 #include "cli/outfile.h"
+#include "cli/render/json.h"
+#include "cli/render/massif.h"
+#include "cli/render/pprof.h"
+#include "cli/render/speedscope.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"

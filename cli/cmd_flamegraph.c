@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/flame_svg.h"
-#include "cli/fold.h"
+#include "cli/render/flame_svg.h"
+#include "cli/render/fold.h"
 #include "cli/outfile.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"

@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "cli/by_allocator.h"
 #include "cli/leak_kinds.h"
-#include "cli/leaks_sarif.h"
+#include "cli/render/sarif.h"
 #include "cli/report.h"
 #include "cli/suppress.h"
 #include "cli/tracedb.h"
@@ -278,7 +278,7 @@ int cmd_leaks(int argc, char **argv)
 							       sites[k].blocks, (int)sites[k].n_stacks };
 		if (!v)
 			goto out;
-		leaks_sarif(stdout, c, trace, v, k2, depth);
+		sarif_leaks(stdout, c, trace, v, k2, depth);
 		free(v);
 	} else if (json) {
 		printf("{\"trace\": ");

@@ -1,6 +1,7 @@
-# cli/: the czprof program.  Everything but main.c goes into libczcli.a so
-# unit tests can link the commands' internals.
-CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c))
+# cli/: the czprof program.  What cli/ and cli/render/ own and may use:
+# cli/README.md, cli/render/README.md.  Everything but main.c goes into
+# libczcli.a so unit tests can link the commands' internals.
+CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c cli/render/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
 CZ_LIBS = $(B)/libczcli.a $(B)/libczview.a $(B)/libczanalysis.a $(B)/libczsym.a $(B)/libczt.a
 EXT_LIBS = $(SQLITE) $(NCURSES) $(LIBDW) $(ZSTD) -lz -lstdc++ -lm -lpthread -ldl

@@ -1,12 +1,12 @@
 /*
- * export_massif.c - see export.h.  The peak snapshot's tree is built the
+ * massif.c - see massif.h.  The peak snapshot's tree is built the
  * way massif's is: under "(heap allocation functions)", each allocation
  * site, then its callers, each node with the bytes live below it.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/export.h"
+#include "cli/render/massif.h"
 #include "cli/report.h"
 #include "cli/util.h"
 

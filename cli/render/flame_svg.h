@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "cli/fold.h"
+#include "cli/render/fold.h"
 
 /* Writes the SVG for f (which stays the caller's).  title is shown on top,
  * escaped and cut to fit here.  Returns 0, or -1 when out of memory (the

@@ -1,5 +1,5 @@
 /*
- * export_pprof.c - see export.h.  The profile.proto messages used:
+ * pprof.c - see pprof.h.  The profile.proto messages used:
  *   Profile  1 sample_type  2 sample  4 location  5 function  6 string_table
  *            9 time_nanos  10 duration_nanos  14 default_sample_type
  *   ValueType 1 type  2 unit          (string table indexes)
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/export.h"
-#include "cli/gzip.h"
-#include "cli/protobuf.h"
+#include "cli/render/pprof.h"
+#include "cli/render/gzip.h"
+#include "cli/render/protobuf.h"
 #include "cli/report.h"
 #include "cli/strmap.h"
 #include "cli/util.h"

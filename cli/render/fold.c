@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/fold.h"
+#include "cli/render/fold.h"
 #include "cli/strmap.h"
 #include "cli/report.h"
 #include "cli/util.h"

@@ -1,12 +1,12 @@
 /*
- * export_speedscope.c - see export.h.  One "sampled" profile per figure,
+ * speedscope.c - see speedscope.h.  One "sampled" profile per figure,
  * each stack a sample weighted by its value, frames shared.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/export.h"
-#include "cli/fold.h"
+#include "cli/render/speedscope.h"
+#include "cli/render/fold.h"
 #include "cli/report.h"
 #include "cli/strmap.h"
 #include "cli/util.h"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/flame_svg.h"
-#include "cli/svg.h"
+#include "cli/render/flame_svg.h"
+#include "cli/render/svg.h"
 #include "cli/util.h"
 
 #define WIDTH 1200

@@ -1,5 +1,5 @@
 /*
- * leaks_sarif.h - `czprof leaks --format sarif`: each leaking call site as
+ * sarif.h - `czprof leaks --format sarif`: each leaking call site as
  * a SARIF 2.1.0 result (rule czprof/leak) located at the site's file and
  * line, with its stack, for code-scanning views in CI.
  */
@@ -17,7 +17,7 @@ struct sarif_leak {
 	int n_stacks;
 };
 
-void leaks_sarif(FILE *out, struct report_ctx *c, const char *trace, const struct sarif_leak *v,
+void sarif_leaks(FILE *out, struct report_ctx *c, const char *trace, const struct sarif_leak *v,
 		 size_t n, int depth);
 
 #endif
