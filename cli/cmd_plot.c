@@ -50,7 +50,7 @@ static int plot_option(void *ctx, int argc, char **argv, int *i)
 	if (strcmp(arg, "-o") && strcmp(arg, "--output") && strcmp(arg, "--by"))
 		return 0;
 	if (++*i == argc)
-		return cz_error("plot: %s needs a value", arg);
+		return cli_error("plot: %s needs a value", arg);
 	if (strcmp(arg, "--by")) {
 		a->output = argv[*i];
 		return 1;
@@ -60,7 +60,7 @@ static int plot_option(void *ctx, int argc, char **argv, int *i)
 			a->by = k;
 			return 1;
 		}
-	return cz_error("plot: --by takes site, thread or allocator");
+	return cli_error("plot: --by takes site, thread or allocator");
 }
 
 static int table_exists(sqlite3 *db, const char *name)
@@ -171,7 +171,7 @@ static int group_keys(sqlite3 *db, int by, struct grouping *g)
 		return -1;
 	if (sqlite3_prepare_v2(db, pick[by], -1, &q, NULL)) {
 		report_ctx_free(c);
-		return cz_error("database: %s", sqlite3_errmsg(db));
+		return cli_error("database: %s", sqlite3_errmsg(db));
 	}
 	int rc = 0;
 	char name[REPORT_NAME_MAX];
@@ -179,7 +179,7 @@ static int group_keys(sqlite3 *db, int by, struct grouping *g)
 		uint64_t key = (uint64_t)sqlite3_column_int64(q, 0);
 		key_name(db, c, by, key, name);
 		if (grouping_add(g, name, key, (uint64_t)sqlite3_column_int64(q, 1)))
-			rc = cz_error("out of memory");
+			rc = cli_error("out of memory");
 	}
 	sqlite3_finalize(q);
 	report_ctx_free(c);
@@ -237,7 +237,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	}
 	snprintf(s[n].name, sizeof(s[n].name), "other");
 	if (sqlite3_prepare_v2(db, rows[by], -1, &q, NULL)) {
-		rc = cz_error("database: %s", sqlite3_errmsg(db));
+		rc = cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -262,7 +262,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	rc = 0;
 	goto out;
 oom:
-	rc = cz_error("out of memory");
+	rc = cli_error("out of memory");
 out:
 	sqlite3_finalize(q);
 	free(s);
@@ -302,14 +302,14 @@ int cmd_plot(int argc, char **argv)
 	struct plot_series *s = NULL;
 	int ns = 0;
 	if (a.by == BY_ALLOCATOR && !table_exists(db, "allocators")) {
-		cz_warning("plot: this trace's database has no allocators table; drawing the total only");
+		cli_warning("plot: this trace's database has no allocators table; drawing the total only");
 	} else if (a.by != BY_NONE) {
 		if (fill_series(db, a.by, o.limit, duration, &s, &ns)) {
 			sqlite3_close(db);
 			return 1;
 		}
 		if (!ns)
-			cz_warning("plot: %s", a.by == BY_ALLOCATOR ? "no libczalloc allocator or annotated pool in this "
+			cli_warning("plot: %s", a.by == BY_ALLOCATOR ? "no libczalloc allocator or annotated pool in this "
 								      "trace; drawing the total only"
 								    : "nothing to stack; drawing the total only");
 	}

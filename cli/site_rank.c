@@ -55,11 +55,11 @@ int site_rank_run(const struct site_rank *rep, int argc, char **argv)
 	int ret = 1;
 	struct report_frame *frames = outside ? malloc(STACK_FRAMES * sizeof(*frames)) : NULL;
 	if (outside && !frames) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		goto out;
 	}
 	if (!c || sqlite3_prepare_v2(db, rep->sql, -1, &s, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -98,12 +98,12 @@ int site_rank_run(const struct site_rank *rep, int argc, char **argv)
 		printf("\n%12s %12s  %s\n", rep->what, "BYTES", "CALL SITE");
 		for (size_t k = 0; k < shown; k++)
 			printf("%12llu %12s  %s\n", (unsigned long long)rows.v[k].count,
-			       cz_human_size(rows.v[k].bytes, a), rows.v[k].name);
+			       cli_human_size(rows.v[k].bytes, a), rows.v[k].name);
 		if (shown < n)
 			printf("  ... %zu more sites (-n 0 shows all)\n", n - shown);
 		printf("\n%llu %sallocation%s, %s, from %zu site%s\n", (unsigned long long)total,
 		       rep->noun, total == 1 ? "" : "s",
-		       cz_human_size(total_bytes, a), n, n == 1 ? "" : "s");
+		       cli_human_size(total_bytes, a), n, n == 1 ? "" : "s");
 	}
 	ret = 0;
 out:

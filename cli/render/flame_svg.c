@@ -64,7 +64,7 @@ struct ctx {
 static void figure(char *buf, uint64_t v, int bytes)
 {
 	if (bytes)
-		cz_human_size(v, buf);
+		cli_human_size(v, buf);
 	else
 		snprintf(buf, 32, "%llu", (unsigned long long)v);
 }

@@ -5,8 +5,8 @@
  * zooms into a frame, a search highlights matching frames and sums them.
  * Renders as a picture without scripts too (labels are laid out here).
  */
-#ifndef CZ_FLAME_SVG_H
-#define CZ_FLAME_SVG_H
+#ifndef CZPROF_CLI_RENDER_FLAME_SVG_H
+#define CZPROF_CLI_RENDER_FLAME_SVG_H
 
 #include <stdio.h>
 

@@ -43,7 +43,7 @@ int export_pprof(sqlite3 *db, FILE *out)
 	}
 	if (sqlite3_prepare_v2(db, "SELECT stack, allocations, bytes, leaked, leaked_bytes FROM stack_totals"
 				   " WHERE allocations > 0 ORDER BY stack", -1, &q, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	size_t known_locations = 0, known_functions = 0;
@@ -100,13 +100,13 @@ int export_pprof(sqlite3 *db, FILE *out)
 	for (size_t i = 0; i < strings.n; i++)
 		pb_string(&prof, 6, strings.str[i]);
 	if (prof.oom || msg.oom || sub.oom) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		goto out;
 	}
-	rc = gzip_write(out, prof.p, prof.n) ? cz_error("cannot compress or write the profile") : 0;
+	rc = gzip_write(out, prof.p, prof.n) ? cli_error("cannot compress or write the profile") : 0;
 out:
 	if (rc && (!c || !fr || !loc))
-		cz_error("out of memory");
+		cli_error("out of memory");
 	sqlite3_finalize(q);
 	report_ctx_free(c);
 	free(fr);

@@ -60,7 +60,7 @@ void sarif_leaks(FILE *out, struct report_ctx *c, const char *trace, const struc
 		fprintf(out, "%s{\"ruleId\": \"czprof/leak\", \"ruleIndex\": 0, \"level\": \"warning\", "
 			     "\"message\": {\"text\": \"%s in %llu block%s allocated here %s never freed (%d stack%s)\"}, "
 			     "\"locations\": [",
-			i ? ", " : "", cz_human_size(v[i].bytes, size), (unsigned long long)v[i].blocks,
+			i ? ", " : "", cli_human_size(v[i].bytes, size), (unsigned long long)v[i].blocks,
 			v[i].blocks == 1 ? "" : "s", v[i].blocks == 1 ? "was" : "were", v[i].n_stacks,
 			v[i].n_stacks == 1 ? "" : "s");
 		if (nf)

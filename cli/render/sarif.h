@@ -3,8 +3,8 @@
  * a SARIF 2.1.0 result (rule czprof/leak) located at the site's file and
  * line, with its stack, for code-scanning views in CI.
  */
-#ifndef CZ_LEAKS_SARIF_H
-#define CZ_LEAKS_SARIF_H
+#ifndef CZPROF_CLI_RENDER_SARIF_H
+#define CZPROF_CLI_RENDER_SARIF_H
 
 #include <stdint.h>
 #include <stdio.h>
