@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/outfile.h"
 #include "cli/render/flame_svg.h"
 #include "cli/render/fold.h"
-#include "cli/outfile.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/render/pprof.h"
 #include "cli/render/gzip.h"
+#include "cli/render/pprof.h"
 #include "cli/render/protobuf.h"
 #include "cli/report.h"
 #include "cli/strmap.h"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/render/speedscope.h"
 #include "cli/render/fold.h"
+#include "cli/render/speedscope.h"
 #include "cli/report.h"
 #include "cli/strmap.h"
 #include "cli/util.h"
