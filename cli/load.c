@@ -94,7 +94,7 @@ int load_exec_sql(sqlite3 *db, const char *sql)
 {
 	char *err = NULL;
 	if (sqlite3_exec(db, sql, NULL, NULL, &err) != SQLITE_OK) {
-		cz_error("database: %s", err ? err : sqlite3_errmsg(db));
+		cli_error("database: %s", err ? err : sqlite3_errmsg(db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -106,7 +106,7 @@ static int create_tmp(const char *tmp)
 {
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return cz_error("cannot create '%s': %s", tmp, strerror(errno));
+		return cli_error("cannot create '%s': %s", tmp, strerror(errno));
 	close(fd);
 	return 0;
 }
@@ -144,18 +144,18 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	}
 	if (rc == AN_LATE)
 		return AN_LATE;
-	if (rc == CZ_LOADER_DB_ERROR)
-		return cz_error("database: %s", sqlite3_errmsg(l->db));
+	if (rc == LOAD_CZ_DB_ERROR)
+		return cli_error("database: %s", sqlite3_errmsg(l->db));
 	if (rc)
-		return cz_error("out of memory loading '%s'", trace_path);
+		return cli_error("out of memory loading '%s'", trace_path);
 	phase(l, "events");
 	uint64_t cut_at = czt_reader_offset(r);
 	const char *cut_reason = f.end_rc != CZT_EOF ? czt_errstr(f.end_rc) : NULL;
 	if (cut_reason)
-		cz_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %" PRIu64 " events", trace_path,
+		cli_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %" PRIu64 " events", trace_path,
 			   cut_at, cut_reason, l->en.events);
 	if (load_write_results(l, h, trace_path, st, cut_reason, cut_at))
-		return cz_error("database: %s", sqlite3_errmsg(l->db));
+		return cli_error("database: %s", sqlite3_errmsg(l->db));
 	if (load_errors_write(l->db, &l->en.errs, l->en.stacks, l->en.n_stacks, load_fn_name, l->lost))
 		return -1;
 	phase(l, "totals");
@@ -167,9 +167,9 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	META_T("symbols", l->n_frame_recs ? "trace" : from_disk ? "disk" : "none");
 	META_I("symbol_mismatches", l->sym ? sym_build_id_mismatches(l->sym) : 0);
 	phase(l, "symbols");
-	int cz_rc = cz_loader_end(l->cz, &l->en.cz);
+	int czalloc_rc = load_cz_end(l->cz, &l->en.cz);
 	l->cz = NULL;
-	if (cz_rc)
+	if (czalloc_rc)
 		return -1;
 	phase(l, "tables");
 	/* depth of every stack node, for users' SQL */
@@ -187,7 +187,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	if (l->verbose)
 		fprintf(stderr, "czprof: loaded %" PRIu64 " events, %" PRIu64 " allocations from '%s'\n",
 			l->en.events, l->en.allocs, trace_path);
-	return (l->en.events == 0 && cut_reason && f.n_records == 0) ? cz_error("'%s': nothing to load", trace_path)
+	return (l->en.events == 0 && cut_reason && f.n_records == 0) ? cli_error("'%s': nothing to load", trace_path)
 								       : 0;
 }
 
@@ -195,24 +195,24 @@ static void loader_release(struct loader *l)
 {
 	load_defs_release(l);
 	an_engine_release(&l->en);
-	cz_loader_free(l->cz);
+	load_cz_free(l->cz);
 	sym_resolver_free(l->sym);
 }
 
 /* The engine's allocator block ended, or an allocator was destroyed: its
  * row (the writer is made after the engine, so the loader is the
  * callbacks' context). */
-static int cz_block_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
+static int czalloc_block_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
 			  unsigned how)
 {
 	struct loader *l = ctx;
-	return cz_loader_ended(l->cz, a, b, time, how);
+	return load_cz_ended(l->cz, a, b, time, how);
 }
 
-static int cz_allocator_destroyed(void *ctx, const struct an_allocator *a)
+static int czalloc_allocator_destroyed(void *ctx, const struct an_allocator *a)
 {
 	struct loader *l = ctx;
-	return cz_loader_destroyed(l->cz, a);
+	return load_cz_destroyed(l->cz, a);
 }
 
 /* tracedb_name_frames: whether a trace without a symbol table has its
@@ -239,13 +239,13 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	struct czt_reader *r;
 	int rc = czt_reader_open(&r, trace_path);
 	if (rc)
-		return cz_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
+		return cli_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 	struct loader l = { .verbose = verbose };
 	int ret = -1;
 	/* taken before reading: a trace changed meanwhile is loaded again */
 	if (tracedb_key(trace_path, l.trace_key)) {
 		czt_reader_free(r);
-		return cz_error("'%s': %s", trace_path, strerror(errno));
+		return cli_error("'%s': %s", trace_path, strerror(errno));
 	}
 	/* a finished trace tells its duration in its footer: the timeline's
 	 * buckets then split it evenly.  Not after a fatal signal: the
@@ -253,31 +253,31 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	 * duration then. */
 	struct czt_footer foot;
 	struct an_options o = { .merge_lag = mode == MERGE_ALL ? AN_LAG_ALL : lag,
-				.threads_seen = mode == MERGE_THREADS, .cz_ended = cz_block_ended,
-				.cz_destroyed = cz_allocator_destroyed, .ctx = &l };
+				.threads_seen = mode == MERGE_THREADS, .cz_ended = czalloc_block_ended,
+				.cz_destroyed = czalloc_allocator_destroyed, .ctx = &l };
 	if (czt_reader_footer(r, &foot) == CZT_OK && foot.has_end && foot.end_how == CZT_END_EXIT)
 		o.duration = foot.end_time;
 	if (an_engine_init(&l.en, &o)) {
 		czt_reader_free(r);
-		return cz_error("out of memory loading '%s'", trace_path);
+		return cli_error("out of memory loading '%s'", trace_path);
 	}
 	if (sqlite3_open_v2(tmp, &l.db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
 				     (dbpath_is_memory(tmp) ? SQLITE_OPEN_URI : 0), NULL) != SQLITE_OK) {
-		cz_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
+		cli_error("cannot open '%s': %s", tmp, sqlite3_errmsg(l.db));
 		goto out;
 	}
 	char pragma[64];
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d;", TRACEDB_SCHEMA_VERSION);
 	if (load_exec_sql(l.db, LOAD_PRAGMAS " BEGIN;") || load_exec_sql(l.db, schema) || load_exec_sql(l.db, pragma))
 		goto out;
-	if (cz_loader_begin(&l.cz, l.db)) {
-		cz_error("database: %s", sqlite3_errmsg(l.db));
+	if (load_cz_begin(&l.cz, l.db)) {
+		cli_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
 	if (!name_frames || sym_resolver_new(&l.sym))
 		l.sym = NULL; /* then no symbols from the modules, that is all */
 	if (load_defs_prepare(&l)) {
-		cz_error("database: %s", sqlite3_errmsg(l.db));
+		cli_error("database: %s", sqlite3_errmsg(l.db));
 		goto out;
 	}
 	ret = fill(&l, r, trace_path, st);
@@ -285,7 +285,7 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 		ret = load_kinds(l.db, trace_path);
 	if (ret == 0 && (tracedb_put_meta(l.db, "merge", 0, merge_names[mode]) ||
 			 tracedb_put_meta(l.db, "merge_lag_ns", (sqlite3_int64)lag, NULL)))
-		ret = cz_error("database: %s", sqlite3_errmsg(l.db));
+		ret = cli_error("database: %s", sqlite3_errmsg(l.db));
 	if (ret == 0 && load_exec_sql(l.db, "COMMIT;"))
 		ret = -1;
 out:
@@ -312,11 +312,11 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 {
 	struct stat st;
 	if (stat(trace_path, &st))
-		return cz_error("'%s': %s", trace_path, strerror(errno));
+		return cli_error("'%s': %s", trace_path, strerror(errno));
 	char tmp[PATH_MAX];
 	int mem = dbpath_is_memory(db_path);
 	if (snprintf(tmp, sizeof(tmp), mem ? "%s" : "%s.tmp%d", db_path, (int)getpid()) >= (int)sizeof(tmp))
-		return cz_error("'%s': path too long", db_path);
+		return cli_error("'%s': path too long", db_path);
 	if (fresh_target(tmp, mem, 0))
 		return -1;
 	/* from here a signal removes what was written, and nothing else */
@@ -337,7 +337,7 @@ int tracedb_load(const char *trace_path, const char *db_path, int verbose)
 	}
 	progress_end();
 	if (!mem && ret == 0 && rename(tmp, db_path)) {
-		cz_error("cannot write '%s': %s", db_path, strerror(errno));
+		cli_error("cannot write '%s': %s", db_path, strerror(errno));
 		ret = -1;
 	}
 	if (ret && !mem)

@@ -95,7 +95,7 @@ int load_on_record(void *ctx, const struct czt_chunk *c, const struct czt_record
 		put_stack_node(l, r->id + img, r->parent ? r->parent + img : 0, r->ip);
 		return 0;
 	case CZT_REC_STRING:
-		if (cz_loader_record(l->cz, r))
+		if (load_cz_record(l->cz, r))
 			return -1;
 		if (r->id >= 1 && r->id < (1u << 24)) { /* symbol-table strings */
 			if (array_reserve((void **)&l->strs, &l->cap_strs, r->id, sizeof(char *)))
@@ -140,7 +140,7 @@ int load_on_record(void *ctx, const struct czt_chunk *c, const struct czt_record
 	case CZT_REC_PROCESS_END:
 		if (r->how == CZT_END_EXEC) {
 			l->image_unnamed = 1;
-			return cz_loader_record(l->cz, r);
+			return load_cz_record(l->cz, r);
 		}
 		l->end_how = (int)r->how;
 		l->end_value = r->value;
@@ -155,7 +155,7 @@ int load_on_record(void *ctx, const struct czt_chunk *c, const struct czt_record
 		}
 		return 0;
 	default:
-		/* the engine takes them; cz_loader_ended writes their blocks */
+		/* the engine takes them; load_cz_ended writes their blocks */
 		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY)
 			l->cz_events++;
 		return 0;

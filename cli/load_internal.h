@@ -41,7 +41,7 @@ struct loader {
 	 * (load_symbols.h); FRAME records read */
 	struct sym_resolver *sym;
 	uint64_t n_frame_recs;
-	struct cz_loader *cz; /* writes the engine's allocators (load_cz.c) */
+	struct load_cz *cz; /* writes the engine's allocators (load_cz.c) */
 	char trace_key[TRACEDB_KEY_LEN]; /* the trace's content as it was read (tracedb_key) */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
@@ -61,7 +61,7 @@ void load_defs_release(struct loader *l);
 
 /* load_defs.c: one record of chunk c as it is read (an an_record_fn, ctx
  * the loader), before the engine takes it.  0, -1 out of memory, or
- * CZ_LOADER_DB_ERROR. */
+ * LOAD_CZ_DB_ERROR. */
 int load_on_record(void *ctx, const struct czt_chunk *c, const struct czt_record *r);
 
 /* load_results.c: the engine's figures and the meta facts, once every

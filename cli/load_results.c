@@ -191,7 +191,7 @@ static int write_meta(struct loader *l, const struct czt_header *h, const char *
 	META_I("lost_events", l->lost);
 	if (l->lost) { /* what and why, for the reports' warning */
 		char text[256];
-		META_T("lost_text", cz_lost_text(text, sizeof(text), l->lost, l->lost_why, l->lost_err));
+		META_T("lost_text", cli_lost_text(text, sizeof(text), l->lost, l->lost_why, l->lost_err));
 	} else {
 		META_NULL("lost_text");
 	}
