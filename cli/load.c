@@ -40,7 +40,7 @@
 #include "format/printable.h"
 #include "lib/analysis/engine.h"
 #include "lib/analysis/idmap.h"
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 
 struct loader {
 	sqlite3 *db;

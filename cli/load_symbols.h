@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 
 /*
  * Fills the frames table for every ip of the stack_nodes table, from sym

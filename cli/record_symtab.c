@@ -17,7 +17,7 @@
 #include "cli/record_symtab.h"
 #include "cli/util.h"
 #include "format/czt.h"
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 #include "lib/analysis/idmap.h"
 
 #define SYM_CHUNK (1u << 20)
