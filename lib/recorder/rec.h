@@ -64,7 +64,7 @@ int rec_fail_now(void);
 /* Should this recorded allocation call fail? */
 #define REC_FAIL_HERE() (REC_UNLIKELY(__atomic_load_n(&rec_fail_armed, __ATOMIC_RELAXED)) && rec_fail_now())
 
-/* ---- the recorder core (rec_core.c) ---- */
+/* ---- the recorder core (rec_core.c, rec_trace.c, rec_life.c) ---- */
 
 /* Non-zero while events are recorded.  Read on every call. */
 extern int rec_active;
@@ -242,9 +242,7 @@ size_t rec_zstd_compress_sparse(struct rec_zstd *z, void *dst, size_t cap, const
  * of a compression (in a forked child).  z may be NULL. */
 void rec_zstd_reset(struct rec_zstd *z);
 
-/* ---- internal memory (rec_core.c) ---- */
-/* Fresh zeroed memory of the recorder's own, never scanned at exit. */
-void *rec_mmap(size_t len);
+/* ---- the trace file (rec_trace.c); the recorder's memory: rec_mmap.h ---- */
 /* Writes one chunk of the given type whose payload_len payload bytes
  * follow CZT_CHUNK_HEADER_LEN bytes of room at chunk (compressed when
  * compression is on), after any pending META records.  Takes g_lock. */
@@ -279,7 +277,7 @@ extern struct rec_early rec_early;
  * is final, and whether the program's malloc is ours is known. */
 void rec_early_close(void);
 
-/* ---- attach to a running process (rec_core.c, rec_attach.c) ---- */
+/* ---- attach to a running process (rec_life.c, rec_attach.c) ---- */
 /* What rec_attach_begin and czprof_attach_start return besides 0; czprof
  * (cli/attach.c) names each. */
 enum {

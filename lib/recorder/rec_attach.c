@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lib/recorder/rec.h"
+#include "lib/recorder/rec_mmap.h"
 
 int rec_attach_hooked;
 

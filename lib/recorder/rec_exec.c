@@ -4,7 +4,7 @@
  * buffered first (rec_flush_all).  An exec also hands the new image the
  * identity of the trace this process writes (rec_exec_token), so that the
  * new image continues that file and never adopts one somebody else
- * created under the same name (rec_core.c, open_trace).
+ * created under the same name (rec_trace.c, open_trace).
  *
  * glibc's own variants call execve internally, not through the PLT, so
  * each entry point a program can call is wrapped here: execve, execv,
@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/recorder/rec.h"
+#include "lib/recorder/rec_mmap.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -40,6 +40,7 @@
 
 #include "format/czt_scan.h"
 #include "lib/recorder/rec.h"
+#include "lib/recorder/rec_mmap.h"
 
 /* ---- the recorder's own memory ---- */
 

@@ -12,7 +12,7 @@
  * | CZPROF_DEPTH       | 64             | most stack frames kept per event (1-256)        |
  * | CZPROF_FLUSH_MS    | 100            | longest time an event waits in a buffer         |
  * | CZPROF_BUFFER_KB   | 256            | per-thread buffer (one chunk), 4-4096; each     |
- * |                    |                | thread has REC_SLOTS of them (rec_core.c)       |
+ * |                    |                | thread has REC_SLOTS of them (rec_core.h)       |
  * | CZPROF_UNWIND      | dwarf          | fp: follow frame pointers (programs built with  |
  * |                    |                | -fno-omit-frame-pointer), much cheaper          |
  * | CZPROF_CLOCK       | auto           | os: always the OS clock, never the CPU's time-  |

@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include "lib/recorder/rec.h"
+#include "lib/recorder/rec_mmap.h"
 
 struct rec_zstd {
 	ZSTD_CCtx *cctx;
