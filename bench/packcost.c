@@ -28,9 +28,11 @@
 
 #include "format/czt.h"
 #include "format/czt_model.h"
+#include "format/czt_pack.h"
 
-#define MIN_COLUMNS 4096 /* lib/recorder/rec_core.c's */
-#define MIN_PACK 64
+/* the recorder's limits, as it packs (format/czt_pack.h) */
+#define MIN_COLUMNS CZT_PACK_MIN_COLUMNS
+#define MIN_PACK CZT_PACK_MIN
 #define MAX_RAW (1u << 20) /* the recorder's chunks are 256 KiB */
 
 static double cpu_ns(void)

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "format/czt_model.h"
+#include "format/czt_pack.h"
 #include "lib/recorder/rec_core.h"
 #include "lib/recorder/rec_mmap.h"
 
@@ -25,7 +26,7 @@
 __thread int tl_pack;
 
 /* A compressor: a context and room for one compressed chunk, and for EVENTS
- * chunks the column form's scratch (format/czt_model.h).  The column
+ * chunks the column form's scratch (format/czt_pack.h).  The column
  * scratch is mapped when first needed and the streams' room grows with the
  * longest payload split so far: sized for the longest possible payload at
  * once, the two packers would hold 75 MB of the program's address space
@@ -37,10 +38,9 @@ struct packer {
 	uint8_t *out;
 	size_t max_events;  /* the longest EVENTS payload it takes in column form;
 			       0: no column form (off, or its memory could not be had) */
-	size_t room;        /* the longest payload the streams' mapping takes now */
-	uint8_t *streams;   /* the split streams; NULL until first needed */
-	uint8_t *packed;    /* the streams compressed, before their table */
-	void *model;        /* the splitter's scratch */
+	/* streams NULL until first needed; room: the longest payload the
+	 * streams' mapping takes now */
+	struct czt_columns_mem cols;
 };
 static struct packer flusher_pk; /* the flusher thread's only */
 static struct packer locked_pk;  /* under g_lock: META, and chunks written at exit */
@@ -48,10 +48,6 @@ static struct packer locked_pk;  /* under g_lock: META, and chunks written at ex
  * (CZPROF_COLUMNS=auto: rec_spare.c decides). */
 static int flusher_columns = 1;
 static struct rec_spare flusher_spare;
-
-/* Payloads shorter than this are written raw: a zstd frame's own header
- * and block headers take about 10 bytes, so they seldom shrink. */
-#define MIN_PACK 64
 
 /* max_events: the buffer size; column streams are shorter than that or
  * not worth writing. */
@@ -74,15 +70,16 @@ static void packer_init(struct packer *pk, size_t max_payload, size_t max_events
  * column form is then left off for good: the payload goes as one frame). */
 static int packer_room(struct packer *pk, size_t len)
 {
-	if (REC_LIKELY(pk->streams && len <= pk->room))
+	struct czt_columns_mem *m = &pk->cols;
+	if (REC_LIKELY(m->streams && len <= m->room))
 		return 0;
-	if (!pk->model) {
-		pk->packed = rec_mmap(pk->max_events);
-		pk->model = rec_mmap(czt_model_scratch_bytes(pk->max_events));
-		if (!pk->packed || !pk->model)
+	if (!m->model) {
+		m->packed = rec_mmap(pk->max_events);
+		m->model = rec_mmap(czt_model_scratch_bytes(pk->max_events));
+		if (!m->packed || !m->model)
 			goto fail;
 	}
-	size_t room = pk->room ? pk->room : MIN_ROOM;
+	size_t room = m->room ? m->room : MIN_ROOM;
 	while (room < len)
 		room *= 2;
 	if (room > pk->max_events)
@@ -90,87 +87,59 @@ static int packer_room(struct packer *pk, size_t len)
 	uint8_t *streams = rec_mmap(czt_model_split_bytes(room));
 	if (!streams)
 		goto fail;
-	if (pk->streams) {
-		rec_own_forget(pk->streams);
-		munmap(pk->streams, czt_model_split_bytes(pk->room));
+	if (m->streams) {
+		rec_own_forget(m->streams);
+		munmap(m->streams, czt_model_split_bytes(m->room));
 	}
-	pk->streams = streams;
-	pk->room = room;
+	m->streams = streams;
+	m->room = room;
 	return 0;
 fail:
 	pk->max_events = 0;
 	return -1;
 }
 
-/* Payloads shorter than this are compressed as one frame: the column
- * form's table and its streams' own frames outweigh what it gains (a
- * program that allocates a hundred times, a thread's last few events). */
-#define MIN_COLUMNS 4096
-
-/* Compresses an EVENTS payload in column form into pk->out's payload:
- * returns its length, or 0 when it does not come out shorter than cap. */
-static size_t pack_columns(struct packer *pk, const uint8_t *payload, size_t len, size_t cap)
+/* rec_zstd's two ways, as the format's packer calls a compressor */
+static size_t zstd_frame(void *z, void *dst, size_t cap, const void *src, size_t len)
 {
-	struct czt_streams st;
-	if (len < MIN_COLUMNS || len > pk->max_events || packer_room(pk, len) ||
-	    czt_model_split(payload, len, pk->streams, pk->model, pk->room, &st))
-		return 0;
-	size_t stored[CZT_STREAMS], total = 0;
-	for (int i = 0; i < CZT_STREAMS; i++) {
-		size_t n = st.len[i], room = cap - total;
-		if (n > room)
-			return 0;
-		/* tiny streams stay raw: a frame's own header outweighs them */
-		size_t z = n >= MIN_PACK ? rec_zstd_compress_sparse(pk->z, pk->packed + total,
-								    n - 1, st.s[i], n) : 0;
-		if (!z) {
-			memcpy(pk->packed + total, st.s[i], n);
-			z = n;
-		}
-		stored[i] = z;
-		total += z;
-	}
-	uint8_t *dst = pk->out + CZT_CHUNK_HEADER_LEN;
-	size_t head = czt_columns_header_put(dst, st.len, stored);
-	if (head + total >= cap)
-		return 0;
-	memcpy(dst + head, pk->packed, total);
-	return head + total;
+	return rec_zstd_compress(z, dst, cap, src, len);
+}
+
+static size_t zstd_sparse(void *z, void *dst, size_t cap, const void *src, size_t len)
+{
+	return rec_zstd_compress_sparse(z, dst, cap, src, len);
 }
 
 /* Frames the chunk at chunk (payload_len raw payload bytes after its
- * header space) for writing and returns it, *len set to its length: as one
- * zstd frame in pk->out when pk compresses and the frame is smaller,
- * otherwise raw in place. */
+ * header space) for writing and returns it, *len set to its length:
+ * packed in pk->out when pk compresses and that is smaller (the column
+ * form for EVENTS, if pk has it and the flusher wants it now), otherwise
+ * raw in place. */
 static const uint8_t *seal_with(struct packer *pk, unsigned type, uint8_t *chunk,
 				size_t payload_len, size_t *len)
 {
-	if (pk && pk->z && payload_len >= MIN_PACK) {
-		const uint8_t *raw = chunk + CZT_CHUNK_HEADER_LEN;
-		unsigned flags = CZT_CHUNK_COLUMNS;
-		int events = type == CZT_CHUNK_EVENTS, flusher = pk == &flusher_pk;
-		size_t n = events && (!flusher || flusher_columns)
-				   ? pack_columns(pk, raw, payload_len, payload_len) : 0;
-		if (!n) {
-			/* Where the flusher left columns out for the program's
-			 * sake (no core to spare), its frames look for matches
-			 * sparsely too: on the events of a program that keeps
-			 * every core busy that halves zstd's time (14 -> 7 ns
-			 * per event on the two-thread bench) for 1% more bytes. */
-			int cheap = events && flusher && !flusher_columns;
-			flags = CZT_CHUNK_ZSTD;
-			n = (cheap ? rec_zstd_compress_sparse : rec_zstd_compress)(
-				pk->z, pk->out + CZT_CHUNK_HEADER_LEN, payload_len - 1, raw, payload_len);
-		}
-		if (events && flusher)
-			rec_spare_packed(&flusher_spare, payload_len);
-		if (n) {
-			*len = czt_chunk_seal(pk->out, type, flags, (uint32_t)n, (uint32_t)payload_len);
-			return pk->out;
-		}
-	}
-	*len = czt_chunk_seal(chunk, type, 0, (uint32_t)payload_len, (uint32_t)payload_len);
-	return chunk;
+	if (!pk || !pk->z || payload_len < CZT_PACK_MIN)
+		return czt_chunk_pack(NULL, type, chunk, payload_len, len);
+	int events = type == CZT_CHUNK_EVENTS, flusher = pk == &flusher_pk;
+	int columns = events && (!flusher || flusher_columns) &&
+		      payload_len >= CZT_PACK_MIN_COLUMNS && payload_len <= pk->max_events &&
+		      !packer_room(pk, payload_len);
+	/* Where the flusher left columns out for the program's sake (no core
+	 * to spare), its frames look for matches sparsely too: on the events
+	 * of a program that keeps every core busy that halves zstd's time
+	 * (14 -> 7 ns per event on the two-thread bench) for 1% more bytes. */
+	int cheap = events && flusher && !flusher_columns;
+	struct czt_pack how = {
+		.frame = cheap ? zstd_sparse : zstd_frame,
+		.stream = zstd_sparse,
+		.ctx = pk->z,
+		.out = pk->out,
+		.columns = columns ? &pk->cols : NULL,
+	};
+	const uint8_t *out = czt_chunk_pack(&how, type, chunk, payload_len, len);
+	if (events && flusher)
+		rec_spare_packed(&flusher_spare, payload_len);
+	return out;
 }
 
 const uint8_t *seal(int pack, unsigned type, uint8_t *chunk, size_t payload_len, size_t *len)
