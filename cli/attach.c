@@ -51,7 +51,7 @@ int attach_stop(const struct attach_target *t, const char *lib, struct attach_ti
 }
 #else
 
-/* the recorder's answers (lib/rec.h, REC_ATTACH_*) */
+/* the recorder's answers (lib/recorder/rec.h, REC_ATTACH_*) */
 enum { STARTED = 0, BUSY = 1, PRELOADED = 2, FAILED = 3 };
 
 #define RTLD_NOW_ 2

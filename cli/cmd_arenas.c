@@ -27,8 +27,8 @@ static const char usage[] =
 	"                 lifetime (never destroyed first), name, created\n"
 	"  --json         machine-readable output\n"
 	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB "\n"
-	"Programs appear here when they use libczalloc (lib/cz_alloc.h) or annotate\n"
-	"their own pools (lib/czprof_annotate.h).\n";
+	"Programs appear here when they use libczalloc (lib/include/cz_alloc.h) or annotate\n"
+	"their own pools (lib/include/czprof_annotate.h).\n";
 
 struct arena {
 	int64_t id, parent, stack, created, destroyed, allocs, requested, live_blocks, live_bytes;
@@ -259,8 +259,8 @@ int cmd_arenas(int argc, char **argv)
 	}
 	report_header(db, "arenas", o.trace);
 	if (!n) {
-		printf("\nno allocator announced itself: link libczalloc (lib/cz_alloc.h) or annotate\n"
-		       "your pools (lib/czprof_annotate.h) to see them here\n");
+		printf("\nno allocator announced itself: link libczalloc (lib/include/cz_alloc.h) or annotate\n"
+		       "your pools (lib/include/czprof_annotate.h) to see them here\n");
 		rc = 0;
 		goto out;
 	}

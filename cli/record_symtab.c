@@ -17,7 +17,7 @@
 #include "cli/record_symtab.h"
 #include "cli/util.h"
 #include "format/czt.h"
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 #include "lib/analysis/idmap.h"
 
 #define SYM_CHUNK (1u << 20)
@@ -342,7 +342,7 @@ void symtab_follow_cancel(struct symtab_scan *follow)
 }
 
 /* The lost records' counts, read again from the whole file: the recorder
- * rewrites its loss chunk in place as its count grows (lib/rec_core.c),
+ * rewrites its loss chunk in place as its count grows (lib/recorder/rec_trace.c),
  * perhaps after the follower read it.  Only META chunks are read. */
 static void rescan_lost(const char *path, struct symtab_result *res)
 {

@@ -11,8 +11,8 @@
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
-#include "symbols/sym.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym.h"
+#include "lib/symbols/sym_site.h"
 
 /* inlined frames per address: as many as a FRAME record holds (32, see
  * format/czt.h), since an optimised C++ allocation inlines a chain of

@@ -36,7 +36,7 @@ int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *fram
 /* The line number in a frame's "function (file:line)" name, 0 without one. */
 long report_frame_line(const struct report_frame *f);
 
-/* The call site of a stack (symbols/sym_site.h: the first frame, innermost
+/* The call site of a stack (lib/symbols/sym_site.h: the first frame, innermost
  * first, that is not part of the allocator, under the rules of
  * report_site_rules).  Writes its name into buf (REPORT_NAME_MAX). */
 void report_site(struct report_ctx *c, uint64_t stack, char *buf);

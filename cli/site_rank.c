@@ -9,7 +9,7 @@
 #include "cli/site_rank.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym_site.h"
 
 #define STACK_FRAMES 256
 

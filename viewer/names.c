@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "format/printable.h"
-#include "symbols/sym.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym.h"
+#include "lib/symbols/sym_site.h"
 #include "lib/analysis/idmap.h"
 #include "viewer/names.h"
 
