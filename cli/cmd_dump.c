@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "format/czt_layout.h"
 #include "format/czt_scan.h"
 #include "format/printable.h"
 
@@ -36,6 +37,30 @@ static const char *chunk_name(unsigned t)
 	return "unknown";
 }
 
+/* An event's fields, as its layout's `show` letters say (czt_layout.h). */
+static void print_fields(const struct czt_record *r)
+{
+	const char *show = r->type < 256 ? czt_layouts[r->type].show : NULL;
+	for (int if_set = 0; show && *show; show++) {
+		if (*show == '?') {
+			if_set = 1;
+			continue;
+		}
+		const struct czt_field *f = &czt_fields[(unsigned char)*show];
+		uint64_t v;
+		memcpy(&v, (const char *)r + f->offset, sizeof(v));
+		if (if_set && !v)
+			continue;
+		if_set = 0;
+		switch (f->style) {
+		case CZT_SHOW_NAMED: printf(" %s=%" PRIu64, f->name, v); break;
+		case CZT_SHOW_HEX: printf(" 0x%" PRIx64, v); break;
+		case CZT_SHOW_FROM: printf(" 0x%" PRIx64 " ->", v); break;
+		default: printf(" %" PRIu64, v);
+		}
+	}
+}
+
 static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 {
 	const char *name = czt_rec_name(r->type);
@@ -44,15 +69,6 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 		printf("tid=%" PRIu64 " t=%" PRIu64 " ", r->tid, r->time);
 	printf("%s", name ? name : "?");
 	switch (r->type) {
-	case CZT_REC_FREE:
-		printf(" 0x%" PRIx64, r->addr);
-		if (r->stack)
-			printf(" stack=%" PRIu64, r->stack);
-		break;
-	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY:
-		printf(" 0x%" PRIx64 " -> 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64 " t_free=%" PRIu64,
-		       r->old_addr, r->addr, r->size, r->stack, r->time_free);
-		break;
 	case CZT_REC_STACK_NODE:
 		printf(" id=%" PRIu64 " parent=%" PRIu64 " ip=0x%" PRIx64, r->id, r->parent, r->ip);
 		break;
@@ -128,25 +144,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_EARLY_BLOCK:
 		printf(" 0x%" PRIx64 " %" PRIu64, r->addr, r->size);
 		break;
-	case CZT_REC_CZ_NEW:
-		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
-		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);
-		break;
-	case CZT_REC_CZ_RESET: case CZT_REC_CZ_CAPACITY:
-		printf(" allocator=%" PRIu64 " capacity=%" PRIu64, r->allocator, r->value);
-		break;
-	case CZT_REC_CZ_DESTROY:
-		printf(" allocator=%" PRIu64, r->allocator);
-		break;
-	case CZT_REC_CZ_FREE:
-		printf(" allocator=%" PRIu64 " 0x%" PRIx64, r->allocator, r->addr);
-		break;
-	case CZT_REC_CZ_ALLOC: case CZT_REC_CZ_RESIZE:
-		printf(" allocator=%" PRIu64 " 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64, r->allocator,
-		       r->addr, r->size, r->stack);
-		break;
-	default: /* the allocation entry points */
-		printf(" 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64, r->addr, r->size, r->stack);
+	default: /* the events: as the layout table says */
+		print_fields(r);
 	}
 	if (r->op) /* from a call record: which C++ operator */
 		printf(" op=%" PRIu64, r->op);
