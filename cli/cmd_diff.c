@@ -10,7 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 

@@ -17,7 +17,7 @@
 #include "cli/commands.h"
 #include "cli/outfile.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/svg.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"

@@ -8,7 +8,7 @@
 #include "cli/export.h"
 #include "cli/fold.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/util.h"
 
 int export_speedscope(sqlite3 *db, FILE *out)

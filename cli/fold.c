@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/fold.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/report.h"
 #include "cli/util.h"
 
