@@ -494,13 +494,9 @@ int cmd_plot(int argc, char **argv)
 	if (!rc) {
 		ch.f = out.f;
 		char title[REPORT_NAME_MAX];
-		sqlite3_stmt *q;
-		snprintf(title, sizeof(title), "%s", o.trace);
-		if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
-			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-				snprintf(title, sizeof(title), "%s", (const char *)sqlite3_column_text(q, 0));
-			sqlite3_finalize(q);
-		}
+		char *cmd = tracedb_meta_text(db, "cmdline");
+		snprintf(title, sizeof(title), "%s", cmd ? cmd : o.trace);
+		free(cmd);
 		draw_frame(&ch, title);
 		if (ns) {
 			draw_stacked(&ch, s, ns, a.by);

@@ -147,7 +147,7 @@ struct site_sum {
 
 struct site_table {
 	struct site_sum *v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Adds count and bytes to the site called name.  Returns 0 or -1 (no

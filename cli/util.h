@@ -12,7 +12,8 @@
 int cz_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cz_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB" into buf (at least 32 bytes). */
+/* "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB" into buf (at least 32 bytes): the
+ * base's size_text (lib/base/size.h) with the reports' one decimal. */
 const char *cz_human_size(uint64_t bytes, char *buf);
 
 /* "850 ns", "12.3 ms", "4.56 s" into buf (at least 32 bytes). */

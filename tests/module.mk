@@ -81,7 +81,8 @@ $(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c $(FUZZ_LOAD_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-load
 	clang $(FUZZ_FLAGS) -o $@ $^ $(SQLITE) $(ZSTD) $(LIBDW) -lstdc++
 
-$(B)/fuzz/fuzz_suppress: tests/fuzz/fuzz_suppress.c cli/suppress.c cli/util.c cli/progress.c format/printable.c
+$(B)/fuzz/fuzz_suppress: tests/fuzz/fuzz_suppress.c cli/suppress.c cli/util.c cli/progress.c format/printable.c \
+		lib/base/size.c lib/base/grow.c
 	@mkdir -p $(@D) $(B)/fuzz/corpus-suppress
 	clang $(FUZZ_FLAGS) -o $@ $^
 .PHONY: fuzz fuzz-build
