@@ -38,19 +38,17 @@
  */
 #define MAX_FIELDS CZT_MAX_CORE_FIELDS
 struct layout {
-	char kinds[MAX_FIELDS + 1];
-	int8_t a, s, k; /* positions of A, S and K, -1 when absent */
+	char kinds[MAX_FIELDS + 1]; /* "": not a core record */
+	int8_t a, s, k;             /* positions of A, S and K, -1 when absent */
 };
 
-/* Fills *l with type's field kinds; -1 when type is not a core record. */
-static inline int layout_of(unsigned type, struct layout *l)
+/* Works out type's kinds from its letters into *l. */
+static void layout_make(unsigned type, struct layout *l)
 {
 	const struct czt_layout *c = czt_core_layout(type);
-	if (!c)
-		return -1;
+	unsigned i = 0;
 	l->a = l->s = l->k = -1;
-	unsigned i;
-	for (i = 0; i < c->nfields; i++) {
+	for (; c && i < c->nfields; i++) {
 		char kind = czt_fields[(unsigned char)c->fields[i]].column;
 		l->kinds[i] = kind;
 		if (kind == 'A')
@@ -61,7 +59,6 @@ static inline int layout_of(unsigned type, struct layout *l)
 			l->k = (int8_t)i;
 	}
 	l->kinds[i] = 0;
-	return 0;
 }
 
 /* The fewest payload bytes of a record that remembers an address (kinds
@@ -118,6 +115,10 @@ struct freed {
 };
 
 struct model {
+	/* each core type's kinds, worked out from czt_layouts once per
+	 * scratch (the scratch comes zeroed): the join reads them per record */
+	int layouts_made;
+	struct layout layouts[0x40];
 	uint32_t gen;        /* bumped per chunk: tells this chunk's stack sizes from older ones */
 	uint32_t mask;       /* table slots - 1 */
 	size_t list_cap;
@@ -166,6 +167,11 @@ size_t czt_model_scratch_bytes(size_t max_raw)
 static struct model *model_start(void *mem, size_t max_raw, int with_table)
 {
 	struct model *m = mem;
+	if (!m->layouts_made) {
+		for (unsigned t = 0; t < 0x40; t++)
+			layout_make(t, &m->layouts[t]);
+		m->layouts_made = 1;
+	}
 	m->list_cap = list_cap_for(max_raw);
 	m->list = (struct block *)(m + 1);
 	m->n = 0;
@@ -185,6 +191,12 @@ static struct model *model_start(void *mem, size_t max_raw, int with_table)
 		memset(m->table, 0, slots * sizeof(uint32_t));
 	}
 	return m;
+}
+
+/* The kinds of core type `type`, or NULL when it is not one. */
+static inline const struct layout *layout_of(const struct model *m, unsigned type)
+{
+	return type < 0x40 && m->layouts[type].kinds[0] ? &m->layouts[type] : NULL;
 }
 
 static inline unsigned size_class(uint64_t size)
@@ -548,8 +560,8 @@ static inline unsigned size_is_known(const struct model *m, const struct span *s
 
 static int split_record(struct splitter *sp, struct rd *r, unsigned type)
 {
-	struct layout lay, *l = &lay;
-	if (layout_of(type, l))
+	const struct layout *l = layout_of(sp->m, type);
+	if (!l)
 		return -1;
 	struct span fl[MAX_FIELDS];
 	const char *kinds = l->kinds;
@@ -745,8 +757,8 @@ static inline int join_known_size(struct joiner *jn, const struct field *k, stru
 
 static int join_record(struct joiner *jn, unsigned type)
 {
-	struct layout lay, *l = &lay;
-	if (layout_of(type, l))
+	const struct layout *l = layout_of(jn->m, type);
+	if (!l)
 		return -1;
 	const char *kinds = l->kinds;
 	struct field fl[MAX_FIELDS];
