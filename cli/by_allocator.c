@@ -198,10 +198,7 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 	}
 	const char *what = when == BY_ALLOC_AT_EXIT ? "never freed" : "live at the peak";
 	if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		printf(", \"by\": \"allocator\", \"allocators\": [");
 	} else {
 		report_header(db, report, trace);

@@ -226,10 +226,7 @@ int cmd_arenas(int argc, char **argv)
 	size_t shown = o.limit && (size_t)o.limit < n ? (size_t)o.limit : n;
 	char site[REPORT_NAME_MAX], pbuf[32], t0[32], t1[32], s1[32], s2[32], s3[32], s4[32];
 	if (o.json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, o.trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, o.trace);
 		printf(", \"allocators\": [");
 		for (size_t i = 0; i < shown; i++) {
 			const struct arena *a = &v[i];

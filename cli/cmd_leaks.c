@@ -278,10 +278,7 @@ int cmd_leaks(int argc, char **argv)
 		leaks_sarif(stdout, c, trace, v, k2, depth);
 		free(v);
 	} else if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		printf(", ");
 		leak_kinds_json(stdout, &lk);
 		printf(", \"listed\": [");

@@ -90,10 +90,7 @@ int cmd_stats(int argc, char **argv)
 
 	char a[32], b[32];
 	if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		for (int k = 0; keys[k]; k++)
 			printf(", \"%s\": %lld", keys[k], (long long)v[k]);
 		printf(", ");

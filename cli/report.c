@@ -370,6 +370,14 @@ int report_window(sqlite3 *db, char *buf, size_t cap, uint64_t *start_ns, uint64
 	return 1;
 }
 
+void report_json_open(FILE *f, sqlite3 *db, const char *trace)
+{
+	fputs("{\"trace\": ", f);
+	report_json_string(f, trace);
+	fputs(", ", f);
+	report_json_status(f, db);
+}
+
 void report_json_status(FILE *f, sqlite3 *db)
 {
 	struct report_status st;
