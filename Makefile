@@ -52,6 +52,7 @@ $(B)/obj/%.o: %.cc
 include format/module.mk
 include lib/symbols/module.mk
 include lib/module.mk
+include lib/base/module.mk
 include lib/analysis/module.mk
 include viewer/module.mk
 include cli/module.mk

@@ -13,6 +13,7 @@
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 static const char usage[] =
 	"usage: czprof arenas [--json] [-n N] [--sort KEY] [--each] TRACE\n\n"
@@ -176,7 +177,7 @@ int cmd_arenas(int argc, char **argv)
 	struct report_ctx *c = report_ctx_new(db);
 	sqlite3_stmt *q = NULL;
 	struct arena *v = NULL;
-	size_t n = 0, n_all = 0;
+	size_t n = 0, n_all = 0, cap = 0;
 	int rc = 1;
 	if (!c || sqlite3_prepare_v2(db,
 				     "SELECT id, kind, coalesce(name, ''), parent, stack, created, destroyed, allocations,"
@@ -186,10 +187,8 @@ int cmd_arenas(int argc, char **argv)
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct arena *nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv)
+		if (array_grow((void **)&v, &cap, n, sizeof(*v)))
 			goto out;
-		v = nv;
 		struct arena *a = &v[n++];
 		memset(a, 0, sizeof(*a));
 		a->id = sqlite3_column_int64(q, 0);
@@ -227,10 +226,7 @@ int cmd_arenas(int argc, char **argv)
 	size_t shown = o.limit && (size_t)o.limit < n ? (size_t)o.limit : n;
 	char site[REPORT_NAME_MAX], pbuf[32], t0[32], t1[32], s1[32], s2[32], s3[32], s4[32];
 	if (o.json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, o.trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, o.trace);
 		printf(", \"allocators\": [");
 		for (size_t i = 0; i < shown; i++) {
 			const struct arena *a = &v[i];

@@ -79,6 +79,10 @@ void report_status(sqlite3 *db, struct report_status *st);
  * its "trace" member. */
 void report_json_status(FILE *f, sqlite3 *db);
 
+/* The opening of a JSON report: `{"trace": TRACE, ` and report_json_status's
+ * members; the caller goes on with `, "its": ...` and closes the object. */
+void report_json_open(FILE *f, sqlite3 *db, const char *trace);
+
 /* For a trace of `czprof record -p` (meta `attached`): "recorded from
  * HH:MM:SS to HH:MM:SS, N s, attached: ..." (local time) into buf, and
  * the window's ends (wall clock, ns).  Returns 1, or 0 for a trace of a
@@ -147,7 +151,7 @@ struct site_sum {
 
 struct site_table {
 	struct site_sum *v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Adds count and bytes to the site called name.  Returns 0 or -1 (no

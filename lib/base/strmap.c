@@ -5,15 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/strmap.h"
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
+#include "lib/base/grow.h"
+#include "lib/base/hash.h"
+#include "lib/base/strmap.h"
 
 static int grow(struct strmap *m)
 {
@@ -41,14 +35,8 @@ long strmap_intern(struct strmap *m, const char *s)
 	for (; m->slot[k]; k = (k + 1) & (m->slots - 1))
 		if (!strcmp(m->str[m->slot[k] - 1], s))
 			return (long)m->slot[k] - 1;
-	if (m->n == m->cap) {
-		size_t cap = m->cap ? m->cap * 2 : 256;
-		char **v = realloc(m->str, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		m->str = v;
-		m->cap = cap;
-	}
+	if (array_grow((void **)&m->str, &m->cap, m->n, sizeof(*m->str)))
+		return -1;
 	if (!(m->str[m->n] = strdup(s)))
 		return -1;
 	m->slot[k] = ++m->n;
