@@ -2,8 +2,8 @@
  * grow.h - the one way an array grows: doubling, from 64 elements.  Every
  * growable array of the CLI, the viewer and the analysis goes through it.
  */
-#ifndef CZ_BASE_GROW_H
-#define CZ_BASE_GROW_H
+#ifndef CZPROF_LIB_BASE_GROW_H
+#define CZPROF_LIB_BASE_GROW_H
 
 #include <stddef.h>
 

@@ -5,8 +5,8 @@
  * The seed is the one czprof has always used, one digit short of FNV's
  * published offset basis: stored keys depend on it, so it stays.
  */
-#ifndef CZ_BASE_HASH_H
-#define CZ_BASE_HASH_H
+#ifndef CZPROF_LIB_BASE_HASH_H
+#define CZPROF_LIB_BASE_HASH_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -6,27 +6,6 @@
 #include "lib/base/hash.h"
 #include "lib/base/hmap.h"
 
-/* The slot holding key, or the empty slot where it would go. */
-static size_t find(const struct hmap *m, uint64_t key)
-{
-	size_t i = hash_slot(key, m->cap);
-	while (m->vals[i] && m->keys[i] != key)
-		i = (i + 1) & (m->cap - 1);
-	return i;
-}
-
-int hmap_get(const struct hmap *m, uint64_t key, uint64_t *val)
-{
-	if (!m->cap)
-		return 0;
-	size_t i = find(m, key);
-	if (!m->vals[i])
-		return 0;
-	if (val)
-		*val = m->vals[i] - 1;
-	return 1;
-}
-
 static int grow(struct hmap *m)
 {
 	size_t cap = m->cap ? m->cap * 2 : 64;
@@ -39,7 +18,7 @@ static int grow(struct hmap *m)
 	for (size_t i = 0; i < m->cap; i++) {
 		if (!m->vals[i])
 			continue;
-		size_t j = find(&n, m->keys[i]);
+		size_t j = hmap_slot(&n, m->keys[i]);
 		n.keys[j] = m->keys[i];
 		n.vals[j] = m->vals[i];
 	}
@@ -54,7 +33,7 @@ int hmap_put(struct hmap *m, uint64_t key, uint64_t val)
 	/* keep the load under 1/2 so probes stay short */
 	if ((m->used + 1) * 2 > m->cap && grow(m))
 		return -1;
-	size_t i = find(m, key);
+	size_t i = hmap_slot(m, key);
 	if (!m->vals[i])
 		m->used++;
 	m->keys[i] = key;
@@ -66,7 +45,7 @@ int hmap_del(struct hmap *m, uint64_t key)
 {
 	if (!m->cap)
 		return 0;
-	size_t mask = m->cap - 1, hole = find(m, key);
+	size_t mask = m->cap - 1, hole = hmap_slot(m, key);
 	if (!m->vals[hole])
 		return 0;
 	/* Backward shift: an entry after the hole moves into it unless its

@@ -5,11 +5,13 @@
  * A zeroed struct hmap is an empty map.  Not for the analysis engine's
  * block map, whose slots and prefetching are its own (lib/analysis/engine.c).
  */
-#ifndef CZ_BASE_HMAP_H
-#define CZ_BASE_HMAP_H
+#ifndef CZPROF_LIB_BASE_HMAP_H
+#define CZPROF_LIB_BASE_HMAP_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "lib/base/hash.h"
 
 struct hmap {
 	uint64_t *keys;
@@ -17,8 +19,28 @@ struct hmap {
 	size_t cap, used;
 };
 
-/* Finds key: returns 1 and sets *val (when val is not NULL), or 0. */
-int hmap_get(const struct hmap *m, uint64_t key, uint64_t *val);
+/* The slot holding key, or the empty slot where it would go (cap > 0). */
+static inline size_t hmap_slot(const struct hmap *m, uint64_t key)
+{
+	size_t i = hash_slot(key, m->cap);
+	while (m->vals[i] && m->keys[i] != key)
+		i = (i + 1) & (m->cap - 1);
+	return i;
+}
+
+/* Finds key: returns 1 and sets *val (when val is not NULL), or 0.
+ * Inline: the analysis looks up a stack or a thread for most events. */
+static inline int hmap_get(const struct hmap *m, uint64_t key, uint64_t *val)
+{
+	if (!m->cap)
+		return 0;
+	size_t i = hmap_slot(m, key);
+	if (!m->vals[i])
+		return 0;
+	if (val)
+		*val = m->vals[i] - 1;
+	return 1;
+}
 
 /* Stores key -> val (val < UINT64_MAX), replacing an existing value.
  * Returns 0, or -1 when out of memory (the map is unchanged). */

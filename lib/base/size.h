@@ -1,8 +1,8 @@
 /*
  * size.h - the one byte-size formatter: "512 B", "1.5 KiB", "3.25 MiB".
  */
-#ifndef CZ_BASE_SIZE_H
-#define CZ_BASE_SIZE_H
+#ifndef CZPROF_LIB_BASE_SIZE_H
+#define CZPROF_LIB_BASE_SIZE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * string tables for exports, the symbol table `czprof record` appends.
  * A zeroed struct strmap is empty.
  */
-#ifndef CZ_BASE_STRMAP_H
-#define CZ_BASE_STRMAP_H
+#ifndef CZPROF_LIB_BASE_STRMAP_H
+#define CZPROF_LIB_BASE_STRMAP_H
 
 #include <stddef.h>
 
