@@ -71,7 +71,8 @@ struct an_stack_total {
 	uint64_t epoch; /* the peak the peak_* figures were taken at */
 };
 
-/* A block, while it lives: 56 bytes, since a big heap holds millions. */
+/* A block, as the engine hands it out (its pool keeps it in 48 bytes,
+ * since a big heap holds millions: engine.c). */
 struct an_block {
 	uint64_t addr, size, time;
 	uint64_t id : 40;      /* from 1, in the global order of allocations */
