@@ -160,17 +160,24 @@ static uint32_t addr_tag(uint64_t a)
 	return (uint32_t)((a * 0x9E3779B97F4A7C15ull) >> 32);
 }
 
-/* A tag's first slot: its top bits (the map has at most 2^32 slots). */
+/* A tag's first slot: its place in [0, 2^32) scaled to the map's
+ * capacity (at most 2^32, any number), so that the map grows by half
+ * instead of doubling. */
 static size_t tag_slot(uint32_t tag, size_t cap)
 {
-	return cap > 1 ? tag >> (32 - __builtin_ctzl(cap)) : 0;
+	return (size_t)(((uint64_t)tag * cap) >> 32);
+}
+
+static size_t slot_next(size_t k, size_t cap)
+{
+	return k + 1 == cap ? 0 : k + 1;
 }
 
 /* The slot holding addr, or (insert) the empty slot where it goes, or NULL. */
 static struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
 {
 	uint32_t tag = addr_tag(addr);
-	for (size_t k = tag_slot(tag, en->map_cap);; k = (k + 1) & (en->map_cap - 1)) {
+	for (size_t k = tag_slot(tag, en->map_cap);; k = slot_next(k, en->map_cap)) {
 		struct an_slot *s = &en->map[k];
 		if (!s->ref)
 			return insert ? s : NULL;
@@ -179,12 +186,12 @@ static struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
 	}
 }
 
-/* The map is three quarters full: its slots move to one twice the size.
- * (Linear probing stays short at that load, and the map is, after the
- * pool, the biggest part of the engine's memory.) */
+/* The map is three quarters full: its slots move to one half as big
+ * again, half full.  (Linear probing stays short at that load, and the
+ * map is, after the pool, the biggest part of the engine's memory.) */
 static int map_grow(struct an_engine *en)
 {
-	size_t cap = en->map_cap * 2;
+	size_t cap = en->map_cap + en->map_cap / 2;
 	if (cap > ((size_t)1 << 32))
 		return -1;
 	struct an_slot *old = en->map, *s = big_alloc(cap * sizeof(*s));
@@ -195,7 +202,7 @@ static int map_grow(struct an_engine *en)
 			continue;
 		size_t j = tag_slot(old[k].tag, cap);
 		while (s[j].ref)
-			j = (j + 1) & (cap - 1);
+			j = slot_next(j, cap);
 		s[j] = old[k];
 	}
 	big_free(old, en->map_cap * sizeof(*old));
@@ -517,7 +524,7 @@ static int pair_batch(struct an_engine *en)
 			 * prefetches for one without effect, and drops the call) */
 			uint32_t tag = addr_tag(b[i + PREFETCH_AHEAD / 2].addr);
 			size_t k = tag_slot(tag, en->map_cap);
-			for (int j = 0; j < 4 && en->map[k].ref; j++, k = (k + 1) & (en->map_cap - 1))
+			for (int j = 0; j < 4 && en->map[k].ref; j++, k = slot_next(k, en->map_cap))
 				if (en->map[k].tag == tag) {
 					/* both ends: an entry may straddle two lines */
 					const char *p = (const char *)&en->blk[en->map[k].ref - 1];
