@@ -33,13 +33,22 @@ struct an_slot {
 	uint32_t freed : 1; /* released, and the address not allocated since */
 };
 
-/* A live block as the pool keeps it: struct an_block's fields in 48
- * bytes (realloc_from, an id, split to fit). */
+/* A live block as the pool keeps it: struct an_block's fields in 40
+ * bytes.  A block made by a realloc (its realloc_from) or of 2^50 bytes
+ * or more has its size and realloc_from in an an_extra instead, size_lo
+ * its index. */
 struct an_live {
-	uint64_t addr, time, size;
+	uint64_t addr, time;
 	uint64_t id : 40, thread : 24;
-	uint64_t seq : 40, fn : 5, rf_hi : 8, : 11;
-	uint32_t stack, rf_lo;
+	uint64_t seq : 40, fn : 5, extra : 1, size_hi : 18;
+	uint32_t stack, size_lo;
+};
+
+#define LIVE_SIZE_BITS 50
+
+struct an_extra {
+	uint64_t size;         /* free: the next free one's index + 1 */
+	uint64_t realloc_from;
 };
 
 /* A freed block, while its address is not allocated again. */
@@ -57,29 +66,30 @@ union an_entry {
 	uint64_t next; /* free: the next free entry's index + 1 */
 };
 
-_Static_assert(sizeof(union an_entry) == 48, "one per live block: keep it small");
+_Static_assert(sizeof(union an_entry) == 40, "one per live block: keep it small");
 _Static_assert(sizeof(struct an_slot) == 8, "one per live block: keep it small");
 
 /* A big heap makes every map probe and block a cache miss: the pairing
  * starts the probe of the event this far ahead, and the block of the one
  * half as far, while it pairs the current one. */
 #define PREFETCH_AHEAD 16
+#define PREFETCH_SLOTS (1u << 16) /* from a map this big on */
 #define BATCH 4096
 
 /* ---- the pool of blocks ---- */
 
-static uint64_t live_realloc_from(const struct an_live *b)
+static uint64_t live_size(const struct an_engine *en, const struct an_live *b)
 {
-	return (uint64_t)b->rf_hi << 32 | b->rf_lo;
+	return b->extra ? en->extra[b->size_lo].size : (uint64_t)b->size_hi << 32 | b->size_lo;
 }
 
 /* The public form of pool entry b. */
-static struct an_block live_block(const struct an_live *b)
+static struct an_block live_block(const struct an_engine *en, const struct an_live *b)
 {
-	return (struct an_block){ .addr = b->addr, .size = b->size, .time = b->time, .id = b->id,
-				  .fn = b->fn, .family = load_fn_family(b->fn) & 3, .seq = b->seq,
-				  .thread = b->thread, .realloc_from = live_realloc_from(b),
-				  .stack = b->stack };
+	return (struct an_block){ .addr = b->addr, .size = live_size(en, b), .time = b->time,
+				  .id = b->id, .fn = b->fn, .family = load_fn_family(b->fn) & 3,
+				  .seq = b->seq, .thread = b->thread, .stack = b->stack,
+				  .realloc_from = b->extra ? en->extra[b->size_lo].realloc_from : 0 };
 }
 
 /* The map and the pool come straight from mmap.  The pool grows by
@@ -152,6 +162,34 @@ static void entry_drop(struct an_engine *en, uint32_t index)
 	en->free_blk = (uint64_t)index + 1;
 }
 
+/* An an_extra for a block: 0, or -1 out of memory. */
+static int extra_new(struct an_engine *en, uint32_t *index)
+{
+	if (en->free_extra) {
+		*index = (uint32_t)(en->free_extra - 1);
+		en->free_extra = en->extra[*index].size;
+		return 0;
+	}
+	if (en->n_extra == en->cap_extra) {
+		size_t cap = en->cap_extra ? en->cap_extra * 2 : POOL_FIRST;
+		if (cap > UINT32_MAX)
+			return -1;
+		struct an_extra *x = big_resize(en->extra, en->cap_extra * sizeof(*x), cap * sizeof(*x));
+		if (!x)
+			return -1;
+		en->extra = x;
+		en->cap_extra = cap;
+	}
+	*index = (uint32_t)en->n_extra++;
+	return 0;
+}
+
+static void extra_drop(struct an_engine *en, uint32_t index)
+{
+	en->extra[index].size = en->free_extra;
+	en->free_extra = (uint64_t)index + 1;
+}
+
 /* ---- the map of blocks by address ---- */
 
 /* Fibonacci hashing: the top bits mix every bit of the address. */
@@ -174,7 +212,7 @@ static size_t slot_next(size_t k, size_t cap)
 }
 
 /* The slot holding addr, or (insert) the empty slot where it goes, or NULL. */
-static struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
+static inline struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
 {
 	uint32_t tag = addr_tag(addr);
 	for (size_t k = tag_slot(tag, en->map_cap);; k = slot_next(k, en->map_cap)) {
@@ -330,23 +368,28 @@ static struct an_stack_total *stack_touch(struct an_engine *en, uint32_t k)
 static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e, unsigned how)
 {
 	const struct an_live *b = &en->blk[bi].b;
+	uint64_t size = live_size(en, b);
 	struct an_end x = { .time = e->time, .seq = en->seq, .how = (uint8_t)how,
 			    .thread = how == AN_END_EXEC ? b->thread : e->tid };
 	/* its thread's latest allocation is b: so b is that thread's too */
 	x.temporary = how != AN_END_EXEC && en->threads[e->tid].last_alloc == b->id;
 	struct an_stack_total *t = stack_touch(en, b->stack);
 	t->live--;
-	t->live_bytes -= b->size;
+	t->live_bytes -= size;
 	if (x.temporary) {
 		t->temp++;
-		t->temp_bytes += b->size;
+		t->temp_bytes += size;
 	}
-	en->live -= b->size;
+	en->live -= size;
 	en->blocks--;
-	if (!en->o.ended)
-		return 0;
-	struct an_block ab = live_block(b);
-	return en->o.ended(en->o.ctx, &ab, &x);
+	int rc = 0;
+	if (en->o.ended) {
+		struct an_block ab = live_block(en, b);
+		rc = en->o.ended(en->o.ctx, &ab, &x);
+	}
+	if (b->extra)
+		extra_drop(en, b->size_lo);
+	return rc;
 }
 
 /* A release by call (enum load_call) of a block made by family: the wrong
@@ -418,7 +461,7 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 	unsigned family = load_fn_family(b->fn);
 	if (AN_MISMATCH(family, call)) {
 		struct load_error err = { .kind = LOAD_ERR_MISMATCH, .call = (uint8_t)call, .addr = e->addr,
-					  .time = e->time, .size = b->size, .tid = t->tid, .stack = e->stack,
+					  .time = e->time, .size = live_size(en, b), .tid = t->tid, .stack = e->stack,
 					  .has_alloc = 1, .alloc_family = (uint8_t)family,
 					  .alloc_stack = b->stack, .alloc_fn = b->fn };
 		if (load_errors_add(&en->errs, &err))
@@ -426,7 +469,7 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 	}
 	/* the address stays, freed, until it is allocated again: a second
 	 * release then finds what the first one did */
-	struct load_freed f = { .time = e->time, .size = b->size, .thread = e->tid,
+	struct load_freed f = { .time = e->time, .size = live_size(en, b), .thread = e->tid,
 				.alloc_stack = b->stack, .stack = e->stack,
 				.alloc_family = (uint8_t)family, .call = (uint8_t)call };
 	int rc = block_end(en, bi, e, AN_END_FREE);
@@ -439,6 +482,10 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 {
 	struct an_thread *t = &en->threads[e->tid];
+	uint64_t rf = e->realloc ? t->realloc_from : 0;
+	uint32_t xi = 0;
+	if ((rf || e->size >> LIVE_SIZE_BITS) && extra_new(en, &xi))
+		return -1;
 	if ((en->map_used + 1) * 4 > en->map_cap * 3 && map_grow(en))
 		return -1;
 	struct an_slot *s = map_find(en, e->addr, 1);
@@ -458,10 +505,14 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 		en->map_used++;
 	}
 	struct an_live *b = &en->blk[bi].b;
-	uint64_t rf = e->realloc ? t->realloc_from : 0;
-	*b = (struct an_live){ .addr = e->addr, .size = e->size, .time = e->time, .seq = en->seq,
-			       .id = ++en->allocs, .rf_hi = (uint8_t)(rf >> 32), .rf_lo = (uint32_t)rf,
-			       .stack = e->stack, .thread = e->tid, .fn = e->fn };
+	*b = (struct an_live){ .addr = e->addr, .time = e->time, .seq = en->seq, .id = ++en->allocs,
+			       .stack = e->stack, .thread = e->tid, .fn = e->fn,
+			       .size_hi = (uint32_t)(e->size >> 32), .size_lo = (uint32_t)e->size };
+	if (rf || e->size >> LIVE_SIZE_BITS) {
+		en->extra[xi] = (struct an_extra){ .size = e->size, .realloc_from = rf };
+		b->extra = 1;
+		b->size_lo = xi;
+	}
 	s->tag = addr_tag(e->addr);
 	s->ref = bi + 1;
 	s->freed = 0;
@@ -513,10 +564,13 @@ static int pair_batch(struct an_engine *en)
 	const struct load_ev *b = en->batch;
 	size_t n = en->n_batch;
 	en->n_batch = 0;
+	/* a small map and pool stay in the cache: fetching ahead would
+	 * only cost */
+	size_t ahead = en->map_cap >= PREFETCH_SLOTS ? n : 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
+		if (i + PREFETCH_AHEAD < ahead)
 			__builtin_prefetch(&en->map[tag_slot(addr_tag(b[i + PREFETCH_AHEAD].addr), en->map_cap)]);
-		if (i + PREFETCH_AHEAD / 2 < n && b[i + PREFETCH_AHEAD / 2].kind != EV_EXEC) {
+		if (i + PREFETCH_AHEAD / 2 < ahead && b[i + PREFETCH_AHEAD / 2].kind != EV_EXEC) {
 			/* its slot was fetched by now: start on the entry it
 			 * names, the block a free ends or the freed one an
 			 * allocation takes the place of (written here, not in a
@@ -721,7 +775,7 @@ int an_engine_live(const struct an_engine *en, int (*fn)(void *ctx, const struct
 	qsort(v, n, sizeof(*v), by_id);
 	int rc = 0;
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct an_block b = live_block(v[i]);
+		struct an_block b = live_block(en, v[i]);
 		rc = fn(ctx, &b);
 	}
 	free(v);
@@ -758,6 +812,7 @@ void an_engine_release(struct an_engine *en)
 	free(en->timeline);
 	big_free(en->map, en->map_cap * sizeof(*en->map));
 	big_free(en->blk, en->cap_blk * sizeof(*en->blk));
+	big_free(en->extra, en->cap_extra * sizeof(*en->extra));
 	free(en->batch);
 	idmap_clear(&en->thread_ids);
 	idmap_clear(&en->stack_ids);
