@@ -603,11 +603,22 @@ static int pair_batch(struct an_engine *en)
 }
 
 /* The merge's sink: events wait in a batch, paired once it is full. */
-static int to_batch(void *ctx, const struct load_ev *e)
+static int to_batch(void *ctx, const struct load_ev *e, size_t n)
 {
 	struct an_engine *en = ctx;
-	en->batch[en->n_batch++] = *e;
-	return en->n_batch == BATCH ? pair_batch(en) : 0;
+	while (n) {
+		size_t k = BATCH - en->n_batch < n ? BATCH - en->n_batch : n;
+		memcpy(en->batch + en->n_batch, e, k * sizeof(*e));
+		en->n_batch += k;
+		e += k;
+		n -= k;
+		if (en->n_batch == BATCH) {
+			int rc = pair_batch(en);
+			if (rc)
+				return rc;
+		}
+	}
+	return 0;
 }
 
 /* Hands out what the merge may (below; all), and pairs it. */

@@ -90,6 +90,7 @@ static void fifo_free(struct fifo *f)
 /* A sequence's events, and the runs they came in. */
 struct merge_queue {
 	struct fifo ev, runs;
+	struct run *back; /* the last run, while runs.n > 0 (its block stays) */
 };
 
 _Static_assert(!(sizeof(struct load_ev) & (sizeof(struct load_ev) - 1)), "a power of two");
@@ -127,15 +128,16 @@ int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t
 		m->n_q = n;
 	}
 	struct merge_queue *q = &m->q[k];
-	if (!q->runs.n || run_at(q, q->runs.n - 1)->chunk != chunk) {
+	if (!q->runs.n || q->back->chunk != chunk) {
 		if (fifo_room(&q->runs, sizeof(struct run)))
 			return -1;
-		*run_at(q, q->runs.n++) = (struct run){ 0, chunk };
+		q->back = run_at(q, q->runs.n++);
+		*q->back = (struct run){ 0, chunk };
 	}
 	if (fifo_room(&q->ev, sizeof(struct load_ev)))
 		return -1;
 	*ev_at(q, q->ev.n++) = *e;
-	run_at(q, q->runs.n - 1)->n++;
+	q->back->n++;
 	m->held++;
 	if (e->time > m->newest)
 		m->newest = e->time;
@@ -177,6 +179,43 @@ static int due(const struct load_merge *m, uint32_t k, uint64_t below, int all)
 	return m->q[k].ev.n && (all || first_of(m, k)->time < below);
 }
 
+/* Hands out q's events while they are due, a span of adjacent events at a
+ * time: with one sequence left to hand out there is nothing to compare,
+ * and a single-threaded trace's events pass with no heap and one call of
+ * the sink per span. */
+static int drain(struct load_merge *m, struct merge_queue *q, uint64_t below, int all, merge_sink sink,
+		 void *ctx)
+{
+	size_t per = (size_t)1 << q->ev.shift;
+	while (q->ev.n) {
+		const struct load_ev *e = ev_at(q, 0);
+		struct run *r = run_at(q, 0);
+		/* to the end of the front block, of the queue, of the front run */
+		size_t span = per - q->ev.head, n = 0;
+		if (span > q->ev.n)
+			span = q->ev.n;
+		if (span > r->n)
+			span = r->n;
+		while (n < span && (all || e[n].time < below))
+			n++;
+		if (!n)
+			return 0;
+		int rc = sink(ctx, e, n);
+		if (rc)
+			return rc;
+		/* the span ends at most at its block's end: one pop crosses it */
+		q->ev.n -= n - 1;
+		q->ev.head += n - 1;
+		fifo_pop(&q->ev);
+		m->held -= n;
+		if (!(r->n -= (uint32_t)n))
+			fifo_pop(&q->runs);
+		if (n < span)
+			return 0;
+	}
+	return 0;
+}
+
 int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, void *ctx)
 {
 	uint32_t *heap = m->heap;
@@ -196,6 +235,12 @@ int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, vo
 	while (h) {
 		uint32_t k = heap[0];
 		struct merge_queue *q = &m->q[k];
+		if (h == 1) {
+			int rc = drain(m, q, below, all, sink, ctx);
+			if (rc)
+				return rc;
+			break;
+		}
 		struct load_ev e = *ev_at(q, 0);
 		fifo_pop(&q->ev);
 		if (!--run_at(q, 0)->n)
@@ -204,7 +249,7 @@ int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, vo
 		if (!due(m, k, below, all))
 			heap[0] = heap[--h];
 		sift_down(m, heap, h);
-		int rc = sink(ctx, &e);
+		int rc = sink(ctx, &e, 1);
 		if (rc)
 			return rc;
 	}

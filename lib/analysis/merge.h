@@ -51,9 +51,9 @@ struct load_merge {
  */
 int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
 
-/* Called with each event handed out, in the global order; a non-zero
- * return stops merge_out and is returned by it. */
-typedef int (*merge_sink)(void *ctx, const struct load_ev *e);
+/* Called with the events handed out, n adjacent ones at a time, in the
+ * global order; a non-zero return stops merge_out and is returned by it. */
+typedef int (*merge_sink)(void *ctx, const struct load_ev *e, size_t n);
 
 /*
  * Hands out every queued event older than below (all of them when all is

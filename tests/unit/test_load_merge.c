@@ -21,12 +21,12 @@ struct item {
 static struct item out[N];
 static size_t n_out;
 
-static int sink(void *ctx, const struct load_ev *e)
+static int sink(void *ctx, const struct load_ev *e, size_t n)
 {
 	(void)ctx;
-	if (n_out < N)
-		out[n_out].e = *e;
-	n_out++;
+	for (size_t i = 0; i < n; i++, n_out++)
+		if (n_out < N)
+			out[n_out].e = e[i];
 	return 0;
 }
 
