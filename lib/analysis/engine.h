@@ -11,7 +11,9 @@
  * the few hundred milliseconds of events the merge waits for; never the
  * number of events.  `czprof load` (cli/load.c) feeds it a whole trace
  * once and writes what it found into SQLite; the `allocations` virtual
- * table (cli/alloc_vtab.c) runs it again to hand out one row per block.
+ * table (cli/alloc_vtab.c) runs it again to hand out one row per block;
+ * `czprof top` (viewer/live.c) feeds it a trace while it grows (o.live,
+ * an_engine_settle) and shows its figures as they change.
  *
  * Everything here belongs to one thread.  No output: callers report.
  */
