@@ -166,15 +166,29 @@ void live_chunk_end(struct live_model *m)
 	engine_rc(m, an_engine_chunk_end(&m->en));
 }
 
+/* The program's end was read: it shows once the view is at its time (a
+ * replay's clock may be before it). */
+static void end_if_due(struct live_model *m, uint64_t time)
+{
+	if (m->end_read && !m->ended && time >= m->end_time) {
+		m->ended = 1;
+		/* nothing of the program can follow its end */
+		engine_rc(m, an_engine_flush(&m->en));
+	}
+}
+
 void live_settle(struct live_model *m, uint64_t time)
 {
-	if (!m->ended)
-		engine_rc(m, an_engine_settle(&m->en, time));
+	if (m->ended)
+		return;
+	engine_rc(m, an_engine_settle(&m->en, time));
+	end_if_due(m, time);
 }
 
 void live_flush(struct live_model *m)
 {
 	engine_rc(m, an_engine_flush(&m->en));
+	end_if_due(m, UINT64_MAX);
 }
 
 void live_hold(struct live_model *m, uint64_t time)
@@ -198,12 +212,11 @@ void live_record(struct live_model *m, const struct czt_record *r)
 	}
 	engine_rc(m, an_engine_record(&m->en, r, m->image_flags));
 	if (r->type == CZT_REC_PROCESS_END && r->how != CZT_END_EXEC) {
-		/* nothing of the program can follow its end */
-		live_flush(m);
-		m->ended = 1;
+		m->end_read = 1;
 		m->end_how = r->how;
 		m->end_value = r->value;
 		m->end_time = r->time;
+		end_if_due(m, m->en.hold);
 	}
 }
 

@@ -46,7 +46,9 @@ struct live_model {
 	 * (stack node ids image-shifted), en.timeline (live_chart_level) */
 	struct an_engine en;
 
-	int ended;                /* the process ended (not by exec) */
+	int ended;                /* the process ended (not by exec), and the
+				   * view is at its end */
+	int end_read;             /* its end was read (a replay shows it later) */
 	uint64_t end_how, end_value, end_time;
 
 	/* memcheck's leak kinds of the blocks live at the scan at exit, by

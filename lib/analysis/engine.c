@@ -553,8 +553,10 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 		if (r->type == CZT_REC_THREAD_END) {
 			en->threads[t].end = r->time;
 			en->threads[t].ended = 1;
-		} else if (r->name) {
-			en->threads[t].name = r->name + img;
+		} else { /* a tid the system gave again starts over */
+			en->threads[t].ended = 0;
+			if (r->name)
+				en->threads[t].name = r->name + img;
 		}
 		return 0;
 	}
