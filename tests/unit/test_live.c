@@ -340,6 +340,36 @@ TEST(model_threads_flushed_out_of_order)
 	live_model_free(m);
 }
 
+TEST(model_replay_holds_at_its_clock)
+{
+	struct live_model *m = model();
+	/* a finished trace replayed: the clock is at 15 ms, the whole trace
+	 * (to its end at 40 ms) is read at once */
+	live_hold(m, 15 * MS);
+	live_chunk(m);
+	in_chunk(m, CZT_REC_MALLOC, 10 * MS, 1, 0x100, 1);
+	in_chunk(m, CZT_REC_MALLOC, 20 * MS, 1, 0x200, 2);
+	in_chunk(m, CZT_REC_MALLOC, 30 * MS, 1, 0x300, 4);
+	struct czt_record end = { .type = CZT_REC_PROCESS_END, .time = 40 * MS, .how = CZT_END_EXIT };
+	live_record(m, &end);
+	live_chunk_end(m);
+	live_settle(m, 15 * MS);
+	CHECK_EQ_U(m->en.live, 1);
+	CHECK(!m->ended);
+	CHECK_EQ_U(live_now(m), 15 * MS);
+	/* the clock moves on: what it passed shows, then the end */
+	live_hold(m, 25 * MS);
+	live_settle(m, 25 * MS);
+	CHECK_EQ_U(m->en.live, 3);
+	CHECK(!m->ended);
+	live_hold(m, 40 * MS);
+	live_settle(m, 40 * MS);
+	CHECK_EQ_U(m->en.live, 7);
+	CHECK(m->ended);
+	CHECK_EQ_U(live_now(m), 40 * MS);
+	live_model_free(m);
+}
+
 /* ---- the follower over a file written piece by piece ---- */
 
 static uint8_t buf[1 << 16];
@@ -505,6 +535,7 @@ int main(void)
 	RUN(model_allocators);
 	RUN(model_quiet_program_moves_on);
 	RUN(model_threads_flushed_out_of_order);
+	RUN(model_replay_holds_at_its_clock);
 	RUN(follow_merges_thread_chunks_by_time);
 	RUN(follow_reports_a_damaged_trace);
 	return unit_done();
