@@ -127,7 +127,7 @@ install: all
 clean:
 	rm -rf $(B)
 
-.PHONY: all deps test test-quick demo install clean tests bench
+.PHONY: all deps test test-quick demo install clean tests bench bench-scale
 
 # unit tests include the sources they test (tests/unit/test_rec_clock.c
 # includes lib/rec_clock.c): their dependency files count too

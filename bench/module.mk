@@ -22,6 +22,10 @@ ALL_TARGETS += $(B)/bench/czalloc_speed
 bench: all $(BENCH_BINS) $(B)/bench/churn_fp
 	@sh bench/run.sh $(B)
 
+# analysis time and memory as the run grows (EVENTS="..."; bench/scale.sh)
+bench-scale: all $(B)/bench/churn
+	@sh bench/scale.sh $(B)
+
 # packcost reads traces: it links the format library and zstd
 $(B)/bench/packcost: bench/packcost.c $(B)/libczt.a
 	@mkdir -p $(@D)

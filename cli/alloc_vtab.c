@@ -55,7 +55,7 @@ struct cursor {
 static int pushable(int col)
 {
 	return col == C_ID || col == C_SIZE || col == C_STACK || col == C_TID || col == C_ALLOC_TIME ||
-	       col == C_FREE_TIME || col == -1;
+	       col == C_FREE_TIME || col == C_ALLOC_SEQ || col == C_FREE_SEQ || col == -1;
 }
 
 static int x_connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
@@ -168,6 +168,12 @@ static int passes(const struct cursor *c, const struct row *r)
 			if (r->live)
 				return 0; /* NULL satisfies no comparison */
 			x = (sqlite3_int64)r->free_time;
+			break;
+		case C_ALLOC_SEQ: x = (sqlite3_int64)r->alloc_seq; break;
+		case C_FREE_SEQ:
+			if (r->live)
+				return 0;
+			x = (sqlite3_int64)r->free_seq;
 			break;
 		default: continue;
 		}

@@ -66,7 +66,7 @@ struct loader {
 	 * (load_symbols.h); FRAME records read */
 	struct sym_resolver *sym;
 	uint64_t n_frame_recs;
-	struct cz_loader *cz; /* allocator-library events (load_cz.c) */
+	struct cz_loader *cz; /* writes the engine's allocators (load_cz.c) */
 	char trace_key[TRACEDB_KEY_LEN]; /* the trace's content as it was read (tracedb_key) */
 	int verbose;           /* tracedb_load's */
 	double phase_start;
@@ -99,6 +99,9 @@ static const char schema[] =
 	"CREATE VIEW leaks AS SELECT a.*, k.kind AS kind, k.heuristic AS heuristic,"
 	" k.indirect_bytes AS indirect_bytes, k.leader AS leader"
 	" FROM exit_blocks a LEFT JOIN leak_kinds k ON k.id = a.id;"
+	"CREATE VIEW peak_blocks AS SELECT a.* FROM"
+	" (SELECT CAST(value AS INTEGER) AS p FROM meta WHERE key = 'peak_seq') m, allocations a"
+	" WHERE a.alloc_seq <= m.p AND (a.free_seq IS NULL OR a.free_seq > m.p);"
 	"CREATE TABLE stack_totals(stack INTEGER PRIMARY KEY, allocations INTEGER, bytes INTEGER,"
 	" temporary INTEGER, temporary_bytes INTEGER, leaked INTEGER, leaked_bytes INTEGER,"
 	" peak_blocks INTEGER, peak_bytes INTEGER);"
@@ -295,10 +298,9 @@ static int on_record(struct loader *l, const struct czt_record *r)
 		}
 		return 0;
 	default:
-		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY) {
+		/* the engine takes them; cz_loader_ended writes their blocks */
+		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY)
 			l->cz_events++;
-			return cz_loader_record(l->cz, r);
-		}
 		return 0;
 	}
 }
@@ -543,6 +545,8 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	decode(l, r, &d);
 	if (d.rc == AN_LATE)
 		return AN_LATE;
+	if (d.rc == CZ_LOADER_DB_ERROR)
+		return cz_error("database: %s", sqlite3_errmsg(l->db));
 	if (d.rc)
 		return cz_error("out of memory loading '%s'", trace_path);
 	phase(l, "events");
@@ -563,7 +567,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	META_T("symbols", l->n_frame_recs ? "trace" : from_disk ? "disk" : "none");
 	META_I("symbol_mismatches", l->sym ? sym_build_id_mismatches(l->sym) : 0);
 	phase(l, "symbols");
-	int cz_rc = cz_loader_end(l->cz, l->en.end_time);
+	int cz_rc = cz_loader_end(l->cz, &l->en.cz);
 	l->cz = NULL;
 	if (cz_rc)
 		return -1;
@@ -615,6 +619,22 @@ static void loader_release(struct loader *l)
 	free(l->image_cmdline);
 }
 
+/* The engine's allocator block ended, or an allocator was destroyed: its
+ * row (the writer is made after the engine, so the loader is the
+ * callbacks' context). */
+static int cz_block_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
+			  unsigned how)
+{
+	struct loader *l = ctx;
+	return cz_loader_ended(l->cz, a, b, time, how);
+}
+
+static int cz_allocator_destroyed(void *ctx, const struct an_allocator *a)
+{
+	struct loader *l = ctx;
+	return cz_loader_destroyed(l->cz, a);
+}
+
 /* tracedb_name_frames: whether a trace without a symbol table has its
  * frames named from the modules on disk */
 static int name_frames = 1;
@@ -653,7 +673,8 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	 * duration then. */
 	struct czt_footer foot;
 	struct an_options o = { .merge_lag = mode == MERGE_ALL ? AN_LAG_ALL : lag,
-				.threads_seen = mode == MERGE_THREADS };
+				.threads_seen = mode == MERGE_THREADS, .cz_ended = cz_block_ended,
+				.cz_destroyed = cz_allocator_destroyed, .ctx = &l };
 	if (czt_reader_footer(r, &foot) == CZT_OK && foot.has_end && foot.end_how == CZT_END_EXIT)
 		o.duration = foot.end_time;
 	if (an_engine_init(&l.en, &o)) {

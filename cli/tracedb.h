@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TRACEDB_SCHEMA_VERSION 8
+#define TRACEDB_SCHEMA_VERSION 9
 
 /*
  * Opens TRACE's database read-only (where tracedb_where says), (re)building

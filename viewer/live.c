@@ -8,7 +8,18 @@
 
 #include "lib/analysis/kinds.h"
 #include "viewer/live.h"
-#include "viewer/live_cz.h"
+
+/* The engine forgets an allocator once destroyed: its last state is kept
+ * for the view. */
+static int keep_destroyed(void *ctx, const struct an_allocator *a)
+{
+	struct live_model *m = ctx;
+	if (array_grow((void **)&m->gone, &m->cap_gone, m->n_gone, sizeof(*m->gone)))
+		m->oom = 1; /* the view then lists it no more */
+	else
+		m->gone[m->n_gone++] = *a;
+	return 0;
+}
 
 int live_model_new(struct live_model **out)
 {
@@ -18,13 +29,9 @@ int live_model_new(struct live_model **out)
 	/* the order rule and the lag of every load; live: the trace cannot
 	 * be read again, so an event that comes later than that anyway is
 	 * applied out of order rather than refused */
-	struct an_options o = { .merge_lag = AN_MERGE_LAG_NS, .threads_seen = 1, .live = 1 };
+	struct an_options o = { .merge_lag = AN_MERGE_LAG_NS, .threads_seen = 1, .live = 1,
+				.cz_destroyed = keep_destroyed, .ctx = m };
 	if (an_engine_init(&m->en, &o)) {
-		free(m);
-		return -1;
-	}
-	if (!(m->cz = live_cz_new())) {
-		an_engine_release(&m->en);
 		free(m);
 		return -1;
 	}
@@ -139,9 +146,7 @@ void live_model_free(struct live_model *m)
 		return;
 	scan_free(m->scan);
 	free(m->lost);
-	live_cz_free(m->cz);
-	idmap_clear(&m->allocator_ids);
-	free(m->allocators);
+	free(m->gone);
 	an_engine_release(&m->en);
 	free(m);
 }
@@ -199,10 +204,6 @@ void live_hold(struct live_model *m, uint64_t time)
 void live_record(struct live_model *m, const struct czt_record *r)
 {
 	switch (r->type) {
-	case CZT_REC_CZ_ALLOC: case CZT_REC_CZ_FREE: case CZT_REC_CZ_RESIZE: case CZT_REC_CZ_NEW:
-	case CZT_REC_CZ_RESET: case CZT_REC_CZ_DESTROY: case CZT_REC_CZ_CAPACITY:
-		live_cz_record(m, r);
-		return;
 	case CZT_REC_SCAN_REGION: case CZT_REC_SCAN_WORDS: case CZT_REC_SCAN_CONTEXT:
 	case CZT_REC_SCAN_VTABLES: case CZT_REC_SCAN_END:
 		scan_record(m, r);
@@ -246,4 +247,31 @@ const struct an_thread *live_find_thread(const struct live_model *m, uint64_t ti
 {
 	long i = idmap_get(&m->en.thread_ids, tid);
 	return i < 0 ? NULL : &m->en.threads[i];
+}
+
+size_t live_n_allocators(const struct live_model *m)
+{
+	return m->en.cz.live + m->n_gone;
+}
+
+size_t live_allocators(const struct live_model *m, const struct an_allocator **rows, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->en.cz.n_a && n < max; i++)
+		if (m->en.cz.a[i].in_use)
+			rows[n++] = &m->en.cz.a[i];
+	for (size_t i = 0; i < m->n_gone && n < max; i++)
+		rows[n++] = &m->gone[i];
+	return n;
+}
+
+const struct an_allocator *live_find_allocator(const struct live_model *m, uint64_t id)
+{
+	long i = idmap_get(&m->en.cz.ids, id);
+	if (i >= 0)
+		return &m->en.cz.a[i];
+	for (size_t k = m->n_gone; k-- > 0;) /* the latest of that id */
+		if (m->gone[k].id == id)
+			return &m->gone[k];
+	return NULL;
 }

@@ -2,9 +2,9 @@
  * live.h - the live model behind `czprof top`: the analysis engine
  * (lib/analysis/engine.h), the same that `czprof load` and every report
  * run, fed a trace while it grows, plus what only the live view shows: the
- * program's end as it is read, the leak kinds of the scan at exit per
- * stack, and the allocator library's allocators.  Plain C, no terminal:
- * unit tests drive it with scripted records.
+ * program's end when the view reaches it, the leak kinds of the scan at
+ * exit per stack, and the allocators the engine forgets once destroyed.
+ * Plain C, no terminal: unit tests drive it with scripted records.
  *
  * The engine owns the heap: it merges the threads' events into the global
  * order, pairs frees with live blocks by address, and keeps the live heap,
@@ -23,16 +23,6 @@
 #include "lib/analysis/engine.h"
 #include "lib/analysis/idmap.h"
 
-/* An allocator of the allocator library (CZT_REC_CZ_*). */
-struct live_allocator {
-	uint64_t id, parent, kind, name; /* kind: CZT_CZ_KIND_*, name: string id */
-	uint64_t stack;                  /* creation stack */
-	uint64_t created, destroyed;     /* times; destroyed valid when is_destroyed */
-	int is_destroyed;
-	uint64_t live_bytes, live_blocks, allocs, bytes_requested;
-	uint64_t capacity, peak_capacity, resets;
-};
-
 /* What the scan at exit found lost (definitely or indirectly) of the
  * blocks one stack left. */
 struct live_lost {
@@ -43,7 +33,8 @@ struct live_model {
 	/* the heap: en.live and en.blocks now, en.peak_*, en.allocs,
 	 * en.frees_paired, en.failed, en.unmatched, en.now (every event up
 	 * to it applied), en.threads, en.stacks and en.totals by stack index
-	 * (stack node ids image-shifted), en.timeline (live_chart_level) */
+	 * (stack node ids image-shifted), en.timeline (live_chart_level),
+	 * en.cz the allocator library's allocators (live_allocators) */
 	struct an_engine en;
 
 	int ended;                /* the process ended (not by exec), and the
@@ -59,12 +50,11 @@ struct live_model {
 	size_t n_lost;
 	struct live_scan *scan;   /* private: the scan being read */
 
-	struct live_allocator *allocators;
-	size_t n_allocators, cap_allocators;
+	/* the allocators destroyed so far, as they were then (the engine
+	 * forgets them; the view still lists them) */
+	struct an_allocator *gone;
+	size_t n_gone, cap_gone;
 
-	/* private: allocator-library blocks by (allocator, address) */
-	struct live_cz *cz;
-	struct idmap allocator_ids;
 	int image_flags;          /* IMAGE records carry flags (format 3.4 on):
 				   * the follower sets it from the header */
 	int oom;                  /* an internal allocation failed: figures are partial */
@@ -113,7 +103,13 @@ uint64_t live_chart_level(const struct live_model *m, size_t i);
 /* A thread's figures by tid, NULL when never seen. */
 const struct an_thread *live_find_thread(const struct live_model *m, uint64_t tid);
 
-/* An allocator by id, NULL when never seen. */
-struct live_allocator *live_find_allocator(struct live_model *m, uint64_t id);
+/* The allocators, live and destroyed: how many, and up to max of them
+ * into rows (valid until the next record).  Returns the number filled. */
+size_t live_n_allocators(const struct live_model *m);
+size_t live_allocators(const struct live_model *m, const struct an_allocator **rows, size_t max);
+
+/* An allocator by id (image-shifted), a destroyed one's last state
+ * included; NULL when never seen.  Valid until the next record. */
+const struct an_allocator *live_find_allocator(const struct live_model *m, uint64_t id);
 
 #endif

@@ -241,8 +241,8 @@ static int cmp_thread(const void *pa, const void *pb)
 
 static int cmp_alloc(const void *pa, const void *pb)
 {
-	const struct live_allocator *a = *(struct live_allocator *const *)pa;
-	const struct live_allocator *b = *(struct live_allocator *const *)pb;
+	const struct an_allocator *a = *(const struct an_allocator *const *)pa;
+	const struct an_allocator *b = *(const struct an_allocator *const *)pb;
 	int c = cmp_u64(a->live_bytes, b->live_bytes);
 	if (!c)
 		c = cmp_u64(a->peak_capacity, b->peak_capacity);
@@ -254,7 +254,7 @@ int view_rows(struct view *v, struct live_model *m, struct names *n)
 	if (v->mode == VIEW_THREADS)
 		return (int)m->en.n_threads;
 	if (v->mode == VIEW_ARENAS)
-		return (int)m->n_allocators;
+		return (int)live_n_allocators(m);
 	struct view_site *rows = malloc((v->n_sites ? v->n_sites : 1) * sizeof(*rows));
 	if (!rows)
 		return 0;
@@ -311,13 +311,6 @@ static void line(struct out *o, int attr, const char *fmt, ...)
 	va_end(ap);
 	clip(l->text, o->width);
 	l->attr = attr;
-}
-
-static const char *kind_name(uint64_t k)
-{
-	static const char *const names[] = { "?", "c", "page", "arena", "fixed", "debug",
-					     "failing", "testing", "pool" };
-	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }
 
 static void header(struct out *o, struct view *v, struct live_model *m, const struct view_info *in)
@@ -551,33 +544,33 @@ static void threads_table(struct out *o, struct view *v, struct live_model *m, s
 
 static void arenas_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room)
 {
-	line(o, VIEW_PLAIN, "ARENAS AND ALLOCATORS (%zu) by live bytes", m->n_allocators);
-	if (!m->n_allocators) {
+	size_t n_alloc = live_n_allocators(m);
+	line(o, VIEW_PLAIN, "ARENAS AND ALLOCATORS (%zu) by live bytes", n_alloc);
+	if (!n_alloc) {
 		line(o, VIEW_PLAIN, "  none: the program announces no allocators (link libczalloc, or "
 				    "use czprof_annotate.h for your own pools)");
 		return;
 	}
-	struct live_allocator **rows = malloc(m->n_allocators * sizeof(*rows));
+	const struct an_allocator **rows = malloc(n_alloc * sizeof(*rows));
 	if (!rows)
 		return;
-	for (size_t i = 0; i < m->n_allocators; i++)
-		rows[i] = &m->allocators[i];
-	qsort(rows, m->n_allocators, sizeof(*rows), cmp_alloc);
+	n_alloc = live_allocators(m, rows, n_alloc);
+	qsort(rows, n_alloc, sizeof(*rows), cmp_alloc);
 	char a[32], b[32], c[32], d[32], e[32];
 	line(o, VIEW_HEADING, "%5s %-7s %12s %10s %12s %12s %12s %6s  %-9s %s", "ID", "KIND",
 	     "LIVE BYTES", "BLOCKS", "ALLOCS", "CAPACITY", "PEAK CAP", "RESETS", "STATE", "NAME");
 	int show = room < 0 ? BATCH_ROWS : room - 2;
-	if (v->selected >= (int)m->n_allocators)
-		v->selected = (int)m->n_allocators - 1;
-	int first = room < 0 ? 0 : scroll_from(v->selected, (int)m->n_allocators, show);
-	for (int i = first; i < (int)m->n_allocators && i - first < show; i++) {
-		const struct live_allocator *x = rows[i];
+	if (v->selected >= (int)n_alloc)
+		v->selected = n_alloc ? (int)n_alloc - 1 : 0;
+	int first = room < 0 ? 0 : scroll_from(v->selected, (int)n_alloc, show);
+	for (int i = first; i < (int)n_alloc && i - first < show; i++) {
+		const struct an_allocator *x = rows[i];
 		const char *name = x->name ? names_string(n, x->name) : NULL;
 		line(o, room >= 0 && i == v->selected ? VIEW_SELECTED : VIEW_PLAIN,
 		     "%5llu %-7s %12s %10s %12s %12s %12s %6llu  %-9s %s",
 		     (unsigned long long)(x->id & (((uint64_t)1 << AN_IMAGE_SHIFT) - 1)),
-		     kind_name(x->kind), view_size(x->live_bytes, a, sizeof(a)),
-		     grouped(x->live_blocks, b, sizeof(b)), grouped(x->allocs, c, sizeof(c)),
+		     an_allocator_kind_name(x->kind), view_size(x->live_bytes, a, sizeof(a)),
+		     grouped(x->live_blocks, b, sizeof(b)), grouped(x->allocations, c, sizeof(c)),
 		     view_size(x->capacity, d, sizeof(d)), view_size(x->peak_capacity, e, sizeof(e)),
 		     (unsigned long long)x->resets, x->is_destroyed ? "destroyed" : "live", name ? name : "");
 	}

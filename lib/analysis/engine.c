@@ -9,6 +9,11 @@
  * deletion, so that millions of malloc/free pairs leave no tombstones),
  * their fields in a pool whose freed entries are reused.
  *
+ * Allocator records (CZT_REC_CZ_*) are merged with the rest, each
+ * thread's in a sequence of its own (so that they never change the order
+ * the heap's events come out in), and applied to the allocators' model
+ * (arenas.h) as they are handed out.  They are not counted as events.
+ *
  * The peak per stack costs O(1) an event: each stack's figures are
  * copied into its peak figures lazily, the first time the stack changes
  * after a new peak of the whole heap (its epoch is older than the
@@ -313,7 +318,7 @@ static int pair_exec(struct an_engine *en, const struct load_ev *e)
 	en->pair_image++;
 	en->live = en->blocks = 0;
 	heap_point(en, e->time, en->seq);
-	return 0;
+	return an_arenas_exec(&en->cz, e->time);
 }
 
 static int pair_free(struct an_engine *en, const struct load_ev *e)
@@ -414,6 +419,8 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 static int pair(struct an_engine *en, const struct load_ev *e)
 {
 	int rc;
+	if (e->kind == EV_CZ) /* not a heap event: no order position */
+		return an_arenas_apply(&en->cz, (uint32_t)e->addr, e->time);
 	if (e->kind == EV_EXEC) {
 		rc = pair_exec(en, e);
 	} else {
@@ -469,10 +476,12 @@ static int hand_out(struct an_engine *en, uint64_t below, int all)
 
 static int push(struct an_engine *en, const struct load_ev *e)
 {
-	en->events++;
+	en->events += e->kind != EV_CZ;
 	if (e->kind != EV_EXEC && e->time > en->threads[e->tid].latest)
 		en->threads[e->tid].latest = e->time;
-	size_t k = e->kind == EV_EXEC ? 0 : (size_t)e->tid + 1;
+	/* sequences: the exec markers, then per thread its heap events and
+	 * its allocator records */
+	size_t k = e->kind == EV_EXEC ? 0 : 2 * (size_t)e->tid + 1 + (e->kind == EV_CZ);
 	int rc = merge_push(&en->merge, k, e, en->chunks);
 	if (rc == MERGE_LATE && en->o.live) {
 		/* paired at once: the batch is empty between hand-outs */
@@ -559,6 +568,16 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 				en->threads[t].name = r->name + img;
 		}
 		return 0;
+	}
+	case CZT_REC_CZ_ALLOC: case CZT_REC_CZ_FREE: case CZT_REC_CZ_RESIZE: case CZT_REC_CZ_NEW:
+	case CZT_REC_CZ_RESET: case CZT_REC_CZ_DESTROY: case CZT_REC_CZ_CAPACITY: {
+		long t = thread_index(en, r->tid, r->time);
+		uint32_t slot;
+		if (t < 0 || an_arenas_stage(&en->cz, r, img, &slot))
+			return -1;
+		e = (struct load_ev){ .time = r->time, .addr = slot, .kind = EV_CZ, .tid = (uint32_t)t,
+				      .fn = (r->type - CZT_REC_CZ_ALLOC) & 31 };
+		return push(en, &e);
 	}
 	case CZT_REC_PROCESS_END:
 		if (r->how == CZT_END_EXEC) {
@@ -686,6 +705,9 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 	memset(en, 0, sizeof(*en));
 	en->o = *o;
 	en->lag = o->merge_lag;
+	en->cz.ended = o->cz_ended;
+	en->cz.destroyed = o->cz_destroyed;
+	en->cz.ctx = o->ctx;
 	en->map_cap = 1 << 12;
 	en->map = calloc(en->map_cap, sizeof(*en->map));
 	en->timeline = calloc(AN_TIMELINE_POINTS, sizeof(*en->timeline));
@@ -717,5 +739,6 @@ void an_engine_release(struct an_engine *en)
 	idmap_clear(&en->stack_ids);
 	merge_free(&en->merge);
 	load_errors_release(&en->errs);
+	an_arenas_release(&en->cz);
 	memset(en, 0, sizeof(*en));
 }

@@ -4,7 +4,9 @@
  * FORMAT.md, frees are paired with the blocks they end, and the figures
  * every report reads are kept as it goes: the live heap, its exact peak,
  * a bounded timeline, per-stack, per-thread, per-function and per-size
- * totals, heap errors, and the blocks live at the end.
+ * totals, heap errors, and the blocks live at the end.  The records of
+ * libczalloc's allocators go through the same merge to their own model
+ * (arenas.h), which it keeps in `cz`.
  *
  * It streams: records are fed in file order, chunk by chunk, and its
  * memory follows the live blocks, the distinct stacks and threads, and
@@ -24,6 +26,7 @@
 #include <stdint.h>
 
 #include "format/czt.h"
+#include "lib/analysis/arenas.h"
 #include "lib/analysis/errors.h"
 #include "lib/analysis/event.h"
 #include "lib/analysis/idmap.h"
@@ -122,7 +125,9 @@ struct an_options {
 			     * once, out of order (counted in late), since nothing
 			     * can be read again */
 	an_ended_fn ended; /* or NULL */
-	void *ctx;
+	an_cz_ended_fn cz_ended; /* an allocator block ended (arenas.h), or NULL */
+	an_cz_destroyed_fn cz_destroyed; /* an allocator was destroyed (arenas.h), or NULL */
+	void *ctx;          /* the callbacks' */
 };
 
 struct an_slot;
@@ -148,6 +153,7 @@ struct an_engine {
 	struct an_point *timeline;
 	size_t n_timeline;
 	struct load_errors errs;
+	struct an_arenas cz;  /* libczalloc's allocators and their open blocks */
 	uint64_t frees_paired; /* free events paired so far (frees counts those read) */
 	/* the heap now, what is paired so far: live and blocks below */
 	uint64_t now;          /* every event up to this time is paired (the latest
@@ -191,8 +197,8 @@ void an_engine_release(struct an_engine *en);
 void an_engine_chunk(struct an_engine *en);
 
 /* One record, in file order.  Every record may be fed: those that are not
- * events, thread or process records, or what heap errors need (IMAGE,
- * EARLY_BLOCK) are ignored.  image_flags: IMAGE records carry flags
+ * events (allocator records included), thread or process records, or what
+ * heap errors need (IMAGE, EARLY_BLOCK) are ignored.  image_flags: IMAGE records carry flags
  * (format 3.4 on).  Returns 0, -1 out of memory, AN_LATE, or the ended
  * callback's return. */
 int an_engine_record(struct an_engine *en, const struct czt_record *r, int image_flags);

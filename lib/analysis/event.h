@@ -29,12 +29,30 @@ struct load_ev {
 
 #define LOAD_MAX_THREADS (1u << 24)
 
-enum { EV_ALLOC, EV_FREE, EV_EXEC /* every live block is gone */ };
+enum {
+	EV_ALLOC,
+	EV_FREE,
+	EV_EXEC, /* every live block is gone */
+	EV_CZ,   /* an allocator-library record (arenas.h): addr is the
+		  * index of its staged copy, fn its CZT_REC_CZ_* type less
+		  * CZT_REC_CZ_ALLOC */
+};
+
+/* Whether e releases: on equal times releases come first.  An allocator
+ * record releases when it is a free, a reset or a destroy. */
+static inline int load_ev_releases(const struct load_ev *e)
+{
+	if (e->kind == EV_CZ) {
+		unsigned type = CZT_REC_CZ_ALLOC + e->fn;
+		return type == CZT_REC_CZ_FREE || type == CZT_REC_CZ_RESET || type == CZT_REC_CZ_DESTROY;
+	}
+	return e->kind != EV_ALLOC;
+}
 
 /*
  * Whether x, at file position xi, comes before y, at yi, in the global
- * order of FORMAT.md: time, then frees (anything but an allocation)
- * first, then file order.  The one place this rule is written: the merge
+ * order of FORMAT.md: time, then releases (load_ev_releases) first,
+ * then file order.  The one place this rule is written: the merge
  * (merge.h) orders by it.
  */
 static inline int load_ev_before(const struct load_ev *x, uint32_t xi, const struct load_ev *y,
@@ -42,8 +60,9 @@ static inline int load_ev_before(const struct load_ev *x, uint32_t xi, const str
 {
 	if (x->time != y->time)
 		return x->time < y->time;
-	if ((x->kind != EV_ALLOC) != (y->kind != EV_ALLOC))
-		return x->kind != EV_ALLOC;
+	int rx = load_ev_releases(x), ry = load_ev_releases(y);
+	if (rx != ry)
+		return rx;
 	return xi < yi;
 }
 

@@ -45,6 +45,28 @@ static int grow(struct idmap *m)
 	return 0;
 }
 
+void idmap_del(struct idmap *m, uint64_t key)
+{
+	if (!m->cap)
+		return;
+	size_t mask = m->cap - 1, i = idmap_hash(key, m->cap);
+	while (m->vals[i] && m->keys[i] != key)
+		i = (i + 1) & mask;
+	if (!m->vals[i])
+		return;
+	/* backward shift: move up each later entry that probed past i */
+	for (size_t j = (i + 1) & mask; m->vals[j]; j = (j + 1) & mask) {
+		size_t home = idmap_hash(m->keys[j], m->cap);
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->keys[i] = m->keys[j];
+			m->vals[i] = m->vals[j];
+			i = j;
+		}
+	}
+	m->vals[i] = 0;
+	m->used--;
+}
+
 int idmap_put(struct idmap *m, uint64_t key, uint32_t index)
 {
 	/* keep the load under 1/2 so probes stay short */

@@ -1,7 +1,7 @@
 /*
  * idmap.h - a growable map from 64-bit ids to array indexes (open
- * addressing, no deletion), and the array growth that goes with it.  The
- * live model, the name cache and the allocator-event loader index their
+ * addressing, backward-shift deletion), and the array growth that goes with it.  The
+ * live model, the name cache and the allocators' model (arenas.h) index their
  * arrays with these.
  */
 #ifndef CZ_IDMAP_H
@@ -22,6 +22,9 @@ long idmap_get(const struct idmap *m, uint64_t key);
 /* Stores key -> index (replacing an existing value).  Returns 0, or -1
  * when out of memory (the map is unchanged). */
 int idmap_put(struct idmap *m, uint64_t key, uint32_t index);
+
+/* Forgets key, if it is there. */
+void idmap_del(struct idmap *m, uint64_t key);
 
 /* Frees the map's memory and empties it. */
 void idmap_clear(struct idmap *m);

@@ -1,5 +1,6 @@
 # lib/analysis/: what the analysis derives from a trace, below cli/ and
-# viewer/ (exit-time leak kinds so far).
+# viewer/: the engine, its merge, libczalloc's allocators, heap errors
+# and exit-time leak kinds.
 ANALYSIS_SRCS := $(wildcard lib/analysis/*.c)
 ANALYSIS_OBJS := $(ANALYSIS_SRCS:%.c=$(B)/obj/%.o)
 

@@ -12,6 +12,14 @@ expect_eq load_db_mode "$(stat -c %a ex.czt.db)" 600
 expect_eq load_allocations "$(q ex.czt 'select count(*) from allocations')" 1007
 expect_eq load_leaked "$(q ex.czt 'select count(*) || " " || sum(size) from leaks')" "7 777"
 expect_eq load_peak "$(q ex.czt "select group_concat(value, ' ') from meta where key in ('peak_bytes','peak_blocks') order by key")" "7 777"
+# peak_blocks: the blocks live at the exact peak, which agree with meta and
+# with every stack's peak figures (a run of four threads, freed after it)
+"$CZPROF" record -o th.czt "$P/rec_threads" 2>/dev/null
+expect_eq peak_blocks_meta "$(q th.czt "select count(*) || ' ' || sum(size) from peak_blocks")" \
+	"$(q th.czt "select (select value from meta where key = 'peak_blocks') || ' ' || (select value from meta where key = 'peak_bytes')")"
+expect_eq peak_blocks_some "$(q th.czt "select count(*) > 100 and count(*) < (select count(*) from allocations) from peak_blocks")" 1
+expect_eq peak_blocks_by_stack "$(q th.czt "select count(*) from (select stack, count(*), sum(size) from peak_blocks group by stack except select stack, peak_blocks, peak_bytes from stack_totals where peak_blocks > 0)")" 0
+expect_eq peak_blocks_rec_exact "$(q ex.czt 'select count(*) || " " || sum(size) from peak_blocks')" "7 777"
 expect_eq load_temporary "$(q ex.czt 'select count(*) from allocations where temporary = 1')" 1000
 expect_eq load_end "$(q ex.czt "select value from meta where key = 'end_how'")" exit
 expect_eq load_leak_line "$(q ex.czt "select distinct f.function || ':' || f.line from leaks l join stack_nodes n on n.id = l.stack join frames f on f.ip = n.ip and f.idx = 0")" "leak_some:19"

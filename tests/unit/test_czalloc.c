@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cli/load_cz.h"
+#include "lib/analysis/engine.h"
 #include "lib/cz_alloc.h"
 #include "lib/czprof_hooks.h"
 #include "tests/unit.h"
@@ -616,15 +617,27 @@ TEST(every_allocation_failing_in_turn)
 }
 
 
-/* ---- the loader of allocator events (cli/load_cz.c) ---- */
+/* ---- the allocator tables (cli/load_cz.c) of the engine's model ---- */
 
 static sqlite3 *ldb;
 static struct cz_loader *ld;
+static struct an_engine ld_en;
 
+/* Records go to the engine as the loader feeds them, each its own chunk
+ * (file order); the writer gets the allocator strings. */
 static void ld_begin(void)
 {
 	CHECK(sqlite3_open(":memory:", &ldb) == SQLITE_OK);
 	CHECK(cz_loader_begin(&ld, ldb) == 0);
+	struct an_options o = { .merge_lag = AN_LAG_ALL, .cz_ended = cz_loader_ended,
+				.cz_destroyed = cz_loader_destroyed, .ctx = ld };
+	CHECK(an_engine_init(&ld_en, &o) == 0);
+}
+
+static int ld_feed(const struct czt_record *r)
+{
+	an_engine_chunk(&ld_en);
+	return cz_loader_record(ld, r) || an_engine_record(&ld_en, r, 0) || an_engine_chunk_end(&ld_en);
 }
 
 /* A record as the decoder gives it, with what every test record shares. */
@@ -646,7 +659,7 @@ static void ld_rec(unsigned type, uint64_t tid, uint64_t time, uint64_t allocato
 	r.addr = addr;
 	r.size = n;
 	r.value = n;
-	CHECK(cz_loader_record(ld, &r) == 0);
+	CHECK(ld_feed(&r) == 0);
 }
 
 static void ld_string(uint64_t id, const char *text)
@@ -657,7 +670,7 @@ static void ld_string(uint64_t id, const char *text)
 	r.id = id;
 	r.str = (const uint8_t *)text;
 	r.str_len = strlen(text);
-	CHECK(cz_loader_record(ld, &r) == 0);
+	CHECK(ld_feed(&r) == 0);
 }
 
 static void ld_new(uint64_t tid, uint64_t time, uint64_t allocator, uint64_t name)
@@ -665,7 +678,7 @@ static void ld_new(uint64_t tid, uint64_t time, uint64_t allocator, uint64_t nam
 	struct czt_record r = ld_base(CZT_REC_CZ_NEW, tid, time, allocator);
 	r.name = name;
 	r.stack = 7;
-	CHECK(cz_loader_record(ld, &r) == 0);
+	CHECK(ld_feed(&r) == 0);
 }
 
 /* The rows of a query, as "a b c|a b c|..." (NULL as "-"). */
@@ -689,7 +702,9 @@ static const char *ld_query(const char *sql)
 
 static void ld_end(void)
 {
-	CHECK(cz_loader_end(ld, 0) == 0);
+	CHECK(an_engine_finish(&ld_en) == 0);
+	CHECK(cz_loader_end(ld, &ld_en.cz) == 0);
+	an_engine_release(&ld_en);
 }
 
 TEST(loader_orders_threads_by_time)
@@ -747,14 +762,14 @@ TEST(loader_resize_reset_and_exec)
 	r.old_addr = 0x100;
 	r.addr = 0x200;
 	r.size = 25;
-	CHECK(cz_loader_record(ld, &r) == 0);
+	CHECK(ld_feed(&r) == 0);
 	ld_rec(CZT_REC_CZ_ALLOC, 1, 4, 1, 0x300, 5);
 	/* an exec: the old image's blocks end; ids start again */
 	memset(&r, 0, sizeof(r));
 	r.type = CZT_REC_PROCESS_END;
 	r.how = CZT_END_EXEC;
 	r.time = 50;
-	CHECK(cz_loader_record(ld, &r) == 0);
+	CHECK(ld_feed(&r) == 0);
 	ld_string((uint64_t)1 << 32, "second");
 	ld_new(1, 60, 1, (uint64_t)1 << 32);
 	ld_rec(CZT_REC_CZ_ALLOC, 1, 61, 1, 0x100, 64);

@@ -219,28 +219,35 @@ TEST(model_allocators)
 	script_feed(m, &c);
 	struct czt_record f = { .time = 4, .type = CZT_REC_CZ_FREE, .allocator = 3, .addr = 0x1000 };
 	script_feed(m, &f);
-	struct live_allocator *a = live_find_allocator(m, 3);
+	const struct an_allocator *a = live_find_allocator(m, 3);
 	CHECK(a != NULL);
 	if (!a)
 		return;
 	CHECK_EQ_U(a->kind, 3);
 	CHECK_EQ_U(a->parent, 1);
 	CHECK_EQ_U(a->name, 77);
-	CHECK_EQ_U(a->allocs, 4);
+	CHECK_EQ_U(a->allocations, 4);
 	CHECK_EQ_U(a->bytes_requested, 256);
 	CHECK_EQ_U(a->live_bytes, 192);
 	CHECK_EQ_U(a->live_blocks, 3);
 	CHECK_EQ_U(a->capacity, 4096);
 	struct czt_record r = { .time = 5, .type = CZT_REC_CZ_RESET, .allocator = 3, .value = 1024 };
 	script_feed(m, &r);
+	a = live_find_allocator(m, 3); /* valid until the next record */
 	CHECK_EQ_U(a->live_bytes, 0);
 	CHECK_EQ_U(a->resets, 1);
 	CHECK_EQ_U(a->capacity, 1024);
 	CHECK_EQ_U(a->peak_capacity, 4096);
 	struct czt_record d = { .time = 6, .type = CZT_REC_CZ_DESTROY, .allocator = 3 };
 	script_feed(m, &d);
+	/* the engine forgets it; the view keeps its last state */
+	a = live_find_allocator(m, 3);
+	CHECK(a != NULL);
+	if (!a)
+		return;
 	CHECK(a->is_destroyed);
 	CHECK_EQ_U(a->destroyed, 6);
+	CHECK_EQ_U(live_n_allocators(m), 1);
 	/* allocator blocks are not heap blocks */
 	CHECK_EQ_U(m->en.live, 0);
 	live_model_free(m);
