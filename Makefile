@@ -99,7 +99,7 @@ endif
 # make test-quick: the unit tests and the fastest end-to-end scripts, in
 # under a minute; no package is installed.  One script alone: see
 # tests/run.sh (or HACKING.md).
-QUICK_E2E := docs examples runner record arenas check
+QUICK_E2E := docs examples runner record arenas check includes
 test-quick:
 	@$(TEST_MAKE) all tests
 	@E2E="$(QUICK_E2E)" sh tests/run.sh $(B)

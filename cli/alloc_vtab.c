@@ -10,6 +10,7 @@
 #include "cli/tracedb.h"
 #include "format/czt.h"
 #include "lib/analysis/engine.h"
+#include "lib/analysis/feed.h"
 
 enum col { C_ID, C_ADDR, C_SIZE, C_FN, C_ALLOC_TIME, C_FREE_TIME, C_ALLOC_SEQ, C_FREE_SEQ, C_STACK, C_TID,
 	   C_FREE_TID, C_REALLOC_FROM, C_TEMPORARY, N_COLS };
@@ -44,7 +45,7 @@ struct cursor {
 	struct czt_reader *r;
 	struct an_engine en;
 	int started, at_end, eof;
-	int image_flags;
+	struct an_feed feed;   /* reads c->r into en */
 	struct row *rows; /* made and not yet handed out: a fifo */
 	size_t head, n, cap;
 	struct filter f[8];
@@ -234,23 +235,14 @@ static int on_live(void *ctx, const struct an_block *b)
 static int fill(struct cursor *c)
 {
 	while (!c->n && !c->at_end) {
-		struct czt_chunk ch;
-		struct czt_record rec;
-		int rc = czt_reader_next_chunk(c->r, &ch);
-		if (rc == CZT_OK) {
-			an_engine_chunk(&c->en);
-			while ((rc = czt_reader_next_record(c->r, &rec)) == CZT_OK)
-				if (an_engine_record(&c->en, &rec, c->image_flags))
-					return SQLITE_ERROR;
-			if (an_engine_chunk_end(&c->en))
-				return SQLITE_ERROR;
-			if (rc == CZT_EOF)
-				continue;
-		}
-		/* the end, or a damage the load stopped at too */
-		c->at_end = 1;
-		if (an_engine_finish(&c->en) || an_engine_live(&c->en, on_live, c))
+		if (an_feed_chunk(&c->en, &c->feed))
 			return SQLITE_ERROR;
+		/* the end, or a damage the load stopped at too */
+		if (c->feed.done) {
+			c->at_end = 1;
+			if (an_engine_live(&c->en, on_live, c))
+				return SQLITE_ERROR;
+		}
 	}
 	c->eof = !c->n;
 	return SQLITE_OK;
@@ -274,8 +266,7 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idx, const char *plan, int arg
 						      rc == CZT_ERR_IO ? "cannot read it" : czt_errstr(rc));
 		return SQLITE_ERROR;
 	}
-	const struct czt_header *h = czt_reader_header(c->r);
-	c->image_flags = h->major > 3 || (h->major == 3 && h->minor >= 4);
+	an_feed_init(&c->feed, c->r, NULL, NULL);
 	struct an_options o = { .merge_lag = c->lag, .threads_seen = c->threads_seen, .ended = on_ended,
 				.ctx = c };
 	if (an_engine_init(&c->en, &o))

@@ -13,8 +13,8 @@
  * tid, alloc_time and free_time are applied as rows are made, so that
  * SQLite never sees the rest; the trace is read whole all the same.
  */
-#ifndef CZ_ALLOC_VTAB_H
-#define CZ_ALLOC_VTAB_H
+#ifndef CZPROF_CLI_ALLOC_VTAB_H
+#define CZPROF_CLI_ALLOC_VTAB_H
 
 /* Makes every database connection opened from now on know the table
  * (sqlite3_auto_extension).  Idempotent. */

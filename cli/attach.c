@@ -41,13 +41,13 @@ int attach_start(const struct attach_target *t, const char *lib, const char *tra
 		 struct attach_times *tm)
 {
 	(void)lib, (void)trace, (void)tm;
-	return cz_error("cannot attach to pid %d: czprof attaches on x86_64 only", (int)t->pid);
+	return cli_error("cannot attach to pid %d: czprof attaches on x86_64 only", (int)t->pid);
 }
 
 int attach_stop(const struct attach_target *t, const char *lib, struct attach_times *tm)
 {
 	(void)lib, (void)tm;
-	return cz_error("cannot attach to pid %d: czprof attaches on x86_64 only", (int)t->pid);
+	return cli_error("cannot attach to pid %d: czprof attaches on x86_64 only", (int)t->pid);
 }
 #else
 
@@ -151,14 +151,14 @@ static int stop_task(struct session *s, pid_t tid)
 			return 0;
 		if (errno == EPERM)
 			return attach_proc_eperm(s->t->pid);
-		return cz_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
+		return cli_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
 	}
 	if (s->n == s->cap) {
 		s->cap = s->cap ? s->cap * 2 : 16;
 		struct task *n = realloc(s->tasks, (size_t)s->cap * sizeof(*n));
 		if (!n) {
 			ptrace(PTRACE_DETACH, tid, NULL, NULL);
-			return cz_error("out of memory");
+			return cli_error("out of memory");
 		}
 		s->tasks = n;
 	}
@@ -183,7 +183,7 @@ static int stop_all(struct session *s)
 		DIR *d = opendir(path);
 		if (!d) {
 			release_all(s);
-			return cz_error("no process with pid %d", (int)s->t->pid);
+			return cli_error("no process with pid %d", (int)s->t->pid);
 		}
 		int added = 0;
 		struct dirent *e;
@@ -201,10 +201,10 @@ static int stop_all(struct session *s)
 		}
 		closedir(d);
 		if (!added)
-			return s->n ? 0 : cz_error("no process with pid %d", (int)s->t->pid);
+			return s->n ? 0 : cli_error("no process with pid %d", (int)s->t->pid);
 	}
 	release_all(s);
-	return cz_error("cannot attach to pid %d: it keeps making threads", (int)s->t->pid);
+	return cli_error("cannot attach to pid %d: it keeps making threads", (int)s->t->pid);
 }
 
 /* Stopped inside a blocking system call (read, sleep, a futex wait): it
@@ -258,24 +258,24 @@ static int make_safe(struct session *s, const struct attach_runtime *rt)
 {
 	struct task *k = s->chosen;
 	if (resample(s, rt))
-		return cz_error("pid %d ended while czprof attached to it", (int)s->t->pid);
+		return cli_error("pid %d ended while czprof attached to it", (int)s->t->pid);
 	for (long step = 0; !is_safe(rt, &s->regs); step++) {
 		if (step == MAX_STEPS)
-			return cz_error("cannot attach to pid %d: its thread %d stayed inside the C "
+			return cli_error("cannot attach to pid %d: its thread %d stayed inside the C "
 					"library for %d steps", (int)s->t->pid, (int)k->tid, MAX_STEPS);
 		int st, w;
 		if (ptrace(PTRACE_SINGLESTEP, k->tid, NULL, NULL))
-			return cz_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
+			return cli_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
 		w = wait_task(k->tid, &st, 100);
 		if (w == 1) { /* blocked in a system call: stop it there */
 			ptrace(PTRACE_INTERRUPT, k->tid, NULL, NULL);
 			w = wait_task(k->tid, &st, -1);
 		}
 		if (w || WIFEXITED(st) || WIFSIGNALED(st))
-			return cz_error("pid %d ended while czprof attached to it", (int)s->t->pid);
+			return cli_error("pid %d ended while czprof attached to it", (int)s->t->pid);
 		keep_signal(k, st);
 		if (ptrace(PTRACE_GETREGS, k->tid, NULL, &s->regs))
-			return cz_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
+			return cli_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
 	}
 	return 0;
 }
@@ -314,7 +314,7 @@ static int session_open(struct session *s, const struct attach_target *t)
 	s->chosen = &s->tasks[0];
 	if (ptrace(PTRACE_GETREGS, chosen.tid, NULL, &s->regs)) {
 		release_all(s);
-		return cz_error("cannot attach to pid %d: ptrace: %s", (int)t->pid, strerror(errno));
+		return cli_error("cannot attach to pid %d: ptrace: %s", (int)t->pid, strerror(errno));
 	}
 	if (make_safe(s, &rt)) {
 		ptrace(PTRACE_SETREGS, chosen.tid, NULL, &s->regs);
@@ -326,7 +326,7 @@ static int session_open(struct session *s, const struct attach_target *t)
 		s->xstate_len = iov.iov_len;
 	} else if (ptrace(PTRACE_GETFPREGS, chosen.tid, NULL, &s->fp)) {
 		release_all(s);
-		return cz_error("cannot attach to pid %d: ptrace: %s", (int)t->pid, strerror(errno));
+		return cli_error("cannot attach to pid %d: ptrace: %s", (int)t->pid, strerror(errno));
 	}
 	return 0;
 }
@@ -374,12 +374,12 @@ static int remote_call(struct session *s, uint64_t fn, const char *str, uint64_t
 		sp -= len;
 		arg0 = sp;
 		if (write_mem(pid, arg0, str, len))
-			return cz_error("cannot write to pid %d's memory: %s", (int)pid, strerror(errno));
+			return cli_error("cannot write to pid %d's memory: %s", (int)pid, strerror(errno));
 	}
 	sp = (sp & ~(uint64_t)15) - 8; /* as after a call: rsp + 8 aligned to 16 */
 	uint64_t zero = 0;
 	if (write_mem(pid, sp, &zero, sizeof(zero)))
-		return cz_error("cannot write to pid %d's memory: %s", (int)pid, strerror(errno));
+		return cli_error("cannot write to pid %d's memory: %s", (int)pid, strerror(errno));
 	r.rsp = sp;
 	r.rip = fn;
 	r.rdi = arg0;
@@ -387,25 +387,25 @@ static int remote_call(struct session *s, uint64_t fn, const char *str, uint64_t
 	r.rax = 0;
 	r.orig_rax = (unsigned long long)-1; /* no system call to restart */
 	if (ptrace(PTRACE_SETREGS, tid, NULL, &r) || ptrace(PTRACE_CONT, tid, NULL, NULL))
-		return cz_error("cannot attach to pid %d: ptrace: %s", (int)pid, strerror(errno));
+		return cli_error("cannot attach to pid %d: ptrace: %s", (int)pid, strerror(errno));
 	for (;;) {
 		int st;
 		if (wait_task(tid, &st, -1) || WIFEXITED(st) || WIFSIGNALED(st))
-			return cz_error("pid %d ended while czprof attached to it", (int)pid);
+			return cli_error("pid %d ended while czprof attached to it", (int)pid);
 		if (!is_event_stop(st) && WSTOPSIG(st) == SIGSEGV) {
 			struct user_regs_struct out;
 			if (ptrace(PTRACE_GETREGS, tid, NULL, &out))
-				return cz_error("cannot attach to pid %d: ptrace: %s", (int)pid, strerror(errno));
+				return cli_error("cannot attach to pid %d: ptrace: %s", (int)pid, strerror(errno));
 			if (out.rip == 0) {
 				*ret = out.rax;
 				return 0;
 			}
-			return cz_error("pid %d faulted at 0x%llx inside a call czprof made; its "
+			return cli_error("pid %d faulted at 0x%llx inside a call czprof made; its "
 					"registers are put back", (int)pid, (unsigned long long)out.rip);
 		}
 		keep_signal(s->chosen, st);
 		if (ptrace(PTRACE_CONT, tid, NULL, NULL))
-			return cz_error("cannot attach to pid %d: ptrace: %s", (int)pid, strerror(errno));
+			return cli_error("cannot attach to pid %d: ptrace: %s", (int)pid, strerror(errno));
 	}
 }
 
@@ -418,13 +418,13 @@ static int find_entry(struct session *s, const char *lib, const char *name, int 
 	uint64_t base;
 	if (attach_proc_module(pid, NULL, lib, path, sizeof(path), &base)) {
 		if (!load)
-			return cz_error("pid %d has no recorder loaded: nothing to detach", (int)pid);
+			return cli_error("pid %d has no recorder loaded: nothing to detach", (int)pid);
 		/* an older recorder would start recording on its own as it loads */
 		if (!attach_elf_symbol(lib, 0, name))
-			return cz_error("cannot attach to pid %d: %s has no %s (a recorder older than this "
+			return cli_error("cannot attach to pid %d: %s has no %s (a recorder older than this "
 					"czprof?)", (int)pid, lib, name);
 		if (attach_proc_module(pid, "libc.so", NULL, libc, sizeof(libc), &base))
-			return cz_error("cannot attach to pid %d: no libc.so in its memory", (int)pid);
+			return cli_error("cannot attach to pid %d: no libc.so in its memory", (int)pid);
 		/* glibc 2.34 and later have dlopen in libc itself; before, only
 		 * its private __libc_dlopen_mode is there without libdl */
 		uint64_t open_fn = attach_elf_symbol(libc, base, "dlopen"), mode = RTLD_NOW_;
@@ -433,17 +433,17 @@ static int find_entry(struct session *s, const char *lib, const char *name, int 
 			mode = RTLD_NOW_ | RTLD_DLOPEN_;
 		}
 		if (!open_fn)
-			return cz_error("cannot attach to pid %d: no dlopen in its C library %s",
+			return cli_error("cannot attach to pid %d: no dlopen in its C library %s",
 					(int)pid, libc);
 		uint64_t handle;
 		if (remote_call(s, open_fn, lib, mode, &handle))
 			return -1;
 		if (!handle || attach_proc_module(pid, NULL, lib, path, sizeof(path), &base))
-			return cz_error("pid %d could not load the recorder %s", (int)pid, lib);
+			return cli_error("pid %d could not load the recorder %s", (int)pid, lib);
 	}
 	*fn = attach_elf_symbol(path, base, name);
 	if (!*fn)
-		return cz_error("the recorder loaded in pid %d (%s) has no %s: it is older than this "
+		return cli_error("the recorder loaded in pid %d (%s) has no %s: it is older than this "
 				"czprof", (int)pid, path, name);
 	return 0;
 }
@@ -464,13 +464,13 @@ int attach_start(const struct attach_target *t, const char *lib, const char *tra
 	case STARTED:
 		return 0;
 	case BUSY:
-		return cz_error("cannot attach to pid %d (%s): another czprof is recording it already",
+		return cli_error("cannot attach to pid %d (%s): another czprof is recording it already",
 				(int)t->pid, t->comm);
 	case PRELOADED:
-		return cz_error("cannot attach to pid %d (%s): it runs under the preloaded recorder "
+		return cli_error("cannot attach to pid %d (%s): it runs under the preloaded recorder "
 				"(czprof record) already", (int)t->pid, t->comm);
 	}
-	return cz_error("the recorder in pid %d (%s) could not start writing '%s'", (int)t->pid,
+	return cli_error("the recorder in pid %d (%s) could not start writing '%s'", (int)t->pid,
 			t->comm, trace);
 }
 

@@ -12,8 +12,8 @@
  * when the thread is let go.  On any failure the process is left as it
  * was, and one error line is printed.
  */
-#ifndef CZ_ATTACH_H
-#define CZ_ATTACH_H
+#ifndef CZPROF_CLI_ATTACH_H
+#define CZPROF_CLI_ATTACH_H
 
 #include "cli/attach_proc.h"
 

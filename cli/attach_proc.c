@@ -71,12 +71,12 @@ static int yama_refuses(pid_t pid)
 	if (scope <= 0 || (scope == 1 && (root || is_descendant(pid))) || (scope == 2 && root))
 		return 0;
 	if (scope >= 3)
-		return cz_error("cannot attach to pid %d: %s is %d, which forbids ptrace to everyone "
+		return cli_error("cannot attach to pid %d: %s is %d, which forbids ptrace to everyone "
 				"until the next boot", (int)pid, yama_file(), scope);
 	if (scope == 2)
-		return cz_error("cannot attach to pid %d: %s is 2, which allows ptrace to root only: "
+		return cli_error("cannot attach to pid %d: %s is 2, which allows ptrace to root only: "
 				"run czprof as root", (int)pid, yama_file());
-	return cz_error("cannot attach to pid %d: %s is 1, which allows a process to be traced by "
+	return cli_error("cannot attach to pid %d: %s is 1, which allows a process to be traced by "
 			"its ancestors only: run czprof as root, or allow it with "
 			"'echo 0 > %s' (as root)", (int)pid, yama_file(), yama_file());
 }
@@ -85,7 +85,7 @@ int attach_proc_eperm(pid_t pid)
 {
 	if (yama_refuses(pid))
 		return -1;
-	return cz_error("cannot attach to pid %d: not permitted (it may be setuid, or run under "
+	return cli_error("cannot attach to pid %d: not permitted (it may be setuid, or run under "
 			"another user's control)", (int)pid);
 }
 
@@ -175,36 +175,36 @@ int attach_proc_check(pid_t pid, struct attach_target *t)
 	uid_t uid[3];
 	pid_t tracer;
 	if (pid <= 0 || (kill(pid, 0) && errno == ESRCH) || read_status(pid, uid, &t->gid, &tracer))
-		return cz_error("no process with pid %d", (int)pid);
+		return cli_error("no process with pid %d", (int)pid);
 	t->uid = uid[0];
 	read_comm(pid, t->comm, sizeof(t->comm));
 	uid_t me = geteuid();
 	if (me != 0 && (uid[0] != me || uid[1] != me || uid[2] != me)) {
 		struct passwd *pw = getpwuid(uid[0]);
-		return cz_error("cannot attach to pid %d (%s): it belongs to user %s (uid %u) and czprof "
+		return cli_error("cannot attach to pid %d (%s): it belongs to user %s (uid %u) and czprof "
 				"runs as uid %u: run czprof as that user or as root", (int)pid, t->comm,
 				pw ? pw->pw_name : "?", (unsigned)uid[0], (unsigned)me);
 	}
 	if (tracer) {
 		char tcomm[64];
 		read_comm(tracer, tcomm, sizeof(tcomm));
-		return cz_error("cannot attach to pid %d (%s): it is already traced by pid %d (%s); "
+		return cli_error("cannot attach to pid %d (%s): it is already traced by pid %d (%s); "
 				"detach that first", (int)pid, t->comm, (int)tracer, tcomm);
 	}
 	Elf64_Ehdr eh;
 	int interp;
 	if (read_exe(pid, &eh, &interp))
-		return cz_error("cannot attach to pid %d (%s): its program is not an ELF file czprof "
+		return cli_error("cannot attach to pid %d (%s): its program is not an ELF file czprof "
 				"can read", (int)pid, t->comm);
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_X86_64)
-		return cz_error("cannot attach to pid %d (%s): it runs a %s%s program, and czprof "
+		return cli_error("cannot attach to pid %d (%s): it runs a %s%s program, and czprof "
 				"attaches to x86_64 programs only", (int)pid, t->comm,
 				eh.e_ident[EI_CLASS] == ELFCLASS32 ? "32-bit " : "",
 				machine_name(eh.e_machine));
 	char libc[4096];
 	uint64_t base;
 	if (!interp || attach_proc_module(pid, "libc.so", NULL, libc, sizeof(libc), &base))
-		return cz_error("cannot attach to pid %d (%s): it is statically linked (no libc.so "
+		return cli_error("cannot attach to pid %d (%s): it is statically linked (no libc.so "
 				"in its memory), so the recorder cannot be loaded into it", (int)pid, t->comm);
 	if (yama_refuses(pid))
 		return -1;

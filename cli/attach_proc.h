@@ -5,8 +5,8 @@
  * a function in one of them, from the module's own dynamic symbols.
  * Nothing here stops or changes the process.
  */
-#ifndef CZ_ATTACH_PROC_H
-#define CZ_ATTACH_PROC_H
+#ifndef CZPROF_CLI_ATTACH_PROC_H
+#define CZPROF_CLI_ATTACH_PROC_H
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -54,7 +54,7 @@ int budgets_option(struct budgets *b, int argc, char **argv, int *i)
 	const char *v = option_value("junit", argc, argv, i, &missing);
 	if (v || missing) {
 		if (missing || !*v)
-			return cz_error("%s: --junit needs a file name", argv[0]);
+			return cli_error("%s: --junit needs a file name", argv[0]);
 		b->junit = v;
 		return 1;
 	}
@@ -62,9 +62,9 @@ int budgets_option(struct budgets *b, int argc, char **argv, int *i)
 		v = option_value(table[k].flag, argc, argv, i, &missing);
 		if (!v && !missing)
 			continue;
-		int bad = missing || (table[k].is_size ? cz_parse_size(v, &b->max[k]) : cz_parse_count(v, &b->max[k]));
+		int bad = missing || (table[k].is_size ? cli_parse_size(v, &b->max[k]) : cli_parse_count(v, &b->max[k]));
 		if (bad)
-			return cz_error("%s: --%s takes %s, not '%s'", argv[0], table[k].flag,
+			return cli_error("%s: --%s takes %s, not '%s'", argv[0], table[k].flag,
 					table[k].is_size ? "a size (10M, 512K, 1.5MiB...)" : "a number",
 					v ? v : "nothing");
 		b->set |= 1u << k;
@@ -130,7 +130,7 @@ static void xml_text(FILE *f, const char *s)
 static const char *figure_text(int k, uint64_t v, char *buf)
 {
 	if (table[k].is_size)
-		return cz_human_size(v, buf);
+		return cli_human_size(v, buf);
 	snprintf(buf, 32, "%llu", (unsigned long long)v);
 	return buf;
 }

@@ -4,8 +4,8 @@
  * allocations and heap errors, each against a limit, printed side by side,
  * as JSON, or as JUnit XML with one testcase per budget.
  */
-#ifndef CZ_BUDGETS_H
-#define CZ_BUDGETS_H
+#ifndef CZPROF_CLI_BUDGETS_H
+#define CZPROF_CLI_BUDGETS_H
 
 #include <stdint.h>
 #include <stdio.h>

@@ -67,7 +67,7 @@ static int collect(sqlite3 *db, struct report_ctx *c, const char *cond, int each
 		 cond);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL))
-		return cz_error("database: %s", sqlite3_errmsg(db)), -1;
+		return cli_error("database: %s", sqlite3_errmsg(db)), -1;
 	struct row *rows = NULL;
 	size_t n = 0, cap = 0;
 	char site[REPORT_NAME_MAX];
@@ -108,7 +108,7 @@ static int collect(sqlite3 *db, struct report_ctx *c, const char *cond, int each
 	goto done;
 oom:
 	rc = -1;
-	cz_error("out of memory");
+	cli_error("out of memory");
 done:
 	sqlite3_finalize(q);
 	if (rc) {
@@ -132,7 +132,7 @@ static int print_sites(sqlite3 *db, struct report_ctx *c, const char *cond, cons
 		 " WHERE b.allocator = ? AND %s GROUP BY b.stack", cond);
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL))
-		return cz_error("database: %s", sqlite3_errmsg(db)), -1;
+		return cli_error("database: %s", sqlite3_errmsg(db)), -1;
 	struct site { char name[REPORT_NAME_MAX]; long long blocks, bytes; } *sites = NULL;
 	size_t n = 0, cap = 0;
 	int rc = 0;
@@ -147,7 +147,7 @@ static int print_sites(sqlite3 *db, struct report_ctx *c, const char *cond, cons
 			if (i == n) {
 				if (array_reserve((void **)&sites, &cap, n, sizeof(*sites))) {
 					rc = -1;
-					cz_error("out of memory");
+					cli_error("out of memory");
 					break;
 				}
 				memcpy(sites[n].name, name, sizeof(name));
@@ -177,7 +177,7 @@ static int print_sites(sqlite3 *db, struct report_ctx *c, const char *cond, cons
 			report_json_string(stdout, sites[i].name);
 			printf(", \"blocks\": %lld, \"bytes\": %lld}", sites[i].blocks, sites[i].bytes);
 		} else if (i < SITES_SHOWN) {
-			printf("%12s %8lld    allocated at %s\n", cz_human_size((uint64_t)sites[i].bytes, size),
+			printf("%12s %8lld    allocated at %s\n", cli_human_size((uint64_t)sites[i].bytes, size),
 			       sites[i].blocks, sites[i].name);
 		}
 	}
@@ -242,7 +242,7 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 			snprintf(label, sizeof(label), "%s (%s%s%s)%s", r->name, r->kind,
 				 r->alive ? ", never destroyed" : "", r->nested ? ", inside its parent's blocks" : "",
 				 r->allocators > 1 ? count : "");
-			printf("%12s %8lld  %-26s %s\n", cz_human_size((uint64_t)r->bytes, size), r->blocks, label,
+			printf("%12s %8lld  %-26s %s\n", cli_human_size((uint64_t)r->bytes, size), r->blocks, label,
 			       r->site);
 		}
 		if (when == BY_ALLOC_AT_EXIT)
@@ -260,11 +260,11 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 	else if (!n_rows)
 		printf("%12s %8s  (none)\n", "", "");
 	else {
-		printf("\n%s in %lld block%s from %lld allocator%s\n", cz_human_size((uint64_t)bytes, size), blocks,
+		printf("\n%s in %lld block%s from %lld allocator%s\n", cli_human_size((uint64_t)bytes, size), blocks,
 		       blocks == 1 ? "" : "s", allocators, allocators == 1 ? "" : "s");
 		if (nested_bytes)
 			printf("(%s more in layers inside other allocators' blocks, not added: the same memory)\n",
-			       cz_human_size((uint64_t)nested_bytes, size));
+			       cli_human_size((uint64_t)nested_bytes, size));
 	}
 	return 0;
 }

@@ -3,8 +3,8 @@
  * allocator-library blocks (cz_blocks) of a moment grouped by the
  * allocator that handed them out.
  */
-#ifndef CZ_BY_ALLOCATOR_H
-#define CZ_BY_ALLOCATOR_H
+#ifndef CZPROF_CLI_BY_ALLOCATOR_H
+#define CZPROF_CLI_BY_ALLOCATOR_H
 
 #include <sqlite3.h>
 

@@ -78,13 +78,13 @@ static int arenas_option(void *ctx, int argc, char **argv, int *i)
 	if (strcmp(argv[*i], "--sort"))
 		return 0;
 	if (++*i == argc)
-		return cz_error("arenas: --sort needs a key");
+		return cli_error("arenas: --sort needs a key");
 	for (int k = 0; sort_keys[k]; k++)
 		if (!strcmp(argv[*i], sort_keys[k])) {
 			sort_key = k;
 			return 1;
 		}
-	return cz_error("arenas: --sort takes footprint, waste, allocs, requested, live, resets, lifetime, name or "
+	return cli_error("arenas: --sort takes footprint, waste, allocs, requested, live, resets, lifetime, name or "
 			"created");
 }
 
@@ -182,7 +182,7 @@ int cmd_arenas(int argc, char **argv)
 				     "SELECT id, kind, coalesce(name, ''), parent, stack, created, destroyed, allocations,"
 				     " bytes_requested, live_blocks, live_bytes, peak_bytes, peak_capacity, resets, waste"
 				     " FROM allocators", -1, &q, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -216,7 +216,7 @@ int cmd_arenas(int argc, char **argv)
 	if (!o.json && !each) {
 		long rows = group(c, v, n);
 		if (rows < 0) {
-			cz_error("out of memory");
+			cli_error("out of memory");
 			goto out;
 		}
 		n_all = n;
@@ -273,9 +273,9 @@ int cmd_arenas(int argc, char **argv)
 		else
 			report_site(c, (uint64_t)a->stack, site);
 		char life[192];
-		cz_human_time((uint64_t)a->created, t0);
+		cli_human_time((uint64_t)a->created, t0);
 		if (a->is_destroyed)
-			snprintf(life, sizeof(life), "%s -> %s", t0, cz_human_time((uint64_t)a->destroyed, t1));
+			snprintf(life, sizeof(life), "%s -> %s", t0, cli_human_time((uint64_t)a->destroyed, t1));
 		else
 			snprintf(life, sizeof(life), "%s -> never destroyed", t0);
 		char label[160];
@@ -286,9 +286,9 @@ int cmd_arenas(int argc, char **argv)
 			snprintf(label, sizeof(label), "%s", a->name);
 		printf("%-14.14s %-7s %-10.10s %8lld %10s %10s %10s %10s %6lld  %-25s %s\n", label, a->kind,
 		       a->parent_name ? a->parent_name : name_of(v, n, a->parent, pbuf), (long long)a->allocs,
-		       cz_human_size((uint64_t)a->requested, s1),
-		       cz_human_size((uint64_t)a->peak_bytes, s2), cz_human_size((uint64_t)a->peak_capacity, s3),
-		       cz_human_size((uint64_t)a->waste, s4), (long long)a->resets, life, site);
+		       cli_human_size((uint64_t)a->requested, s1),
+		       cli_human_size((uint64_t)a->peak_bytes, s2), cli_human_size((uint64_t)a->peak_capacity, s3),
+		       cli_human_size((uint64_t)a->waste, s4), (long long)a->resets, life, site);
 	}
 	printf("\n%zu allocator%s", total, total == 1 ? "" : "s");
 	if (n < total)
@@ -297,7 +297,7 @@ int cmd_arenas(int argc, char **argv)
 		printf(" (%zu shown)", shown);
 	if (never)
 		printf("; %lld never destroyed while holding %s in blocks", (long long)never,
-		       cz_human_size((uint64_t)held, s1));
+		       cli_human_size((uint64_t)held, s1));
 	printf("\n");
 	rc = 0;
 out:

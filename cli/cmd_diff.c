@@ -106,7 +106,7 @@ static int add_trace(struct dtable *t, const char *trace, int side, int64_t *pea
 	rc = 0;
 out:
 	if (rc)
-		cz_error("'%s': cannot read its call sites", trace);
+		cli_error("'%s': cannot read its call sites", trace);
 	sqlite3_finalize(q);
 	report_ctx_free(c);
 	sqlite3_close(db);
@@ -139,7 +139,7 @@ static const char *signed_size(int64_t v, char *buf)
 	char h[32];
 	if (!v)
 		return strcpy(buf, "0 B");
-	snprintf(buf, 40, "%c%s", v < 0 ? '-' : '+', cz_human_size((uint64_t)mag(v), h));
+	snprintf(buf, 40, "%c%s", v < 0 ? '-' : '+', cli_human_size((uint64_t)mag(v), h));
 	return buf;
 }
 
@@ -152,13 +152,13 @@ static int diff_option(void *ctx, int argc, char **argv, int *i)
 {
 	struct diff_args *a = ctx;
 	if (!strcmp(argv[*i], "--db") || !strncmp(argv[*i], "--db=", 5))
-		return cz_error("diff: --db names one trace's database and diff reads two: each is"
+		return cli_error("diff: --db names one trace's database and diff reads two: each is"
 				" read from where 'czprof load' puts it");
 	if (!strcmp(argv[*i], "--fail-on-growth")) {
 		char *end;
 		long long v = *i + 1 < argc ? strtoll(argv[*i + 1], &end, 10) : -1;
 		if (*i + 1 >= argc || *end || v < 0)
-			return cz_error("diff: --fail-on-growth takes a number of bytes");
+			return cli_error("diff: --fail-on-growth takes a number of bytes");
 		a->fail_on = v;
 		++*i;
 		return 1;
@@ -180,13 +180,13 @@ int cmd_diff(int argc, char **argv)
 		if (!strcmp(argv[i], "-n") || !strcmp(argv[i], "--limit") || !strcmp(argv[i], "--fail-on-growth") ||
 		    !strcmp(argv[i], "--alloc-fn") || !strcmp(argv[i], "--db"))
 			i++;
-		else if (cz_is_help(argv[i]))
+		else if (cli_is_help(argv[i]))
 			help = 1;
 		else if (argv[i][0] != '-' || !argv[i][1])
 			plain++;
 	}
 	if (plain != 2 && !help)
-		return cz_error("diff: needs two traces, BASE and NEW (see 'czprof diff --help')"), 2;
+		return cli_error("diff: needs two traces, BASE and NEW (see 'czprof diff --help')"), 2;
 	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES, diff_option, &a, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
@@ -255,10 +255,10 @@ int cmd_diff(int argc, char **argv)
 	} else {
 		if (!shown)
 			printf("%38s  (no call site changed)\n", "");
-		printf("\nleaked %s (%s -> ", signed_size(leaked[1] - leaked[0], b1), cz_human_size((uint64_t)leaked[0], h1));
-		printf("%s), peak %s (", cz_human_size((uint64_t)leaked[1], h2), signed_size(peak[1] - peak[0], b2));
-		printf("%s -> ", cz_human_size((uint64_t)peak[0], h1));
-		printf("%s), allocations %+lld\n", cz_human_size((uint64_t)peak[1], h2),
+		printf("\nleaked %s (%s -> ", signed_size(leaked[1] - leaked[0], b1), cli_human_size((uint64_t)leaked[0], h1));
+		printf("%s), peak %s (", cli_human_size((uint64_t)leaked[1], h2), signed_size(peak[1] - peak[0], b2));
+		printf("%s -> ", cli_human_size((uint64_t)peak[0], h1));
+		printf("%s), allocations %+lld\n", cli_human_size((uint64_t)peak[1], h2),
 		       (long long)(allocs[1] - allocs[0]));
 		if (grew)
 			printf("growth beyond %lld B: failing\n", (long long)a.fail_on);

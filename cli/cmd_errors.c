@@ -109,7 +109,7 @@ static void error_text(struct report_ctx *c, sqlite3_stmt *q, int depth)
 	uint64_t addr = (uint64_t)sqlite3_column_int64(q, C_ADDR);
 	char size[32] = "";
 	if (!col_null(q, C_SIZE))
-		cz_human_size((uint64_t)sqlite3_column_int64(q, C_SIZE), size);
+		cli_human_size((uint64_t)sqlite3_column_int64(q, C_SIZE), size);
 	printf("\n%s: ", kinds[kind_index(kind)].title);
 	if (!strcmp(kind, "invalid-free"))
 		printf("%s of 0x%" PRIx64 ", which was never allocated\n", call, addr);
@@ -212,7 +212,7 @@ int cmd_errors(int argc, char **argv)
 	struct report_ctx *c = report_ctx_new(db);
 	sqlite3_stmt *q = NULL;
 	if (!c || sqlite3_prepare_v2(db, query, -1, &q, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	char note[512];

@@ -1,13 +1,17 @@
 /*
  * cmd_export.c - `czprof export`: the trace in the formats other tools
- * read (export.h), written whole or not at all.
+ * read (the encoders in cli/render/: pprof.h, massif.h, speedscope.h,
+ * json.h), written whole or not at all.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/export.h"
 #include "cli/outfile.h"
+#include "cli/render/json.h"
+#include "cli/render/massif.h"
+#include "cli/render/pprof.h"
+#include "cli/render/speedscope.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
@@ -48,7 +52,7 @@ static int export_option(void *ctx, int argc, char **argv, int *i)
 	if (strcmp(arg, "-o") && strcmp(arg, "--output") && strcmp(arg, "--format") && strcmp(arg, "-f"))
 		return 0;
 	if (++*i == argc)
-		return cz_error("export: %s needs a value", arg);
+		return cli_error("export: %s needs a value", arg);
 	if (!strcmp(arg, "-o") || !strcmp(arg, "--output")) {
 		a->output = argv[*i];
 		return 1;
@@ -58,7 +62,7 @@ static int export_option(void *ctx, int argc, char **argv, int *i)
 			a->format = (int)k;
 			return 1;
 		}
-	return cz_error("export: --format takes pprof, massif, speedscope or json");
+	return cli_error("export: --format takes pprof, massif, speedscope or json");
 }
 
 int cmd_export(int argc, char **argv)
@@ -69,7 +73,7 @@ int cmd_export(int argc, char **argv)
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	if (a.format < 0)
-		return cz_error("export: --format is needed (pprof, massif, speedscope or json)"), 2;
+		return cli_error("export: --format is needed (pprof, massif, speedscope or json)"), 2;
 	char def[4096];
 	if (!a.output) {
 		snprintf(def, sizeof(def), "%s.%s", o.trace, formats[a.format].suffix);

@@ -109,7 +109,7 @@ static int parse_args(struct faults *F, int argc, char **argv, int *rc)
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
-		} else if (cz_is_help(a)) {
+		} else if (cli_is_help(a)) {
 			fputs(usage, stdout);
 			*rc = 0;
 			return -1;
@@ -123,22 +123,22 @@ static int parse_args(struct faults *F, int argc, char **argv, int *rc)
 			F->fail = 1;
 		} else if (!strcmp(a, "--sites")) {
 			if (parse_int(val, 1, 1000000, &v))
-				return cz_error("faults: --sites takes a number of sites");
+				return cli_error("faults: --sites takes a number of sites");
 			F->max_sites = (int)v, i++;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs") || !strncmp(a, "-j", 2)) {
 			int glued = a[2] && a[1] == 'j'; /* -j4 */
 			if (parse_int(glued ? a + 2 : val, 1, 1024, &v))
-				return cz_error("faults: -j takes a number from 1 to 1024");
+				return cli_error("faults: -j takes a number from 1 to 1024");
 			F->jobs = (int)v, i += !glued;
 		} else if (!strcmp(a, "--timeout")) {
 			char *end;
 			double s = val ? strtod(val, &end) : 0;
 			if (!val || *end || !(s > 0 && s <= 86400))
-				return cz_error("faults: --timeout takes seconds (0.5, 10...)");
+				return cli_error("faults: --timeout takes seconds (0.5, 10...)");
 			F->ref.timeout_ms = (int)(s * 1000), i++;
 		} else if (!strcmp(a, "--stdin")) {
 			if (!val || access(val, R_OK))
-				return cz_error("faults: --stdin needs a readable file");
+				return cli_error("faults: --stdin needs a readable file");
 			F->ref.stdin_path = val, i++;
 		} else if (!strcmp(a, "--compare")) {
 			static const char *const what[] = { [FC_STDOUT] = "stdout", [FC_OUTPUT] = "output",
@@ -148,18 +148,18 @@ static int parse_args(struct faults *F, int argc, char **argv, int *rc)
 				if (!strcmp(val, what[k]))
 					found = k;
 			if (found < 0)
-				return cz_error("faults: --compare takes stdout, output or none");
+				return cli_error("faults: --compare takes stdout, output or none");
 			F->ref.compare = found, i++;
 		} else if (!strcmp(a, "--error-pattern")) {
 			if (!val)
-				return cz_error("faults: --error-pattern needs a regular expression");
+				return cli_error("faults: --error-pattern needs a regular expression");
 			F->ref.error_pattern = val, i++;
 		} else if (!strcmp(a, "--suppressions")) {
 			if (!val || suppressions_load(&F->supp, val))
-				return val ? -1 : cz_error("faults: --suppressions needs a file");
+				return val ? -1 : cli_error("faults: --suppressions needs a file");
 			i++;
 		} else {
-			return cz_error("faults: unknown option '%s' (see 'czprof faults --help')", a);
+			return cli_error("faults: unknown option '%s' (see 'czprof faults --help')", a);
 		}
 	}
 	if (i == argc) {
@@ -253,7 +253,7 @@ static int read_reference(struct faults *F, sqlite3 *db)
 	rc = fault_lost_sites(db, c, &F->ref.lost);
 out:
 	if (rc)
-		cz_error("faults: cannot read the reference run's database");
+		cli_error("faults: cannot read the reference run's database");
 	sqlite3_finalize(s);
 	stack_keys_free(&keys);
 	idmap_clear(&by_stack);
@@ -386,7 +386,7 @@ static int run_all(struct faults *F)
 		while (active < (size_t)F->jobs && next < F->n_runs) {
 			pid_t pid = start_worker(F, next);
 			if (pid < 0)
-				return cz_error("fork: %s", strerror(errno));
+				return cli_error("fork: %s", strerror(errno));
 			F->runs[next++].worker = pid;
 			active++;
 		}
@@ -395,7 +395,7 @@ static int run_all(struct faults *F)
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;
-			return cz_error("wait: %s", strerror(errno));
+			return cli_error("wait: %s", strerror(errno));
 		}
 		for (size_t r = 0; r < next; r++)
 			if (F->runs[r].worker == pid) {
@@ -416,7 +416,7 @@ static int run_all(struct faults *F)
 				kill(F->runs[r].worker, SIGKILL);
 		while (wait(NULL) > 0 || errno == EINTR)
 			;
-		return cz_error("faults: stopped by signal %d after %zu of %zu runs", (int)stopped, done, F->n_runs);
+		return cli_error("faults: stopped by signal %d after %zu of %zu runs", (int)stopped, done, F->n_runs);
 	}
 	return 0;
 }
@@ -477,7 +477,7 @@ static void print_text(struct faults *F, double secs)
 		printf("\n");
 		for (int l = 0; l < s->res.n_leaks; l++) {
 			printf("    lost %s in %llu block%s, allocated at\n",
-			       cz_human_size(s->res.leaks[l].bytes, size), (unsigned long long)s->res.leaks[l].blocks,
+			       cli_human_size(s->res.leaks[l].bytes, size), (unsigned long long)s->res.leaks[l].blocks,
 			       s->res.leaks[l].blocks == 1 ? "" : "s");
 			for (int f = 0; f < s->res.leaks[l].n_frames && f < 4; f++)
 				printf("      #%d %s\n", f, s->res.leaks[l].frames[f]);
@@ -609,11 +609,11 @@ int cmd_faults(int argc, char **argv)
 		goto out_supp;
 	}
 	if (runprog_is_static(prog)) {
-		cz_error("'%s' is statically linked: czprof records through LD_PRELOAD", argv[at]);
+		cli_error("'%s' is statically linked: czprof records through LD_PRELOAD", argv[at]);
 		goto out_supp;
 	}
 	if (!mkdtemp(dir)) {
-		cz_error("cannot create a scratch folder in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
+		cli_error("cannot create a scratch folder in %s: %s", tmp && *tmp ? tmp : "/tmp", strerror(errno));
 		goto out_supp;
 	}
 	F.ref.dir = dir;
@@ -636,7 +636,7 @@ int cmd_faults(int argc, char **argv)
 	if (fault_run(&F.ref, 0, 0, 0, &res0))
 		goto out;
 	if (res0.outcome == FO_HUNG || res0.signal >= 0) {
-		cz_error("faults: '%s' %s with no failure made: nothing to compare with", argv[at],
+		cli_error("faults: '%s' %s with no failure made: nothing to compare with", argv[at],
 			 res0.signal >= 0 ? "is killed by a signal" : "does not end within the timeout");
 		goto out;
 	}

@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "cli/commands.h"
-#include "cli/flame_svg.h"
-#include "cli/fold.h"
 #include "cli/outfile.h"
+#include "cli/render/flame_svg.h"
+#include "cli/render/fold.h"
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
@@ -42,10 +42,10 @@ static int flame_option(void *ctx, int argc, char **argv, int *i)
 	if (strcmp(arg, "-o") && strcmp(arg, "--output") && strcmp(arg, "--metric"))
 		return 0;
 	if (++*i == argc)
-		return cz_error("flamegraph: %s needs a value", arg);
+		return cli_error("flamegraph: %s needs a value", arg);
 	if (!strcmp(arg, "--metric")) {
 		if ((a->metric = fold_metric_parse(argv[*i])) < 0)
-			return cz_error("flamegraph: --metric takes leaked, peak, allocated or count");
+			return cli_error("flamegraph: --metric takes leaked, peak, allocated or count");
 	} else {
 		a->output = argv[*i];
 	}
@@ -88,14 +88,14 @@ int cmd_flamegraph(int argc, char **argv)
 				 cmd ? cmd : o.trace);
 			free(cmd);
 			if (flame_svg_write(&f, title, out.f))
-				rc = cz_error("out of memory");
+				rc = cli_error("out of memory");
 		}
 		rc = outfile_close(&out, !rc) ? -1 : rc;
 	}
 	if (!rc && !out.is_stdout) {
 		char total[32];
 		if (fold_metric_is_bytes(a.metric))
-			cz_human_size(f.total, total);
+			cli_human_size(f.total, total);
 		else
 			snprintf(total, sizeof(total), "%llu", (unsigned long long)f.total);
 		fprintf(stderr, "czprof: %s of %zu stacks, %s %s -> %s\n", a.folded ? "folded stacks" : "flame graph",

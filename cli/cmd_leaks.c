@@ -13,7 +13,7 @@
 #include "cli/commands.h"
 #include "cli/by_allocator.h"
 #include "cli/leak_kinds.h"
-#include "cli/leaks_sarif.h"
+#include "cli/render/sarif.h"
 #include "cli/report.h"
 #include "cli/suppress.h"
 #include "cli/tracedb.h"
@@ -115,7 +115,7 @@ static void print_stack_text(struct report_ctx *c, const struct stack_leak *s, i
 	struct report_frame fr[256];
 	int n = report_stack(c, s->stack, fr, depth < 256 ? depth : 256);
 	char size[32];
-	printf("      %s in %llu block%s:\n", cz_human_size(s->bytes, size), (unsigned long long)s->blocks,
+	printf("      %s in %llu block%s:\n", cli_human_size(s->bytes, size), (unsigned long long)s->blocks,
 	       s->blocks == 1 ? "" : "s");
 	for (int i = 0; i < n; i++)
 		printf("        #%-2d %s\n", i, fr[i].name);
@@ -149,25 +149,25 @@ static int leaks_option(void *ctx, int argc, char **argv, int *i)
 		a->fail = 1;
 	else if (!strcmp(arg, "--kinds")) {
 		if (++*i == argc)
-			return cz_error("leaks: --kinds needs a list: definite,indirect,possible,reachable or all");
+			return cli_error("leaks: --kinds needs a list: definite,indirect,possible,reachable or all");
 		if (leak_kinds_parse(argv[*i], &a->kinds))
 			return -1;
 	}
 	else if (!strcmp(arg, "--by")) {
 		if (++*i == argc || strcmp(argv[*i], "allocator"))
-			return cz_error("leaks: --by takes allocator (sites are the default)");
+			return cli_error("leaks: --by takes allocator (sites are the default)");
 		a->by_allocator = 1;
 	} else if (!strcmp(arg, "--each"))
 		a->each = 1; else if (!strcmp(arg, "--format")) {
 		if (++*i == argc || strcmp(argv[*i], "sarif"))
-			return cz_error("leaks: --format takes sarif (--json gives czprof's own JSON)");
+			return cli_error("leaks: --format takes sarif (--json gives czprof's own JSON)");
 		a->sarif = 1;
 	}
 	else if (!strcmp(arg, "--no-default-suppressions"))
 		a->builtin = 0;
 	else if (!strcmp(arg, "--suppressions")) {
 		if (++*i == argc)
-			return cz_error("leaks: --suppressions needs a file");
+			return cli_error("leaks: --suppressions needs a file");
 		if (suppressions_load(&a->user, argv[*i]))
 			return -1;
 	} else
@@ -208,7 +208,7 @@ int cmd_leaks(int argc, char **argv)
 				     "SELECT stack, SUM(size), COUNT(*), SUM(COALESCE(indirect_bytes, 0)),"
 				     " COALESCE(kind, 'unknown') FROM leaks GROUP BY stack, kind", -1,
 				     &q, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -278,7 +278,7 @@ int cmd_leaks(int argc, char **argv)
 							       sites[k].blocks, (int)sites[k].n_stacks };
 		if (!v)
 			goto out;
-		leaks_sarif(stdout, c, trace, v, k2, depth);
+		sarif_leaks(stdout, c, trace, v, k2, depth);
 		free(v);
 	} else if (json) {
 		printf("{\"trace\": ");
@@ -334,10 +334,10 @@ int cmd_leaks(int argc, char **argv)
 				if (s->suppressed_by || (limit && shown >= (size_t)limit))
 					continue;
 				shown++;
-				printf("%12s %8llu  %-9s  %s", cz_human_size(s->bytes, size),
+				printf("%12s %8llu  %-9s  %s", cli_human_size(s->bytes, size),
 				       (unsigned long long)s->blocks, lk.known ? lk_kind_name(s->kind) : "-", s->name);
 				if (s->indirect)
-					printf("  (+%s indirect)", cz_human_size(s->indirect, ind));
+					printf("  (+%s indirect)", cli_human_size(s->indirect, ind));
 				printf("\n");
 				for (size_t j = 0; j < s->n_stacks && (full || j < 1); j++)
 					print_stack_text(c, &s->stacks[j], depth);
@@ -349,17 +349,17 @@ int cmd_leaks(int argc, char **argv)
 		}
 		printf("\n");
 		leak_kinds_print(stdout, &lk);
-		printf("%s in %llu block%s %s from %zu site%s\n", cz_human_size(bytes, size),
+		printf("%s in %llu block%s %s from %zu site%s\n", cli_human_size(bytes, size),
 		       (unsigned long long)blocks, blocks == 1 ? "" : "s",
 		       !lk.known || la.kinds == LEAK_KINDS_LOST ? "leaked" : "listed", n_real,
 		       n_real == 1 ? "" : "s");
 		if (n_sup) {
 			printf("suppressed: %s in %llu block%s from %zu site%s\n",
-			       cz_human_size(sup_bytes, size), (unsigned long long)sup_blocks,
+			       cli_human_size(sup_bytes, size), (unsigned long long)sup_blocks,
 			       sup_blocks == 1 ? "" : "s", n_sup, n_sup == 1 ? "" : "s");
 			for (size_t k = 0; k < n_sites; k++)
 				if (sites[k].suppressed_by)
-					printf("%12s %8llu  %s  [%s]\n", cz_human_size(sites[k].bytes, size),
+					printf("%12s %8llu  %s  [%s]\n", cli_human_size(sites[k].bytes, size),
 					       (unsigned long long)sites[k].blocks, sites[k].name,
 					       sites[k].suppressed_by);
 		}
@@ -369,7 +369,7 @@ int cmd_leaks(int argc, char **argv)
 	struct report_status status;
 	report_status(db, &status);
 	if (fail && !status.complete)
-		cz_error("leaks: --fail: the trace is incomplete: %s", status.n ? status.warning[0] : "?");
+		cli_error("leaks: --fail: the trace is incomplete: %s", status.n ? status.warning[0] : "?");
 	ret = fail && (failing || !status.complete) ? 1 : 0;
 out:
 	for (size_t k = 0; k < n_sites; k++)

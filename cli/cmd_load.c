@@ -30,25 +30,25 @@ int cmd_load(int argc, char **argv)
 	const char *trace = NULL, *out = NULL;
 	int verbose = 1;
 	for (int i = 1; i < argc; i++) {
-		if (cz_is_help(argv[i])) {
+		if (cli_is_help(argv[i])) {
 			char doc[PATH_MAX];
 			fputs(usage, stdout);
-			printf("\nThe database's schema: %s\n", cz_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
+			printf("\nThe database's schema: %s\n", cli_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
 			return 0;
 		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output") || !strcmp(argv[i], "--db")) {
 			if (++i == argc || !*argv[i])
-				return cz_error("load: %s needs a file name", argv[i - 1]), 2;
+				return cli_error("load: %s needs a file name", argv[i - 1]), 2;
 			out = argv[i];
 		} else if (!strncmp(argv[i], "--db=", 5) && argv[i][5]) {
 			out = argv[i] + 5;
 		} else if (!strcmp(argv[i], "--times")) {
 			verbose = 2;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			return cz_error("load: unknown option '%s'", argv[i]), 2;
+			return cli_error("load: unknown option '%s'", argv[i]), 2;
 		} else if (!trace) {
 			trace = argv[i];
 		} else {
-			return cz_error("load: one trace at a time"), 2;
+			return cli_error("load: one trace at a time"), 2;
 		}
 	}
 	if (!trace) {
@@ -65,10 +65,10 @@ int cmd_load(int argc, char **argv)
 	if (!chosen && !dbpath_dir_writable(db)) {
 		char elsewhere[PATH_MAX];
 		if (dbpath_fallback(trace, db, elsewhere, sizeof(elsewhere)))
-			return cz_error("'%s': path too long", trace), 1;
+			return cli_error("'%s': path too long", trace), 1;
 		/* a report would load it into memory itself: nothing to keep */
 		if (dbpath_is_memory(elsewhere))
-			return cz_error("load: nothing written: name a database with --db"), 1;
+			return cli_error("load: nothing written: name a database with --db"), 1;
 		snprintf(db, sizeof(db), "%s", elsewhere);
 	}
 	struct timespec t0, t1;

@@ -50,7 +50,7 @@ static void sparkline(sqlite3 *db, uint64_t duration)
 			putchar(ascii[level]);
 	}
 	char m[32];
-	printf(" (max %s)\n", cz_human_size((uint64_t)max, m));
+	printf(" (max %s)\n", cli_human_size((uint64_t)max, m));
 }
 
 /* ctx: int[2], --by allocator and --each */
@@ -64,7 +64,7 @@ static int peak_option(void *ctx, int argc, char **argv, int *i)
 	if (strcmp(argv[*i], "--by"))
 		return 0;
 	if (++*i == argc || strcmp(argv[*i], "allocator"))
-		return cz_error("peak: --by takes allocator (sites are the default)");
+		return cli_error("peak: --by takes allocator (sites are the default)");
 	by[0] = 1;
 	return 1;
 }
@@ -96,7 +96,7 @@ int cmd_peak(int argc, char **argv)
 	if (!c || sqlite3_prepare_v2(db,
 				     "SELECT stack, peak_bytes, peak_blocks FROM stack_totals"
 				     " WHERE peak_blocks > 0", -1, &s, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (bytes > 0 && sqlite3_step(s) == SQLITE_ROW) {
@@ -126,13 +126,13 @@ int cmd_peak(int argc, char **argv)
 		printf("]}\n");
 	} else {
 		report_header(db, "peak", trace);
-		printf("\npeak: %s in %lld blocks at %s of %s\n", cz_human_size((uint64_t)bytes, a),
-		       (long long)blocks, cz_human_time((uint64_t)t, b), cz_human_time((uint64_t)duration, d));
+		printf("\npeak: %s in %lld blocks at %s of %s\n", cli_human_size((uint64_t)bytes, a),
+		       (long long)blocks, cli_human_time((uint64_t)t, b), cli_human_time((uint64_t)duration, d));
 		sparkline(db, (uint64_t)duration);
 		if (n) {
 			printf("\n%12s %8s  %s\n", "BYTES", "BLOCKS", "HELD BY");
 			for (size_t k = 0; k < shown; k++)
-				printf("%12s %8llu  %s\n", cz_human_size(held.v[k].bytes, a),
+				printf("%12s %8llu  %s\n", cli_human_size(held.v[k].bytes, a),
 				       (unsigned long long)held.v[k].count, held.v[k].name);
 			if (shown < n)
 				printf("  ... %zu more sites (-n 0 shows all)\n", n - shown);

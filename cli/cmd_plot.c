@@ -1,24 +1,24 @@
 /*
  * cmd_plot.c - `czprof plot`: live heap bytes over time as an SVG chart,
  * the peak marked, optionally stacked by the biggest call sites, threads
- * or libczalloc allocators.
+ * or libczalloc allocators.  This file gathers the figures; the picture
+ * is cli/render/plot_svg.c's.
  *
- * The run is cut into COLS equal slices.  The total line is the highest
+ * The run is cut into PLOT_COLS equal slices.  The total line is the highest
  * point of each slice (from the timeline table, so the peak shows); a
  * stacked series is its live bytes at the end of each slice, from the
  * allocation rows, so blocks born and freed inside one slice do not show
  * in the areas, only in the line above them.
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
 #include "cli/outfile.h"
+#include "cli/render/plot_svg.h"
 #include "cli/report.h"
 #include "cli/strmap.h"
-#include "cli/svg.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "lib/analysis/idmap.h"
@@ -34,23 +34,7 @@ static const char usage[] =
 	"  -n, --limit N      series before the rest is summed as 'other' (default 8,\n"
 	"                     at most 16)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB;
 
-#define COLS 600
-#define W 1000
-#define LEFT 80
-#define RIGHT 20
-#define TOP 50
-#define PLOT_H 360      /* the chart area */
-#define AXIS_ROOM 50    /* tick labels and the axis title under the chart */
-#define LEGEND_ROW 16
-#define MAX_SERIES 16
-
 enum { BY_NONE, BY_SITE, BY_THREAD, BY_ALLOCATOR };
-
-struct series {
-	char name[REPORT_NAME_MAX];
-	uint64_t at_peak;    /* site, thread: bytes live at the peak; allocator: its own peak */
-	double level[COLS];  /* live bytes at the end of each slice */
-};
 
 struct plot_args {
 	const char *output;
@@ -66,7 +50,7 @@ static int plot_option(void *ctx, int argc, char **argv, int *i)
 	if (strcmp(arg, "-o") && strcmp(arg, "--output") && strcmp(arg, "--by"))
 		return 0;
 	if (++*i == argc)
-		return cz_error("plot: %s needs a value", arg);
+		return cli_error("plot: %s needs a value", arg);
 	if (strcmp(arg, "--by")) {
 		a->output = argv[*i];
 		return 1;
@@ -76,7 +60,7 @@ static int plot_option(void *ctx, int argc, char **argv, int *i)
 			a->by = k;
 			return 1;
 		}
-	return cz_error("plot: --by takes site, thread or allocator");
+	return cli_error("plot: --by takes site, thread or allocator");
 }
 
 static int table_exists(sqlite3 *db, const char *name)
@@ -94,11 +78,9 @@ static int table_exists(sqlite3 *db, const char *name)
 /* The slice an event time falls in. */
 static size_t column(uint64_t t, uint64_t duration)
 {
-	size_t c = (size_t)((double)t / (double)duration * (COLS - 1));
-	return c < COLS ? c : COLS - 1;
+	size_t c = (size_t)((double)t / (double)duration * (PLOT_COLS - 1));
+	return c < PLOT_COLS ? c : PLOT_COLS - 1;
 }
-
-/* ---- the stacked series ---- */
 
 /* A key (stack, thread id or allocator id) and the group (series name)
  * it belongs to. */
@@ -189,7 +171,7 @@ static int group_keys(sqlite3 *db, int by, struct grouping *g)
 		return -1;
 	if (sqlite3_prepare_v2(db, pick[by], -1, &q, NULL)) {
 		report_ctx_free(c);
-		return cz_error("database: %s", sqlite3_errmsg(db));
+		return cli_error("database: %s", sqlite3_errmsg(db));
 	}
 	int rc = 0;
 	char name[REPORT_NAME_MAX];
@@ -197,7 +179,7 @@ static int group_keys(sqlite3 *db, int by, struct grouping *g)
 		uint64_t key = (uint64_t)sqlite3_column_int64(q, 0);
 		key_name(db, c, by, key, name);
 		if (grouping_add(g, name, key, (uint64_t)sqlite3_column_int64(q, 1)))
-			rc = cz_error("out of memory");
+			rc = cli_error("out of memory");
 	}
 	sqlite3_finalize(q);
 	report_ctx_free(c);
@@ -212,7 +194,7 @@ static int group_keys(sqlite3 *db, int by, struct grouping *g)
  * its free's.  *out (caller frees) gets *n_out series; none when the trace
  * has no key of that kind.
  */
-static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct series **out, int *n_out)
+static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct plot_series **out, int *n_out)
 {
 	static const char *const rows[] = {
 		[BY_SITE] = "SELECT stack, size, alloc_time, free_time FROM allocations",
@@ -222,7 +204,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	struct grouping g = { 0 };
 	long *order = NULL, *series_of = NULL;
 	double *delta = NULL;
-	struct series *s = NULL;
+	struct plot_series *s = NULL;
 	sqlite3_stmt *q = NULL;
 	int rc = -1;
 	*out = NULL;
@@ -243,7 +225,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	qsort_r(order, groups, sizeof(*order), by_at_peak, &g);
 	int n = (int)groups < limit ? (int)groups : limit;
 	s = calloc((size_t)n + 1, sizeof(*s));
-	delta = calloc((size_t)(n + 1) * COLS, sizeof(*delta));
+	delta = calloc((size_t)(n + 1) * PLOT_COLS, sizeof(*delta));
 	if (!s || !delta)
 		goto oom;
 	for (size_t i = 0; i < groups; i++) {
@@ -255,13 +237,13 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	}
 	snprintf(s[n].name, sizeof(s[n].name), "other");
 	if (sqlite3_prepare_v2(db, rows[by], -1, &q, NULL)) {
-		rc = cz_error("database: %s", sqlite3_errmsg(db));
+		rc = cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
 		struct keygroup want = { (uint64_t)sqlite3_column_int64(q, 0), 0 };
 		const struct keygroup *kg = bsearch(&want, g.keys, g.n_keys, sizeof(want), by_key);
-		double *d = delta + (size_t)(kg ? series_of[kg->group] : n) * COLS;
+		double *d = delta + (size_t)(kg ? series_of[kg->group] : n) * PLOT_COLS;
 		double size = (double)sqlite3_column_int64(q, 1);
 		d[column((uint64_t)sqlite3_column_int64(q, 2), duration)] += size;
 		if (sqlite3_column_type(q, 3) != SQLITE_NULL)
@@ -269,8 +251,8 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	}
 	for (int i = 0; i <= n; i++) {
 		double level = 0;
-		for (int k = 0; k < COLS; k++) {
-			level += delta[(size_t)i * COLS + k];
+		for (int k = 0; k < PLOT_COLS; k++) {
+			level += delta[(size_t)i * PLOT_COLS + k];
 			s[i].level[k] = level > 0 ? level : 0;
 		}
 	}
@@ -280,7 +262,7 @@ static int fill_series(sqlite3 *db, int by, int limit, uint64_t duration, struct
 	rc = 0;
 	goto out;
 oom:
-	rc = cz_error("out of memory");
+	rc = cli_error("out of memory");
 out:
 	sqlite3_finalize(q);
 	free(s);
@@ -293,146 +275,6 @@ out:
 
 /* ---- drawing ---- */
 
-/* One colour per series (MAX_SERIES of them), neighbours far apart; "other"
- * is grey. */
-static const char *const palette[MAX_SERIES] = {
-	"#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
-	"#9c755f", "#2f4b7c", "#bcbd22", "#17becf", "#8c564b", "#d4a6c8", "#86bcb6", "#f1ce63",
-};
-#define OTHER_COLOUR "#bab0ac"
-
-struct chart {
-	FILE *f;
-	uint64_t duration;
-	double ymax, ystep, unit, xstep;
-	const char *uname;
-	int height;
-};
-
-static double cx(const struct chart *ch, double t)
-{
-	return LEFT + t / (double)ch->duration * (W - LEFT - RIGHT);
-}
-
-static double cy(const struct chart *ch, double v)
-{
-	return TOP + PLOT_H - v / ch->ymax * PLOT_H;
-}
-
-/* The time at the end of slice k. */
-static double col_time(const struct chart *ch, int k)
-{
-	return (double)k / (COLS - 1) * (double)ch->duration;
-}
-
-static void draw_frame(const struct chart *ch, const char *title)
-{
-	FILE *f = ch->f;
-	char lab[32], cut[256];
-	svg_begin(f, W, ch->height,
-		  "text { font-family: Verdana, sans-serif; font-size: 12px; fill: #222; }"
-		  " .axis { stroke: #444; } .grid { stroke: #ddd; } #title { font-size: 16px; }",
-		  "#fff");
-	fprintf(f, "<text id=\"title\" x=\"%d\" y=\"24\" text-anchor=\"middle\">live heap - ", W / 2);
-	svg_escape(f, svg_fit(cut, sizeof(cut), title, (W - 2 * RIGHT) * 12.0 / 16.0 - 80));
-	fputs("</text>\n", f);
-	for (double v = 0; v <= ch->ymax * (1 + 1e-9); v += ch->ystep)
-		fprintf(f, "<line class=\"grid\" x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\"/>"
-			   "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>\n",
-			LEFT, cy(ch, v), W - RIGHT, cy(ch, v), LEFT - 6, cy(ch, v) + 4, svg_bytes_label(v, lab));
-	for (double t = 0; t <= (double)ch->duration * (1 + 1e-9); t += ch->xstep)
-		fprintf(f, "<line class=\"grid\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\"/>"
-			   "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n",
-			cx(ch, t), TOP, cx(ch, t), TOP + PLOT_H, cx(ch, t), TOP + PLOT_H + 18,
-			svg_time_label(t, ch->unit, ch->uname, lab));
-	fprintf(f, "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
-		   "<line class=\"axis\" x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>\n"
-		   "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\">time (%s)</text>\n"
-		   "<text x=\"16\" y=\"%d\" text-anchor=\"middle\" transform=\"rotate(-90 16 %d)\">live bytes</text>\n",
-		LEFT, TOP + PLOT_H, W - RIGHT, TOP + PLOT_H, LEFT, TOP, LEFT, TOP + PLOT_H,
-		LEFT + (W - LEFT - RIGHT) / 2, TOP + PLOT_H + 38, ch->uname, TOP + PLOT_H / 2, TOP + PLOT_H / 2);
-}
-
-/* The total as a filled area (alone) or as a line over the stacked areas. */
-static void draw_total(const struct chart *ch, const double *total, int filled)
-{
-	FILE *f = ch->f;
-	if (filled)
-		fprintf(f, "<path fill=\"#4e79a7\" fill-opacity=\"0.35\" stroke=\"#4e79a7\" stroke-width=\"1.5\" "
-			   "d=\"M%.1f %.1f", cx(ch, 0), cy(ch, 0));
-	else
-		fprintf(f, "<path fill=\"none\" stroke=\"#222\" stroke-width=\"1\" d=\"M%.1f %.1f", cx(ch, 0),
-			cy(ch, total[0]));
-	for (int k = 0; k < COLS; k++)
-		fprintf(f, " L%.1f %.1f", cx(ch, col_time(ch, k)), cy(ch, total[k]));
-	if (filled)
-		fprintf(f, " L%.1f %.1f Z", cx(ch, (double)ch->duration), cy(ch, 0));
-	fputs("\"><title>all live bytes</title></path>\n", f);
-}
-
-/* A series' figure for its hover and legend text: "- 1.5 KiB at the peak". */
-static void series_figure(const struct series *s, int by, char *buf)
-{
-	char size[32];
-	svg_bytes_label((double)s->at_peak, size);
-	snprintf(buf, 64, by == BY_ALLOCATOR ? "- peak %s" : "- %s at the peak", size);
-}
-
-static void draw_stacked(const struct chart *ch, const struct series *s, int ns, int by)
-{
-	FILE *f = ch->f;
-	static double base[COLS];
-	memset(base, 0, sizeof(base));
-	for (int i = 0, shown = 0; i < ns; i++) {
-		double most = 0;
-		for (int k = 0; k < COLS; k++)
-			most = s[i].level[k] > most ? s[i].level[k] : most;
-		if (i == ns - 1 && most == 0 && s[i].at_peak == 0)
-			break; /* an empty "other" */
-		const char *col = i == ns - 1 ? OTHER_COLOUR : palette[i % MAX_SERIES];
-		fprintf(f, "<path fill=\"%s\" fill-opacity=\"0.8\" stroke=\"%s\" d=\"M%.1f %.1f", col, col, cx(ch, 0),
-			cy(ch, base[0] + s[i].level[0]));
-		for (int k = 1; k < COLS; k++)
-			fprintf(f, " L%.1f %.1f", cx(ch, col_time(ch, k)), cy(ch, base[k] + s[i].level[k]));
-		for (int k = COLS - 1; k >= 0; k--)
-			fprintf(f, " L%.1f %.1f", cx(ch, col_time(ch, k)), cy(ch, base[k]));
-		char fig[64], cut[REPORT_NAME_MAX];
-		series_figure(&s[i], by, fig);
-		fputs(" Z\"><title>", f);
-		svg_escape(f, s[i].name);
-		fputc(' ', f);
-		svg_escape(f, fig);
-		fputs("</title></path>\n", f);
-		for (int k = 0; k < COLS; k++)
-			base[k] += s[i].level[k];
-		/* its legend entry: two columns under the axis title */
-		double colw = (W - LEFT - RIGHT) / 2.0;
-		double lx = LEFT + (shown % 2) * colw, ly = TOP + PLOT_H + AXIS_ROOM + 16 + (shown / 2) * LEGEND_ROW;
-		fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"10\" height=\"10\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">",
-			lx, ly - 9, col, lx + 14, ly);
-		svg_escape(f, svg_fit(cut, sizeof(cut), s[i].name, colw - 24 - SVG_CHAR_W * (double)(strlen(fig) + 1)));
-		fputs(" <tspan>", f); /* the name is the text's own, the figure a part of it */
-		svg_escape(f, fig);
-		fputs("</tspan></text>\n", f);
-		shown++;
-	}
-}
-
-static void draw_peak(const struct chart *ch, uint64_t peak, uint64_t peak_time)
-{
-	char pk[32], pt[32];
-	svg_bytes_label((double)peak, pk);
-	svg_time_label((double)peak_time, ch->unit, ch->uname, pt);
-	double px = cx(ch, (double)peak_time), py = cy(ch, (double)peak);
-	int right = px > LEFT + (W - LEFT - RIGHT) * 0.7; /* label on the side with room */
-	fprintf(ch->f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d62728\" stroke-dasharray=\"3 3\"/>"
-		       "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"#d62728\"/>"
-		       "<text id=\"peak\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" style=\"font-weight: bold\">"
-		       "peak %s at %s</text>\n",
-		px, py, px, TOP + PLOT_H, px, py, right ? px - 8 : px + 8, py - 8 < TOP + 12 ? TOP + 12 : py - 8,
-		right ? "end" : "start", pk, pt);
-}
-
 int cmd_plot(int argc, char **argv)
 {
 	struct plot_args a = { 0 };
@@ -442,8 +284,8 @@ int cmd_plot(int argc, char **argv)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	if (o.limit == 20) /* report_parse's default; a chart reads best with fewer */
 		o.limit = 8;
-	if (o.limit < 1 || o.limit > MAX_SERIES)
-		o.limit = o.limit < 1 ? 1 : MAX_SERIES;
+	if (o.limit < 1 || o.limit > PLOT_MAX_SERIES)
+		o.limit = o.limit < 1 ? 1 : PLOT_MAX_SERIES;
 	char def[4096];
 	if (!a.output) {
 		snprintf(def, sizeof(def), "%s.plot.svg", o.trace);
@@ -452,64 +294,48 @@ int cmd_plot(int argc, char **argv)
 	sqlite3 *db = tracedb_open(o.trace);
 	if (!db)
 		return 1;
-	struct chart ch = { .duration = (uint64_t)report_meta_int(db, "duration_ns") };
-	uint64_t peak = (uint64_t)report_meta_int(db, "peak_bytes");
-	uint64_t peak_time = (uint64_t)report_meta_int(db, "peak_time");
-	if (!ch.duration)
-		ch.duration = 1;
-	static double total[COLS];
-	report_timeline(db, ch.duration, COLS, total);
-	struct series *s = NULL;
+	uint64_t duration = (uint64_t)report_meta_int(db, "duration_ns");
+	if (!duration)
+		duration = 1;
+	static double total[PLOT_COLS];
+	report_timeline(db, duration, PLOT_COLS, total);
+	struct plot_series *s = NULL;
 	int ns = 0;
 	if (a.by == BY_ALLOCATOR && !table_exists(db, "allocators")) {
-		cz_warning("plot: this trace's database has no allocators table; drawing the total only");
+		cli_warning("plot: this trace's database has no allocators table; drawing the total only");
 	} else if (a.by != BY_NONE) {
-		if (fill_series(db, a.by, o.limit, ch.duration, &s, &ns)) {
+		if (fill_series(db, a.by, o.limit, duration, &s, &ns)) {
 			sqlite3_close(db);
 			return 1;
 		}
 		if (!ns)
-			cz_warning("plot: %s", a.by == BY_ALLOCATOR ? "no libczalloc allocator or annotated pool in this "
+			cli_warning("plot: %s", a.by == BY_ALLOCATOR ? "no libczalloc allocator or annotated pool in this "
 								      "trace; drawing the total only"
 								    : "nothing to stack; drawing the total only");
 	}
-	/* the scales: the bytes axis holds the peak and the stacked areas */
-	double top = (double)peak;
-	for (int k = 0; k < COLS && ns; k++) {
-		double sum = 0;
-		for (int i = 0; i < ns; i++)
-			sum += s[i].level[k];
-		top = sum > top ? sum : top;
+	char title[REPORT_NAME_MAX];
+	sqlite3_stmt *q;
+	snprintf(title, sizeof(title), "%s", o.trace);
+	if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
+		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
+			snprintf(title, sizeof(title), "%s", (const char *)sqlite3_column_text(q, 0));
+		sqlite3_finalize(q);
 	}
-	ch.ymax = top > 0 ? top * 1.08 : 1024;
-	ch.ystep = svg_nice_step(ch.ymax, 5, 1024);
-	ch.ymax = ceil(ch.ymax / ch.ystep) * ch.ystep;
-	ch.unit = svg_time_unit(ch.duration, &ch.uname);
-	ch.xstep = svg_nice_step((double)ch.duration / ch.unit, 8, 10) * ch.unit;
-	int legend_rows = (ns + 1) / 2;
-	ch.height = TOP + PLOT_H + AXIS_ROOM + (ns ? 12 + legend_rows * LEGEND_ROW : 0) + 10;
+	struct plot p = {
+		.title = title,
+		.duration = duration,
+		.peak = (uint64_t)report_meta_int(db, "peak_bytes"),
+		.peak_time = (uint64_t)report_meta_int(db, "peak_time"),
+		.total = total,
+		.series = s,
+		.n_series = ns,
+		.own_peaks = a.by == BY_ALLOCATOR,
+	};
 
 	struct outfile out;
 	int rc = outfile_open(&out, a.output);
 	if (!rc) {
-		ch.f = out.f;
-		char title[REPORT_NAME_MAX];
-		sqlite3_stmt *q;
-		snprintf(title, sizeof(title), "%s", o.trace);
-		if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
-			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-				snprintf(title, sizeof(title), "%s", (const char *)sqlite3_column_text(q, 0));
-			sqlite3_finalize(q);
-		}
-		draw_frame(&ch, title);
-		if (ns) {
-			draw_stacked(&ch, s, ns, a.by);
-			draw_total(&ch, total, 0);
-		} else {
-			draw_total(&ch, total, 1);
-		}
-		draw_peak(&ch, peak, peak_time);
-		svg_end(ch.f);
+		plot_svg_write(out.f, &p);
 		rc = outfile_close(&out, 1);
 	}
 	free(s);

@@ -88,9 +88,9 @@ static int absolute(const char *path, char *out, size_t cap)
 	}
 	char cwd[PATH_MAX];
 	if (!getcwd(cwd, sizeof(cwd)))
-		return cz_error("cannot read the current folder: %s", strerror(errno));
+		return cli_error("cannot read the current folder: %s", strerror(errno));
 	if (strlen(cwd) + strlen(path) + 2 > cap)
-		return cz_error("'%s': path too long", path);
+		return cli_error("'%s': path too long", path);
 	memcpy(out, cwd, strlen(cwd));
 	out[strlen(cwd)] = '/';
 	strcpy(out + strlen(cwd) + 1, path);
@@ -102,12 +102,12 @@ static int absolute(const char *path, char *out, size_t cap)
 static int create_trace(const char *path, int force)
 {
 	if (force && unlink(path) && errno != ENOENT)
-		return cz_error("cannot replace '%s': %s", path, strerror(errno));
+		return cli_error("cannot replace '%s': %s", path, strerror(errno));
 	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
-			return cz_error("'%s' exists; use -f to replace it", path);
-		return cz_error("cannot create '%s': %s", path, strerror(errno));
+			return cli_error("'%s' exists; use -f to replace it", path);
+		return cli_error("cannot create '%s': %s", path, strerror(errno));
 	}
 	close(fd);
 	return 0;
@@ -154,7 +154,7 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 {
 	struct stat st;
 	if (stat(path, &st) || st.st_size == 0) {
-		cz_error("nothing was recorded to '%s' (the program may be statically linked, "
+		cli_error("nothing was recorded to '%s' (the program may be statically linked, "
 			 "setuid, or it exec'd one that is)", path);
 		symtab_follow_cancel(follow);
 		unlink(path);
@@ -164,7 +164,7 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 	int failed = symtab_finish_trace(path, how, value, follow, &res);
 	if (res.lost) { /* children's too, and when the footer could not be written */
 		char text[256];
-		cz_warning("'%s': %s", path, cz_lost_text(text, sizeof(text), res.lost, res.lost_why,
+		cli_warning("'%s': %s", path, cli_lost_text(text, sizeof(text), res.lost, res.lost_why,
 							     res.lost_err));
 	}
 	if (failed || quiet)
@@ -172,9 +172,9 @@ static void finish_one(const char *path, unsigned how, uint64_t value, double se
 	char size[32];
 	fprintf(stderr, "czprof: recorded %llu events, %llu stack nodes, %s in %.2f s -> %s\n",
 		(unsigned long long)res.events, (unsigned long long)res.stack_nodes,
-		cz_human_size(res.size, size), secs, path);
+		cli_human_size(res.size, size), secs, path);
 	if (res.cut)
-		cz_warning("the recorder was stopped inside a write; the trace keeps every whole chunk");
+		cli_warning("the recorder was stopped inside a write; the trace keeps every whole chunk");
 }
 
 /* `czprof record -p PID`: attach, record, detach (record_attach.c), then
@@ -224,29 +224,29 @@ int cmd_record(int argc, char **argv)
 		if (!strcmp(a, "--")) {
 			i++;
 			break;
-		} else if (cz_is_help(a)) {
+		} else if (cli_is_help(a)) {
 			fputs(usage, stdout);
 			return 0;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (++i == argc)
-				return cz_error("record: %s needs a file name", a), 2;
+				return cli_error("record: %s needs a file name", a), 2;
 			output = argv[i];
 		} else if (!strncmp(a, "--output=", 9)) {
 			output = a + 9;
 		} else if (!strcmp(a, "--db") || !strncmp(a, "--db=", 5)) {
 			db = a[4] == '=' ? a + 5 : ++i < argc ? argv[i] : NULL;
 			if (!db || !*db)
-				return cz_error("record: --db needs a file name"), 2;
+				return cli_error("record: --db needs a file name"), 2;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
 			char *end;
 			attach_pid = ++i < argc ? strtol(argv[i], &end, 10) : 0;
 			if (i == argc || *end || end == argv[i] || attach_pid <= 0 || attach_pid > INT_MAX)
-				return cz_error("record: %s takes a process id", a), 2;
+				return cli_error("record: %s takes a process id", a), 2;
 		} else if (!strcmp(a, "--duration")) {
 			char *end;
 			duration = ++i < argc ? strtod(argv[i], &end) : 0;
 			if (i == argc || *end || end == argv[i] || !(duration > 0) || duration > 1e9)
-				return cz_error("record: --duration takes a number of seconds > 0"), 2;
+				return cli_error("record: --duration takes a number of seconds > 0"), 2;
 		} else if (!strcmp(a, "-f") || !strcmp(a, "--force")) {
 			force = 1;
 		} else if (!strcmp(a, "--follow-fork")) {
@@ -264,32 +264,32 @@ int cmd_record(int argc, char **argv)
 			char *end;
 			long d = v ? strtol(v, &end, 10) : 0;
 			if (!v || *end || d < 1 || d > 256)
-				return cz_error("record: --depth takes a number from 1 to 256"), 2;
+				return cli_error("record: --depth takes a number from 1 to 256"), 2;
 			depth = (int)d;
 		} else if (!strcmp(a, "--unwind") || !strncmp(a, "--unwind=", 9)) {
 			const char *v = a[8] == '=' ? a + 9 : (++i < argc ? argv[i] : NULL);
 			if (!v || (strcmp(v, "fp") && strcmp(v, "dwarf")))
-				return cz_error("record: --unwind takes 'fp' or 'dwarf'"), 2;
+				return cli_error("record: --unwind takes 'fp' or 'dwarf'"), 2;
 			fp = !strcmp(v, "fp");
 		} else {
 			int taken = budgets_option(&budgets, argc, argv, &i);
 			if (taken < 0)
 				return 2;
 			if (!taken)
-				return cz_error("record: unknown option '%s' (see 'czprof record --help')", a), 2;
+				return cli_error("record: unknown option '%s' (see 'czprof record --help')", a), 2;
 		}
 	}
 	if (attach_pid) {
 		if (i != argc)
-			return cz_error("record: -p attaches to a running process; it takes no program"), 2;
+			return cli_error("record: -p attaches to a running process; it takes no program"), 2;
 		/* the recorder's settings come from the environment of a program
 		 * czprof starts; an attach has none to give */
 		if (follow || depth || fp || compress >= 0 || free_stacks || no_scan || budgets_any(&budgets))
-			return cz_error("record: with -p only -o, -f and --duration apply"), 2;
+			return cli_error("record: with -p only -o, -f and --duration apply"), 2;
 		return record_pid((pid_t)attach_pid, output, force, duration);
 	}
 	if (duration)
-		return cz_error("record: --duration goes with -p"), 2;
+		return cli_error("record: --duration goes with -p"), 2;
 	if (i == argc) {
 		fputs(usage, stderr);
 		return 2;
@@ -301,7 +301,7 @@ int cmd_record(int argc, char **argv)
 	if (runprog_find_program(prog_argv[0], prog, sizeof(prog)))
 		return 127;
 	if (runprog_is_static(prog)) {
-		cz_error("'%s' is statically linked: czprof records through LD_PRELOAD, which a "
+		cli_error("'%s' is statically linked: czprof records through LD_PRELOAD, which a "
 			 "static program never loads", prog_argv[0]);
 		return 1;
 	}
@@ -312,13 +312,13 @@ int cmd_record(int argc, char **argv)
 	 * default-named trace (its name holds the child's pid). */
 	int gate[2];
 	if (pipe2(gate, O_CLOEXEC))
-		return cz_error("pipe: %s", strerror(errno)), 1;
+		return cli_error("pipe: %s", strerror(errno)), 1;
 	struct timespec t0, started;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	clock_gettime(CLOCK_REALTIME, &started);
 	child = fork();
 	if (child < 0)
-		return cz_error("fork: %s", strerror(errno)), 1;
+		return cli_error("fork: %s", strerror(errno)), 1;
 	if (child == 0) {
 		close(gate[1]);
 		char go;
@@ -348,7 +348,7 @@ int cmd_record(int argc, char **argv)
 		}
 		setenv("CZPROF_OUTPUT", trace, 1);
 		execv(prog, prog_argv);
-		cz_error("cannot run '%s': %s", prog_argv[0], strerror(errno));
+		cli_error("cannot run '%s': %s", prog_argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(gate[0]);
@@ -370,7 +370,7 @@ int cmd_record(int argc, char **argv)
 	for (size_t k = 0; k < sizeof(forwarded) / sizeof(forwarded[0]); k++)
 		sigaction(forwarded[k], &sa, NULL);
 	if (write(gate[1], "g", 1) != 1)
-		cz_warning("could not start the program");
+		cli_warning("could not start the program");
 	close(gate[1]);
 	/* read the trace while the program runs: what is left at its end is
 	 * its tail and the symbols (NULL: all of it is read at the end) */
@@ -380,7 +380,7 @@ int cmd_record(int argc, char **argv)
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR) {
 			symtab_follow_cancel(follower);
-			return cz_error("waitpid: %s", strerror(errno)), 1;
+			return cli_error("waitpid: %s", strerror(errno)), 1;
 		}
 	double secs = seconds_since(&t0);
 	unsigned how = WIFSIGNALED(status) ? CZT_END_SIGNAL : CZT_END_EXIT;

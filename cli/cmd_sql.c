@@ -63,11 +63,11 @@ static int prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 	*out = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &s, &tail);
 	if (rc == SQLITE_AUTH)
-		return cz_error("sql: read-only: only queries that read (SELECT, WITH, PRAGMA without a value)");
+		return cli_error("sql: read-only: only queries that read (SELECT, WITH, PRAGMA without a value)");
 	if (rc != SQLITE_OK)
-		return cz_error("sql: %s", sqlite3_errmsg(db));
+		return cli_error("sql: %s", sqlite3_errmsg(db));
 	if (!s)
-		return cz_error("sql: empty query");
+		return cli_error("sql: empty query");
 	sqlite3_stmt *next = NULL;
 	const char *rest = tail;
 	rc = sqlite3_prepare_v2(db, rest, -1, &next, &tail);
@@ -75,7 +75,7 @@ static int prepare_one(sqlite3 *db, const char *sql, sqlite3_stmt **out)
 	if (rc != SQLITE_OK || next) {
 		sqlite3_finalize(s);
 		rest += strspn(rest, " \t\r\n;");
-		return cz_error("sql: one statement only; found more after the first: '%.40s%s'", rest,
+		return cli_error("sql: one statement only; found more after the first: '%.40s%s'", rest,
 				strlen(rest) > 40 ? "..." : "");
 	}
 	*out = s;
@@ -102,7 +102,7 @@ static int sql_option(void *ctx, int argc, char **argv, int *i)
 	if (++a->positionals == 1)
 		return 0; /* the trace */
 	if (a->sql)
-		return cz_error("sql: give the query as one argument (quote it)");
+		return cli_error("sql: give the query as one argument (quote it)");
 	a->sql = arg;
 	return 1;
 }
@@ -114,7 +114,7 @@ int cmd_sql(int argc, char **argv)
 	int pr = report_parse(argc, argv, usage, REPORT_OPT_JSON, sql_option, &sa, &o);
 	if (pr == REPORT_ARGS_HELP) {
 		char doc[PATH_MAX];
-		printf("\nThe tables and their columns: %s\n", cz_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
+		printf("\nThe tables and their columns: %s\n", cli_doc_path("SCHEMA.md", "cli/SCHEMA.md", doc, sizeof(doc)));
 		return 0;
 	}
 	if (pr)
@@ -158,7 +158,7 @@ int cmd_sql(int argc, char **argv)
 	}
 	int ret = 0;
 	if (rc != SQLITE_DONE) {
-		cz_error("sql: %s", sqlite3_errmsg(db));
+		cli_error("sql: %s", sqlite3_errmsg(db));
 		ret = 1;
 	} else if (json) {
 		printf("[");

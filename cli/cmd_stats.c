@@ -29,7 +29,7 @@ static int query_int(sqlite3 *db, const char *sql, int64_t *out)
 	sqlite3_stmt *s;
 	*out = 0;
 	if (sqlite3_prepare_v2(db, sql, -1, &s, NULL))
-		return cz_error("database: %s", sqlite3_errmsg(db));
+		return cli_error("database: %s", sqlite3_errmsg(db));
 	if (sqlite3_step(s) == SQLITE_ROW)
 		*out = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
@@ -119,16 +119,16 @@ int cmd_stats(int argc, char **argv)
 		printf("], \"threads\": [");
 	} else {
 		report_header(db, "stats", trace);
-		printf("\nduration           %s\n", cz_human_time((uint64_t)v[0], a));
-		printf("allocations        %lld (%s)\n", (long long)v[1], cz_human_size((uint64_t)v[3], a));
+		printf("\nduration           %s\n", cli_human_time((uint64_t)v[0], a));
+		printf("allocations        %lld (%s)\n", (long long)v[1], cli_human_size((uint64_t)v[3], a));
 		printf("frees              %lld\n", (long long)v[2]);
-		printf("peak               %s in %lld blocks at %s\n", cz_human_size((uint64_t)v[4], a),
-		       (long long)v[5], cz_human_time((uint64_t)v[6], b));
-		printf("leaked             %s in %lld blocks%s\n", cz_human_size((uint64_t)v[7], a), (long long)v[8],
+		printf("peak               %s in %lld blocks at %s\n", cli_human_size((uint64_t)v[4], a),
+		       (long long)v[5], cli_human_time((uint64_t)v[6], b));
+		printf("leaked             %s in %lld blocks%s\n", cli_human_size((uint64_t)v[7], a), (long long)v[8],
 		       lk.known ? " (definitely and indirectly lost)" : " (never freed: no scan at exit)");
 		if (lk.known)
 			printf("                   possibly lost %s, still reachable %s\n",
-			       cz_human_size(lk.bytes[LK_POSSIBLE], a), cz_human_size(lk.bytes[LK_REACHABLE], b));
+			       cli_human_size(lk.bytes[LK_POSSIBLE], a), cli_human_size(lk.bytes[LK_REACHABLE], b));
 		printf("temporary          %lld\n", (long long)temporary);
 		if (report_meta_int(db, "attached") > 0) /* not errors: blocks from before the window */
 			printf("freed, allocated before attach %lld   failed calls %lld\n", (long long)v[9],
@@ -142,7 +142,7 @@ int cmd_stats(int argc, char **argv)
 		printf("\ncalls per function\n");
 		for (int k = 0; k < n_fns; k++)
 			printf("  %-16s %10lld  %s\n", fns[k].fn, (long long)fns[k].calls,
-			       cz_human_size((uint64_t)fns[k].bytes, a));
+			       cli_human_size((uint64_t)fns[k].bytes, a));
 		printf("\nallocation sizes\n");
 		int64_t hmax = 1;
 		for (int k = 0; k < n_hist; k++)
@@ -153,15 +153,15 @@ int cmd_stats(int argc, char **argv)
 			/* bytes are exact; above 1 KiB the top is rounded, so it is
 			 * said as "below the next bucket" ("8.0 KiB" would be both) */
 			if (hist[k].from == hist[k].to)
-				snprintf(range, sizeof(range), "%s", cz_human_size(hist[k].from, a));
+				snprintf(range, sizeof(range), "%s", cli_human_size(hist[k].from, a));
 			else if (hist[k].to == UINT64_MAX)
-				snprintf(range, sizeof(range), "%s and more", cz_human_size(hist[k].from, a));
+				snprintf(range, sizeof(range), "%s and more", cli_human_size(hist[k].from, a));
 			else if (hist[k].to < 1024)
-				snprintf(range, sizeof(range), "%s - %s", cz_human_size(hist[k].from, a),
-					 cz_human_size(hist[k].to, b));
+				snprintf(range, sizeof(range), "%s - %s", cli_human_size(hist[k].from, a),
+					 cli_human_size(hist[k].to, b));
 			else
-				snprintf(range, sizeof(range), "%s - < %s", cz_human_size(hist[k].from, a),
-					 cz_human_size(hist[k].to + 1, b));
+				snprintf(range, sizeof(range), "%s - < %s", cli_human_size(hist[k].from, a),
+					 cli_human_size(hist[k].to + 1, b));
 			int bar = (int)((double)hist[k].count / (double)hmax * 40 + 0.5);
 			printf("  %-22s %10lld  %.*s\n", range, (long long)hist[k].count, bar,
 			       "########################################");
@@ -177,7 +177,7 @@ int cmd_stats(int argc, char **argv)
 			printf("%s{\"tid\": %lld, \"allocations\": %lld, \"bytes\": %llu}", k ? ", " : "", tid,
 			       n, (unsigned long long)by);
 		else
-			printf("  %-10lld %12lld %12s\n", tid, n, cz_human_size(by, a));
+			printf("  %-10lld %12lld %12s\n", tid, n, cli_human_size(by, a));
 	}
 	sqlite3_finalize(s);
 	if (json)

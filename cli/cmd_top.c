@@ -74,7 +74,7 @@ static int newest_live_trace(char *out, size_t cap)
 {
 	DIR *d = opendir(".");
 	if (!d)
-		return cz_error("cannot read the current folder: %s", strerror(errno));
+		return cli_error("cannot read the current folder: %s", strerror(errno));
 	struct dirent *e;
 	time_t best = 0;
 	long best_ns = -1;
@@ -102,7 +102,7 @@ static int newest_live_trace(char *out, size_t cap)
 	}
 	closedir(d);
 	if (!out[0])
-		return cz_error("no trace is being written in this folder (run 'czprof record "
+		return cli_error("no trace is being written in this folder (run 'czprof record "
 				"PROG' in another terminal, or name a trace or a program)");
 	return 0;
 }
@@ -121,13 +121,13 @@ static pid_t start_record(const char *trace, const char *log, char **argv, int a
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
-		cz_error("cannot find my own path: %s", strerror(errno));
+		cli_error("cannot find my own path: %s", strerror(errno));
 		return -1;
 	}
 	self[n] = 0;
 	int out = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (out < 0) {
-		cz_error("cannot create '%s': %s", log, strerror(errno));
+		cli_error("cannot create '%s': %s", log, strerror(errno));
 		return -1;
 	}
 	char **args = calloc((size_t)argc + 6, sizeof(*args));
@@ -159,7 +159,7 @@ static pid_t start_record(const char *trace, const char *log, char **argv, int a
 	if (pid > 0)
 		setpgid(pid, pid); /* also here: no race with the first kill */
 	else
-		cz_error("cannot start the program: %s", strerror(errno));
+		cli_error("cannot start the program: %s", strerror(errno));
 	free(args);
 	close(out);
 	return pid;
@@ -170,7 +170,7 @@ static int parse_int(const char *opt, const char *v, int lo, int hi, int *out)
 	char *end;
 	long x = v ? strtol(v, &end, 10) : 0;
 	if (!v || *end || end == v || x < lo || x > hi)
-		return cz_error("%s needs a number from %d to %d", opt, lo, hi);
+		return cli_error("%s needs a number from %d to %d", opt, lo, hi);
 	*out = (int)x;
 	return 0;
 }
@@ -224,7 +224,7 @@ int cmd_top(int argc, char **argv)
 	for (; i < argc; i++) {
 		const char *a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (cz_is_help(a)) {
+		if (cli_is_help(a)) {
 			fputs(usage, stdout);
 			return 0;
 		} else if (!strcmp(a, "--")) {
@@ -233,14 +233,14 @@ int cmd_top(int argc, char **argv)
 			break;
 		} else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
 			if (!v)
-				return cz_error("%s needs a file name", a), 2;
+				return cli_error("%s needs a file name", a), 2;
 			output = v;
 			i++;
 		} else if (!strcmp(a, "-p") || !strcmp(a, "--pid")) {
 			char *end;
 			long p = v ? strtol(v, &end, 10) : 0;
 			if (!v || *end || p <= 0 || p > INT_MAX)
-				return cz_error("%s takes a process id", a), 2;
+				return cli_error("%s takes a process id", a), 2;
 			attach_pid = v;
 			i++;
 		} else if (!strcmp(a, "-b") || !strcmp(a, "--batch")) {
@@ -258,29 +258,29 @@ int cmd_top(int argc, char **argv)
 		} else if (!strcmp(a, "--view")) {
 			static const char *const views[] = { "sites", "threads", "arenas", "leaks", NULL };
 			if ((o.view = pick(v, views)) < 0)
-				return cz_error("--view needs one of: sites, threads, arenas, leaks"), 2;
+				return cli_error("--view needs one of: sites, threads, arenas, leaks"), 2;
 			i++;
 		} else if (!strcmp(a, "--sort")) {
 			static const char *const keys[] = { "bytes", "blocks", "allocs", "rate", NULL };
 			if ((o.sort = pick(v, keys)) < 0)
-				return cz_error("--sort needs one of: bytes, blocks, allocs, rate"), 2;
+				return cli_error("--sort needs one of: bytes, blocks, allocs, rate"), 2;
 			i++;
 		} else if (!strcmp(a, "--alloc-fn") || !strncmp(a, "--alloc-fn=", 11)) {
 			const char *name = a[10] == '=' ? a + 11 : v;
 			if (!name || !*name)
-				return cz_error("--alloc-fn takes a function name or a pattern"), 2;
+				return cli_error("--alloc-fn takes a function name or a pattern"), 2;
 			if (!o.site_rules || sym_site_rules_add(report_site_rules(), name))
-				return cz_error("out of memory"), 1;
+				return cli_error("out of memory"), 1;
 			if (a[10] != '=')
 				i++;
 		} else if (!strcmp(a, "--speed")) {
 			char *end;
 			o.speed = v ? strtod(v, &end) : -1;
 			if (!v || *end || end == v || o.speed < 0 || o.speed > 1e6)
-				return cz_error("--speed needs a number >= 0 (0: show the end at once)"), 2;
+				return cli_error("--speed needs a number >= 0 (0: show the end at once)"), 2;
 			i++;
 		} else if (a[0] == '-' && a[1]) {
-			return cz_error("unknown option '%s' (see 'czprof top --help')", a), 2;
+			return cli_error("unknown option '%s' (see 'czprof top --help')", a), 2;
 		} else {
 			break;
 		}
@@ -291,12 +291,12 @@ int cmd_top(int argc, char **argv)
 	char trace[PATH_MAX], log[PATH_MAX + 8];
 	if (attach_pid) {
 		if (i < argc)
-			return cz_error("-p attaches to a running process; it takes no program or trace"), 2;
+			return cli_error("-p attaches to a running process; it takes no program or trace"), 2;
 		return watch_pid(&o, attach_pid, output);
 	}
 	if (i >= argc) {
 		if (dashdash)
-			return cz_error("no program after '--' (see 'czprof top --help')"), 2;
+			return cli_error("no program after '--' (see 'czprof top --help')"), 2;
 		if (newest_live_trace(trace, sizeof(trace)))
 			return 1;
 		o.trace = trace;
@@ -309,8 +309,8 @@ int cmd_top(int argc, char **argv)
 	if (!dashdash && i + 1 == argc && strlen(argv[i]) > 4 &&
 	    !strcmp(argv[i] + strlen(argv[i]) - 4, ".czt")) {
 		if (access(argv[i], F_OK))
-			return cz_error("'%s': %s", argv[i], strerror(errno)), 1;
-		return cz_error("'%s' is not a czprof trace", argv[i]), 1;
+			return cli_error("'%s': %s", argv[i], strerror(errno)), 1;
+		return cli_error("'%s' is not a czprof trace", argv[i]), 1;
 	}
 	/* a program: record it, and watch the trace as it grows */
 	if (output)

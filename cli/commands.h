@@ -3,8 +3,8 @@
  * A command gets argv with argv[0] = its own name and returns the process
  * exit status.  Commands print their own usage on -h/--help.
  */
-#ifndef CZ_COMMANDS_H
-#define CZ_COMMANDS_H
+#ifndef CZPROF_CLI_COMMANDS_H
+#define CZPROF_CLI_COMMANDS_H
 
 int cmd_record(int argc, char **argv);
 int cmd_dump(int argc, char **argv);

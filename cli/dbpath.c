@@ -65,9 +65,9 @@ int dbpath_check_ours(const char *db_path)
 	if (dbpath_is_memory(db_path))
 		return 0;
 	if (lstat(db_path, &st))
-		return errno == ENOENT ? 0 : cz_error("'%s': %s", db_path, strerror(errno));
+		return errno == ENOENT ? 0 : cli_error("'%s': %s", db_path, strerror(errno));
 	if (S_ISDIR(st.st_mode))
-		return cz_error("'%s' is a folder, not a database", db_path);
+		return cli_error("'%s' is a folder, not a database", db_path);
 	if (S_ISREG(st.st_mode) && st.st_size == 0)
 		return 0;
 	/* the header first: SQLite would log a file of another kind as a
@@ -79,7 +79,7 @@ int dbpath_check_ours(const char *db_path)
 		close(fd);
 	if (!S_ISREG(st.st_mode) || got != (ssize_t)sizeof(head) || memcmp(head, magic, sizeof(head)) ||
 	    !is_czprof_db(db_path))
-		return cz_error("'%s' exists and is not a czprof database: not overwriting it", db_path);
+		return cli_error("'%s' exists and is not a czprof database: not overwriting it", db_path);
 	return 0;
 }
 
@@ -202,7 +202,7 @@ int dbpath_reset_memory(const char *db_path)
 		sqlite3_db_config(db, SQLITE_DBCONFIG_RESET_DATABASE, 0, 0);
 	}
 	if (rc != SQLITE_OK)
-		cz_error("database in memory: %s", sqlite3_errmsg(db));
+		cli_error("database in memory: %s", sqlite3_errmsg(db));
 	sqlite3_close(db);
 	return rc == SQLITE_OK ? 0 : -1;
 }

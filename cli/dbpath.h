@@ -5,8 +5,8 @@
  * in another user's folder); in memory when neither can.  tracedb_open and
  * `czprof load` decide with these; nothing else names a database's path.
  */
-#ifndef CZ_DBPATH_H
-#define CZ_DBPATH_H
+#ifndef CZPROF_CLI_DBPATH_H
+#define CZPROF_CLI_DBPATH_H
 
 #include <stddef.h>
 

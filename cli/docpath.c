@@ -10,7 +10,7 @@
 
 #include "cli/docpath.h"
 
-const char *cz_doc_path(const char *name, const char *src, char *buf, size_t cap)
+const char *cli_doc_path(const char *name, const char *src, char *buf, size_t cap)
 {
 	char exe[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);

@@ -2,8 +2,8 @@
  * docpath.h - where czprof's reference documents (SCHEMA.md, FORMAT.md) are
  * on this machine, for help texts that point to them.
  */
-#ifndef CZ_DOCPATH_H
-#define CZ_DOCPATH_H
+#ifndef CZPROF_CLI_DOCPATH_H
+#define CZPROF_CLI_DOCPATH_H
 
 #include <stddef.h>
 
@@ -14,6 +14,6 @@
  * czprof was built in (build/czprof: ../src), else "src in czprof's
  * sources".  Written into buf (cap bytes); returns buf.
  */
-const char *cz_doc_path(const char *name, const char *src, char *buf, size_t cap);
+const char *cli_doc_path(const char *name, const char *src, char *buf, size_t cap);
 
 #endif

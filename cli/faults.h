@@ -4,8 +4,8 @@
  * cmd_faults.c plans the runs and reports; faults_run.c runs one and
  * classifies it (in a worker process of its own, so runs go in parallel).
  */
-#ifndef CZ_FAULTS_H
-#define CZ_FAULTS_H
+#ifndef CZPROF_CLI_FAULTS_H
+#define CZPROF_CLI_FAULTS_H
 
 #include <stdint.h>
 #include <sys/types.h>

@@ -408,13 +408,13 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 	unlink(trace);
 	pid_t pid = fork();
 	if (pid < 0)
-		return cz_error("fork: %s", strerror(errno));
+		return cli_error("fork: %s", strerror(errno));
 	if (pid == 0)
 		child(ref, id, k, from);
 	int status = 0;
 	int late = wait_for(pid, ref->timeout_ms, &status);
 	if (late < 0)
-		return cz_error("waitpid: %s", strerror(errno));
+		return cli_error("waitpid: %s", strerror(errno));
 	if (late) {
 		res->outcome = FO_HUNG;
 		snprintf(res->detail, sizeof(res->detail), "killed after %d ms", ref->timeout_ms);
@@ -423,13 +423,13 @@ int fault_run(const struct fault_ref *ref, unsigned id, uint64_t k, int from, st
 		return 0;
 	}
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && !k)
-		return cz_error("cannot run '%s'", ref->argv[0]);
+		return cli_error("cannot run '%s'", ref->argv[0]);
 	unsigned how = WIFSIGNALED(status) ? CZT_END_SIGNAL : CZT_END_EXIT;
 	uint64_t value = WIFSIGNALED(status) ? (uint64_t)WTERMSIG(status) : (uint64_t)WEXITSTATUS(status);
 	struct symtab_result sres;
 	struct stat st;
 	if (stat(trace, &st) || st.st_size == 0)
-		return cz_error("nothing was recorded by '%s'", ref->argv[0]);
+		return cli_error("nothing was recorded by '%s'", ref->argv[0]);
 	/* The reference run is finished as `record` would (symbol table,
 	 * footer); a run's trace is loaded as it is, its frames unnamed:
 	 * naming them from the modules on disk is most of a load's time, and

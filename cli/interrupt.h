@@ -6,8 +6,8 @@
  *
  * One guarded file at a time; arm and disarm on the thread that loads.
  */
-#ifndef CZ_INTERRUPT_H
-#define CZ_INTERRUPT_H
+#ifndef CZPROF_CLI_INTERRUPT_H
+#define CZPROF_CLI_INTERRUPT_H
 
 /* From now on a signal above removes path (and path-journal, path-wal,
  * path-shm).  A signal the process ignores (SIGINT of a command a

@@ -42,7 +42,7 @@ void leak_kinds_print(FILE *f, const struct leak_kinds *k)
 	for (int i = LK_DEFINITE; i <= LK_REACHABLE; i++) {
 		char size[32];
 		fprintf(f, "%s %s %s in %llu block%s", i == LK_DEFINITE ? "" : ",", lost_names[i],
-			cz_human_size(k->bytes[i], size), (unsigned long long)k->blocks[i],
+			cli_human_size(k->bytes[i], size), (unsigned long long)k->blocks[i],
 			k->blocks[i] == 1 ? "" : "s");
 	}
 	fprintf(f, "\n");
@@ -75,11 +75,11 @@ int leak_kinds_parse(const char *s, unsigned *mask)
 	for (char *save = NULL, *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
 		enum lk_kind k = lk_kind_parse(w);
 		if (k == LK_UNKNOWN)
-			return cz_error("--kinds: '%s' is not a leak kind (definite, indirect, possible, "
+			return cli_error("--kinds: '%s' is not a leak kind (definite, indirect, possible, "
 					"reachable or all)", w);
 		*mask |= 1u << k;
 	}
 	if (!*mask)
-		return cz_error("--kinds needs at least one of definite, indirect, possible, reachable");
+		return cli_error("--kinds needs at least one of definite, indirect, possible, reachable");
 	return 0;
 }

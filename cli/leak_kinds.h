@@ -5,8 +5,8 @@
  * report that says "leaked" means definitely plus indirectly lost when the
  * kinds are known, every block never freed when they are not.
  */
-#ifndef CZ_LEAK_KINDS_H
-#define CZ_LEAK_KINDS_H
+#ifndef CZPROF_CLI_LEAK_KINDS_H
+#define CZPROF_CLI_LEAK_KINDS_H
 
 #include <sqlite3.h>
 #include <stdint.h>

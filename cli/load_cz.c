@@ -18,7 +18,7 @@
 #include "lib/analysis/engine.h"
 #include "lib/analysis/idmap.h"
 
-struct cz_loader {
+struct load_cz {
 	sqlite3 *db;
 	sqlite3_stmt *ins_block, *ins_allocator;
 	uint64_t img; /* exec count << AN_IMAGE_SHIFT */
@@ -36,9 +36,9 @@ static const char schema[] =
 	"CREATE TABLE cz_blocks(allocator INTEGER, addr INTEGER, size INTEGER, alloc_time INTEGER,"
 	" free_time INTEGER, stack INTEGER, ended_by TEXT);";
 
-int cz_loader_begin(struct cz_loader **out, sqlite3 *db)
+int load_cz_begin(struct load_cz **out, sqlite3 *db)
 {
-	struct cz_loader *l = calloc(1, sizeof(*l));
+	struct load_cz *l = calloc(1, sizeof(*l));
 	if (!l)
 		return -1;
 	l->db = db;
@@ -49,14 +49,14 @@ int cz_loader_begin(struct cz_loader **out, sqlite3 *db)
 	     * it makes the id anew; its row is then what came after */
 	    sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO allocators VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", -1,
 			       &l->ins_allocator, NULL)) {
-		cz_loader_free(l);
+		load_cz_free(l);
 		return -1;
 	}
 	*out = l;
 	return 0;
 }
 
-int cz_loader_record(struct cz_loader *l, const struct czt_record *r)
+int load_cz_record(struct load_cz *l, const struct czt_record *r)
 {
 	if (r->type == CZT_REC_PROCESS_END && r->how == CZT_END_EXEC) {
 		l->img += (uint64_t)1 << AN_IMAGE_SHIFT;
@@ -78,7 +78,7 @@ int cz_loader_record(struct cz_loader *l, const struct czt_record *r)
 }
 
 /* A block's row: ended at time by how, or (how < 0) still open. */
-static int put_block(struct cz_loader *l, const struct an_allocator *a, const struct an_cz_block *b,
+static int put_block(struct load_cz *l, const struct an_allocator *a, const struct an_cz_block *b,
 		     uint64_t time, int how)
 {
 	sqlite3_stmt *q = l->ins_block;
@@ -96,12 +96,12 @@ static int put_block(struct cz_loader *l, const struct an_allocator *a, const st
 		sqlite3_bind_null(q, 8);
 	else
 		sqlite3_bind_text(q, 8, an_cz_end_name((unsigned)how), -1, SQLITE_STATIC);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : CZ_LOADER_DB_ERROR;
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : LOAD_CZ_DB_ERROR;
 	sqlite3_reset(q);
 	return rc;
 }
 
-int cz_loader_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
+int load_cz_ended(void *ctx, const struct an_allocator *a, const struct an_cz_block *b, uint64_t time,
 		    unsigned how)
 {
 	return put_block(ctx, a, b, time, (int)how);
@@ -113,7 +113,7 @@ static int put_open(void *ctx, const struct an_allocator *a, const struct an_cz_
 }
 
 /* An allocator's row: destroyed, or as it is at the end. */
-static int put_allocator(struct cz_loader *l, const struct an_allocator *a)
+static int put_allocator(struct load_cz *l, const struct an_allocator *a)
 {
 	sqlite3_stmt *q = l->ins_allocator;
 	long s = a->name ? idmap_get(&l->s_ids, a->name) : -1;
@@ -136,17 +136,17 @@ static int put_allocator(struct cz_loader *l, const struct an_allocator *a)
 			 a->capacity, a->peak_capacity, a->resets, waste };
 	for (int c = 0; c < 9; c++)
 		sqlite3_bind_int64(q, 8 + c, (sqlite3_int64)v[c]);
-	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : CZ_LOADER_DB_ERROR;
+	int rc = sqlite3_step(q) == SQLITE_DONE ? 0 : LOAD_CZ_DB_ERROR;
 	sqlite3_reset(q);
 	return rc;
 }
 
-int cz_loader_destroyed(void *ctx, const struct an_allocator *a)
+int load_cz_destroyed(void *ctx, const struct an_allocator *a)
 {
 	return put_allocator(ctx, a);
 }
 
-static int put_allocators(struct cz_loader *l, const struct an_arenas *z)
+static int put_allocators(struct load_cz *l, const struct an_arenas *z)
 {
 	for (size_t i = 0; i < z->n_a; i++)
 		if (z->a[i].in_use && put_allocator(l, &z->a[i]))
@@ -154,25 +154,25 @@ static int put_allocators(struct cz_loader *l, const struct an_arenas *z)
 	return 0;
 }
 
-int cz_loader_end(struct cz_loader *l, const struct an_arenas *z)
+int load_cz_end(struct load_cz *l, const struct an_arenas *z)
 {
 	int rc = put_allocators(l, z);
 	if (!rc) {
 		rc = an_arenas_open(z, put_open, l);
 		if (rc == -1) {
-			cz_loader_free(l);
-			return cz_error("out of memory loading allocator events");
+			load_cz_free(l);
+			return cli_error("out of memory loading allocator events");
 		}
 	}
 	if (!rc)
 		rc = sqlite3_exec(l->db, "CREATE INDEX cz_blocks_allocator ON cz_blocks(allocator);", NULL, NULL, NULL);
 	if (rc)
-		cz_error("database: %s", sqlite3_errmsg(l->db));
-	cz_loader_free(l);
+		cli_error("database: %s", sqlite3_errmsg(l->db));
+	load_cz_free(l);
 	return rc ? -1 : 0;
 }
 
-void cz_loader_free(struct cz_loader *l)
+void load_cz_free(struct load_cz *l)
 {
 	if (!l)
 		return;

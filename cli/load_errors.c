@@ -30,7 +30,7 @@ int load_errors_write(sqlite3 *db, const struct load_errors *x, const uint64_t *
 	if (sqlite3_prepare_v2(db, "INSERT INTO heap_errors(kind, call, addr, size, time, tid, stack,"
 				   " alloc_fn, alloc_stack, free_call, free_time, free_tid, free_stack)"
 				   " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?)", -1, &s, NULL))
-		return cz_error("database: %s", sqlite3_errmsg(db));
+		return cli_error("database: %s", sqlite3_errmsg(db));
 	uint64_t n = 0;
 	for (size_t i = 0; i < x->n_errs; i++) {
 		const struct load_error *e = &x->errs[i];
@@ -65,7 +65,7 @@ int load_errors_write(sqlite3 *db, const struct load_errors *x, const uint64_t *
 		}
 		if (sqlite3_step(s) != SQLITE_DONE) {
 			sqlite3_finalize(s);
-			return cz_error("database: %s", sqlite3_errmsg(db));
+			return cli_error("database: %s", sqlite3_errmsg(db));
 		}
 		sqlite3_reset(s);
 		n++;
@@ -83,6 +83,6 @@ int load_errors_write(sqlite3 *db, const struct load_errors *x, const uint64_t *
 		note = "recording did not see the process from its start: frees of unknown addresses not checked";
 	if (tracedb_put_meta(db, "heap_errors", (sqlite3_int64)(n + (lost ? 0 : x->more)), NULL) ||
 	    tracedb_put_meta(db, "heap_errors_note", 0, note ? note : ""))
-		return cz_error("database: %s", sqlite3_errmsg(db));
+		return cli_error("database: %s", sqlite3_errmsg(db));
 	return 0;
 }

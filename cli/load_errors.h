@@ -2,8 +2,8 @@
  * load_errors.h - the heap_errors table (SCHEMA.md), from the errors the
  * analysis found (lib/analysis/errors.h).
  */
-#ifndef CZ_LOAD_ERRORS_H
-#define CZ_LOAD_ERRORS_H
+#ifndef CZPROF_CLI_LOAD_ERRORS_H
+#define CZPROF_CLI_LOAD_ERRORS_H
 
 #include <sqlite3.h>
 

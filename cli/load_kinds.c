@@ -150,7 +150,7 @@ static int store(struct kinds_load *k)
 			 "  JOIN leak_kinds k ON k.id = a.id WHERE k.kind IN ('definite', 'indirect')"
 			 "  GROUP BY a.stack) AS x WHERE x.stack = stack_totals.stack;",
 			 NULL, NULL, &err) != SQLITE_OK) {
-		cz_error("database: %s", err ? err : sqlite3_errmsg(k->db));
+		cli_error("database: %s", err ? err : sqlite3_errmsg(k->db));
 		sqlite3_free(err);
 		return -1;
 	}
@@ -162,23 +162,23 @@ int load_kinds(sqlite3 *db, const char *trace_path)
 	struct kinds_load k = { .db = db };
 	int rc = -1;
 	if (read_blocks(&k)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	k.s = lk_new(k.b, k.n);
 	if (!k.s || read_scan(&k, trace_path)) {
-		cz_error("out of memory classifying the leaks of '%s'", trace_path);
+		cli_error("out of memory classifying the leaks of '%s'", trace_path);
 		goto out;
 	}
 	if (!k.scanned) {
-		rc = tracedb_put_meta(db, "leak_kinds", 0, "unknown") ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
+		rc = tracedb_put_meta(db, "leak_kinds", 0, "unknown") ? cli_error("database: %s", sqlite3_errmsg(db)) : 0;
 		goto out;
 	}
 	if (lk_classify(k.s, k.scan_time)) {
-		cz_error("out of memory classifying the leaks of '%s'", trace_path);
+		cli_error("out of memory classifying the leaks of '%s'", trace_path);
 		goto out;
 	}
-	rc = store(&k) ? cz_error("database: %s", sqlite3_errmsg(db)) : 0;
+	rc = store(&k) ? cli_error("database: %s", sqlite3_errmsg(db)) : 0;
 out:
 	lk_free(k.s);
 	free(k.b);

@@ -6,8 +6,8 @@
  * only: definitely and indirectly lost.  A trace without a whole scan
  * keeps them as every block never freed, and meta leak_kinds says why.
  */
-#ifndef CZ_LOAD_KINDS_H
-#define CZ_LOAD_KINDS_H
+#ifndef CZPROF_CLI_LOAD_KINDS_H
+#define CZPROF_CLI_LOAD_KINDS_H
 
 #include <sqlite3.h>
 

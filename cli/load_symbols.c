@@ -47,7 +47,7 @@ int load_symbols_from_disk(sqlite3 *db, struct sym_resolver *sym, unsigned long 
 		rc = 0;
 out:
 	if (rc)
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 	sqlite3_finalize(q);
 	sqlite3_finalize(ins);
 	return rc;

@@ -6,8 +6,8 @@
  * machine, each read only if its build-id is the recorded one
  * (symbols/sym.h).
  */
-#ifndef CZ_LOAD_SYMBOLS_H
-#define CZ_LOAD_SYMBOLS_H
+#ifndef CZPROF_CLI_LOAD_SYMBOLS_H
+#define CZPROF_CLI_LOAD_SYMBOLS_H
 
 #include <sqlite3.h>
 

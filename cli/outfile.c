@@ -19,17 +19,17 @@ int outfile_open(struct outfile *o, const char *path)
 		return 0;
 	}
 	if (strlen(path) >= sizeof(o->path))
-		return cz_error("'%s': path too long", path);
+		return cli_error("'%s': path too long", path);
 	strcpy(o->path, path);
 	snprintf(o->tmp, sizeof(o->tmp), "%s.tmp%d", path, (int)getpid());
 	int fd = open(o->tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		return cz_error("cannot create '%s': %s", path, strerror(errno));
+		return cli_error("cannot create '%s': %s", path, strerror(errno));
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		close(fd);
 		unlink(o->tmp);
-		return cz_error("cannot write '%s': %s", o->tmp, strerror(errno));
+		return cli_error("cannot write '%s': %s", o->tmp, strerror(errno));
 	}
 	return 0;
 }
@@ -48,7 +48,7 @@ int outfile_close(struct outfile *o, int ok)
 	if (ok && !err && rename(o->tmp, o->path) == 0)
 		return 0;
 	if (ok)
-		cz_error("cannot write '%s': %s", o->path, strerror(err ? e : errno));
+		cli_error("cannot write '%s': %s", o->path, strerror(err ? e : errno));
 	unlink(o->tmp);
 	return -1;
 }

@@ -3,8 +3,8 @@
  * temporary file beside the target (0600 while written, never through a
  * symlink) and is renamed over it only when complete.  "-" is stdout.
  */
-#ifndef CZ_OUTFILE_H
-#define CZ_OUTFILE_H
+#ifndef CZPROF_CLI_OUTFILE_H
+#define CZPROF_CLI_OUTFILE_H
 
 #include <limits.h>
 #include <stdio.h>

@@ -4,14 +4,14 @@
  * drawn when stderr is not a terminal (a pipe, a file, CI logs), nor in
  * the first second: most loads end before anyone would read it.  The line
  * goes once the whole trace is read, and before an error or a warning
- * (cz_error, cz_warning) is printed.
+ * (cli_error, cli_warning) is printed.
  *
  * One load at a time.  progress_begin and progress_end run on the thread
  * that loads; load_progress may run on another (the loader reads the
  * trace on a thread of its own when it streams), never on two at once.
  */
-#ifndef CZ_PROGRESS_H
-#define CZ_PROGRESS_H
+#ifndef CZPROF_CLI_PROGRESS_H
+#define CZPROF_CLI_PROGRESS_H
 
 #include <stdint.h>
 

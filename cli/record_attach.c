@@ -52,7 +52,7 @@ int record_attach(const struct attach_target *t, const char *lib, const char *tr
 	memset(out, 0, sizeof(*out));
 	/* the process opens the trace itself, as its own user */
 	if (geteuid() == 0 && t->uid != 0 && chown(trace, t->uid, t->gid))
-		return cz_error("cannot give '%s' to uid %u: %s", trace, (unsigned)t->uid, strerror(errno));
+		return cli_error("cannot give '%s' to uid %u: %s", trace, (unsigned)t->uid, strerror(errno));
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop;

@@ -2,8 +2,8 @@
  * record_attach.h - `czprof record -p PID`: the recording of a process
  * that is already running, from attach to detach (record_attach.c).
  */
-#ifndef CZ_RECORD_ATTACH_H
-#define CZ_RECORD_ATTACH_H
+#ifndef CZPROF_CLI_RECORD_ATTACH_H
+#define CZPROF_CLI_RECORD_ATTACH_H
 
 #include <sys/types.h>
 

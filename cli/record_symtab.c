@@ -379,12 +379,12 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	if (s) /* the program has ended: the follower's reading is the start */
 		follow_join(s);
 	else if (!(s = scan_new())) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		return -1;
 	}
 	int rc = CZT_OK;
 	if (!s->r && (rc = open_trace(s, path))) {
-		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
+		cli_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 		goto out;
 	}
 	if (!s->has_table && !s->failed)
@@ -392,11 +392,11 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	if (!s->has_table && !s->failed && resolve_new(s))
 		s->failed = 1;
 	if (s->failed) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		goto out;
 	}
 	if (s->has_table) {
-		cz_warning("'%s' already has a symbol table; left as it is", path);
+		cli_warning("'%s' already has a symbol table; left as it is", path);
 		ret = 0;
 		goto out;
 	}
@@ -414,7 +414,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		if (truncate(path, (off_t)whole) == 0)
 			res->cut = 1;
 	} else if (rc != CZT_EOF) {
-		cz_warning("'%s' is damaged at byte %" PRIu64 " (%s); the symbol table is appended "
+		cli_warning("'%s' is damaged at byte %" PRIu64 " (%s); the symbol table is appended "
 			   "but readers stop at the damage", path, whole, czt_errstr(rc));
 	}
 	czt_reader_free(r);
@@ -425,7 +425,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	w.fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
 	w.buf = malloc(SYM_CHUNK);
 	if (w.fd < 0 || !w.buf) {
-		cz_error("cannot append the symbol table to '%s': %s", path, strerror(errno));
+		cli_error("cannot append the symbol table to '%s': %s", path, strerror(errno));
 		goto out;
 	}
 	w.start = lseek(w.fd, 0, SEEK_END);
@@ -455,10 +455,10 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 		 * the trace stays whole up to the program's last chunk, and the
 		 * footer (a few bytes) may still fit */
 		if (w.start < 0 || ftruncate(w.fd, w.start)) {
-			cz_error("cannot append the symbol table to '%s': %s", path, strerror(w.err));
+			cli_error("cannot append the symbol table to '%s': %s", path, strerror(w.err));
 			goto out;
 		}
-		cz_warning("cannot append the symbol table to '%s': %s; the trace is left "
+		cli_warning("cannot append the symbol table to '%s': %s; the trace is left "
 			   "without it", path, strerror(w.err));
 		w.failed = 0;
 	}
@@ -468,10 +468,10 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	writer_flush(&w);
 	if (w.failed) {
 		if (w.start >= 0 && ftruncate(w.fd, w.start) == 0)
-			cz_error("cannot append the footer to '%s': %s; the trace is left without "
+			cli_error("cannot append the footer to '%s': %s; the trace is left without "
 				 "symbols and footer", path, strerror(w.err));
 		else
-			cz_error("cannot append the footer to '%s': %s", path, strerror(w.err));
+			cli_error("cannot append the footer to '%s': %s", path, strerror(w.err));
 		goto out;
 	}
 	res->size = (uint64_t)lseek(w.fd, 0, SEEK_END);

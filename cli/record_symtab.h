@@ -3,8 +3,8 @@
  * ended: cut a partial last chunk, append the symbol table (SYMBOLS chunks)
  * and the footer (process end + summary), so the trace analyses anywhere.
  */
-#ifndef CZ_RECORD_SYMTAB_H
-#define CZ_RECORD_SYMTAB_H
+#ifndef CZPROF_CLI_RECORD_SYMTAB_H
+#define CZPROF_CLI_RECORD_SYMTAB_H
 
 #include <stdint.h>
 

@@ -54,7 +54,7 @@ struct sym_site_rules *report_site_rules(void)
 		return NULL;
 	atexit(free_site_rules);
 	if (sym_site_rules_add_list(site_rules, getenv("CZPROF_ALLOC_FNS"))) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		exit(1);
 	}
 	return site_rules;
@@ -73,7 +73,7 @@ struct report_ctx *report_ctx_new(sqlite3 *db)
 	    sqlite3_prepare_v2(db,
 			       "SELECT path, bias FROM modules WHERE start < ?1 AND end >= ?1"
 			       " ORDER BY id DESC LIMIT 1", -1, &c->module, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		report_ctx_free(c);
 		return NULL;
 	}
@@ -281,8 +281,8 @@ void report_header(sqlite3 *db, const char *report, const char *trace)
 {
 	/* an argument may hold a newline (sh -c 'a<newline>b'): the header
 	 * stays one line */
-	char *cmd = cz_one_line(tracedb_meta_text(db, "cmdline"));
-	char *first = cz_one_line(tracedb_meta_text(db, "first_cmdline"));
+	char *cmd = cli_one_line(tracedb_meta_text(db, "cmdline"));
+	char *first = cli_one_line(tracedb_meta_text(db, "first_cmdline"));
 	int64_t execs = report_meta_int(db, "execs");
 	char a[HEADER_CMD_MAX + 1], b[HEADER_CMD_MAX + 1];
 	printf("czprof %s: ", report);
@@ -321,7 +321,7 @@ void report_status(sqlite3 *db, struct report_status *st)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]),
 			 "the trace has no footer: the recording did not finish (the program or czprof record"
 			 " was killed, or the program still runs); blocks live at its end count as leaks");
-	char *lost_text = tracedb_meta_text(db, "lost_text"); /* says why (cz_lost_text) */
+	char *lost_text = tracedb_meta_text(db, "lost_text"); /* says why (cli_lost_text) */
 	if (lost > 0 && lost_text)
 		snprintf(st->warning[st->n++], sizeof(st->warning[0]), "%s: figures miss them", lost_text);
 	else if (lost > 0)
@@ -416,7 +416,7 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 			/* every report reads a trace: every report takes it */
 			db = a[4] == '=' ? a + 5 : i + 1 < argc ? argv[++i] : NULL;
 			if (!db || !*db) {
-				cz_error("%s: --db needs a file name", argv[0]);
+				cli_error("%s: --db needs a file name", argv[0]);
 				return REPORT_ARGS_ERROR;
 			}
 		} else if ((allowed & REPORT_OPT_JSON) && !strcmp(a, "--json")) {
@@ -426,11 +426,11 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 			const char *name = a[10] == '=' ? a + 11 : i + 1 < argc ? argv[++i] : NULL;
 			struct sym_site_rules *r = report_site_rules();
 			if (!name || !*name) {
-				cz_error("%s: --alloc-fn takes a function name or a pattern", argv[0]);
+				cli_error("%s: --alloc-fn takes a function name or a pattern", argv[0]);
 				return REPORT_ARGS_ERROR;
 			}
 			if (!r || sym_site_rules_add(r, name)) {
-				cz_error("out of memory");
+				cli_error("out of memory");
 				return REPORT_ARGS_ERROR;
 			}
 		} else if ((allowed & REPORT_OPT_DEPTH) && !strcmp(a, "--full-stacks")) {
@@ -440,7 +440,7 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 			char *end;
 			long v = i + 1 < argc ? strtol(argv[i + 1], &end, 10) : -1;
 			if (i + 1 >= argc || *end || v < 0 || v > 1000000) {
-				cz_error("%s: %s takes a number", argv[0], a);
+				cli_error("%s: %s takes a number", argv[0], a);
 				return REPORT_ARGS_ERROR;
 			}
 			i++;
@@ -449,12 +449,12 @@ int report_parse(int argc, char **argv, const char *usage, unsigned allowed,
 			else
 				o->limit = (int)v;
 		} else if (a[0] == '-' && a[1]) {
-			cz_error("%s: unknown option '%s' (see 'czprof %s --help')", argv[0], a, argv[0]);
+			cli_error("%s: unknown option '%s' (see 'czprof %s --help')", argv[0], a, argv[0]);
 			return REPORT_ARGS_ERROR;
 		} else if (!o->trace) {
 			o->trace = a;
 		} else {
-			cz_error("%s: unexpected argument '%s'", argv[0], a);
+			cli_error("%s: unexpected argument '%s'", argv[0], a);
 			return REPORT_ARGS_ERROR;
 		}
 	}

@@ -2,8 +2,8 @@
  * report.h - what every report needs: naming frames and call sites from
  * the database, and JSON string output.
  */
-#ifndef CZ_REPORT_H
-#define CZ_REPORT_H
+#ifndef CZPROF_CLI_REPORT_H
+#define CZPROF_CLI_REPORT_H
 
 #include <sqlite3.h>
 #include <stdint.h>

@@ -19,13 +19,13 @@ int runprog_find_library(char *out, size_t cap)
 	const char *env = getenv("CZPROF_LIB");
 	if (env && *env) {
 		if (!realpath(env, out) || access(out, R_OK))
-			return cz_error("CZPROF_LIB='%s': %s", env, strerror(errno));
+			return cli_error("CZPROF_LIB='%s': %s", env, strerror(errno));
 		return 0;
 	}
 	char self[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0)
-		return cz_error("cannot find my own path: %s", strerror(errno));
+		return cli_error("cannot find my own path: %s", strerror(errno));
 	self[n] = 0;
 	char *dir = dirname(self);
 	snprintf(out, cap, "%s/libczprof.so", dir);
@@ -34,7 +34,7 @@ int runprog_find_library(char *out, size_t cap)
 	snprintf(out, cap, "%s/../lib/czprof/libczprof.so", dir);
 	if (!access(out, R_OK))
 		return 0;
-	return cz_error("cannot find libczprof.so beside %s (set CZPROF_LIB)", dir);
+	return cli_error("cannot find libczprof.so beside %s (set CZPROF_LIB)", dir);
 }
 
 /* Resolves prog like a shell would (PATH search when it has no '/'). */
@@ -57,15 +57,15 @@ int runprog_find_program(const char *prog, char *out, size_t cap)
 			p += len + (end ? 1 : 0);
 		}
 		if (!found)
-			return cz_error("'%s': command not found", prog);
+			return cli_error("'%s': command not found", prog);
 	}
 	struct stat st;
 	if (stat(out, &st))
-		return cz_error("'%s': %s", prog, strerror(errno));
+		return cli_error("'%s': %s", prog, strerror(errno));
 	if (!S_ISREG(st.st_mode) || access(out, X_OK))
-		return cz_error("'%s': not an executable file", prog);
+		return cli_error("'%s': not an executable file", prog);
 	if (st.st_mode & (S_ISUID | S_ISGID) && geteuid() != 0)
-		cz_warning("'%s' is setuid/setgid: the loader ignores LD_PRELOAD for it, "
+		cli_warning("'%s' is setuid/setgid: the loader ignores LD_PRELOAD for it, "
 			   "so nothing will be recorded", prog);
 	return 0;
 }

@@ -4,8 +4,8 @@
  * program, refusing what LD_PRELOAD cannot reach, and the environment the
  * recorder reads (lib/rec_settings.c).
  */
-#ifndef CZ_RUNPROG_H
-#define CZ_RUNPROG_H
+#ifndef CZPROF_CLI_RUNPROG_H
+#define CZPROF_CLI_RUNPROG_H
 
 #include <stddef.h>
 

@@ -2,8 +2,8 @@
  * strmap.h - interning strings to dense indexes (0, 1, 2... in order of
  * first sight): frame names for flame graphs, string tables for exports.
  */
-#ifndef CZ_STRMAP_H
-#define CZ_STRMAP_H
+#ifndef CZPROF_CLI_STRMAP_H
+#define CZPROF_CLI_STRMAP_H
 
 #include <stddef.h>
 

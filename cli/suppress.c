@@ -57,21 +57,21 @@ int suppressions_load(struct suppressions *s, const char *path)
 {
 	FILE *f = fopen(path, "r");
 	if (!f)
-		return cz_error("'%s': cannot read suppressions: %s", path, strerror(errno));
+		return cli_error("'%s': cannot read suppressions: %s", path, strerror(errno));
 	char *buf = malloc(MAX_FILE);
 	size_t len = buf ? fread(buf, 1, MAX_FILE, f) : 0;
 	int too_big = buf && len == MAX_FILE;
 	fclose(f);
 	if (!buf)
-		return cz_error("out of memory");
+		return cli_error("out of memory");
 	if (too_big) {
 		free(buf);
-		return cz_error("'%s': suppression file larger than 4 MiB", path);
+		return cli_error("'%s': suppression file larger than 4 MiB", path);
 	}
 	char err[128];
 	int rc = suppressions_parse(s, buf, len, err, sizeof(err));
 	free(buf);
-	return rc ? cz_error("%s:%s", path, err) : 0;
+	return rc ? cli_error("%s:%s", path, err) : 0;
 }
 
 void suppressions_free(struct suppressions *s)

@@ -5,8 +5,8 @@
  * matches any run of characters, a leading '^' anchors it at the start and
  * a trailing '$' at the end, as LeakSanitizer does.
  */
-#ifndef CZ_SUPPRESS_H
-#define CZ_SUPPRESS_H
+#ifndef CZPROF_CLI_SUPPRESS_H
+#define CZPROF_CLI_SUPPRESS_H
 
 #include <stddef.h>
 

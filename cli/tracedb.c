@@ -187,9 +187,9 @@ int tracedb_checked(int status)
 		return status;
 	damage_seen = 0;
 	fflush(stdout);
-	cz_error("'%s' is damaged (found while reading it): what was printed may be wrong", last_db);
+	cli_error("'%s' is damaged (found while reading it): what was printed may be wrong", last_db);
 	if (!dbpath_is_memory(last_db) && tracedb_load(last_trace, last_db, 0) == 0)
-		cz_warning("rebuilt '%s' from the trace: run the command again", last_db);
+		cli_warning("rebuilt '%s' from the trace: run the command again", last_db);
 	return status ? status : 1;
 }
 
@@ -220,7 +220,7 @@ static sqlite3 *open_current(const char *trace_path, const char *db_path, const 
 	if (!bad && current < 0 && !mem && access(db_path, F_OK) == 0)
 		bad = why ? why : sqlite3_errmsg(db);
 	if (bad)
-		cz_warning("'%s' is damaged (%s): rebuilding it from the trace", db_path, bad);
+		cli_warning("'%s' is damaged (%s): rebuilding it from the trace", db_path, bad);
 	sqlite3_close(db);
 	return NULL;
 }
@@ -237,11 +237,11 @@ int tracedb_where(const char *trace_path, char *buf, size_t cap)
 	if (chosen) {
 		int n = snprintf(buf, cap, "%s", chosen);
 		if (n < 0 || (size_t)n >= cap)
-			return cz_error("'%s': path too long", chosen);
+			return cli_error("'%s': path too long", chosen);
 		return dbpath_check_ours(buf) ? -1 : 1;
 	}
 	if (tracedb_path(trace_path, buf, cap))
-		return cz_error("'%s': path too long", trace_path);
+		return cli_error("'%s': path too long", trace_path);
 	return 0;
 }
 
@@ -291,7 +291,7 @@ sqlite3 *tracedb_open(const char *trace_path)
 	char db_path[PATH_MAX];
 	struct stat st;
 	if (stat(trace_path, &st)) {
-		cz_error("'%s': %s", trace_path, strerror(errno));
+		cli_error("'%s': %s", trace_path, strerror(errno));
 		return NULL;
 	}
 	int chosen = tracedb_where(trace_path, db_path, sizeof(db_path));
@@ -306,7 +306,7 @@ sqlite3 *tracedb_open(const char *trace_path)
 	if (!chosen && !dbpath_dir_writable(db_path)) {
 		char elsewhere[PATH_MAX];
 		if (dbpath_fallback(trace_path, db_path, elsewhere, sizeof(elsewhere))) {
-			cz_error("'%s': path too long", trace_path);
+			cli_error("'%s': path too long", trace_path);
 			return NULL;
 		}
 		snprintf(db_path, sizeof(db_path), "%s", elsewhere);
@@ -320,12 +320,12 @@ sqlite3 *tracedb_open(const char *trace_path)
 	if (dbpath_is_memory(db_path) &&
 	    sqlite3_open_v2(db_path, &hold, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_URI,
 			    NULL) != SQLITE_OK) {
-		cz_error("database in memory: %s", sqlite3_errmsg(hold));
+		cli_error("database in memory: %s", sqlite3_errmsg(hold));
 		sqlite3_close(hold);
 		return NULL;
 	}
 	if (tracedb_load(trace_path, db_path, 0) == 0 && !(db = open_current(trace_path, db_path, &st)))
-		cz_error("'%s': the database could not be built", db_path);
+		cli_error("'%s': the database could not be built", db_path);
 	sqlite3_close(hold);
 	return db;
 }

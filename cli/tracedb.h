@@ -3,8 +3,8 @@
  * once by one streaming pass over the trace (cli/load.c), reused by every
  * report while the trace is unchanged.  The schema is in cli/SCHEMA.md.
  */
-#ifndef CZ_TRACEDB_H
-#define CZ_TRACEDB_H
+#ifndef CZPROF_CLI_TRACEDB_H
+#define CZPROF_CLI_TRACEDB_H
 
 #include <sqlite3.h>
 #include <stddef.h>

@@ -12,7 +12,7 @@
 #include "format/czt.h"
 #include "format/printable.h"
 
-int cz_error(const char *fmt, ...)
+int cli_error(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -24,7 +24,7 @@ int cz_error(const char *fmt, ...)
 	return -1;
 }
 
-void cz_warning(const char *fmt, ...)
+void cli_warning(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -35,7 +35,7 @@ void cz_warning(const char *fmt, ...)
 	va_end(ap);
 }
 
-const char *cz_human_size(uint64_t bytes, char *buf)
+const char *cli_human_size(uint64_t bytes, char *buf)
 {
 	static const char *units[] = { "KiB", "MiB", "GiB", "TiB" };
 	if (bytes < 1024) {
@@ -52,7 +52,7 @@ const char *cz_human_size(uint64_t bytes, char *buf)
 	return buf;
 }
 
-const char *cz_human_time(uint64_t ns, char *buf)
+const char *cli_human_time(uint64_t ns, char *buf)
 {
 	if (ns < 1000)
 		snprintf(buf, 32, "%llu ns", (unsigned long long)ns);
@@ -65,12 +65,12 @@ const char *cz_human_time(uint64_t ns, char *buf)
 	return buf;
 }
 
-int cz_is_help(const char *arg)
+int cli_is_help(const char *arg)
 {
 	return !strcmp(arg, "-h") || !strcmp(arg, "--help");
 }
 
-char *cz_one_line(char *s)
+char *cli_one_line(char *s)
 {
 	if (!s)
 		return s;
@@ -84,7 +84,7 @@ char *cz_one_line(char *s)
 	return s;
 }
 
-char *cz_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err)
+char *cli_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err)
 {
 	const char *cause;
 	char errtext[128];
@@ -103,7 +103,7 @@ char *cz_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err
 	return buf;
 }
 
-int cz_parse_size(const char *s, uint64_t *out)
+int cli_parse_size(const char *s, uint64_t *out)
 {
 	static const struct { const char *suffix; double scale; } units[] = {
 		{ "", 1 }, { "B", 1 },
@@ -130,7 +130,7 @@ int cz_parse_size(const char *s, uint64_t *out)
 	return -1;
 }
 
-int cz_parse_count(const char *s, uint64_t *out)
+int cli_parse_count(const char *s, uint64_t *out)
 {
 	if (!s || !*s || strlen(s) > 19)
 		return -1;

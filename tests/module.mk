@@ -12,9 +12,9 @@ PROG_BINS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) \
 # Known lines and frames: no optimisation, no inlining.
 PROG_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline $(WARN) -I. -Ilib -D_GNU_SOURCE
 
-$(B)/tests/unit/%: tests/unit/%.c $(CZ_LIBS) $(B)/libczalloc.a
+$(B)/tests/unit/%: tests/unit/%.c $(CZPROF_LIBS) $(B)/libczalloc.a
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -rdynamic -DUNIT_SUITE='"$*"' -o $@ $< $(CZ_LIBS) $(B)/libczalloc.a $(EXT_LIBS) $(LIBUNWIND)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SAN) -rdynamic -DUNIT_SUITE='"$*"' -o $@ $< $(CZPROF_LIBS) $(B)/libczalloc.a $(EXT_LIBS) $(LIBUNWIND)
 
 $(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)

@@ -2,8 +2,8 @@
  * screen.h - the terminal side of `czprof top`, the only code that talks to
  * curses.  It draws the lines view.c lays out and reads keys.
  */
-#ifndef CZ_SCREEN_H
-#define CZ_SCREEN_H
+#ifndef CZPROF_VIEWER_SCREEN_H
+#define CZPROF_VIEWER_SCREEN_H
 
 #include "viewer/view.h"
 

@@ -2,8 +2,8 @@
  * top.h - the loop behind `czprof top`: follow a trace, fold it into the
  * live model and show it, on a curses screen or as plain-text snapshots.
  */
-#ifndef CZ_TOP_H
-#define CZ_TOP_H
+#ifndef CZPROF_VIEWER_TOP_H
+#define CZPROF_VIEWER_TOP_H
 
 #include <sys/types.h>
 

@@ -5,8 +5,8 @@
  * these lines; --batch prints them.  No terminal code here, so the layout
  * is tested without one.
  */
-#ifndef CZ_VIEW_H
-#define CZ_VIEW_H
+#ifndef CZPROF_VIEWER_VIEW_H
+#define CZPROF_VIEWER_VIEW_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -19,8 +19,8 @@
  *
  * One thread at a time: the pairing fills it, its caller reads it after.
  */
-#ifndef CZ_AN_ERRORS_H
-#define CZ_AN_ERRORS_H
+#ifndef CZPROF_LIB_ANALYSIS_ERRORS_H
+#define CZPROF_LIB_ANALYSIS_ERRORS_H
 
 #include <stddef.h>
 #include <stdint.h>

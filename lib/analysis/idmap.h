@@ -4,8 +4,8 @@
  * live model, the name cache and the allocators' model (arenas.h) index their
  * arrays with these.
  */
-#ifndef CZ_IDMAP_H
-#define CZ_IDMAP_H
+#ifndef CZPROF_LIB_ANALYSIS_IDMAP_H
+#define CZPROF_LIB_ANALYSIS_IDMAP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -18,8 +18,8 @@
  * Pure computation on what the caller feeds it: no SQLite, no I/O.  Not
  * thread-safe; one classification per lk_scan.
  */
-#ifndef CZ_KINDS_H
-#define CZ_KINDS_H
+#ifndef CZPROF_LIB_ANALYSIS_KINDS_H
+#define CZPROF_LIB_ANALYSIS_KINDS_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -620,7 +620,7 @@ TEST(every_allocation_failing_in_turn)
 /* ---- the allocator tables (cli/load_cz.c) of the engine's model ---- */
 
 static sqlite3 *ldb;
-static struct cz_loader *ld;
+static struct load_cz *ld;
 static struct an_engine ld_en;
 
 /* Records go to the engine as the loader feeds them, each its own chunk
@@ -628,16 +628,16 @@ static struct an_engine ld_en;
 static void ld_begin(void)
 {
 	CHECK(sqlite3_open(":memory:", &ldb) == SQLITE_OK);
-	CHECK(cz_loader_begin(&ld, ldb) == 0);
-	struct an_options o = { .merge_lag = AN_LAG_ALL, .cz_ended = cz_loader_ended,
-				.cz_destroyed = cz_loader_destroyed, .ctx = ld };
+	CHECK(load_cz_begin(&ld, ldb) == 0);
+	struct an_options o = { .merge_lag = AN_LAG_ALL, .cz_ended = load_cz_ended,
+				.cz_destroyed = load_cz_destroyed, .ctx = ld };
 	CHECK(an_engine_init(&ld_en, &o) == 0);
 }
 
 static int ld_feed(const struct czt_record *r)
 {
 	an_engine_chunk(&ld_en);
-	return cz_loader_record(ld, r) || an_engine_record(&ld_en, r, 0) || an_engine_chunk_end(&ld_en);
+	return load_cz_record(ld, r) || an_engine_record(&ld_en, r, 0) || an_engine_chunk_end(&ld_en);
 }
 
 /* A record as the decoder gives it, with what every test record shares. */
@@ -703,7 +703,7 @@ static const char *ld_query(const char *sql)
 static void ld_end(void)
 {
 	CHECK(an_engine_finish(&ld_en) == 0);
-	CHECK(cz_loader_end(ld, &ld_en.cz) == 0);
+	CHECK(load_cz_end(ld, &ld_en.cz) == 0);
 	an_engine_release(&ld_en);
 }
 

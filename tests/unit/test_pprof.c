@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli/gzip.h"
-#include "cli/protobuf.h"
+#include "cli/render/gzip.h"
+#include "cli/render/protobuf.h"
 #include "tests/unit.h"
 
 static int bytes_are(const struct pb *b, const unsigned char *want, size_t n)

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/flame_svg.h"
-#include "cli/fold.h"
-#include "cli/svg.h"
+#include "cli/render/flame_svg.h"
+#include "cli/render/fold.h"
+#include "cli/render/svg.h"
 #include "tests/unit.h"
 
 /* What f wrote, as a string the caller frees. */

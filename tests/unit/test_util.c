@@ -8,7 +8,7 @@
 static uint64_t size_of(const char *s)
 {
 	uint64_t v = 12345;
-	return cz_parse_size(s, &v) ? (uint64_t)-1 : v;
+	return cli_parse_size(s, &v) ? (uint64_t)-1 : v;
 }
 
 TEST(sizes)
@@ -33,9 +33,9 @@ TEST(sizes_refused)
 				     "nan", "1e30", "99999999999T", NULL };
 	for (int k = 0; bad[k]; k++) {
 		uint64_t v = 7;
-		if (cz_parse_size(bad[k], &v) != -1)
+		if (cli_parse_size(bad[k], &v) != -1)
 			printf("  accepted '%s'\n", bad[k]);
-		CHECK(cz_parse_size(bad[k], &v) == -1);
+		CHECK(cli_parse_size(bad[k], &v) == -1);
 		CHECK_EQ_U(v, 7);
 	}
 }
@@ -43,12 +43,12 @@ TEST(sizes_refused)
 TEST(counts)
 {
 	uint64_t v = 0;
-	CHECK(cz_parse_count("0", &v) == 0 && v == 0);
-	CHECK(cz_parse_count("250000", &v) == 0 && v == 250000);
-	CHECK(cz_parse_count("", &v) == -1);
-	CHECK(cz_parse_count("-3", &v) == -1);
-	CHECK(cz_parse_count("10K", &v) == -1);
-	CHECK(cz_parse_count("99999999999999999999", &v) == -1);
+	CHECK(cli_parse_count("0", &v) == 0 && v == 0);
+	CHECK(cli_parse_count("250000", &v) == 0 && v == 250000);
+	CHECK(cli_parse_count("", &v) == -1);
+	CHECK(cli_parse_count("-3", &v) == -1);
+	CHECK(cli_parse_count("10K", &v) == -1);
+	CHECK(cli_parse_count("99999999999999999999", &v) == -1);
 }
 
 int main(void)

@@ -6,8 +6,8 @@
  * operator new, the recorder) are dropped from the leaf end, so a stack
  * ends at its call site.
  */
-#ifndef CZ_FOLD_H
-#define CZ_FOLD_H
+#ifndef CZPROF_CLI_RENDER_FOLD_H
+#define CZPROF_CLI_RENDER_FOLD_H
 
 #include <sqlite3.h>
 #include <stdint.h>

@@ -1,11 +1,11 @@
 /*
- * export_json.c - see export.h.  Every table but the per-allocation rows
+ * json.c - see json.h.  Every table but the per-allocation rows
  * (which `czprof sql --json` gives for any selection) as arrays of
  * objects keyed by column name, plus call sites with their names.
  */
 #include <string.h>
 
-#include "cli/export.h"
+#include "cli/render/json.h"
 #include "cli/report.h"
 #include "cli/util.h"
 

@@ -1,62 +1,25 @@
 /*
- * cmd_sites.c - reports that rank call sites by a count: `czprof hotspots`
- * (every allocation call) and `czprof temporary` (allocations freed with
- * no other allocation in between on the same thread).  Both read the
- * loader's per-stack totals, name each stack's call site, and merge.
+ * site_rank.c - see site_rank.h.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/commands.h"
 #include "cli/report.h"
+#include "cli/site_rank.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "symbols/sym_site.h"
 
 #define STACK_FRAMES 256
 
-struct site_report {
-	const char *name;
-	const char *usage;
-	const char *sql;   /* (stack, count, bytes) rows from stack_totals */
-	const char *what;  /* column title for the count */
-};
-
-static const struct site_report hotspots = {
-	"hotspots",
-	"usage: czprof hotspots [--json] [-n N] [--outside-allocators] TRACE\n\n"
-	"Call sites by number of allocation calls (every malloc, calloc, realloc...),\n"
-	"with the bytes they asked for.\n\n"
-	"  --outside-allocators   only the heap calls made outside libczalloc: no frame\n"
-	"                         of their stack is the library's (its allocators,\n"
-	"                         helpers and reports), so what a program moving to\n"
-	"                         allocator injection has left to move\n"
-	"  --json                 machine-readable output\n"
-	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
-	"SELECT stack, allocations, bytes FROM stack_totals", "CALLS",
-};
-
-static const struct site_report temporary = {
-	"temporary",
-	"usage: czprof temporary [--json] [-n N] TRACE\n\n"
-	"Temporary allocations by call site: blocks freed before the same thread made\n"
-	"any other allocation, decided by pointer (the block freed is the block most\n"
-	"recently allocated).  Often a sign of work a stack buffer could do.\n\n"
-	"  --json                 machine-readable output\n"
-	"  -n, --limit N          show at most N sites (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB,
-	"SELECT stack, temporary, temporary_bytes FROM stack_totals WHERE temporary > 0", "TEMPORARY",
-};
-
-static int outside; /* hotspots --outside-allocators */
-
-static int sites_option(void *ctx, int argc, char **argv, int *i)
+/* --outside-allocators; ctx is the flag it sets. */
+static int outside_option(void *ctx, int argc, char **argv, int *i)
 {
-	(void)ctx;
 	(void)argc;
 	if (strcmp(argv[*i], "--outside-allocators"))
 		return 0;
-	outside = 1;
+	*(int *)ctx = 1;
 	return 1;
 }
 
@@ -72,12 +35,12 @@ static int through_czalloc(struct report_ctx *c, uint64_t stack, struct report_f
 	return 0;
 }
 
-static int run(const struct site_report *rep, int argc, char **argv)
+int site_rank_run(const struct site_rank *rep, int argc, char **argv)
 {
 	struct report_opts o;
-	outside = 0;
+	int outside = 0;
 	int pr = report_parse(argc, argv, rep->usage, REPORT_OPT_JSON | REPORT_OPT_LIMIT | REPORT_OPT_SITES,
-			      rep == &hotspots ? sites_option : NULL, NULL, &o);
+			      rep->outside_option ? outside_option : NULL, &outside, &o);
 	if (pr)
 		return pr == REPORT_ARGS_HELP ? 0 : 2;
 	const char *trace = o.trace;
@@ -92,11 +55,11 @@ static int run(const struct site_report *rep, int argc, char **argv)
 	int ret = 1;
 	struct report_frame *frames = outside ? malloc(STACK_FRAMES * sizeof(*frames)) : NULL;
 	if (outside && !frames) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		goto out;
 	}
 	if (!c || sqlite3_prepare_v2(db, rep->sql, -1, &s, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(s) == SQLITE_ROW) {
@@ -135,12 +98,12 @@ static int run(const struct site_report *rep, int argc, char **argv)
 		printf("\n%12s %12s  %s\n", rep->what, "BYTES", "CALL SITE");
 		for (size_t k = 0; k < shown; k++)
 			printf("%12llu %12s  %s\n", (unsigned long long)rows.v[k].count,
-			       cz_human_size(rows.v[k].bytes, a), rows.v[k].name);
+			       cli_human_size(rows.v[k].bytes, a), rows.v[k].name);
 		if (shown < n)
 			printf("  ... %zu more sites (-n 0 shows all)\n", n - shown);
 		printf("\n%llu %sallocation%s, %s, from %zu site%s\n", (unsigned long long)total,
-		       rep == &temporary ? "temporary " : "", total == 1 ? "" : "s",
-		       cz_human_size(total_bytes, a), n, n == 1 ? "" : "s");
+		       rep->noun, total == 1 ? "" : "s",
+		       cli_human_size(total_bytes, a), n, n == 1 ? "" : "s");
 	}
 	ret = 0;
 out:
@@ -150,14 +113,4 @@ out:
 	report_ctx_free(c);
 	sqlite3_close(db);
 	return ret;
-}
-
-int cmd_hotspots(int argc, char **argv)
-{
-	return run(&hotspots, argc, argv);
-}
-
-int cmd_temporary(int argc, char **argv)
-{
-	return run(&temporary, argc, argv);
 }

@@ -1,9 +1,9 @@
 /*
- * leaks_sarif.c - see leaks_sarif.h.
+ * sarif.c - see sarif.h.
  */
 #include <string.h>
 
-#include "cli/leaks_sarif.h"
+#include "cli/render/sarif.h"
 #include "cli/util.h"
 
 #define MAX_FRAMES 64
@@ -40,7 +40,7 @@ static void location(FILE *out, const struct report_frame *f)
 	fputs(", \"kind\": \"function\"}]}", out);
 }
 
-void leaks_sarif(FILE *out, struct report_ctx *c, const char *trace, const struct sarif_leak *v,
+void sarif_leaks(FILE *out, struct report_ctx *c, const char *trace, const struct sarif_leak *v,
 		 size_t n, int depth)
 {
 	fputs("{\"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\", \"version\": \"2.1.0\", "
@@ -60,7 +60,7 @@ void leaks_sarif(FILE *out, struct report_ctx *c, const char *trace, const struc
 		fprintf(out, "%s{\"ruleId\": \"czprof/leak\", \"ruleIndex\": 0, \"level\": \"warning\", "
 			     "\"message\": {\"text\": \"%s in %llu block%s allocated here %s never freed (%d stack%s)\"}, "
 			     "\"locations\": [",
-			i ? ", " : "", cz_human_size(v[i].bytes, size), (unsigned long long)v[i].blocks,
+			i ? ", " : "", cli_human_size(v[i].bytes, size), (unsigned long long)v[i].blocks,
 			v[i].blocks == 1 ? "" : "s", v[i].blocks == 1 ? "was" : "were", v[i].n_stacks,
 			v[i].n_stacks == 1 ? "" : "s");
 		if (nf)

@@ -8,8 +8,8 @@
  * writer checks oom once at the end.  Nesting copies: a sub-message is
  * built in its own struct pb, then written into its parent with pb_msg.
  */
-#ifndef CZ_PROTOBUF_H
-#define CZ_PROTOBUF_H
+#ifndef CZPROF_CLI_RENDER_PROTOBUF_H
+#define CZPROF_CLI_RENDER_PROTOBUF_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -1,12 +1,12 @@
 /*
- * export_massif.c - see export.h.  The peak snapshot's tree is built the
+ * massif.c - see massif.h.  The peak snapshot's tree is built the
  * way massif's is: under "(heap allocation functions)", each allocation
  * site, then its callers, each node with the bytes live below it.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/export.h"
+#include "cli/render/massif.h"
 #include "cli/report.h"
 #include "cli/util.h"
 
@@ -91,7 +91,7 @@ int export_massif(sqlite3 *db, FILE *out)
 	sqlite3_stmt *q;
 	if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
 		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			cmd = cz_one_line(strdup((const char *)sqlite3_column_text(q, 0)));
+			cmd = cli_one_line(strdup((const char *)sqlite3_column_text(q, 0)));
 		sqlite3_finalize(q);
 	}
 	fprintf(out, "desc: czprof export --format massif\ncmd: %s\ntime_unit: ms\n", cmd ? cmd : "?");
@@ -104,7 +104,7 @@ int export_massif(sqlite3 *db, FILE *out)
 					    -1, &q, NULL)) {
 		report_ctx_free(c);
 		free(fr);
-		return cz_error("database: %s", sqlite3_errmsg(db));
+		return cli_error("database: %s", sqlite3_errmsg(db));
 	}
 	int rc = 0;
 	while (!rc && sqlite3_step(q) == SQLITE_ROW) {
@@ -117,7 +117,7 @@ int export_massif(sqlite3 *db, FILE *out)
 			if ((p = child_named(p, fr[i].name)))
 				p->bytes += bytes;
 		if (!p)
-			rc = cz_error("out of memory");
+			rc = cli_error("out of memory");
 	}
 	sqlite3_finalize(q);
 	report_ctx_free(c);

@@ -5,12 +5,12 @@
  * zooms into a frame, a search highlights matching frames and sums them.
  * Renders as a picture without scripts too (labels are laid out here).
  */
-#ifndef CZ_FLAME_SVG_H
-#define CZ_FLAME_SVG_H
+#ifndef CZPROF_CLI_RENDER_FLAME_SVG_H
+#define CZPROF_CLI_RENDER_FLAME_SVG_H
 
 #include <stdio.h>
 
-#include "cli/fold.h"
+#include "cli/render/fold.h"
 
 /* Writes the SVG for f (which stays the caller's).  title is shown on top,
  * escaped and cut to fit here.  Returns 0, or -1 when out of memory (the

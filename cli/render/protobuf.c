@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/protobuf.h"
+#include "cli/render/protobuf.h"
 
 static int room(struct pb *b, size_t need)
 {

@@ -1,5 +1,5 @@
 /*
- * export_pprof.c - see export.h.  The profile.proto messages used:
+ * pprof.c - see pprof.h.  The profile.proto messages used:
  *   Profile  1 sample_type  2 sample  4 location  5 function  6 string_table
  *            9 time_nanos  10 duration_nanos  14 default_sample_type
  *   ValueType 1 type  2 unit          (string table indexes)
@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/export.h"
-#include "cli/gzip.h"
-#include "cli/protobuf.h"
+#include "cli/render/gzip.h"
+#include "cli/render/pprof.h"
+#include "cli/render/protobuf.h"
 #include "cli/report.h"
 #include "cli/strmap.h"
 #include "cli/util.h"
@@ -43,7 +43,7 @@ int export_pprof(sqlite3 *db, FILE *out)
 	}
 	if (sqlite3_prepare_v2(db, "SELECT stack, allocations, bytes, leaked, leaked_bytes FROM stack_totals"
 				   " WHERE allocations > 0 ORDER BY stack", -1, &q, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	size_t known_locations = 0, known_functions = 0;
@@ -100,13 +100,13 @@ int export_pprof(sqlite3 *db, FILE *out)
 	for (size_t i = 0; i < strings.n; i++)
 		pb_string(&prof, 6, strings.str[i]);
 	if (prof.oom || msg.oom || sub.oom) {
-		cz_error("out of memory");
+		cli_error("out of memory");
 		goto out;
 	}
-	rc = gzip_write(out, prof.p, prof.n) ? cz_error("cannot compress or write the profile") : 0;
+	rc = gzip_write(out, prof.p, prof.n) ? cli_error("cannot compress or write the profile") : 0;
 out:
 	if (rc && (!c || !fr || !loc))
-		cz_error("out of memory");
+		cli_error("out of memory");
 	sqlite3_finalize(q);
 	report_ctx_free(c);
 	free(fr);

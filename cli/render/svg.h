@@ -8,8 +8,8 @@
  * width, which is what a picture without scripts can do: labels are cut
  * a little short rather than let them spill over their neighbours.
  */
-#ifndef CZ_SVG_H
-#define CZ_SVG_H
+#ifndef CZPROF_CLI_RENDER_SVG_H
+#define CZPROF_CLI_RENDER_SVG_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,7 +4,7 @@
 #include <limits.h>
 #include <zlib.h>
 
-#include "cli/gzip.h"
+#include "cli/render/gzip.h"
 
 int gzip_write(FILE *out, const void *data, size_t len)
 {

@@ -3,8 +3,8 @@
  * pprof readers expect their profiles gzipped.  The only file that
  * includes zlib.h.
  */
-#ifndef CZ_GZIP_H
-#define CZ_GZIP_H
+#ifndef CZPROF_CLI_RENDER_GZIP_H
+#define CZPROF_CLI_RENDER_GZIP_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -1,10 +1,10 @@
 /*
- * leaks_sarif.h - `czprof leaks --format sarif`: each leaking call site as
+ * sarif.h - `czprof leaks --format sarif`: each leaking call site as
  * a SARIF 2.1.0 result (rule czprof/leak) located at the site's file and
  * line, with its stack, for code-scanning views in CI.
  */
-#ifndef CZ_LEAKS_SARIF_H
-#define CZ_LEAKS_SARIF_H
+#ifndef CZPROF_CLI_RENDER_SARIF_H
+#define CZPROF_CLI_RENDER_SARIF_H
 
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +17,7 @@ struct sarif_leak {
 	int n_stacks;
 };
 
-void leaks_sarif(FILE *out, struct report_ctx *c, const char *trace, const struct sarif_leak *v,
+void sarif_leaks(FILE *out, struct report_ctx *c, const char *trace, const struct sarif_leak *v,
 		 size_t n, int depth);
 
 #endif

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/flame_svg.h"
-#include "cli/svg.h"
+#include "cli/render/flame_svg.h"
+#include "cli/render/svg.h"
 #include "cli/util.h"
 
 #define WIDTH 1200
@@ -64,7 +64,7 @@ struct ctx {
 static void figure(char *buf, uint64_t v, int bytes)
 {
 	if (bytes)
-		cz_human_size(v, buf);
+		cli_human_size(v, buf);
 	else
 		snprintf(buf, 32, "%llu", (unsigned long long)v);
 }

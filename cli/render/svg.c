@@ -4,7 +4,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "cli/svg.h"
+#include "cli/render/svg.h"
 
 void svg_begin(FILE *out, int w, int h, const char *css, const char *bg)
 {

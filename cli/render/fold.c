@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/fold.h"
+#include "cli/render/fold.h"
 #include "cli/strmap.h"
 #include "cli/report.h"
 #include "cli/util.h"
@@ -71,7 +71,7 @@ int fold_collect(sqlite3 *db, int metric, struct fold *f)
 	if (!c || !fr)
 		goto out;
 	if (sqlite3_prepare_v2(db, metric_sql[metric], -1, &q, NULL)) {
-		cz_error("database: %s", sqlite3_errmsg(db));
+		cli_error("database: %s", sqlite3_errmsg(db));
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
@@ -108,7 +108,7 @@ int fold_collect(sqlite3 *db, int metric, struct fold *f)
 	rc = 0;
 out:
 	if (rc)
-		cz_error("out of memory");
+		cli_error("out of memory");
 	sqlite3_finalize(q);
 	report_ctx_free(c);
 	free(fr);

@@ -1,12 +1,12 @@
 /*
- * export_speedscope.c - see export.h.  One "sampled" profile per figure,
+ * speedscope.c - see speedscope.h.  One "sampled" profile per figure,
  * each stack a sample weighted by its value, frames shared.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/export.h"
-#include "cli/fold.h"
+#include "cli/render/fold.h"
+#include "cli/render/speedscope.h"
 #include "cli/report.h"
 #include "cli/strmap.h"
 #include "cli/util.h"
@@ -28,7 +28,7 @@ int export_speedscope(sqlite3 *db, FILE *out)
 		for (size_t i = 0; i < folds[m].n && !rc; i++)
 			for (int k = 0; k < folds[m].v[i].n && !rc; k++)
 				if (strmap_intern(&fr, folds[m].v[i].frames[k]) < 0)
-					rc = cz_error("out of memory");
+					rc = cli_error("out of memory");
 	if (!rc) {
 		fputs("{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\", "
 		      "\"exporter\": \"czprof " CZPROF_VERSION "\", \"name\": ", out);

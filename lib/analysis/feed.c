@@ -1,0 +1,38 @@
+/*
+ * feed.c - see feed.h.
+ */
+#include "lib/analysis/feed.h"
+
+void an_feed_init(struct an_feed *f, struct czt_reader *r, an_record_fn each, void *ctx)
+{
+	const struct czt_header *h = czt_reader_header(r);
+	*f = (struct an_feed){ .r = r, .each = each, .ctx = ctx,
+			       /* IMAGE records carry flags from format 3.4 on */
+			       .image_flags = h->major > 3 || (h->major == 3 && h->minor >= 4) };
+}
+
+int an_feed_chunk(struct an_engine *en, struct an_feed *f)
+{
+	if (f->done)
+		return 0;
+	struct czt_chunk c = { 0 };
+	struct czt_record rec;
+	int rc = czt_reader_next_chunk(f->r, &c), ret;
+	if (rc == CZT_OK) {
+		an_engine_chunk(en);
+		while ((rc = czt_reader_next_record(f->r, &rec)) == CZT_OK) {
+			f->n_records++;
+			if ((f->each && (ret = f->each(f->ctx, &c, &rec))) ||
+			    (ret = an_engine_record(en, &rec, f->image_flags)))
+				return ret;
+		}
+		/* a chunk cut in the middle: what it held up to the cut counts */
+		if ((ret = an_engine_chunk_end(en)))
+			return ret;
+		if (rc == CZT_EOF)
+			return 0; /* the chunk is read: more may follow */
+	}
+	f->done = 1;
+	f->end_rc = rc;
+	return an_engine_finish(en);
+}
