@@ -10,11 +10,31 @@
 #include "format/czt.h"
 #include "viewer/live.h"
 
+/* A chunk begins, one record of it (to the model, then to its engine, as
+ * lib/analysis/feed.c hands them), the chunk ends. */
+static inline void script_chunk(struct live_model *m)
+{
+	an_engine_chunk(&m->en);
+}
+
+static inline void script_record(struct live_model *m, const struct czt_record *r)
+{
+	live_record(m, r);
+	if (an_engine_record(&m->en, r, 1))
+		m->oom = 1;
+}
+
+static inline void script_chunk_end(struct live_model *m)
+{
+	if (an_engine_chunk_end(&m->en))
+		m->oom = 1;
+}
+
 static inline void script_feed(struct live_model *m, const struct czt_record *r)
 {
-	live_chunk(m);
-	live_record(m, r);
-	live_chunk_end(m);
+	script_chunk(m);
+	script_record(m, r);
+	script_chunk_end(m);
 	live_settle(m, r->time);
 }
 

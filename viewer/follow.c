@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/analysis/feed.h"
 #include "viewer/follow.h"
 
 struct follower {
@@ -17,7 +18,7 @@ struct follower {
 	int state;
 	char error[256];
 	uint64_t lost;
-	struct czt_record rec; /* large: kept here rather than on the stack */
+	struct an_feed feed;   /* reads the trace into the model's engine */
 };
 
 int follow_open(struct follower **out, const char *path, struct live_model *model,
@@ -59,33 +60,29 @@ static void damaged(struct follower *f, int rc)
 		 (unsigned long long)(f->reader ? czt_reader_offset(f->reader) : 0));
 }
 
-/* Reads the current chunk's records: definitions to the names, the rest
- * to the model.  Returns 0 or a CZT_ERR_*. */
-static int read_chunk(struct follower *f)
+/* Each record, before the engine takes it: definitions to the names, the
+ * rest to what the model adds to the engine. */
+static int on_record(void *ctx, const struct czt_chunk *c, const struct czt_record *r)
 {
-	int rc;
-	struct czt_record *r = &f->rec;
-	live_chunk(f->model);
-	while ((rc = czt_reader_next_record(f->reader, r)) == CZT_OK) {
-		switch (r->type) {
-		case CZT_REC_STRING: case CZT_REC_STACK_NODE: case CZT_REC_MODULE_LOAD:
-		case CZT_REC_MODULE_UNLOAD: case CZT_REC_FRAME:
-			names_record(f->names, r);
-			break;
-		case CZT_REC_LOST:
-			f->lost += r->value;
-			break;
-		case CZT_REC_PROCESS_END:
-			if (r->how == CZT_END_EXEC)
-				names_exec(f->names); /* the ids that follow are the new image's */
-			live_record(f->model, r);
-			break;
-		default:
-			live_record(f->model, r);
-		}
+	struct follower *f = ctx;
+	(void)c;
+	switch (r->type) {
+	case CZT_REC_STRING: case CZT_REC_STACK_NODE: case CZT_REC_MODULE_LOAD:
+	case CZT_REC_MODULE_UNLOAD: case CZT_REC_FRAME:
+		names_record(f->names, r);
+		break;
+	case CZT_REC_LOST:
+		f->lost += r->value;
+		break;
+	case CZT_REC_PROCESS_END:
+		if (r->how == CZT_END_EXEC)
+			names_exec(f->names); /* the ids that follow are the new image's */
+		live_record(f->model, r);
+		break;
+	default:
+		live_record(f->model, r);
 	}
-	live_chunk_end(f->model);
-	return rc == CZT_EOF ? CZT_OK : rc;
+	return 0;
 }
 
 int follow_poll(struct follower *f, uint64_t until, uint64_t max_bytes)
@@ -110,27 +107,22 @@ int follow_poll(struct follower *f, uint64_t until, uint64_t max_bytes)
 			f->state = FOLLOW_DAMAGED;
 			return f->state;
 		}
-		const struct czt_header *h = czt_reader_header(f->reader);
-		f->model->image_flags = h->major > 3 || (h->major == 3 && h->minor >= 4);
+		an_feed_init(&f->feed, f->reader, on_record, f);
+		f->feed.growing = 1;
 		f->state = FOLLOW_READING;
 	}
 	uint64_t start = czt_reader_offset(f->reader);
 	while (follow_newest(f) <= until && czt_reader_offset(f->reader) - start < max_bytes) {
-		struct czt_chunk c;
-		int rc = czt_reader_next_chunk(f->reader, &c);
-		if (rc == CZT_EOF || rc == CZT_ERR_TRUNCATED)
+		if (an_feed_chunk(&f->model->en, &f->feed))
+			f->model->oom = 1; /* late events are applied (o.live): out of memory */
+		if (f->feed.done) { /* a bad chunk: what came before it is kept */
+			damaged(f, f->feed.end_rc);
+			break;
+		}
+		if (f->feed.chunk_type < 0)
 			break; /* more may come: try again on the next poll */
-		if (rc) {
-			damaged(f, rc);
-			break;
-		}
-		if (c.type == CZT_CHUNK_FOOTER)
+		if (f->feed.chunk_type == CZT_CHUNK_FOOTER)
 			f->state = FOLLOW_COMPLETE;
-		rc = read_chunk(f);
-		if (rc) {
-			damaged(f, rc);
-			break;
-		}
 	}
 	return f->state;
 }

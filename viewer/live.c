@@ -161,16 +161,6 @@ static void engine_rc(struct live_model *m, int rc)
 		m->oom = 1;
 }
 
-void live_chunk(struct live_model *m)
-{
-	an_engine_chunk(&m->en);
-}
-
-void live_chunk_end(struct live_model *m)
-{
-	engine_rc(m, an_engine_chunk_end(&m->en));
-}
-
 /* The program's end was read: it shows once the view is at its time (a
  * replay's clock may be before it). */
 static void end_if_due(struct live_model *m, uint64_t time)
@@ -211,7 +201,6 @@ void live_record(struct live_model *m, const struct czt_record *r)
 	default:
 		break;
 	}
-	engine_rc(m, an_engine_record(&m->en, r, m->image_flags));
 	if (r->type == CZT_REC_PROCESS_END && r->how != CZT_END_EXEC) {
 		m->end_read = 1;
 		m->end_how = r->how;

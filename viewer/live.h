@@ -55,8 +55,6 @@ struct live_model {
 	struct an_allocator *gone;
 	size_t n_gone, cap_gone;
 
-	int image_flags;          /* IMAGE records carry flags (format 3.4 on):
-				   * the follower sets it from the header */
 	int oom;                  /* an internal allocation failed: figures are partial */
 };
 
@@ -65,14 +63,13 @@ int live_model_new(struct live_model **out);
 void live_model_free(struct live_model *m);
 
 /*
- * Feeding: the trace's records in file order, a chunk at a time
- * (live_chunk, its records, live_chunk_end).  The engine applies an
- * event once no record still to come can precede it: at the end of a
+ * Feeding: the trace's records go to en in file order, a chunk at a time
+ * (lib/analysis/feed.h); live_record takes each one first, for what the
+ * model adds (the scan at exit, the program's end).  The engine applies
+ * an event once no record still to come can precede it: at the end of a
  * chunk, or when live_settle says the writer is past it.
  */
-void live_chunk(struct live_model *m);
 void live_record(struct live_model *m, const struct czt_record *r);
-void live_chunk_end(struct live_model *m);
 
 /* Nothing at or before time can still come (the program may be quiet):
  * every event up to it is applied, and the clock and the timeline move

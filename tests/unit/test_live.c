@@ -259,16 +259,16 @@ static void in_chunk(struct live_model *m, unsigned type, uint64_t time, uint64_
 		     uint64_t size)
 {
 	struct czt_record r = { .type = type, .time = time, .tid = tid, .addr = addr, .size = size, .stack = 1 };
-	live_record(m, &r);
+	script_record(m, &r);
 }
 
 TEST(model_quiet_program_moves_on)
 {
 	struct live_model *m = model();
-	live_chunk(m);
+	script_chunk(m);
 	in_chunk(m, CZT_REC_MALLOC, 100 * MS, 1, 0x100, 64);
 	in_chunk(m, CZT_REC_MALLOC, 150 * MS, 1, 0x200, 36);
-	live_chunk_end(m);
+	script_chunk_end(m);
 	/* the only thread's latest event is 150 ms: what is older than 10 ms
 	 * before it (AN_START_GUARD_NS) is applied, the rest waits */
 	CHECK_EQ_U(m->en.allocs, 1);
@@ -303,22 +303,22 @@ TEST(model_threads_flushed_out_of_order)
 	 * thread's before any chunk that follows its first event); then
 	 * thread 2's chunk reaches the file first: it frees, at 200 ms, the
 	 * block thread 1 allocated at 100 ms, then allocates at 300 ms */
-	live_chunk(m);
+	script_chunk(m);
 	in_chunk(m, CZT_REC_THREAD_START, 90 * MS, 1, 0, 0);
 	in_chunk(m, CZT_REC_THREAD_START, 95 * MS, 2, 0, 0);
-	live_chunk_end(m);
-	live_chunk(m);
+	script_chunk_end(m);
+	script_chunk(m);
 	in_chunk(m, CZT_REC_FREE, 200 * MS, 2, 0x7000, 0);
 	in_chunk(m, CZT_REC_MALLOC, 300 * MS, 2, 0x8000, 50);
-	live_chunk_end(m);
+	script_chunk_end(m);
 	/* nothing applied: thread 1 may still have events from 90 ms on, and
 	 * the lag (200 ms) from the newest event (300 ms) reaches 100 ms */
 	CHECK_EQ_U(m->en.frees_paired, 0);
 	CHECK_EQ_U(live_pending(m), 2);
-	live_chunk(m);
+	script_chunk(m);
 	in_chunk(m, CZT_REC_MALLOC, 100 * MS, 1, 0x7000, 1000);
 	in_chunk(m, CZT_REC_MALLOC, 400 * MS, 1, 0x9000, 7);
-	live_chunk_end(m);
+	script_chunk_end(m);
 	live_settle(m, 400 * MS);
 	/* in time order: the free found thread 1's block; the peak is 1000
 	 * (not 1050: the block was freed before thread 2's allocation) */
@@ -339,9 +339,9 @@ TEST(model_threads_flushed_out_of_order)
 	}
 	/* a chunk later than the merge waited: applied all the same, out of
 	 * order (the trace cannot be read again), and counted */
-	live_chunk(m);
+	script_chunk(m);
 	in_chunk(m, CZT_REC_FREE, 350 * MS, 3, 0x9000, 0);
-	live_chunk_end(m);
+	script_chunk_end(m);
 	CHECK_EQ_U(m->en.late, 1);
 	CHECK_EQ_U(m->en.live, 50);
 	live_model_free(m);
@@ -353,13 +353,13 @@ TEST(model_replay_holds_at_its_clock)
 	/* a finished trace replayed: the clock is at 15 ms, the whole trace
 	 * (to its end at 40 ms) is read at once */
 	live_hold(m, 15 * MS);
-	live_chunk(m);
+	script_chunk(m);
 	in_chunk(m, CZT_REC_MALLOC, 10 * MS, 1, 0x100, 1);
 	in_chunk(m, CZT_REC_MALLOC, 20 * MS, 1, 0x200, 2);
 	in_chunk(m, CZT_REC_MALLOC, 30 * MS, 1, 0x300, 4);
 	struct czt_record end = { .type = CZT_REC_PROCESS_END, .time = 40 * MS, .how = CZT_END_EXIT };
-	live_record(m, &end);
-	live_chunk_end(m);
+	script_record(m, &end);
+	script_chunk_end(m);
 	live_settle(m, 15 * MS);
 	CHECK_EQ_U(m->en.live, 1);
 	CHECK(!m->ended);
