@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/analysis/idmap.h"
 #include "lib/analysis/kinds.h"
 #include "viewer/live.h"
 

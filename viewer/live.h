@@ -21,7 +21,6 @@
 
 #include "format/czt.h"
 #include "lib/analysis/engine.h"
-#include "lib/analysis/idmap.h"
 
 /* What the scan at exit found lost (definitely or indirectly) of the
  * blocks one stack left. */
