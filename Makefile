@@ -21,7 +21,7 @@ VERSION := 0.1.0
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wno-unused-parameter
 OPT ?= -O2 -g
-CPPFLAGS += -I. -Iformat -Ilib -D_GNU_SOURCE -DCZPROF_VERSION='"$(VERSION)"'
+CPPFLAGS += -I. -Iformat -D_GNU_SOURCE -DCZPROF_VERSION='"$(VERSION)"'
 CFLAGS += -std=gnu11 $(OPT) $(WARN) -fPIC -MMD -MP
 CXXFLAGS += -std=gnu++17 $(OPT) $(WARN) -fPIC -MMD -MP
 
@@ -50,8 +50,9 @@ $(B)/obj/%.o: %.cc
 	$(CXX) $(CPPFLAGS) $(CXXFLAGS) $(SAN) -c $< -o $@
 
 include format/module.mk
-include symbols/module.mk
+include lib/symbols/module.mk
 include lib/module.mk
+include lib/base/module.mk
 include lib/analysis/module.mk
 include viewer/module.mk
 include cli/module.mk
@@ -112,7 +113,7 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/czprof $(DESTDIR)$(PREFIX)/include/czprof
 	install -m 755 $(B)/czprof $(DESTDIR)$(PREFIX)/bin/czprof
 	install -m 755 $(B)/libczprof.so $(DESTDIR)$(PREFIX)/lib/czprof/libczprof.so
-	install -m 644 lib/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
+	install -m 644 lib/include/czprof_hooks.h $(DESTDIR)$(PREFIX)/include/czprof/czprof_hooks.h
 	install -d $(DESTDIR)$(PREFIX)/share/doc/czprof
 	install -m 644 cli/SCHEMA.md format/FORMAT.md $(DESTDIR)$(PREFIX)/share/doc/czprof/
 	install -d $(DESTDIR)$(PREFIX)/share/man/man1
@@ -130,5 +131,5 @@ clean:
 .PHONY: all deps test test-quick demo install clean tests bench bench-scale
 
 # unit tests include the sources they test (tests/unit/test_rec_clock.c
-# includes lib/rec_clock.c): their dependency files count too
+# includes lib/recorder/rec_clock.c): their dependency files count too
 -include $(shell find $(B)/obj $(B)/recobj $(B)/tests/unit -name '*.d' 2>/dev/null)

@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "bench/common.h"
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 static double now(void)
 {

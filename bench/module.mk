@@ -15,7 +15,7 @@ $(B)/bench/churn_fp: bench/churn.c bench/common.h
 # by `make bench`, whose programs are measured under the recorder)
 $(B)/bench/czalloc_speed: bench/czalloc_speed.c bench/common.h $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -Ilib -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
+	$(CC) -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -I. -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
 
 ALL_TARGETS += $(B)/bench/czalloc_speed
 

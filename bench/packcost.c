@@ -16,7 +16,7 @@
  *   frame    zstd over the payload as one frame, as the recorder does it
  *            when it leaves columns out
  * and the bytes per event stored as one frame, in column form, and raw.
- * zstd is set up as lib/rec_zstd.c sets it (level 1, a sparse search,
+ * zstd is set up as lib/recorder/rec_zstd.c sets it (level 1, a sparse search,
  * literals always entropy coded).
  */
 #define ZSTD_STATIC_LINKING_ONLY
@@ -28,9 +28,11 @@
 
 #include "format/czt.h"
 #include "format/czt_model.h"
+#include "format/czt_pack.h"
 
-#define MIN_COLUMNS 4096 /* lib/rec_core.c's */
-#define MIN_PACK 64
+/* the recorder's limits, as it packs (format/czt_pack.h) */
+#define MIN_COLUMNS CZT_PACK_MIN_COLUMNS
+#define MIN_PACK CZT_PACK_MIN
 #define MAX_RAW (1u << 20) /* the recorder's chunks are 256 KiB */
 
 static double cpu_ns(void)

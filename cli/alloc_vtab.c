@@ -11,6 +11,7 @@
 #include "format/czt.h"
 #include "lib/analysis/engine.h"
 #include "lib/analysis/feed.h"
+#include "lib/base/grow.h"
 
 enum col { C_ID, C_ADDR, C_SIZE, C_FN, C_ALLOC_TIME, C_FREE_TIME, C_ALLOC_SEQ, C_FREE_SEQ, C_STACK, C_TID,
 	   C_FREE_TID, C_REALLOC_FROM, C_TEMPORARY, N_COLS };
@@ -208,13 +209,8 @@ static int add_row(struct cursor *c, const struct an_block *b, const struct an_e
 		if (c->head) {
 			memmove(c->rows, c->rows + c->head, c->n * sizeof(*c->rows));
 			c->head = 0;
-		} else {
-			size_t cap = c->cap ? c->cap * 2 : 1024;
-			struct row *x = realloc(c->rows, cap * sizeof(*x));
-			if (!x)
-				return -1;
-			c->rows = x;
-			c->cap = cap;
+		} else if (array_grow((void **)&c->rows, &c->cap, c->n, sizeof(*c->rows))) {
+			return -1;
 		}
 	}
 	c->rows[c->head + c->n++] = r;

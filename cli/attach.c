@@ -35,6 +35,7 @@
 
 #include "cli/attach.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 #if !defined(__x86_64__)
 int attach_start(const struct attach_target *t, const char *lib, const char *trace,
@@ -51,7 +52,7 @@ int attach_stop(const struct attach_target *t, const char *lib, struct attach_ti
 }
 #else
 
-/* the recorder's answers (lib/rec.h, REC_ATTACH_*) */
+/* the recorder's answers (lib/recorder/rec.h, REC_ATTACH_*) */
 enum { STARTED = 0, BUSY = 1, PRELOADED = 2, FAILED = 3 };
 
 #define RTLD_NOW_ 2
@@ -67,7 +68,8 @@ struct task {
 struct session {
 	const struct attach_target *t;
 	struct task *tasks;
-	int n, cap;
+	int n;
+	size_t cap;
 	struct task *chosen;
 	struct user_regs_struct regs; /* the chosen thread's, as it was */
 	uint8_t xstate[XSTATE_MAX];   /* its FPU/SSE/AVX state */
@@ -153,14 +155,9 @@ static int stop_task(struct session *s, pid_t tid)
 			return attach_proc_eperm(s->t->pid);
 		return cli_error("cannot attach to pid %d: ptrace: %s", (int)s->t->pid, strerror(errno));
 	}
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 16;
-		struct task *n = realloc(s->tasks, (size_t)s->cap * sizeof(*n));
-		if (!n) {
-			ptrace(PTRACE_DETACH, tid, NULL, NULL);
-			return cli_error("out of memory");
-		}
-		s->tasks = n;
+	if (array_grow((void **)&s->tasks, &s->cap, (size_t)s->n, sizeof(*s->tasks))) {
+		ptrace(PTRACE_DETACH, tid, NULL, NULL);
+		return cli_error("out of memory");
 	}
 	struct task *k = &s->tasks[s->n];
 	*k = (struct task){ tid, 0 };

@@ -102,13 +102,9 @@ static uint64_t count_errors(sqlite3 *db, const char **source)
  * loader that does not write the key knows of no such trace. */
 static int trace_complete(sqlite3 *db)
 {
-	sqlite3_stmt *s;
-	int complete = 1;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'complete'", -1, &s, NULL))
-		return 1;
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
-		complete = sqlite3_column_int64(s, 0) != 0;
-	sqlite3_finalize(s);
+	char *v = tracedb_meta_text(db, "complete"); /* missing or NULL: whole */
+	int complete = !v || strtoll(v, NULL, 10) != 0;
+	free(v);
 	return complete;
 }
 
@@ -189,13 +185,9 @@ int budgets_check(const char *trace, const struct budgets *b, FILE *out, int jso
 	fig[BUDGET_ALLOCS] = (uint64_t)report_meta_int(db, "allocations");
 	fig[BUDGET_TEMPORARY] = (uint64_t)query_int(db, "SELECT SUM(temporary) FROM stack_totals");
 	fig[BUDGET_ERRORS] = count_errors(db, &err_source);
-	int scanned = 0;
-	sqlite3_stmt *s;
-	if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'leak_kinds'", -1, &s, NULL)) {
-		scanned = sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) &&
-			  !strcmp((const char *)sqlite3_column_text(s, 0), "scanned");
-		sqlite3_finalize(s);
-	}
+	char *how = tracedb_meta_text(db, "leak_kinds");
+	int scanned = how && !strcmp(how, "scanned");
+	free(how);
 	int complete = trace_complete(db);
 	struct report_status st;
 	report_status(db, &st);

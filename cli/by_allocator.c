@@ -27,7 +27,7 @@ struct row {
 	long long allocators, blocks, bytes;
 	long long first_id; /* the first allocator's id: the order of creation */
 	long long *ids;     /* every allocator the row stands for */
-	size_t n_ids;
+	size_t n_ids, cap_ids;
 };
 
 /* The blocks a report counts: "b" is cz_blocks, "a" its allocator. */
@@ -92,14 +92,8 @@ static int collect(sqlite3 *db, struct report_ctx *c, const char *cond, int each
 				goto oom;
 		}
 		struct row *r = &rows[i];
-		size_t ids_cap = r->n_ids; /* grows by doubling from a power of two */
-		if ((r->n_ids & (r->n_ids - 1)) == 0) {
-			long long *ids = realloc(r->ids, (r->n_ids ? r->n_ids * 2 : 1) * sizeof(*ids));
-			if (!ids)
-				goto oom;
-			r->ids = ids;
-		}
-		(void)ids_cap;
+		if (array_grow((void **)&r->ids, &r->cap_ids, r->n_ids, sizeof(*r->ids)))
+			goto oom;
 		r->ids[r->n_ids++] = id;
 		r->allocators++;
 		r->blocks += sqlite3_column_int64(q, 5);
@@ -204,10 +198,7 @@ int by_allocator_report(sqlite3 *db, const char *report, const char *trace, int 
 	}
 	const char *what = when == BY_ALLOC_AT_EXIT ? "never freed" : "live at the peak";
 	if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		printf(", \"by\": \"allocator\", \"allocators\": [");
 	} else {
 		report_header(db, report, trace);

@@ -13,6 +13,7 @@
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 static const char usage[] =
 	"usage: czprof arenas [--json] [-n N] [--sort KEY] [--each] TRACE\n\n"
@@ -27,8 +28,8 @@ static const char usage[] =
 	"                 lifetime (never destroyed first), name, created\n"
 	"  --json         machine-readable output\n"
 	"  -n, --limit N  show at most N allocators (default 20; 0 = all)\n" REPORT_USAGE_ALLOC_FN REPORT_USAGE_DB "\n"
-	"Programs appear here when they use libczalloc (lib/cz_alloc.h) or annotate\n"
-	"their own pools (lib/czprof_annotate.h).\n";
+	"Programs appear here when they use libczalloc (lib/include/cz_alloc.h) or annotate\n"
+	"their own pools (lib/include/czprof_annotate.h).\n";
 
 struct arena {
 	int64_t id, parent, stack, created, destroyed, allocs, requested, live_blocks, live_bytes;
@@ -176,7 +177,7 @@ int cmd_arenas(int argc, char **argv)
 	struct report_ctx *c = report_ctx_new(db);
 	sqlite3_stmt *q = NULL;
 	struct arena *v = NULL;
-	size_t n = 0, n_all = 0;
+	size_t n = 0, n_all = 0, cap = 0;
 	int rc = 1;
 	if (!c || sqlite3_prepare_v2(db,
 				     "SELECT id, kind, coalesce(name, ''), parent, stack, created, destroyed, allocations,"
@@ -186,10 +187,8 @@ int cmd_arenas(int argc, char **argv)
 		goto out;
 	}
 	while (sqlite3_step(q) == SQLITE_ROW) {
-		struct arena *nv = realloc(v, (n + 1) * sizeof(*v));
-		if (!nv)
+		if (array_grow((void **)&v, &cap, n, sizeof(*v)))
 			goto out;
-		v = nv;
 		struct arena *a = &v[n++];
 		memset(a, 0, sizeof(*a));
 		a->id = sqlite3_column_int64(q, 0);
@@ -227,10 +226,7 @@ int cmd_arenas(int argc, char **argv)
 	size_t shown = o.limit && (size_t)o.limit < n ? (size_t)o.limit : n;
 	char site[REPORT_NAME_MAX], pbuf[32], t0[32], t1[32], s1[32], s2[32], s3[32], s4[32];
 	if (o.json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, o.trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, o.trace);
 		printf(", \"allocators\": [");
 		for (size_t i = 0; i < shown; i++) {
 			const struct arena *a = &v[i];
@@ -259,8 +255,8 @@ int cmd_arenas(int argc, char **argv)
 	}
 	report_header(db, "arenas", o.trace);
 	if (!n) {
-		printf("\nno allocator announced itself: link libczalloc (lib/cz_alloc.h) or annotate\n"
-		       "your pools (lib/czprof_annotate.h) to see them here\n");
+		printf("\nno allocator announced itself: link libczalloc (lib/include/cz_alloc.h) or annotate\n"
+		       "your pools (lib/include/czprof_annotate.h) to see them here\n");
 		rc = 0;
 		goto out;
 	}

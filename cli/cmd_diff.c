@@ -10,9 +10,10 @@
 
 #include "cli/commands.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 static const char usage[] =
 	"usage: czprof diff [--json] [-n N] [--fail-on-growth BYTES] BASE.czt NEW.czt\n\n"
@@ -44,14 +45,8 @@ static struct dsite *find(struct dtable *t, const char *key)
 		return NULL;
 	if ((size_t)i < t->n)
 		return &t->v[i];
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 64;
-		struct dsite *v = realloc(t->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		t->v = v;
-		t->cap = cap;
-	}
+	if (array_grow((void **)&t->v, &t->cap, t->n, sizeof(*t->v)))
+		return NULL;
 	struct dsite *s = &t->v[t->n++];
 	memset(s, 0, sizeof(*s));
 	snprintf(s->key, sizeof(s->key), "%s", key);

@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/util.h"
 #include "format/czt.h"
+#include "format/czt_layout.h"
 #include "format/czt_scan.h"
 #include "format/printable.h"
 
@@ -36,6 +37,30 @@ static const char *chunk_name(unsigned t)
 	return "unknown";
 }
 
+/* An event's fields, as its layout's `show` letters say (czt_layout.h). */
+static void print_fields(const struct czt_record *r)
+{
+	const char *show = r->type < 256 ? czt_layouts[r->type].show : NULL;
+	for (int if_set = 0; show && *show; show++) {
+		if (*show == '?') {
+			if_set = 1;
+			continue;
+		}
+		const struct czt_field *f = &czt_fields[(unsigned char)*show];
+		uint64_t v;
+		memcpy(&v, (const char *)r + f->offset, sizeof(v));
+		if (if_set && !v)
+			continue;
+		if_set = 0;
+		switch (f->style) {
+		case CZT_SHOW_NAMED: printf(" %s=%" PRIu64, f->name, v); break;
+		case CZT_SHOW_HEX: printf(" 0x%" PRIx64, v); break;
+		case CZT_SHOW_FROM: printf(" 0x%" PRIx64 " ->", v); break;
+		default: printf(" %" PRIu64, v);
+		}
+	}
+}
+
 static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 {
 	const char *name = czt_rec_name(r->type);
@@ -44,15 +69,6 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 		printf("tid=%" PRIu64 " t=%" PRIu64 " ", r->tid, r->time);
 	printf("%s", name ? name : "?");
 	switch (r->type) {
-	case CZT_REC_FREE:
-		printf(" 0x%" PRIx64, r->addr);
-		if (r->stack)
-			printf(" stack=%" PRIu64, r->stack);
-		break;
-	case CZT_REC_REALLOC: case CZT_REC_REALLOCARRAY:
-		printf(" 0x%" PRIx64 " -> 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64 " t_free=%" PRIu64,
-		       r->old_addr, r->addr, r->size, r->stack, r->time_free);
-		break;
 	case CZT_REC_STACK_NODE:
 		printf(" id=%" PRIu64 " parent=%" PRIu64 " ip=0x%" PRIx64, r->id, r->parent, r->ip);
 		break;
@@ -128,25 +144,8 @@ static void print_record(const struct czt_chunk *c, const struct czt_record *r)
 	case CZT_REC_EARLY_BLOCK:
 		printf(" 0x%" PRIx64 " %" PRIu64, r->addr, r->size);
 		break;
-	case CZT_REC_CZ_NEW:
-		printf(" allocator=%" PRIu64 " kind=%" PRIu64 " parent=%" PRIu64 " name=%" PRIu64
-		       " stack=%" PRIu64, r->allocator, r->kind, r->parent, r->name, r->stack);
-		break;
-	case CZT_REC_CZ_RESET: case CZT_REC_CZ_CAPACITY:
-		printf(" allocator=%" PRIu64 " capacity=%" PRIu64, r->allocator, r->value);
-		break;
-	case CZT_REC_CZ_DESTROY:
-		printf(" allocator=%" PRIu64, r->allocator);
-		break;
-	case CZT_REC_CZ_FREE:
-		printf(" allocator=%" PRIu64 " 0x%" PRIx64, r->allocator, r->addr);
-		break;
-	case CZT_REC_CZ_ALLOC: case CZT_REC_CZ_RESIZE:
-		printf(" allocator=%" PRIu64 " 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64, r->allocator,
-		       r->addr, r->size, r->stack);
-		break;
-	default: /* the allocation entry points */
-		printf(" 0x%" PRIx64 " %" PRIu64 " stack=%" PRIu64, r->addr, r->size, r->stack);
+	default: /* the events: as the layout table says */
+		print_fields(r);
 	}
 	if (r->op) /* from a call record: which C++ operator */
 		printf(" op=%" PRIu64, r->op);
@@ -158,18 +157,18 @@ int cmd_dump(int argc, char **argv)
 	int summary_only = 0;
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
-		if (cz_is_help(argv[i])) {
+		if (cli_is_help(argv[i])) {
 			fputs(usage, stdout);
 			return 0;
 		} else if (!strcmp(argv[i], "--summary")) {
 			summary_only = 1;
 		} else if (argv[i][0] == '-' && argv[i][1]) {
-			cz_error("dump: unknown option '%s'", argv[i]);
+			cli_error("dump: unknown option '%s'", argv[i]);
 			return 2;
 		} else if (!path) {
 			path = argv[i];
 		} else {
-			cz_error("dump: one trace at a time");
+			cli_error("dump: one trace at a time");
 			return 2;
 		}
 	}
@@ -180,7 +179,7 @@ int cmd_dump(int argc, char **argv)
 	struct czt_reader *r;
 	int rc = czt_reader_open(&r, path);
 	if (rc) {
-		cz_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
+		cli_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 		return 1;
 	}
 	uint64_t counts[256] = { 0 }, chunks = 0, events = 0, zstd_chunks = 0, column_chunks = 0;
@@ -200,7 +199,7 @@ int cmd_dump(int argc, char **argv)
 				print_record(&c, &rec);
 		}
 		if (rc != CZT_EOF) {
-			cz_warning("malformed record in chunk at byte %" PRIu64 ": %s", c.offset,
+			cli_warning("malformed record in chunk at byte %" PRIu64 ": %s", c.offset,
 				   czt_errstr(rc));
 			bad = 1;
 		}
@@ -216,7 +215,7 @@ int cmd_dump(int argc, char **argv)
 		if (counts[t])
 			printf("  %s %" PRIu64 "\n", czt_rec_name(t) ? czt_rec_name(t) : "?", counts[t]);
 	if (rc != CZT_EOF)
-		cz_warning("trace cut at byte %" PRIu64 " (%s); %" PRIu64 " chunks read",
+		cli_warning("trace cut at byte %" PRIu64 " (%s); %" PRIu64 " chunks read",
 			   czt_reader_offset(r), czt_errstr(rc), chunks);
 	czt_reader_free(r);
 	(void)bad;

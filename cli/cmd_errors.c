@@ -7,6 +7,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/commands.h"
@@ -178,14 +179,9 @@ static void error_json(struct report_ctx *c, sqlite3_stmt *q, int depth)
 /* The meta note on what was not checked ("" when everything was). */
 static void read_note(sqlite3 *db, char *buf, size_t cap)
 {
-	sqlite3_stmt *s;
-	buf[0] = 0;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'heap_errors_note'", -1, &s,
-			       NULL))
-		return;
-	if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		snprintf(buf, cap, "%s", (const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	char *note = tracedb_meta_text(db, "heap_errors_note");
+	snprintf(buf, cap, "%s", note ? note : "");
+	free(note);
 }
 
 static int errors_option(void *ctx, int argc, char **argv, int *i)

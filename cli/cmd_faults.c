@@ -22,7 +22,7 @@
 #include "cli/commands.h"
 #include "cli/faults.h"
 #include "cli/runprog.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/suppress.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"

@@ -77,13 +77,7 @@ int cmd_flamegraph(int argc, char **argv)
 			fold_write_folded(&f, out.f);
 		} else {
 			char title[512];
-			char *cmd = NULL;
-			sqlite3_stmt *s;
-			if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &s, NULL)) {
-				if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-					cmd = strdup((const char *)sqlite3_column_text(s, 0));
-				sqlite3_finalize(s);
-			}
+			char *cmd = tracedb_meta_text(db, "cmdline");
 			snprintf(title, sizeof(title), "czprof flame graph (%s) - %s", fold_metric_name(a.metric),
 				 cmd ? cmd : o.trace);
 			free(cmd);

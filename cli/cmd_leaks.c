@@ -18,6 +18,7 @@
 #include "cli/suppress.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 static const char usage[] =
 	"usage: czprof leaks [OPTIONS] TRACE\n\n"
@@ -71,7 +72,7 @@ struct site {
 	enum lk_kind kind;
 	uint64_t bytes, blocks, indirect;
 	struct stack_leak *stacks;
-	size_t n_stacks;
+	size_t n_stacks, cap_stacks;
 	const char *suppressed_by; /* pattern, or NULL */
 };
 
@@ -200,7 +201,7 @@ int cmd_leaks(int argc, char **argv)
 	}
 	struct report_ctx *c = report_ctx_new(db);
 	struct site *sites = NULL;
-	size_t n_sites = 0;
+	size_t n_sites = 0, cap_sites = 0;
 	sqlite3_stmt *q = NULL;
 	struct leak_kinds lk;
 	leak_kinds_read(db, &lk);
@@ -231,20 +232,16 @@ int cmd_leaks(int argc, char **argv)
 				break;
 			}
 		if (!st) {
-			struct site *ns = realloc(sites, (n_sites + 1) * sizeof(*sites));
-			if (!ns)
+			if (array_grow((void **)&sites, &cap_sites, n_sites, sizeof(*sites)))
 				goto out;
-			sites = ns;
 			st = &sites[n_sites++];
 			memset(st, 0, sizeof(*st));
 			snprintf(st->name, sizeof(st->name), "%s", name);
 			st->kind = s.kind;
 			st->suppressed_by = sup;
 		}
-		struct stack_leak *nst = realloc(st->stacks, (st->n_stacks + 1) * sizeof(*nst));
-		if (!nst)
+		if (array_grow((void **)&st->stacks, &st->cap_stacks, st->n_stacks, sizeof(*st->stacks)))
 			goto out;
-		st->stacks = nst;
 		st->stacks[st->n_stacks++] = s;
 		st->bytes += s.bytes;
 		st->blocks += s.blocks;
@@ -281,10 +278,7 @@ int cmd_leaks(int argc, char **argv)
 		sarif_leaks(stdout, c, trace, v, k2, depth);
 		free(v);
 	} else if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		printf(", ");
 		leak_kinds_json(stdout, &lk);
 		printf(", \"listed\": [");

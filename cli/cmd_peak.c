@@ -111,10 +111,7 @@ int cmd_peak(int argc, char **argv)
 	size_t shown = limit && (size_t)limit < n ? (size_t)limit : n;
 	char a[32], b[32], d[32];
 	if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		printf(", \"peak_bytes\": %lld, \"peak_blocks\": %lld, \"peak_time_ns\": %lld, \"sites\": [",
 		       (long long)bytes, (long long)blocks, (long long)t);
 		for (size_t k = 0; k < shown; k++) {

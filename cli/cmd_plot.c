@@ -18,7 +18,7 @@
 #include "cli/outfile.h"
 #include "cli/render/plot_svg.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "lib/analysis/idmap.h"
@@ -314,13 +314,9 @@ int cmd_plot(int argc, char **argv)
 								    : "nothing to stack; drawing the total only");
 	}
 	char title[REPORT_NAME_MAX];
-	sqlite3_stmt *q;
-	snprintf(title, sizeof(title), "%s", o.trace);
-	if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
-		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			snprintf(title, sizeof(title), "%s", (const char *)sqlite3_column_text(q, 0));
-		sqlite3_finalize(q);
-	}
+	char *cmd = tracedb_meta_text(db, "cmdline");
+	snprintf(title, sizeof(title), "%s", cmd ? cmd : o.trace);
+	free(cmd);
 	struct plot p = {
 		.title = title,
 		.duration = duration,

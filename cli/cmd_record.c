@@ -115,7 +115,7 @@ static int create_trace(const char *path, int force)
 
 /* Whether path, matched by PREFIX.*.czt (prefix_len bytes), is the trace
  * of a process of this run: named PREFIX.PID.czt or PREFIX.PID.N.czt (the
- * recorder's names, lib/rec_core.c), a regular file of our own with a
+ * recorder's names, lib/recorder/rec_trace.c), a regular file of our own with a
  * header naming that pid, started after this run began (since_ns, wall
  * clock).  Anything else in the folder, an older run's or another user's
  * file, is left alone. */

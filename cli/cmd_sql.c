@@ -13,6 +13,7 @@
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 static const char usage[] =
 	"usage: czprof sql [--json | --csv] TRACE \"SELECT ...\"\n\n"
@@ -140,13 +141,8 @@ int cmd_sql(int argc, char **argv)
 	char **cells = NULL;
 	int *is_num = calloc((size_t)cols + 1, sizeof(int));
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if ((n + 1) * (size_t)cols > cap) {
-			cap = cap ? cap * 2 : 256 * (size_t)(cols ? cols : 1);
-			char **nc = realloc(cells, cap * sizeof(char *));
-			if (!nc)
-				break;
-			cells = nc;
-		}
+		if (cols && array_grow((void **)&cells, &cap, (n + 1) * (size_t)cols - 1, sizeof(*cells)))
+			break;
 		for (int c = 0; c < cols; c++) {
 			const char *t = (const char *)sqlite3_column_text(s, c);
 			int type = sqlite3_column_type(s, c);

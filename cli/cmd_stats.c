@@ -85,19 +85,12 @@ int cmd_stats(int argc, char **argv)
 		n_hist++;
 	}
 	sqlite3_finalize(s);
-	char *end_how = NULL;
-	sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'end_how'", -1, &s, NULL);
-	if (s && sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0))
-		end_how = strdup((const char *)sqlite3_column_text(s, 0));
-	sqlite3_finalize(s);
+	char *end_how = tracedb_meta_text(db, "end_how");
 	int64_t end_value = report_meta_int(db, "end_value");
 
 	char a[32], b[32];
 	if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		for (int k = 0; keys[k]; k++)
 			printf(", \"%s\": %lld", keys[k], (long long)v[k]);
 		printf(", ");

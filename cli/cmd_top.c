@@ -18,7 +18,7 @@
 #include "cli/report.h"
 #include "cli/util.h"
 #include "format/czt.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym_site.h"
 #include "viewer/top.h"
 
 static const char usage[] =

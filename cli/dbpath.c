@@ -14,6 +14,7 @@
 #include "cli/dbpath.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
+#include "lib/base/hash.h"
 
 /* A command reads one trace or two (diff): room for both. */
 static struct {
@@ -165,7 +166,7 @@ int dbpath_fallback(const char *trace_path, const char *default_db, char *buf, s
 		snprintf(abs, sizeof(abs), "%s", trace_path);
 	const char *base = strrchr(abs, '/');
 	base = base ? base + 1 : abs;
-	uint64_t h = tracedb_hash(1469598103934665603ull, abs, strlen(abs));
+	uint64_t h = hash_str(abs);
 	if (!cache_dir(cache, sizeof(cache)) && !make_dirs(cache) && access(cache, W_OK | X_OK) == 0) {
 		int n = snprintf(buf, cap, "%s/%.100s-%016llx.db", cache, base, (unsigned long long)h);
 		if (n < 0 || (size_t)n >= cap)

@@ -24,8 +24,8 @@
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
-#include "symbols/sym.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym.h"
+#include "lib/symbols/sym_site.h"
 
 const char *const fault_outcome_name[FO_N] = {
 	[FO_CRASHED] = "crashed",   [FO_HUNG] = "hung",

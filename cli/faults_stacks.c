@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/faults.h"
+#include "lib/base/hash.h"
 
 struct module {
 	uint64_t name, bias, start, end;
@@ -12,14 +13,6 @@ static uint64_t mix(uint64_t h, uint64_t v)
 {
 	h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
 	return h * 0xff51afd7ed558ccdull;
-}
-
-static uint64_t hash_text(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; s && *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
 }
 
 int stack_keys_load(sqlite3 *db, struct stack_keys *k)
@@ -35,7 +28,8 @@ int stack_keys_load(sqlite3 *db, struct stack_keys *k)
 	while (sqlite3_step(s) == SQLITE_ROW) {
 		if (array_reserve((void **)&mods, &cap_mods, n_mods, sizeof(*mods)))
 			goto out;
-		mods[n_mods++] = (struct module){ hash_text((const char *)sqlite3_column_text(s, 0)),
+		const char *path = (const char *)sqlite3_column_text(s, 0);
+		mods[n_mods++] = (struct module){ hash_str(path ? path : ""),
 						  (uint64_t)sqlite3_column_int64(s, 1),
 						  (uint64_t)sqlite3_column_int64(s, 2),
 						  (uint64_t)sqlite3_column_int64(s, 3) };

@@ -7,6 +7,7 @@
 #include "cli/leak_kinds.h"
 #include "cli/report.h"
 #include "cli/util.h"
+#include "cli/tracedb.h"
 
 static const char *const lost_names[] = { "", "definitely lost", "indirectly lost", "possibly lost",
 					  "still reachable" };
@@ -14,12 +15,9 @@ static const char *const lost_names[] = { "", "definitely lost", "indirectly los
 void leak_kinds_read(sqlite3 *db, struct leak_kinds *k)
 {
 	memset(k, 0, sizeof(*k));
-	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'leak_kinds'", -1, &q, NULL))
-		return;
-	k->known = sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0) &&
-		   !strcmp((const char *)sqlite3_column_text(q, 0), "scanned");
-	sqlite3_finalize(q);
+	char *how = tracedb_meta_text(db, "leak_kinds");
+	k->known = how && !strcmp(how, "scanned");
+	free(how);
 	char key[64];
 	for (int i = LK_DEFINITE; k->known && i <= LK_REACHABLE; i++) {
 		snprintf(key, sizeof(key), "%s_bytes", lk_kind_name((enum lk_kind)i));

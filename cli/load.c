@@ -42,7 +42,7 @@
 #include "lib/analysis/engine.h"
 #include "lib/analysis/feed.h"
 #include "lib/analysis/idmap.h"
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 
 /* nothing to recover if a load fails (the file is deleted), so no journal */
 #define LOAD_PRAGMAS                                                                           \

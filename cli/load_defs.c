@@ -12,7 +12,7 @@
 #include "cli/load_internal.h"
 #include "format/printable.h"
 #include "lib/analysis/idmap.h"
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 
 static void put_stack_node(struct loader *l, uint64_t id, uint64_t parent, uint64_t ip)
 {

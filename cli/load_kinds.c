@@ -13,6 +13,7 @@
 #include "cli/util.h"
 #include "format/czt.h"
 #include "lib/analysis/kinds.h"
+#include "lib/base/grow.h"
 
 struct kinds_load {
 	sqlite3 *db;
@@ -30,20 +31,13 @@ static int read_blocks(struct kinds_load *k)
 	if (sqlite3_prepare_v2(k->db, "SELECT id, addr, size, alloc_time FROM exit_blocks"
 				      " WHERE free_time IS NULL", -1, &q, NULL))
 		return -1;
-	size_t cap = 0;
+	size_t cap_b = 0, cap_id = 0;
 	int rc = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (k->n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			struct lk_block *nb = realloc(k->b, cap * sizeof(*nb));
-			int64_t *ni = nb ? realloc(k->id, cap * sizeof(*ni)) : NULL;
-			if (nb)
-				k->b = nb;
-			if (!ni) {
-				sqlite3_finalize(q);
-				return -1;
-			}
-			k->id = ni;
+		if (array_grow((void **)&k->b, &cap_b, k->n, sizeof(*k->b)) ||
+		    array_grow((void **)&k->id, &cap_id, k->n, sizeof(*k->id))) {
+			sqlite3_finalize(q);
+			return -1;
 		}
 		k->id[k->n] = sqlite3_column_int64(q, 0);
 		k->b[k->n++] = (struct lk_block){ (uint64_t)sqlite3_column_int64(q, 1),

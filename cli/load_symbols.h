@@ -4,14 +4,14 @@
  * was killed, or that was recorded without `record`, holds only
  * addresses.  The loader then names them from the modules on this
  * machine, each read only if its build-id is the recorded one
- * (symbols/sym.h).
+ * (lib/symbols/sym.h).
  */
 #ifndef CZPROF_CLI_LOAD_SYMBOLS_H
 #define CZPROF_CLI_LOAD_SYMBOLS_H
 
 #include <sqlite3.h>
 
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 
 /*
  * Fills the frames table for every ip of the stack_nodes table, from sym

@@ -3,7 +3,7 @@
 # libczcli.a so unit tests can link the commands' internals.
 CLI_SRCS := $(filter-out cli/main.c,$(wildcard cli/*.c cli/render/*.c))
 CLI_OBJS := $(CLI_SRCS:%.c=$(B)/obj/%.o)
-CZPROF_LIBS = $(B)/libczcli.a $(B)/libczview.a $(B)/libczanalysis.a $(B)/libczsym.a $(B)/libczt.a
+CZPROF_LIBS = $(B)/libczcli.a $(B)/libczview.a $(B)/libczanalysis.a $(B)/libczsym.a $(B)/libczt.a $(B)/libczbase.a
 EXT_LIBS = $(SQLITE) $(NCURSES) $(LIBDW) $(ZSTD) -lz -lstdc++ -lm -lpthread -ldl
 
 $(B)/libczcli.a: $(CLI_OBJS)

@@ -17,24 +17,11 @@
 #include "cli/record_symtab.h"
 #include "cli/util.h"
 #include "format/czt.h"
-#include "symbols/sym.h"
+#include "lib/symbols/sym.h"
 #include "lib/analysis/idmap.h"
+#include "lib/base/strmap.h"
 
 #define SYM_CHUNK (1u << 20)
-
-struct strtab {
-	struct { const char *s; uint64_t id; } *slots;
-	size_t cap, used;
-	uint64_t next;
-};
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-	return h;
-}
 
 struct writer {
 	int fd;
@@ -66,42 +53,24 @@ static void writer_flush(struct writer *w)
 	czt_enc_init(&w->enc, w->buf, SYM_CHUNK, w->enc.type, 0, 0);
 }
 
-/* Returns the id of s, writing a STRING record the first time. */
-static uint64_t strtab_id(struct strtab *t, struct writer *w, const char *s)
+/* Returns the id of s (its index in the table + 1, 0 for no string),
+ * writing a STRING record the first time. */
+static uint64_t strtab_id(struct strmap *t, struct writer *w, const char *s)
 {
 	if (!s || !*s)
 		return 0;
-	if ((t->used + 1) * 2 > t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-		void *n = calloc(cap, sizeof(*t->slots));
-		if (!n)
-			return 0;
-		struct strtab old = *t;
-		t->slots = n;
-		t->cap = cap;
-		for (size_t i = 0; i < old.cap; i++)
-			if (old.slots[i].s) {
-				size_t k = hash_str(old.slots[i].s) & (cap - 1);
-				while (t->slots[k].s)
-					k = (k + 1) & (cap - 1);
-				t->slots[k] = old.slots[i];
-			}
-		free(old.slots);
+	size_t before = t->n;
+	long i = strmap_intern(t, s);
+	if (i < 0)
+		return 0;
+	uint64_t id = (uint64_t)i + 1;
+	if ((size_t)i == before) { /* new */
+		size_t len = strlen(s);
+		if (czt_enc_room(&w->enc) < len + 32)
+			writer_flush(w);
+		czt_enc_string(&w->enc, id, s, len);
 	}
-	size_t k = hash_str(s) & (t->cap - 1);
-	while (t->slots[k].s) {
-		if (!strcmp(t->slots[k].s, s))
-			return t->slots[k].id;
-		k = (k + 1) & (t->cap - 1);
-	}
-	t->slots[k].s = s;
-	t->slots[k].id = t->next++;
-	t->used++;
-	size_t len = strlen(s);
-	if (czt_enc_room(&w->enc) < len + 32)
-		writer_flush(w);
-	czt_enc_string(&w->enc, t->slots[k].id, s, len);
-	return t->slots[k].id;
+	return id;
 }
 
 /* What reading the recorded trace found so far. */
@@ -194,15 +163,9 @@ static int scan_chunks(struct symtab_scan *s)
 					s->end_time = rec.time;
 			} else if (rec.type == CZT_REC_STACK_NODE) {
 				s->stack_nodes++;
-				if (s->n_ips == s->cap_ips) {
-					size_t cap = s->cap_ips ? s->cap_ips * 2 : 4096;
-					uint64_t *n = realloc(s->ips, cap * sizeof(*n));
-					if (!n) {
-						s->failed = 1;
-						return CZT_OK;
-					}
-					s->ips = n;
-					s->cap_ips = cap;
+				if (array_grow((void **)&s->ips, &s->cap_ips, s->n_ips, sizeof(*s->ips))) {
+					s->failed = 1;
+					return CZT_OK;
 				}
 				s->ips[s->n_ips++] = rec.ip;
 			} else if (rec.type == CZT_REC_MODULE_LOAD) {
@@ -342,7 +305,7 @@ void symtab_follow_cancel(struct symtab_scan *follow)
 }
 
 /* The lost records' counts, read again from the whole file: the recorder
- * rewrites its loss chunk in place as its count grows (lib/rec_core.c),
+ * rewrites its loss chunk in place as its count grows (lib/recorder/rec_trace.c),
  * perhaps after the follower read it.  Only META chunks are read. */
 static void rescan_lost(const char *path, struct symtab_result *res)
 {
@@ -373,7 +336,7 @@ int symtab_finish_trace(const char *path, unsigned how, uint64_t value, struct s
 	memset(res, 0, sizeof(*res));
 	struct symtab_scan *s = follow;
 	struct writer w = { .fd = -1 };
-	struct strtab st = { .next = 1 };
+	struct strmap st = { 0 };
 	int ret = -1;
 
 	if (s) /* the program has ended: the follower's reading is the start */
@@ -480,7 +443,7 @@ out:
 	if (w.fd >= 0)
 		close(w.fd);
 	free(w.buf);
-	free(st.slots);
+	strmap_free(&st);
 	scan_free(s);
 	return ret;
 }

@@ -11,8 +11,9 @@
 #include "cli/report.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
-#include "symbols/sym.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym.h"
+#include "lib/symbols/sym_site.h"
+#include "lib/base/grow.h"
 
 /* inlined frames per address: as many as a FRAME record holds (32, see
  * format/czt.h), since an optimised C++ allocation inlines a chain of
@@ -130,13 +131,8 @@ static struct ip_entry *lookup_ip(struct report_ctx *c, uint64_t ip)
 		int line = sqlite3_column_int(c->frames, 2);
 		if (!fn)
 			continue;
-		if ((size_t)e->n == cap) {
-			struct report_frame *more = realloc(e->frames, 2 * cap * sizeof(*more));
-			if (!more)
-				break;
-			e->frames = more;
-			cap *= 2;
-		}
+		if (array_grow((void **)&e->frames, &cap, (size_t)e->n, sizeof(*e->frames)))
+			break;
 		struct report_frame *f = &e->frames[e->n];
 		snprintf(f->function, sizeof(f->function), "%s", fn);
 		snprintf(f->file, sizeof(f->file), "%s", file ? file : "");
@@ -374,6 +370,14 @@ int report_window(sqlite3 *db, char *buf, size_t cap, uint64_t *start_ns, uint64
 	return 1;
 }
 
+void report_json_open(FILE *f, sqlite3 *db, const char *trace)
+{
+	fputs("{\"trace\": ", f);
+	report_json_string(f, trace);
+	fputs(", ", f);
+	report_json_status(f, db);
+}
+
 void report_json_status(FILE *f, sqlite3 *db)
 {
 	struct report_status st;
@@ -473,10 +477,8 @@ int site_table_add(struct site_table *t, const char *name, uint64_t count, uint6
 	for (k = 0; k < t->n && strcmp(t->v[k].name, name); k++)
 		;
 	if (k == t->n) {
-		struct site_sum *n = realloc(t->v, (t->n + 1) * sizeof(*n));
-		if (!n)
+		if (array_grow((void **)&t->v, &t->cap, t->n, sizeof(*t->v)))
 			return -1;
-		t->v = n;
 		memset(&t->v[k], 0, sizeof(*t->v));
 		snprintf(t->v[k].name, sizeof(t->v[k].name), "%s", name);
 		t->n++;

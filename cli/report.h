@@ -36,7 +36,7 @@ int report_stack(struct report_ctx *c, uint64_t stack, struct report_frame *fram
 /* The line number in a frame's "function (file:line)" name, 0 without one. */
 long report_frame_line(const struct report_frame *f);
 
-/* The call site of a stack (symbols/sym_site.h: the first frame, innermost
+/* The call site of a stack (lib/symbols/sym_site.h: the first frame, innermost
  * first, that is not part of the allocator, under the rules of
  * report_site_rules).  Writes its name into buf (REPORT_NAME_MAX). */
 void report_site(struct report_ctx *c, uint64_t stack, char *buf);
@@ -78,6 +78,10 @@ void report_status(sqlite3 *db, struct report_status *st);
  * `"window": {...}` (report_window): what a JSON report puts right after
  * its "trace" member. */
 void report_json_status(FILE *f, sqlite3 *db);
+
+/* The opening of a JSON report: `{"trace": TRACE, ` and report_json_status's
+ * members; the caller goes on with `, "its": ...` and closes the object. */
+void report_json_open(FILE *f, sqlite3 *db, const char *trace);
 
 /* For a trace of `czprof record -p` (meta `attached`): "recorded from
  * HH:MM:SS to HH:MM:SS, N s, attached: ..." (local time) into buf, and
@@ -147,7 +151,7 @@ struct site_sum {
 
 struct site_table {
 	struct site_sum *v;
-	size_t n;
+	size_t n, cap;
 };
 
 /* Adds count and bytes to the site called name.  Returns 0 or -1 (no

@@ -2,7 +2,7 @@
  * runprog.h - starting a program under the recorder, shared by the
  * commands that do it (`record`, `faults`): finding libczprof.so and the
  * program, refusing what LD_PRELOAD cannot reach, and the environment the
- * recorder reads (lib/rec_settings.c).
+ * recorder reads (lib/recorder/rec_settings.c).
  */
 #ifndef CZPROF_CLI_RUNPROG_H
 #define CZPROF_CLI_RUNPROG_H

@@ -9,7 +9,7 @@
 #include "cli/site_rank.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym_site.h"
 
 #define STACK_FRAMES 256
 
@@ -78,10 +78,7 @@ int site_rank_run(const struct site_rank *rep, int argc, char **argv)
 	size_t shown = limit && (size_t)limit < n ? (size_t)limit : n;
 	char a[32];
 	if (json) {
-		printf("{\"trace\": ");
-		report_json_string(stdout, trace);
-		printf(", ");
-		report_json_status(stdout, db);
+		report_json_open(stdout, db, trace);
 		printf(", \"count\": %llu, \"bytes\": %llu, \"sites\": [", (unsigned long long)total,
 		       (unsigned long long)total_bytes);
 		for (size_t k = 0; k < shown; k++) {

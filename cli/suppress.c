@@ -8,16 +8,15 @@
 
 #include "cli/suppress.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 #define MAX_FILE (4u << 20)
 
 static int add(struct suppressions *s, const char *p, size_t len)
 {
-	char **v = realloc(s->pattern, (s->n + 1) * sizeof(*v));
-	if (!v)
+	if (array_grow((void **)&s->pattern, &s->cap, s->n, sizeof(*s->pattern)))
 		return -1;
-	s->pattern = v;
-	if (!(v[s->n] = strndup(p, len)))
+	if (!(s->pattern[s->n] = strndup(p, len)))
 		return -1;
 	s->n++;
 	return 0;

@@ -12,7 +12,7 @@
 
 struct suppressions {
 	char **pattern; /* owned; freed by suppressions_free */
-	size_t n;
+	size_t n, cap;
 };
 
 /*

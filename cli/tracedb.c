@@ -18,13 +18,7 @@
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"
-
-uint64_t tracedb_hash(uint64_t h, const void *p, size_t n)
-{
-	for (const uint8_t *b = p; n--; b++)
-		h = (h ^ *b) * 1099511628211ull;
-	return h;
-}
+#include "lib/base/hash.h"
 
 static uint32_t le32(const uint8_t *p)
 {
@@ -47,7 +41,7 @@ int tracedb_key(const char *trace_path, char *out)
 		close(fd);
 		return -1;
 	}
-	uint64_t size = (uint64_t)st.st_size, h = 1469598103934665603ull, off = 0;
+	uint64_t size = (uint64_t)st.st_size, h = HASH_FNV_SEED, off = 0;
 	uint8_t b[CZT_CHUNK_HEADER_LEN];
 	if (size >= 16 && pread(fd, b, 16, 0) == 16) {
 		uint64_t len = 16 + (uint64_t)le32(b + 12) + 4;
@@ -57,7 +51,7 @@ int tracedb_key(const char *trace_path, char *out)
 			ssize_t got = pread(fd, head, want, (off_t)at);
 			if (got <= 0)
 				break;
-			h = tracedb_hash(h, head, (size_t)got);
+			h = hash_bytes(h, head, (size_t)got);
 			at += (uint64_t)got;
 		}
 		off = len;
@@ -67,11 +61,11 @@ int tracedb_key(const char *trace_path, char *out)
 		uint64_t next = off + CZT_CHUNK_HEADER_LEN + le32(b + 4);
 		if (next > size)
 			break;
-		h = tracedb_hash(h, b, sizeof(b));
+		h = hash_bytes(h, b, sizeof(b));
 		off = next;
 	}
 	uint64_t rest = size > off ? size - off : 0;
-	h = tracedb_hash(h, &rest, sizeof(rest));
+	h = hash_bytes(h, &rest, sizeof(rest));
 	close(fd);
 	snprintf(out, TRACEDB_KEY_LEN, "%016llx", (unsigned long long)h);
 	return 0;

@@ -40,10 +40,6 @@ int tracedb_put_meta_null(sqlite3 *db, const char *key);
 #define TRACEDB_KEY_LEN 17
 int tracedb_key(const char *trace_path, char *out);
 
-/* The hash of the key (FNV-1a, 64 bits): h, then n bytes at p folded in.
- * Start with h = 1469598103934665603. */
-uint64_t tracedb_hash(uint64_t h, const void *p, size_t n);
-
 /* Damage found while a report reads the database (SQLite reports
  * SQLITE_CORRUPT or SQLITE_NOTADB): tracedb_watch, before any SQLite use,
  * has SQLite tell it; tracedb_checked(status), after the command, says so,

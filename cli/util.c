@@ -11,6 +11,7 @@
 #include "cli/util.h"
 #include "format/czt.h"
 #include "format/printable.h"
+#include "lib/base/size.h"
 
 int cli_error(const char *fmt, ...)
 {
@@ -37,19 +38,7 @@ void cli_warning(const char *fmt, ...)
 
 const char *cli_human_size(uint64_t bytes, char *buf)
 {
-	static const char *units[] = { "KiB", "MiB", "GiB", "TiB" };
-	if (bytes < 1024) {
-		snprintf(buf, 32, "%llu B", (unsigned long long)bytes);
-		return buf;
-	}
-	double v = (double)bytes / 1024;
-	int u = 0;
-	while (v >= 1024 && u < 3) {
-		v /= 1024;
-		u++;
-	}
-	snprintf(buf, 32, "%.1f %s", v, units[u]);
-	return buf;
+	return size_text(bytes, buf, 32, SIZE_ONE_DECIMAL);
 }
 
 const char *cli_human_time(uint64_t ns, char *buf)

@@ -12,7 +12,8 @@
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB" into buf (at least 32 bytes). */
+/* "512 B", "1.5 KiB", "3.2 MiB", "1.0 GiB" into buf (at least 32 bytes): the
+ * base's size_text (lib/base/size.h) with the reports' one decimal. */
 const char *cli_human_size(uint64_t bytes, char *buf);
 
 /* "850 ns", "12.3 ms", "4.56 s" into buf (at least 32 bytes). */
@@ -41,15 +42,5 @@ char *cli_one_line(char *s);
  * in one line into buf (cap bytes): "1,234 events lost: the disk was full
  * (No space left on device)".  Returns buf. */
 char *cli_lost_text(char *buf, size_t cap, uint64_t n, uint64_t why, uint64_t err);
-
-/*
- * The former names, for the files being rewritten while the cz_ prefix
- * went to libczalloc alone (cli/load.c, cli/load_cz.c, cli/cmd_dump.c).
- * Temporary: they go once those files say cli_; nothing new uses them.
- */
-#define cz_error cli_error
-#define cz_warning cli_warning
-#define cz_is_help cli_is_help
-#define cz_lost_text cli_lost_text
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 struct session {
 	char *user;

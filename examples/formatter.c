@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 /* "name.....value" padded to width, from a; NULL when it does not fit. */
 static char *format_row(struct cz_allocator a, const char *name, long value, int width)

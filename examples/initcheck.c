@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 struct config {
 	char *path;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 struct pair {
 	char *name, *value;

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
-#include "lib/czprof_annotate.h"
+#include "lib/include/cz_alloc.h"
+#include "lib/include/czprof_annotate.h"
 
 struct header {
 	const char *name, *value;

@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 /* ---- the library part: takes an allocator, owns nothing global ---- */
 

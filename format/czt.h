@@ -94,7 +94,7 @@ enum czt_rec_type {
 	CZT_REC_REALLOCARRAY_IN_PLACE = 0x16,
 	CZT_REC_REALLOC_NEW = 0x17,           /* dt, new addr (old = 0), size, stack */
 	CZT_REC_REALLOCARRAY_NEW = 0x18,
-	/* allocator-library events (lib/cz_alloc.h under the recorder) */
+	/* allocator-library events (lib/include/cz_alloc.h under the recorder) */
 	CZT_REC_CZ_ALLOC = 0x20,   /* dt, allocator, addr, size, stack */
 	CZT_REC_CZ_FREE = 0x21,    /* dt, allocator, addr */
 	CZT_REC_CZ_RESIZE = 0x22,  /* dt, allocator, old addr, new addr, size, stack */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "format/czt.h"
+#include "format/czt_layout.h"
 #include "format/czt_model.h"
 #include "format/czt_zstd.h"
 
@@ -468,53 +469,7 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	return CZT_OK;
 }
 
-/* The fields of a core record, in order, as letters: t = time delta,
- * f = free-time delta (REALLOC), a = allocator, A = address (delta), O = old
- * address (delta), I = address of an in-place resize (delta; both old and
- * new), s = size, S = stack, k = kind, P = parent, n = name, v = value.
- * `type` is what the record is reported as: the compact realloc forms are
- * realloc or reallocarray records to every reader. */
-struct core_kind {
-	const char *layout;
-	unsigned char type;
-	unsigned char nfields;
-};
-
-#define KIND(wire, lay, as) [wire] = { lay, as, sizeof(lay) - 1 }
-static const struct core_kind core_kinds[0x40] = {
-	KIND(CZT_REC_MALLOC, "tAsS", CZT_REC_MALLOC),
-	KIND(CZT_REC_CALLOC, "tAsS", CZT_REC_CALLOC),
-	KIND(CZT_REC_POSIX_MEMALIGN, "tAsS", CZT_REC_POSIX_MEMALIGN),
-	KIND(CZT_REC_ALIGNED_ALLOC, "tAsS", CZT_REC_ALIGNED_ALLOC),
-	KIND(CZT_REC_MEMALIGN, "tAsS", CZT_REC_MEMALIGN),
-	KIND(CZT_REC_VALLOC, "tAsS", CZT_REC_VALLOC),
-	KIND(CZT_REC_PVALLOC, "tAsS", CZT_REC_PVALLOC),
-	KIND(CZT_REC_FREE, "tA", CZT_REC_FREE),
-	KIND(CZT_REC_REALLOC, "tfOAsS", CZT_REC_REALLOC),
-	KIND(CZT_REC_REALLOCARRAY, "tfOAsS", CZT_REC_REALLOCARRAY),
-	/* format 2.0: dt_free = 0 and what the shape makes redundant left out */
-	KIND(CZT_REC_REALLOC_MOVED, "tOAsS", CZT_REC_REALLOC),
-	KIND(CZT_REC_REALLOCARRAY_MOVED, "tOAsS", CZT_REC_REALLOCARRAY),
-	KIND(CZT_REC_REALLOC_IN_PLACE, "tIsS", CZT_REC_REALLOC),
-	KIND(CZT_REC_REALLOCARRAY_IN_PLACE, "tIsS", CZT_REC_REALLOCARRAY),
-	KIND(CZT_REC_REALLOC_NEW, "tAsS", CZT_REC_REALLOC),
-	KIND(CZT_REC_REALLOCARRAY_NEW, "tAsS", CZT_REC_REALLOCARRAY),
-	KIND(CZT_REC_CZ_ALLOC, "taAsS", CZT_REC_CZ_ALLOC),
-	KIND(CZT_REC_CZ_FREE, "taA", CZT_REC_CZ_FREE),
-	KIND(CZT_REC_CZ_RESIZE, "taOAsS", CZT_REC_CZ_RESIZE),
-	KIND(CZT_REC_CZ_NEW, "takPnS", CZT_REC_CZ_NEW),
-	KIND(CZT_REC_CZ_RESET, "tav", CZT_REC_CZ_RESET),
-	KIND(CZT_REC_CZ_DESTROY, "ta", CZT_REC_CZ_DESTROY),
-	KIND(CZT_REC_CZ_CAPACITY, "tav", CZT_REC_CZ_CAPACITY),
-};
-#undef KIND
-
-/* NULL for a type that is not a known core record. */
-static const struct core_kind *core_kind(unsigned type)
-{
-	return type < 0x40 && core_kinds[type].layout ? &core_kinds[type] : NULL;
-}
-
+/* A core record's fields, by the letters of czt_layout.h. */
 static int decode_core(struct czt_reader *r, struct czt_record *rec, const char *layout)
 {
 	uint64_t v, dt_free = 0;
@@ -525,7 +480,8 @@ static int decode_core(struct czt_reader *r, struct czt_record *rec, const char 
 		case 't': r->last_time += v; rec->time = r->last_time; break;
 		case 'f': dt_free = v; break;
 		case 'a': rec->allocator = v; break;
-		case 'A': r->last_addr += (uint64_t)czt_unzigzag(v); rec->addr = r->last_addr; break;
+		case 'A':
+		case 'R': r->last_addr += (uint64_t)czt_unzigzag(v); rec->addr = r->last_addr; break;
 		case 'O': r->last_addr += (uint64_t)czt_unzigzag(v); rec->old_addr = r->last_addr; break;
 		case 'I':
 			r->last_addr += (uint64_t)czt_unzigzag(v);
@@ -636,11 +592,11 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 		rec->type = type;
 		rec->tid = r->tid;
 		if (type < 0x40) {
-			const struct core_kind *k = core_kind(type);
+			const struct czt_layout *k = czt_core_layout(type);
 			if (!k)
 				return CZT_ERR_CORRUPT;
-			rec->type = k->type;
-			if (decode_core(r, rec, k->layout))
+			rec->type = k->as;
+			if (decode_core(r, rec, k->fields))
 				return CZT_ERR_CORRUPT;
 			if (r->has_call)
 				take_call(r, rec);
@@ -765,7 +721,7 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
 	int rc = CZT_OK;
 	while (p < end && *p < 0x40) {
 		/* every core layout starts with the time step */
-		const struct core_kind *k = core_kind(*p);
+		const struct czt_layout *k = czt_core_layout(*p);
 		const uint8_t *q = p + 1;
 		uint64_t dt;
 		if (!k || get_varint(&q, end, &dt) || skip_varints(&q, end, k->nfields - 1u)) {
@@ -782,47 +738,4 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
 	if (n && t > *end_time)
 		*end_time = t;
 	return rc;
-}
-
-const char *czt_rec_name(unsigned type)
-{
-	switch (type) {
-	case CZT_REC_MALLOC: return "malloc";
-	case CZT_REC_CALLOC: return "calloc";
-	case CZT_REC_POSIX_MEMALIGN: return "posix_memalign";
-	case CZT_REC_ALIGNED_ALLOC: return "aligned_alloc";
-	case CZT_REC_MEMALIGN: return "memalign";
-	case CZT_REC_VALLOC: return "valloc";
-	case CZT_REC_PVALLOC: return "pvalloc";
-	case CZT_REC_FREE: return "free";
-	case CZT_REC_REALLOC: return "realloc";
-	case CZT_REC_REALLOCARRAY: return "reallocarray";
-	case CZT_REC_CZ_ALLOC: return "cz-alloc";
-	case CZT_REC_CZ_FREE: return "cz-free";
-	case CZT_REC_CZ_RESIZE: return "cz-resize";
-	case CZT_REC_CZ_NEW: return "cz-new";
-	case CZT_REC_CZ_RESET: return "cz-reset";
-	case CZT_REC_CZ_DESTROY: return "cz-destroy";
-	case CZT_REC_CZ_CAPACITY: return "cz-capacity";
-	case CZT_REC_STACK_NODE: return "stack-node";
-	case CZT_REC_STRING: return "string";
-	case CZT_REC_MODULE_LOAD: return "module-load";
-	case CZT_REC_MODULE_UNLOAD: return "module-unload";
-	case CZT_REC_THREAD_START: return "thread-start";
-	case CZT_REC_THREAD_END: return "thread-end";
-	case CZT_REC_FRAME: return "frame";
-	case CZT_REC_PROCESS_END: return "process-end";
-	case CZT_REC_SUMMARY: return "summary";
-	case CZT_REC_LOST: return "lost";
-	case CZT_REC_CHUNK_EVENTS: return "chunk-events";
-	case CZT_REC_SCAN_REGION: return "scan-region";
-	case CZT_REC_SCAN_WORDS: return "scan-words";
-	case CZT_REC_SCAN_CONTEXT: return "scan-context";
-	case CZT_REC_SCAN_VTABLES: return "scan-vtables";
-	case CZT_REC_SCAN_END: return "scan-end";
-	case CZT_REC_IMAGE: return "image";
-	case CZT_REC_CALL: return "call";
-	case CZT_REC_EARLY_BLOCK: return "early-block";
-	}
-	return NULL;
 }

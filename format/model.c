@@ -20,12 +20,14 @@
 #include <string.h>
 
 #include "format/czt.h"
+#include "format/czt_layout.h"
 #include "format/czt_model.h"
 
 /* ---- record layouts ---- */
 
 /*
- * Field kinds, in record order:
+ * The layouts are czt_layout.h's; each field letter has a kind there (its
+ * `column`), in record order:
  *   T  a time delta (dt or dt_free)           -> TIMES, or FTIMES in a free
  *   S  a size                                 -> SIZES, or left out (hint)
  *   K  a stack id                             -> STACKS
@@ -34,42 +36,33 @@
  *   R  the address of an existing block       -> REFS (+ FADDRS)
  *   B  both: a block resized in place         -> as R, then remembered as A
  */
-#define MAX_FIELDS 6
+#define MAX_FIELDS CZT_MAX_CORE_FIELDS
 struct layout {
-	const char *kinds; /* NULL: not a core record */
-	int8_t a, s, k;    /* positions of A, S and K, -1 when absent */
+	char kinds[MAX_FIELDS + 1]; /* "": not a core record */
+	int8_t a, s, k;             /* positions of A, S and K, -1 when absent */
 };
 
-#define ALLOC_LAYOUT { "TASK", 1, 2, 3 }
-static const struct layout layouts[0x40] = {
-	[CZT_REC_MALLOC] = ALLOC_LAYOUT, [CZT_REC_CALLOC] = ALLOC_LAYOUT,
-	[CZT_REC_POSIX_MEMALIGN] = ALLOC_LAYOUT, [CZT_REC_ALIGNED_ALLOC] = ALLOC_LAYOUT,
-	[CZT_REC_MEMALIGN] = ALLOC_LAYOUT, [CZT_REC_VALLOC] = ALLOC_LAYOUT,
-	[CZT_REC_PVALLOC] = ALLOC_LAYOUT,
-	[CZT_REC_REALLOC_NEW] = ALLOC_LAYOUT, [CZT_REC_REALLOCARRAY_NEW] = ALLOC_LAYOUT,
-	[CZT_REC_FREE] = { "TR", -1, -1, -1 },
-	[CZT_REC_REALLOC] = { "TTRASK", 3, 4, 5 },
-	[CZT_REC_REALLOCARRAY] = { "TTRASK", 3, 4, 5 },
-	[CZT_REC_REALLOC_MOVED] = { "TRASK", 2, 3, 4 },
-	[CZT_REC_REALLOCARRAY_MOVED] = { "TRASK", 2, 3, 4 },
-	[CZT_REC_REALLOC_IN_PLACE] = { "TBSK", -1, 2, 3 },
-	[CZT_REC_REALLOCARRAY_IN_PLACE] = { "TBSK", -1, 2, 3 },
-	[CZT_REC_CZ_ALLOC] = { "TMASK", 2, 3, 4 },
-	[CZT_REC_CZ_FREE] = { "TMR", -1, -1, -1 },
-	[CZT_REC_CZ_RESIZE] = { "TMRASK", 3, 4, 5 },
-	[CZT_REC_CZ_NEW] = { "TMMMMK", -1, -1, 5 },
-	[CZT_REC_CZ_RESET] = { "TMM", -1, -1, -1 },
-	[CZT_REC_CZ_DESTROY] = { "TM", -1, -1, -1 },
-	[CZT_REC_CZ_CAPACITY] = { "TMM", -1, -1, -1 },
-};
-
-static const struct layout *layout_of(unsigned type)
+/* Works out type's kinds from its letters into *l. */
+static void layout_make(unsigned type, struct layout *l)
 {
-	return type < 0x40 && layouts[type].kinds ? &layouts[type] : NULL;
+	const struct czt_layout *c = czt_core_layout(type);
+	unsigned i = 0;
+	l->a = l->s = l->k = -1;
+	for (; c && i < c->nfields; i++) {
+		char kind = czt_fields[(unsigned char)c->fields[i]].column;
+		l->kinds[i] = kind;
+		if (kind == 'A')
+			l->a = (int8_t)i;
+		else if (kind == 'S')
+			l->s = (int8_t)i;
+		else if (kind == 'K')
+			l->k = (int8_t)i;
+	}
+	l->kinds[i] = 0;
 }
 
-/* The fewest payload bytes of a record that remembers an address ("TASK"
- * and "TBSK": five one-byte fields): bounds the list of allocations. */
+/* The fewest payload bytes of a record that remembers an address (kinds
+ * TASK and TBSK: five one-byte fields): bounds the list of allocations. */
 #define MIN_REMEMBERING_RECORD 5
 
 /* The stream (the first of CZT_PLANES for a varint column) of a plain field
@@ -122,6 +115,10 @@ struct freed {
 };
 
 struct model {
+	/* each core type's kinds, worked out from czt_layouts once per
+	 * scratch (the scratch comes zeroed): the join reads them per record */
+	int layouts_made;
+	struct layout layouts[0x40];
 	uint32_t gen;        /* bumped per chunk: tells this chunk's stack sizes from older ones */
 	uint32_t mask;       /* table slots - 1 */
 	size_t list_cap;
@@ -170,6 +167,11 @@ size_t czt_model_scratch_bytes(size_t max_raw)
 static struct model *model_start(void *mem, size_t max_raw, int with_table)
 {
 	struct model *m = mem;
+	if (!m->layouts_made) {
+		for (unsigned t = 0; t < 0x40; t++)
+			layout_make(t, &m->layouts[t]);
+		m->layouts_made = 1;
+	}
 	m->list_cap = list_cap_for(max_raw);
 	m->list = (struct block *)(m + 1);
 	m->n = 0;
@@ -189,6 +191,12 @@ static struct model *model_start(void *mem, size_t max_raw, int with_table)
 		memset(m->table, 0, slots * sizeof(uint32_t));
 	}
 	return m;
+}
+
+/* The kinds of core type `type`, or NULL when it is not one. */
+static inline const struct layout *layout_of(const struct model *m, unsigned type)
+{
+	return type < 0x40 && m->layouts[type].kinds[0] ? &m->layouts[type] : NULL;
 }
 
 static inline unsigned size_class(uint64_t size)
@@ -552,7 +560,7 @@ static inline unsigned size_is_known(const struct model *m, const struct span *s
 
 static int split_record(struct splitter *sp, struct rd *r, unsigned type)
 {
-	const struct layout *l = layout_of(type);
+	const struct layout *l = layout_of(sp->m, type);
 	if (!l)
 		return -1;
 	struct span fl[MAX_FIELDS];
@@ -749,7 +757,7 @@ static inline int join_known_size(struct joiner *jn, const struct field *k, stru
 
 static int join_record(struct joiner *jn, unsigned type)
 {
-	const struct layout *l = layout_of(type);
+	const struct layout *l = layout_of(jn->m, type);
 	if (!l)
 		return -1;
 	const char *kinds = l->kinds;
@@ -863,12 +871,12 @@ int czt_model_scan(const struct czt_streams *in, uint64_t base_time, uint64_t *e
 		unsigned type = *ops->p++;
 		if (type >= 0x40)
 			continue;
-		const struct layout *l = layout_of(type);
+		const struct czt_layout *l = czt_core_layout(type);
 		if (!l)
 			return -1;
 		/* the first T is the record's dt; a second one, dt_free, only
 		 * moves the column's context on */
-		for (unsigned i = 0; l->kinds[i] == 'T'; i++) {
+		for (unsigned i = 0; czt_fields[(unsigned char)l->fields[i]].column == 'T'; i++) {
 			struct field f;
 			if (field_gather(&r[time_stream(last_dt, type)], &f))
 				return -1;

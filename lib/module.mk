@@ -1,6 +1,6 @@
 # lib/: libczprof.so (the preload recorder, rec_*.c) and libczalloc (the
 # allocator library, cz_*.c).
-REC_SRCS := $(wildcard lib/rec_*.c) $(FORMAT_REC_SRCS)
+REC_SRCS := $(wildcard lib/recorder/rec_*.c) $(FORMAT_REC_SRCS)
 REC_OBJS := $(REC_SRCS:%.c=$(B)/recobj/%.o)
 
 $(B)/recobj/%.o: %.c lib/module.mk Makefile
@@ -8,16 +8,16 @@ $(B)/recobj/%.o: %.c lib/module.mk Makefile
 	$(CC) $(CPPFLAGS) $(REC_CFLAGS) -c $< -o $@
 
 # Only the interposed functions and czprof_get_hooks are exported
-# (lib/rec_exports.map); libunwind and libzstd (chunk compression,
+# (lib/recorder/rec_exports.map); libunwind and libzstd (chunk compression,
 # rec_zstd.c) are linked in so the program needs nothing.
-$(B)/libczprof.so: $(REC_OBJS) lib/rec_exports.map
-	$(CC) -shared -o $@ $(REC_OBJS) -Wl,--version-script=lib/rec_exports.map \
+$(B)/libczprof.so: $(REC_OBJS) lib/recorder/rec_exports.map
+	$(CC) -shared -o $@ $(REC_OBJS) -Wl,--version-script=lib/recorder/rec_exports.map \
 		-Wl,-z,nodelete $(LIBUNWIND) $(ZSTD) -lpthread -ldl
 
 # The debug allocator names its reports' frames with the project's libdw
-# symbolizer (symbols/sym_dw.c, compiled again as lib/cz_sym_dw.c), at
+# symbolizer (lib/symbols/sym_dw.c, compiled again as lib/czalloc/cz_sym_dw.c), at
 # report time only.
-CZALLOC_SRCS := $(wildcard lib/cz_*.c)
+CZALLOC_SRCS := $(wildcard lib/czalloc/cz_*.c)
 CZALLOC_OBJS := $(CZALLOC_SRCS:%.c=$(B)/obj/%.o)
 # What a program linking the static library adds (czalloc.pc's Libs.private).
 CZALLOC_LIBS := $(LIBUNWIND) $(LIBDW) -lpthread -ldl
@@ -56,8 +56,8 @@ define INSTALL_CZALLOC
 	install -m 755 $(B)/libczalloc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libczalloc.so.$(VERSION)
 	ln -sf libczalloc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/$(CZALLOC_SONAME)
 	ln -sf libczalloc.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libczalloc.so
-	install -m 644 lib/cz_alloc.h lib/czprof_annotate.h $(DESTDIR)$(PREFIX)/include/czprof/
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/czalloc.pc.in \
+	install -m 644 lib/include/cz_alloc.h lib/include/czprof_annotate.h $(DESTDIR)$(PREFIX)/include/czprof/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' lib/czalloc/czalloc.pc.in \
 		>$(DESTDIR)$(PREFIX)/lib/pkgconfig/czalloc.pc
 endef
 INSTALL_EXTRA += $(INSTALL_CZALLOC)

@@ -12,7 +12,7 @@
 #
 # Patterns are shell patterns where `*` matches anything, '/' included,
 # paths from the top folder.  An include without a folder ("rec.h") is
-# found as the compiler finds it: beside the file, else in format/ or lib/
+# found as the compiler finds it: beside the file, else in format/
 # (the Makefile's -I).  Prints one line per offence ("FILE:LINE: includes
 # X: ..."); exits 1 if there was any, 0 if none, 2 if the tables cannot be
 # read.
@@ -103,7 +103,6 @@ files=$(git ls-files -co --exclude-standard '*.c' '*.h' '*.cc' 2>/dev/null)
 			dir = f; if (!sub(/\/[^\/]*$/, "", dir)) dir = "."
 			if ((dir "/" inc) in have) inc = dir "/" inc
 			else if (("format/" inc) in have) inc = "format/" inc
-			else if (("lib/" inc) in have) inc = "lib/" inc
 			sub(/^\.\//, "", inc)
 		}
 		for (r = 1; r <= nrule && !any(f, rfiles[r]); r++)

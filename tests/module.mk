@@ -10,7 +10,7 @@ PROG_BINS := $(PROG_C:tests/progs/%.c=$(B)/tests/progs/%) \
 	$(PROG_CC:tests/progs/%.cc=$(B)/tests/progs/%) \
 	$(PROG_SO:tests/progs/%.c=$(B)/tests/progs/%.so)
 # Known lines and frames: no optimisation, no inlining.
-PROG_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline $(WARN) -I. -Ilib -D_GNU_SOURCE
+PROG_CFLAGS := -std=gnu11 -O0 -g -fno-omit-frame-pointer -fno-inline $(WARN) -I. -D_GNU_SOURCE
 
 $(B)/tests/unit/%: tests/unit/%.c $(CZPROF_LIBS) $(B)/libczalloc.a
 	@mkdir -p $(@D)
@@ -23,13 +23,13 @@ $(B)/tests/progs/%: tests/progs/%.c $(B)/libczalloc-plain.a
 # rec_shapes: frames sized only by the unwind tables, and no sibling calls
 # so that every path keeps its frames.
 $(B)/tests/progs/rec_shapes: PROG_CFLAGS := -std=gnu11 -O2 -g -fomit-frame-pointer \
-	-fno-optimize-sibling-calls $(WARN) -I. -Ilib -D_GNU_SOURCE
+	-fno-optimize-sibling-calls $(WARN) -I. -D_GNU_SOURCE
 
 # the same shapes with frame pointers, for the frame-pointer walk's cache
 $(B)/tests/progs/rec_shapes_fp: tests/progs/rec_shapes.c $(B)/libczalloc-plain.a
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 -g -fno-omit-frame-pointer -fno-optimize-sibling-calls $(WARN) \
-		-I. -Ilib -D_GNU_SOURCE -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
+		-I. -D_GNU_SOURCE -o $@ $< $(B)/libczalloc-plain.a $(CZALLOC_LIBS)
 
 # site_wrap optimised: libstdc++'s allocation frames are then inlined into
 # the program in chains that symbolization must follow to the user's line
@@ -75,13 +75,14 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 # symbolizer that names a trace's frames from the modules on disk
 FUZZ_LOAD_SRCS := cli/load.c cli/load_cz.c cli/load_errors.c cli/load_kinds.c lib/analysis/merge.c lib/analysis/engine.c \
 	lib/analysis/errors.c cli/load_symbols.c cli/tracedb.c cli/dbpath.c cli/interrupt.c cli/progress.c cli/alloc_vtab.c \
-	cli/util.c lib/analysis/kinds.c lib/analysis/idmap.c \
+	cli/util.c lib/analysis/kinds.c $(BASE_SRCS) \
 	$(SYMBOLS_SRCS) $(FORMAT_SRCS)
 $(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c $(FUZZ_LOAD_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-load
 	clang $(FUZZ_FLAGS) -o $@ $^ $(SQLITE) $(ZSTD) $(LIBDW) -lstdc++
 
-$(B)/fuzz/fuzz_suppress: tests/fuzz/fuzz_suppress.c cli/suppress.c cli/util.c cli/progress.c format/printable.c
+$(B)/fuzz/fuzz_suppress: tests/fuzz/fuzz_suppress.c cli/suppress.c cli/util.c cli/progress.c format/printable.c \
+		lib/base/size.c lib/base/grow.c
 	@mkdir -p $(@D) $(B)/fuzz/corpus-suppress
 	clang $(FUZZ_FLAGS) -o $@ $^
 .PHONY: fuzz fuzz-build

@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "format/printable.h"
-#include "symbols/sym.h"
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym.h"
+#include "lib/symbols/sym_site.h"
 #include "lib/analysis/engine.h"
 #include "lib/analysis/idmap.h"
 #include "viewer/names.h"
@@ -365,7 +365,7 @@ long names_site(struct names *n, uint64_t stack)
 	if (cached >= 0)
 		return cached;
 	const char *name[SITE_MAX_FRAMES], *module[SITE_MAX_FRAMES];
-	unsigned char is_alloc[SITE_MAX_FRAMES];
+	unsigned char is_alloc[SITE_MAX_FRAMES] = { 0 };
 	int k = 0, found = 0;
 	uint64_t s = stack;
 	for (int guard = 0; s && guard < 1024 && k < SITE_MAX_FRAMES && !found; guard++) {

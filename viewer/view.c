@@ -8,6 +8,8 @@
 
 #include "format/czt.h"
 #include "viewer/view.h"
+#include "lib/base/size.h"
+#include "lib/base/grow.h"
 
 #define BATCH_ROWS 20
 #define STACK_FRAMES 24
@@ -26,21 +28,10 @@ void view_free(struct view *v)
 	memset(v, 0, sizeof(*v));
 }
 
-char *view_size(uint64_t b, char *buf, size_t cap)
+/* Sizes in the view's narrow columns: three figures ("1.50 KiB"). */
+static char *view_size(uint64_t b, char *buf, size_t cap)
 {
-	static const char *const units[] = { "KiB", "MiB", "GiB", "TiB" };
-	if (b < 1024) {
-		snprintf(buf, cap, "%llu B", (unsigned long long)b);
-		return buf;
-	}
-	double x = (double)b / 1024;
-	int u = 0;
-	while (x >= 1024 && u < 3) {
-		x /= 1024;
-		u++;
-	}
-	snprintf(buf, cap, x < 10 ? "%.2f %s" : x < 100 ? "%.1f %s" : "%.0f %s", x, units[u]);
-	return buf;
+	return size_text(b, buf, cap, SIZE_THREE_FIGURES);
 }
 
 /* 1234567 -> "1,234,567" */
@@ -90,16 +81,9 @@ static int grow_prev(struct view *v, size_t n)
 {
 	if (n <= v->n_prev)
 		return 0;
-	uint64_t *a = realloc(v->prev_allocs, n * sizeof(*a));
-	if (!a)
+	if (array_reserve((void **)&v->prev_allocs, &v->cap_prev_allocs, n - 1, sizeof(*v->prev_allocs)) ||
+	    array_reserve((void **)&v->prev_live, &v->cap_prev_live, n - 1, sizeof(*v->prev_live)))
 		return -1;
-	v->prev_allocs = a;
-	uint64_t *l = realloc(v->prev_live, n * sizeof(*l));
-	if (!l)
-		return -1;
-	v->prev_live = l;
-	memset(a + v->n_prev, 0, (n - v->n_prev) * sizeof(*a));
-	memset(l + v->n_prev, 0, (n - v->n_prev) * sizeof(*l));
 	v->n_prev = n;
 	return 0;
 }

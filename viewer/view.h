@@ -76,7 +76,7 @@ struct view {
 
 	/* private: state of the previous tick, by site number */
 	uint64_t *prev_allocs, *prev_live;
-	size_t n_prev;
+	size_t n_prev, cap_prev_allocs, cap_prev_live;
 	uint64_t prev_time, prev_total_allocs, prev_total_frees;
 	int ticked;
 };
@@ -106,8 +106,5 @@ int view_rows(struct view *v, struct live_model *m, struct names *n);
 /* Enter: shows the stack of the selected site, or hides it when it is the
  * one shown.  Nothing in the threads and arenas tables. */
 void view_toggle_stack(struct view *v, struct names *n);
-
-/* "12.3 MiB", "512 B" into buf (16+ bytes); returns buf. */
-char *view_size(uint64_t bytes, char *buf, size_t cap);
 
 #endif

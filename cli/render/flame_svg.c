@@ -8,6 +8,7 @@
 #include "cli/render/flame_svg.h"
 #include "cli/render/svg.h"
 #include "cli/util.h"
+#include "lib/base/hash.h"
 
 #define WIDTH 1200
 #define PAD 10
@@ -71,9 +72,8 @@ static void figure(char *buf, uint64_t v, int bytes)
 
 static unsigned color(const char *name)
 {
-	uint64_t h = 1469598103934665603ull;
-	for (const char *p = name; *p && *p != ' '; p++) /* by function, not line */
-		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	/* by function, not line */
+	uint64_t h = hash_bytes(HASH_FNV_SEED, name, strcspn(name, " "));
 	unsigned r = 205 + (unsigned)(h % 50), g = 80 + (unsigned)((h >> 8) % 140), b = 40 + (unsigned)((h >> 16) % 40);
 	return r << 16 | g << 8 | b;
 }

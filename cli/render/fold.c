@@ -6,9 +6,10 @@
 #include <string.h>
 
 #include "cli/render/fold.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/report.h"
 #include "cli/util.h"
+#include "lib/base/grow.h"
 
 #define MAX_FRAMES 256
 
@@ -79,13 +80,8 @@ int fold_collect(sqlite3 *db, int metric, struct fold *f)
 		uint64_t value = (uint64_t)sqlite3_column_int64(q, 1);
 		int n = report_stack(c, stack, fr, MAX_FRAMES);
 		int first = report_site_index(fr, n); /* the innermost frame kept */
-		if (f->n == cap) {
-			cap = cap ? cap * 2 : 256;
-			struct fold_stack *v = realloc(f->v, cap * sizeof(*v));
-			if (!v)
-				goto out;
-			f->v = v;
-		}
+		if (array_grow((void **)&f->v, &cap, f->n, sizeof(*f->v)))
+			goto out;
 		struct fold_stack *s = &f->v[f->n];
 		s->stack = stack;
 		s->value = value;

@@ -13,7 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 
 enum fold_metric { FOLD_LEAKED, FOLD_PEAK, FOLD_ALLOCATED, FOLD_COUNT };
 

@@ -9,6 +9,7 @@
 #include "cli/render/massif.h"
 #include "cli/report.h"
 #include "cli/util.h"
+#include "cli/tracedb.h"
 
 #define SNAPSHOTS 60 /* about what massif keeps */
 #define MAX_FRAMES 64
@@ -87,17 +88,12 @@ static void snapshot(FILE *out, int n, uint64_t time_ns, uint64_t bytes, struct 
 
 int export_massif(sqlite3 *db, FILE *out)
 {
-	char *cmd = NULL;
-	sqlite3_stmt *q;
-	if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
-		if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-			cmd = cli_one_line(strdup((const char *)sqlite3_column_text(q, 0)));
-		sqlite3_finalize(q);
-	}
+	char *cmd = cli_one_line(tracedb_meta_text(db, "cmdline"));
 	fprintf(out, "desc: czprof export --format massif\ncmd: %s\ntime_unit: ms\n", cmd ? cmd : "?");
 	free(cmd);
 	/* the tree of what was live at the peak */
 	struct mnode root = { 0 };
+	sqlite3_stmt *q;
 	struct report_ctx *c = report_ctx_new(db);
 	struct report_frame *fr = calloc(MAX_FRAMES, sizeof(*fr));
 	if (!c || !fr || sqlite3_prepare_v2(db, "SELECT stack, peak_bytes FROM stack_totals WHERE peak_bytes > 0",

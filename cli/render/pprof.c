@@ -16,7 +16,7 @@
 #include "cli/render/pprof.h"
 #include "cli/render/protobuf.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/util.h"
 
 #define MAX_FRAMES 128

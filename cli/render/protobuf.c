@@ -5,23 +5,16 @@
 #include <string.h>
 
 #include "cli/render/protobuf.h"
+#include "lib/base/grow.h"
 
 static int room(struct pb *b, size_t need)
 {
 	if (b->oom)
 		return -1;
-	if (b->n + need <= b->cap)
-		return 0;
-	size_t cap = b->cap ? b->cap * 2 : 256;
-	while (cap < b->n + need)
-		cap *= 2;
-	uint8_t *p = realloc(b->p, cap);
-	if (!p) {
+	if (need && array_grow((void **)&b->p, &b->cap, b->n + need - 1, 1)) {
 		b->oom = 1;
 		return -1;
 	}
-	b->p = p;
-	b->cap = cap;
 	return 0;
 }
 

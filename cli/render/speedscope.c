@@ -8,8 +8,9 @@
 #include "cli/render/fold.h"
 #include "cli/render/speedscope.h"
 #include "cli/report.h"
-#include "cli/strmap.h"
+#include "lib/base/strmap.h"
 #include "cli/util.h"
+#include "cli/tracedb.h"
 
 int export_speedscope(sqlite3 *db, FILE *out)
 {
@@ -32,13 +33,7 @@ int export_speedscope(sqlite3 *db, FILE *out)
 	if (!rc) {
 		fputs("{\"$schema\": \"https://www.speedscope.app/file-format-schema.json\", "
 		      "\"exporter\": \"czprof " CZPROF_VERSION "\", \"name\": ", out);
-		char *cmd = NULL;
-		sqlite3_stmt *q;
-		if (!sqlite3_prepare_v2(db, "SELECT value FROM meta WHERE key = 'cmdline'", -1, &q, NULL)) {
-			if (sqlite3_step(q) == SQLITE_ROW && sqlite3_column_text(q, 0))
-				cmd = strdup((const char *)sqlite3_column_text(q, 0));
-			sqlite3_finalize(q);
-		}
+		char *cmd = tracedb_meta_text(db, "cmdline");
 		report_json_string(out, cmd ? cmd : "czprof");
 		free(cmd);
 		fputs(", \"activeProfileIndex\": 0, \"shared\": {\"frames\": [", out);

@@ -18,6 +18,7 @@
 #include "format/czt.h"
 #include "format/czt_scan.h"
 #include "lib/analysis/kinds.h"
+#include "lib/base/grow.h"
 
 struct edge {
 	uint32_t from; /* block index (sorted order); UINT32_MAX: a root */
@@ -46,20 +47,6 @@ struct lk_scan {
 	int failed;
 	ptrdiff_t last_holder; /* the holder of the last word, -1 none */
 };
-
-/* Doubles *arr when full; 0, or -1 (and *arr kept) when out of memory. */
-static int grow(void **arr, size_t n, size_t *cap, size_t size)
-{
-	if (n < *cap)
-		return 0;
-	size_t c = *cap ? *cap * 2 : 1024;
-	void *p = realloc(*arr, c * size);
-	if (!p)
-		return -1;
-	*arr = p;
-	*cap = c;
-	return 0;
-}
 
 const char *lk_kind_name(enum lk_kind k)
 {
@@ -213,7 +200,7 @@ int lk_word(struct lk_scan *s, uint64_t where, uint64_t value)
 	struct edge e = { from < 0 ? UINT32_MAX : (uint32_t)from, (uint32_t)to, value };
 	if (s->n_e && !memcmp(&s->e[s->n_e - 1], &e, sizeof(e)))
 		return 0; /* the same pointer again: it changes nothing */
-	if (grow((void **)&s->e, s->n_e, &s->cap_e, sizeof(*s->e)))
+	if (array_grow((void **)&s->e, &s->cap_e, s->n_e, sizeof(*s->e)))
 		return s->failed = -1;
 	s->e[s->n_e++] = e;
 	return 0;
@@ -221,7 +208,7 @@ int lk_word(struct lk_scan *s, uint64_t where, uint64_t value)
 
 int lk_context(struct lk_scan *s, uint64_t where, uint64_t value)
 {
-	if (grow((void **)&s->ctx, s->n_ctx, &s->cap_ctx, sizeof(*s->ctx)))
+	if (array_grow((void **)&s->ctx, &s->cap_ctx, s->n_ctx, sizeof(*s->ctx)))
 		return s->failed = -1;
 	s->ctx[s->n_ctx++] = (struct pair){ where, value };
 	return 0;
@@ -229,7 +216,7 @@ int lk_context(struct lk_scan *s, uint64_t where, uint64_t value)
 
 int lk_vtable(struct lk_scan *s, uint64_t where)
 {
-	if (grow((void **)&s->vt, s->n_vt, &s->cap_vt, sizeof(*s->vt)))
+	if (array_grow((void **)&s->vt, &s->cap_vt, s->n_vt, sizeof(*s->vt)))
 		return s->failed = -1;
 	s->vt[s->n_vt++] = where;
 	return 0;

@@ -22,8 +22,8 @@ plant() { # FILE LINE: appended, so its line number is the file's length
 l1=$(plant format/crc32c.c '#include "cli/util.h"')          # the format reaching up to the CLI
 l2=$(plant cli/report.c '#include "cli/render/svg.h"')        # a helper using an encoder: commands only
 l3=$(plant viewer/top.c '#include "cli/tracedb.h"')            # the viewer needing the database
-l4=$(plant lib/rec_core.c '#include "cz_internal.h"')          # the recorder in libczalloc's internals, no folder named
-l5=$(plant lib/rec_core.c '#include <sqlite3.h>')              # SQLite in the profiled process
+l4=$(plant lib/recorder/rec_core.c '#include "lib/czalloc/cz_internal.h"') # the recorder in libczalloc's internals
+l5=$(plant lib/recorder/rec_core.c '#include <sqlite3.h>')              # SQLite in the profiled process
 l6=$(plant cli/render/svg.c '#include "cli/commands.h"')      # an encoder running a command
 mkdir copy/newdir && echo '#include "format/czt.h"' >copy/newdir/x.c # a folder the rule forgot
 sh "$CHECK" copy >planted.out 2>&1
@@ -32,8 +32,8 @@ out=$(cat planted.out)
 expect_match catches_format_up "$out" "^format/crc32c.c:$l1: includes \"cli/util.h\": format/\\* may include only format/\\*$"
 expect_match catches_helper_encoder "$out" "^cli/report.c:$l2: includes \"cli/render/svg.h\""
 expect_match catches_viewer_db "$out" "^viewer/top.c:$l3: includes \"cli/tracedb.h\""
-expect_match catches_bare_name "$out" "^lib/rec_core.c:$l4: includes \"lib/cz_internal.h\""
-expect_match catches_outside_lib "$out" "^lib/rec_core.c:$l5: includes <sqlite3.h>: only cli/\\* tests/\\* may$"
+expect_match catches_bare_name "$out" "^lib/recorder/rec_core.c:$l4: includes \"lib/czalloc/cz_internal.h\""
+expect_match catches_outside_lib "$out" "^lib/recorder/rec_core.c:$l5: includes <sqlite3.h>: only cli/\\* tests/\\* may$"
 expect_match catches_encoder_cmd "$out" "^cli/render/svg.c:$l6: includes \"cli/commands.h\""
 expect_match catches_uncovered "$out" "^newdir/x.c:1: no row of the table covers this file$"
 # seven offences, nothing else taken for one

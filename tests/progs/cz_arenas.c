@@ -21,8 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "lib/cz_alloc.h"
-#include "lib/czprof_annotate.h"
+#include "lib/include/cz_alloc.h"
+#include "lib/include/czprof_annotate.h"
 
 static void handle_requests(struct cz_allocator parent)
 {

@@ -12,8 +12,8 @@
  */
 #include <stdlib.h>
 
-#include "lib/cz_alloc.h"
-#include "lib/czprof_annotate.h"
+#include "lib/include/cz_alloc.h"
+#include "lib/include/czprof_annotate.h"
 
 static void on_stack(void)
 {

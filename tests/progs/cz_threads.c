@@ -12,7 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 
 #define ROUNDS 3
 

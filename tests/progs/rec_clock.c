@@ -1,5 +1,5 @@
 /* rec_clock - event times across the recorder's switch from one recording
- * thread to two (lib/rec_clock.c): 100 blocks of 111 bytes, a 200 ms
+ * thread to two (lib/recorder/rec_clock.c): 100 blocks of 111 bytes, a 200 ms
  * sleep, 100 blocks of 222 bytes, then a thread that frees the 111-byte
  * blocks and allocates 100 blocks of 333 bytes, which main frees after
  * joining it; main frees the 222-byte blocks last.  Prints nothing. */

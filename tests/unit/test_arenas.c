@@ -381,7 +381,7 @@ TEST(memory_follows_live_allocators)
 	CHECK_EQ_U(n_ends, 10000);
 	CHECK_EQ_U(en.cz.n_a, 1);
 	CHECK_EQ_U(en.cz.live, 0);
-	CHECK_EQ_U(en.cz.ids.used, 0);
+	CHECK_EQ_U(en.cz.ids.map.used, 0);
 	an_engine_release(&en);
 }
 

@@ -14,8 +14,8 @@
 
 #include "cli/load_cz.h"
 #include "lib/analysis/engine.h"
-#include "lib/cz_alloc.h"
-#include "lib/czprof_hooks.h"
+#include "lib/include/cz_alloc.h"
+#include "lib/include/czprof_hooks.h"
 #include "tests/unit.h"
 
 /* What a debug allocator reported, read back from its stream. */

@@ -12,7 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 #include "tests/unit.h"
 
 static char report[65536];

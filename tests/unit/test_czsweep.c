@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/cz_alloc.h"
+#include "lib/include/cz_alloc.h"
 #include "tests/unit.h"
 
 static char report[65536];

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "format/czt.h"
+#include "format/czt_layout.h"
 #include "format/printable.h"
 #include "tests/unit.h"
 
@@ -844,6 +845,40 @@ TEST(image_record_roundtrip)
 	czt_reader_free(r);
 }
 
+/* The one layout table: every core record has a field list the decoder,
+ * the column form and dump can all read (each letter known, a column for
+ * each), dump shows only fields the record has or may be given, and the compact realloc
+ * forms read as realloc or reallocarray. */
+TEST(layout_table_is_whole)
+{
+	unsigned core = 0;
+	for (unsigned t = 0; t < 256; t++) {
+		const struct czt_layout *l = &czt_layouts[t];
+		CHECK(!l->fields || (t < 0x40 && l->name));
+		if (!l->fields)
+			continue;
+		core++;
+		CHECK(l->nfields == strlen(l->fields) && l->nfields <= CZT_MAX_CORE_FIELDS);
+		CHECK(l->fields[0] == 't'); /* czt_reader_count_events relies on it */
+		for (const char *f = l->fields; *f; f++)
+			CHECK(czt_fields[(unsigned char)*f].column && czt_fields[(unsigned char)*f].name);
+		CHECK(czt_layouts[l->as].show && czt_rec_is_event(l->as));
+		CHECK((l->as == t) == (l->show != NULL));
+		/* a field shown only when set may come from elsewhere (a
+		 * free's stack from a CALL record) */
+		for (const char *f = l->show; f && *f; f++)
+			CHECK(*f == '?' || strchr(czt_layouts[l->as].fields, *f) || f[-1] == '?');
+	}
+	CHECK_EQ_U(core, 23); /* 7 allocation entry points, free, 2 reallocs, 6 compact forms, 7 cz */
+	CHECK(czt_layouts[CZT_REC_REALLOC_IN_PLACE].as == CZT_REC_REALLOC);
+	CHECK(czt_layouts[CZT_REC_REALLOCARRAY_NEW].as == CZT_REC_REALLOCARRAY);
+	CHECK(!strcmp(czt_layouts[CZT_REC_REALLOC].fields, "tfOAsS"));
+	CHECK(!strcmp(czt_rec_name(CZT_REC_CZ_NEW), "cz-new"));
+	CHECK(!strcmp(czt_rec_name(CZT_REC_EARLY_BLOCK), "early-block"));
+	CHECK(czt_rec_name(0x30) == NULL && czt_rec_name(0xff) == NULL);
+	CHECK(czt_core_layout(CZT_REC_STRING) == NULL && czt_core_layout(0) == NULL);
+}
+
 /* Names from a trace reach the terminal only as characters: controls,
  * C1 controls and broken UTF-8 are escaped (or spaced), UTF-8 is kept, and
  * a cut never splits a character or an escape. */
@@ -890,5 +925,6 @@ int main(void)
 	RUN(footer_read_from_the_end);
 	RUN(printable_names);
 	RUN(image_record_roundtrip);
+	RUN(layout_table_is_whole);
 	return unit_done();
 }

@@ -33,21 +33,6 @@ static struct live_model *model(void)
 #define re script_realloc
 #define stack_of script_stack
 
-TEST(idmap_grows_and_replaces)
-{
-	struct idmap map = { 0 };
-	for (uint32_t i = 0; i < 10000; i++)
-		CHECK(idmap_put(&map, (uint64_t)i * 7919, i) == 0);
-	CHECK_EQ_U(map.used, 10000);
-	CHECK(idmap_get(&map, 7919 * 5000ull) == 5000);
-	CHECK(idmap_get(&map, 3) == -1);
-	CHECK(idmap_put(&map, 7919 * 5000ull, 1) == 0);
-	CHECK(idmap_get(&map, 7919 * 5000ull) == 1);
-	CHECK_EQ_U(map.used, 10000);
-	idmap_clear(&map);
-	CHECK(idmap_get(&map, 0) == -1);
-}
-
 TEST(model_pairs_by_address)
 {
 	struct live_model *m = model();
@@ -531,7 +516,6 @@ TEST(follow_reports_a_damaged_trace)
 
 int main(void)
 {
-	RUN(idmap_grows_and_replaces);
 	RUN(model_pairs_by_address);
 	RUN(model_free_of_block_from_before_following);
 	RUN(model_cross_thread_frees_and_reuse);

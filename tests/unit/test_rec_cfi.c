@@ -1,6 +1,6 @@
 /*
- * test_rec_cfi.c - frame sizes read from the unwind tables (lib/rec_cfi.c)
- * and the stack-layout cache that trusts them (lib/rec_layout.c), and the
+ * test_rec_cfi.c - frame sizes read from the unwind tables (lib/recorder/rec_cfi.c)
+ * and the stack-layout cache that trusts them (lib/recorder/rec_layout.c), and the
  * same cache for frame-pointer chains.
  *
  * The functions below are never run: they exist for their unwind tables,
@@ -9,8 +9,8 @@
  */
 #include <stdlib.h>
 
-#include "lib/rec_cfi.c"
-#include "lib/rec_layout.c"
+#include "lib/recorder/rec_cfi.c"
+#include "lib/recorder/rec_layout.c"
 #include "tests/unit.h"
 
 #if defined(__x86_64__)

@@ -1,5 +1,5 @@
 /*
- * test_rec_clock.c - event times (lib/rec_clock.c): while one thread
+ * test_rec_clock.c - event times (lib/recorder/rec_clock.c): while one thread
  * records, its times follow the OS clock (through the time-stamp counter
  * when the CPU has an invariant one), rounded down to the tick, and never
  * go back; once a second thread records, every later time is above every
@@ -8,7 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "lib/rec_clock.c"
+#include "lib/recorder/rec_clock.c"
 #include "tests/unit.h"
 
 static uint64_t since_start(void)

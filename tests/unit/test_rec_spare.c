@@ -1,6 +1,6 @@
 /*
  * test_rec_spare.c - when the flusher writes the column form
- * (lib/rec_spare.c): while the rest of the process leaves a core over, or
+ * (lib/recorder/rec_spare.c): while the rest of the process leaves a core over, or
  * with none over while columns cost the program only a few per cent, with
  * some slack both ways so that a program at the edge does not make it flip
  * at every look; the cost is measured from the flusher's own time; and the
@@ -8,7 +8,7 @@
  */
 #include <time.h>
 
-#include "lib/rec_spare.c"
+#include "lib/recorder/rec_spare.c"
 #include "tests/unit.h"
 
 TEST(decides_by_the_core_left_over)

@@ -1,5 +1,5 @@
 /*
- * test_site.c - which frames are part of the allocator (symbols/sym_site.h):
+ * test_site.c - which frames are part of the allocator (lib/symbols/sym_site.h):
  * the C++ standard library by namespace, not by a list; libczalloc by its
  * module, files or exact function names, never by the cz_ prefix; the
  * user's --alloc-fn names and globs; and where the call site falls.
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "symbols/sym_site.h"
+#include "lib/symbols/sym_site.h"
 #include "tests/unit.h"
 
 #define ALLOC(fn, file, module) sym_is_allocator_frame(NULL, fn, file, module)
@@ -79,8 +79,8 @@ TEST(only_libczalloc_is_libczalloc)
 	CHECK(ALLOC("arena_alloc", NULL, "/usr/local/lib/libczalloc.so"));
 	CHECK(ALLOC(NULL, NULL, "/usr/local/lib/libczalloc.so.1"));
 	/* linked statically, with debug information: its source files */
-	CHECK(ALLOC("arena_alloc", "lib/cz_arena.c", "/usr/bin/prog"));
-	CHECK(ALLOC("cz__on_alloc", "./lib/cz_internal.h", "/usr/bin/prog"));
+	CHECK(ALLOC("arena_alloc", "lib/czalloc/cz_arena.c", "/usr/bin/prog"));
+	CHECK(ALLOC("cz__on_alloc", "./lib/czalloc/cz_internal.h", "/usr/bin/prog"));
 	CHECK(!ALLOC("arena_alloc", "src/my_arena.c", "/usr/bin/prog"));
 	/* without: its exact function names */
 	CHECK(ALLOC("cz_alloc", NULL, "/usr/bin/prog"));

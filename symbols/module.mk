@@ -1,9 +1,0 @@
-# symbols/: addresses to function, file:line with libdw.  Below both the
-# CLI (record, reports) and the viewer (top), never above either.
-# Linking it needs $(LIBDW) and -lstdc++ (the demangler).
-SYMBOLS_SRCS := $(wildcard symbols/*.c)
-SYMBOLS_OBJS := $(SYMBOLS_SRCS:%.c=$(B)/obj/%.o)
-
-$(B)/libczsym.a: $(SYMBOLS_OBJS)
-	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
