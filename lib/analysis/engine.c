@@ -5,9 +5,10 @@
  * allocation part) and go to the merge, one queue per thread plus one
  * for exec markers; at the end of each chunk the merge hands out those no
  * later chunk can precede, in the global order, and each is paired at
- * once: live blocks by address in an open-addressing map (backward-shift
- * deletion, so that millions of malloc/free pairs leave no tombstones),
- * their fields in a pool whose freed entries are reused.
+ * once: live blocks by address in an open-addressing map (a freed
+ * block's slot stays until its address is allocated again, so millions
+ * of malloc/free pairs need no deletion and leave no tombstones), their
+ * fields in a pool whose freed entries are reused.
  *
  * Allocator records (CZT_REC_CZ_*) are merged with the rest, each
  * thread's in a sequence of its own (so that they never change the order
@@ -26,49 +27,82 @@
 
 #include "lib/analysis/engine.h"
 
+/* A slot of the map: 8 bytes, since the map holds a slot per live block
+ * (and freed address) at up to 3/4 load.  The address is in the entry;
+ * the slot keeps the top 32 bits of its hash, which place it (so the map
+ * grows without reading an entry) and tell most other addresses apart
+ * without reading theirs. */
 struct an_slot {
+	uint32_t tag;       /* addr_tag of its address */
+	uint32_t ref : 31;  /* entry index + 1; 0: empty */
+	uint32_t freed : 1; /* released, and the address not allocated since */
+};
+
+/* A live block as the pool keeps it: struct an_block's fields in 40
+ * bytes.  A block a realloc made from another (realloc_from set), or of
+ * 2^50 bytes or more, has its size and realloc_from in an an_extra
+ * instead, size_lo its index: few blocks need one, and 8 bytes more in
+ * every entry would be 16 MB more at 2 M live blocks. */
+struct an_live {
+	uint64_t addr, time;
+	uint64_t id : 40, thread : 24;
+	uint64_t seq : 40, fn : 5, extra : 1, size_hi : 18;
+	uint32_t stack, size_lo;
+};
+
+#define LIVE_SIZE_BITS 50
+
+struct an_extra {
+	uint64_t size;         /* free: the next free one's index + 1 */
+	uint64_t realloc_from;
+};
+
+/* A freed block, while its address is not allocated again. */
+struct an_gone {
 	uint64_t addr;
-	uint32_t ref;   /* entry index + 1; 0: empty */
-	uint32_t freed; /* released, and the address not allocated since */
+	struct load_freed f;
 };
 
 /* A pool entry: a live block, what a freed one leaves for a second
- * release to be told (until its address is allocated again), or free. */
+ * release to be told (until its address is allocated again), or free.
+ * Both forms begin with the address. */
 union an_entry {
-	struct an_block b;
-	struct load_freed f;
+	struct an_live b;
+	struct an_gone g;
 	uint64_t next; /* free: the next free entry's index + 1 */
 };
 
-_Static_assert(sizeof(union an_entry) == 56, "one per live block: keep it small");
+_Static_assert(sizeof(union an_entry) == 40, "one per live block: keep it small");
+_Static_assert(sizeof(struct an_slot) == 8, "one per live block: keep it small");
 
 /* A big heap makes every map probe and block a cache miss: the pairing
  * starts the probe of the event this far ahead, and the block of the one
  * half as far, while it pairs the current one. */
 #define PREFETCH_AHEAD 16
+#define PREFETCH_SLOTS (1u << 16) /* from a map this big on */
 #define BATCH 4096
 
-/* ---- the map of blocks by address ---- */
+/* ---- the pool of blocks ---- */
 
-static size_t addr_hash(uint64_t a, size_t cap)
+static uint64_t live_size(const struct an_engine *en, const struct an_live *b)
 {
-	return (size_t)(((a >> 4) * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+	return b->extra ? en->extra[b->size_lo].size : (uint64_t)b->size_hi << 32 | b->size_lo;
 }
 
-/* The slot holding addr, or (insert) the empty slot where it goes, or NULL. */
-static struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
+/* The public form of pool entry b. */
+static struct an_block live_block(const struct an_engine *en, const struct an_live *b)
 {
-	for (size_t k = addr_hash(addr, en->map_cap);; k = (k + 1) & (en->map_cap - 1)) {
-		struct an_slot *s = &en->map[k];
-		if (!s->ref)
-			return insert ? s : NULL;
-		if (s->addr == addr)
-			return s;
-	}
+	return (struct an_block){ .addr = b->addr, .size = live_size(en, b), .time = b->time,
+				  .id = b->id, .fn = b->fn, .family = load_fn_family(b->fn) & 3,
+				  .seq = b->seq, .thread = b->thread, .stack = b->stack,
+				  .realloc_from = b->extra ? en->extra[b->size_lo].realloc_from : 0 };
 }
 
-/* A big table is probed at random: huge pages spare a TLB miss on most
- * probes. */
+/* The map and the pool come straight from mmap.  The pool grows by
+ * mremap, which moves pages instead of copying them (malloc's realloc
+ * copies once its threshold has risen past the array), and a freed map is
+ * unmapped at once.  Both are touched at random: huge pages spare a TLB
+ * miss on most accesses. */
 static void advise_huge(void *p, size_t len)
 {
 	if (len < (8u << 20))
@@ -79,27 +113,33 @@ static void advise_huge(void *p, size_t len)
 		madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
 }
 
-/* The map is three quarters full: its slots move to one twice the size.
- * (Linear probing stays short at that load with backward-shift deletion,
- * and the map is the biggest part of the engine's memory.) */
-static int map_grow(struct an_engine *en)
+/* len bytes of zeroes, or NULL. */
+static void *big_alloc(size_t len)
 {
-	size_t cap = en->map_cap * 2;
-	struct an_slot *old = en->map, *s = calloc(cap, sizeof(*s));
-	if (!s)
-		return -1;
-	advise_huge(s, cap * sizeof(*s));
-	size_t old_cap = en->map_cap;
-	en->map = s;
-	en->map_cap = cap;
-	for (size_t k = 0; k < old_cap; k++)
-		if (old[k].ref)
-			*map_find(en, old[k].addr, 1) = old[k];
-	free(old);
-	return 0;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	advise_huge(p, len);
+	return p;
 }
 
-/* ---- the pool of live blocks ---- */
+/* p (old bytes) made len bytes long, the new part zeroes; or NULL (p unchanged). */
+static void *big_resize(void *p, size_t old, size_t len)
+{
+	void *q = p ? mremap(p, old, len, MREMAP_MAYMOVE) : big_alloc(len);
+	if (q == MAP_FAILED)
+		return NULL;
+	advise_huge(q, len);
+	return q;
+}
+
+static void big_free(void *p, size_t len)
+{
+	if (p)
+		munmap(p, len);
+}
+
+#define POOL_FIRST 4096 /* entries */
 
 static union an_entry *entry_new(struct an_engine *en, uint32_t *index)
 {
@@ -108,8 +148,16 @@ static union an_entry *entry_new(struct an_engine *en, uint32_t *index)
 		en->free_blk = en->blk[*index].next;
 		return &en->blk[*index];
 	}
-	if (en->n_blk >= UINT32_MAX - 1 || array_grow((void **)&en->blk, &en->cap_blk, en->n_blk, sizeof(*en->blk)))
-		return NULL;
+	if (en->n_blk == en->cap_blk) {
+		size_t cap = en->cap_blk ? en->cap_blk * 2 : POOL_FIRST;
+		if (cap > (1u << 31) - 1)
+			return NULL;
+		union an_entry *b = big_resize(en->blk, en->cap_blk * sizeof(*b), cap * sizeof(*b));
+		if (!b)
+			return NULL;
+		en->blk = b;
+		en->cap_blk = cap;
+	}
 	*index = (uint32_t)en->n_blk;
 	return &en->blk[en->n_blk++];
 }
@@ -118,6 +166,93 @@ static void entry_drop(struct an_engine *en, uint32_t index)
 {
 	en->blk[index].next = en->free_blk;
 	en->free_blk = (uint64_t)index + 1;
+}
+
+/* An an_extra for a block: 0, or -1 out of memory. */
+static int extra_new(struct an_engine *en, uint32_t *index)
+{
+	if (en->free_extra) {
+		*index = (uint32_t)(en->free_extra - 1);
+		en->free_extra = en->extra[*index].size;
+		return 0;
+	}
+	if (en->n_extra == en->cap_extra) {
+		size_t cap = en->cap_extra ? en->cap_extra * 2 : POOL_FIRST;
+		if (cap > UINT32_MAX)
+			return -1;
+		struct an_extra *x = big_resize(en->extra, en->cap_extra * sizeof(*x), cap * sizeof(*x));
+		if (!x)
+			return -1;
+		en->extra = x;
+		en->cap_extra = cap;
+	}
+	*index = (uint32_t)en->n_extra++;
+	return 0;
+}
+
+static void extra_drop(struct an_engine *en, uint32_t index)
+{
+	en->extra[index].size = en->free_extra;
+	en->free_extra = (uint64_t)index + 1;
+}
+
+/* ---- the map of blocks by address ---- */
+
+/* Fibonacci hashing: the top bits mix every bit of the address. */
+static uint32_t addr_tag(uint64_t a)
+{
+	return (uint32_t)((a * 0x9E3779B97F4A7C15ull) >> 32);
+}
+
+/* A tag's first slot: its place in [0, 2^32) scaled to the map's
+ * capacity (at most 2^32, any number), so that the map grows by half
+ * instead of doubling. */
+static size_t tag_slot(uint32_t tag, size_t cap)
+{
+	return (size_t)(((uint64_t)tag * cap) >> 32);
+}
+
+static size_t slot_next(size_t k, size_t cap)
+{
+	return k + 1 == cap ? 0 : k + 1;
+}
+
+/* The slot holding addr, or (insert) the empty slot where it goes, or NULL. */
+static inline struct an_slot *map_find(struct an_engine *en, uint64_t addr, int insert)
+{
+	uint32_t tag = addr_tag(addr);
+	for (size_t k = tag_slot(tag, en->map_cap);; k = slot_next(k, en->map_cap)) {
+		struct an_slot *s = &en->map[k];
+		if (!s->ref)
+			return insert ? s : NULL;
+		if (s->tag == tag && en->blk[s->ref - 1].b.addr == addr)
+			return s;
+	}
+}
+
+/* The map is three quarters full: its slots move to one half as big
+ * again, half full.  (Linear probing stays short at that load, and the
+ * map is, after the pool, the biggest part of the engine's memory.) */
+static int map_grow(struct an_engine *en)
+{
+	size_t cap = en->map_cap + en->map_cap / 2;
+	if (cap > ((size_t)1 << 32))
+		return -1;
+	struct an_slot *old = en->map, *s = big_alloc(cap * sizeof(*s));
+	if (!s)
+		return -1;
+	for (size_t k = 0; k < en->map_cap; k++) {
+		if (!old[k].ref)
+			continue;
+		size_t j = tag_slot(old[k].tag, cap);
+		while (s[j].ref)
+			j = slot_next(j, cap);
+		s[j] = old[k];
+	}
+	big_free(old, en->map_cap * sizeof(*old));
+	en->map = s;
+	en->map_cap = cap;
+	return 0;
 }
 
 /* ---- tables of threads and stacks ---- */
@@ -249,23 +384,31 @@ static struct an_stack_total *stack_touch(struct an_engine *en, uint32_t k)
  * thread, an exec, or an allocation over it. */
 static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e, unsigned how)
 {
-	struct an_block *b = &en->blk[bi].b;
+	const struct an_live *b = &en->blk[bi].b;
+	uint64_t size = live_size(en, b);
 	struct an_end x = { .time = e->time, .seq = en->seq, .how = (uint8_t)how,
 			    .thread = how == AN_END_EXEC ? b->thread : e->tid };
 	/* its thread's latest allocation is b: so b is that thread's too */
 	x.temporary = how != AN_END_EXEC && en->threads[e->tid].last_alloc == b->id;
 	struct an_stack_total *t = stack_touch(en, b->stack);
 	t->live--;
-	t->live_bytes -= b->size;
+	t->live_bytes -= size;
 	if (x.temporary) {
 		t->temp++;
-		t->temp_bytes += b->size;
+		t->temp_bytes += size;
 	}
-	en->live -= b->size;
+	en->live -= size;
 	en->blocks--;
-	en->threads[b->thread].live_bytes -= b->size;
+	en->threads[b->thread].live_bytes -= size;
 	en->threads[b->thread].live_blocks--;
-	return en->o.ended ? en->o.ended(en->o.ctx, b, &x) : 0;
+	int rc = 0;
+	if (en->o.ended) {
+		struct an_block ab = live_block(en, b);
+		rc = en->o.ended(en->o.ctx, &ab, &x);
+	}
+	if (b->extra)
+		extra_drop(en, b->size_lo);
+	return rc;
 }
 
 /* A release by call (enum load_call) of a block made by family: the wrong
@@ -283,7 +426,7 @@ static __attribute__((noinline)) int unknown_free(struct an_engine *en, const st
 	struct load_error err = { .call = (uint8_t)call, .addr = e->addr, .time = e->time,
 				  .tid = en->threads[e->tid].tid, .stack = e->stack };
 	if (s) {
-		const struct load_freed *f = &en->blk[s->ref - 1].f;
+		const struct load_freed *f = &en->blk[s->ref - 1].g.f;
 		err.kind = e->realloc ? LOAD_ERR_REALLOC_FREED : LOAD_ERR_DOUBLE_FREE;
 		err.size = f->size;
 		err.has_alloc = 1;
@@ -336,23 +479,24 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 		return unknown_free(en, e, s);
 	}
 	uint32_t bi = s->ref - 1;
-	struct an_block *b = &en->blk[bi].b;
+	const struct an_live *b = &en->blk[bi].b;
 	unsigned call = e->realloc ? LOAD_CALL_REALLOC : LOAD_FREE_FAMILY(e->fn);
-	if (AN_MISMATCH(b->family, call)) {
+	unsigned family = load_fn_family(b->fn);
+	if (AN_MISMATCH(family, call)) {
 		struct load_error err = { .kind = LOAD_ERR_MISMATCH, .call = (uint8_t)call, .addr = e->addr,
-					  .time = e->time, .size = b->size, .tid = t->tid, .stack = e->stack,
-					  .has_alloc = 1, .alloc_family = b->family,
+					  .time = e->time, .size = live_size(en, b), .tid = t->tid, .stack = e->stack,
+					  .has_alloc = 1, .alloc_family = (uint8_t)family,
 					  .alloc_stack = b->stack, .alloc_fn = b->fn };
 		if (load_errors_add(&en->errs, &err))
 			return -1;
 	}
 	/* the address stays, freed, until it is allocated again: a second
 	 * release then finds what the first one did */
-	struct load_freed f = { .time = e->time, .size = b->size, .thread = e->tid,
+	struct load_freed f = { .time = e->time, .size = live_size(en, b), .thread = e->tid,
 				.alloc_stack = b->stack, .stack = e->stack,
-				.alloc_family = b->family, .call = (uint8_t)call };
+				.alloc_family = (uint8_t)family, .call = (uint8_t)call };
 	int rc = block_end(en, bi, e, AN_END_FREE);
-	en->blk[bi].f = f; /* the entry now tells of the release */
+	en->blk[bi].g.f = f; /* the entry now tells of the release (addr stays) */
 	s->freed = 1;
 	heap_point(en, e->time, en->seq);
 	return rc;
@@ -361,6 +505,10 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 {
 	struct an_thread *t = &en->threads[e->tid];
+	uint64_t rf = e->realloc ? t->realloc_from : 0;
+	uint32_t xi = 0;
+	if ((rf || e->size >> LIVE_SIZE_BITS) && extra_new(en, &xi))
+		return -1;
 	if ((en->map_used + 1) * 4 > en->map_cap * 3 && map_grow(en))
 		return -1;
 	struct an_slot *s = map_find(en, e->addr, 1);
@@ -379,12 +527,16 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 			return -1;
 		en->map_used++;
 	}
-	struct an_block *b = &en->blk[bi].b;
-	*b = (struct an_block){ .addr = e->addr, .size = e->size, .time = e->time, .seq = en->seq,
-				.id = ++en->allocs, .realloc_from = e->realloc ? t->realloc_from : 0,
-				.stack = e->stack, .thread = e->tid, .fn = (uint8_t)e->fn,
-				.family = (uint8_t)load_fn_family(e->fn) };
-	s->addr = e->addr;
+	struct an_live *b = &en->blk[bi].b;
+	*b = (struct an_live){ .addr = e->addr, .time = e->time, .seq = en->seq, .id = ++en->allocs,
+			       .stack = e->stack, .thread = e->tid, .fn = e->fn,
+			       .size_hi = (uint32_t)(e->size >> 32), .size_lo = (uint32_t)e->size };
+	if (rf || e->size >> LIVE_SIZE_BITS) {
+		en->extra[xi] = (struct an_extra){ .size = e->size, .realloc_from = rf };
+		b->extra = 1;
+		b->size_lo = xi;
+	}
+	s->tag = addr_tag(e->addr);
 	s->ref = bi + 1;
 	s->freed = 0;
 	t->realloc_from = 0;
@@ -439,14 +591,28 @@ static int pair_batch(struct an_engine *en)
 	const struct load_ev *b = en->batch;
 	size_t n = en->n_batch;
 	en->n_batch = 0;
+	/* a small map and pool stay in the cache: fetching ahead would
+	 * only cost */
+	size_t ahead = en->map_cap >= PREFETCH_SLOTS ? n : 0;
 	for (size_t i = 0; i < n; i++) {
-		if (i + PREFETCH_AHEAD < n)
-			__builtin_prefetch(&en->map[addr_hash(b[i + PREFETCH_AHEAD].addr, en->map_cap)]);
-		if (i + PREFETCH_AHEAD / 2 < n && b[i + PREFETCH_AHEAD / 2].kind == EV_FREE) {
-			/* its slot was fetched by now: start on its block */
-			const struct an_slot *s = &en->map[addr_hash(b[i + PREFETCH_AHEAD / 2].addr, en->map_cap)];
-			if (s->ref && !s->freed && s->addr == b[i + PREFETCH_AHEAD / 2].addr)
-				__builtin_prefetch(&en->blk[s->ref - 1].b);
+		if (i + PREFETCH_AHEAD < ahead)
+			__builtin_prefetch(&en->map[tag_slot(addr_tag(b[i + PREFETCH_AHEAD].addr), en->map_cap)]);
+		if (i + PREFETCH_AHEAD / 2 < ahead && b[i + PREFETCH_AHEAD / 2].kind != EV_EXEC) {
+			/* its slot was fetched by now: start on the entry it
+			 * names, the block a free ends or the freed one an
+			 * allocation takes the place of (written here, not in a
+			 * function of its own: gcc takes a function that only
+			 * prefetches for one without effect, and drops the call) */
+			uint32_t tag = addr_tag(b[i + PREFETCH_AHEAD / 2].addr);
+			size_t k = tag_slot(tag, en->map_cap);
+			for (int j = 0; j < 4 && en->map[k].ref; j++, k = slot_next(k, en->map_cap))
+				if (en->map[k].tag == tag) {
+					/* both ends: an entry may straddle two lines */
+					const char *p = (const char *)&en->blk[en->map[k].ref - 1];
+					__builtin_prefetch(p);
+					__builtin_prefetch(p + sizeof(union an_entry) - 1);
+					break;
+				}
 		}
 		int rc = pair(en, &b[i]);
 		if (rc)
@@ -679,13 +845,13 @@ int an_engine_finish(struct an_engine *en)
 
 static int by_id(const void *a, const void *b)
 {
-	const struct an_block *x = *(const struct an_block *const *)a, *y = *(const struct an_block *const *)b;
+	const struct an_live *x = *(const struct an_live *const *)a, *y = *(const struct an_live *const *)b;
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
 int an_engine_live(const struct an_engine *en, int (*fn)(void *ctx, const struct an_block *b), void *ctx)
 {
-	const struct an_block **v = malloc((en->blocks ? en->blocks : 1) * sizeof(*v));
+	const struct an_live **v = malloc((en->blocks ? en->blocks : 1) * sizeof(*v));
 	if (!v)
 		return -1;
 	size_t n = 0;
@@ -694,8 +860,10 @@ int an_engine_live(const struct an_engine *en, int (*fn)(void *ctx, const struct
 			v[n++] = &en->blk[en->map[k].ref - 1].b;
 	qsort(v, n, sizeof(*v), by_id);
 	int rc = 0;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = fn(ctx, v[i]);
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct an_block b = live_block(en, v[i]);
+		rc = fn(ctx, &b);
+	}
 	free(v);
 	return rc;
 }
@@ -709,7 +877,7 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 	en->cz.destroyed = o->cz_destroyed;
 	en->cz.ctx = o->ctx;
 	en->map_cap = 1 << 12;
-	en->map = calloc(en->map_cap, sizeof(*en->map));
+	en->map = big_alloc(en->map_cap * sizeof(*en->map));
 	en->timeline = calloc(AN_TIMELINE_POINTS, sizeof(*en->timeline));
 	en->batch = malloc(BATCH * sizeof(*en->batch));
 	en->bucket_w = 1000000; /* 1 ms */
@@ -732,8 +900,9 @@ void an_engine_release(struct an_engine *en)
 	free(en->stacks);
 	free(en->totals);
 	free(en->timeline);
-	free(en->map);
-	free(en->blk);
+	big_free(en->map, en->map_cap * sizeof(*en->map));
+	big_free(en->blk, en->cap_blk * sizeof(*en->blk));
+	big_free(en->extra, en->cap_extra * sizeof(*en->extra));
 	free(en->batch);
 	idmap_clear(&en->thread_ids);
 	idmap_clear(&en->stack_ids);

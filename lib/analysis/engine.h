@@ -80,7 +80,8 @@ struct an_stack_total {
 	uint64_t epoch; /* the peak the peak_* figures were taken at */
 };
 
-/* A block, while it lives: 56 bytes, since a big heap holds millions. */
+/* A block, as the engine hands it out (its pool keeps it in 40 bytes,
+ * since a big heap holds millions: engine.c). */
 struct an_block {
 	uint64_t addr, size, time;
 	uint64_t id : 40;      /* from 1, in the global order of allocations */
@@ -131,6 +132,7 @@ struct an_options {
 };
 
 struct an_slot;
+struct an_extra;
 
 struct an_engine {
 	/* ---- results: read them after an_engine_finish ---- */
@@ -183,6 +185,9 @@ struct an_engine {
 				* free entries chained by .next */
 	size_t n_blk, cap_blk;
 	uint64_t free_blk;     /* index + 1 of a free entry, 0: none */
+	struct an_extra *extra; /* what a live block's entry has no room for */
+	size_t n_extra, cap_extra;
+	uint64_t free_extra;   /* index + 1 of a free one, 0: none */
 	uint64_t bucket_w, bucket_lo, bucket_hi; /* the timeline's buckets */
 	size_t bucket;
 	int finished;

@@ -555,6 +555,61 @@ TEST(many_threads)
 	sqlite3_close(db);
 }
 
+/* The engine's map of blocks by address grows by half four times here
+ * (4096 slots hold 3072 blocks; 12000 take 20736), its slots keeping only
+ * a hash of each address, its entries a size of up to 50 bits (a bigger
+ * one, or a realloc's predecessor, kept aside): every block must come out
+ * with its own fields, addresses of any high bits included. */
+TEST(many_live_blocks_keep_their_fields)
+{
+	static uint8_t big[1 << 18];
+	struct czt_header h = { .major = CZT_VERSION_MAJOR, .minor = CZT_VERSION_MINOR, .pid = 7, .clock = 1 };
+	size_t len = czt_header_encode(big, sizeof(big), &h);
+	struct czt_enc e;
+	const uint64_t hi = 0xffff800000000000ull, huge = (1ull << 51) + 3, b40 = (1ull << 40) + 5;
+	/* block i: at 0x10000 + 32 i (i even) or hi + 48 i (odd), i + 1
+	 * bytes (block 7: huge, 13: b40), made at time i + 1 */
+#define ADDR(i) ((i) % 2 ? hi + 48 * (uint64_t)(i) : 0x10000 + 32 * (uint64_t)(i))
+	czt_enc_init(&e, big + len, sizeof(big) - len, CZT_CHUNK_EVENTS, 1, 0);
+	for (uint64_t i = 0; i < 12000; i++)
+		czt_enc_alloc(&e, CZT_REC_MALLOC, i + 1, ADDR(i), i == 7 ? huge : i == 13 ? b40 : i + 1, 0);
+	len += czt_enc_finish(&e);
+	/* every third freed at 20000 + i; block 1 realloc'd to 0x9000000 at
+	 * 40000; block 3 freed again at 40001 */
+	czt_enc_init(&e, big + len, sizeof(big) - len, CZT_CHUNK_EVENTS, 1, 20000);
+	for (uint64_t i = 0; i < 12000; i += 3)
+		czt_enc_free(&e, 20000 + i, ADDR(i));
+	czt_enc_realloc(&e, CZT_REC_REALLOC, 40000, 40000, ADDR(1), 0x9000000, 77, 0);
+	czt_enc_free(&e, 40001, ADDR(3));
+	len += czt_enc_finish(&e);
+	save_bytes(big, len);
+	sqlite3 *db = load_fresh();
+	if (!db)
+		return;
+	/* sizes 1..12000 sum to 72006000; block 7 is huge, not 8, 13 b40, not 14 */
+	unsigned long long all = 72006000ull - 8 - 14 + huge + b40, freed = 0;
+	for (uint64_t i = 0; i < 12000; i += 3)
+		freed += i + 1;
+	CHECK_EQ_U(meta(db, "peak_blocks"), 12000);
+	CHECK_EQ_U(meta(db, "peak_bytes"), all);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM exit_blocks"), 8000);
+	/* block 1 (2 bytes) became 77 */
+	CHECK_EQ_U(q(db, "SELECT sum(size) FROM exit_blocks"), all - freed - 2 + 77);
+	CHECK_EQ_U(q(db, "SELECT size FROM exit_blocks WHERE id = 8"), huge);
+	CHECK_EQ_U(q(db, "SELECT size FROM exit_blocks WHERE id = 14"), b40);
+	CHECK_EQ_U(q(db, "SELECT sum(size) FROM allocations WHERE id IN (8, 14)"), huge + b40);
+	CHECK_EQ_U(q(db, "SELECT addr = -140737488355328 + 48 * 11999 FROM exit_blocks WHERE id = 12000"), 1);
+	CHECK_EQ_U(q(db, "SELECT alloc_time FROM exit_blocks WHERE id = 12000"), 12000);
+	CHECK_EQ_U(q(db, "SELECT realloc_from FROM exit_blocks WHERE addr = 150994944"), 2);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM exit_blocks WHERE realloc_from IS NOT NULL"), 1);
+	/* the double free is told with what the first free left */
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM heap_errors WHERE kind = 'double-free' AND size = 4 AND free_time = 20003"), 1);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 12001);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations WHERE free_time IS NULL"), 8000);
+#undef ADDR
+	sqlite3_close(db);
+}
+
 /* Stack nodes that are their own parent, or form a cycle, cannot make the
  * depth computation run forever (found by fuzzing the loader). */
 TEST(stack_cycles_terminate)
@@ -770,6 +825,7 @@ int main(void)
 	RUN(not_a_trace_leaves_nothing);
 	RUN(real_trace_cut_anywhere);
 	RUN(many_threads);
+	RUN(many_live_blocks_keep_their_fields);
 	RUN(stack_cycles_terminate);
 	RUN(heap_errors_need_a_whole_image);
 	RUN(lost_events_make_it_incomplete);
