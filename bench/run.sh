@@ -7,7 +7,8 @@
 # report, which loads the trace, and a repeated one).  With heaptrack installed it is
 # measured the same way (record only, then heaptrack_print) for comparison.
 # Below the table, per program: what each way of storing its events would
-# cost the recorder's flusher in CPU, and the bytes it gives (bench/packcost).
+# cost the recorder's flusher in CPU, and the bytes it gives (bench/packcost);
+# and how fast `czprof top` applies the trace (--batch, replayed at once).
 #   ROUNDS=5 (pairs per program)   PROGS="churn threads leaky realloc churn_fp"
 #   PEERS=0 to skip heaptrack      CZFLAGS="..." extra record flags
 #   LOADS=3 (first reports timed)  (e.g. --no-compress)
@@ -23,6 +24,7 @@ PEERS=${PEERS:-1}
 CZ="$PWD/$B/czprof"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/czprof-bench.XXXXXX")
 : >"$tmp/packcost"
+: >"$tmp/top"
 trap 'rm -rf "$tmp"' EXIT
 
 now() { date +%s.%N; }
@@ -108,6 +110,13 @@ for p in $PROGS; do
 		END { if (v["events"]) printf "%-8s %7s %7s %7s %7s %7s %8s %8s\n", p, v["walk_ns"],
 			v["split_ns"], v["streams_ns"], v["frame_ns"], v["columns_ns"], v["frame_B"],
 			v["columns_B"] }' >>"$tmp/packcost"
+	# the live view over the whole trace: one snapshot once every event
+	# is applied; CPU time (user + system), which other work on the
+	# machine disturbs less than the wall time, is what the rate is of
+	/usr/bin/time -f "%e %U %S %M" -o "$tmp/ttime" "$CZ" top --batch 1 --speed 0 "$tmp/t.czt" \
+		>/dev/null 2>&1 && awk -v p="$p" -v ev="$events" '{ cpu = $2 + $3
+		printf "%-8s %10s %7.2f %7.2f %9.2f %9s\n", p, ev, $1, cpu, (cpu > 0 ? ev / cpu / 1e6 : 0), $4 }' \
+		"$tmp/ttime" >>"$tmp/top"
 	first=-; second=-; rate=-; scanms=-; scanpct=-; reprss=-; dbx=-; htrss=-
 	# how fast fresh memory comes just before the loads, which touch
 	# hundreds of MB of it
@@ -185,6 +194,13 @@ if [ -s "$tmp/packcost" ]; then
 	echo "(bench/packcost on each program's last --no-compress trace, its chunks of 4 KiB or more;"
 	echo " thread CPU, fastest of 3 passes: walk = stepping over the events, the least any rewriting"
 	echo " of a written chunk costs; split + streams = columns = the column form; frame = one zstd frame)"
+	echo
+fi
+if [ -s "$tmp/top" ]; then
+	echo "czprof top --batch 1 --speed 0 on each program's trace (every event applied, one snapshot):"
+	printf '%-8s %10s %7s %7s %9s %9s\n' prog events wall cpu Mev/s rss
+	cat "$tmp/top"
+	echo "(seconds; cpu = user + system; Mev/s = events / cpu, target >= 10; rss = peak RSS in KiB)"
 	echo
 fi
 echo "(times in s, RSS in KiB; ratio = median of paired record/native runs over $ROUNDS rounds;"

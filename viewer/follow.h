@@ -1,15 +1,9 @@
 /*
- * follow.h - reads a trace while it grows and feeds the live model in the
- * trace's global event order.
- *
- * Chunks of different threads reach the file in flush order, not in time
- * order (FORMAT.md, Ordering across threads), so events are not applied as
- * they are read: each EVENTS chunk becomes a run of events (already in
- * order within the thread) and runs are merged by time.  The caller decides
- * how far to apply: a few hundred milliseconds behind the newest event
- * while the recorder may still flush older chunks (FOLLOW_LAG_NS), and
- * everything once the trace is complete.  Definitions (stack nodes,
- * strings, modules, symbols, threads) are applied as soon as they are read.
+ * follow.h - reads a trace while it grows and feeds its records, in file
+ * order and a chunk at a time, to the live model (live.h), whose engine
+ * puts the threads' events in the global order and applies them once no
+ * chunk still to come can precede them.  Definitions (stack nodes,
+ * strings, modules, symbols) go to the names as soon as they are read.
  */
 #ifndef CZ_FOLLOW_H
 #define CZ_FOLLOW_H
@@ -19,10 +13,6 @@
 #include "format/czt.h"
 #include "viewer/live.h"
 #include "viewer/names.h"
-
-/* How long after an event every other thread's earlier events are surely in
- * the file: the recorder flushes every buffer at least every 100 ms. */
-#define FOLLOW_LAG_NS 300000000ull
 
 struct follower;
 
@@ -49,14 +39,8 @@ void follow_close(struct follower *f);
  */
 int follow_poll(struct follower *f, uint64_t until, uint64_t max_bytes);
 
-/* Applies pending events with time <= limit (UINT64_MAX: all), in order. */
-void follow_apply(struct follower *f, uint64_t limit);
-
 /* Time of the newest event read (not necessarily applied). */
 uint64_t follow_newest(const struct follower *f);
-
-/* Events read but not yet applied. */
-uint64_t follow_pending(const struct follower *f);
 
 /* Whole bytes read so far. */
 uint64_t follow_bytes(const struct follower *f);

@@ -1,127 +1,25 @@
 /*
- * live.c - see live.h.  Live blocks sit in an open-addressing table keyed by
- * address (linear probing, backward-shift deletion: no tombstones, so a
- * long run of malloc/free keeps probes short).
+ * live.c - see live.h.  The heap is the engine's; here are the records it
+ * does not take (the scan at exit, the allocator library), the program's
+ * end, and how the chart reads the engine's timeline.
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
-#include "format/czt.h"
+#include "lib/analysis/idmap.h"
 #include "lib/analysis/kinds.h"
 #include "viewer/live.h"
 
-struct live_slot {
-	uint64_t addr; /* 0 = empty */
-	uint64_t size;
-	uint32_t stack, thread; /* indexes into the model's arrays */
-};
-
-struct live_blocks {
-	struct live_slot *slots;
-	size_t cap, used;
-};
-
-static size_t slot_hash(uint64_t addr, size_t cap)
+/* The engine forgets an allocator once destroyed: its last state is kept
+ * for the view. */
+static int keep_destroyed(void *ctx, const struct an_allocator *a)
 {
-	/* malloc addresses are 16-aligned: drop the always-zero bits; the
-	 * product's top bits depend on every bit of the key, the allocator's
-	 * in the cz map's keys (cz_key) included */
-	return (size_t)(((addr >> 4) * 0x9E3779B97F4A7C15ull) >> (64 - __builtin_ctzll(cap)));
-}
-
-static struct live_slot *blocks_find(struct live_blocks *b, uint64_t addr)
-{
-	if (!b->cap)
-		return NULL;
-	for (size_t i = slot_hash(addr, b->cap);; i = (i + 1) & (b->cap - 1)) {
-		if (b->slots[i].addr == addr)
-			return &b->slots[i];
-		if (!b->slots[i].addr)
-			return NULL;
-	}
-}
-
-/* Zeroed slots from their own mapping: a big heap's table runs to hundreds
- * of MiB, touched at random, and with huge pages it faults once per 2 MiB
- * and misses the TLB far less.  NULL when out of memory. */
-static struct live_slot *slots_new(size_t cap)
-{
-	size_t len = cap * sizeof(struct live_slot);
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	if (len >= (4u << 20))
-		madvise(p, len, MADV_HUGEPAGE);
-	return p;
-}
-
-static void slots_free(struct live_slot *s, size_t cap)
-{
-	if (s)
-		munmap(s, cap * sizeof(*s));
-}
-
-static int blocks_grow(struct live_blocks *b)
-{
-	size_t cap = b->cap ? b->cap * 2 : 1024;
-	struct live_slot *s = slots_new(cap);
-	if (!s)
-		return -1;
-	for (size_t i = 0; i < b->cap; i++) {
-		if (!b->slots[i].addr)
-			continue;
-		size_t j = slot_hash(b->slots[i].addr, cap);
-		while (s[j].addr)
-			j = (j + 1) & (cap - 1);
-		s[j] = b->slots[i];
-	}
-	slots_free(b->slots, b->cap);
-	b->slots = s;
-	b->cap = cap;
+	struct live_model *m = ctx;
+	if (array_grow((void **)&m->gone, &m->cap_gone, m->n_gone, sizeof(*m->gone)))
+		m->oom = 1; /* the view then lists it no more */
+	else
+		m->gone[m->n_gone++] = *a;
 	return 0;
-}
-
-/* addr's slot, found or made in one probe; *had says which (a new slot has
- * only addr set).  NULL when out of memory. */
-static struct live_slot *blocks_claim(struct live_blocks *b, uint64_t addr, int *had)
-{
-	if ((b->used + 1) * 4 > b->cap * 3 && blocks_grow(b))
-		return NULL;
-	size_t i = slot_hash(addr, b->cap);
-	for (; b->slots[i].addr; i = (i + 1) & (b->cap - 1))
-		if (b->slots[i].addr == addr) {
-			*had = 1;
-			return &b->slots[i];
-		}
-	*had = 0;
-	b->used++;
-	b->slots[i] = (struct live_slot){ .addr = addr };
-	return &b->slots[i];
-}
-
-static void blocks_remove(struct live_blocks *b, struct live_slot *s)
-{
-	size_t mask = b->cap - 1;
-	size_t i = (size_t)(s - b->slots);
-	/* shift later members of the probe run back into the hole */
-	for (size_t j = (i + 1) & mask; b->slots[j].addr; j = (j + 1) & mask) {
-		size_t home = slot_hash(b->slots[j].addr, b->cap);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			b->slots[i] = b->slots[j];
-			i = j;
-		}
-	}
-	b->slots[i].addr = 0;
-	b->used--;
-}
-
-static void blocks_free(struct live_blocks *b)
-{
-	if (b) {
-		slots_free(b->slots, b->cap);
-		free(b);
-	}
 }
 
 int live_model_new(struct live_model **out)
@@ -129,10 +27,13 @@ int live_model_new(struct live_model **out)
 	struct live_model *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -1;
-	m->heap = calloc(1, sizeof(*m->heap));
-	m->cz = calloc(1, sizeof(*m->cz));
-	if (!m->heap || !m->cz) {
-		live_model_free(m);
+	/* the order rule and the lag of every load; live: the trace cannot
+	 * be read again, so an event that comes later than that anyway is
+	 * applied out of order rather than refused */
+	struct an_options o = { .merge_lag = AN_MERGE_LAG_NS, .threads_seen = 1, .live = 1,
+				.cz_destroyed = keep_destroyed, .ctx = m };
+	if (an_engine_init(&m->en, &o)) {
+		free(m);
 		return -1;
 	}
 	*out = m;
@@ -143,8 +44,9 @@ int live_model_new(struct live_model **out)
 
 struct live_scan {
 	struct lk_scan *lk;
-	uint32_t *stack;  /* per judged block, its index in m->stacks */
-	size_t n;
+	struct lk_block *blocks;
+	uint32_t *stack;  /* per judged block, its engine stack index */
+	size_t n, cap;
 	int failed;
 };
 
@@ -153,34 +55,38 @@ static void scan_free(struct live_scan *sc)
 	if (!sc)
 		return;
 	lk_free(sc->lk);
+	free(sc->blocks);
 	free(sc->stack);
 	free(sc);
 }
 
+static int scan_block(void *ctx, const struct an_block *b)
+{
+	struct live_scan *sc = ctx;
+	if (sc->n == sc->cap)
+		return -1; /* more than the engine counted: cannot be */
+	sc->blocks[sc->n] = (struct lk_block){ b->addr, b->size, b->time };
+	sc->stack[sc->n++] = b->stack;
+	return 0;
+}
+
+/* The blocks live now, as the scan judges them (the events written before
+ * it are applied first). */
 static struct live_scan *scan_begin(struct live_model *m)
 {
 	struct live_scan *sc = calloc(1, sizeof(*sc));
-	struct live_blocks *b = m->heap;
-	size_t cap = b && b->used ? b->used : 1;
-	struct lk_block *blocks = malloc(cap * sizeof(*blocks));
-	if (sc)
-		sc->stack = malloc(cap * sizeof(*sc->stack));
-	if (!sc || !blocks || !sc->stack) {
-		free(blocks);
+	if (!sc)
+		return NULL;
+	sc->cap = m->en.blocks ? m->en.blocks : 1;
+	sc->blocks = malloc(sc->cap * sizeof(*sc->blocks));
+	sc->stack = malloc(sc->cap * sizeof(*sc->stack));
+	if (!sc->blocks || !sc->stack || an_engine_live(&m->en, scan_block, sc) ||
+	    !(sc->lk = lk_new(sc->blocks, sc->n))) {
 		scan_free(sc);
 		return NULL;
 	}
-	for (size_t i = 0; b && i < b->cap; i++)
-		if (b->slots[i].addr) {
-			blocks[sc->n] = (struct lk_block){ b->slots[i].addr, b->slots[i].size, 0 };
-			sc->stack[sc->n++] = b->slots[i].stack;
-		}
-	sc->lk = lk_new(blocks, sc->n);
-	free(blocks);
-	if (!sc->lk) {
-		scan_free(sc);
-		return NULL;
-	}
+	free(sc->blocks);
+	sc->blocks = NULL;
 	return sc;
 }
 
@@ -188,26 +94,37 @@ static void scan_end(struct live_model *m, struct live_scan *sc, uint64_t scan_t
 {
 	if (sc->failed || lk_classify(sc->lk, scan_time))
 		return;
+	struct live_lost *lost = calloc(m->en.n_stacks ? m->en.n_stacks : 1, sizeof(*lost));
+	if (!lost) {
+		m->oom = 1;
+		return;
+	}
 	memset(m->kind_bytes, 0, sizeof(m->kind_bytes));
 	memset(m->kind_blocks, 0, sizeof(m->kind_blocks));
-	for (size_t i = 0; i < m->n_stacks; i++)
-		m->stacks[i].lost_bytes = m->stacks[i].lost_blocks = 0;
 	for (size_t i = 0; i < sc->n; i++) {
 		const struct lk_result *r = lk_result(sc->lk, i);
 		uint64_t size = lk_block_size(sc->lk, i);
 		m->kind_bytes[r->kind] += size;
 		m->kind_blocks[r->kind]++;
-		if ((r->kind == LK_DEFINITE || r->kind == LK_INDIRECT) && sc->stack[i] < m->n_stacks) {
-			m->stacks[sc->stack[i]].lost_bytes += size;
-			m->stacks[sc->stack[i]].lost_blocks++;
+		if ((r->kind == LK_DEFINITE || r->kind == LK_INDIRECT) && sc->stack[i] < m->en.n_stacks) {
+			lost[sc->stack[i]].bytes += size;
+			lost[sc->stack[i]].blocks++;
 		}
 	}
+	free(m->lost);
+	m->lost = lost;
+	m->n_lost = m->en.n_stacks;
 	m->kinds_known = 1;
 }
 
-void live_scan_record(struct live_model *m, const struct czt_record *r)
+/* One record of the recorder's pointer scan at exit (FORMAT.md, "Scan
+ * chunks").  The first one takes the blocks live now as those the scan
+ * judges; at the scan-end record they are classified as memcheck does
+ * (lib/analysis/kinds.h).  Out of memory, the kinds stay unknown. */
+static void scan_record(struct live_model *m, const struct czt_record *r)
 {
 	if (!m->scan && !m->kinds_known) {
+		live_flush(m); /* every event written before the scan first */
 		m->scan = scan_begin(m);
 		if (!m->scan)
 			m->oom = 1;
@@ -229,346 +146,122 @@ void live_model_free(struct live_model *m)
 	if (!m)
 		return;
 	scan_free(m->scan);
-	m->scan = NULL;
-	blocks_free(m->heap);
-	blocks_free(m->cz);
-	idmap_clear(&m->stack_ids);
-	idmap_clear(&m->thread_ids);
-	idmap_clear(&m->allocator_ids);
-	free(m->stacks);
-	free(m->threads);
-	free(m->allocators);
+	free(m->lost);
+	free(m->gone);
+	an_engine_release(&m->en);
 	free(m);
 }
 
-static long stack_index(struct live_model *m, uint64_t id)
+/* ---- feeding ---- */
+
+/* An engine call's result: out of memory makes the figures partial; a
+ * late event cannot be refused here (o.live). */
+static void engine_rc(struct live_model *m, int rc)
 {
-	long i = idmap_get(&m->stack_ids, id);
+	if (rc)
+		m->oom = 1;
+}
+
+/* The program's end was read: it shows once the view is at its time (a
+ * replay's clock may be before it). */
+static void end_if_due(struct live_model *m, uint64_t time)
+{
+	if (m->end_read && !m->ended && time >= m->end_time) {
+		m->ended = 1;
+		/* nothing of the program can follow its end */
+		engine_rc(m, an_engine_flush(&m->en));
+	}
+}
+
+void live_settle(struct live_model *m, uint64_t time)
+{
+	if (m->ended)
+		return;
+	engine_rc(m, an_engine_settle(&m->en, time));
+	end_if_due(m, time);
+}
+
+void live_flush(struct live_model *m)
+{
+	engine_rc(m, an_engine_flush(&m->en));
+	end_if_due(m, UINT64_MAX);
+}
+
+void live_hold(struct live_model *m, uint64_t time)
+{
+	an_engine_hold(&m->en, time);
+}
+
+void live_record(struct live_model *m, const struct czt_record *r)
+{
+	switch (r->type) {
+	case CZT_REC_SCAN_REGION: case CZT_REC_SCAN_WORDS: case CZT_REC_SCAN_CONTEXT:
+	case CZT_REC_SCAN_VTABLES: case CZT_REC_SCAN_END:
+		scan_record(m, r);
+		return;
+	default:
+		break;
+	}
+	if (r->type == CZT_REC_PROCESS_END && r->how != CZT_END_EXEC) {
+		m->end_read = 1;
+		m->end_how = r->how;
+		m->end_value = r->value;
+		m->end_time = r->time;
+		end_if_due(m, m->en.hold);
+	}
+}
+
+uint64_t live_now(const struct live_model *m)
+{
+	return m->ended && m->end_time > m->en.now ? m->end_time : m->en.now;
+}
+
+uint64_t live_pending(const struct live_model *m)
+{
+	return m->en.merge.held;
+}
+
+/* ---- reading ---- */
+
+uint64_t live_bucket_ns(const struct live_model *m)
+{
+	return m->en.bucket_w; /* the engine's buckets: no duration given, they widen */
+}
+
+uint64_t live_chart_level(const struct live_model *m, size_t i)
+{
+	return m->en.timeline[i].high;
+}
+
+const struct an_thread *live_find_thread(const struct live_model *m, uint64_t tid)
+{
+	long i = idmap_get(&m->en.thread_ids, tid);
+	return i < 0 ? NULL : &m->en.threads[i];
+}
+
+size_t live_n_allocators(const struct live_model *m)
+{
+	return m->en.cz.live + m->n_gone;
+}
+
+size_t live_allocators(const struct live_model *m, const struct an_allocator **rows, size_t max)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < m->en.cz.n_a && n < max; i++)
+		if (m->en.cz.a[i].in_use)
+			rows[n++] = &m->en.cz.a[i];
+	for (size_t i = 0; i < m->n_gone && n < max; i++)
+		rows[n++] = &m->gone[i];
+	return n;
+}
+
+const struct an_allocator *live_find_allocator(const struct live_model *m, uint64_t id)
+{
+	long i = idmap_get(&m->en.cz.ids, id);
 	if (i >= 0)
-		return i;
-	if (array_reserve((void **)&m->stacks, &m->cap_stacks, m->n_stacks, sizeof(*m->stacks)) ||
-	    idmap_put(&m->stack_ids, id, (uint32_t)m->n_stacks)) {
-		m->oom = 1;
-		return -1;
-	}
-	m->stacks[m->n_stacks].id = id;
-	return (long)m->n_stacks++;
-}
-
-static long thread_index(struct live_model *m, uint64_t tid)
-{
-	long i = idmap_get(&m->thread_ids, tid);
-	if (i >= 0)
-		return i;
-	if (array_reserve((void **)&m->threads, &m->cap_threads, m->n_threads, sizeof(*m->threads)) ||
-	    idmap_put(&m->thread_ids, tid, (uint32_t)m->n_threads)) {
-		m->oom = 1;
-		return -1;
-	}
-	m->threads[m->n_threads].tid = tid;
-	return (long)m->n_threads++;
-}
-
-struct live_thread *live_find_thread(struct live_model *m, uint64_t tid)
-{
-	long i = idmap_get(&m->thread_ids, tid);
-	return i < 0 ? NULL : &m->threads[i];
-}
-
-struct live_allocator *live_find_allocator(struct live_model *m, uint64_t id)
-{
-	long i = idmap_get(&m->allocator_ids, id);
-	return i < 0 ? NULL : &m->allocators[i];
-}
-
-static struct live_allocator *allocator_get(struct live_model *m, uint64_t id)
-{
-	struct live_allocator *a = live_find_allocator(m, id);
-	if (a)
-		return a;
-	if (array_reserve((void **)&m->allocators, &m->cap_allocators, m->n_allocators,
-		    sizeof(*m->allocators)) ||
-	    idmap_put(&m->allocator_ids, id, (uint32_t)m->n_allocators)) {
-		m->oom = 1;
-		return NULL;
-	}
-	a = &m->allocators[m->n_allocators++];
-	a->id = id;
-	return a;
-}
-
-void live_thread_start(struct live_model *m, uint64_t tid, uint64_t name)
-{
-	long i = thread_index(m, tid);
-	if (i >= 0 && name)
-		m->threads[i].name = name;
-}
-
-void live_thread_end(struct live_model *m, uint64_t tid)
-{
-	long i = thread_index(m, tid);
-	if (i >= 0)
-		m->threads[i].ended = 1;
-}
-
-/* Makes the timeline reach time: buckets up to it exist, those with no
- * event yet carrying the level forward. */
-static void timeline_reach(struct live_model *m, uint64_t time)
-{
-	if (!m->bucket_ns)
-		m->bucket_ns = LIVE_FIRST_BUCKET_NS;
-	uint64_t b = time / m->bucket_ns;
-	while (b >= LIVE_BUCKETS) { /* halve the resolution */
-		size_t half = (m->n_buckets + 1) / 2;
-		for (size_t i = 0; i < half; i++) {
-			uint64_t x = m->timeline[2 * i];
-			uint64_t y = 2 * i + 1 < m->n_buckets ? m->timeline[2 * i + 1] : 0;
-			m->timeline[i] = x > y ? x : y;
-		}
-		m->n_buckets = half;
-		m->bucket_ns *= 2;
-		b = time / m->bucket_ns;
-	}
-	for (size_t i = m->n_buckets; i <= b; i++)
-		m->timeline[i] = m->live_bytes;
-	if (b + 1 > m->n_buckets)
-		m->n_buckets = (size_t)b + 1;
-}
-
-/* The level after an event at time (timeline_reach came first). */
-static void timeline_note(struct live_model *m, uint64_t time)
-{
-	uint64_t b = time / m->bucket_ns;
-	if (m->live_bytes > m->timeline[b])
-		m->timeline[b] = m->live_bytes;
-}
-
-/* Takes s's block out of the figures (its slot stays). */
-static void heap_uncount(struct live_model *m, const struct live_slot *s)
-{
-	struct live_stack *st = &m->stacks[s->stack];
-	struct live_thread *th = &m->threads[s->thread];
-	st->live_bytes -= s->size;
-	st->live_blocks--;
-	th->live_bytes -= s->size;
-	th->live_blocks--;
-	m->live_bytes -= s->size;
-	m->live_blocks--;
-}
-
-static void heap_free(struct live_model *m, uint64_t addr, long thread)
-{
-	if (!addr)
-		return;
-	m->frees++;
-	if (thread >= 0)
-		m->threads[thread].frees++;
-	struct live_slot *s = blocks_find(m->heap, addr);
-	if (!s) {
-		m->unmatched_frees++;
-		return;
-	}
-	heap_uncount(m, s);
-	blocks_remove(m->heap, s);
-}
-
-static void heap_alloc(struct live_model *m, const struct live_event *e, long thread)
-{
-	m->allocs++;
-	if (!e->addr) {
-		m->failed++;
-		return;
-	}
-	long st = stack_index(m, e->stack);
-	if (st < 0 || thread < 0)
-		return;
-	int had;
-	struct live_slot *s = blocks_claim(m->heap, e->addr, &had);
-	if (!s) {
-		m->oom = 1;
-		return;
-	}
-	if (had) /* its free was never seen: the block is gone */
-		heap_uncount(m, s);
-	s->size = e->size;
-	s->stack = (uint32_t)st;
-	s->thread = (uint32_t)thread;
-	struct live_stack *k = &m->stacks[st];
-	k->live_bytes += e->size;
-	k->live_blocks++;
-	k->allocs++;
-	k->bytes_allocated += e->size;
-	struct live_thread *th = &m->threads[thread];
-	th->allocs++;
-	th->bytes_allocated += e->size;
-	th->live_bytes += e->size;
-	th->live_blocks++;
-	m->live_bytes += e->size;
-	m->live_blocks++;
-	if (m->live_bytes > m->peak_bytes) {
-		m->peak_bytes = m->live_bytes;
-		m->peak_blocks = m->live_blocks;
-		m->peak_time = e->time;
-	}
-}
-
-/* A block's key in m->cz: its address and its allocator, as the loader
- * pairs them (cli/load_cz.c).  Layers share addresses (a failing allocator
- * hands out its debug parent's blocks) and so do fixed buffers made in turn
- * on the stack: by address alone, each would end the other's block.  User
- * addresses fit in 47 bits; the allocator's index takes the bits above. */
-static uint64_t cz_key(const struct live_model *m, const struct live_allocator *a, uint64_t addr)
-{
-	return addr ^ ((uint64_t)(a - m->allocators + 1) << 47);
-}
-
-/* Allocator-library blocks: counted per allocator, not in the heap (the
- * memory they carve up already came from malloc or mmap). */
-static void cz_event(struct live_model *m, const struct live_event *e)
-{
-	struct live_allocator *a = allocator_get(m, e->allocator);
-	if (!a)
-		return;
-	struct live_slot *s;
-	switch (e->type) {
-	case CZT_REC_CZ_NEW:
-		a->kind = e->size;
-		a->parent = e->old_addr;
-		a->name = e->addr;
-		a->stack = e->stack;
-		a->created = e->time;
-		break;
-	case CZT_REC_CZ_RESIZE:
-		if ((s = blocks_find(m->cz, cz_key(m, a, e->old_addr)))) {
-			a->live_bytes -= s->size;
-			a->live_blocks--;
-			blocks_remove(m->cz, s);
-		}
-		/* the new extent is a block of its own */
-		__attribute__((fallthrough));
-	case CZT_REC_CZ_ALLOC:
-		if (!e->addr)
-			break;
-		if (e->type == CZT_REC_CZ_ALLOC) {
-			a->allocs++;
-			a->bytes_requested += e->size;
-		}
-		int had;
-		if (!(s = blocks_claim(m->cz, cz_key(m, a, e->addr), &had))) {
-			m->oom = 1;
-			break;
-		}
-		if (had) { /* replaced without a free */
-			struct live_allocator *old = &m->allocators[s->thread];
-			old->live_bytes -= s->size;
-			old->live_blocks--;
-		}
-		s->size = e->size;
-		s->thread = (uint32_t)(a - m->allocators); /* owner allocator */
-		a->live_bytes += e->size;
-		a->live_blocks++;
-		break;
-	case CZT_REC_CZ_FREE:
-		if ((s = blocks_find(m->cz, cz_key(m, a, e->addr)))) {
-			a->live_bytes -= s->size;
-			a->live_blocks--;
-			blocks_remove(m->cz, s);
-		}
-		break;
-	case CZT_REC_CZ_RESET:
-	case CZT_REC_CZ_DESTROY:
-		/* every block of the allocator goes at once */
-		for (size_t i = 0; i < m->cz->cap;) {
-			s = &m->cz->slots[i];
-			if (s->addr && s->thread == (uint32_t)(a - m->allocators))
-				blocks_remove(m->cz, s); /* the slot now holds a later entry: look again */
-			else
-				i++;
-		}
-		a->live_bytes = a->live_blocks = 0;
-		if (e->type == CZT_REC_CZ_RESET) {
-			a->resets++;
-			a->capacity = e->size;
-		} else {
-			a->is_destroyed = 1;
-			a->destroyed = e->time;
-			a->capacity = 0;
-		}
-		break;
-	case CZT_REC_CZ_CAPACITY:
-		a->capacity = e->size;
-		break;
-	}
-	if (a->capacity > a->peak_capacity)
-		a->peak_capacity = a->capacity;
-}
-
-void live_apply(struct live_model *m, const struct live_event *e)
-{
-	if (e->time > m->now)
-		m->now = e->time;
-	unsigned t = e->type;
-	if (t == CZT_REC_PROCESS_END) {
-		if (e->size != CZT_END_EXEC) {
-			m->ended = 1;
-			m->end_how = e->size;
-			m->end_value = e->addr;
-			m->end_time = e->time;
-		}
-		return;
-	}
-	if (t >= CZT_REC_CZ_ALLOC && t <= CZT_REC_CZ_CAPACITY) {
-		cz_event(m, e);
-		return;
-	}
-	timeline_reach(m, e->time);
-	long thread = thread_index(m, e->tid);
-	if (t == CZT_REC_FREE) {
-		heap_free(m, e->addr, thread);
-	} else if (t == CZT_REC_REALLOC || t == CZT_REC_REALLOCARRAY) {
-		if (!e->old_addr) {
-			heap_alloc(m, e, thread);
-		} else if (!e->addr && e->size) {
-			m->failed++; /* failed realloc: the old block stays */
-		} else {
-			heap_free(m, e->old_addr, thread);
-			if (e->addr)
-				heap_alloc(m, e, thread);
-		}
-	} else if (czt_rec_is_event(t)) {
-		heap_alloc(m, e, thread);
-	}
-	timeline_note(m, e->time);
-}
-
-void live_prefetch(const struct live_model *m, const struct live_event *e)
-{
-	const struct live_blocks *b = m->heap;
-	uint64_t addr = e->type == CZT_REC_REALLOC || e->type == CZT_REC_REALLOCARRAY ? e->old_addr : e->addr;
-	if (b->cap && addr)
-		__builtin_prefetch(&b->slots[slot_hash(addr, b->cap)]);
-}
-
-void live_advance(struct live_model *m, uint64_t time)
-{
-	if (m->ended || time <= m->now)
-		return;
-	m->now = time;
-	timeline_reach(m, time);
-}
-
-void live_exec(struct live_model *m, uint64_t time)
-{
-	timeline_reach(m, time);
-	struct live_blocks *b = m->heap;
-	memset(b->slots, 0, b->cap * sizeof(*b->slots));
-	b->used = 0;
-	m->live_bytes = m->live_blocks = 0;
-	for (size_t i = 0; i < m->n_threads; i++)
-		m->threads[i].live_bytes = m->threads[i].live_blocks = 0;
-	/* stack ids restart: a new id must not find an old stack */
-	idmap_clear(&m->stack_ids);
-	free(m->stacks);
-	m->stacks = NULL;
-	m->n_stacks = m->cap_stacks = 0;
+		return &m->en.cz.a[i];
+	for (size_t k = m->n_gone; k-- > 0;) /* the latest of that id */
+		if (m->gone[k].id == id)
+			return &m->gone[k];
+	return NULL;
 }

@@ -1,7 +1,11 @@
 /*
  * names.c - see names.h.  Everything is keyed by id with idmap; resolved
  * addresses are cached per ip, call sites per stack id, and site names are
- * interned so that the model's stacks fold into sites by number.
+ * interned so that the model's stacks fold into sites by number.  String
+ * and stack node ids are shifted by the image as the engine shifts them
+ * (AN_IMAGE_SHIFT), so that a stack of the engine names its own image's
+ * frames; what is keyed by address (modules, symbols) is the current
+ * image's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +14,7 @@
 #include "format/printable.h"
 #include "lib/symbols/sym.h"
 #include "lib/symbols/sym_site.h"
+#include "lib/analysis/engine.h"
 #include "lib/analysis/idmap.h"
 #include "viewer/names.h"
 
@@ -47,6 +52,7 @@ struct site {
 };
 
 struct names {
+	uint64_t image;   /* the current image's shift of ids */
 	struct sym_resolver *sym;
 	const struct sym_site_rules *rules; /* borrowed; NULL: the default rules */
 
@@ -87,19 +93,10 @@ int names_new(struct names **out)
 	return 0;
 }
 
-/* Forgets everything keyed by trace ids (at exec and at the end). */
-static void drop_ids(struct names *n)
+/* Forgets what is keyed by address: an image's modules and symbols (at
+ * exec and at the end). */
+static void drop_image(struct names *n)
 {
-	idmap_clear(&n->string_ids);
-	for (size_t i = 0; i < n->n_strings; i++)
-		free(n->strings[i]);
-	free(n->strings);
-	n->strings = NULL;
-	n->n_strings = n->cap_strings = 0;
-	idmap_clear(&n->node_ids);
-	free(n->nodes);
-	n->nodes = NULL;
-	n->n_nodes = n->cap_nodes = 0;
 	for (size_t i = 0; i < n->n_mods; i++)
 		free(n->mods[i].path);
 	free(n->mods);
@@ -121,14 +118,20 @@ static void drop_ids(struct names *n)
 	free(n->ips);
 	n->ips = NULL;
 	n->n_ips = n->cap_ips = 0;
-	idmap_clear(&n->stack_sites);
 }
 
 void names_free(struct names *n)
 {
 	if (!n)
 		return;
-	drop_ids(n);
+	drop_image(n);
+	idmap_clear(&n->string_ids);
+	for (size_t i = 0; i < n->n_strings; i++)
+		free(n->strings[i]);
+	free(n->strings);
+	idmap_clear(&n->node_ids);
+	free(n->nodes);
+	idmap_clear(&n->stack_sites);
 	for (size_t i = 0; i < n->n_sites; i++) {
 		free(n->sites[i].name);
 		free(n->sites[i].module);
@@ -146,7 +149,8 @@ void names_set_site_rules(struct names *n, const struct sym_site_rules *rules)
 
 void names_exec(struct names *n)
 {
-	drop_ids(n);
+	drop_image(n);
+	n->image += (uint64_t)1 << AN_IMAGE_SHIFT;
 	struct sym_resolver *fresh;
 	if (!sym_resolver_new(&fresh)) {
 		sym_resolver_free(n->sym);
@@ -194,14 +198,14 @@ void names_record(struct names *n, const struct czt_record *r)
 {
 	switch (r->type) {
 	case CZT_REC_STRING:
-		add_string(n, r->id, r->str, r->str_len);
+		add_string(n, r->id + n->image, r->str, r->str_len);
 		break;
 	case CZT_REC_STACK_NODE:
-		if (idmap_get(&n->node_ids, r->id) >= 0 ||
+		if (idmap_get(&n->node_ids, r->id + n->image) >= 0 ||
 		    array_reserve((void **)&n->nodes, &n->cap_nodes, n->n_nodes, sizeof(*n->nodes)) ||
-		    idmap_put(&n->node_ids, r->id, (uint32_t)n->n_nodes))
+		    idmap_put(&n->node_ids, r->id + n->image, (uint32_t)n->n_nodes))
 			break;
-		n->nodes[n->n_nodes][0] = r->parent;
+		n->nodes[n->n_nodes][0] = r->parent ? r->parent + n->image : 0;
 		n->nodes[n->n_nodes][1] = r->ip;
 		n->n_nodes++;
 		break;
@@ -277,13 +281,12 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 	if (fr >= 0) { /* the trace's own symbol table wins */
 		const struct frame_rec *f = &n->frames[fr];
 		for (unsigned i = 0; i < f->n; i++) {
-			const char *fn = names_string(n, f->f[i].function);
+			const char *fn = names_string(n, f->f[i].function + n->image);
+			const char *file = f->f[i].file ? names_string(n, f->f[i].file + n->image) : NULL;
 			if (!fn)
 				continue;
-			e->f[e->n].name = frame_text(fn, names_string(n, f->f[i].file),
-						     (unsigned)f->f[i].line, mpath);
-			e->f[e->n].is_allocator =
-				sym_is_allocator_frame(n->rules, fn, names_string(n, f->f[i].file), mpath);
+			e->f[e->n].name = frame_text(fn, file, (unsigned)f->f[i].line, mpath);
+			e->f[e->n].is_allocator = sym_is_allocator_frame(n->rules, fn, file, mpath);
 			e->n++;
 		}
 	} else {

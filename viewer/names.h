@@ -30,6 +30,8 @@ void names_set_site_rules(struct names *n, const struct sym_site_rules *rules);
 void names_record(struct names *n, const struct czt_record *r);
 
 /* The image was replaced by exec: stack, string and module ids restart.
+ * Ids read from then on are shifted as the engine shifts them
+ * (AN_IMAGE_SHIFT): every id this file takes or gives is shifted so.
  * Site numbers stay valid (they are names, not ids). */
 void names_exec(struct names *n);
 

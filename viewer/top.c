@@ -2,10 +2,11 @@
  * top.c - see top.h.
  *
  * One tick per refresh interval: read what the trace gained (in slices, so
- * a burst never piles up unbounded pending events), apply events up to the
- * point where every thread's earlier events are surely in the file, fold
- * the model into sites and draw.  A finished trace (nobody writes it any
- * more) is replayed on a clock that runs at --speed.
+ * a burst never piles up unbounded pending events; the engine applies what
+ * no later chunk can precede as each chunk ends), tell the engine how far
+ * the writer surely is when the program is quiet, fold the model into
+ * sites and draw.  A finished trace (nobody writes it any more) is
+ * replayed on a clock that runs at --speed.
  */
 #include <errno.h>
 #include <langinfo.h>
@@ -94,9 +95,13 @@ static void tick(struct top *t)
 	int writer_was_done = t->writer_done;
 	uint64_t read = 0;
 	int state = FOLLOW_WAITING;
+	struct live_model *m = t->model;
+	if (t->replay)
+		live_hold(m, t->clock); /* the heap as it was at the clock */
 	for (;;) {
-		uint64_t until = t->replay ? (t->clock > UINT64_MAX - FOLLOW_LAG_NS ? UINT64_MAX
-						      : t->clock + FOLLOW_LAG_NS) : UINT64_MAX;
+		uint64_t lag = an_engine_lag(&m->en);
+		uint64_t until = t->replay ? (t->clock > UINT64_MAX - lag ? UINT64_MAX : t->clock + lag)
+					   : UINT64_MAX;
 		uint64_t before = follow_bytes(t->f);
 		state = follow_poll(t->f, until, SLICE_BYTES);
 		uint64_t got = follow_bytes(t->f) - before;
@@ -109,23 +114,30 @@ static void tick(struct top *t)
 			    (writer_was_done || t->replay || (!t->o->writer && h && !pid_alive(h->pid))));
 		if (done)
 			t->finished = 1;
-		/* while it is written: what is FOLLOW_LAG_NS old on the trace's
-		 * clock (this machine's monotonic clock) is surely in the file,
-		 * even when the program went quiet */
-		uint64_t horizon = newest;
-		if (h && h->clock == 1) {
-			struct timespec ts;
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-			if (now > h->start_monotonic_ns && now - h->start_monotonic_ns > horizon)
-				horizon = now - h->start_monotonic_ns;
+		if (t->replay) {
+			/* every event up to the clock is read once the reader is
+			 * the lag past it, or the trace is all read */
+			if (t->finished && t->clock >= newest)
+				live_flush(m);
+			else if (t->clock != UINT64_MAX && (t->finished || newest > until))
+				live_settle(m, t->clock);
+		} else if (t->finished) {
+			live_flush(m);
+		} else {
+			/* while it is written: what is the lag old on the trace's
+			 * clock (this machine's monotonic clock) is surely in the
+			 * file, even when the program went quiet */
+			uint64_t horizon = newest;
+			if (h && h->clock == 1) {
+				struct timespec ts;
+				clock_gettime(CLOCK_MONOTONIC, &ts);
+				uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+				if (now > h->start_monotonic_ns && now - h->start_monotonic_ns > horizon)
+					horizon = now - h->start_monotonic_ns;
+			}
+			if (horizon > lag)
+				live_settle(m, horizon - lag);
 		}
-		uint64_t limit = t->finished ? UINT64_MAX : horizon > FOLLOW_LAG_NS ? horizon - FOLLOW_LAG_NS : 0;
-		if (t->replay && t->clock < limit)
-			limit = t->clock;
-		follow_apply(t->f, limit);
-		if (!t->finished && !t->replay && limit > 0 && !follow_pending(t->f))
-			live_advance(t->model, limit);
 		if (!got || t->finished || read >= TICK_BYTES || (t->replay && newest > until) ||
 		    ((!t->replay || !t->o->batch) && mono_ms() - began >= (uint64_t)t->o->interval_ms))
 			break;
@@ -161,7 +173,7 @@ static void describe(struct top *t, struct view_info *in)
 	in->status = t->status;
 	in->over = m->ended || t->finished;
 	in->trace_bytes = follow_bytes(t->f);
-	in->lag_ns = follow_newest(t->f) > m->now && !t->replay ? follow_newest(t->f) - m->now : 0;
+	in->lag_ns = follow_newest(t->f) > live_now(m) && !t->replay ? follow_newest(t->f) - live_now(m) : 0;
 	in->lost = follow_lost(t->f);
 	if (*follow_error(t->f))
 		in->warning = follow_error(t->f);
@@ -275,7 +287,7 @@ static int run_batch(struct top *t)
 		advance_clock(t);
 		tick(t);
 		/* the last snapshot once everything is in: no point repeating it */
-		int last = i + 1 == t->o->batch || (t->finished && !follow_pending(t->f));
+		int last = i + 1 == t->o->batch || (t->finished && !live_pending(t->model));
 		struct view_info in;
 		describe(t, &in);
 		int n = view_render(&t->view, t->model, t->names, &in, t->o->width, 0, lines, MAX_LINES);

@@ -91,34 +91,40 @@ static int grow_prev(struct view *v, size_t n)
 void view_tick(struct view *v, struct live_model *m, struct names *n)
 {
 	/* sites by number: a dense table indexed by names_site */
-	for (size_t i = 0; i < m->n_stacks; i++)
-		(void)names_site(n, m->stacks[i].id);
+	const struct an_engine *en = &m->en;
+	for (size_t i = 0; i < en->n_stacks; i++)
+		(void)names_site(n, en->stacks[i]);
 	size_t n_sites = (size_t)names_site_count(n);
 	struct view_site *by = calloc(n_sites ? n_sites : 1, sizeof(*by));
 	if (!by || grow_prev(v, n_sites)) {
 		free(by);
 		return;
 	}
-	for (size_t i = 0; i < m->n_stacks; i++) {
-		const struct live_stack *st = &m->stacks[i];
-		long s = names_site(n, st->id);
+	for (size_t i = 0; i < en->n_stacks; i++) {
+		const struct an_stack_total *st = &en->totals[i];
+		if (!st->allocs)
+			continue; /* a free's stack */
+		long s = names_site(n, en->stacks[i]);
 		if (s < 0)
 			continue;
 		struct view_site *x = &by[s];
-		int first = !x->allocs; /* every stack made at least one allocation */
+		int first = !x->allocs;
 		x->site = s;
 		x->live_bytes += st->live_bytes;
-		x->live_blocks += st->live_blocks;
-		x->lost_bytes += st->lost_bytes;
-		x->lost_blocks += st->lost_blocks;
+		x->live_blocks += st->live;
+		if (i < m->n_lost) {
+			x->lost_bytes += m->lost[i].bytes;
+			x->lost_blocks += m->lost[i].blocks;
+		}
 		x->allocs += st->allocs;
 		if (first || st->live_bytes > x->top_stack_bytes) {
-			x->top_stack = st->id;
+			x->top_stack = en->stacks[i];
 			x->top_stack_bytes = st->live_bytes;
 		}
 	}
 	/* an ended program allocates nothing: no rate, not the last interval's */
-	double dt = v->ticked && m->now > v->prev_time && !m->ended ? (double)(m->now - v->prev_time) / 1e9 : 0;
+	uint64_t now = live_now(m);
+	double dt = v->ticked && now > v->prev_time && !m->ended ? (double)(now - v->prev_time) / 1e9 : 0;
 	size_t k = 0;
 	for (size_t s = 0; s < n_sites; s++) {
 		struct view_site *x = &by[s];
@@ -138,15 +144,15 @@ void view_tick(struct view *v, struct live_model *m, struct names *n)
 	v->n_sites = k;
 	v->kinds_known = m->kinds_known;
 	if (dt > 0) {
-		v->rate_allocs = (uint64_t)((double)(m->allocs - v->prev_total_allocs) / dt);
-		v->rate_frees = (uint64_t)((double)(m->frees - v->prev_total_frees) / dt);
+		v->rate_allocs = (uint64_t)((double)(en->allocs - v->prev_total_allocs) / dt);
+		v->rate_frees = (uint64_t)((double)(en->frees_paired - v->prev_total_frees) / dt);
 	} else {
 		v->rate_allocs = v->rate_frees = 0;
 	}
-	if (!v->ticked || m->now > v->prev_time) {
-		v->prev_time = m->now;
-		v->prev_total_allocs = m->allocs;
-		v->prev_total_frees = m->frees;
+	if (!v->ticked || now > v->prev_time) {
+		v->prev_time = now;
+		v->prev_total_allocs = en->allocs;
+		v->prev_total_frees = en->frees_paired;
 	}
 	v->ticked = 1;
 }
@@ -210,7 +216,7 @@ static size_t site_rows(struct view *v, struct names *n, struct view_site *rows)
 
 static int cmp_thread(const void *pa, const void *pb)
 {
-	const struct live_thread *a = *(struct live_thread *const *)pa, *b = *(struct live_thread *const *)pb;
+	const struct an_thread *a = *(struct an_thread *const *)pa, *b = *(struct an_thread *const *)pb;
 	int c = cmp_u64(a->live_bytes, b->live_bytes);
 	if (!c)
 		c = cmp_u64(a->allocs, b->allocs);
@@ -219,8 +225,8 @@ static int cmp_thread(const void *pa, const void *pb)
 
 static int cmp_alloc(const void *pa, const void *pb)
 {
-	const struct live_allocator *a = *(struct live_allocator *const *)pa;
-	const struct live_allocator *b = *(struct live_allocator *const *)pb;
+	const struct an_allocator *a = *(const struct an_allocator *const *)pa;
+	const struct an_allocator *b = *(const struct an_allocator *const *)pb;
 	int c = cmp_u64(a->live_bytes, b->live_bytes);
 	if (!c)
 		c = cmp_u64(a->peak_capacity, b->peak_capacity);
@@ -230,9 +236,9 @@ static int cmp_alloc(const void *pa, const void *pb)
 int view_rows(struct view *v, struct live_model *m, struct names *n)
 {
 	if (v->mode == VIEW_THREADS)
-		return (int)m->n_threads;
+		return (int)m->en.n_threads;
 	if (v->mode == VIEW_ARENAS)
-		return (int)m->n_allocators;
+		return (int)live_n_allocators(m);
 	struct view_site *rows = malloc((v->n_sites ? v->n_sites : 1) * sizeof(*rows));
 	if (!rows)
 		return 0;
@@ -291,25 +297,19 @@ static void line(struct out *o, int attr, const char *fmt, ...)
 	l->attr = attr;
 }
 
-static const char *kind_name(uint64_t k)
-{
-	static const char *const names[] = { "?", "c", "page", "arena", "fixed", "debug",
-					     "failing", "testing", "pool" };
-	return k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
-}
-
 static void header(struct out *o, struct view *v, struct live_model *m, const struct view_info *in)
 {
 	char a[32], b[32], c[32], d[32], e[32], f[32];
+	const struct an_engine *en = &m->en;
 	/* the command last: a narrow screen cuts it, not the figures */
 	line(o, VIEW_TITLE, "czprof top - %s %s - pid %llu - %s", in->status ? in->status : "",
-	     time_text(m->now, a, sizeof(a)), (unsigned long long)in->pid, in->command ? in->command : "?");
-	line(o, VIEW_TITLE, "live %s (%s B) in %s blocks   peak %s at %s", view_size(m->live_bytes, a, sizeof(a)),
-	     grouped(m->live_bytes, b, sizeof(b)), grouped(m->live_blocks, c, sizeof(c)),
-	     view_size(m->peak_bytes, d, sizeof(d)), time_text(m->peak_time, e, sizeof(e)));
+	     time_text(live_now(m), a, sizeof(a)), (unsigned long long)in->pid, in->command ? in->command : "?");
+	line(o, VIEW_TITLE, "live %s (%s B) in %s blocks   peak %s at %s", view_size(en->live, a, sizeof(a)),
+	     grouped(en->live, b, sizeof(b)), grouped(en->blocks, c, sizeof(c)),
+	     view_size(en->peak_bytes, d, sizeof(d)), time_text(en->peak_time, e, sizeof(e)));
 	line(o, VIEW_TITLE, "allocs %s/s  frees %s/s   %s allocs, %s frees   trace %s%s%s",
 	     rate_text((double)v->rate_allocs, a, sizeof(a)), rate_text((double)v->rate_frees, b, sizeof(b)),
-	     grouped(m->allocs, c, sizeof(c)), grouped(m->frees, d, sizeof(d)),
+	     grouped(en->allocs, c, sizeof(c)), grouped(en->frees_paired, d, sizeof(d)),
 	     view_size(in->trace_bytes, e, sizeof(e)), in->lag_ns > 1000000000ull ? "   lag " : "",
 	     in->lag_ns > 1000000000ull ? time_text(in->lag_ns, f, sizeof(f)) : "");
 	if (in->lost)
@@ -325,13 +325,14 @@ static void chart(struct out *o, struct view *v, struct live_model *m, int rows)
 	static const char *const eighths[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
 	enum { LABEL = 10, MAX_COLS = 512 };
 	int cols = o->width - LABEL - 1;
-	size_t nb = m->n_buckets;
+	size_t nb = m->en.n_timeline;
+	uint64_t bucket_ns = live_bucket_ns(m);
 	if (rows <= 0 || cols < 10 || !nb)
 		return;
 	if (cols > MAX_COLS)
 		cols = MAX_COLS;
 	uint64_t val[MAX_COLS], top = 1;
-	size_t peak_bucket = m->bucket_ns ? (size_t)(m->peak_time / m->bucket_ns) : 0;
+	size_t peak_bucket = (size_t)(m->en.peak_time / bucket_ns);
 	int pc = -1; /* the first column that shows the peak's bucket */
 	for (int c = 0; c < cols; c++) {
 		size_t lo = (size_t)c * nb / (size_t)cols, hi = (size_t)(c + 1) * nb / (size_t)cols;
@@ -341,8 +342,8 @@ static void chart(struct out *o, struct view *v, struct live_model *m, int rows)
 			pc = c;
 		val[c] = 0;
 		for (size_t b = lo; b < hi && b < nb; b++)
-			if (m->timeline[b] > val[c])
-				val[c] = m->timeline[b];
+			if (live_chart_level(m, b) > val[c])
+				val[c] = live_chart_level(m, b);
 		if (val[c] > top)
 			top = val[c];
 	}
@@ -371,14 +372,14 @@ static void chart(struct out *o, struct view *v, struct live_model *m, int rows)
 	int end = LABEL + cols; /* the last column of the axis line */
 	memset(axis, ' ', (size_t)end + 1);
 	axis[LABEL] = '0';
-	time_text((uint64_t)nb * m->bucket_ns, t1, sizeof(t1));
+	time_text((uint64_t)nb * bucket_ns, t1, sizeof(t1));
 	int t1len = (int)strlen(t1);
 	memcpy(axis + end - t1len + 1, t1, (size_t)t1len);
 	axis[end + 1] = 0;
 	int own_line = 0;
-	if (m->peak_bytes && pc >= 0) {
+	if (m->en.peak_bytes && pc >= 0) {
 		int at = LABEL + pc; /* where the '^' goes */
-		view_size(m->peak_bytes, sz, sizeof(sz));
+		view_size(m->en.peak_bytes, sz, sizeof(sz));
 		int rlen = snprintf(right, sizeof(right), "^ peak %s", sz);
 		int llen = snprintf(left, sizeof(left), "peak %s ^", sz);
 		int free_from = LABEL + 2, free_to = end - t1len - 1; /* a blank beside each label */
@@ -453,8 +454,8 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 					    "(leaks are what is live at exit)");
 		else if (!m->kinds_known)
 			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks never freed (leak kinds unknown: memory was "
-					    "not scanned at exit)", view_size(m->live_bytes, a, sizeof(a)),
-			     grouped(m->live_blocks, b, sizeof(b)));
+					    "not scanned at exit)", view_size(m->en.live, a, sizeof(a)),
+			     grouped(m->en.blocks, b, sizeof(b)));
 		else {
 			line(o, VIEW_PLAIN, "LEAKS: %s in %s blocks lost (definitely %s, indirectly %s)",
 			     view_size(m->kind_bytes[1] + m->kind_bytes[2], a, sizeof(a)),
@@ -497,28 +498,29 @@ static void sites_table(struct out *o, struct view *v, struct live_model *m, str
 static void threads_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room,
 			  int over)
 {
-	struct live_thread **rows = malloc((m->n_threads ? m->n_threads : 1) * sizeof(*rows));
+	size_t n_threads = m->en.n_threads;
+	const struct an_thread **rows = malloc((n_threads ? n_threads : 1) * sizeof(*rows));
 	if (!rows)
 		return;
-	for (size_t i = 0; i < m->n_threads; i++)
-		rows[i] = &m->threads[i];
-	qsort(rows, m->n_threads, sizeof(*rows), cmp_thread);
+	for (size_t i = 0; i < n_threads; i++)
+		rows[i] = &m->en.threads[i];
+	qsort(rows, n_threads, sizeof(*rows), cmp_thread);
 	char a[32], b[32], c[32], d[32], e[32];
-	line(o, VIEW_PLAIN, "THREADS (%zu) by live bytes", m->n_threads);
+	line(o, VIEW_PLAIN, "THREADS (%zu) by live bytes", n_threads);
 	line(o, VIEW_HEADING, "%8s %12s %10s %12s %12s %12s  %-6s %s", "TID", "LIVE BYTES", "BLOCKS",
 	     "ALLOCS", "FREES", "ALLOCATED", "STATE", "NAME");
 	int show = room < 0 ? BATCH_ROWS : room - 2;
-	if (v->selected >= (int)m->n_threads)
-		v->selected = m->n_threads ? (int)m->n_threads - 1 : 0;
-	int first = room < 0 ? 0 : scroll_from(v->selected, (int)m->n_threads, show);
-	for (int i = first; i < (int)m->n_threads && i - first < show; i++) {
-		const struct live_thread *t = rows[i];
+	if (v->selected >= (int)n_threads)
+		v->selected = n_threads ? (int)n_threads - 1 : 0;
+	int first = room < 0 ? 0 : scroll_from(v->selected, (int)n_threads, show);
+	for (int i = first; i < (int)n_threads && i - first < show; i++) {
+		const struct an_thread *t = rows[i];
 		const char *name = t->name ? names_string(n, t->name) : NULL;
 		line(o, room >= 0 && i == v->selected ? VIEW_SELECTED : VIEW_PLAIN,
 		     "%8llu %12s %10s %12s %12s %12s  %-6s %s", (unsigned long long)t->tid,
 		     view_size(t->live_bytes, a, sizeof(a)), grouped(t->live_blocks, b, sizeof(b)),
 		     grouped(t->allocs, c, sizeof(c)), grouped(t->frees, d, sizeof(d)),
-		     view_size(t->bytes_allocated, e, sizeof(e)), t->ended || over ? "ended" : "live",
+		     view_size(t->bytes, e, sizeof(e)), t->ended || over ? "ended" : "live",
 		     name ? name : "");
 	}
 	free(rows);
@@ -526,32 +528,33 @@ static void threads_table(struct out *o, struct view *v, struct live_model *m, s
 
 static void arenas_table(struct out *o, struct view *v, struct live_model *m, struct names *n, int room)
 {
-	line(o, VIEW_PLAIN, "ARENAS AND ALLOCATORS (%zu) by live bytes", m->n_allocators);
-	if (!m->n_allocators) {
+	size_t n_alloc = live_n_allocators(m);
+	line(o, VIEW_PLAIN, "ARENAS AND ALLOCATORS (%zu) by live bytes", n_alloc);
+	if (!n_alloc) {
 		line(o, VIEW_PLAIN, "  none: the program announces no allocators (link libczalloc, or "
 				    "use czprof_annotate.h for your own pools)");
 		return;
 	}
-	struct live_allocator **rows = malloc(m->n_allocators * sizeof(*rows));
+	const struct an_allocator **rows = malloc(n_alloc * sizeof(*rows));
 	if (!rows)
 		return;
-	for (size_t i = 0; i < m->n_allocators; i++)
-		rows[i] = &m->allocators[i];
-	qsort(rows, m->n_allocators, sizeof(*rows), cmp_alloc);
+	n_alloc = live_allocators(m, rows, n_alloc);
+	qsort(rows, n_alloc, sizeof(*rows), cmp_alloc);
 	char a[32], b[32], c[32], d[32], e[32];
 	line(o, VIEW_HEADING, "%5s %-7s %12s %10s %12s %12s %12s %6s  %-9s %s", "ID", "KIND",
 	     "LIVE BYTES", "BLOCKS", "ALLOCS", "CAPACITY", "PEAK CAP", "RESETS", "STATE", "NAME");
 	int show = room < 0 ? BATCH_ROWS : room - 2;
-	if (v->selected >= (int)m->n_allocators)
-		v->selected = (int)m->n_allocators - 1;
-	int first = room < 0 ? 0 : scroll_from(v->selected, (int)m->n_allocators, show);
-	for (int i = first; i < (int)m->n_allocators && i - first < show; i++) {
-		const struct live_allocator *x = rows[i];
+	if (v->selected >= (int)n_alloc)
+		v->selected = n_alloc ? (int)n_alloc - 1 : 0;
+	int first = room < 0 ? 0 : scroll_from(v->selected, (int)n_alloc, show);
+	for (int i = first; i < (int)n_alloc && i - first < show; i++) {
+		const struct an_allocator *x = rows[i];
 		const char *name = x->name ? names_string(n, x->name) : NULL;
 		line(o, room >= 0 && i == v->selected ? VIEW_SELECTED : VIEW_PLAIN,
-		     "%5llu %-7s %12s %10s %12s %12s %12s %6llu  %-9s %s", (unsigned long long)x->id,
-		     kind_name(x->kind), view_size(x->live_bytes, a, sizeof(a)),
-		     grouped(x->live_blocks, b, sizeof(b)), grouped(x->allocs, c, sizeof(c)),
+		     "%5llu %-7s %12s %10s %12s %12s %12s %6llu  %-9s %s",
+		     (unsigned long long)(x->id & (((uint64_t)1 << AN_IMAGE_SHIFT) - 1)),
+		     an_allocator_kind_name(x->kind), view_size(x->live_bytes, a, sizeof(a)),
+		     grouped(x->live_blocks, b, sizeof(b)), grouped(x->allocations, c, sizeof(c)),
 		     view_size(x->capacity, d, sizeof(d)), view_size(x->peak_capacity, e, sizeof(e)),
 		     (unsigned long long)x->resets, x->is_destroyed ? "destroyed" : "live", name ? name : "");
 	}

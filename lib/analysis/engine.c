@@ -330,6 +330,10 @@ static size_t bucket_of(struct an_engine *en, uint64_t t)
 			struct an_point p = en->timeline[i];
 			if (i + 1 < en->n_timeline && en->timeline[i + 1].bytes >= p.bytes)
 				p = en->timeline[i + 1];
+			if (i + 1 < en->n_timeline && en->timeline[i + 1].high > en->timeline[i].high)
+				p.high = en->timeline[i + 1].high;
+			else
+				p.high = en->timeline[i].high;
 			en->timeline[m++] = p;
 		}
 		en->n_timeline = m;
@@ -345,13 +349,20 @@ static size_t bucket_of(struct an_engine *en, uint64_t t)
 static void heap_point(struct an_engine *en, uint64_t t, uint64_t seq)
 {
 	size_t b = bucket_of(en, t);
-	struct an_point p = { t, seq, en->live, en->blocks };
+	/* the level before this event carries over the buckets it skipped */
+	struct an_point p = { t, seq, en->live, en->blocks, en->level };
 	if (en->n_timeline <= b) { /* buckets are visited in order */
-		while (en->n_timeline <= b)
+		while (en->n_timeline < b)
 			en->timeline[en->n_timeline++] = p;
-	} else if (en->live >= en->timeline[b].bytes) {
-		en->timeline[b] = p;
+		p.high = en->live > en->level ? en->live : en->level;
+		en->timeline[en->n_timeline++] = p;
+	} else {
+		uint64_t high = en->timeline[b].high > en->live ? en->timeline[b].high : en->live;
+		if (en->live >= en->timeline[b].bytes)
+			en->timeline[b] = p;
+		en->timeline[b].high = high;
 	}
+	en->level = en->live;
 }
 
 /* Stack k is about to change: if it has not since the last peak, its
@@ -388,6 +399,8 @@ static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e,
 	}
 	en->live -= size;
 	en->blocks--;
+	en->threads[b->thread].live_bytes -= size;
+	en->threads[b->thread].live_blocks--;
 	int rc = 0;
 	if (en->o.ended) {
 		struct an_block ab = live_block(en, b);
@@ -455,6 +468,10 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 {
 	struct an_thread *t = &en->threads[e->tid];
 	struct an_slot *s = map_find(en, e->addr, 0);
+	if (e->addr) {
+		t->frees++;
+		en->frees_paired++;
+	}
 	if (e->realloc)
 		t->realloc_from = s && !s->freed ? en->blk[s->ref - 1].b.id : 0;
 	if (!s || s->freed) {
@@ -526,6 +543,8 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 	t->last_alloc = b->id;
 	t->allocs++;
 	t->bytes += e->size;
+	t->live_bytes += e->size;
+	t->live_blocks++;
 	struct an_stack_total *st = stack_touch(en, e->stack);
 	st->allocs++;
 	st->bytes += e->size;
@@ -599,6 +618,8 @@ static int pair_batch(struct an_engine *en)
 		if (rc)
 			return rc;
 	}
+	if (n && b[n - 1].time > en->now)
+		en->now = b[n - 1].time; /* the batch is in order */
 	return 0;
 }
 
@@ -639,6 +660,12 @@ static int push(struct an_engine *en, const struct load_ev *e)
 	 * its allocator records */
 	size_t k = e->kind == EV_EXEC ? 0 : 2 * (size_t)e->tid + 1 + (e->kind == EV_CZ);
 	int rc = merge_push(&en->merge, k, e, en->chunks);
+	if (rc == MERGE_LATE && en->o.live) {
+		/* paired at once: the batch is empty between hand-outs */
+		en->late++;
+		en->batch[en->n_batch++] = *e;
+		return pair_batch(en);
+	}
 	return rc == MERGE_LATE ? AN_LATE : rc;
 }
 
@@ -709,8 +736,14 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 			return -1;
 		if (!en->threads[t].latest)
 			en->threads[t].latest = r->time;
-		if (r->type == CZT_REC_THREAD_END)
+		if (r->type == CZT_REC_THREAD_END) {
 			en->threads[t].end = r->time;
+			en->threads[t].ended = 1;
+		} else { /* a tid the system gave again starts over */
+			en->threads[t].ended = 0;
+			if (r->name)
+				en->threads[t].name = r->name + img;
+		}
 		return 0;
 	}
 	case CZT_REC_CZ_ALLOC: case CZT_REC_CZ_FREE: case CZT_REC_CZ_RESIZE: case CZT_REC_CZ_NEW:
@@ -749,13 +782,19 @@ void an_engine_chunk(struct an_engine *en)
 	en->chunks++;
 }
 
+uint64_t an_engine_lag(const struct an_engine *en)
+{
+	uint64_t lag = en->lag;
+	if (lag != AN_LAG_ALL && lag < 2 * en->merge.latest)
+		lag = 2 * en->merge.latest;
+	return lag;
+}
+
 int an_engine_chunk_end(struct an_engine *en)
 {
-	uint64_t newest = en->merge.newest, lag = en->lag;
+	uint64_t newest = en->merge.newest, lag = an_engine_lag(en);
 	if (lag == AN_LAG_ALL)
 		return 0;
-	if (lag < 2 * en->merge.latest)
-		lag = 2 * en->merge.latest;
 	uint64_t below = newest > lag ? newest - lag : 0;
 	if (en->o.threads_seen && en->n_threads) {
 		/* no thread seen can precede its latest event or, before its
@@ -767,7 +806,34 @@ int an_engine_chunk_end(struct an_engine *en)
 		if (least != UINT64_MAX && least > AN_START_GUARD_NS && least - AN_START_GUARD_NS > below)
 			below = least - AN_START_GUARD_NS;
 	}
+	if (en->hold != UINT64_MAX && below > en->hold + 1)
+		below = en->hold + 1;
 	return below ? hand_out(en, below, 0) : 0;
+}
+
+int an_engine_settle(struct an_engine *en, uint64_t time)
+{
+	if (en->hold < time)
+		time = en->hold;
+	if (time == UINT64_MAX)
+		return an_engine_flush(en);
+	int rc = hand_out(en, time + 1, 0);
+	if (rc || time <= en->now)
+		return rc;
+	/* a quiet stretch: the heap stayed as it was up to time */
+	en->now = time;
+	heap_point(en, time, en->seq);
+	return 0;
+}
+
+int an_engine_flush(struct an_engine *en)
+{
+	return hand_out(en, 0, 1);
+}
+
+void an_engine_hold(struct an_engine *en, uint64_t time)
+{
+	en->hold = time;
 }
 
 int an_engine_finish(struct an_engine *en)
@@ -826,6 +892,7 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 	en->timeline = calloc(AN_TIMELINE_POINTS, sizeof(*en->timeline));
 	en->batch = malloc(BATCH * sizeof(*en->batch));
 	en->bucket_w = 1000000; /* 1 ms */
+	en->hold = UINT64_MAX;
 	/* index 0 is the empty stack: stack_index gives it to id 0 */
 	if (!en->map || !en->timeline || !en->batch ||
 	    array_grow((void **)&en->stacks, &en->cap_stacks, 0, sizeof(*en->stacks)) ||

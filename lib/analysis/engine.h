@@ -13,7 +13,9 @@
  * the few hundred milliseconds of events the merge waits for; never the
  * number of events.  `czprof load` (cli/load.c) feeds it a whole trace
  * once and writes what it found into SQLite; the `allocations` virtual
- * table (cli/alloc_vtab.c) runs it again to hand out one row per block.
+ * table (cli/alloc_vtab.c) runs it again to hand out one row per block;
+ * `czprof top` (viewer/live.c) feeds it a trace while it grows (o.live,
+ * an_engine_settle) and shows its figures as they change.
  *
  * Everything here belongs to one thread.  No output: callers report.
  */
@@ -63,6 +65,10 @@
 
 struct an_thread {
 	uint64_t tid, start, end, allocs, bytes;
+	uint64_t frees;        /* frees it made, realloc free parts included */
+	uint64_t live_bytes, live_blocks; /* held by blocks it allocated */
+	uint64_t name;         /* its THREAD_START's string id (image-shifted), 0: none */
+	int ended;             /* a THREAD_END was read */
 	uint64_t latest;       /* its latest event read, or its start record's time */
 	uint64_t last_alloc;   /* id of its latest allocation, 0: none */
 	uint64_t realloc_from; /* id its latest realloc's free part ended */
@@ -97,9 +103,13 @@ struct an_end {
 	uint8_t temporary; /* freed before its thread made another allocation */
 };
 
-/* The live heap at a point of the timeline: the highest of its bucket. */
+/* The live heap at a point of the timeline: the highest of its bucket.
+ * A bucket no event fell in holds a copy of the next event's point; high
+ * is the highest live bytes of the bucket itself, the level it began at
+ * included, for a chart of the buckets (the live view's). */
 struct an_point {
 	uint64_t time, seq, bytes, blocks;
+	uint64_t high;
 };
 
 /* Called with each block as it ends; a non-zero return stops the engine
@@ -111,6 +121,10 @@ struct an_options {
 			    * timeline's buckets; 0: they widen as it goes */
 	uint64_t merge_lag; /* AN_MERGE_LAG_NS, or AN_LAG_ALL; less in tests */
 	int threads_seen;   /* no thread not seen yet has older events (see above) */
+	int live;           /* the trace is read while it is written (`czprof top`):
+			     * an event later than the merge waited is paired at
+			     * once, out of order (counted in late), since nothing
+			     * can be read again */
 	an_ended_fn ended; /* or NULL */
 	an_cz_ended_fn cz_ended; /* an allocator block ended (arenas.h), or NULL */
 	an_cz_destroyed_fn cz_destroyed; /* an allocator was destroyed (arenas.h), or NULL */
@@ -142,6 +156,11 @@ struct an_engine {
 	size_t n_timeline;
 	struct load_errors errs;
 	struct an_arenas cz;  /* libczalloc's allocators and their open blocks */
+	uint64_t frees_paired; /* free events paired so far (frees counts those read) */
+	/* the heap now, what is paired so far: live and blocks below */
+	uint64_t now;          /* every event up to this time is paired (the latest
+				* paired, or an_engine_settle's time) */
+	uint64_t late;         /* o.live: events paired out of order */
 
 	/* ---- the engine's own ---- */
 	struct an_options o;
@@ -155,6 +174,8 @@ struct an_engine {
 	uint64_t seq;          /* order position of the next event */
 	uint64_t pair_image;   /* exec markers paired */
 	uint64_t live, blocks; /* the heap now */
+	uint64_t level;        /* live at the latest timeline point */
+	uint64_t hold;         /* an_engine_hold's time: nothing later is handed out */
 	uint64_t peak_epoch;
 	struct load_ev *batch; /* handed out by the merge, to pair */
 	size_t n_batch;
@@ -190,6 +211,30 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 /* The chunk is read: hands the events no later one can precede to the
  * pairing.  Returns as an_engine_record. */
 int an_engine_chunk_end(struct an_engine *en);
+
+/* How far behind the newest event read an event may still come: the
+ * merge lag, or twice the most an event came behind (AN_LAG_ALL: every
+ * event waits for the end). */
+uint64_t an_engine_lag(const struct an_engine *en);
+
+/*
+ * For a trace read while it is written.  Nothing at or before time can
+ * still come (the writer is that far on; the caller knows it from the
+ * clock when the program is quiet and the file does not grow): pairs
+ * every event up to it, and the clock (now) and the timeline move on to
+ * it though no event came.  Returns as an_engine_record.
+ */
+int an_engine_settle(struct an_engine *en, uint64_t time);
+
+/* For a trace read while it is written: pairs every event read so far,
+ * without waiting for what may still precede them (the program is gone,
+ * or its scan at exit judges the blocks live now); with o.live, later
+ * events are paired as they come.  Returns as an_engine_record. */
+int an_engine_flush(struct an_engine *en);
+
+/* A replay shows the heap as it was at time: no event later than it is
+ * paired until a later call (UINT64_MAX, the default: no bound). */
+void an_engine_hold(struct an_engine *en, uint64_t time);
 
 /* Every record is read: pairs what is left and settles the totals
  * (live_* of every stack is then what leaked).  Returns as

@@ -18,6 +18,9 @@ int an_feed_chunk(struct an_engine *en, struct an_feed *f)
 	struct czt_chunk c = { 0 };
 	struct czt_record rec;
 	int rc = czt_reader_next_chunk(f->r, &c), ret;
+	f->chunk_type = rc == CZT_OK ? (int)c.type : -1;
+	if (f->growing && (rc == CZT_EOF || rc == CZT_ERR_TRUNCATED))
+		return 0; /* more may come: read on at the next call */
 	if (rc == CZT_OK) {
 		an_engine_chunk(en);
 		while ((rc = czt_reader_next_record(f->r, &rec)) == CZT_OK) {

@@ -20,7 +20,13 @@ struct an_feed {
 	struct czt_reader *r; /* the caller's; read from where it stands */
 	an_record_fn each;    /* or NULL */
 	void *ctx;
+	int growing;          /* the trace is read while it is written (`czprof
+			       * top`): at the end of what is written so far, or
+			       * at a chunk not written whole yet, an_feed_chunk
+			       * reads nothing (chunk_type -1) and reads it at a
+			       * later call, instead of taking it for the end */
 	/* set by an_feed_chunk */
+	int chunk_type;       /* the CZT_CHUNK_* the last call read, -1: none */
 	int image_flags;      /* the header's (an_engine_record's argument) */
 	uint64_t n_records;   /* records read */
 	int done;             /* the trace is read and the engine finished */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "czt.h"
+#include "tests/live_script.h"
 #include "tests/unit.h"
 #include "viewer/live.h"
 #include "viewer/names.h"
@@ -17,15 +18,12 @@
 static void ev(struct live_model *m, unsigned type, uint64_t time, uint64_t addr, uint64_t size,
 	       uint64_t stack)
 {
-	struct live_event e = { .time = time, .addr = addr, .size = size, .stack = stack,
-				.tid = 1, .type = type };
-	live_apply(m, &e);
+	script_ev(m, type, time, 1, addr, size, stack);
 }
 
 static void end(struct live_model *m, uint64_t time)
 {
-	struct live_event e = { .time = time, .type = CZT_REC_PROCESS_END, .size = CZT_END_EXIT };
-	live_apply(m, &e);
+	script_end(m, time, CZT_END_EXIT, 0);
 }
 
 /* Stacks 1 and 2: one frame each, at 0x401000 and 0x402000 (in no module,
