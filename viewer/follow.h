@@ -5,8 +5,8 @@
  * chunk still to come can precede them.  Definitions (stack nodes,
  * strings, modules, symbols) go to the names as soon as they are read.
  */
-#ifndef CZ_FOLLOW_H
-#define CZ_FOLLOW_H
+#ifndef CZPROF_VIEWER_FOLLOW_H
+#define CZPROF_VIEWER_FOLLOW_H
 
 #include <stdint.h>
 

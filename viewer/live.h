@@ -13,8 +13,8 @@
  * started, or by a lost event) counts in en.unmatched; an allocation at an
  * address still live ends the old block first (en.conflicts).
  */
-#ifndef CZ_LIVE_H
-#define CZ_LIVE_H
+#ifndef CZPROF_VIEWER_LIVE_H
+#define CZPROF_VIEWER_LIVE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,11 +3,11 @@
  * (strings, stack nodes, modules, symbols) and the names it derives from
  * them: each stack's call site and frames.  Symbols come from the trace's
  * FRAME records when it has them, otherwise from the modules' debug
- * information on this machine (symbols/sym.h), so a trace still being
+ * information on this machine (lib/symbols/sym.h), so a trace still being
  * written is readable too.  Sites are named as the reports name them.
  */
-#ifndef CZ_NAMES_H
-#define CZ_NAMES_H
+#ifndef CZPROF_VIEWER_NAMES_H
+#define CZPROF_VIEWER_NAMES_H
 
 #include <stdint.h>
 
@@ -40,7 +40,7 @@ const char *names_string(struct names *n, uint64_t id);
 
 /*
  * The call site of a stack (its innermost frame that is not part of the
- * allocator, as symbols/sym_site.h decides for the reports), as a small number: equal names get equal numbers.  Returns
+ * allocator, as lib/symbols/sym_site.h decides for the reports), as a small number: equal names get equal numbers.  Returns
  * -1 while the stack's nodes have not been read yet.
  */
 long names_site(struct names *n, uint64_t stack);

@@ -20,8 +20,8 @@
  *
  * Everything here belongs to one thread.  No output: callers report.
  */
-#ifndef CZ_AN_ARENAS_H
-#define CZ_AN_ARENAS_H
+#ifndef CZPROF_LIB_ANALYSIS_ARENAS_H
+#define CZPROF_LIB_ANALYSIS_ARENAS_H
 
 #include <stddef.h>
 #include <stdint.h>

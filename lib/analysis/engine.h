@@ -19,8 +19,8 @@
  *
  * Everything here belongs to one thread.  No output: callers report.
  */
-#ifndef CZ_AN_ENGINE_H
-#define CZ_AN_ENGINE_H
+#ifndef CZPROF_LIB_ANALYSIS_ENGINE_H
+#define CZPROF_LIB_ANALYSIS_ENGINE_H
 
 #include <stddef.h>
 #include <stdint.h>

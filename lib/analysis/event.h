@@ -7,8 +7,8 @@
  * the run.  An event is kept to 32 bytes all the same, since the merge
  * copies every one of them twice.
  */
-#ifndef CZ_AN_EVENT_H
-#define CZ_AN_EVENT_H
+#ifndef CZPROF_LIB_ANALYSIS_EVENT_H
+#define CZPROF_LIB_ANALYSIS_EVENT_H
 
 #include <stdint.h>
 

@@ -18,8 +18,8 @@
  *
  * Everything here belongs to one thread: the one reading the trace.
  */
-#ifndef CZ_AN_MERGE_H
-#define CZ_AN_MERGE_H
+#ifndef CZPROF_LIB_ANALYSIS_MERGE_H
+#define CZPROF_LIB_ANALYSIS_MERGE_H
 
 #include <stddef.h>
 #include <stdint.h>
