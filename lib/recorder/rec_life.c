@@ -221,6 +221,12 @@ static void rec_start(void)
 		start_flusher();
 	core_ready = 1;
 	__atomic_store_n(&rec_active, 1, __ATOMIC_RELEASE);
+	/* The flusher may already sleep: it read rec_active as 0 and waits
+	 * with no timeout, as after a detach, and a program that allocates
+	 * a little and then idles would never kick it (its trace stayed a
+	 * bare header).  The kick makes it look again, or makes its first
+	 * wait return at once. */
+	kick_flusher();
 out:
 	rec_guard = 0;
 }

@@ -17,14 +17,13 @@ if [ "$(uname -m)" != x86_64 ]; then
 fi
 
 # waits (up to 10 s) until file $1 exists and is not empty
-wait_file() { _w=0; while [ ! -s "$1" ] && [ $_w -lt 200 ]; do sleep 0.05; _w=$((_w + 1)); done; [ -s "$1" ]; }
 meta() { "$CZPROF" sql --csv "$1" "SELECT value FROM meta WHERE key = '$2'" 2>/dev/null | tail -1; }
 
 # the untouched runs
 mkdir ref
 "$P" loop ref >ref.out &
 pid=$!
-wait_file ref/ready; touch ref/ready.x; sleep 0.3; touch ref/stop
+wait_nonempty ref/ready; touch ref/ready.x; sleep 0.3; touch ref/stop
 wait $pid
 ref_status=$?
 ref_out=$(cat ref.out)
@@ -34,7 +33,7 @@ expect_match reference_run "$ref_out" "^errors=0 checksum=[0-9]+$"
 mkdir one
 "$P" loop one >one.out &
 pid=$!
-wait_file one/ready
+wait_nonempty one/ready
 fails=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	"$CZPROF" record -p $pid --duration 0.2 -o one$i.czt 2>one$i.err || fails=$((fails + 1))
@@ -81,7 +80,7 @@ expect_match single_dump_detach "$("$CZPROF" dump one5.czt)" "process-end t=[0-9
 mkdir thr
 "$P" threads thr >thr.out &
 pid=$!
-wait_file thr/ready
+wait_nonempty thr/ready
 fails=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	"$CZPROF" record -p $pid --duration 0.2 -o thr$i.czt 2>thr$i.err || fails=$((fails + 1))
@@ -115,7 +114,7 @@ fails=0
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	"$CZPROF" record -p $pid --duration 0.5 -o pipe$i.czt 2>pipe$i.err &
 	rec=$!
-	wait_file pipe$i.czt
+	wait_nonempty pipe$i.czt
 	sleep 0.1
 	echo "line $i" >&3
 	wait $rec || fails=$((fails + 1))
@@ -145,10 +144,10 @@ expect_match pipe_site "$("$CZPROF" peak pipe3.czt 2>&1)" "$SITE"
 mkdir plug
 "$P" plugin plug "$TESTBIN/progs/librec_plugin.so" >plug.out &
 pid=$!
-wait_file plug/ready
+wait_nonempty plug/ready
 "$CZPROF" record -p $pid --duration 1.5 -o plug.czt 2>plug.err &
 rec=$!
-wait_file plug.czt
+wait_nonempty plug.czt
 sleep 0.1
 touch plug/go
 wait $rec
@@ -182,7 +181,7 @@ kill $stpid; wait $stpid 2>/dev/null
 mkdir tr
 "$P" loop tr >tr.out &
 pid=$!
-wait_file tr/ready
+wait_nonempty tr/ready
 # Yama, through a setting file of the test's own (this machine's may allow it)
 echo 3 >scope
 CZPROF_PTRACE_SCOPE_FILE=$WORK/scope "$CZPROF" record -p $pid -o y.czt >y.err 2>&1
@@ -196,7 +195,7 @@ fi
 # another czprof attached already
 "$CZPROF" record -p $pid --duration 2 -o first.czt 2>first.err &
 rec=$!
-wait_file first.czt
+wait_nonempty first.czt
 sleep 0.1
 check_fails refuse_busy "$CZPROF" record -p $pid -o second.czt
 expect_match refuse_busy_message "$(cat "$WORK/.out")" "^czprof: cannot attach to pid $pid \(attach_loop\): another czprof is recording it already"
@@ -207,7 +206,7 @@ expect_eq busy_first_finished $? 0
 # trace (the recorder names the czprof that attached, which is gone)
 "$CZPROF" record -p $pid -o killed.czt 2>/dev/null &
 rec=$!
-wait_file killed.czt
+wait_nonempty killed.czt
 sleep 0.2
 kill -9 $rec; wait $rec 2>/dev/null
 check takeover_after_kill "$CZPROF" record -p $pid --duration 0.2 -o after.czt

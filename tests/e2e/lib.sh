@@ -21,3 +21,7 @@ check() { n=$1; shift; if "$@" >"$WORK/.out" 2>&1; then ok "$n"; else bad "$n" "
 check_fails() { n=$1; shift; if "$@" >"$WORK/.out" 2>&1; then bad "$n" "'$*' succeeded, expected failure"; else ok "$n"; fi; }
 expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else bad "$1" "got '$2', want '$3'"; fi; }
 expect_match() { if printf '%s\n' "$2" | grep -Eq -- "$3"; then ok "$1"; else bad "$1" "no match for /$3/ in: $(printf '%s' "$2" | head -c 800)"; fi; }
+# Waits up to 10 s for a file to exist (wait_file) or to hold something
+# (wait_nonempty); fails if it does not.
+wait_file() { _w=0; while [ ! -e "$1" ] && [ $_w -lt 200 ]; do sleep 0.05; _w=$((_w + 1)); done; [ -e "$1" ]; }
+wait_nonempty() { _w=0; while [ ! -s "$1" ] && [ $_w -lt 200 ]; do sleep 0.05; _w=$((_w + 1)); done; [ -s "$1" ]; }

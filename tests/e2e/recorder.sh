@@ -198,3 +198,30 @@ if command -v valgrind >/dev/null 2>&1; then
 else
 	echo "SKIP: $SUITE/ls_allocs_as_memcheck: no valgrind"
 fi
+
+# A program that allocates a little and then idles has its events in the
+# trace within the flush period, however the start races with the
+# flusher's thread: the flusher once went to sleep with no timeout when it
+# looked before recording was on, and an idle program never woke it (its
+# trace stayed a bare header).  Two busy loops make that interleaving
+# likely: with the old recorder these sixteen runs caught it about half the
+# time; it cannot be forced, so a pass here is evidence, not proof.
+sh -c 'while :; do :; done' & s1=$!
+sh -c 'while :; do :; done' & s2=$!
+stuck=0
+for i in $(seq 16); do
+	rm -rf "$WORK/idle$i"; mkdir "$WORK/idle$i"
+	rec "idle$i.czt" "$P/top_phases" "$WORK/idle$i" >/dev/null 2>&1 &
+	pid=$!
+	wait_file "$WORK/idle$i/at0" && touch "$WORK/idle$i/go0" && wait_file "$WORK/idle$i/at1"
+	seen=0
+	for t in $(seq 40); do # 2 s: the flush period is 100 ms
+		[ "$(count "$WORK/idle$i.czt" malloc)" = 1064 ] && { seen=1; break; }
+		sleep 0.05
+	done
+	[ $seen = 1 ] || stuck=$((stuck + 1))
+	touch "$WORK/idle$i/go1" "$WORK/idle$i/go2" "$WORK/idle$i/go3"
+	wait $pid
+done
+kill $s1 $s2 2>/dev/null; wait $s1 $s2 2>/dev/null
+expect_eq idle_program_flushed "$stuck" 0

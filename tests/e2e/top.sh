@@ -6,8 +6,6 @@
 P=$TESTBIN/progs/top_phases
 export LANG=C.UTF-8
 
-# waits (up to 10 s) until file $1 exists
-wait_file() { i=0; while [ ! -e "$1" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done; [ -e "$1" ]; }
 # waits (up to 10 s) until file $1 contains regex $2
 wait_text() { i=0; while ! grep -Eq -- "$2" "$1" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done; grep -Eq -- "$2" "$1"; }
 
