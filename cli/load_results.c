@@ -11,6 +11,15 @@
 #include "cli/util.h"
 #include "format/printable.h"
 
+/* One row of integers into s, a prepared INSERT of n columns. */
+static void put_ints(sqlite3_stmt *s, const uint64_t *v, int n)
+{
+	for (int c = 0; c < n; c++)
+		sqlite3_bind_int64(s, c + 1, (sqlite3_int64)v[c]);
+	sqlite3_step(s);
+	sqlite3_reset(s);
+}
+
 static int write_totals(struct loader *l)
 {
 	const struct an_engine *en = &l->en;
@@ -19,14 +28,10 @@ static int write_totals(struct loader *l)
 		return -1;
 	for (size_t k = 0; k < en->n_stacks; k++) {
 		const struct an_stack_total *t = &en->totals[k];
-		if (!t->allocs)
-			continue;
 		uint64_t v[] = { en->stacks[k], t->allocs, t->bytes, t->temp, t->temp_bytes,
 				 t->live, t->live_bytes, t->peak_blocks, t->peak_bytes };
-		for (int c = 0; c < 9; c++)
-			sqlite3_bind_int64(s, c + 1, (sqlite3_int64)v[c]);
-		sqlite3_step(s);
-		sqlite3_reset(s);
+		if (t->allocs)
+			put_ints(s, v, 9);
 	}
 	sqlite3_finalize(s);
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO fn_totals VALUES(?,?,?)", -1, &s, NULL))
@@ -44,40 +49,25 @@ static int write_totals(struct loader *l)
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO size_histogram VALUES(?,?,?)", -1, &s, NULL))
 		return -1;
 	for (int b = 0; b < 65; b++) {
-		if (!en->hist[b])
-			continue;
-		uint64_t from = b ? (uint64_t)1 << (b - 1) : 0;
-		uint64_t to = b == 0 ? 0 : b == 64 ? UINT64_MAX : ((uint64_t)1 << b) - 1;
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)from);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)to);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)en->hist[b]);
-		sqlite3_step(s);
-		sqlite3_reset(s);
+		/* sizes of bit length b */
+		uint64_t v[] = { b ? (uint64_t)1 << (b - 1) : 0,
+				 b == 0 ? 0 : b == 64 ? UINT64_MAX : ((uint64_t)1 << b) - 1, en->hist[b] };
+		if (en->hist[b])
+			put_ints(s, v, 3);
 	}
 	sqlite3_finalize(s);
 	if (sqlite3_prepare_v2(l->db, "INSERT INTO timeline VALUES(?,?,?,?)", -1, &s, NULL))
 		return -1;
 	for (size_t i = 0; i < en->n_timeline; i++) {
 		const struct an_point *p = &en->timeline[i];
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)p->time);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)p->seq);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)p->bytes);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)p->blocks);
-		sqlite3_step(s);
-		sqlite3_reset(s);
+		put_ints(s, (const uint64_t[]){ p->time, p->seq, p->bytes, p->blocks }, 4);
 	}
 	sqlite3_finalize(s);
 	if (sqlite3_prepare_v2(l->db, "INSERT OR REPLACE INTO threads VALUES(?,?,?,?,?)", -1, &s, NULL))
 		return -1;
 	for (size_t i = 0; i < en->n_threads; i++) {
 		const struct an_thread *t = &en->threads[i];
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)t->tid);
-		sqlite3_bind_int64(s, 2, (sqlite3_int64)t->start);
-		sqlite3_bind_int64(s, 3, (sqlite3_int64)t->end);
-		sqlite3_bind_int64(s, 4, (sqlite3_int64)t->allocs);
-		sqlite3_bind_int64(s, 5, (sqlite3_int64)t->bytes);
-		sqlite3_step(s);
-		sqlite3_reset(s);
+		put_ints(s, (const uint64_t[]){ t->tid, t->start, t->end, t->allocs, t->bytes }, 5);
 	}
 	sqlite3_finalize(s);
 	return 0;
