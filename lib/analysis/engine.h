@@ -193,6 +193,11 @@ struct an_engine {
 	int finished;
 };
 
+/* Between records.c (records to events) and engine.c (the pairing):
+ * pairs e at once, out of the merge's order; a live view's event that
+ * came later than the merge waited.  Returns as an_engine_record. */
+int an_engine_pair_now(struct an_engine *en, const struct load_ev *e);
+
 /* Zeroes *en and sets it up.  0, or -1 out of memory.  Caller frees it
  * with an_engine_release. */
 int an_engine_init(struct an_engine *en, const struct an_options *o);
