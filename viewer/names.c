@@ -16,6 +16,7 @@
 #include "lib/symbols/sym_site.h"
 #include "lib/analysis/engine.h"
 #include "lib/analysis/idmap.h"
+#include "lib/base/hash.h"
 #include "viewer/names.h"
 
 /* inlined frames per address: as many as a FRAME record holds, since an
@@ -311,17 +312,9 @@ static struct ip_names *resolve_ip(struct names *n, uint64_t ip)
 	return e;
 }
 
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
-
 static long intern_site(struct names *n, const char *name, const char *module)
 {
-	uint64_t h = str_hash(name);
+	uint64_t h = hash_str(name);
 	for (uint64_t probe = h;; probe++) { /* equal hashes: try the next key */
 		long i = idmap_get(&n->site_hash, probe);
 		if (i < 0)

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lib/analysis/merge.h"
+#include "lib/base/grow.h"
 
 /* n queued events from one chunk: number chunk in the file. */
 struct run {
@@ -51,14 +52,8 @@ static int fifo_room(struct fifo *f, size_t elem)
 		f->shift = (unsigned)__builtin_ctzl(FIFO_BLOCK / elem);
 	if ((f->head + f->n) >> f->shift < f->n_blk)
 		return 0;
-	if (f->n_blk == f->cap_blk) {
-		size_t cap = f->cap_blk ? f->cap_blk * 2 : 16;
-		char **b = realloc(f->blk, cap * sizeof(*b));
-		if (!b)
-			return -1;
-		f->blk = b;
-		f->cap_blk = cap;
-	}
+	if (array_grow((void **)&f->blk, &f->cap_blk, f->n_blk, sizeof(*f->blk)))
+		return -1;
 	char *b = f->spare ? f->spare : malloc(FIFO_BLOCK);
 	if (!b)
 		return -1;
