@@ -1,6 +1,7 @@
 /*
  * grow.c - see grow.h.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,10 @@ int array_grow(void **v, size_t *cap, size_t n, size_t elem)
 {
 	if (n < *cap)
 		return 0;
+	/* a count whose doubled size does not fit a size_t is refused here:
+	 * the doubling below and c * elem must not wrap */
+	if (n >= SIZE_MAX / 2 / elem)
+		return -1;
 	size_t c = *cap ? *cap * 2 : 64;
 	while (c <= n)
 		c *= 2;
