@@ -92,8 +92,7 @@ static uint64_t live_size(const struct an_engine *en, const struct an_live *b)
 static struct an_block live_block(const struct an_engine *en, const struct an_live *b)
 {
 	return (struct an_block){ .addr = b->addr, .size = live_size(en, b), .time = b->time,
-				  .id = b->id, .fn = b->fn, .family = load_fn_family(b->fn) & 3,
-				  .seq = b->seq, .thread = b->thread, .stack = b->stack,
+				  .id = b->id, .fn = b->fn, .seq = b->seq, .thread = b->thread, .stack = b->stack,
 				  .realloc_from = b->extra ? en->extra[b->size_lo].realloc_from : 0 };
 }
 

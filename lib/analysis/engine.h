@@ -85,8 +85,7 @@ struct an_stack_total {
 struct an_block {
 	uint64_t addr, size, time;
 	uint64_t id : 40;      /* from 1, in the global order of allocations */
-	uint64_t fn : 5;       /* load_fn_name's */
-	uint64_t family : 2;   /* LOAD_FAM_* */
+	uint64_t fn : 5;       /* load_fn_name's; its family: load_fn_family */
 	uint64_t seq : 40;     /* its allocation's order position */
 	uint64_t thread : 24;  /* engine thread index */
 	uint64_t realloc_from; /* the id a realloc replaced, 0: none */
