@@ -149,7 +149,7 @@ static int fill(struct loader *l, struct czt_reader *r, const char *trace_path, 
 	if (rc)
 		return cli_error("out of memory loading '%s'", trace_path);
 	phase(l, "events");
-	uint64_t cut_at = czt_reader_offset(r);
+	uint64_t cut_at = f.end_at;
 	const char *cut_reason = f.end_rc != CZT_EOF ? czt_errstr(f.end_rc) : NULL;
 	if (cut_reason)
 		cli_warning("'%s': trace cut at byte %" PRIu64 " (%s), loaded %" PRIu64 " events", trace_path,

@@ -155,9 +155,8 @@ int load_on_record(void *ctx, const struct czt_chunk *c, const struct czt_record
 		}
 		return 0;
 	default:
-		/* the engine takes them; load_cz_ended writes their blocks */
-		if (r->type >= CZT_REC_CZ_ALLOC && r->type <= CZT_REC_CZ_CAPACITY)
-			l->cz_events++;
+		/* events: the engine takes them (load_cz_ended writes the
+		 * allocator library's blocks) */
 		return 0;
 	}
 }

@@ -29,7 +29,7 @@ struct loader {
 	 * first module of its map): printable, owned */
 	char *image_exe, *image_cmdline;
 	int image_unnamed; /* an exec's image not named yet */
-	uint64_t cz_events, lost, lost_why, lost_err;
+	uint64_t lost, lost_why, lost_err;
 	int end_how;
 	uint64_t end_value;
 	/* how the trace ended: a FOOTER chunk was read (czprof record finished

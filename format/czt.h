@@ -547,6 +547,27 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c);
 int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec);
 
 /*
+ * The rest of the current chunk's records, kept to be read later: a
+ * reader of the whole trace may take a thread's chunk when its place in
+ * the global order comes rather than when the file reaches it, and a
+ * chunk's decompressed records are a quarter of the size of the events
+ * they become.  czt_reader_hold copies what czt_reader_next_record would
+ * still return (the reader then is at the chunk's end); the records come
+ * out of czt_held_next_record exactly as they would have, with the same
+ * returns.  Caller owns *out and frees it with czt_held_free; a record's
+ * strings point into it.  Returns CZT_OK or CZT_ERR_NOMEM.
+ */
+struct czt_held;
+int czt_reader_hold(struct czt_reader *r, struct czt_held **out);
+int czt_held_next_record(struct czt_held *h, struct czt_record *rec);
+/* The record czt_held_next_record would return next, and its return,
+ * leaving it there. */
+int czt_held_peek(const struct czt_held *h, struct czt_record *rec);
+/* The memory h takes. */
+size_t czt_held_bytes(const struct czt_held *h);
+void czt_held_free(struct czt_held *h);
+
+/*
  * Steps over the allocation events (core records) from the cursor of the
  * current chunk up to its end or its next other record, adding their number
  * to *events and raising *end_time to the last one's time: all that some

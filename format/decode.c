@@ -24,6 +24,17 @@
 #define CZT_SKIP_CRC 0
 #endif
 
+/* Where the records of a chunk are read from, and the running values
+ * its records are decoded against (FORMAT.md, per-chunk decoding state). */
+struct czt_cursor {
+	const uint8_t *p, *pend;
+	uint64_t tid, last_time, last_addr;
+	/* CALL records: the chunk's operator, for its events from there on;
+	 * a stack for the next event only */
+	uint64_t call_op, call_stack;
+	int has_call;
+};
+
 struct czt_reader {
 	int fd; /* -1 when reading memory */
 	const uint8_t *mem;
@@ -41,13 +52,8 @@ struct czt_reader {
 	int pass_next;             /* czt_reader_pass_next: the next EVENTS chunk unread */
 	uint64_t skim_events, skim_end; /* what count_events reports for the current chunk */
 	size_t skim_len;           /* the skimmed payload's length (tid, base_time) */
-	const uint8_t *p, *pend; /* record cursor in the current chunk */
 	unsigned chunk_type;
-	uint64_t tid, last_time, last_addr;
-	/* CALL records: the chunk's operator, for its events from there on;
-	 * a stack for the next event only */
-	uint64_t call_op, call_stack;
-	int has_call;
+	struct czt_cursor at; /* the current chunk's records */
 };
 
 const char *czt_errstr(int rc)
@@ -392,7 +398,7 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	int rc = refresh_size(r);
 	if (rc)
 		return rc;
-	r->p = r->pend = NULL;
+	r->at.p = r->at.pend = NULL;
 	r->skim_events = 0;
 	if (r->off == r->size)
 		return CZT_EOF;
@@ -416,9 +422,9 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		r->pass_next = 0;
 		r->cur = r->off;
 		r->chunk_type = type;
-		r->tid = r->last_time = r->last_addr = 0;
-		r->has_call = 0;
-		r->call_op = r->call_stack = 0;
+		r->at.tid = r->at.last_time = r->at.last_addr = 0;
+		r->at.has_call = 0;
+		r->at.call_op = r->at.call_stack = 0;
 		*c = (struct czt_chunk){ .type = type, .flags = flags, .offset = r->off,
 					 .raw_len = raw_len, .passed = 1 };
 		r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
@@ -448,29 +454,29 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 		payload = r->raw;
 	}
 	r->cur = r->off;
-	r->p = payload;
-	r->pend = payload + raw_len;
+	r->at.p = payload;
+	r->at.pend = payload + raw_len;
 	if (r->skim && (flags & CZT_CHUNK_COLUMNS))
-		r->pend = payload + r->skim_len;
+		r->at.pend = payload + r->skim_len;
 	r->chunk_type = type;
-	r->tid = r->last_time = r->last_addr = 0;
-	r->has_call = 0;
-	r->call_op = r->call_stack = 0;
+	r->at.tid = r->at.last_time = r->at.last_addr = 0;
+	r->at.has_call = 0;
+	r->at.call_op = r->at.call_stack = 0;
 	if (type == CZT_CHUNK_EVENTS &&
-	    (get_varint(&r->p, r->pend, &r->tid) || get_varint(&r->p, r->pend, &r->last_time)))
+	    (get_varint(&r->at.p, r->at.pend, &r->at.tid) || get_varint(&r->at.p, r->at.pend, &r->at.last_time)))
 		return CZT_ERR_CORRUPT;
 	c->type = type;
 	c->flags = flags;
 	c->offset = r->off;
-	c->tid = r->tid;
-	c->base_time = r->last_time;
+	c->tid = r->at.tid;
+	c->base_time = r->at.last_time;
 	c->raw_len = raw_len;
 	r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
 	return CZT_OK;
 }
 
 /* A core record's fields, by the letters of czt_layout.h. */
-static int decode_core(struct czt_reader *r, struct czt_record *rec, const char *layout)
+static int decode_core(struct czt_cursor *r, struct czt_record *rec, const char *layout)
 {
 	uint64_t v, dt_free = 0;
 	for (const char *f = layout; *f; f++) {
@@ -502,7 +508,7 @@ static int decode_core(struct czt_reader *r, struct czt_record *rec, const char 
 /* Gives the event just decoded what CALL records before it said: the
  * chunk's operator, and the last one's stack if it is a free (an
  * allocation has its own). */
-static void take_call(struct czt_reader *r, struct czt_record *rec)
+static void take_call(struct czt_cursor *r, struct czt_record *rec)
 {
 	rec->op = r->call_op;
 	if (r->call_stack && (rec->type == CZT_REC_FREE || rec->type == CZT_REC_CZ_FREE))
@@ -581,7 +587,8 @@ static int decode_prefixed(struct czt_record *rec, const uint8_t *p, const uint8
 	return CZT_OK;
 }
 
-int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
+/* The next record at cursor r, as czt_reader_next_record. */
+static int cursor_next(struct czt_cursor *r, struct czt_record *rec)
 {
 	for (;;) {
 		if (!r->p || r->p >= r->pend)
@@ -622,6 +629,55 @@ int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
 			continue;
 		return rc;
 	}
+}
+
+int czt_reader_next_record(struct czt_reader *r, struct czt_record *rec)
+{
+	return cursor_next(&r->at, rec);
+}
+
+struct czt_held {
+	struct czt_cursor cur; /* over bytes */
+	size_t len;
+	uint8_t bytes[];
+};
+
+int czt_reader_hold(struct czt_reader *r, struct czt_held **out)
+{
+	size_t n = r->at.p && r->at.p < r->at.pend ? (size_t)(r->at.pend - r->at.p) : 0;
+	struct czt_held *h = malloc(sizeof(*h) + n);
+	if (!h)
+		return CZT_ERR_NOMEM;
+	h->cur = r->at;
+	h->len = n;
+	if (n)
+		memcpy(h->bytes, r->at.p, n);
+	h->cur.p = h->bytes;
+	h->cur.pend = h->bytes + n;
+	r->at.p = r->at.pend; /* the reader is done with the chunk */
+	*out = h;
+	return CZT_OK;
+}
+
+int czt_held_next_record(struct czt_held *h, struct czt_record *rec)
+{
+	return cursor_next(&h->cur, rec);
+}
+
+int czt_held_peek(const struct czt_held *h, struct czt_record *rec)
+{
+	struct czt_cursor at = h->cur;
+	return cursor_next(&at, rec);
+}
+
+size_t czt_held_bytes(const struct czt_held *h)
+{
+	return sizeof(*h) + h->len;
+}
+
+void czt_held_free(struct czt_held *h)
+{
+	free(h);
 }
 
 int czt_reader_footer(struct czt_reader *r, struct czt_footer *out)
@@ -708,7 +764,7 @@ void czt_reader_pass_next(struct czt_reader *r)
 
 int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *end_time)
 {
-	const uint8_t *p = r->p, *end = r->pend;
+	const uint8_t *p = r->at.p, *end = r->at.pend;
 	if (!p)
 		return CZT_OK;
 	if (r->skim_events) { /* a skimmed chunk's, counted once */
@@ -717,7 +773,7 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
 			*end_time = r->skim_end;
 		r->skim_events = 0;
 	}
-	uint64_t n = 0, t = r->last_time;
+	uint64_t n = 0, t = r->at.last_time;
 	int rc = CZT_OK;
 	while (p < end && *p < 0x40) {
 		/* every core layout starts with the time step */
@@ -732,8 +788,8 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
 		p = q;
 		n++;
 	}
-	r->p = p;
-	r->last_time = t;
+	r->at.p = p;
+	r->at.last_time = t;
 	*events += n;
 	if (n && t > *end_time)
 		*end_time = t;

@@ -601,7 +601,22 @@ static int to_batch(void *ctx, const struct load_ev *e, size_t n)
 /* Hands out what the merge may (below; all), and pairs it. */
 static int hand_out(struct an_engine *en, uint64_t below, int all)
 {
-	int rc = merge_out(&en->merge, below, all, to_batch, en);
+	int rc = 0;
+	/* the kept chunks due, one at a time, earliest first, each followed
+	 * by what no chunk still kept can precede: read at once, a jump of
+	 * below (a quiet thread's event came) would make the events of the
+	 * whole jump at once */
+	uint64_t rest = an_kept_first(en);
+	while (!rc && rest != UINT64_MAX && (all || rest < below)) {
+		if (!(rc = an_kept_read_earliest(en, &rest))) {
+			uint64_t to = all || rest < below ? rest : below;
+			rc = merge_out(&en->merge, to > en->merge.below ? to : en->merge.below, 0, to_batch, en);
+		}
+		if (!rc)
+			rc = pair_batch(en);
+	}
+	if (!rc)
+		rc = merge_out(&en->merge, below, all, to_batch, en);
 	return rc ? rc : pair_batch(en);
 }
 
@@ -735,6 +750,7 @@ int an_engine_init(struct an_engine *en, const struct an_options *o)
 
 void an_engine_release(struct an_engine *en)
 {
+	an_kept_release(en);
 	free(en->threads);
 	free(en->stacks);
 	free(en->totals);

@@ -10,7 +10,8 @@
  *
  * It streams: records are fed in file order, chunk by chunk, and its
  * memory follows the live blocks, the distinct stacks and threads, and
- * the few hundred milliseconds of events the merge waits for; never the
+ * the few hundred milliseconds of the run the merge waits for (kept as
+ * records, an_engine_keep, until their events are due); never the
  * number of events.  `czprof load` (cli/load.c) feeds it a whole trace
  * once and writes what it found into SQLite; the `allocations` virtual
  * table (cli/alloc_vtab.c) runs it again to hand out one row per block;
@@ -72,6 +73,7 @@ struct an_thread {
 	uint64_t latest;       /* its latest event read, or its start record's time */
 	uint64_t last_alloc;   /* id of its latest allocation, 0: none */
 	uint64_t realloc_from; /* id its latest realloc's free part ended */
+	struct an_kept *kept, *kept_last; /* its chunks not read yet, oldest first */
 };
 
 /* Per stack; live_* become the leaked figures at the end. */
@@ -132,6 +134,7 @@ struct an_options {
 
 struct an_slot;
 struct an_extra;
+struct an_kept; /* records.c */
 
 struct an_engine {
 	/* ---- results: read them after an_engine_finish ---- */
@@ -160,6 +163,10 @@ struct an_engine {
 	uint64_t now;          /* every event up to this time is paired (the latest
 				* paired, or an_engine_settle's time) */
 	uint64_t late;         /* o.live: events paired out of order */
+	uint64_t cz_records;   /* allocator-library records read */
+	int kept_rc;           /* a kept chunk (an_engine_keep) was found damaged
+				* when read: the reader's error, else 0 */
+	uint64_t kept_end_at;  /* then: the offset just after that chunk */
 
 	/* ---- the engine's own ---- */
 	struct an_options o;
@@ -169,6 +176,7 @@ struct an_engine {
 	uint64_t last_stack_id;
 	struct load_merge merge;
 	uint32_t chunks;
+	size_t kept_bytes;     /* what the kept chunks take */
 	uint64_t lag;
 	uint64_t seq;          /* order position of the next event */
 	uint64_t pair_image;   /* exec markers paired */
@@ -211,6 +219,28 @@ void an_engine_chunk(struct an_engine *en);
  * (format 3.4 on).  Returns 0, -1 out of memory, AN_LATE, or the ended
  * callback's return. */
 int an_engine_record(struct an_engine *en, const struct czt_record *r, int image_flags);
+
+/*
+ * The rest of r's current chunk, an EVENTS chunk c, kept to be read when
+ * the merge reaches it instead of now (the caller feeds no record of it):
+ * the merge waits for a few hundred milliseconds of the run, and a
+ * chunk's records take a quarter of the memory of the events they make.
+ * The records are read at the end of a later chunk, once the thread's
+ * events before them are out and the time the chunk starts at (its
+ * base_time: no event of it is older) is about to be handed out.  end_at:
+ * where the chunk ends in the file.  Returns as an_engine_record.
+ */
+int an_engine_keep(struct an_engine *en, struct czt_reader *r, const struct czt_chunk *c,
+		   int image_flags, uint64_t end_at);
+
+/* Between records.c and engine.c: the time no event of a kept chunk is
+ * older than (UINT64_MAX: none is kept). */
+uint64_t an_kept_first(const struct an_engine *en);
+/* Reads the kept chunk that starts first into the merge, and sets *rest
+ * to an_kept_first's time after it.  Returns as an_engine_record. */
+int an_kept_read_earliest(struct an_engine *en, uint64_t *rest);
+/* Frees them all. */
+void an_kept_release(struct an_engine *en);
 
 /* The chunk is read: hands the events no later one can precede to the
  * pairing.  Returns as an_engine_record. */

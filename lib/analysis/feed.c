@@ -23,7 +23,15 @@ int an_feed_chunk(struct an_engine *en, struct an_feed *f)
 		return 0; /* more may come: read on at the next call */
 	if (rc == CZT_OK) {
 		an_engine_chunk(en);
-		while ((rc = czt_reader_next_record(f->r, &rec)) == CZT_OK) {
+		/* a thread's events wait in the merge: as records, a quarter
+		 * of their size (a live view pairs them at once instead) */
+		if (c.type == CZT_CHUNK_EVENTS && !en->o.live) {
+			if ((ret = an_engine_keep(en, f->r, &c, f->image_flags, czt_reader_offset(f->r))))
+				return ret;
+			f->n_records++;
+			rc = CZT_EOF;
+		}
+		while (rc == CZT_OK && (rc = czt_reader_next_record(f->r, &rec)) == CZT_OK) {
 			f->n_records++;
 			if ((f->each && (ret = f->each(f->ctx, &c, &rec))) ||
 			    (ret = an_engine_record(en, &rec, f->image_flags)))
@@ -32,10 +40,16 @@ int an_feed_chunk(struct an_engine *en, struct an_feed *f)
 		/* a chunk cut in the middle: what it held up to the cut counts */
 		if ((ret = an_engine_chunk_end(en)))
 			return ret;
-		if (rc == CZT_EOF)
+		if (rc == CZT_EOF && !en->kept_rc)
 			return 0; /* the chunk is read: more may follow */
 	}
 	f->done = 1;
+	ret = an_engine_finish(en); /* reads the chunks still kept */
 	f->end_rc = rc;
-	return an_engine_finish(en);
+	f->end_at = czt_reader_offset(f->r);
+	if (en->kept_rc) { /* a kept chunk was damaged: the first damage in the file */
+		f->end_rc = en->kept_rc;
+		f->end_at = en->kept_end_at;
+	}
+	return ret;
 }

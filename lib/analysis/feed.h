@@ -13,7 +13,9 @@
 #include "lib/analysis/engine.h"
 
 /* Called with each record before the engine takes it, with the chunk it
- * came from; a non-zero return stops the feed and is returned. */
+ * came from; a non-zero return stops the feed and is returned.  Unless
+ * the engine is a live one (o.live), the records of EVENTS chunks are
+ * kept for the engine to read later (an_engine_keep) and not passed. */
 typedef int (*an_record_fn)(void *ctx, const struct czt_chunk *c, const struct czt_record *r);
 
 struct an_feed {
@@ -31,6 +33,8 @@ struct an_feed {
 	uint64_t n_records;   /* records read */
 	int done;             /* the trace is read and the engine finished */
 	int end_rc;           /* then: CZT_EOF, or the reader's error where the trace is cut */
+	uint64_t end_at;      /* and the offset the trace is read up to (a
+			       * damaged chunk's end) */
 };
 
 /* Sets f up to read r from its first chunk.  each and ctx as above. */

@@ -101,11 +101,19 @@ static struct run *run_at(const struct merge_queue *q, size_t i)
 	return fifo_at(&q->runs, sizeof(struct run), i);
 }
 
+void merge_seen(struct load_merge *m, uint64_t earliest)
+{
+	if (earliest < m->newest && m->newest - earliest > m->latest)
+		m->latest = m->newest - earliest;
+	if (earliest > m->newest)
+		m->newest = earliest;
+}
+
 int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
 {
 	if (e->time < m->below)
 		return MERGE_LATE;
-	if (e->time < m->newest && m->newest - e->time > m->latest)
+	if (e->time < m->newest && m->newest - e->time > m->latest && !m->quiet)
 		m->latest = m->newest - e->time;
 	if (k >= m->n_q) {
 		size_t n = m->n_q ? m->n_q : 4;

@@ -36,6 +36,8 @@ struct load_merge {
 	uint64_t newest;       /* the latest time pushed */
 	uint64_t latest;       /* the most an event came behind newest */
 	uint64_t held;         /* events in the queues */
+	int quiet;             /* set: merge_push leaves latest alone (the
+				* events were counted by merge_seen already) */
 };
 
 /* Zero-initialised is empty. */
@@ -50,6 +52,13 @@ struct load_merge {
  * out of memory.
  */
 int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
+
+/*
+ * Counts events not queued yet, of which only the earliest time is known
+ * (a chunk kept to be read later): how late they come behind newest, as
+ * merge_push does for each event it queues.
+ */
+void merge_seen(struct load_merge *m, uint64_t earliest);
 
 /* Called with the events handed out, n adjacent ones at a time, in the
  * global order; a non-zero return stops merge_out and is returned by it. */

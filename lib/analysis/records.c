@@ -160,6 +160,7 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 	case CZT_REC_CZ_RESET: case CZT_REC_CZ_DESTROY: case CZT_REC_CZ_CAPACITY: {
 		long t = thread_index(en, r->tid, r->time);
 		uint32_t slot;
+		en->cz_records++;
 		if (t < 0 || an_arenas_stage(&en->cz, r, img, &slot))
 			return -1;
 		e = (struct load_ev){ .time = r->time, .addr = slot, .kind = EV_CZ, .tid = (uint32_t)t,
@@ -185,4 +186,145 @@ int an_engine_record(struct an_engine *en, const struct czt_record *r, int image
 	default:
 		return 0;
 	}
+}
+
+/* ---- chunks kept to be read later ---- */
+
+struct an_kept {
+	struct an_kept *next;
+	struct czt_held *h;
+	uint64_t first;   /* no event of it is older */
+	uint64_t end_at;  /* where it ends in the file */
+	uint64_t image;   /* the image it was read in */
+	uint32_t chunk;   /* its number in the file */
+	int image_flags;
+};
+
+int an_engine_keep(struct an_engine *en, struct czt_reader *r, const struct czt_chunk *c,
+		   int image_flags, uint64_t end_at)
+{
+	long t = thread_index(en, c->tid, c->base_time);
+	struct an_kept *k = malloc(sizeof(*k));
+	struct czt_held *h;
+	if (t < 0 || !k || czt_reader_hold(r, &h)) {
+		free(k);
+		return -1;
+	}
+	/* its first event is its earliest: a thread's events come in
+	 * order (FORMAT.md), a realloc's free part before its allocation;
+	 * the chunk's base time is the thread's previous event, which may
+	 * be long before (an idle thread) */
+	struct czt_record rec;
+	uint64_t first = c->base_time;
+	if (czt_held_peek(h, &rec) == CZT_OK && rec.type < CZT_REC_STACK_NODE)
+		first = rec.time_free < rec.time ? rec.time_free : rec.time;
+	*k = (struct an_kept){ .h = h, .first = first, .end_at = end_at, .image = en->image,
+			       .chunk = en->chunks, .image_flags = image_flags };
+	struct an_thread *th = &en->threads[t];
+	if (th->kept_last)
+		th->kept_last->next = k;
+	else
+		th->kept = k;
+	th->kept_last = k;
+	en->kept_bytes += czt_held_bytes(k->h);
+	/* how late it came counts now, as its events' would have */
+	merge_seen(&en->merge, first);
+	if (first > th->latest)
+		th->latest = first;
+	return 0;
+}
+
+static void free_list(struct an_engine *en, struct an_kept *k)
+{
+	for (struct an_kept *next; k; k = next) {
+		next = k->next;
+		en->kept_bytes -= czt_held_bytes(k->h);
+		czt_held_free(k->h);
+		free(k);
+	}
+}
+
+/* Lets every kept chunk after chunk number chunk go unread. */
+static void drop_after(struct an_engine *en, uint32_t chunk)
+{
+	for (size_t t = 0; t < en->n_threads; t++) {
+		struct an_thread *th = &en->threads[t];
+		struct an_kept **at = &th->kept, *last = NULL;
+		while (*at && (*at)->chunk <= chunk) {
+			last = *at;
+			at = &last->next;
+		}
+		free_list(en, *at);
+		*at = NULL;
+		th->kept_last = last;
+	}
+}
+
+/* Feeds k's records to the engine as if they were read now, in the image
+ * and at the place in the file where k was. */
+static int read_one(struct an_engine *en, struct an_kept *k)
+{
+	uint64_t image = en->image;
+	uint32_t chunks = en->chunks;
+	en->image = k->image;
+	en->chunks = k->chunk;
+	en->merge.quiet = 1; /* counted by an_engine_keep */
+	struct czt_record rec;
+	int rc, ret = 0;
+	while (!ret && (rc = czt_held_next_record(k->h, &rec)) == CZT_OK)
+		ret = an_engine_record(en, &rec, k->image_flags);
+	en->merge.quiet = 0;
+	en->image = image + (en->image - k->image); /* an exec inside: a crafted trace */
+	en->chunks = chunks;
+	if (!ret && rc != CZT_EOF && !en->kept_rc) {
+		/* what it held up to the damage counts, as when a chunk is
+		 * read at once; so do the chunks after it that were read
+		 * already, but not those still kept */
+		en->kept_rc = rc;
+		en->kept_end_at = k->end_at;
+		drop_after(en, k->chunk);
+	}
+	return ret;
+}
+
+/* Reads thread t's oldest kept chunk and lets it go. */
+static int read_first(struct an_engine *en, size_t t)
+{
+	struct an_kept *k = en->threads[t].kept;
+	en->threads[t].kept = k->next;
+	if (!k->next)
+		en->threads[t].kept_last = NULL;
+	en->kept_bytes -= czt_held_bytes(k->h);
+	int rc = read_one(en, k);
+	czt_held_free(k->h);
+	free(k);
+	return rc;
+}
+
+uint64_t an_kept_first(const struct an_engine *en)
+{
+	uint64_t first = UINT64_MAX;
+	if (en->kept_bytes)
+		for (size_t t = 0; t < en->n_threads; t++)
+			if (en->threads[t].kept && en->threads[t].kept->first < first)
+				first = en->threads[t].kept->first;
+	return first;
+}
+
+int an_kept_read_earliest(struct an_engine *en, uint64_t *rest)
+{
+	size_t first = SIZE_MAX;
+	for (size_t t = 0; t < en->n_threads; t++)
+		if (en->threads[t].kept &&
+		    (first == SIZE_MAX || en->threads[t].kept->first < en->threads[first].kept->first))
+			first = t;
+	int rc = first == SIZE_MAX ? 0 : read_first(en, first);
+	*rest = an_kept_first(en);
+	return rc;
+}
+
+void an_kept_release(struct an_engine *en)
+{
+	for (size_t t = 0; t < en->n_threads; t++)
+		free_list(en, en->threads[t].kept);
 }

@@ -1,4 +1,5 @@
 /* test_format.c - encoder/decoder round trips and hostile input. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -905,6 +906,101 @@ TEST(printable_names)
 	free(d);
 }
 
+/* The fields a record's decoding sets, as one comparable string. */
+static void rec_text(const struct czt_record *r, char *out, size_t cap)
+{
+	snprintf(out, cap, "%u %llu %llu %llx %llx %llu %llu %llu %llu %llu %llu %llu %llu %llu", r->type,
+		 (unsigned long long)r->time, (unsigned long long)r->time_free, (unsigned long long)r->addr,
+		 (unsigned long long)r->old_addr, (unsigned long long)r->size, (unsigned long long)r->stack,
+		 (unsigned long long)r->tid, (unsigned long long)r->op, (unsigned long long)r->allocator,
+		 (unsigned long long)r->kind, (unsigned long long)r->parent, (unsigned long long)r->name,
+		 (unsigned long long)r->value);
+}
+
+/* A kept chunk gives the records and returns the reader would have, from
+ * wherever it was taken: its start, the middle, after a call record, up
+ * to and including an unknown core record (a corrupt chunk). */
+TEST(held_chunk_reads_as_the_reader)
+{
+	build_trace();
+	/* a second EVENTS chunk: operators (call records) and, at its end, a
+	 * core record type no layout has */
+	struct czt_enc e; /* after the footer: readers read every chunk */
+	czt_enc_init(&e, file + file_len, sizeof(file) - file_len, CZT_CHUNK_EVENTS, 7, 5000);
+	czt_enc_op_alloc(&e, CZT_OP_NEW, 5001, 0x1000, 24, 1);
+	czt_enc_op_alloc(&e, CZT_OP_NEW_ARRAY, 5002, 0x2000, 48, 2);
+	czt_enc_free(&e, 5003, 0x1000);
+	*e.pos++ = 0x3f;
+	put_chunk(&e);
+	for (int skip = 0; skip < 4; skip++) {
+		struct czt_reader *a, *b;
+		CHECK(czt_reader_open_mem(&a, file, file_len) == CZT_OK);
+		CHECK(czt_reader_open_mem(&b, file, file_len) == CZT_OK);
+		if (!a || !b)
+			return;
+		struct czt_chunk ca, cb;
+		int n_events_chunks = 0;
+		while (czt_reader_next_chunk(a, &ca) == CZT_OK) {
+			CHECK(czt_reader_next_chunk(b, &cb) == CZT_OK);
+			struct czt_record ra, rb;
+			int rca = CZT_OK, rcb = CZT_OK;
+			if (ca.type != CZT_CHUNK_EVENTS)
+				continue;
+			n_events_chunks++;
+			for (int i = 0; i < skip && rca == CZT_OK; i++) {
+				rca = next(a, &ra);
+				rcb = next(b, &rb);
+			}
+			struct czt_held *h;
+			CHECK(czt_reader_hold(b, &h) == CZT_OK);
+			CHECK(next(b, &rb) == CZT_EOF); /* the reader is past it */
+			size_t n = 0;
+			while (rca == CZT_OK) {
+				char ta[256], tb[256], tp[256];
+				struct czt_record rp;
+				int rcp = czt_held_peek(h, &rp);
+				rca = next(a, &ra);
+				rcb = czt_held_next_record(h, &rb);
+				CHECK_EQ_U(rcb, rca);
+				CHECK_EQ_U(rcp, rca);
+				if (rca != CZT_OK || rcb != CZT_OK)
+					break;
+				rec_text(&ra, ta, sizeof(ta));
+				rec_text(&rb, tb, sizeof(tb));
+				rec_text(&rp, tp, sizeof(tp));
+				CHECK(!strcmp(ta, tb));
+				CHECK(!strcmp(ta, tp));
+				n++;
+			}
+			CHECK(n > 0 || skip > 0);
+			CHECK(czt_held_bytes(h) > 0);
+			czt_held_free(h);
+		}
+		CHECK_EQ_U(n_events_chunks, 2);
+		czt_reader_free(a);
+		czt_reader_free(b);
+	}
+	/* the corrupt record is still there at the end of the second chunk */
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	struct czt_chunk c;
+	struct czt_record rec;
+	int rc = CZT_OK, last = CZT_OK;
+	while (czt_reader_next_chunk(r, &c) == CZT_OK)
+		if (c.type == CZT_CHUNK_EVENTS && c.tid == 7) {
+			struct czt_held *h;
+			CHECK(czt_reader_hold(r, &h) == CZT_OK);
+			int n = 0;
+			while ((rc = czt_held_next_record(h, &rec)) == CZT_OK)
+				n++;
+			CHECK_EQ_U(n, 3);
+			last = rc;
+			czt_held_free(h);
+		}
+	CHECK_EQ_U(last, CZT_ERR_CORRUPT);
+	czt_reader_free(r);
+}
+
 int main(void)
 {
 	RUN(varint_edges);
@@ -926,5 +1022,6 @@ int main(void)
 	RUN(printable_names);
 	RUN(image_record_roundtrip);
 	RUN(layout_table_is_whole);
+	RUN(held_chunk_reads_as_the_reader);
 	return unit_done();
 }
