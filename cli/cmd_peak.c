@@ -112,15 +112,10 @@ int cmd_peak(int argc, char **argv)
 	char a[32], b[32], d[32];
 	if (json) {
 		report_json_open(stdout, db, trace);
-		printf(", \"peak_bytes\": %lld, \"peak_blocks\": %lld, \"peak_time_ns\": %lld, \"sites\": [",
+		printf(", \"peak_bytes\": %lld, \"peak_blocks\": %lld, \"peak_time_ns\": %lld, \"sites\": ",
 		       (long long)bytes, (long long)blocks, (long long)t);
-		for (size_t k = 0; k < shown; k++) {
-			printf(k ? ", {\"site\": " : "{\"site\": ");
-			report_json_string(stdout, held.v[k].name);
-			printf(", \"bytes\": %llu, \"blocks\": %llu}", (unsigned long long)held.v[k].bytes,
-			       (unsigned long long)held.v[k].count);
-		}
-		printf("]}\n");
+		site_table_json(&held, shown, "blocks", 1);
+		printf("}\n");
 	} else {
 		report_header(db, "peak", trace);
 		printf("\npeak: %s in %lld blocks at %s of %s\n", cli_human_size((uint64_t)bytes, a),

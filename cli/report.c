@@ -509,3 +509,18 @@ void site_table_sort(struct site_table *t, int by_bytes)
 	if (t->n)
 		qsort(t->v, t->n, sizeof(*t->v), by_bytes ? cmp_bytes : cmp_count);
 }
+
+void site_table_json(const struct site_table *t, size_t n, const char *count_key, int by_bytes)
+{
+	printf("[");
+	for (size_t k = 0; k < n; k++) {
+		unsigned long long count = t->v[k].count, bytes = t->v[k].bytes;
+		printf(k ? ", {\"site\": " : "{\"site\": ");
+		report_json_string(stdout, t->v[k].name);
+		if (by_bytes)
+			printf(", \"bytes\": %llu, \"%s\": %llu}", bytes, count_key, count);
+		else
+			printf(", \"%s\": %llu, \"bytes\": %llu}", count_key, count, bytes);
+	}
+	printf("]");
+}

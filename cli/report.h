@@ -161,4 +161,9 @@ int site_table_add(struct site_table *t, const char *name, uint64_t count, uint6
 /* Biggest first, by bytes or by count; ties by name. */
 void site_table_sort(struct site_table *t, int by_bytes);
 
+/* Prints the first n sites of t as a JSON list, each as {"site": NAME,
+ * then "bytes" and the count under count_key in the order the report
+ * ranks them (bytes first when by_bytes)}. */
+void site_table_json(const struct site_table *t, size_t n, const char *count_key, int by_bytes);
+
 #endif

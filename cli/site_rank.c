@@ -79,15 +79,10 @@ int site_rank_run(const struct site_rank *rep, int argc, char **argv)
 	char a[32];
 	if (json) {
 		report_json_open(stdout, db, trace);
-		printf(", \"count\": %llu, \"bytes\": %llu, \"sites\": [", (unsigned long long)total,
+		printf(", \"count\": %llu, \"bytes\": %llu, \"sites\": ", (unsigned long long)total,
 		       (unsigned long long)total_bytes);
-		for (size_t k = 0; k < shown; k++) {
-			printf(k ? ", {\"site\": " : "{\"site\": ");
-			report_json_string(stdout, rows.v[k].name);
-			printf(", \"count\": %llu, \"bytes\": %llu}", (unsigned long long)rows.v[k].count,
-			       (unsigned long long)rows.v[k].bytes);
-		}
-		printf("]}\n");
+		site_table_json(&rows, shown, "count", 0);
+		printf("}\n");
 	} else {
 		report_header(db, rep->name, trace);
 		if (outside)
