@@ -633,6 +633,25 @@ uint64_t an_engine_lag(const struct an_engine *en)
 	return lag;
 }
 
+/* The least latest time of the threads.  Each thread's only grows, so
+ * the least is looked for again only when the thread that had it moved
+ * on; threads that came since are compared with it.  A program that
+ * starts a thread per task leaves thousands, most of them ended, and
+ * one of those keeps the least for good. */
+static uint64_t least_latest(struct an_engine *en)
+{
+	if (!en->least_n || en->threads[en->least_at].latest != en->least) {
+		en->least = UINT64_MAX;
+		en->least_n = 0;
+	}
+	for (; en->least_n < en->n_threads; en->least_n++)
+		if (en->threads[en->least_n].latest < en->least) {
+			en->least = en->threads[en->least_n].latest;
+			en->least_at = en->least_n;
+		}
+	return en->least;
+}
+
 int an_engine_chunk_end(struct an_engine *en)
 {
 	uint64_t newest = en->merge.newest, lag = an_engine_lag(en);
@@ -642,10 +661,7 @@ int an_engine_chunk_end(struct an_engine *en)
 	if (en->o.threads_seen && en->n_threads) {
 		/* no thread seen can precede its latest event or, before its
 		 * first, its start record (AN_START_GUARD_NS) */
-		uint64_t least = UINT64_MAX;
-		for (size_t t = 0; t < en->n_threads; t++)
-			if (en->threads[t].latest < least)
-				least = en->threads[t].latest;
+		uint64_t least = least_latest(en);
 		if (least != UINT64_MAX && least > AN_START_GUARD_NS && least - AN_START_GUARD_NS > below)
 			below = least - AN_START_GUARD_NS;
 	}

@@ -177,6 +177,10 @@ struct an_engine {
 	struct load_merge merge;
 	uint32_t chunks;
 	size_t kept_bytes;     /* what the kept chunks take */
+	uint32_t *kept_threads; /* the threads with chunks kept, in no order */
+	size_t n_kept_threads, cap_kept_threads;
+	uint64_t least;        /* least_latest's: the least latest of the first */
+	size_t least_n, least_at; /* least_n threads, that of thread least_at */
 	uint64_t lag;
 	uint64_t seq;          /* order position of the next event */
 	uint64_t pair_image;   /* exec markers paired */

@@ -82,10 +82,19 @@ static void fifo_free(struct fifo *f)
 	free(f->spare);
 }
 
+/* An empty fifo gives its memory back and stays usable. */
+static void fifo_trim(struct fifo *f)
+{
+	unsigned shift = f->shift;
+	fifo_free(f);
+	*f = (struct fifo){ .shift = shift };
+}
+
 /* A sequence's events, and the runs they came in. */
 struct merge_queue {
 	struct fifo ev, runs;
 	struct run *back; /* the last run, while runs.n > 0 (its block stays) */
+	int listed;       /* in m->busy */
 };
 
 _Static_assert(!(sizeof(struct load_ev) & (sizeof(struct load_ev) - 1)), "a power of two");
@@ -131,6 +140,12 @@ int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t
 		m->n_q = n;
 	}
 	struct merge_queue *q = &m->q[k];
+	if (!q->listed) {
+		if (array_reserve((void **)&m->busy, &m->cap_busy, m->n_busy, sizeof(*m->busy)))
+			return -1;
+		m->busy[m->n_busy++] = (uint32_t)k;
+		q->listed = 1;
+	}
 	if (!q->runs.n || q->back->chunk != chunk) {
 		if (fifo_room(&q->runs, sizeof(struct run)))
 			return -1;
@@ -219,11 +234,31 @@ static int drain(struct load_merge *m, struct merge_queue *q, uint64_t below, in
 	return 0;
 }
 
+/* Sequences left empty leave the list of busy ones and give their memory
+ * back: a program that starts a thread per task leaves as many
+ * sequences, and a load must not visit each of them at every chunk nor
+ * keep a block of each. */
+static void unlist_empty(struct load_merge *m)
+{
+	for (size_t i = 0; i < m->n_busy;) {
+		struct merge_queue *q = &m->q[m->busy[i]];
+		if (q->ev.n) {
+			i++;
+			continue;
+		}
+		fifo_trim(&q->ev);
+		fifo_trim(&q->runs);
+		q->listed = 0;
+		m->busy[i] = m->busy[--m->n_busy];
+	}
+}
+
 int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, void *ctx)
 {
 	uint32_t *heap = m->heap;
 	size_t h = 0;
-	for (uint32_t k = 0; k < m->n_q; k++) {
+	for (size_t i = 0; i < m->n_busy; i++) {
+		uint32_t k = m->busy[i];
 		if (!due(m, k, below, all))
 			continue;
 		size_t c = h++;
@@ -260,6 +295,7 @@ int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, vo
 		m->below = UINT64_MAX;
 	else if (below > m->below)
 		m->below = below;
+	unlist_empty(m);
 	return 0;
 }
 
@@ -271,5 +307,6 @@ void merge_free(struct load_merge *m)
 	}
 	free(m->q);
 	free(m->heap);
+	free(m->busy);
 	memset(m, 0, sizeof(*m));
 }

@@ -32,6 +32,8 @@ struct load_merge {
 	struct merge_queue *q; /* by sequence */
 	size_t n_q;
 	uint32_t *heap;        /* sequences with events to hand out, earliest first */
+	uint32_t *busy;        /* the sequences with events queued, in no order */
+	size_t n_busy, cap_busy;
 	uint64_t below;        /* every event older than this was handed out */
 	uint64_t newest;       /* the latest time pushed */
 	uint64_t latest;       /* the most an event came behind newest */

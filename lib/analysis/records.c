@@ -206,7 +206,10 @@ int an_engine_keep(struct an_engine *en, struct czt_reader *r, const struct czt_
 	long t = thread_index(en, c->tid, c->base_time);
 	struct an_kept *k = malloc(sizeof(*k));
 	struct czt_held *h;
-	if (t < 0 || !k || czt_reader_hold(r, &h)) {
+	if (t < 0 || !k ||
+	    array_reserve((void **)&en->kept_threads, &en->cap_kept_threads, en->n_kept_threads,
+			  sizeof(*en->kept_threads)) ||
+	    czt_reader_hold(r, &h)) {
 		free(k);
 		return -1;
 	}
@@ -221,10 +224,12 @@ int an_engine_keep(struct an_engine *en, struct czt_reader *r, const struct czt_
 	*k = (struct an_kept){ .h = h, .first = first, .end_at = end_at, .image = en->image,
 			       .chunk = en->chunks, .image_flags = image_flags };
 	struct an_thread *th = &en->threads[t];
-	if (th->kept_last)
+	if (th->kept_last) {
 		th->kept_last->next = k;
-	else
+	} else {
 		th->kept = k;
+		en->kept_threads[en->n_kept_threads++] = (uint32_t)t;
+	}
 	th->kept_last = k;
 	en->kept_bytes += czt_held_bytes(k->h);
 	/* how late it came counts now, as its events' would have */
@@ -244,11 +249,21 @@ static void free_list(struct an_engine *en, struct an_kept *k)
 	}
 }
 
+/* Takes the threads whose lists are empty off en->kept_threads. */
+static void unlist_empty(struct an_engine *en)
+{
+	for (size_t i = 0; i < en->n_kept_threads;)
+		if (en->threads[en->kept_threads[i]].kept)
+			i++;
+		else
+			en->kept_threads[i] = en->kept_threads[--en->n_kept_threads];
+}
+
 /* Lets every kept chunk after chunk number chunk go unread. */
 static void drop_after(struct an_engine *en, uint32_t chunk)
 {
-	for (size_t t = 0; t < en->n_threads; t++) {
-		struct an_thread *th = &en->threads[t];
+	for (size_t i = 0; i < en->n_kept_threads; i++) {
+		struct an_thread *th = &en->threads[en->kept_threads[i]];
 		struct an_kept **at = &th->kept, *last = NULL;
 		while (*at && (*at)->chunk <= chunk) {
 			last = *at;
@@ -258,6 +273,7 @@ static void drop_after(struct an_engine *en, uint32_t chunk)
 		*at = NULL;
 		th->kept_last = last;
 	}
+	unlist_empty(en);
 }
 
 /* Feeds k's records to the engine as if they were read now, in the image
@@ -292,8 +308,10 @@ static int read_first(struct an_engine *en, size_t t)
 {
 	struct an_kept *k = en->threads[t].kept;
 	en->threads[t].kept = k->next;
-	if (!k->next)
+	if (!k->next) {
 		en->threads[t].kept_last = NULL;
+		unlist_empty(en);
+	}
 	en->kept_bytes -= czt_held_bytes(k->h);
 	int rc = read_one(en, k);
 	czt_held_free(k->h);
@@ -301,30 +319,35 @@ static int read_first(struct an_engine *en, size_t t)
 	return rc;
 }
 
+/* The thread whose first kept chunk starts first, SIZE_MAX: none. */
+static size_t earliest(const struct an_engine *en)
+{
+	size_t first = SIZE_MAX;
+	for (size_t i = 0; i < en->n_kept_threads; i++) {
+		size_t t = en->kept_threads[i];
+		if (first == SIZE_MAX || en->threads[t].kept->first < en->threads[first].kept->first)
+			first = t;
+	}
+	return first;
+}
+
 uint64_t an_kept_first(const struct an_engine *en)
 {
-	uint64_t first = UINT64_MAX;
-	if (en->kept_bytes)
-		for (size_t t = 0; t < en->n_threads; t++)
-			if (en->threads[t].kept && en->threads[t].kept->first < first)
-				first = en->threads[t].kept->first;
-	return first;
+	size_t t = earliest(en);
+	return t == SIZE_MAX ? UINT64_MAX : en->threads[t].kept->first;
 }
 
 int an_kept_read_earliest(struct an_engine *en, uint64_t *rest)
 {
-	size_t first = SIZE_MAX;
-	for (size_t t = 0; t < en->n_threads; t++)
-		if (en->threads[t].kept &&
-		    (first == SIZE_MAX || en->threads[t].kept->first < en->threads[first].kept->first))
-			first = t;
-	int rc = first == SIZE_MAX ? 0 : read_first(en, first);
+	size_t t = earliest(en);
+	int rc = t == SIZE_MAX ? 0 : read_first(en, t);
 	*rest = an_kept_first(en);
 	return rc;
 }
 
 void an_kept_release(struct an_engine *en)
 {
-	for (size_t t = 0; t < en->n_threads; t++)
-		free_list(en, en->threads[t].kept);
+	for (size_t i = 0; i < en->n_kept_threads; i++)
+		free_list(en, en->threads[en->kept_threads[i]].kept);
+	free(en->kept_threads);
 }

@@ -203,6 +203,63 @@ TEST(damaged_kept_chunk_ends_the_read)
 	CHECK(kept.allocs >= now.allocs && kept.allocs <= now.allocs + 2 * 2 * 250);
 }
 
+/* A thread per task, one after another, each allocating and freeing a
+ * few blocks: the load visits only the threads with something kept or
+ * queued, not every thread that ever ran, and gives the exact heap. */
+TEST(thread_per_task)
+{
+	enum { TASKS = 3000, BLOCKS = 5, GAP = 1000000 /* ns between tasks */ };
+	struct czt_header h = { .major = CZT_VERSION_MAJOR, .minor = CZT_VERSION_MINOR, .pid = 9, .ppid = 1,
+				.clock = 1 };
+	file_len = czt_header_encode(file, cap, &h);
+	for (uint64_t i = 0; i < TASKS; i++) {
+		uint64_t tid = 100 + i, t0 = 1000 + i * GAP;
+		struct czt_enc e;
+		chunk(&e, CZT_CHUNK_META, 0, 0);
+		CHECK(czt_enc_thread_start(&e, t0, tid, 0) == CZT_OK);
+		put_chunk(&e);
+		chunk(&e, CZT_CHUNK_EVENTS, tid, t0);
+		for (uint64_t j = 0; j < BLOCKS; j++)
+			czt_enc_alloc(&e, CZT_REC_MALLOC, t0 + 10 + j, 0x100000 + j * 64, 8 + j, 1);
+		for (uint64_t j = 0; j < BLOCKS; j++)
+			czt_enc_free(&e, t0 + 100 + j, 0x100000 + j * 64);
+		put_chunk(&e);
+		chunk(&e, CZT_CHUNK_META, 0, 0);
+		CHECK(czt_enc_thread_end(&e, t0 + 200, tid) == CZT_OK);
+		put_chunk(&e);
+	}
+	struct czt_reader *r;
+	CHECK(czt_reader_open_mem(&r, file, file_len) == CZT_OK);
+	if (!r)
+		return;
+	struct an_engine en;
+	struct an_options o = { .merge_lag = AN_MERGE_LAG_NS, .threads_seen = 1 };
+	CHECK(an_engine_init(&en, &o) == 0);
+	struct an_feed f;
+	an_feed_init(&f, r, NULL, NULL);
+	size_t max_busy = 0, max_kept = 0;
+	while (!f.done) {
+		CHECK(an_feed_chunk(&en, &f) == 0);
+		if (en.merge.n_busy > max_busy)
+			max_busy = en.merge.n_busy;
+		if (en.n_kept_threads > max_kept)
+			max_kept = en.n_kept_threads;
+	}
+	CHECK_EQ_U(f.end_rc, CZT_EOF);
+	CHECK_EQ_U(en.n_threads, TASKS);
+	CHECK_EQ_U(en.allocs, TASKS * BLOCKS);
+	CHECK_EQ_U(en.frees_paired, TASKS * BLOCKS);
+	CHECK_EQ_U(en.unmatched, 0);
+	CHECK_EQ_U(en.peak_bytes, 8 + 9 + 10 + 11 + 12);
+	/* ended threads keep the merge at its lag, 200 tasks: what it holds
+	 * is theirs, not the 3000's */
+	printf("  at most %zu threads with chunks kept, %zu sequences queued\n", max_kept, max_busy);
+	CHECK(max_kept <= 210);
+	CHECK(max_busy <= 4);
+	an_engine_release(&en);
+	czt_reader_free(r);
+}
+
 int main(void)
 {
 	file = malloc(cap);
@@ -211,6 +268,7 @@ int main(void)
 	RUN(kept_chunks_give_the_same_heap);
 	RUN(idle_thread_holds_records_not_events);
 	RUN(damaged_kept_chunk_ends_the_read);
+	RUN(thread_per_task);
 	free(file);
 	return unit_done();
 }
