@@ -218,7 +218,7 @@ uint64_t live_now(const struct live_model *m)
 
 uint64_t live_pending(const struct live_model *m)
 {
-	return m->en.merge.held;
+	return m->en.merge.held + (m->en.kept_bytes != 0);
 }
 
 /* ---- reading ---- */

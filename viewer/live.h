@@ -87,7 +87,8 @@ void live_hold(struct live_model *m, uint64_t time);
  * program's end, once read). */
 uint64_t live_now(const struct live_model *m);
 
-/* Events read but not yet applied. */
+/* Events read but not yet applied, 0 when there are none (a chunk the
+ * engine keeps as records, an_engine_keep, counts as one). */
 uint64_t live_pending(const struct live_model *m);
 
 /* The timeline for a chart: the width of its buckets (ns), and the

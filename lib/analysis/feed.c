@@ -24,8 +24,8 @@ int an_feed_chunk(struct an_engine *en, struct an_feed *f)
 	if (rc == CZT_OK) {
 		an_engine_chunk(en);
 		/* a thread's events wait in the merge: as records, a quarter
-		 * of their size (a live view pairs them at once instead) */
-		if (c.type == CZT_CHUNK_EVENTS && !en->o.live) {
+		 * of their size */
+		if (c.type == CZT_CHUNK_EVENTS && !f->at_once) {
 			if ((ret = an_engine_keep(en, f->r, &c, f->image_flags, czt_reader_offset(f->r))))
 				return ret;
 			f->n_records++;

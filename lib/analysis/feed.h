@@ -13,15 +13,19 @@
 #include "lib/analysis/engine.h"
 
 /* Called with each record before the engine takes it, with the chunk it
- * came from; a non-zero return stops the feed and is returned.  Unless
- * the engine is a live one (o.live), the records of EVENTS chunks are
- * kept for the engine to read later (an_engine_keep) and not passed. */
+ * came from; a non-zero return stops the feed and is returned.  The
+ * records of EVENTS chunks are kept for the engine to read later
+ * (an_engine_keep) and not passed, unless at_once is set. */
 typedef int (*an_record_fn)(void *ctx, const struct czt_chunk *c, const struct czt_record *r);
 
 struct an_feed {
 	struct czt_reader *r; /* the caller's; read from where it stands */
 	an_record_fn each;    /* or NULL */
 	void *ctx;
+	int at_once;          /* read each EVENTS chunk's records when the file
+			       * reaches them instead of keeping them
+			       * (an_engine_keep): the same results with more
+			       * memory, for tests to compare the two */
 	int growing;          /* the trace is read while it is written (`czprof
 			       * top`): at the end of what is written so far, or
 			       * at a chunk not written whole yet, an_feed_chunk

@@ -105,14 +105,14 @@ static int on_ended(void *ctx, const struct an_block *b, const struct an_end *e)
 }
 
 struct run {
-	uint64_t digest, allocs, frees, unmatched, peak_bytes, peak_seq, leaked, late;
+	uint64_t digest, allocs, frees, unmatched, peak_bytes, peak_seq, leaked;
 	uint64_t max_held;  /* the most events the merge held after a chunk */
 	size_t max_kept;    /* the most bytes kept chunks took */
 	int end_rc;
 	uint64_t end_at;
 };
 
-static struct run load(int live, uint64_t lag)
+static struct run load(int at_once, int live, uint64_t lag)
 {
 	struct run out = { 0 };
 	struct czt_reader *r;
@@ -124,6 +124,7 @@ static struct run load(int live, uint64_t lag)
 	CHECK(an_engine_init(&en, &o) == 0);
 	struct an_feed f;
 	an_feed_init(&f, r, NULL, NULL);
+	f.at_once = at_once;
 	digest = 0xcbf29ce484222325ull;
 	while (!f.done) {
 		CHECK(an_feed_chunk(&en, &f) == 0);
@@ -133,19 +134,18 @@ static struct run load(int live, uint64_t lag)
 			out.max_kept = en.kept_bytes;
 	}
 	out = (struct run){ digest, en.allocs, en.frees_paired, en.unmatched, en.peak_bytes, en.peak_seq,
-			    en.leaked_blocks, en.late, out.max_held, out.max_kept, f.end_rc, f.end_at };
+			    en.leaked_blocks, out.max_held, out.max_kept, f.end_rc, f.end_at };
 	an_engine_release(&en);
 	czt_reader_free(r);
 	return out;
 }
 
-/* Kept chunks against chunks read at once (a live engine reads them at
- * once), and against a merge that waits for the end. */
+/* Kept chunks against chunks read at once, against a merge that waits
+ * for the end, and in a live engine. */
 TEST(kept_chunks_give_the_same_heap)
 {
 	build(-1);
-	struct run kept = load(0, LAG), now = load(1, LAG), whole = load(0, AN_LAG_ALL);
-	CHECK_EQ_U(now.late, 0);
+	struct run kept = load(0, 0, LAG), now = load(1, 0, LAG), whole = load(0, 0, AN_LAG_ALL);
 	CHECK_EQ_U(kept.end_rc, CZT_EOF);
 	/* 2 workers x 100 rounds x 250 blocks, and main's */
 	CHECK_EQ_U(kept.allocs, 2 * ROUNDS * PER_CHUNK / 2 + 1);
@@ -160,6 +160,10 @@ TEST(kept_chunks_give_the_same_heap)
 	CHECK_EQ_U(kept.allocs, now.allocs);
 	CHECK_EQ_U(whole.digest, now.digest);
 	CHECK_EQ_U(whole.peak_seq, now.peak_seq);
+	/* `czprof top`'s engine keeps them too */
+	struct run live = load(0, 1, LAG);
+	CHECK_EQ_U(live.digest, now.digest);
+	CHECK(live.max_held <= 3 * PER_CHUNK);
 }
 
 /* Main idles, so the merge waits its whole lag: 20 ms, 20 chunks of each
@@ -168,7 +172,7 @@ TEST(kept_chunks_give_the_same_heap)
 TEST(idle_thread_holds_records_not_events)
 {
 	build(-1);
-	struct run kept = load(0, LAG), now = load(1, LAG), whole = load(0, AN_LAG_ALL);
+	struct run kept = load(0, 0, LAG), now = load(1, 0, LAG), whole = load(0, 0, AN_LAG_ALL);
 	printf("  held: %llu events read at once, %llu kept (%zu bytes kept), %llu waiting for the end\n",
 	       (unsigned long long)now.max_held, (unsigned long long)kept.max_held, kept.max_kept,
 	       (unsigned long long)whole.max_held);
@@ -186,7 +190,7 @@ TEST(idle_thread_holds_records_not_events)
 TEST(damaged_kept_chunk_ends_the_read)
 {
 	build(40);
-	struct run kept = load(0, LAG), now = load(1, LAG);
+	struct run kept = load(0, 0, LAG), now = load(1, 0, LAG);
 	CHECK(damaged_end > 0);
 	CHECK_EQ_U(now.end_rc, CZT_ERR_CORRUPT);
 	CHECK_EQ_U(kept.end_rc, CZT_ERR_CORRUPT);
