@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 
 #include "lib/analysis/engine.h"
+#include "lib/base/grow.h"
 
 /* A slot of the map: 8 bytes, since the map holds a slot per live block
  * (and freed address) at up to 3/4 load.  The address is in the entry;
@@ -37,30 +38,59 @@ struct an_slot {
 	uint32_t freed : 1; /* released, and the address not allocated since */
 };
 
-/* A live block as the pool keeps it: struct an_block's fields in 40
- * bytes.  A block a realloc made from another (realloc_from set), or of
- * 2^50 bytes or more, has its size and realloc_from in an an_extra
- * instead, size_lo its index: few blocks need one, and 8 bytes more in
- * every entry would be 16 MB more at 2 M live blocks. */
+/*
+ * A live block as the pool keeps it: struct an_block's fields in 32
+ * bytes, so that an entry never straddles two cache lines and 2 M live
+ * blocks take 64 MB.  Its time and order position are kept as distances
+ * from those of the first allocation of its group (AN_GROUP allocations
+ * by id, struct an_base): a group's allocations come close together, so
+ * a few bits hold them.  A block whose time, order position or thread
+ * does not fit (a group spread over more than 34 s or 8 M events, a
+ * thread index from 2^19 on) is `wide`: those are in an an_wide, timed
+ * its index.  A block a realloc made from another (realloc_from set), or
+ * of 2^36 bytes or more, has its size and realloc_from in an an_extra
+ * instead, size_lo its index.
+ */
 struct an_live {
-	uint64_t addr, time;
-	uint64_t id : 40, thread : 24;
-	uint64_t seq : 40, fn : 5, extra : 1, size_hi : 18;
+	uint64_t addr;
+	uint64_t id : 40, seqd : 23, wide : 1;
+	uint64_t timed : 35, thread : 19, fn : 5, size_hi : 4, extra : 1;
 	uint32_t stack, size_lo;
 };
 
-#define LIVE_SIZE_BITS 50
+#define AN_GROUP_BITS 12
+#define LIVE_SIZE_BITS 36
+
+struct an_base {
+	uint64_t time, seq;
+};
 
 struct an_extra {
-	uint64_t size;         /* free: the next free one's index + 1 */
+	uint64_t size;
 	uint64_t realloc_from;
 };
 
-/* A freed block, while its address is not allocated again. */
+/* A live block's fields that did not fit its entry. */
+struct an_wide {
+	uint64_t time, seq;
+	uint32_t thread;
+};
+
+/*
+ * A freed block, while its address is not allocated again: its
+ * load_freed in 24 bytes.  One whose time, size or thread does not fit
+ * is `wide`: the load_freed is an an_wide side entry, size its index.
+ */
 struct an_gone {
 	uint64_t addr;
-	struct load_freed f;
+	uint64_t time : 59, alloc_family : 2, call : 2, wide : 1;
+	uint64_t size : 44, thread : 20;
+	uint32_t alloc_stack, stack;
 };
+
+#define GONE_TIME_BITS 59
+#define GONE_SIZE_BITS 44
+#define GONE_THREAD_BITS 20
 
 /* A pool entry: a live block, what a freed one leaves for a second
  * release to be told (until its address is allocated again), or free.
@@ -71,8 +101,15 @@ union an_entry {
 	uint64_t next; /* free: the next free entry's index + 1 */
 };
 
-_Static_assert(sizeof(union an_entry) == 40, "one per live block: keep it small");
+/* An entry of the wide side table. */
+union an_wide_entry {
+	struct an_wide w;
+	struct load_freed f;
+};
+
+_Static_assert(sizeof(union an_entry) == 32, "one per live block: keep it small");
 _Static_assert(sizeof(struct an_slot) == 8, "one per live block: keep it small");
+_Static_assert(sizeof(union an_wide_entry) == 32, "few of them, but keep it small");
 
 /* A big heap makes every map probe and block a cache miss: the pairing
  * starts the probe of the event this far ahead, and the block of the one
@@ -83,17 +120,53 @@ _Static_assert(sizeof(struct an_slot) == 8, "one per live block: keep it small")
 
 /* ---- the pool of blocks ---- */
 
+static struct an_extra *extra_at(const struct an_engine *en, uint32_t i)
+{
+	return (struct an_extra *)en->extra.p + i;
+}
+
+static union an_wide_entry *wide_at(const struct an_engine *en, uint64_t i)
+{
+	return (union an_wide_entry *)en->wide.p + i;
+}
+
 static uint64_t live_size(const struct an_engine *en, const struct an_live *b)
 {
-	return b->extra ? en->extra[b->size_lo].size : (uint64_t)b->size_hi << 32 | b->size_lo;
+	return b->extra ? extra_at(en, b->size_lo)->size : (uint64_t)b->size_hi << 32 | b->size_lo;
+}
+
+static uint32_t live_thread(const struct an_engine *en, const struct an_live *b)
+{
+	return b->wide ? wide_at(en, b->timed)->w.thread : b->thread;
 }
 
 /* The public form of pool entry b. */
 static struct an_block live_block(const struct an_engine *en, const struct an_live *b)
 {
-	return (struct an_block){ .addr = b->addr, .size = live_size(en, b), .time = b->time,
-				  .id = b->id, .fn = b->fn, .seq = b->seq, .thread = b->thread, .stack = b->stack,
-				  .realloc_from = b->extra ? en->extra[b->size_lo].realloc_from : 0 };
+	struct an_block x = { .addr = b->addr, .size = live_size(en, b), .id = b->id, .fn = b->fn,
+			      .stack = b->stack, .realloc_from = b->extra ? extra_at(en, b->size_lo)->realloc_from : 0 };
+	if (b->wide) {
+		const struct an_wide *w = &wide_at(en, b->timed)->w;
+		x.time = w->time;
+		x.seq = w->seq;
+		x.thread = w->thread;
+	} else {
+		const struct an_base *g = &en->bases[(b->id - 1) >> AN_GROUP_BITS];
+		x.time = g->time + b->timed;
+		x.seq = g->seq + b->seqd;
+		x.thread = b->thread;
+	}
+	return x;
+}
+
+/* The freed block of pool entry g. */
+static struct load_freed gone_freed(const struct an_engine *en, const struct an_gone *g)
+{
+	if (g->wide)
+		return wide_at(en, g->size)->f;
+	return (struct load_freed){ .time = g->time, .size = g->size, .thread = g->thread,
+				    .alloc_stack = g->alloc_stack, .stack = g->stack,
+				    .alloc_family = (uint8_t)g->alloc_family, .call = (uint8_t)g->call };
 }
 
 /* The map and the pool come straight from mmap.  The pool grows by
@@ -166,32 +239,68 @@ static void entry_drop(struct an_engine *en, uint32_t index)
 	en->free_blk = (uint64_t)index + 1;
 }
 
-/* An an_extra for a block: 0, or -1 out of memory. */
-static int extra_new(struct an_engine *en, uint32_t *index)
+/* A side entry of elem bytes (a multiple of 8, its first 8 bytes the
+ * free chain's link): 0, or -1 out of memory. */
+static int side_new(struct an_side *s, size_t elem, uint32_t *index)
 {
-	if (en->free_extra) {
-		*index = (uint32_t)(en->free_extra - 1);
-		en->free_extra = en->extra[*index].size;
+	if (s->free) {
+		*index = (uint32_t)(s->free - 1);
+		memcpy(&s->free, (char *)s->p + *index * elem, sizeof(s->free));
 		return 0;
 	}
-	if (en->n_extra == en->cap_extra) {
-		size_t cap = en->cap_extra ? en->cap_extra * 2 : POOL_FIRST;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : POOL_FIRST;
 		if (cap > UINT32_MAX)
 			return -1;
-		struct an_extra *x = big_resize(en->extra, en->cap_extra * sizeof(*x), cap * sizeof(*x));
+		void *x = big_resize(s->p, s->cap * elem, cap * elem);
 		if (!x)
 			return -1;
-		en->extra = x;
-		en->cap_extra = cap;
+		s->p = x;
+		s->cap = cap;
 	}
-	*index = (uint32_t)en->n_extra++;
+	*index = (uint32_t)s->n++;
 	return 0;
 }
 
-static void extra_drop(struct an_engine *en, uint32_t index)
+static void side_drop(struct an_side *s, size_t elem, uint64_t index)
 {
-	en->extra[index].size = en->free_extra;
-	en->free_extra = (uint64_t)index + 1;
+	memcpy((char *)s->p + index * elem, &s->free, sizeof(s->free));
+	s->free = index + 1;
+}
+
+/* A live entry's side entries go: its block ended. */
+static void live_drop_sides(struct an_engine *en, const struct an_live *b)
+{
+	if (b->extra)
+		side_drop(&en->extra, sizeof(struct an_extra), b->size_lo);
+	if (b->wide)
+		side_drop(&en->wide, sizeof(union an_wide_entry), b->timed);
+}
+
+/* A freed entry's side entry goes: its address is taken again. */
+static void gone_drop_sides(struct an_engine *en, const struct an_gone *g)
+{
+	if (g->wide)
+		side_drop(&en->wide, sizeof(union an_wide_entry), g->size);
+}
+
+/* Pool entry bi becomes the freed block f (addr stays): 0, or -1 out of
+ * memory. */
+static int gone_set(struct an_engine *en, uint32_t bi, const struct load_freed *f)
+{
+	struct an_gone *g = &en->blk[bi].g;
+	if (f->time >> GONE_TIME_BITS || f->size >> GONE_SIZE_BITS || f->thread >> GONE_THREAD_BITS) {
+		uint32_t wi;
+		if (side_new(&en->wide, sizeof(union an_wide_entry), &wi))
+			return -1;
+		wide_at(en, wi)->f = *f;
+		*g = (struct an_gone){ .addr = g->addr, .wide = 1, .size = wi };
+		return 0;
+	}
+	*g = (struct an_gone){ .addr = g->addr, .time = f->time, .size = f->size, .thread = f->thread,
+			       .alloc_stack = f->alloc_stack, .stack = f->stack,
+			       .alloc_family = f->alloc_family, .call = f->call };
+	return 0;
 }
 
 /* ---- the map of blocks by address ---- */
@@ -335,8 +444,9 @@ static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e,
 {
 	const struct an_live *b = &en->blk[bi].b;
 	uint64_t size = live_size(en, b);
+	uint32_t thread = live_thread(en, b);
 	struct an_end x = { .time = e->time, .seq = en->seq, .how = (uint8_t)how,
-			    .thread = how == AN_END_EXEC ? b->thread : e->tid };
+			    .thread = how == AN_END_EXEC ? thread : e->tid };
 	/* its thread's latest allocation is b: so b is that thread's too */
 	x.temporary = how != AN_END_EXEC && en->threads[e->tid].last_alloc == b->id;
 	struct an_stack_total *t = stack_touch(en, b->stack);
@@ -348,15 +458,14 @@ static int block_end(struct an_engine *en, uint32_t bi, const struct load_ev *e,
 	}
 	en->live -= size;
 	en->blocks--;
-	en->threads[b->thread].live_bytes -= size;
-	en->threads[b->thread].live_blocks--;
+	en->threads[thread].live_bytes -= size;
+	en->threads[thread].live_blocks--;
 	int rc = 0;
 	if (en->o.ended) {
 		struct an_block ab = live_block(en, b);
 		rc = en->o.ended(en->o.ctx, &ab, &x);
 	}
-	if (b->extra)
-		extra_drop(en, b->size_lo);
+	live_drop_sides(en, b);
 	return rc;
 }
 
@@ -375,17 +484,17 @@ static __attribute__((noinline)) int unknown_free(struct an_engine *en, const st
 	struct load_error err = { .call = (uint8_t)call, .addr = e->addr, .time = e->time,
 				  .tid = en->threads[e->tid].tid, .stack = e->stack };
 	if (s) {
-		const struct load_freed *f = &en->blk[s->ref - 1].g.f;
+		struct load_freed f = gone_freed(en, &en->blk[s->ref - 1].g);
 		err.kind = e->realloc ? LOAD_ERR_REALLOC_FREED : LOAD_ERR_DOUBLE_FREE;
-		err.size = f->size;
+		err.size = f.size;
 		err.has_alloc = 1;
-		err.alloc_family = f->alloc_family;
-		err.alloc_stack = f->alloc_stack;
+		err.alloc_family = f.alloc_family;
+		err.alloc_stack = f.alloc_stack;
 		err.has_free = 1;
-		err.free_call = f->call;
-		err.free_time = f->time;
-		err.free_tid = en->threads[f->thread].tid;
-		err.free_stack = f->stack;
+		err.free_call = f.call;
+		err.free_time = f.time;
+		err.free_tid = en->threads[f.thread].tid;
+		err.free_stack = f.stack;
 	} else {
 		if (!load_errors_unknown_is_error(&en->errs, en->pair_image, e->addr))
 			return 0;
@@ -399,7 +508,11 @@ static int pair_exec(struct an_engine *en, const struct load_ev *e)
 	for (size_t k = 0; k < en->map_cap; k++) {
 		struct an_slot *s = &en->map[k];
 		if (s->ref) {
-			int rc = s->freed ? 0 : block_end(en, s->ref - 1, e, AN_END_EXEC);
+			int rc = 0;
+			if (s->freed)
+				gone_drop_sides(en, &en->blk[s->ref - 1].g);
+			else
+				rc = block_end(en, s->ref - 1, e, AN_END_EXEC);
 			entry_drop(en, s->ref - 1);
 			if (rc)
 				return rc;
@@ -445,7 +558,8 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 				.alloc_stack = b->stack, .stack = e->stack,
 				.alloc_family = (uint8_t)family, .call = (uint8_t)call };
 	int rc = block_end(en, bi, e, AN_END_FREE);
-	en->blk[bi].g.f = f; /* the entry now tells of the release (addr stays) */
+	if (gone_set(en, bi, &f)) /* the entry now tells of the release */
+		return -1;
 	s->freed = 1;
 	heap_point(en, e->time, en->seq);
 	return rc;
@@ -454,9 +568,20 @@ static int pair_free(struct an_engine *en, const struct load_ev *e)
 static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 {
 	struct an_thread *t = &en->threads[e->tid];
-	uint64_t rf = e->realloc ? t->realloc_from : 0;
-	uint32_t xi = 0;
-	if ((rf || e->size >> LIVE_SIZE_BITS) && extra_new(en, &xi))
+	uint64_t rf = e->realloc ? t->realloc_from : 0, id = en->allocs + 1;
+	if ((id - 1) >> AN_GROUP_BITS >= en->n_bases) { /* a group's first */
+		if (array_grow((void **)&en->bases, &en->cap_bases, en->n_bases, sizeof(*en->bases)))
+			return -1;
+		en->bases[en->n_bases++] = (struct an_base){ e->time, en->seq };
+	}
+	const struct an_base *g = &en->bases[(id - 1) >> AN_GROUP_BITS];
+	uint64_t timed = e->time - g->time, seqd = en->seq - g->seq;
+	int wide = e->time < g->time || timed >> 35 || seqd >> 23 || e->tid >> 19;
+	int extra = rf || e->size >> LIVE_SIZE_BITS;
+	uint32_t xi = 0, wi = 0;
+	if (extra && side_new(&en->extra, sizeof(struct an_extra), &xi))
+		return -1;
+	if (wide && side_new(&en->wide, sizeof(union an_wide_entry), &wi))
 		return -1;
 	if ((en->map_used + 1) * 4 > en->map_cap * 3 && map_grow(en))
 		return -1;
@@ -469,6 +594,8 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 		if (!s->freed) {
 			en->conflicts++;
 			rc = block_end(en, s->ref - 1, e, AN_END_CONFLICT);
+		} else {
+			gone_drop_sides(en, &en->blk[s->ref - 1].g);
 		}
 		bi = s->ref - 1;
 	} else {
@@ -477,13 +604,20 @@ static int pair_alloc(struct an_engine *en, const struct load_ev *e)
 		en->map_used++;
 	}
 	struct an_live *b = &en->blk[bi].b;
-	*b = (struct an_live){ .addr = e->addr, .time = e->time, .seq = en->seq, .id = ++en->allocs,
+	*b = (struct an_live){ .addr = e->addr, .timed = timed, .seqd = seqd, .id = ++en->allocs,
 			       .stack = e->stack, .thread = e->tid, .fn = e->fn,
 			       .size_hi = (uint32_t)(e->size >> 32), .size_lo = (uint32_t)e->size };
-	if (rf || e->size >> LIVE_SIZE_BITS) {
-		en->extra[xi] = (struct an_extra){ .size = e->size, .realloc_from = rf };
+	if (extra) {
+		*extra_at(en, xi) = (struct an_extra){ .size = e->size, .realloc_from = rf };
 		b->extra = 1;
 		b->size_lo = xi;
+	}
+	if (wide) {
+		wide_at(en, wi)->w = (struct an_wide){ .time = e->time, .seq = en->seq, .thread = e->tid };
+		b->wide = 1;
+		b->timed = wi;
+		b->seqd = 0;
+		b->thread = 0;
 	}
 	s->tag = addr_tag(e->addr);
 	s->ref = bi + 1;
@@ -556,10 +690,8 @@ static int pair_batch(struct an_engine *en)
 			size_t k = tag_slot(tag, en->map_cap);
 			for (int j = 0; j < 4 && en->map[k].ref; j++, k = slot_next(k, en->map_cap))
 				if (en->map[k].tag == tag) {
-					/* both ends: an entry may straddle two lines */
-					const char *p = (const char *)&en->blk[en->map[k].ref - 1];
-					__builtin_prefetch(p);
-					__builtin_prefetch(p + sizeof(union an_entry) - 1);
+					/* 32 bytes from an mmap'd pool: within one line */
+					__builtin_prefetch(&en->blk[en->map[k].ref - 1]);
 					break;
 				}
 		}
@@ -773,7 +905,9 @@ void an_engine_release(struct an_engine *en)
 	free(en->timeline);
 	big_free(en->map, en->map_cap * sizeof(*en->map));
 	big_free(en->blk, en->cap_blk * sizeof(*en->blk));
-	big_free(en->extra, en->cap_extra * sizeof(*en->extra));
+	big_free(en->extra.p, en->extra.cap * sizeof(struct an_extra));
+	big_free(en->wide.p, en->wide.cap * sizeof(union an_wide_entry));
+	free(en->bases);
 	free(en->batch);
 	idmap_clear(&en->thread_ids);
 	idmap_clear(&en->stack_ids);

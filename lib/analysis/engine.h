@@ -82,7 +82,7 @@ struct an_stack_total {
 	uint64_t epoch; /* the peak the peak_* figures were taken at */
 };
 
-/* A block, as the engine hands it out (its pool keeps it in 40 bytes,
+/* A block, as the engine hands it out (its pool keeps it in 32 bytes,
  * since a big heap holds millions: engine.c). */
 struct an_block {
 	uint64_t addr, size, time;
@@ -133,7 +133,7 @@ struct an_options {
 };
 
 struct an_slot;
-struct an_extra;
+struct an_base;
 struct an_kept; /* records.c */
 
 struct an_engine {
@@ -196,9 +196,14 @@ struct an_engine {
 				* free entries chained by .next */
 	size_t n_blk, cap_blk;
 	uint64_t free_blk;     /* index + 1 of a free entry, 0: none */
-	struct an_extra *extra; /* what a live block's entry has no room for */
-	size_t n_extra, cap_extra;
-	uint64_t free_extra;   /* index + 1 of a free one, 0: none */
+	struct an_side {       /* what an entry has no room for (engine.c) */
+		void *p;
+		size_t n, cap;
+		uint64_t free; /* index + 1 of a free one, 0: none */
+	} extra, wide;
+	struct an_base *bases; /* by allocation id / AN_GROUP: the time and
+				* order position its first allocation had */
+	size_t n_bases, cap_bases;
 	uint64_t bucket_w, bucket_lo, bucket_hi; /* the timeline's buckets */
 	size_t bucket;
 	int finished;

@@ -610,6 +610,77 @@ TEST(many_live_blocks_keep_their_fields)
 	sqlite3_close(db);
 }
 
+/*
+ * A pool entry keeps a block's time and order position as distances from
+ * the first allocation of its group (4096 allocations by id), and a freed
+ * block's figures in bit fields: what does not fit is kept aside (a
+ * group spread over more than 34 s, a freed size of 2^44 bytes or more,
+ * a time of 2^59 ns or later).  Each must come out exact, across group
+ * boundaries, the map's growth and addresses freed and taken again.
+ */
+TEST(packed_entries_keep_exact_figures)
+{
+	static uint8_t big[1 << 18];
+	struct czt_header h = { .major = CZT_VERSION_MAJOR, .minor = CZT_VERSION_MINOR, .pid = 7, .clock = 1 };
+	size_t len = czt_header_encode(big, sizeof(big), &h);
+	struct czt_enc e;
+	const uint64_t far = 1ull << 59, s44 = (1ull << 44) + 9, min40 = 40000000000ull;
+	/* block i (id i + 1) at 0x100000 + 64 i, made at time 10 i, i + 1
+	 * bytes; every fifth freed just after it is made, so that order
+	 * positions and ids part */
+	czt_enc_init(&e, big + len, sizeof(big) - len, CZT_CHUNK_EVENTS, 1, 0);
+	for (uint64_t i = 0; i < 9000; i++) {
+		czt_enc_alloc(&e, CZT_REC_MALLOC, 10 * i, 0x100000 + 64 * i, i + 1, 0);
+		if (i % 5 == 0)
+			czt_enc_free(&e, 10 * i + 1, 0x100000 + 64 * i);
+	}
+	len += czt_enc_finish(&e);
+	/* id 9001: 40 s after its group began; 9002: a huge block, freed;
+	 * 9003: at 2^59 ns, freed, both freed twice */
+	czt_enc_init(&e, big + len, sizeof(big) - len, CZT_CHUNK_EVENTS, 1, min40);
+	czt_enc_alloc(&e, CZT_REC_MALLOC, min40, 0x7000000, 33, 0);
+	czt_enc_alloc(&e, CZT_REC_MALLOC, min40 + 1, 0x7100000, s44, 0);
+	czt_enc_free(&e, min40 + 2, 0x7100000);
+	czt_enc_free(&e, min40 + 3, 0x7100000);
+	len += czt_enc_finish(&e);
+	czt_enc_init(&e, big + len, sizeof(big) - len, CZT_CHUNK_EVENTS, 1, far);
+	czt_enc_alloc(&e, CZT_REC_MALLOC, far + 10, 0x7200000, 48, 0);
+	czt_enc_free(&e, far + 20, 0x7200000);
+	czt_enc_free(&e, far + 30, 0x7200000);
+	/* a freed address taken again, its block then freed twice */
+	czt_enc_alloc(&e, CZT_REC_MALLOC, far + 40, 0x100000, 5, 0);
+	czt_enc_free(&e, far + 41, 0x100000);
+	czt_enc_free(&e, far + 42, 0x100000);
+	len += czt_enc_finish(&e);
+	save_bytes(big, len);
+	sqlite3 *db = load_fresh();
+	if (!db)
+		return;
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations"), 9004);
+	/* before id i + 1: i allocations and (i + 4) / 5 frees */
+	CHECK_EQ_U(q(db, "SELECT alloc_seq FROM allocations WHERE id = 4096"), 4095 + 819);
+	CHECK_EQ_U(q(db, "SELECT alloc_seq FROM allocations WHERE id = 4097"), 4096 + 820);
+	CHECK_EQ_U(q(db, "SELECT alloc_time FROM allocations WHERE id = 4097"), 40960);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM allocations WHERE id <= 9000 AND"
+		     " (alloc_time != 10 * (id - 1) OR size != id OR addr != 1048576 + 64 * (id - 1)"
+		     " OR alloc_seq != id - 1 + (id + 3) / 5)"), 0);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM exit_blocks WHERE id <= 9000"), 7200);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM exit_blocks WHERE id <= 9000 AND"
+		     " (alloc_time != 10 * (id - 1) OR size != id OR alloc_seq != id - 1 + (id + 3) / 5)"), 0);
+	CHECK_EQ_U(q(db, "SELECT alloc_time FROM exit_blocks WHERE id = 9001"), min40);
+	CHECK_EQ_U(q(db, "SELECT alloc_seq FROM exit_blocks WHERE id = 9001"), 9000 + 1800);
+	CHECK_EQ_U(q(db, "SELECT free_time FROM allocations WHERE id = 9002"), min40 + 2);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM heap_errors WHERE kind = 'double-free' AND size = 17592186044425"
+		     " AND free_time = 40000000002 AND time = 40000000003"), 1);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM heap_errors WHERE kind = 'double-free' AND size = 48"
+		     " AND free_time = 576460752303423508"), 1);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM heap_errors WHERE kind = 'double-free' AND size = 5"
+		     " AND free_time = 576460752303423529"), 1);
+	CHECK_EQ_U(q(db, "SELECT count(*) FROM heap_errors"), 3);
+	CHECK_EQ_U(q(db, "SELECT alloc_time FROM allocations WHERE id = 9004"), far + 40);
+	sqlite3_close(db);
+}
+
 /* Stack nodes that are their own parent, or form a cycle, cannot make the
  * depth computation run forever (found by fuzzing the loader). */
 TEST(stack_cycles_terminate)
@@ -826,6 +897,7 @@ int main(void)
 	RUN(real_trace_cut_anywhere);
 	RUN(many_threads);
 	RUN(many_live_blocks_keep_their_fields);
+	RUN(packed_entries_keep_exact_figures);
 	RUN(stack_cycles_terminate);
 	RUN(heap_errors_need_a_whole_image);
 	RUN(lost_events_make_it_incomplete);
