@@ -22,31 +22,18 @@
 #include "lib/analysis/merge.h"
 #include "lib/base/grow.h"
 
-/* n queued events from one chunk: number chunk in the file. */
-struct run {
-	uint32_t n, chunk;
-};
-
 #define FIFO_BLOCK 65536 /* bytes */
 
-/* Elements taken from the front and appended at the back, in blocks. */
-struct fifo {
-	char **blk;        /* the blocks in order, the front's first */
-	size_t n_blk, cap_blk;
-	size_t head, n;    /* the front element's index in blk[0]; how many */
-	unsigned shift;    /* log2 of the elements a block holds */
-	char *spare;       /* a block emptied at the front, for the back */
-};
 
 /* Element i from the front; elem is a power of two. */
-static inline void *fifo_at(const struct fifo *f, size_t elem, size_t i)
+static inline void *fifo_at(const struct merge_fifo *f, size_t elem, size_t i)
 {
 	size_t p = f->head + i;
 	return f->blk[p >> f->shift] + (p & (((size_t)1 << f->shift) - 1)) * elem;
 }
 
 /* Room for one more element of size elem at the back. */
-static int fifo_room(struct fifo *f, size_t elem)
+static int fifo_room(struct merge_fifo *f, size_t elem)
 {
 	if (!f->shift)
 		f->shift = (unsigned)__builtin_ctzl(FIFO_BLOCK / elem);
@@ -63,7 +50,7 @@ static int fifo_room(struct fifo *f, size_t elem)
 }
 
 /* Takes the front element away. */
-static inline void fifo_pop(struct fifo *f)
+static inline void fifo_pop(struct merge_fifo *f)
 {
 	f->n--;
 	if (++f->head >> f->shift) { /* the front block is empty */
@@ -74,7 +61,7 @@ static inline void fifo_pop(struct fifo *f)
 	}
 }
 
-static void fifo_free(struct fifo *f)
+static void fifo_free(struct merge_fifo *f)
 {
 	for (size_t i = 0; i < f->n_blk; i++)
 		free(f->blk[i]);
@@ -83,31 +70,24 @@ static void fifo_free(struct fifo *f)
 }
 
 /* An empty fifo gives its memory back and stays usable. */
-static void fifo_trim(struct fifo *f)
+static void fifo_trim(struct merge_fifo *f)
 {
 	unsigned shift = f->shift;
 	fifo_free(f);
-	*f = (struct fifo){ .shift = shift };
+	*f = (struct merge_fifo){ .shift = shift };
 }
 
-/* A sequence's events, and the runs they came in. */
-struct merge_queue {
-	struct fifo ev, runs;
-	struct run *back; /* the last run, while runs.n > 0 (its block stays) */
-	int listed;       /* in m->busy */
-};
-
 _Static_assert(!(sizeof(struct load_ev) & (sizeof(struct load_ev) - 1)), "a power of two");
-_Static_assert(!(sizeof(struct run) & (sizeof(struct run) - 1)), "a power of two");
+_Static_assert(!(sizeof(struct merge_run) & (sizeof(struct merge_run) - 1)), "a power of two");
 
 static struct load_ev *ev_at(const struct merge_queue *q, size_t i)
 {
 	return fifo_at(&q->ev, sizeof(struct load_ev), i);
 }
 
-static struct run *run_at(const struct merge_queue *q, size_t i)
+static struct merge_run *run_at(const struct merge_queue *q, size_t i)
 {
-	return fifo_at(&q->runs, sizeof(struct run), i);
+	return fifo_at(&q->runs, sizeof(struct merge_run), i);
 }
 
 void merge_seen(struct load_merge *m, uint64_t earliest)
@@ -118,7 +98,7 @@ void merge_seen(struct load_merge *m, uint64_t earliest)
 		m->newest = earliest;
 }
 
-int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
+int merge_push_slow(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
 {
 	if (e->time < m->below)
 		return MERGE_LATE;
@@ -147,10 +127,10 @@ int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t
 		q->listed = 1;
 	}
 	if (!q->runs.n || q->back->chunk != chunk) {
-		if (fifo_room(&q->runs, sizeof(struct run)))
+		if (fifo_room(&q->runs, sizeof(struct merge_run)))
 			return -1;
 		q->back = run_at(q, q->runs.n++);
-		*q->back = (struct run){ 0, chunk };
+		*q->back = (struct merge_run){ 0, chunk };
 	}
 	if (fifo_room(&q->ev, sizeof(struct load_ev)))
 		return -1;
@@ -207,7 +187,7 @@ static int drain(struct load_merge *m, struct merge_queue *q, uint64_t below, in
 	size_t per = (size_t)1 << q->ev.shift;
 	while (q->ev.n) {
 		const struct load_ev *e = ev_at(q, 0);
-		struct run *r = run_at(q, 0);
+		struct merge_run *r = run_at(q, 0);
 		/* to the end of the front block, of the queue, of the front run */
 		size_t span = per - q->ev.head, n = 0;
 		if (span > q->ev.n)

@@ -26,7 +26,30 @@
 
 #include "lib/analysis/event.h"
 
-struct merge_queue; /* load_merge.c */
+/* ---- merge.c's own, here for merge_push's inline part ---- */
+
+/* n queued events from one chunk: number chunk in the file. */
+struct merge_run {
+	uint32_t n, chunk;
+};
+
+/* Elements taken from the front and appended at the back, in blocks. */
+struct merge_fifo {
+	char **blk;        /* the blocks in order, the front's first */
+	size_t n_blk, cap_blk;
+	size_t head, n;    /* the front element's index in blk[0]; how many */
+	unsigned shift;    /* log2 of the elements a block holds (0: none yet) */
+	char *spare;       /* a block emptied at the front, for the back */
+};
+
+/* A sequence's events, and the runs they came in. */
+struct merge_queue {
+	struct merge_fifo ev, runs;
+	struct merge_run *back; /* the last run, while runs.n > 0 (its block stays) */
+	int listed;             /* in load_merge.busy */
+};
+
+/* ---- the merge ---- */
 
 struct load_merge {
 	struct merge_queue *q; /* by sequence */
@@ -53,7 +76,10 @@ struct load_merge {
  * is older than events already handed out (nothing is queued); -1 when
  * out of memory.
  */
-int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
+static inline int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
+
+/* merge_push's whole work, where its inline part does not apply. */
+int merge_push_slow(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
 
 /*
  * Counts events not queued yet, of which only the earliest time is known
@@ -76,5 +102,30 @@ int merge_out(struct load_merge *m, uint64_t below, int all, merge_sink sink, vo
 
 /* Frees the queues; m is empty again. */
 void merge_free(struct load_merge *m);
+
+/* Most events go on with their chunk's run, in the block the last one
+ * went to: those are queued here, without a call (their queue has events,
+ * so it is listed in busy already). */
+static inline int merge_push(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
+{
+	if (k >= m->n_q || e->time < m->below)
+		return merge_push_slow(m, k, e, chunk);
+	struct merge_queue *q = &m->q[k];
+	size_t p = q->ev.head + q->ev.n;
+	if (!q->runs.n || q->back->chunk != chunk || p >> q->ev.shift >= q->ev.n_blk)
+		return merge_push_slow(m, k, e, chunk);
+	if (e->time < m->newest) {
+		if (m->newest - e->time > m->latest && !m->quiet)
+			m->latest = m->newest - e->time;
+	} else {
+		m->newest = e->time;
+	}
+	*(struct load_ev *)(q->ev.blk[p >> q->ev.shift] +
+			    (p & (((size_t)1 << q->ev.shift) - 1)) * sizeof(struct load_ev)) = *e;
+	q->ev.n++;
+	q->back->n++;
+	m->held++;
+	return 0;
+}
 
 #endif
