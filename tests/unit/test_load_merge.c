@@ -151,11 +151,70 @@ TEST(keeps_events_at_the_limit)
 	merge_free(&m);
 }
 
+/* merge_push queues most events inline (same run, room in the block) and
+ * the rest through merge_push_slow: both keep newest and latest (unless
+ * quiet), and the queue stays in order across its 64 KiB blocks (2048
+ * events) and runs. */
+TEST(inline_and_slow_pushes_agree)
+{
+	struct load_merge m = { 0 };
+	n_out = 0;
+	/* sequence 0: 5000 events of chunk 1, then 10 of chunk 2 */
+	for (uint64_t i = 0; i < 5010; i++) {
+		struct load_ev e = { .time = 1000 + 2 * i, .addr = i, .kind = EV_ALLOC };
+		CHECK(merge_push(&m, 0, &e, i < 5000 ? 1 : 2) == 0);
+	}
+	CHECK_EQ_U(m.newest, 1000 + 2 * 5009);
+	CHECK_EQ_U(m.latest, 0);
+	CHECK_EQ_U(m.held, 5010);
+	/* sequence 1 comes 700 behind, then 30 behind, in one run: only
+	 * the first sets latest, the inline push not lowering it */
+	struct load_ev a = { .time = m.newest - 700, .addr = 9000, .tid = 1 };
+	struct load_ev b = { .time = m.newest - 30, .addr = 9001, .tid = 1 };
+	CHECK(merge_push(&m, 1, &a, 3) == 0);
+	CHECK(merge_push(&m, 1, &b, 3) == 0);
+	CHECK_EQ_U(m.latest, 700);
+	/* quiet: counted already, latest stays though sequence 2 comes 900
+	 * behind (twice: slow, then inline) */
+	m.quiet = 1;
+	struct load_ev c = { .time = m.newest - 900, .addr = 9002, .tid = 2 };
+	struct load_ev d = { .time = m.newest + 5, .addr = 9003, .tid = 1 };
+	CHECK(merge_push(&m, 2, &c, 4) == 0);
+	CHECK(merge_push(&m, 2, &c, 4) == 0);
+	CHECK(merge_push(&m, 1, &d, 3) == 0);
+	CHECK_EQ_U(m.latest, 700);
+	CHECK_EQ_U(m.newest, 1000 + 2 * 5009 + 5);
+	m.quiet = 0;
+	CHECK(merge_out(&m, 0, 1, sink, NULL) == 0);
+	CHECK_EQ_U(n_out, 5015);
+	size_t bad = 0;
+	for (size_t i = 1; i < n_out && i < N; i++)
+		bad += out[i].e.time < out[i - 1].e.time;
+	CHECK_EQ_U(bad, 0);
+	/* sequence 0's events in their order, the last of chunk 2 last */
+	uint64_t prev = 0, n0 = 0;
+	for (size_t i = 0; i < n_out && i < N; i++)
+		if (out[i].e.tid == 0) {
+			bad += n0 && out[i].e.addr != prev + 1;
+			prev = out[i].e.addr;
+			n0++;
+		}
+	CHECK_EQ_U(bad, 0);
+	CHECK_EQ_U(n0, 5010);
+	CHECK_EQ_U(out[n_out - 1].e.addr, 9003);
+	/* handed out: an older event is late, inline or not */
+	struct load_ev late = { .time = 10, .addr = 1 };
+	CHECK(merge_push(&m, 0, &late, 2) == MERGE_LATE);
+	CHECK(merge_push(&m, 5, &late, 9) == MERGE_LATE);
+	merge_free(&m);
+}
+
 int main(void)
 {
 	RUN(gives_the_sorted_order);
 	RUN(refuses_late_events);
 	RUN(keeps_events_at_the_limit);
 	RUN(breaks_ties_as_the_format_says);
+	RUN(inline_and_slow_pushes_agree);
 	return unit_done();
 }
