@@ -13,7 +13,9 @@
  * miss an event instead of two, but no faster and no smaller, since
  * 32-byte slots at a load of 1/2 to 3/4 take as much as an entry and an
  * 8-byte slot, growth moves four times the bytes and a miss walks four
- * times as many (docs/performance.md).
+ * times as many (docs/performance.md).  A map laid out otherwise must
+ * keep the order an exec ends its blocks in (the map's), which is the
+ * order `allocations` gives their rows in.
  *
  * Allocator records (CZT_REC_CZ_*) are merged with the rest, each
  * thread's in a sequence of its own (so that they never change the order
