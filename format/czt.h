@@ -8,7 +8,9 @@
  * encoder writes into memory the caller provides, so the recorder can use it
  * inside malloc without ever calling malloc.  Nothing here prints or exits;
  * every fallible function returns a CZT_* code (0 = OK, negative = error) and
- * czt_errstr() turns a code into text.
+ * czt_errstr() turns a code into text.  A reader is used by one thread at
+ * a time; one given read-ahead (czt_reader_read_ahead) runs a thread of its
+ * own behind the same calls.
  */
 #ifndef CZT_H
 #define CZT_H
@@ -585,6 +587,20 @@ int czt_reader_count_events(struct czt_reader *r, uint64_t *events, uint64_t *en
  * length-prefixed ones included.  For readers that only follow a trace for
  * its definitions and counts.  Off by default. */
 void czt_reader_skim(struct czt_reader *r, int on);
+
+/*
+ * Read-ahead: from now on a second thread reads, checks and decompresses
+ * the next chunks (at most two) while the caller decodes the current one;
+ * every result, offset and error stays what it would be without it.  For a
+ * reader of a file (not memory) that is read to its end and does not skim;
+ * not for a file still growing.  Returns 0 (on, or already on), or -1:
+ * the reader goes on by itself (a memory or skimming reader, one CPU for
+ * this process, no thread or memory).  Turning skimming on ends it.  The
+ * thread ends at the first chunk it cannot read, at the end of the file,
+ * or in czt_reader_free; memory: three payload buffers, each at most
+ * CZT_CHUNK_MAX_RAW, and the thread's own zstd context and scratch.
+ */
+int czt_reader_read_ahead(struct czt_reader *r);
 
 /* The next chunk, if it is an EVENTS chunk, is passed over: its header is
  * checked and the chunk must be whole in the file, but its payload is

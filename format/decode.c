@@ -15,6 +15,7 @@
 #include "format/czt_layout.h"
 #include "format/czt_model.h"
 #include "format/czt_zstd.h"
+#include "format/readahead.h"
 
 /* Fuzzing builds accept bad checksums so that the fuzzer reaches the
  * record parsers behind them; never set otherwise. */
@@ -46,6 +47,12 @@ struct czt_reader {
 	uint8_t *stored; size_t stored_cap;
 	uint8_t *raw; size_t raw_cap;
 	struct czt_zstd_dctx *zstd; /* made at the first compressed chunk */
+	/* czt_reader_read_ahead: the worker that reads the next chunks
+	 * (readahead.c, reached through ahead_ops); ahead_over: it has
+	 * stopped, the chunk taken last is still the cursor's */
+	struct czt_ahead *ahead;
+	const struct czt_ahead_ops *ahead_ops;
+	int ahead_over;
 	uint8_t *streams; size_t streams_cap; /* a column chunk's streams */
 	void *model; size_t model_raw; /* column chunks: the joiner's scratch, for model_raw bytes */
 	int skim;                  /* column chunks' events are counted, not rebuilt */
@@ -287,6 +294,8 @@ void czt_reader_free(struct czt_reader *r)
 {
 	if (!r)
 		return;
+	if (r->ahead) /* before the file closes: the worker reads it */
+		r->ahead_ops->free(r->ahead);
 	if (r->fd >= 0)
 		close(r->fd);
 	free(r->hdr_buf);
@@ -410,70 +419,86 @@ static int join_columns(struct czt_reader *r, const uint8_t *payload, size_t sto
 									     : CZT_OK;
 }
 
-int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
+/* Reads and checks the header of the chunk at r->off into f. */
+static int chunk_head(struct czt_reader *r, struct czt_fetched *f)
 {
-	int rc = refresh_size(r);
-	if (rc)
-		return rc;
-	r->at.p = r->at.pend = NULL;
-	r->skim_events = 0;
-	if (r->off == r->size)
-		return CZT_EOF;
 	uint8_t hb[CZT_CHUNK_HEADER_LEN];
 	const uint8_t *h;
-	rc = read_at(r, r->off, CZT_CHUNK_HEADER_LEN, hb, &h);
+	int rc = read_at(r, r->off, CZT_CHUNK_HEADER_LEN, hb, &h);
 	if (rc)
 		return rc;
 	unsigned type = h[0], flags = h[1];
-	uint32_t stored_len = get_u32(h + 4), raw_len = get_u32(h + 8), crc = get_u32(h + 12);
+	uint32_t stored_len = get_u32(h + 4), raw_len = get_u32(h + 8);
 	if (type == 0 || stored_len > CZT_CHUNK_MAX_RAW || raw_len > CZT_CHUNK_MAX_RAW ||
 	    (flags & ~(unsigned)(CZT_CHUNK_ZSTD | CZT_CHUNK_COLUMNS)) ||
 	    flags == (CZT_CHUNK_ZSTD | CZT_CHUNK_COLUMNS) ||
 	    ((flags & CZT_CHUNK_COLUMNS) && type != CZT_CHUNK_EVENTS) ||
 	    (!flags && stored_len != raw_len))
 		return CZT_ERR_CORRUPT;
-	c->passed = 0;
-	if (r->pass_next && type == CZT_CHUNK_EVENTS) {
-		if (r->off + CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len > r->size)
-			return CZT_ERR_TRUNCATED;
-		r->pass_next = 0;
-		r->cur = r->off;
-		r->chunk_type = type;
-		r->at.tid = r->at.last_time = r->at.last_addr = 0;
-		r->at.has_call = 0;
-		r->at.call_op = r->at.call_stack = 0;
-		*c = (struct czt_chunk){ .type = type, .flags = flags, .offset = r->off,
-					 .raw_len = raw_len, .passed = 1 };
-		r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
-		return CZT_OK;
-	}
-	r->pass_next = 0;
-	uint32_t hcrc = czt_crc32c(0, h, 12);
-	if (r->fd >= 0 && (rc = grow(&r->stored, &r->stored_cap, stored_len)))
+	f->type = type;
+	f->flags = flags;
+	f->stored_len = stored_len;
+	f->raw_len = raw_len;
+	f->crc = get_u32(h + 12);
+	f->hcrc = czt_crc32c(0, h, 12);
+	return CZT_OK;
+}
+
+/* Reads the payload of the chunk f heads, checks it and decompresses or
+ * joins it: *payload points at its raw_len bytes, in r->stored (file,
+ * flags 0), the memory (flags 0) or r->raw. */
+static int chunk_body(struct czt_reader *r, const struct czt_fetched *f, const uint8_t **payload)
+{
+	int rc;
+	if (r->fd >= 0 && (rc = grow(&r->stored, &r->stored_cap, f->stored_len)))
 		return rc;
-	const uint8_t *payload;
-	rc = read_at(r, r->off + CZT_CHUNK_HEADER_LEN, stored_len, r->stored, &payload);
+	rc = read_at(r, r->off + CZT_CHUNK_HEADER_LEN, f->stored_len, r->stored, payload);
 	if (rc)
 		return rc;
-	if (czt_crc32c(hcrc, payload, stored_len) != crc && !CZT_SKIP_CRC)
+	if (czt_crc32c(f->hcrc, *payload, f->stored_len) != f->crc && !CZT_SKIP_CRC)
 		return CZT_ERR_CHECKSUM;
-	if (flags) {
-		if ((rc = grow(&r->raw, &r->raw_cap, raw_len ? raw_len : 1)))
-			return rc;
-		if (!r->zstd)
-			r->zstd = czt_zstd_dctx_new(); /* NULL: one-shot contexts, slower */
-		if (flags & CZT_CHUNK_ZSTD)
-			rc = czt_zstd_decompress(r->zstd, r->raw, raw_len, payload, stored_len);
-		else
-			rc = join_columns(r, payload, stored_len, raw_len);
-		if (rc)
-			return rc;
-		payload = r->raw;
-	}
+	if (!f->flags)
+		return CZT_OK;
+	if ((rc = grow(&r->raw, &r->raw_cap, f->raw_len ? f->raw_len : 1)))
+		return rc;
+	if (!r->zstd)
+		r->zstd = czt_zstd_dctx_new(); /* NULL: one-shot contexts, slower */
+	if (f->flags & CZT_CHUNK_ZSTD)
+		rc = czt_zstd_decompress(r->zstd, r->raw, f->raw_len, *payload, f->stored_len);
+	else
+		rc = join_columns(r, *payload, f->stored_len, f->raw_len);
+	if (rc)
+		return rc;
+	*payload = r->raw;
+	return CZT_OK;
+}
+
+/* czt_reader_pass_next's chunk: whole in the file, never read. */
+static int chunk_pass(struct czt_reader *r, const struct czt_fetched *f, struct czt_chunk *c)
+{
+	if (r->off + CZT_CHUNK_HEADER_LEN + (uint64_t)f->stored_len > r->size)
+		return CZT_ERR_TRUNCATED;
+	r->pass_next = 0;
+	r->cur = r->off;
+	r->chunk_type = f->type;
+	r->at.tid = r->at.last_time = r->at.last_addr = 0;
+	r->at.has_call = 0;
+	r->at.call_op = r->at.call_stack = 0;
+	*c = (struct czt_chunk){ .type = f->type, .flags = f->flags, .offset = r->off,
+				 .raw_len = f->raw_len, .passed = 1 };
+	r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)f->stored_len;
+	return CZT_OK;
+}
+
+/* Points the record cursor at a chunk's payload and fills *c. */
+static int chunk_start(struct czt_reader *r, const struct czt_fetched *f, const uint8_t *payload,
+		       struct czt_chunk *c)
+{
+	unsigned type = f->type;
 	r->cur = r->off;
 	r->at.p = payload;
-	r->at.pend = payload + raw_len;
-	if (r->skim && (flags & CZT_CHUNK_COLUMNS))
+	r->at.pend = payload + f->raw_len;
+	if (r->skim && (f->flags & CZT_CHUNK_COLUMNS))
 		r->at.pend = payload + r->skim_len;
 	r->chunk_type = type;
 	r->at.tid = r->at.last_time = r->at.last_addr = 0;
@@ -483,13 +508,154 @@ int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
 	    (get_varint(&r->at.p, r->at.pend, &r->at.tid) || get_varint(&r->at.p, r->at.pend, &r->at.last_time)))
 		return CZT_ERR_CORRUPT;
 	c->type = type;
-	c->flags = flags;
+	c->flags = f->flags;
 	c->offset = r->off;
 	c->tid = r->at.tid;
 	c->base_time = r->at.last_time;
-	c->raw_len = raw_len;
-	r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)stored_len;
+	c->raw_len = f->raw_len;
+	r->off += CZT_CHUNK_HEADER_LEN + (uint64_t)f->stored_len;
 	return CZT_OK;
+}
+
+/* The worker's reader: the same file, its own position and buffers. */
+struct czt_reader *czt__twin_new(const struct czt_reader *r)
+{
+	struct czt_reader *w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->fd = r->fd;
+	w->size = r->size;
+	w->off = w->cur = r->off;
+	return w;
+}
+
+void czt__twin_free(struct czt_reader *w)
+{
+	if (!w)
+		return;
+	w->fd = -1; /* the reader's own, closed by it */
+	czt_reader_free(w);
+}
+
+/* czt_reader_next_chunk's reading, on the worker's reader: everything but
+ * the cursor, which the caller's reader sets when it takes the chunk. */
+void czt__fetch(struct czt_reader *w, struct czt_fetched *f, uint8_t **buf, size_t *cap)
+{
+	*f = (struct czt_fetched){ .off = w->off };
+	f->rc = refresh_size(w);
+	f->size = w->size;
+	if (f->rc)
+		return;
+	if (w->off == w->size) {
+		f->rc = CZT_EOF;
+		return;
+	}
+	if ((f->rc = chunk_head(w, f)))
+		return;
+	f->head_ok = 1;
+	/* the payload lands in buf: lent to the reader as the buffer
+	 * chunk_body fills (grown there), taken back after */
+	uint8_t **dst = f->flags ? &w->raw : &w->stored;
+	size_t *dcap = f->flags ? &w->raw_cap : &w->stored_cap;
+	uint8_t *keep = *dst;
+	size_t keep_cap = *dcap;
+	*dst = *buf;
+	*dcap = *cap;
+	f->rc = chunk_body(w, f, &f->payload);
+	*buf = *dst;
+	*cap = *dcap;
+	*dst = keep;
+	*dcap = keep_cap;
+	if (!f->rc)
+		w->off += CZT_CHUNK_HEADER_LEN + (uint64_t)f->stored_len;
+}
+
+int czt__may_read_ahead(const struct czt_reader *r)
+{
+	if (r->ahead && !r->ahead_over)
+		return 0;
+	return r->fd >= 0 && !r->skim && !r->ahead ? 1 : -1;
+}
+
+void czt__attach(struct czt_reader *r, struct czt_ahead *a, const struct czt_ahead_ops *ops)
+{
+	r->ahead = a;
+	r->ahead_ops = ops;
+	r->ahead_over = 0;
+}
+
+/* The worker ends: the reader reads on by itself from the next call. */
+static void ahead_stop(struct czt_reader *r)
+{
+	r->ahead_ops->stop(r->ahead);
+	r->ahead_over = 1;
+}
+
+#define AHEAD_OVER 2 /* no CZT code: read the chunk without the worker */
+
+/* czt_reader_next_chunk from the worker's chunks: the same steps on what it
+ * read, in the same order, so that every result and offset is the one
+ * reading it here would give.  Where the worker stopped (an error, the
+ * end), or the caller's reader must read the chunk again (an error of its
+ * own), the worker stops and the reader goes on without it. */
+static int next_chunk_ahead(struct czt_reader *r, struct czt_chunk *c)
+{
+	if (r->ahead_over) { /* the chunk taken last is no longer read */
+		r->at.p = r->at.pend = NULL;
+		r->ahead_ops->free(r->ahead);
+		r->ahead = NULL;
+		return AHEAD_OVER;
+	}
+	const struct czt_fetched *f = r->ahead_ops->take(r->ahead);
+	if (!f || f->off != r->off) {
+		ahead_stop(r);
+		return next_chunk_ahead(r, c);
+	}
+	r->size = f->size;
+	r->at.p = r->at.pend = NULL;
+	r->skim_events = 0;
+	if (!f->head_ok) {
+		ahead_stop(r);
+		return f->rc;
+	}
+	c->passed = 0;
+	if (r->pass_next && f->type == CZT_CHUNK_EVENTS) {
+		/* what the worker read of it is let go */
+		int rc = chunk_pass(r, f, c);
+		if (rc || f->rc)
+			ahead_stop(r);
+		return rc;
+	}
+	r->pass_next = 0;
+	int rc = f->rc ? f->rc : chunk_start(r, f, f->payload, c);
+	if (rc)
+		ahead_stop(r);
+	return rc;
+}
+
+int czt_reader_next_chunk(struct czt_reader *r, struct czt_chunk *c)
+{
+	int rc;
+	if (r->ahead && (rc = next_chunk_ahead(r, c)) != AHEAD_OVER)
+		return rc;
+	rc = refresh_size(r);
+	if (rc)
+		return rc;
+	r->at.p = r->at.pend = NULL;
+	r->skim_events = 0;
+	if (r->off == r->size)
+		return CZT_EOF;
+	struct czt_fetched f;
+	if ((rc = chunk_head(r, &f)))
+		return rc;
+	c->passed = 0;
+	if (r->pass_next && f.type == CZT_CHUNK_EVENTS)
+		return chunk_pass(r, &f, c);
+	r->pass_next = 0;
+	const uint8_t *payload;
+	if ((rc = chunk_body(r, &f, &payload)))
+		return rc;
+	return chunk_start(r, &f, payload, c);
 }
 
 /* A core record's fields, by the letters of czt_layout.h. */
@@ -773,6 +939,8 @@ static int skip_varints(const uint8_t **pp, const uint8_t *end, size_t n)
 void czt_reader_skim(struct czt_reader *r, int on)
 {
 	r->skim = on;
+	if (on && r->ahead && !r->ahead_over)
+		ahead_stop(r); /* the worker joins columns in full */
 }
 
 void czt_reader_pass_next(struct czt_reader *r)
