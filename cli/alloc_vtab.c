@@ -8,6 +8,7 @@
 
 #include "cli/alloc_vtab.h"
 #include "cli/tracedb.h"
+#include "cli/util.h"
 #include "format/czt.h"
 #include "lib/analysis/engine.h"
 #include "lib/analysis/feed.h"
@@ -262,6 +263,7 @@ static int x_filter(sqlite3_vtab_cursor *cur, int idx, const char *plan, int arg
 						      rc == CZT_ERR_IO ? "cannot read it" : czt_errstr(rc));
 		return SQLITE_ERROR;
 	}
+	cli_read_ahead(c->r); /* the feed reads it start to end, as the load does */
 	an_feed_init(&c->feed, c->r, NULL, NULL);
 	struct an_options o = { .merge_lag = c->lag, .threads_seen = c->threads_seen, .ended = on_ended,
 				.ctx = c };

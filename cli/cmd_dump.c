@@ -182,6 +182,7 @@ int cmd_dump(int argc, char **argv)
 		cli_error("'%s': %s", path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
 		return 1;
 	}
+	cli_read_ahead(r);
 	uint64_t counts[256] = { 0 }, chunks = 0, events = 0, zstd_chunks = 0, column_chunks = 0;
 	uint64_t raw_bytes = czt_reader_offset(r); /* the file header */
 	struct czt_chunk c;

@@ -240,6 +240,7 @@ static int load_into(const char *trace_path, const char *tmp, const struct stat 
 	int rc = czt_reader_open(&r, trace_path);
 	if (rc)
 		return cli_error("'%s': %s", trace_path, rc == CZT_ERR_IO ? strerror(errno) : czt_errstr(rc));
+	cli_read_ahead(r); /* read once, start to end */
 	struct loader l = { .verbose = verbose };
 	int ret = -1;
 	/* taken before reading: a trace changed meanwhile is loaded again */
