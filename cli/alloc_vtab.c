@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/alloc_vtab.h"
+#include "cli/read_ahead.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"

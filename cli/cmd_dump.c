@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli/commands.h"
+#include "cli/read_ahead.h"
 #include "cli/util.h"
 #include "format/czt.h"
 #include "format/czt_layout.h"

@@ -35,6 +35,7 @@
 #include "cli/load_kinds.h"
 #include "cli/load_symbols.h"
 #include "cli/progress.h"
+#include "cli/read_ahead.h"
 #include "cli/tracedb.h"
 #include "cli/util.h"
 #include "format/czt.h"

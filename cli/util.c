@@ -13,13 +13,6 @@
 #include "format/printable.h"
 #include "lib/base/size.h"
 
-void cli_read_ahead(struct czt_reader *r)
-{
-	const char *v = getenv("CZPROF_READ_AHEAD");
-	if (!v || strcmp(v, "0"))
-		czt_reader_read_ahead(r); /* else it reads as before */
-}
-
 int cli_error(const char *fmt, ...)
 {
 	va_list ap;

@@ -7,12 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct czt_reader;
-
-/* Turns on r's read-ahead (czt_reader_read_ahead) for a reader that reads
- * a whole trace once, unless CZPROF_READ_AHEAD=0 (docs/performance.md). */
-void cli_read_ahead(struct czt_reader *r);
-
 /* Prints "czprof: MESSAGE" on stderr; returns -1 so that
  * `return cli_error(...)` reads naturally. */
 int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

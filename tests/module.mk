@@ -74,7 +74,7 @@ $(B)/fuzz/fuzz_decode: tests/fuzz/fuzz_decode.c $(FORMAT_SRCS)
 # the loader and what it links: its own files, the heap errors, the leak kinds, and the
 # symbolizer that names a trace's frames from the modules on disk
 FUZZ_LOAD_SRCS := $(wildcard cli/load*.c) cli/tracedb.c cli/dbpath.c cli/interrupt.c cli/progress.c \
-	cli/alloc_vtab.c cli/util.c $(ANALYSIS_SRCS) $(BASE_SRCS) $(SYMBOLS_SRCS) $(FORMAT_SRCS)
+	cli/alloc_vtab.c cli/read_ahead.c cli/util.c $(ANALYSIS_SRCS) $(BASE_SRCS) $(SYMBOLS_SRCS) $(FORMAT_SRCS)
 $(B)/fuzz/fuzz_load: tests/fuzz/fuzz_load.c $(FUZZ_LOAD_SRCS)
 	@mkdir -p $(@D) $(B)/fuzz/corpus-load
 	clang $(FUZZ_FLAGS) -o $@ $^ $(SQLITE) $(ZSTD) $(LIBDW) -lstdc++
