@@ -185,7 +185,7 @@ static int write_meta(struct loader *l, const struct czt_header *h, const char *
 	} else {
 		META_NULL("lost_text");
 	}
-	META_I("cz_events", l->en.cz_records);
+	META_I("cz_events", en->cz_records);
 	META_I("peak_bytes", en->peak_bytes);
 	META_I("peak_blocks", en->peak_blocks);
 	META_I("peak_time", en->peak_time);

@@ -748,10 +748,9 @@ static int hand_out(struct an_engine *en, uint64_t below, int all)
 	 * whole jump at once */
 	uint64_t rest = an_kept_first(en);
 	while (!rc && rest != UINT64_MAX && (all || rest < below)) {
-		if (!(rc = an_kept_read_earliest(en, &rest))) {
-			uint64_t to = all || rest < below ? rest : below;
-			rc = merge_out(&en->merge, to > en->merge.below ? to : en->merge.below, 0, to_batch, en);
-		}
+		/* (an earlier limit than the merge's hands out nothing) */
+		if (!(rc = an_kept_read_earliest(en, &rest)))
+			rc = merge_out(&en->merge, all || rest < below ? rest : below, 0, to_batch, en);
 		if (!rc)
 			rc = pair_batch(en);
 	}

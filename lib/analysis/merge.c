@@ -25,13 +25,6 @@
 #define FIFO_BLOCK 65536 /* bytes */
 
 
-/* Element i from the front; elem is a power of two. */
-static inline void *fifo_at(const struct merge_fifo *f, size_t elem, size_t i)
-{
-	size_t p = f->head + i;
-	return f->blk[p >> f->shift] + (p & (((size_t)1 << f->shift) - 1)) * elem;
-}
-
 /* Room for one more element of size elem at the back. */
 static int fifo_room(struct merge_fifo *f, size_t elem)
 {
@@ -82,28 +75,18 @@ _Static_assert(!(sizeof(struct merge_run) & (sizeof(struct merge_run) - 1)), "a 
 
 static struct load_ev *ev_at(const struct merge_queue *q, size_t i)
 {
-	return fifo_at(&q->ev, sizeof(struct load_ev), i);
+	return merge_fifo_at(&q->ev, sizeof(struct load_ev), i);
 }
 
 static struct merge_run *run_at(const struct merge_queue *q, size_t i)
 {
-	return fifo_at(&q->runs, sizeof(struct merge_run), i);
-}
-
-void merge_seen(struct load_merge *m, uint64_t earliest)
-{
-	if (earliest < m->newest && m->newest - earliest > m->latest)
-		m->latest = m->newest - earliest;
-	if (earliest > m->newest)
-		m->newest = earliest;
+	return merge_fifo_at(&q->runs, sizeof(struct merge_run), i);
 }
 
 int merge_push_slow(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk)
 {
 	if (e->time < m->below)
 		return MERGE_LATE;
-	if (e->time < m->newest && m->newest - e->time > m->latest && !m->quiet)
-		m->latest = m->newest - e->time;
 	if (k >= m->n_q) {
 		size_t n = m->n_q ? m->n_q : 4;
 		while (n <= k)
@@ -137,8 +120,7 @@ int merge_push_slow(struct load_merge *m, size_t k, const struct load_ev *e, uin
 	*ev_at(q, q->ev.n++) = *e;
 	q->back->n++;
 	m->held++;
-	if (e->time > m->newest)
-		m->newest = e->time;
+	merge_note(m, e->time);
 	return 0;
 }
 

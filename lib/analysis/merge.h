@@ -42,6 +42,13 @@ struct merge_fifo {
 	char *spare;       /* a block emptied at the front, for the back */
 };
 
+/* Element i from the front; elem is a power of two. */
+static inline void *merge_fifo_at(const struct merge_fifo *f, size_t elem, size_t i)
+{
+	size_t p = f->head + i;
+	return f->blk[p >> f->shift] + (p & (((size_t)1 << f->shift) - 1)) * elem;
+}
+
 /* A sequence's events, and the runs they came in. */
 struct merge_queue {
 	struct merge_fifo ev, runs;
@@ -62,7 +69,7 @@ struct load_merge {
 	uint64_t latest;       /* the most an event came behind newest */
 	uint64_t held;         /* events in the queues */
 	int quiet;             /* set: merge_push leaves latest alone (the
-				* events were counted by merge_seen already) */
+				* events were counted by merge_note already) */
 };
 
 /* Zero-initialised is empty. */
@@ -82,11 +89,20 @@ static inline int merge_push(struct load_merge *m, size_t k, const struct load_e
 int merge_push_slow(struct load_merge *m, size_t k, const struct load_ev *e, uint32_t chunk);
 
 /*
- * Counts events not queued yet, of which only the earliest time is known
- * (a chunk kept to be read later): how late they come behind newest, as
- * merge_push does for each event it queues.
+ * An event at time t came: how late it came behind newest raises latest
+ * (unless quiet), and newest follows it.  merge_push does it for each
+ * event it queues; a caller keeping events to queue later (a chunk's,
+ * only the earliest time known) counts them here when they come.
  */
-void merge_seen(struct load_merge *m, uint64_t earliest);
+static inline void merge_note(struct load_merge *m, uint64_t t)
+{
+	if (t < m->newest) {
+		if (m->newest - t > m->latest && !m->quiet)
+			m->latest = m->newest - t;
+	} else {
+		m->newest = t;
+	}
+}
 
 /* Called with the events handed out, n adjacent ones at a time, in the
  * global order; a non-zero return stops merge_out and is returned by it. */
@@ -114,15 +130,8 @@ static inline int merge_push(struct load_merge *m, size_t k, const struct load_e
 	size_t p = q->ev.head + q->ev.n;
 	if (!q->runs.n || q->back->chunk != chunk || p >> q->ev.shift >= q->ev.n_blk)
 		return merge_push_slow(m, k, e, chunk);
-	if (e->time < m->newest) {
-		if (m->newest - e->time > m->latest && !m->quiet)
-			m->latest = m->newest - e->time;
-	} else {
-		m->newest = e->time;
-	}
-	*(struct load_ev *)(q->ev.blk[p >> q->ev.shift] +
-			    (p & (((size_t)1 << q->ev.shift) - 1)) * sizeof(struct load_ev)) = *e;
-	q->ev.n++;
+	merge_note(m, e->time);
+	*(struct load_ev *)merge_fifo_at(&q->ev, sizeof(struct load_ev), q->ev.n++) = *e;
 	q->back->n++;
 	m->held++;
 	return 0;

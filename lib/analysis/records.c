@@ -233,7 +233,7 @@ int an_engine_keep(struct an_engine *en, struct czt_reader *r, const struct czt_
 	th->kept_last = k;
 	en->kept_bytes += czt_held_bytes(k->h);
 	/* how late it came counts now, as its events' would have */
-	merge_seen(&en->merge, first);
+	merge_note(&en->merge, first);
 	if (first > th->latest)
 		th->latest = first;
 	return 0;
@@ -312,10 +312,9 @@ static int read_first(struct an_engine *en, size_t t)
 		en->threads[t].kept_last = NULL;
 		unlist_empty(en);
 	}
-	en->kept_bytes -= czt_held_bytes(k->h);
+	k->next = NULL;
 	int rc = read_one(en, k);
-	czt_held_free(k->h);
-	free(k);
+	free_list(en, k);
 	return rc;
 }
 
