@@ -34,7 +34,7 @@ struct an_feed {
 	/* set by an_feed_chunk */
 	int chunk_type;       /* the CZT_CHUNK_* the last call read, -1: none */
 	int image_flags;      /* the header's (an_engine_record's argument) */
-	uint64_t n_records;   /* records read */
+	uint64_t n_records;   /* records read, a kept chunk counting as one */
 	int done;             /* the trace is read and the engine finished */
 	int end_rc;           /* then: CZT_EOF, or the reader's error where the trace is cut */
 	uint64_t end_at;      /* and the offset the trace is read up to (a
